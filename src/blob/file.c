@@ -1,0 +1,440 @@
+/*
+ * file.c — the blob store as a folder on the local file system.
+ *
+ * A blob lives at DIR/ab/cd/<sha256hex>, where ab and cd are the first two
+ * pairs of hex digits of its key: two levels of fan-out keep every folder
+ * small (65,536 leaves) however many blobs there are. DIR/tmp/ holds files
+ * being uploaded; being on the same file system, they can be renamed into
+ * place, which is what makes a put atomic: a blob's final path either does
+ * not exist or names complete, fsynced bytes whose hash has been checked.
+ * A put of a key already present does nothing, so puts are idempotent and
+ * concurrent puts of the same bytes are harmless (the later rename replaces
+ * identical content).
+ *
+ * Paths of this machine go to the log, never into a derr (err.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "../lib/crypto.h"
+#include "../lib/log.h"
+#include "../lib/xalloc.h"
+#include "blob.h"
+
+#define DIR_MODE 0750
+#define READ_CHUNK (64 * 1024)
+/* "/ab/cd/" plus 64 hex digits plus the NUL. */
+#define BLOB_SUFFIX_LEN (7 + 64 + 1)
+
+typedef struct file_store {
+    blob_store base; /* first, so a blob_store * is a file_store * */
+    char *dir;       /* absolute, no trailing slash */
+    char *tmp;       /* dir + "/tmp" */
+    dev_t tmp_dev;   /* the file system of tmp: a source elsewhere is copied, not renamed */
+} file_store;
+
+/* Logs what failed, with the path and errno text, and answers 500 without them. */
+static int internal(derr *e, const char *what, const char *path, int errnum)
+{
+    char eb[128];
+    const char *why = errnum ? strerror_r(errnum, eb, sizeof eb) : "";
+    log_error("blob store failed", "op", what, "path", path ? path : "", "error", why, NULL);
+    return derr_set(e, 500, "internal", "the blob store failed; see the server log");
+}
+
+static bool key_ok(const char *hex)
+{
+    if (!hex || strnlen(hex, 65) != 64)
+        return false;
+    for (size_t i = 0; i < 64; i++) {
+        char ch = hex[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static int bad_key(derr *e)
+{
+    return derr_set(e, 400, "bad_key", "a blob key is 64 lower-case hex characters");
+}
+
+/* DIR/ab/cd/<hex>; blob_file_open has checked that it fits. */
+static void blob_path(const file_store *fs, const char *hex, char out[PATH_MAX])
+{
+    snprintf(out, PATH_MAX, "%s/%.2s/%.2s/%s", fs->dir, hex, hex + 2, hex);
+}
+
+static int fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* Creates `path` if missing; a new entry is made durable by syncing `parent`. */
+static int ensure_dir(const char *path, const char *parent, derr *e)
+{
+    if (mkdir(path, DIR_MODE) == 0) {
+        if (fsync_dir(parent) < 0)
+            return internal(e, "fsync", parent, errno);
+        return 0;
+    }
+    if (errno != EEXIST)
+        return internal(e, "mkdir", path, errno);
+    return 0;
+}
+
+/* mkdir -p: every missing component of `path` is created. */
+static int mkdir_all(const char *path, derr *e)
+{
+    char p[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof p)
+        return derr_set(e, 500, "bad_config", "the blob store folder name is too long");
+    memcpy(p, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char saved = p[i];
+        p[i] = '\0';
+        if (mkdir(p, DIR_MODE) < 0 && errno != EEXIST)
+            return internal(e, "mkdir", p, errno);
+        p[i] = saved;
+    }
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return internal(e, "stat", path, errno);
+    if (!S_ISDIR(st.st_mode))
+        return internal(e, "mkdir", path, ENOTDIR);
+    return 0;
+}
+
+/* 1 when a regular file is at `path`, 0 when nothing is, -1 (logged) otherwise. */
+static int present(const char *path, derr *e)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return 1;
+    if (errno == ENOENT || errno == ENOTDIR)
+        return 0;
+    return internal(e, "stat", path, errno);
+}
+
+/* Reads fd from its start to its end, in 64 KiB pieces, and compares the SHA-256 with `hex`.
+ * 1 when equal, 0 when not, -1 on a read error (errno set). */
+static int hash_matches(int fd, const char *hex)
+{
+    unsigned char *chunk = xmalloc(READ_CHUNK);
+    sha256_ctx c;
+    sha256_init(&c);
+    off_t off = 0;
+    int rc = -1;
+    for (;;) {
+        ssize_t n = pread(fd, chunk, READ_CHUNK, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        sha256_update(&c, chunk, (size_t)n);
+        off += n;
+    }
+    unsigned char d[32];
+    char got[65];
+    sha256_final(&c, d);
+    hex_encode(d, sizeof d, got);
+    rc = memcmp(got, hex, 64) == 0;
+out:;
+    int saved = errno;
+    free(chunk);
+    errno = saved;
+    return rc;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Copies src_fd into a new file in tmp/ (its name into `copy`). Returns the
+ * copy's fd, or -1 (logged; the copy removed). For a source on another file
+ * system, which rename(2) cannot move. */
+static int copy_to_tmp(const file_store *fs, int src_fd, const char *src, char copy[PATH_MAX],
+                       derr *e)
+{
+    snprintf(copy, PATH_MAX, "%s/put-XXXXXX", fs->tmp);
+    int fd = mkostemp(copy, O_CLOEXEC);
+    if (fd < 0) {
+        internal(e, "mkstemp", copy, errno);
+        copy[0] = '\0';
+        return -1;
+    }
+    unsigned char *chunk = xmalloc(READ_CHUNK);
+    off_t off = 0;
+    for (;;) {
+        ssize_t n = pread(src_fd, chunk, READ_CHUNK, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            internal(e, "read", src, errno);
+            goto fail;
+        }
+        if (n == 0)
+            break;
+        if (write_all(fd, chunk, (size_t)n) < 0) {
+            internal(e, "write", copy, errno);
+            goto fail;
+        }
+        off += n;
+    }
+    free(chunk);
+    return fd;
+fail:
+    free(chunk);
+    close(fd);
+    unlink(copy);
+    copy[0] = '\0';
+    return -1;
+}
+
+/* The order is what makes it safe: hash and fsync the bytes, make sure the
+ * fan-out folders exist (durably), rename, then fsync the folder that now
+ * names the blob. Until the rename nothing is visible at the final path. */
+static int file_put_file(blob_store *b, const char *hex, const char *path, derr *e)
+{
+    file_store *fs = (file_store *)b;
+    if (!key_ok(hex))
+        return bad_key(e);
+    if (!path)
+        return internal(e, "put", "(null)", EINVAL);
+    char final[PATH_MAX];
+    blob_path(fs, hex, final);
+    int have = present(final, e);
+    if (have != 0)
+        return have < 0 ? -1 : 0;
+
+    int rc = -1;
+    char copy[PATH_MAX] = "";
+    const char *src = path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return internal(e, "open", path, errno);
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        internal(e, "fstat", path, errno);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        internal(e, "put", path, EINVAL);
+        goto out;
+    }
+    if (st.st_dev != fs->tmp_dev) {
+        int cfd = copy_to_tmp(fs, fd, path, copy, e);
+        if (cfd < 0)
+            goto out;
+        close(fd);
+        fd = cfd;
+        src = copy;
+    }
+
+    int ok = hash_matches(fd, hex);
+    if (ok < 0) {
+        internal(e, "read", src, errno);
+        goto out;
+    }
+    if (ok == 0) {
+        derr_set(e, 400, "checksum_mismatch",
+                 "the content does not have the SHA-256 it was stored under");
+        goto out;
+    }
+    if (fsync(fd) < 0) {
+        internal(e, "fsync", src, errno);
+        goto out;
+    }
+
+    /* final is DIR/ab/cd/<hex>: cut it back to DIR/ab and DIR/ab/cd. */
+    size_t dlen = strlen(fs->dir);
+    char level1[PATH_MAX], level2[PATH_MAX];
+    snprintf(level1, sizeof level1, "%.*s", (int)(dlen + 3), final);
+    snprintf(level2, sizeof level2, "%.*s", (int)(dlen + 6), final);
+    if (ensure_dir(level1, fs->dir, e) < 0 || ensure_dir(level2, level1, e) < 0)
+        goto out;
+    if (rename(src, final) < 0) {
+        internal(e, "rename", final, errno);
+        goto out;
+    }
+    copy[0] = '\0'; /* the copy is the blob now */
+    if (fsync_dir(level2) < 0) {
+        internal(e, "fsync", level2, errno);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (copy[0])
+        unlink(copy);
+    return rc;
+}
+
+static int file_open(blob_store *b, const char *hex, blob_reader *r, derr *e)
+{
+    file_store *fs = (file_store *)b;
+    if (!key_ok(hex))
+        return bad_key(e);
+    char path[PATH_MAX];
+    blob_path(fs, hex, path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return derr_set(e, 404, "not_found", "no such blob");
+        return internal(e, "open", path, errno);
+    }
+    struct stat st;
+    int err = fstat(fd, &st) < 0 ? errno : S_ISREG(st.st_mode) ? 0 : EINVAL;
+    if (err) {
+        close(fd);
+        return internal(e, "fstat", path, err);
+    }
+    r->fd = fd;
+    r->size = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int file_exists(blob_store *b, const char *hex, derr *e)
+{
+    file_store *fs = (file_store *)b;
+    if (!key_ok(hex))
+        return bad_key(e);
+    char path[PATH_MAX];
+    blob_path(fs, hex, path);
+    return present(path, e);
+}
+
+/* The fan-out folders stay: removing them would race with a put that has just
+ * created them. */
+static int file_remove(blob_store *b, const char *hex, derr *e)
+{
+    file_store *fs = (file_store *)b;
+    if (!key_ok(hex))
+        return bad_key(e);
+    char path[PATH_MAX];
+    blob_path(fs, hex, path);
+    if (unlink(path) < 0 && errno != ENOENT && errno != ENOTDIR)
+        return internal(e, "unlink", path, errno);
+    return 0;
+}
+
+/* Creates, writes and removes a small file in tmp/: proves the folder is
+ * there, writable, and its file system not full. */
+static int file_check(blob_store *b, derr *e)
+{
+    file_store *fs = (file_store *)b;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/check-XXXXXX", fs->tmp);
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
+        return internal(e, "mkstemp", path, errno);
+    int rc = 0;
+    if (write_all(fd, (const unsigned char *)"ok\n", 3) < 0)
+        rc = internal(e, "write", path, errno);
+    if (close(fd) < 0 && rc == 0)
+        rc = internal(e, "close", path, errno);
+    if (unlink(path) < 0 && rc == 0)
+        rc = internal(e, "unlink", path, errno);
+    return rc;
+}
+
+static const char *file_tmp_dir(blob_store *b)
+{
+    return ((file_store *)b)->tmp;
+}
+
+static void file_close(blob_store *b)
+{
+    if (!b)
+        return;
+    file_store *fs = (file_store *)b;
+    free(fs->dir);
+    free(fs->tmp);
+    free(fs);
+}
+
+static const struct blob_ops file_ops = {
+    .name = "file",
+    .close = file_close,
+    .put_file = file_put_file,
+    .open = file_open,
+    .exists = file_exists,
+    .remove = file_remove,
+    .check = file_check,
+    .tmp_dir = file_tmp_dir,
+};
+
+/* Creates DIR and DIR/tmp when missing and remembers DIR as an absolute path
+ * (realpath: no trailing slash, no symlinks), so that a later chdir cannot
+ * move the store. */
+blob_store *blob_file_open(const char *dir, derr *e)
+{
+    if (!dir || !*dir) {
+        derr_set(e, 500, "bad_config", "the blob store URL names no folder (file:DIR)");
+        return NULL;
+    }
+    if (mkdir_all(dir, e) < 0)
+        return NULL;
+    char *abs = realpath(dir, NULL);
+    if (!abs) {
+        internal(e, "realpath", dir, errno);
+        return NULL;
+    }
+    size_t len = strlen(abs);
+    if (len + BLOB_SUFFIX_LEN > PATH_MAX || len + sizeof "/tmp/check-XXXXXX" > PATH_MAX) {
+        free(abs);
+        derr_set(e, 500, "bad_config", "the blob store folder name is too long");
+        return NULL;
+    }
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/tmp", abs);
+    struct stat st;
+    if ((mkdir(tmp, DIR_MODE) < 0 && errno != EEXIST) || stat(tmp, &st) < 0) {
+        internal(e, "mkdir", tmp, errno);
+        free(abs);
+        return NULL;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        internal(e, "mkdir", tmp, ENOTDIR);
+        free(abs);
+        return NULL;
+    }
+
+    file_store *fs = xcalloc(1, sizeof *fs);
+    fs->base.ops = &file_ops;
+    fs->dir = abs;
+    fs->tmp = xstrdup(tmp);
+    fs->tmp_dev = st.st_dev;
+    return &fs->base;
+}

@@ -1,0 +1,65 @@
+/*
+ * serve.c — `depot serve`: load the settings, open the registry, serve
+ * until SIGTERM or SIGINT, then stop gracefully and exit 0.
+ *
+ * Signals are blocked in every thread and taken by sigwait() on the main
+ * thread, so no handler ever runs inside libmicrohttpd or SQLite.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "../http/server.h"
+#include "../lib/log.h"
+#include "cli.h"
+
+int cli_serve(int argc, char **argv)
+{
+    config cfg;
+    derr e;
+    int rc = config_load(&cfg, argc, argv, NULL, NULL, stdout, &e);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "depot serve: %s\n", e.message);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+    log_set_format(cfg.log_format);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    core c;
+    if (core_open(&c, &cfg, &e) < 0) {
+        log_error("cannot open the registry", "error", e.message, NULL);
+        return 1;
+    }
+    server *s = server_new(&cfg, &c, &e);
+    if (!s || server_start(s, &e) < 0) {
+        log_error("cannot start the server", "error", e.message, NULL);
+        server_free(s);
+        core_close(&c);
+        return 1;
+    }
+    int sig = 0;
+    for (;;) {
+        sigwait(&set, &sig);
+        if (sig != SIGHUP)
+            break;
+        log_info("SIGHUP ignored (restart to change settings)", NULL);
+    }
+    log_info("shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+    server_stop(s);
+    server_free(s);
+    core_close(&c);
+    log_info("stopped", NULL);
+    return 0;
+}

@@ -1,0 +1,231 @@
+/*
+ * accounts.c — users and sessions.
+ *
+ * Passwords are hashed with Argon2id before they reach the store; the
+ * session token is an HS256 JWT whose jti can be revoked (logout).
+ */
+#include "accounts.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../lib/crypto.h"
+#include "../lib/jwt.h"
+#include "../lib/json.h"
+#include "../lib/timeutil.h"
+
+int account_check_username(const char *s, derr *e)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 39)
+        return derr_set(e, 422, "invalid", "username: 1 to 39 characters");
+    if (!isalnum((unsigned char)s[0]) || (unsigned char)s[0] > 127)
+        return derr_set(e, 422, "invalid", "username: must start with a letter or digit");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch > 127 || !(isalnum(ch) || ch == '_' || ch == '-'))
+            return derr_set(e, 422, "invalid",
+                            "username: only letters, digits, '_' and '-' are allowed");
+    }
+    return 0;
+}
+
+int account_check_email(const char *s, derr *e)
+{
+    size_t n = strlen(s);
+    const char *at = strchr(s, '@');
+    if (n > 254 || !at || at == s || strchr(at + 1, '@') || (size_t)(at - s) > 64)
+        return derr_set(e, 422, "invalid", "email: expected an address like name@example.com");
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= ' ' || ch == 127 || ch == '<' || ch == '>' || ch == '(' || ch == ')' ||
+            ch == ',' || ch == ';' || ch == ':' || ch == '\\' || ch == '"' || ch == '[' ||
+            ch == ']')
+            return derr_set(e, 422, "invalid", "email: expected an address like name@example.com");
+    }
+    const char *dom = at + 1, *dot = strrchr(dom, '.');
+    if (!*dom || !dot || dot == dom || !dot[1] || strstr(dom, "..") || dom[0] == '-' ||
+        s[0] == '.' || at[-1] == '.' || strlen(dot + 1) < 2)
+        return derr_set(e, 422, "invalid", "email: expected an address like name@example.com");
+    return 0;
+}
+
+int account_check_password(const char *s, size_t n, derr *e)
+{
+    if (n < 8)
+        return derr_set(e, 422, "invalid", "password: at least 8 bytes");
+    if (n > 1024)
+        return derr_set(e, 422, "invalid", "password: at most 1024 bytes");
+    if (memchr(s, '\0', n))
+        return derr_set(e, 422, "invalid", "password: must not contain NUL");
+    return 0;
+}
+
+json_t *account_json(const store_user *u)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(u->id));
+    json_set_str(o, "username", u->username);
+    json_set_str(o, "email", u->email);
+    json_object_set_new(o, "is_admin", json_boolean(u->is_admin));
+    json_set_time(o, "created_at", u->created_at);
+    return o;
+}
+
+int accounts_register(core *c, arena *a, const char *username, const char *email,
+                      const char *password, size_t pwlen, bool by_admin, bool make_admin,
+                      const char *ip, store_user *out, derr *e)
+{
+    if (!by_admin && strcmp(c->cfg->registration, "open") != 0)
+        return derr_set(e, 403, "forbidden",
+                        "registration is closed on this server; ask an admin for an account");
+    if (account_check_username(username, e) < 0 || account_check_email(email, e) < 0 ||
+        account_check_password(password, pwlen, e) < 0)
+        return -1;
+
+    /* Refuse a taken name before spending a password hash on it. */
+    store_user existing;
+    int rc = store_call(c->st, user_by_login, a, username, &existing, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_OK && strcasecmp(existing.username, username) == 0)
+        return derr_set(e, 409, "conflict", "username '%s' is taken", username);
+
+    char hash[128];
+    if (password_hash(password, pwlen, hash) < 0)
+        return derr_set(e, 500, "internal", "password hashing failed");
+
+    bool first = false;
+    if (!make_admin) {
+        store_user *all;
+        int n = 0;
+        if (store_call(c->st, user_list, a, &all, &n, e) == STORE_ERROR)
+            return -1;
+        first = n == 0;
+    }
+    memset(out, 0, sizeof *out);
+    out->username = arena_strdup(a, username);
+    out->email = arena_strdup(a, email);
+    out->password_hash = arena_strdup(a, hash);
+    out->is_admin = make_admin || first;
+    rc = store_call(c->st, user_create, out, e);
+    if (rc == STORE_CONFLICT)
+        return derr_set(e, 409, "conflict", "%s", e->message);
+    if (rc != STORE_OK)
+        return -1;
+    out->password_hash = NULL;
+    core_audit(c, out->id, "user.register", out->username, NULL, ip);
+    return 0;
+}
+
+static int issue(core *c, arena *a, const store_user *u, session *out, derr *e)
+{
+    unsigned char jti[16];
+    random_bytes(jti, sizeof jti);
+    int64_t now = now_unix();
+    jwt_claims cl = {
+        .sub = u->id,
+        .name = u->username,
+        .iat = now,
+        .exp = now + c->cfg->jwt_ttl,
+        .jti = b64url_encode(a, jti, sizeof jti),
+    };
+    out->token = jwt_sign(a, c->jwt_key, c->jwt_keylen, &cl);
+    if (!out->token)
+        return derr_set(e, 500, "internal", "could not sign the session token");
+    out->expires_at = cl.exp;
+    out->user = *u;
+    out->user.password_hash = NULL;
+    return 0;
+}
+
+int accounts_login(core *c, arena *a, const char *login, const char *password, size_t pwlen,
+                   const char *ip, session *out, derr *e)
+{
+    principal p;
+    if (pwlen > 1024)
+        return derr_set(e, 401, "unauthorized", "wrong username or password");
+    if (auth_password(c, a, login, password, pwlen, &p, e) < 0)
+        return -1;
+    store_user u;
+    if (accounts_get(c, a, p.user_id, &u, e) < 0)
+        return -1;
+    if (issue(c, a, &u, out, e) < 0)
+        return -1;
+    core_audit(c, u.id, "user.login", u.username, NULL, ip);
+    return 0;
+}
+
+int accounts_refresh(core *c, arena *a, const principal *p, session *out, derr *e)
+{
+    if (p->kind != CRED_JWT)
+        return derr_set(e, 403, "forbidden", "only a session token (from login) can be refreshed");
+    store_user u;
+    if (accounts_get(c, a, p->user_id, &u, e) < 0)
+        return -1;
+    return issue(c, a, &u, out, e);
+}
+
+int accounts_logout(core *c, const principal *p, const char *ip, derr *e)
+{
+    if (p->kind != CRED_JWT)
+        return derr_set(e, 403, "forbidden",
+                        "logout ends a session token (from login); delete API tokens instead");
+    if (store_call(c->st, jwt_revoke, p->jti, p->expires_at, e) < 0)
+        return -1;
+    core_audit(c, p->user_id, "user.logout", p->username, NULL, ip);
+    return 0;
+}
+
+int accounts_get(core *c, arena *a, int64_t id, store_user *out, derr *e)
+{
+    int rc = store_call(c->st, user_by_id, a, id, out, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no such user");
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int accounts_find(core *c, arena *a, const char *login, store_user *out, derr *e)
+{
+    int rc = store_call(c->st, user_by_login, a, login, out, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no user '%s'", login);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int accounts_set_password(core *c, arena *a, const char *login, const char *pw, size_t n, derr *e)
+{
+    store_user u;
+    if (accounts_find(c, a, login, &u, e) < 0 || account_check_password(pw, n, e) < 0)
+        return -1;
+    char hash[128];
+    if (password_hash(pw, n, hash) < 0)
+        return derr_set(e, 500, "internal", "password hashing failed");
+    if (store_call(c->st, user_set_password, u.id, hash, e) != STORE_OK)
+        return -1;
+    core_audit(c, u.id, "user.passwd", u.username, NULL, NULL);
+    return 0;
+}
+
+int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, derr *e)
+{
+    store_user u;
+    if (accounts_find(c, a, login, &u, e) < 0)
+        return -1;
+    if (store_call(c->st, user_set_disabled, u.id, disabled, e) != STORE_OK)
+        return -1;
+    core_audit(c, u.id, disabled ? "user.disable" : "user.enable", u.username, NULL, NULL);
+    return 0;
+}
+
+int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e)
+{
+    store_user u;
+    if (accounts_find(c, a, login, &u, e) < 0)
+        return -1;
+    if (store_call(c->st, user_set_admin, u.id, admin, e) != STORE_OK)
+        return -1;
+    core_audit(c, u.id, admin ? "user.promote" : "user.demote", u.username, NULL, NULL);
+    return 0;
+}

@@ -1,0 +1,234 @@
+/*
+ * auth.c — credentials to principals, and the scope lattice.
+ */
+#include "auth.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "../lib/crypto.h"
+#include "../lib/jwt.h"
+#include "../lib/log.h"
+#include "../lib/timeutil.h"
+#include "core.h"
+
+const char *const auth_ecosystems[] = {"native", "hex", "pub", "npm", NULL};
+
+static int unauthorized(derr *e, const char *msg)
+{
+    return derr_set(e, 401, "unauthorized", "%s", msg);
+}
+
+static void from_user(principal *p, const store_user *u, enum cred_kind kind)
+{
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    p->user_id = u->id;
+    p->username = u->username;
+    p->is_admin = u->is_admin;
+}
+
+int auth_password(core *c, arena *a, const char *login, const char *pw, size_t pwlen, principal *p,
+                  derr *e)
+{
+    store_user u;
+    int rc = store_call(c->st, user_by_login, a, login, &u, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_NOT_FOUND || !u.password_hash) {
+        password_dummy_verify(pw, pwlen);
+        return unauthorized(e, "wrong username or password");
+    }
+    if (!password_verify(u.password_hash, pw, pwlen))
+        return unauthorized(e, "wrong username or password");
+    if (u.disabled)
+        return derr_set(e, 403, "forbidden", "this account is disabled");
+    from_user(p, &u, CRED_PASSWORD);
+    return 0;
+}
+
+static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, derr *e)
+{
+    jwt_claims cl;
+    enum jwt_result jr = jwt_verify(a, c->jwt_key, c->jwt_keylen, tok, n, now_unix(), &cl);
+    if (jr == JWT_EXPIRED)
+        return unauthorized(e, "the session token has expired; log in again");
+    if (jr != JWT_OK)
+        return unauthorized(e, "the session token is not valid");
+    int rc = store_call(c->st, jwt_is_revoked, cl.jti, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_OK)
+        return unauthorized(e, "the session token was revoked; log in again");
+    store_user u;
+    rc = store_call(c->st, user_by_id, a, cl.sub, &u, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_NOT_FOUND || u.disabled)
+        return unauthorized(e, "the session token's account is gone or disabled");
+    from_user(p, &u, CRED_JWT);
+    p->jti = cl.jti;
+    p->expires_at = cl.exp;
+    return 0;
+}
+
+static int auth_token(core *c, arena *a, const char *tok, size_t n, principal *p, derr *e)
+{
+    char hash[65];
+    if (n < 8 || n > 256)
+        return unauthorized(e, "the API token is not valid");
+    sha256_hex(tok, n, hash);
+    store_token t;
+    int rc = store_call(c->st, token_by_hash, a, hash, &t, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_NOT_FOUND)
+        return unauthorized(e, "the API token is not valid");
+    int64_t now = now_unix();
+    if (t.expires_at && t.expires_at <= now)
+        return unauthorized(e, "the API token has expired");
+    store_user u;
+    rc = store_call(c->st, user_by_id, a, t.user_id, &u, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_NOT_FOUND || u.disabled)
+        return unauthorized(e, "the API token's account is gone or disabled");
+    from_user(p, &u, CRED_TOKEN);
+    p->scopes = t.scopes;
+    p->token_id = t.id;
+    p->expires_at = t.expires_at;
+    derr ignore;
+    store_call(c->st, token_touch, t.id, now, &ignore);
+    return 0;
+}
+
+int auth_secret(core *c, arena *a, const char *secret, size_t n, principal *p, derr *e)
+{
+    if (jwt_looks_like(secret, n))
+        return auth_jwt(c, a, secret, n, p, e);
+    return auth_token(c, a, secret, n, p, e);
+}
+
+bool auth_header_is_slow(const char *v)
+{
+    return v && strncasecmp(v, "Basic ", 6) == 0;
+}
+
+int auth_header(core *c, arena *a, const char *v, principal *p, derr *e)
+{
+    while (*v == ' ')
+        v++;
+    if (strncasecmp(v, "Bearer ", 7) == 0) {
+        v += 7;
+        while (*v == ' ')
+            v++;
+        return auth_secret(c, a, v, strlen(v), p, e);
+    }
+    if (strncasecmp(v, "Basic ", 6) == 0) {
+        v += 6;
+        while (*v == ' ')
+            v++;
+        unsigned char *dec;
+        size_t dlen;
+        if (b64_decode(a, v, strlen(v), &dec, &dlen) < 0)
+            return unauthorized(e, "the Basic credential is not valid base64");
+        const unsigned char *colon = memchr(dec, ':', dlen);
+        if (!colon || memchr(dec, '\0', dlen))
+            return unauthorized(e, "the Basic credential must be user:password");
+        char *login = arena_strndup(a, (const char *)dec, (size_t)(colon - dec));
+        const char *pw = (const char *)colon + 1;
+        size_t pwlen = dlen - (size_t)(colon - dec) - 1;
+        if (pwlen > 1024)
+            return unauthorized(e, "wrong username or password");
+        return auth_password(c, a, login, pw, pwlen, p, e);
+    }
+    /* A bare token, as Hex clients send it. */
+    size_t n = strlen(v);
+    while (n && v[n - 1] == ' ')
+        n--;
+    if (!n)
+        return unauthorized(e, "the Authorization header is empty");
+    return auth_secret(c, a, v, n, p, e);
+}
+
+static bool is_ecosystem(const char *s, size_t n)
+{
+    for (int i = 0; auth_ecosystems[i]; i++)
+        if (strlen(auth_ecosystems[i]) == n && memcmp(auth_ecosystems[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+bool scope_valid(const char *s)
+{
+    if (!strcmp(s, "read") || !strcmp(s, "publish") || !strcmp(s, "admin"))
+        return true;
+    if (strncmp(s, "publish:", 8))
+        return false;
+    const char *eco = s + 8, *slash = strchr(eco, '/');
+    size_t elen = slash ? (size_t)(slash - eco) : strlen(eco);
+    if (!is_ecosystem(eco, elen))
+        return false;
+    if (!slash)
+        return true;
+    const char *pkg = slash + 1;
+    size_t plen = strlen(pkg);
+    if (plen == 0 || plen > 214)
+        return false;
+    for (const char *q = pkg; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == '"' || *q == '\\')
+            return false;
+    return true;
+}
+
+/* Does the held scope cover the wanted one? Both are valid scopes. */
+static bool covers(const char *held, const char *want)
+{
+    if (!strcmp(held, "admin"))
+        return true;
+    if (!strcmp(want, "admin"))
+        return false;
+    if (!strcmp(want, "read"))
+        return true;
+    if (!strcmp(held, "read"))
+        return false;
+    if (!strcmp(held, "publish"))
+        return true;
+    /* held is publish:eco or publish:eco/pkg; want is publish, publish:eco or publish:eco/pkg */
+    size_t hl = strlen(held);
+    if (strncmp(want, held, hl))
+        return false;
+    if (want[hl] == '\0')
+        return true;
+    return strchr(held + 8, '/') == NULL && want[hl] == '/';
+}
+
+bool principal_can(const principal *p, const char *scope)
+{
+    if (p->kind == CRED_NONE)
+        return false;
+    if (!strcmp(scope, "admin") && !p->is_admin)
+        return false;
+    if (!p->scopes)
+        return true;
+    const char *s = p->scopes;
+    char one[256];
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        size_t n = strcspn(s, " ");
+        if (n && n < sizeof one) {
+            memcpy(one, s, n);
+            one[n] = '\0';
+            if (covers(one, scope))
+                return true;
+        }
+        s += n;
+    }
+    return false;
+}
+
+const char *scope_publish(arena *a, const char *ecosystem, const char *package)
+{
+    return arena_printf(a, "publish:%s/%s", ecosystem, package);
+}

@@ -1,0 +1,59 @@
+/*
+ * auth.h — who is calling, and what they may do.
+ *
+ * A credential (password, session JWT, API token) becomes a principal. What
+ * a principal may do is decided here and only here: every front asks
+ * principal_can() with the scope an operation needs.
+ *
+ * Scopes, each covering those after it:
+ *   admin ⊃ publish ⊃ publish:<ecosystem> ⊃ publish:<ecosystem>/<package> ⊃ read
+ * A password or a session JWT holds every scope its user has (admin only for
+ * admin users); an API token holds the scopes it was made with, never more
+ * than its user has now.
+ */
+#ifndef DEPOT_AUTH_H
+#define DEPOT_AUTH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../lib/arena.h"
+#include "../lib/err.h"
+
+struct core;
+
+enum cred_kind { CRED_NONE = 0, CRED_PASSWORD, CRED_JWT, CRED_TOKEN };
+
+typedef struct principal {
+    enum cred_kind kind;
+    int64_t user_id;
+    const char *username;
+    bool is_admin;
+    const char *scopes; /* API tokens: space-separated; NULL for password and JWT */
+    int64_t token_id;   /* API tokens */
+    const char *jti;    /* JWTs */
+    int64_t expires_at; /* JWTs and expiring tokens; 0: never */
+} principal;
+
+extern const char *const auth_ecosystems[]; /* "native", "hex", "pub", "npm", NULL */
+
+/* Username-or-email and password. 401 "unauthorized" on any mismatch (same
+ * message for an unknown user and a wrong password); 403 for a disabled account. */
+int auth_password(struct core *c, arena *a, const char *login, const char *pw, size_t pwlen,
+                  principal *p, derr *e);
+/* A JWT or an API token secret. 401 when unknown, expired, revoked or tampered. */
+int auth_secret(struct core *c, arena *a, const char *secret, size_t n, principal *p, derr *e);
+/* An Authorization header value: "Bearer X", "Basic B64", or a bare token. */
+int auth_header(struct core *c, arena *a, const char *value, principal *p, derr *e);
+/* True when checking this header costs a password hash (Basic). */
+bool auth_header_is_slow(const char *value);
+
+/* Checks a scope string's syntax ("read", "publish", "publish:hex", "publish:hex/foo", "admin"). */
+bool scope_valid(const char *scope);
+/* May p act with `scope`? Anonymous principals hold nothing. */
+bool principal_can(const principal *p, const char *scope);
+/* The scope needed to publish a package: "publish:<eco>/<name>". In the arena. */
+const char *scope_publish(arena *a, const char *ecosystem, const char *package);
+
+#endif

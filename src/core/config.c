@@ -1,0 +1,297 @@
+/*
+ * config.c — the option table and its four sources.
+ *
+ * Each option is one row: its name (also the config-file key and, upper-cased,
+ * the environment name), type, default, where it lands in struct config, and
+ * its help line. Values are first collected as text per row, source over
+ * source, then converted and checked once.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../lib/xalloc.h"
+
+enum opt_type { T_STR, T_LONG, T_BOOL };
+
+struct opt {
+    const char *name;
+    enum opt_type type;
+    const char *def;
+    size_t off;
+    long min, max;
+    const char *help;
+};
+
+#define O(f) offsetof(config, f)
+#define R(cl, who) (offsetof(config, rate) + sizeof(long) * ((size_t)(cl) * 2 + (who)))
+
+static const struct opt opts[] = {
+    {"listen", T_STR, "127.0.0.1:4000", O(listen), 0, 0, "address to listen on, HOST:PORT (port 0: any free port)"},
+    {"data", T_STR, "./data", O(data), 0, 0, "data folder (database, blobs, secrets)"},
+    {"base-url", T_STR, "", O(base_url), 0, 0, "public URL of this server, used in every absolute URL it prints (default http://LISTEN)"},
+    {"store", T_STR, "", O(store_url), 0, 0, "metadata store URL: sqlite:PATH (default sqlite:DATA/depot.db)"},
+    {"blobs", T_STR, "", O(blob_url), 0, 0, "blob store URL: file:DIR (default file:DATA/blobs)"},
+    {"config", T_STR, "", O(config_file), 0, 0, "config file of `name = value` lines"},
+    {"log-level", T_STR, "info", O(log_level), 0, 0, "debug, info, warn or error"},
+    {"log-format", T_STR, "text", O(log_format), 0, 0, "text or json"},
+    {"threads", T_LONG, "0", O(threads), 0, 256, "HTTP event threads (0: one per core)"},
+    {"workers", T_LONG, "0", O(workers), 0, 256, "threads for slow work such as password hashing (0: one per core, at least 2)"},
+    {"max-body", T_LONG, "1048576", O(max_body), 1024, LONG_MAX, "largest JSON request body, bytes"},
+    {"max-upload", T_LONG, "104857600", O(max_upload), 1024, LONG_MAX, "largest package upload, bytes"},
+    {"max-url", T_LONG, "8192", O(max_url), 256, 65536, "longest request URL, bytes (414 past it)"},
+    {"max-headers", T_LONG, "16384", O(max_headers), 1024, 262144, "largest total of request headers, bytes (431 past it)"},
+    {"max-connections", T_LONG, "1024", O(max_connections), 1, 1000000, "open connections in all"},
+    {"max-connections-per-ip", T_LONG, "128", O(max_connections_per_ip), 0, 1000000, "open connections from one IP (0: no cap)"},
+    {"connection-timeout", T_LONG, "30", O(connection_timeout), 1, 86400, "seconds an idle connection stays open"},
+    {"request-timeout", T_LONG, "300", O(request_timeout), 1, 86400, "seconds one request may take to arrive (408 past it)"},
+    {"shutdown-timeout", T_LONG, "30", O(shutdown_timeout), 0, 3600, "seconds to let in-flight requests finish on SIGTERM"},
+    {"cors-origins", T_STR, "", O(cors_origins), 0, 0, "comma-separated origins allowed by CORS (empty: none)"},
+    {"registration", T_STR, "open", O(registration), 0, 0, "open (anyone may register) or closed (only an admin adds users)"},
+    {"private", T_BOOL, "false", O(private_mode), 0, 0, "every read needs a credential"},
+    {"jwt-secret", T_STR, "", O(jwt_secret), 0, 0, "secret for session tokens (default: generated into DATA/jwt.key)"},
+    {"jwt-ttl", T_LONG, "2592000", O(jwt_ttl), 1, 31622400, "session token lifetime, seconds"},
+    {"rate-limit", T_BOOL, "true", O(rate_limit), 0, 0, "enforce rate limits (on/off)"},
+    {"rate-search-anon", T_LONG, "100", R(RL_SEARCH, 0), 0, LONG_MAX, "searches per hour per anonymous IP"},
+    {"rate-search-user", T_LONG, "1000", R(RL_SEARCH, 1), 0, LONG_MAX, "searches per hour per user"},
+    {"rate-download-anon", T_LONG, "500", R(RL_DOWNLOAD, 0), 0, LONG_MAX, "downloads per hour per anonymous IP"},
+    {"rate-download-user", T_LONG, "5000", R(RL_DOWNLOAD, 1), 0, LONG_MAX, "downloads per hour per user"},
+    {"rate-publish-user", T_LONG, "60", R(RL_PUBLISH, 1), 0, LONG_MAX, "publishes per hour per user"},
+    {"rate-other-anon", T_LONG, "100", R(RL_OTHER, 0), 0, LONG_MAX, "other requests per hour per anonymous IP"},
+    {"rate-other-user", T_LONG, "1000", R(RL_OTHER, 1), 0, LONG_MAX, "other requests per hour per user"},
+    {"argon2-ops", T_LONG, "0", O(argon2_ops), 0, 64, "Argon2id passes (0: libsodium's interactive default)"},
+    {"argon2-mem", T_LONG, "0", O(argon2_mem), 0, 4294967296L, "Argon2id memory, bytes (0: libsodium's interactive default; minimum 8192)"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+void config_usage(FILE *out)
+{
+    fprintf(out, "usage: depot serve [options]\n\n"
+                 "Options (flag > environment DEPOT_NAME > config file > default):\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s", opts[i].name,
+                 opts[i].type == T_BOOL ? "[=on|off]" : opts[i].type == T_LONG ? " N" : " VALUE");
+        fprintf(out, "  %-30s %s", left, opts[i].help);
+        if (opts[i].def[0])
+            fprintf(out, " [%s]", opts[i].def);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-30s %s\n", "--help", "this list");
+}
+
+static const struct opt *find_opt(const char *name, size_t n)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].name) == n && memcmp(opts[i].name, name, n) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *yes[] = {"1", "true", "on", "yes"}, *no[] = {"0", "false", "off", "no"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = true, 0;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = false, 0;
+    }
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+/* Text values per option, strings owned by the process (config lives as long as it). */
+static int read_file(const char *path, const char **vals, derr *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return derr_set(e, 400, "config", "cannot read config file %s: %s", path, strerror(errno));
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            fclose(f);
+            return derr_set(e, 400, "config", "%s:%d: expected name = value", path, lineno);
+        }
+        *eq = '\0';
+        char *k = trim(s), *v = trim(eq + 1);
+        size_t vl = strlen(v);
+        if (vl >= 2 && ((v[0] == '"' && v[vl - 1] == '"') || (v[0] == '\'' && v[vl - 1] == '\''))) {
+            v[vl - 1] = '\0';
+            v++;
+        }
+        const struct opt *o = find_opt(k, strlen(k));
+        if (!o || strcmp(k, "config") == 0) {
+            fclose(f);
+            return derr_set(e, 400, "config", "%s:%d: unknown option '%s'", path, lineno, k);
+        }
+        vals[o - opts] = xstrdup(v);
+    }
+    fclose(f);
+    return 0;
+}
+
+static void env_name(const char *name, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "DEPOT_%s", name);
+    for (size_t i = 6; i < n && i < cap; i++)
+        out[i] = out[i] == '-' ? '_' : (char)toupper((unsigned char)out[i]);
+}
+
+static int convert(config *c, const char **vals, derr *e)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *o = &opts[i];
+        const char *v = vals[i] ? vals[i] : o->def;
+        void *dst = (char *)c + o->off;
+        if (o->type == T_STR) {
+            *(const char **)dst = v;
+        } else if (o->type == T_BOOL) {
+            if (parse_bool(v, (bool *)dst) < 0)
+                return derr_set(e, 400, "config", "--%s: expected on or off, got '%s'", o->name, v);
+        } else {
+            char *end;
+            errno = 0;
+            long n = strtol(v, &end, 10);
+            if (errno || end == v || *end || n < o->min || n > o->max)
+                return derr_set(e, 400, "config", "--%s: expected a whole number from %ld to %ld, got '%s'",
+                                o->name, o->min, o->max, v);
+            *(long *)dst = n;
+        }
+    }
+    return 0;
+}
+
+static int check(config *c, derr *e)
+{
+    if (strcmp(c->registration, "open") && strcmp(c->registration, "closed"))
+        return derr_set(e, 400, "config", "--registration: expected open or closed");
+    if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") && strcmp(c->log_level, "warn") &&
+        strcmp(c->log_level, "error"))
+        return derr_set(e, 400, "config", "--log-level: expected debug, info, warn or error");
+    if (strcmp(c->log_format, "text") && strcmp(c->log_format, "json"))
+        return derr_set(e, 400, "config", "--log-format: expected text or json");
+    const char *colon = strrchr(c->listen, ':');
+    if (!colon || colon == c->listen || !colon[1])
+        return derr_set(e, 400, "config", "--listen: expected HOST:PORT, got '%s'", c->listen);
+    if (c->argon2_mem && c->argon2_mem < 8192)
+        return derr_set(e, 400, "config", "--argon2-mem: at least 8192 bytes");
+    if (!c->data[0])
+        return derr_set(e, 400, "config", "--data: a folder is needed");
+    /* Derived defaults. */
+    char *s;
+    if (!c->store_url[0]) {
+        size_t n = strlen(c->data) + 16;
+        s = xmalloc(n);
+        snprintf(s, n, "sqlite:%s/depot.db", c->data);
+        c->store_url = s;
+    }
+    if (!c->blob_url[0]) {
+        size_t n = strlen(c->data) + 16;
+        s = xmalloc(n);
+        snprintf(s, n, "file:%s/blobs", c->data);
+        c->blob_url = s;
+    }
+    if (!c->base_url[0]) {
+        size_t n = strlen(c->listen) + 16;
+        s = xmalloc(n);
+        snprintf(s, n, "http://%s", c->listen);
+        c->base_url = s;
+    } else {
+        if (strncmp(c->base_url, "http://", 7) && strncmp(c->base_url, "https://", 8))
+            return derr_set(e, 400, "config", "--base-url: expected http:// or https://");
+        size_t n = strlen(c->base_url);
+        if (c->base_url[n - 1] == '/') {
+            s = xstrdup(c->base_url);
+            while (n > 1 && s[n - 1] == '/')
+                s[--n] = '\0';
+            c->base_url = s;
+        }
+    }
+    return 0;
+}
+
+int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE *out, derr *e)
+{
+    const char *flag_vals[NOPTS] = {0}, *vals[NOPTS] = {0};
+    if (nrest)
+        *nrest = 0;
+    memset(c, 0, sizeof *c);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            config_usage(out);
+            return 1;
+        }
+        const struct opt *o = NULL;
+        const char *v = NULL;
+        if (strncmp(a, "--", 2) == 0 && a[2]) {
+            const char *eq = strchr(a, '=');
+            o = find_opt(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+            if (o && eq)
+                v = eq + 1;
+        }
+        if (!o) {
+            if (!rest)
+                return derr_set(e, 400, "config", "unknown option '%s' (see --help)", a);
+            rest[(*nrest)++] = argv[i];
+            continue;
+        }
+        if (!v) {
+            bool b;
+            if (o->type == T_BOOL) {
+                if (i + 1 < argc && parse_bool(argv[i + 1], &b) == 0)
+                    v = argv[++i];
+                else
+                    v = "true";
+            } else if (i + 1 < argc) {
+                v = argv[++i];
+            } else {
+                return derr_set(e, 400, "config", "--%s needs a value", o->name);
+            }
+        }
+        flag_vals[o - opts] = v;
+    }
+
+    /* Config file: the flag, else the environment. */
+    const struct opt *cfo = find_opt("config", 6);
+    const char *cf = flag_vals[cfo - opts];
+    if (!cf)
+        cf = getenv("DEPOT_CONFIG");
+    if (cf && *cf && read_file(cf, vals, e) < 0)
+        return -1;
+    for (size_t i = 0; i < NOPTS; i++) {
+        char name[64];
+        env_name(opts[i].name, name, sizeof name);
+        const char *ev = getenv(name);
+        if (ev)
+            vals[i] = ev;
+        if (flag_vals[i])
+            vals[i] = flag_vals[i];
+    }
+    if (convert(c, vals, e) < 0)
+        return -1;
+    return check(c, e);
+}

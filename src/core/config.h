@@ -1,0 +1,53 @@
+/*
+ * config.h — the server's settings, from one declarative table of options.
+ *
+ * Precedence: command-line flags > environment (DEPOT_<NAME>, dashes as
+ * underscores) > config file (--config FILE or DEPOT_CONFIG; `name = value`
+ * lines, # comments) > defaults. `depot serve --help` prints the table.
+ */
+#ifndef DEPOT_CONFIG_H
+#define DEPOT_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../lib/err.h"
+
+enum rl_class { RL_SEARCH, RL_DOWNLOAD, RL_PUBLISH, RL_OTHER, RL_NCLASS, RL_NONE = -1 };
+
+typedef struct config {
+    const char *listen;      /* HOST:PORT */
+    const char *data;        /* data folder */
+    const char *base_url;    /* public URL, no trailing slash */
+    const char *store_url;   /* sqlite:PATH (default DATA/depot.db) */
+    const char *blob_url;    /* file:DIR (default DATA/blobs) */
+    const char *config_file;
+    const char *log_level, *log_format;
+    long threads;            /* HTTP event threads (0: one per core) */
+    long workers;            /* threads for slow work: password hashing (0: one per core) */
+    long max_body;           /* JSON bodies */
+    long max_upload;         /* package uploads */
+    long max_url, max_headers;
+    long max_connections, max_connections_per_ip;
+    long connection_timeout, request_timeout, shutdown_timeout;
+    const char *cors_origins; /* comma-separated, "" none, "*" any */
+    const char *registration; /* open | closed */
+    bool private_mode;
+    const char *jwt_secret;   /* "" → generated and kept in DATA/jwt.key */
+    long jwt_ttl;
+    bool rate_limit;
+    long rate[RL_NCLASS][2];  /* [class][0 anonymous, 1 authenticated] per hour; 0: none */
+    long argon2_ops, argon2_mem;
+} config;
+
+/* Fills c from defaults, file, environment and argv (argv[0] is the command name).
+ * Options the table does not know, and positional words, are copied in order to
+ * rest[] (*nrest of them; rest must hold argc entries) when rest is not NULL,
+ * otherwise they are an error. Returns 0, 1 when --help was asked (printed to out),
+ * or -1 with e filled. */
+int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE *out, derr *e);
+
+/* Prints the option table (used by --help). */
+void config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * tokens.c — API tokens.
+ */
+#include "tokens.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "../lib/crypto.h"
+#include "../lib/json.h"
+#include "../lib/timeutil.h"
+
+int token_check_name(const char *s, derr *e)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64 || !isalnum((unsigned char)s[0]) || (unsigned char)s[0] > 127)
+        return derr_set(e, 422, "invalid",
+                        "name: 1 to 64 characters, starting with a letter or digit");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch > 127 || !(isalnum(ch) || ch == '.' || ch == '_' || ch == '-'))
+            return derr_set(e, 422, "invalid", "name: only letters, digits, '.', '_' and '-'");
+    }
+    return 0;
+}
+
+int tokens_may_manage(const principal *p, derr *e)
+{
+    if (p->kind == CRED_NONE)
+        return derr_set(e, 401, "unauthorized", "a credential is needed");
+    if (p->kind == CRED_TOKEN && !principal_can(p, "admin"))
+        return derr_set(e, 403, "forbidden",
+                        "managing tokens needs a password, a session token, or a token with the "
+                        "admin scope");
+    return 0;
+}
+
+int tokens_create(core *c, arena *a, const principal *creator, const char *name,
+                  const char *const *scopes, int64_t expires_at, const char *ip, store_token *out,
+                  const char **secret, derr *e)
+{
+    if (token_check_name(name, e) < 0)
+        return -1;
+    if (!scopes || !scopes[0])
+        return derr_set(e, 422, "invalid", "scopes: at least one scope is needed (read, publish, ...)");
+    size_t total = 0, count = 0;
+    for (const char *const *s = scopes; *s; s++, count++) {
+        if (count >= 32)
+            return derr_set(e, 422, "invalid", "scopes: at most 32");
+        if (!scope_valid(*s))
+            return derr_set(e, 422, "invalid",
+                            "scopes: '%.80s' is not a scope (read, publish, publish:<ecosystem>, "
+                            "publish:<ecosystem>/<package>, admin)",
+                            *s);
+        if (!principal_can(creator, *s))
+            return derr_set(e, 403, "forbidden", "scopes: you cannot grant '%.80s'", *s);
+        total += strlen(*s) + 1;
+    }
+    if (expires_at && expires_at <= now_unix())
+        return derr_set(e, 422, "invalid", "expires_at: must be in the future");
+
+    char *joined = arena_alloc(a, total + 1), *w = joined;
+    for (const char *const *s = scopes; *s; s++) {
+        size_t n = strlen(*s);
+        /* Skip duplicates. */
+        int dup = 0;
+        for (const char *const *t = scopes; t < s; t++)
+            dup |= strcmp(*t, *s) == 0;
+        if (dup)
+            continue;
+        if (w != joined)
+            *w++ = ' ';
+        memcpy(w, *s, n);
+        w += n;
+    }
+    *w = '\0';
+
+    unsigned char raw[32];
+    random_bytes(raw, sizeof raw);
+    char *sec = arena_printf(a, TOKEN_PREFIX "%s", b64url_encode(a, raw, sizeof raw));
+    char hash[65];
+    sha256_hex(sec, strlen(sec), hash);
+
+    memset(out, 0, sizeof *out);
+    out->user_id = creator->user_id;
+    out->name = arena_strdup(a, name);
+    out->hash = arena_strdup(a, hash);
+    out->prefix = arena_strndup(a, sec, strlen(TOKEN_PREFIX) + 6);
+    out->scopes = joined;
+    out->created_at = now_unix();
+    out->expires_at = expires_at;
+    int rc = store_call(c->st, token_create, out, e);
+    if (rc == STORE_CONFLICT)
+        return derr_set(e, 409, "conflict", "you already have a token named '%s'", name);
+    if (rc != STORE_OK)
+        return -1;
+    *secret = sec;
+    core_audit(c, creator->user_id, "token.create", name, NULL, ip);
+    return 0;
+}
+
+int tokens_list(core *c, arena *a, int64_t user_id, store_token **out, int *n, derr *e)
+{
+    return store_call(c->st, token_list, a, user_id, out, n, e) == STORE_OK ? 0 : -1;
+}
+
+int tokens_get(core *c, arena *a, int64_t user_id, const char *name, store_token *out, derr *e)
+{
+    int rc = store_call(c->st, token_by_name, a, user_id, name, out, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no token named '%s'", name);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int tokens_delete(core *c, int64_t user_id, const char *name, const char *ip, derr *e)
+{
+    int rc = store_call(c->st, token_delete, user_id, name, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no token named '%s'", name);
+    if (rc != STORE_OK)
+        return -1;
+    core_audit(c, user_id, "token.delete", name, NULL, ip);
+    return 0;
+}
+
+json_t *scopes_json(const char *s)
+{
+    json_t *sc = json_array();
+    while (s && *s) {
+        size_t n = strcspn(s, " ");
+        if (n)
+            json_array_append_new(sc, json_stringn(s, n));
+        s += n;
+        while (*s == ' ')
+            s++;
+    }
+    return sc;
+}
+
+json_t *token_json(const store_token *t)
+{
+    json_t *o = json_object();
+    json_set_str(o, "name", t->name);
+    json_object_set_new(o, "scopes", scopes_json(t->scopes));
+    json_set_str(o, "prefix", t->prefix);
+    json_set_time(o, "created_at", t->created_at);
+    json_set_time(o, "expires_at", t->expires_at);
+    json_set_time(o, "last_used_at", t->last_used_at);
+    return o;
+}

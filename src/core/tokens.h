@@ -1,0 +1,41 @@
+/*
+ * tokens.h — API tokens: random secrets shown once, stored as SHA-256,
+ * with scopes (see auth.h) and an optional expiry.
+ */
+#ifndef DEPOT_TOKENS_H
+#define DEPOT_TOKENS_H
+
+#include <jansson.h>
+
+#include "../store/store.h"
+#include "auth.h"
+#include "core.h"
+
+/* Secrets are "dpt_" + 43 base64url characters (32 random bytes). */
+#define TOKEN_PREFIX "dpt_"
+
+/* Checks a token name: ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ (422). */
+int token_check_name(const char *name, derr *e);
+
+/* Makes a token for `creator`'s user. `scopes` is a NULL-terminated list; each
+ * must be valid (422) and within what the creator holds (403). expires_at 0:
+ * never, else it must be in the future (422). On success *secret is the
+ * secret (in the arena) and out the stored token. */
+int tokens_create(core *c, arena *a, const principal *creator, const char *name,
+                  const char *const *scopes, int64_t expires_at, const char *ip, store_token *out,
+                  const char **secret, derr *e);
+int tokens_list(core *c, arena *a, int64_t user_id, store_token **out, int *n, derr *e);
+int tokens_get(core *c, arena *a, int64_t user_id, const char *name, store_token *out, derr *e);
+int tokens_delete(core *c, int64_t user_id, const char *name, const char *ip, derr *e);
+
+/* Space-separated scopes as a JSON array of strings. */
+json_t *scopes_json(const char *scopes);
+
+/* The public JSON of a token (never the secret). */
+json_t *token_json(const store_token *t);
+
+/* May this principal manage its user's tokens? A password, a session JWT, or
+ * a token with the admin scope. 403 otherwise. */
+int tokens_may_manage(const principal *p, derr *e);
+
+#endif

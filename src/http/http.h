@@ -1,0 +1,118 @@
+/*
+ * http.h — what a handler sees: the request, its principal, and the calls
+ * that set its response. Everything here lives in the request's arena.
+ *
+ * A handler runs to completion on one thread (an event thread, or a worker
+ * for routes marked slow) and must set exactly one response through the
+ * resp_* calls; a handler that sets none answers 500.
+ */
+#ifndef DEPOT_HTTP_H
+#define DEPOT_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/auth.h"
+#include "../core/config.h"
+#include "../lib/arena.h"
+#include "../lib/err.h"
+
+struct MHD_Connection;
+struct MHD_Response;
+typedef struct server server;
+typedef struct req req;
+
+#define ROUTE_MAX_PARAMS 8
+
+/* How a route takes a request body. */
+enum body_kind {
+    BODY_NONE,   /* none expected; one sent is read and dropped, capped by max-body */
+    BODY_JSON,   /* kept in memory, capped by --max-body, Content-Type must be JSON */
+    BODY_UPLOAD, /* streamed to a temp file with its SHA-256, capped by --max-upload */
+};
+
+/* Who may call a route, checked before the handler runs. */
+enum route_auth {
+    AUTH_READ,  /* anyone, unless --private (then the read scope) */
+    AUTH_USER,  /* any valid credential */
+    AUTH_NONE,  /* anyone, even with --private (health, register, login) */
+};
+
+typedef void (*handler_fn)(req *r);
+
+typedef struct route {
+    const char *method;
+    const char *pattern; /* "/api/v1/tokens/{name}"; a last segment "{rest*}" takes the rest */
+    handler_fn fn;
+    const char *name;    /* for metrics and logs; the pattern when NULL */
+    enum body_kind body;
+    enum route_auth auth;
+    enum rl_class rl;    /* rate-limit class, RL_NONE: not limited */
+    bool slow;           /* run on the worker pool (password hashing and the like) */
+} route;
+
+/* A front's routes: one table per front, listed once in routes.c. */
+typedef struct route_set {
+    const char *front;
+    const route *routes;
+    size_t n;
+} route_set;
+
+struct req {
+    arena *a;
+    server *srv;
+    const config *cfg;
+    struct core *core;
+    struct MHD_Connection *conn;
+
+    const char *method;   /* "GET" ... (HEAD routes as GET) */
+    const char *raw_url;  /* as sent: path and query */
+    const char *path;     /* raw path, not decoded */
+    const char *query;    /* raw query without '?', or NULL */
+    const route *route;
+    int nparams;
+    const char *param_names[ROUTE_MAX_PARAMS];
+    const char *param_vals[ROUTE_MAX_PARAMS]; /* percent-decoded */
+    const char *ip;
+    char request_id[72];
+
+    /* Body: in memory for BODY_JSON; in body_path (an open fd) for BODY_UPLOAD. */
+    const char *body;
+    size_t body_len;
+    const char *body_path;
+    int body_fd;
+    unsigned char body_sha256[32];
+
+    principal who;        /* kind CRED_NONE when anonymous */
+
+    /* Response, set by resp_*. */
+    int status;
+    struct MHD_Response *resp;
+    uint64_t resp_bytes;
+    bool no_cache_headers;
+};
+
+/* The value of a path parameter, percent-decoded; NULL when the route has none by that name. */
+const char *req_param(req *r, const char *name);
+/* A query parameter, percent-decoded ('+' is a space); NULL when absent. */
+const char *req_query(req *r, const char *name);
+/* A request header (case-insensitive name); NULL when absent. */
+const char *req_header(req *r, const char *name);
+/* The body as a JSON object, or NULL after answering 400 (the handler just returns). */
+json_t *req_json(req *r);
+
+/* Responses. Each replaces any earlier one. */
+void resp_json(req *r, int status, json_t *doc);                /* steals doc */
+void resp_bytes(req *r, int status, const char *ctype, const void *p, size_t n); /* copies */
+void resp_static(req *r, int status, const char *ctype, const void *p, size_t n); /* borrowed, must outlive the response */
+void resp_fd(req *r, int status, const char *ctype, int fd, uint64_t size);   /* takes the fd */
+void resp_empty(req *r, int status);
+void resp_error(req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void resp_derr(req *r, const derr *e);
+/* Adds a header to the response already set. */
+void resp_header(req *r, const char *name, const char *value);
+
+#endif

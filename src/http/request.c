@@ -1,0 +1,154 @@
+/*
+ * request.c — reading a request and setting its response (http.h).
+ */
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/json.h"
+#include "../lib/log.h"
+#include "http.h"
+#include "router.h"
+
+const char *req_param(req *r, const char *name)
+{
+    for (int i = 0; i < r->nparams; i++)
+        if (strcmp(r->param_names[i], name) == 0)
+            return r->param_vals[i];
+    return NULL;
+}
+
+const char *req_query(req *r, const char *name)
+{
+    const char *p = r->query;
+    size_t nl = strlen(name);
+    while (p && *p) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t kl = eq ? (size_t)(eq - p) : n;
+        char *k = url_decode(r->a, p, kl, 1);
+        if (k && strlen(k) == nl && memcmp(k, name, nl) == 0) {
+            if (!eq)
+                return "";
+            return url_decode(r->a, eq + 1, n - kl - 1, 1);
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return NULL;
+}
+
+const char *req_header(req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+json_t *req_json(req *r)
+{
+    derr e;
+    json_t *doc = json_parse_object(r->body, r->body_len, &e);
+    if (!doc) {
+        resp_derr(r, &e);
+        return NULL;
+    }
+    /* Freed with the request. */
+    arena_on_free(r->a, (void (*)(void *))json_decref, doc);
+    return doc;
+}
+
+static void set(req *r, int status, struct MHD_Response *resp, uint64_t bytes, const char *ctype)
+{
+    if (r->resp)
+        MHD_destroy_response(r->resp);
+    if (!resp) {
+        log_error("cannot create a response", "request_id", r->request_id, NULL);
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        status = 500;
+        ctype = NULL;
+    }
+    r->resp = resp;
+    r->status = status;
+    r->resp_bytes = bytes;
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+}
+
+void resp_json(req *r, int status, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text) {
+        set(r, 500, NULL, 0, NULL);
+        return;
+    }
+    size_t n = strlen(text);
+    set(r, status, MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE), n,
+        "application/json");
+}
+
+void resp_bytes(req *r, int status, const char *ctype, const void *p, size_t n)
+{
+    set(r, status, MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY), n, ctype);
+}
+
+void resp_static(req *r, int status, const char *ctype, const void *p, size_t n)
+{
+    set(r, status, MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_PERSISTENT), n, ctype);
+}
+
+void resp_fd(req *r, int status, const char *ctype, int fd, uint64_t size)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+    if (!resp)
+        close(fd);
+    set(r, status, resp, size, ctype);
+}
+
+void resp_empty(req *r, int status)
+{
+    set(r, status, MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT), 0, NULL);
+}
+
+void resp_error(req *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *err = json_object();
+    json_object_set_new(err, "code", json_string(code));
+    json_object_set_new(err, "message", json_string(msg));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "error", err);
+    resp_json(r, status, doc);
+    if (status == 401) {
+        MHD_add_response_header(r->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"depot\"");
+        MHD_add_response_header(r->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"depot\"");
+    }
+    if (status >= 500)
+        log_error("request failed", "request_id", r->request_id, "status", code, "message", msg, NULL);
+}
+
+void resp_derr(req *r, const derr *e)
+{
+    int status = e->status ? e->status : 500;
+    const char *code = e->code ? e->code : "internal";
+    if (status >= 500) {
+        /* Never hand internals to a client: the detail went to the log. */
+        resp_error(r, status, code, "the server failed (request %s); the log has the detail",
+                   r->request_id);
+        return;
+    }
+    resp_error(r, status, code, "%s", e->message);
+}
+
+void resp_header(req *r, const char *name, const char *value)
+{
+    if (r->resp)
+        MHD_add_response_header(r->resp, name, value);
+}

@@ -1,0 +1,258 @@
+/*
+ * router.c — a linear scan over precompiled patterns.
+ *
+ * Route tables hold well under a few hundred patterns; comparing segments
+ * in order is cheaper than anything that would need hashing per request.
+ * Among the patterns that match a path, the one with the most literal
+ * segments wins, so "/api/v1/tokens/new" beats "/api/v1/tokens/{name}".
+ */
+#include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../lib/xalloc.h"
+
+#define MAX_SEGS 16
+
+struct seg {
+    const char *text; /* literal text, or the parameter name */
+    size_t len;
+    enum { SEG_LIT, SEG_PARAM, SEG_REST } kind;
+};
+
+struct cpattern {
+    const route *r;
+    int nsegs;
+    int nlit;
+    struct seg segs[MAX_SEGS];
+};
+
+struct router {
+    struct cpattern *pats;
+    size_t n;
+};
+
+static int compile(struct cpattern *cp, const route *r, const char *pattern)
+{
+    cp->r = r;
+    cp->nsegs = 0;
+    cp->nlit = 0;
+    const char *p = pattern;
+    if (*p != '/')
+        return -1;
+    while (*p == '/') {
+        p++;
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (cp->nsegs == MAX_SEGS)
+            return -1;
+        struct seg *s = &cp->segs[cp->nsegs++];
+        if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
+            if (len >= 3 && p[len - 2] == '*') {
+                s->kind = SEG_REST;
+                s->text = p + 1;
+                s->len = len - 3;
+            } else {
+                s->kind = SEG_PARAM;
+                s->text = p + 1;
+                s->len = len - 2;
+            }
+        } else {
+            s->kind = SEG_LIT;
+            s->text = p;
+            s->len = len;
+            cp->nlit++;
+        }
+        p += len;
+    }
+    return 0;
+}
+
+router *router_new(const route_set *const *sets, size_t nsets)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < nsets; i++)
+        for (size_t j = 0; j < sets[i]->n; j++)
+            total += strncmp(sets[i]->routes[j].pattern, "/api/v1/", 8) == 0 ? 2 : 1;
+    router *rt = xcalloc(1, sizeof *rt);
+    rt->pats = xcalloc(total, sizeof *rt->pats);
+    for (size_t i = 0; i < nsets; i++)
+        for (size_t j = 0; j < sets[i]->n; j++) {
+            const route *r = &sets[i]->routes[j];
+            if (compile(&rt->pats[rt->n], r, r->pattern) < 0)
+                continue;
+            rt->n++;
+            if (strncmp(r->pattern, "/api/v1/", 8) == 0) {
+                /* The /api/ alias: the same segments without "v1". */
+                struct cpattern *alias = &rt->pats[rt->n++];
+                *alias = rt->pats[rt->n - 2];
+                memmove(&alias->segs[1], &alias->segs[2], sizeof(struct seg) * (size_t)(alias->nsegs - 2));
+                alias->nsegs--;
+                alias->nlit--;
+            }
+        }
+    return rt;
+}
+
+void router_free(router *rt)
+{
+    if (!rt)
+        return;
+    free(rt->pats);
+    free(rt);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *url_decode(arena *a, const char *s, size_t n, int plus_space)
+{
+    char *out = arena_alloc(a, n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int h, l;
+            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
+                return NULL;
+            char c = (char)(h * 16 + l);
+            if (c == '\0')
+                return NULL;
+            *o++ = c;
+            i += 2;
+        } else if (s[i] == '+' && plus_space) {
+            *o++ = ' ';
+        } else if (s[i] == '\0') {
+            return NULL;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Splits the raw path into segments (views into path). Returns the count or -1. */
+static int split(const char *path, const char **starts, size_t *lens, int cap)
+{
+    int n = 0;
+    const char *p = path;
+    if (*p != '/')
+        return -1;
+    while (*p == '/') {
+        p++;
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (n == cap)
+            return -1;
+        starts[n] = p;
+        lens[n] = len;
+        n++;
+        p += len;
+    }
+    return n;
+}
+
+/* Does cp match the segments? Does not decode. */
+static int matches(const struct cpattern *cp, const char **starts, const size_t *lens, int n)
+{
+    for (int i = 0; i < cp->nsegs; i++) {
+        const struct seg *s = &cp->segs[i];
+        if (s->kind == SEG_REST)
+            return i < n && lens[i] > 0;
+        if (i >= n)
+            return 0;
+        if (s->kind == SEG_LIT) {
+            if (lens[i] != s->len || memcmp(starts[i], s->text, s->len) != 0)
+                return 0;
+        } else if (lens[i] == 0) {
+            return 0;
+        }
+    }
+    return cp->nsegs == n;
+}
+
+static int same_method(const char *route_m, const char *m)
+{
+    if (strcmp(route_m, m) == 0)
+        return 1;
+    return strcmp(m, "HEAD") == 0 && strcmp(route_m, "GET") == 0;
+}
+
+enum router_result router_match(const router *rt, arena *a, const char *method, const char *path,
+                                const route **out, int *nparams, const char **names,
+                                const char **vals, const char **allow)
+{
+    const char *starts[64];
+    size_t lens[64];
+    int n = split(path, starts, lens, 64);
+    *allow = NULL;
+    if (n < 0)
+        return ROUTER_NOT_FOUND;
+
+    const struct cpattern *best = NULL;
+    char methods[128] = "";
+    size_t mlen = 0;
+    int any = 0;
+    for (size_t i = 0; i < rt->n; i++) {
+        const struct cpattern *cp = &rt->pats[i];
+        if (!matches(cp, starts, lens, n))
+            continue;
+        any = 1;
+        const char *m = cp->r->method;
+        /* Collect the methods of every pattern matching this path, once each. */
+        char probe[16];
+        snprintf(probe, sizeof probe, "%s,", m);
+        if (!strstr(methods, probe) && mlen + strlen(probe) < sizeof methods) {
+            memcpy(methods + mlen, probe, strlen(probe) + 1);
+            mlen += strlen(probe);
+        }
+        if (same_method(m, method) && (!best || cp->nlit > best->nlit))
+            best = cp;
+    }
+    if (!any)
+        return ROUTER_NOT_FOUND;
+
+    /* "GET,PUT," → "GET, HEAD, PUT" */
+    char pretty[192] = "";
+    size_t pl = 0;
+    for (const char *p = methods; *p;) {
+        const char *c = strchr(p, ',');
+        int w = snprintf(pretty + pl, sizeof pretty - pl, "%s%.*s", pl ? ", " : "", (int)(c - p), p);
+        pl += (size_t)w;
+        if ((size_t)(c - p) == 3 && memcmp(p, "GET", 3) == 0)
+            pl += (size_t)snprintf(pretty + pl, sizeof pretty - pl, ", HEAD");
+        p = c + 1;
+    }
+    *allow = arena_strdup(a, pretty);
+    if (!best)
+        return ROUTER_METHOD_NOT_ALLOWED;
+
+    int np = 0;
+    for (int i = 0; i < best->nsegs; i++) {
+        const struct seg *s = &best->segs[i];
+        if (s->kind == SEG_LIT)
+            continue;
+        if (np == ROUTE_MAX_PARAMS)
+            break;
+        size_t len = s->kind == SEG_REST ? strlen(starts[i]) : lens[i];
+        char *v = url_decode(a, starts[i], len, 0);
+        if (!v)
+            return ROUTER_BAD_PATH;
+        names[np] = arena_strndup(a, s->text, s->len);
+        vals[np] = v;
+        np++;
+    }
+    *nparams = np;
+    *out = best->r;
+    return ROUTER_FOUND;
+}

@@ -1,0 +1,701 @@
+/*
+ * server.c — libmicrohttpd glue and the life of one request.
+ *
+ * libmicrohttpd calls the access handler several times per request:
+ *   1. headers are in: limits (414, 431), routing (404, 405), the body's
+ *      declared size against the route's limit (413), content type (415);
+ *   2. once per piece of body: into memory (JSON) or a temp file with its
+ *      SHA-256 (uploads), counted against the route's limit;
+ *   3. body complete: authenticate, rate-limit, run the handler, queue the
+ *      response. Requests that need slow work (password hashing) are
+ *      suspended and run on the worker pool, then resumed; the handler is
+ *      called a last time and queues what the worker produced.
+ * Responses are queued on the call after the body is read, never on the
+ * first call, except for early rejections: queuing early makes
+ * libmicrohttpd drop keep-alive.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../lib/buf.h"
+#include "../lib/crypto.h"
+#include "../lib/log.h"
+#include "../lib/timeutil.h"
+#include "../lib/xalloc.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "router.h"
+#include "workers.h"
+
+struct server {
+    const config *cfg;
+    core *core;
+    router *rt;
+    ratelimit *rl;
+    workers *wk;
+    struct MHD_Daemon *d;
+    atomic_bool stopping;
+    int port;
+    char **cors;
+    int ncors;
+    int cors_any;
+};
+
+enum rstate { RS_NEW, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
+
+struct upload {
+    int fd;
+    char *path;
+    sha256_ctx sha;
+};
+
+typedef struct conn_ctx {
+    req r;
+    enum rstate st;
+    uint64_t t0;
+    buf body;
+    struct upload *up;
+    uint64_t body_seen, body_cap;
+    rl_verdict rlv;
+    int rl_set;
+    const char *origin_ok; /* the request's Origin, when CORS allows it */
+    const char *allow;
+    int failed; /* an error response is set while the body still arrives */
+} conn_ctx;
+
+/* libmicrohttpd 0.9.75 can queue a response only before the body is read or
+ * after all of it: a body found too large midway (chunked) is read on and
+ * dropped, up to this much more, and then answered 413; past it, the
+ * connection is closed. */
+#define DRAIN_MAX (16u << 20)
+
+/* ---- small helpers ---- */
+
+static const char *client_ip(arena *a, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char ip[INET6_ADDRSTRLEN] = "unknown";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
+    }
+    return arena_strdup(a, ip);
+}
+
+static int sane_request_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!(('a' <= *s && *s <= 'z') || ('A' <= *s && *s <= 'Z') || ('0' <= *s && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+    size_t *total = cls;
+    *total += strlen(k) + (v ? strlen(v) : 0) + 4;
+    return MHD_YES;
+}
+
+static void upload_cleanup(void *p)
+{
+    struct upload *up = p;
+    if (up->fd >= 0)
+        close(up->fd);
+    if (up->path)
+        unlink(up->path);
+}
+
+/* ---- CORS ---- */
+
+static void cors_parse(server *s)
+{
+    const char *p = s->cfg->cors_origins;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (!n)
+            break;
+        if (n == 1 && *p == '*') {
+            s->cors_any = 1;
+        } else {
+            s->cors = xrealloc(s->cors, sizeof(char *) * (size_t)(s->ncors + 1));
+            char *o = xmalloc(n + 1);
+            memcpy(o, p, n);
+            o[n] = '\0';
+            while (n > 0 && o[n - 1] == '/')
+                o[--n] = '\0';
+            s->cors[s->ncors++] = o;
+        }
+        p += n;
+    }
+}
+
+static const char *cors_origin(server *s, req *r)
+{
+    const char *o = req_header(r, "Origin");
+    if (!o || (!s->ncors && !s->cors_any))
+        return NULL;
+    if (s->cors_any)
+        return o;
+    for (int i = 0; i < s->ncors; i++)
+        if (strcmp(s->cors[i], o) == 0)
+            return o;
+    return NULL;
+}
+
+/* ---- the request's phases ---- */
+
+/* Answers now with an error whose message is fmt with one %s. */
+__attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int status, const char *code,
+                                                           const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    resp_error(&x->r, status, code, "%s", msg);
+    x->failed = 1;
+}
+
+/* Phase 1: headers are in. */
+static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
+{
+    req *r = &x->r;
+    r->conn = conn;
+    r->method = arena_strdup(r->a, method);
+    r->ip = client_ip(r->a, conn);
+    const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (rid && sane_request_id(rid)) {
+        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    } else {
+        unsigned char raw[8];
+        random_bytes(raw, sizeof raw);
+        hex_encode(raw, sizeof raw, r->request_id);
+    }
+    x->origin_ok = cors_origin(s, r);
+    x->st = RS_BODY;
+
+    if (strlen(r->raw_url) > (size_t)s->cfg->max_url) {
+        fail_now(x, 414, "uri_too_long", "the URL is longer than %s bytes",
+                 arena_printf(r->a, "%ld", s->cfg->max_url));
+        return;
+    }
+    size_t hsize = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &hsize);
+    if (hsize > (size_t)s->cfg->max_headers) {
+        fail_now(x, 431, "headers_too_large", "the request headers are larger than %s bytes",
+                 arena_printf(r->a, "%ld", s->cfg->max_headers));
+        return;
+    }
+
+    /* Split path and query. */
+    const char *q = strchr(r->raw_url, '?');
+    r->path = q ? arena_strndup(r->a, r->raw_url, (size_t)(q - r->raw_url)) : r->raw_url;
+    r->query = q ? q + 1 : NULL;
+
+    x->body_cap = (uint64_t)s->cfg->max_body;
+    const char *route_method = method;
+    const char *pre = NULL;
+    if (strcmp(method, "OPTIONS") == 0) {
+        pre = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+        route_method = pre ? pre : "OPTIONS";
+    }
+    int rc = router_match(s->rt, r->a, route_method, r->path, &r->route, &r->nparams, r->param_names,
+                          r->param_vals, &x->allow);
+    if (strcmp(method, "OPTIONS") == 0) {
+        /* Answered in phase 3 (CORS preflight or the list of methods), never routed. */
+        r->route = NULL;
+        if (rc == ROUTER_NOT_FOUND || rc == ROUTER_BAD_PATH)
+            x->allow = NULL;
+        return;
+    }
+    if (rc == ROUTER_BAD_PATH) {
+        fail_now(x, 400, "bad_request", "the path has a malformed %%-escape%s", "");
+        return;
+    }
+    if (rc != ROUTER_FOUND)
+        return; /* 404/405 after the body is drained, in phase 3 */
+
+    const route *rt = r->route;
+    if (rt->body == BODY_UPLOAD)
+        x->body_cap = (uint64_t)s->cfg->max_upload;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (!errno && end != cl && n > x->body_cap) {
+            fail_now(x, 413, "payload_too_large", "the request body is larger than %s bytes",
+                     arena_printf(r->a, "%llu", (unsigned long long)x->body_cap));
+            return;
+        }
+    }
+    if (rt->body == BODY_JSON) {
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        int has_body = (cl && strcmp(cl, "0") != 0) ||
+                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (has_body && ct && strncasecmp(ct, "application/json", 16) != 0 &&
+            !(strncasecmp(ct, "application/", 12) == 0 && strstr(ct, "+json"))) {
+            fail_now(x, 415, "unsupported_media_type", "expected Content-Type application/json, got %s",
+                     arena_strndup(r->a, ct, 100));
+            return;
+        }
+    }
+    if (rt->body == BODY_UPLOAD) {
+        struct upload *up = arena_zalloc(r->a, sizeof *up);
+        up->fd = -1;
+        const char *dir = s->core->blobs->ops->tmp_dir(s->core->blobs);
+        up->path = arena_printf(r->a, "%s/upload-XXXXXX", dir);
+        up->fd = mkostemp(up->path, O_CLOEXEC);
+        if (up->fd < 0) {
+            log_error("cannot create an upload file", "dir", dir, "error", strerror(errno), NULL);
+            up->path = NULL;
+            fail_now(x, 500, "internal", "the server could not store the upload%s", "");
+            return;
+        }
+        sha256_init(&up->sha);
+        arena_on_free(r->a, upload_cleanup, up);
+        x->up = up;
+    }
+}
+
+/* Phase 2: a piece of the body. */
+static void absorb(server *s, conn_ctx *x, const char *data, size_t n)
+{
+    req *r = &x->r;
+    x->body_seen += n;
+    if (x->failed)
+        return;
+    if (x->body_seen > x->body_cap) {
+        fail_now(x, 413, "payload_too_large", "the request body is larger than %s bytes",
+                 arena_printf(r->a, "%llu", (unsigned long long)x->body_cap));
+        return;
+    }
+    if (x->up) {
+        sha256_update(&x->up->sha, data, n);
+        while (n) {
+            ssize_t w = write(x->up->fd, data, n);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                log_error("cannot write an upload", "error", strerror(errno), NULL);
+                metrics_blob_error();
+                fail_now(x, 507, "insufficient_storage", "the server could not store the upload%s", "");
+                return;
+            }
+            data += w;
+            n -= (size_t)w;
+        }
+        return;
+    }
+    if (r->route && r->route->body == BODY_JSON)
+        buf_append(&x->body, data, n); /* capped above */
+}
+
+static void ratelimit_headers(conn_ctx *x)
+{
+    if (!x->rl_set || !x->r.resp)
+        return;
+    char v[32];
+    snprintf(v, sizeof v, "%ld", x->rlv.limit);
+    resp_header(&x->r, "X-RateLimit-Limit", v);
+    snprintf(v, sizeof v, "%ld", x->rlv.remaining < 0 ? 0 : x->rlv.remaining);
+    resp_header(&x->r, "X-RateLimit-Remaining", v);
+    snprintf(v, sizeof v, "%lld", (long long)x->rlv.reset);
+    resp_header(&x->r, "X-RateLimit-Reset", v);
+}
+
+/* Counts this request; 0 when it may go on, -1 after answering 429. */
+static int rate_check(server *s, conn_ctx *x, enum rl_class cls)
+{
+    req *r = &x->r;
+    if (!s->cfg->rate_limit || cls == RL_NONE)
+        return 0;
+    int authed = r->who.kind != CRED_NONE;
+    long limit = s->cfg->rate[cls][authed];
+    if (limit <= 0)
+        return 0;
+    static const char *names[] = {"search", "download", "publish", "other"};
+    char key[128];
+    if (authed)
+        snprintf(key, sizeof key, "%s|u:%lld", names[cls], (long long)r->who.user_id);
+    else
+        snprintf(key, sizeof key, "%s|ip:%s", names[cls], r->ip);
+    s->rl->ops->hit(s->rl, key, limit, now_unix(), &x->rlv);
+    x->rl_set = 1;
+    if (x->rlv.allowed)
+        return 0;
+    int64_t wait = x->rlv.reset - now_unix();
+    resp_error(r, 429, "rate_limited", "too many requests; try again in %lld seconds",
+               (long long)(wait > 0 ? wait : 1));
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)(wait > 0 ? wait : 1));
+    resp_header(r, "Retry-After", v);
+    return -1;
+}
+
+/* Phase 3 proper: authenticate, limit, handle. Runs on an event thread or a worker. */
+static void run(server *s, conn_ctx *x)
+{
+    req *r = &x->r;
+    const route *rt = r->route;
+    if (x->up) {
+        sha256_final(&x->up->sha, r->body_sha256);
+        r->body_path = x->up->path;
+        r->body_fd = x->up->fd;
+        lseek(r->body_fd, 0, SEEK_SET);
+    }
+    r->body = x->body.data ? x->body.data : "";
+    r->body_len = x->body.len;
+
+    const char *authz = req_header(r, "Authorization");
+    if (authz) {
+        derr e;
+        if (auth_header(s->core, r->a, authz, &r->who, &e) < 0) {
+            memset(&r->who, 0, sizeof r->who);
+            if (e.status >= 500)
+                metrics_store_error();
+            /* Failed credentials count against the caller's IP. */
+            if (rate_check(s, x, RL_OTHER) == 0)
+                resp_derr(r, &e);
+            return;
+        }
+    }
+    if (rate_check(s, x, rt ? rt->rl : RL_OTHER) < 0)
+        return;
+
+    if (strcmp(r->method, "OPTIONS") == 0) {
+        if (!x->allow) {
+            resp_error(r, 404, "not_found", "no route for %s", r->path);
+            return;
+        }
+        resp_empty(r, 204);
+        resp_header(r, "Allow", x->allow);
+        if (x->origin_ok) {
+            resp_header(r, "Access-Control-Allow-Methods", x->allow);
+            const char *h = req_header(r, "Access-Control-Request-Headers");
+            resp_header(r, "Access-Control-Allow-Headers",
+                        h ? h : "Authorization, Content-Type, X-Request-Id");
+            resp_header(r, "Access-Control-Max-Age", "600");
+        }
+        return;
+    }
+    if (!rt) {
+        if (x->allow) {
+            resp_error(r, 405, "method_not_allowed", "%s is not allowed on %s; use %s", r->method,
+                       r->path, x->allow);
+            resp_header(r, "Allow", x->allow);
+        } else {
+            resp_error(r, 404, "not_found", "no route for %s %s", r->method, r->path);
+        }
+        return;
+    }
+    if (r->who.kind == CRED_NONE &&
+        (rt->auth == AUTH_USER || (rt->auth == AUTH_READ && s->cfg->private_mode))) {
+        resp_error(r, 401, "unauthorized",
+                   rt->auth == AUTH_USER ? "this needs a credential: log in or send a token"
+                                         : "this server is private: send a token to read");
+        return;
+    }
+    rt->fn(r);
+    if (!r->resp)
+        resp_error(r, 500, "internal", "the handler gave no response");
+}
+
+static void run_job(void *p)
+{
+    conn_ctx *x = p;
+    run(x->r.srv, x);
+    x->st = RS_READY;
+    MHD_resume_connection(x->r.conn);
+}
+
+static void dispatch(server *s, conn_ctx *x)
+{
+    req *r = &x->r;
+    const char *authz = req_header(r, "Authorization");
+    if ((r->route && r->route->slow) || auth_header_is_slow(authz)) {
+        x->st = RS_RUNNING;
+        MHD_suspend_connection(r->conn);
+        workers_submit(s->wk, run_job, x);
+        return;
+    }
+    run(s, x);
+    x->st = RS_READY;
+}
+
+static enum MHD_Result queue(server *s, conn_ctx *x)
+{
+    req *r = &x->r;
+    if (!r->resp)
+        resp_error(r, 500, "internal", "no response");
+    ratelimit_headers(x);
+    resp_header(r, "X-Request-Id", r->request_id);
+    if (x->origin_ok) {
+        resp_header(r, "Access-Control-Allow-Origin", x->origin_ok);
+        resp_header(r, "Access-Control-Allow-Credentials", "true");
+        resp_header(r, "Access-Control-Expose-Headers",
+                    "ETag, X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After");
+        resp_header(r, "Vary", "Origin");
+    }
+    if (atomic_load(&s->stopping))
+        resp_header(r, "Connection", "close");
+    x->st = RS_QUEUED;
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, r->resp);
+    MHD_destroy_response(r->resp);
+    r->resp = NULL;
+    return ok;
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    server *s = cls;
+    conn_ctx *x;
+    arena *a = arena_new(8192);
+    x = arena_zalloc(a, sizeof *x);
+    x->r.a = a;
+    x->r.srv = s;
+    x->r.cfg = s->cfg;
+    x->r.core = s->core;
+    x->r.body_fd = -1;
+    x->r.raw_url = arena_strdup(a, uri);
+    x->t0 = now_mono_ns();
+    buf_init(&x->body, 0);
+    metrics_request_start();
+    return x;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **cc)
+{
+    server *s = cls;
+    conn_ctx *x = *cc;
+    if (!x)
+        return MHD_NO;
+    switch (x->st) {
+    case RS_NEW:
+        begin(s, x, conn, method);
+        return x->failed ? queue(s, x) : MHD_YES;
+    case RS_BODY:
+        if (*size) {
+            absorb(s, x, data, *size);
+            *size = 0;
+            if (x->body_seen > x->body_cap + DRAIN_MAX ||
+                now_mono_ns() - x->t0 > (uint64_t)s->cfg->request_timeout * 1000000000u) {
+                log_warn("closing a connection: request body too large or too slow", "request_id",
+                         x->r.request_id, "ip", x->r.ip, NULL);
+                return MHD_NO;
+            }
+            return MHD_YES;
+        }
+        if (x->failed)
+            return queue(s, x);
+        dispatch(s, x);
+        return x->st == RS_READY ? queue(s, x) : MHD_YES;
+    case RS_RUNNING:
+        /* Should not be called while suspended; be safe. */
+        *size = 0;
+        return MHD_YES;
+    case RS_READY:
+        *size = 0;
+        return queue(s, x);
+    case RS_QUEUED:
+        *size = 0;
+        return MHD_YES;
+    }
+    return MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **cc,
+                         enum MHD_RequestTerminationCode why)
+{
+    conn_ctx *x = *cc;
+    if (!x)
+        return;
+    *cc = NULL;
+    req *r = &x->r;
+    uint64_t ns = now_mono_ns() - x->t0;
+    int status = r->status ? r->status : 499;
+    const char *rname = r->route ? (r->route->name ? r->route->name : r->route->pattern) : "unmatched";
+    metrics_request_done(rname, r->method ? r->method : "?", status, ns);
+    if (log_enabled(LOG_INFO)) {
+        char st[16], bytes[32], dur[32];
+        snprintf(st, sizeof st, "%d", status);
+        snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)r->resp_bytes);
+        snprintf(dur, sizeof dur, "%.3f", (double)ns / 1e6);
+        log_info("request", "method", r->method ? r->method : "?", "path", r->path ? r->path : r->raw_url,
+                 "status", st, "bytes", bytes, "duration_ms", dur, "request_id", r->request_id, "user",
+                 r->who.username ? r->who.username : "-", "ip", r->ip ? r->ip : "-",
+                 why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted",
+                 why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "true", NULL);
+    }
+    buf_free(&x->body);
+    if (r->resp)
+        MHD_destroy_response(r->resp);
+    arena_free(r->a);
+}
+
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_debug("libmicrohttpd", "detail", msg, NULL);
+}
+
+/* ---- life cycle ---- */
+
+server *server_new(const config *cfg, core *c, derr *e)
+{
+    server *s = xcalloc(1, sizeof *s);
+    s->cfg = cfg;
+    s->core = c;
+    s->rt = router_new(server_fronts, server_nfronts);
+    s->rl = ratelimit_memory_new();
+    cors_parse(s);
+    metrics_init();
+    return s;
+}
+
+static int resolve_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, derr *e)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= sizeof host)
+        return derr_set(e, 400, "config", "--listen: host too long");
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    char *h = host;
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+        h[hl - 1] = '\0';
+        h++;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res;
+    int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
+    if (rc != 0)
+        return derr_set(e, 400, "config", "--listen %s: %s", listen, gai_strerror(rc));
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int server_start(server *s, derr *e)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (resolve_listen(s->cfg->listen, &ss, &sl, e) < 0)
+        return -1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu < 1)
+        ncpu = 1;
+    unsigned threads = (unsigned)(s->cfg->threads ? s->cfg->threads : ncpu);
+    int nworkers = (int)(s->cfg->workers ? s->cfg->workers : (ncpu < 2 ? 2 : ncpu));
+    s->wk = workers_start(nworkers);
+
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    size_t memlimit = (size_t)(s->cfg->max_headers + s->cfg->max_url) * 2 + 32768;
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)s->cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)s->cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (!s->d)
+        return derr_set(e, 500, "listen", "cannot listen on %s (in use, or not an address of this machine)",
+                        s->cfg->listen);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    char addr[300], url[600];
+    const char *colon = strrchr(s->cfg->listen, ':');
+    snprintf(addr, sizeof addr, "%.*s:%d", (int)(colon - s->cfg->listen), s->cfg->listen, s->port);
+    snprintf(url, sizeof url, "http://%s", addr);
+    char nt[16];
+    snprintf(nt, sizeof nt, "%u", threads);
+    log_info("listening", "addr", addr, "url", url, "base_url", s->cfg->base_url, "threads", nt, NULL);
+    return 0;
+}
+
+int server_port(const server *s)
+{
+    return s->port;
+}
+
+void server_stop(server *s)
+{
+    if (!s->d)
+        return;
+    atomic_store(&s->stopping, true);
+    MHD_socket ls = MHD_quiesce_daemon(s->d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    uint64_t deadline = now_mono_ns() + (uint64_t)s->cfg->shutdown_timeout * 1000000000u;
+    long left;
+    while ((left = metrics_in_flight()) > 0 && now_mono_ns() < deadline)
+        usleep(10000);
+    if (left > 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", left);
+        log_warn("shutdown timeout: closing requests still in flight", "count", n, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    s->d = NULL;
+    workers_stop(s->wk);
+    s->wk = NULL;
+}
+
+void server_free(server *s)
+{
+    if (!s)
+        return;
+    if (s->d)
+        server_stop(s);
+    router_free(s->rt);
+    if (s->rl)
+        s->rl->ops->free(s->rl);
+    for (int i = 0; i < s->ncors; i++)
+        free(s->cors[i]);
+    free(s->cors);
+    free(s);
+}

@@ -1,0 +1,26 @@
+/*
+ * err.h — the one error idiom.
+ *
+ * A function that can fail returns 0 on success and a negative value on
+ * failure, and fills the `derr` its caller passed (which may be NULL when the
+ * caller does not care). A `derr` carries what a client needs: an HTTP status,
+ * a stable machine code, and a message a person understands. It never carries
+ * SQL text, paths of this machine, or a stack: those go to the log.
+ */
+#ifndef DEPOT_ERR_H
+#define DEPOT_ERR_H
+
+typedef struct derr {
+    int status;         /* HTTP status to answer with: 400, 401, 404, 409, 500 ... */
+    const char *code;   /* stable machine code: "not_found", "conflict", ... (static) */
+    char message[256];  /* for a person */
+} derr;
+
+/* Fills e (if not NULL) and returns -1, so `return derr_set(...)` reads well. */
+int derr_set(derr *e, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Clears e. */
+void derr_clear(derr *e);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * timeutil.h — wall-clock and monotonic time, and RFC 3339 text.
+ */
+#ifndef DEPOT_TIMEUTIL_H
+#define DEPOT_TIMEUTIL_H
+
+#include <stdint.h>
+
+#include "arena.h"
+
+/* Seconds since the epoch. */
+int64_t now_unix(void);
+/* Monotonic nanoseconds, for durations. */
+uint64_t now_mono_ns(void);
+/* "2026-11-22T02:40:48Z" into out (at least 21 bytes). */
+void time_rfc3339(int64_t t, char out[32]);
+/* The same in the arena. */
+char *time_rfc3339_a(arena *a, int64_t t);
+/* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" or "YYYY-MM-DD" (midnight UTC). 0 or -1. */
+int time_parse_rfc3339(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * main.c — `depot <command>`: dispatch only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: depot <command> [options]\n\n"
+            "Server:\n"
+            "  serve            run the registry server (depot serve --help)\n"
+            "  migrate          apply pending store migrations\n"
+            "  user             add | list | passwd | disable | enable | promote | demote\n"
+            "  token            create | list | revoke\n"
+            "\n"
+            "Every command takes --data DIR and --store URL as `serve` does.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0)
+        return cli_admin(argc - 1, argv + 1);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        puts("depot 0.1.0");
+        return 0;
+    }
+    fprintf(stderr, "depot: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""
+run.py — runs depot's black-box API tests.
+
+    DEPOT_BIN=build/depot python3 tests/api/run.py [-j N] [-v] [PATTERN...]
+
+Finds every tests/api/**/test_*.py, and runs each TestCase class in its own worker process
+(classes start their own servers, so they run side by side, API_JOBS or -j at a time). Prints
+one line per test, the details of each failure (with the tail of that server's stderr), and a
+last line `api: N passed, N failed[, N skipped]`. Exits 1 when any test failed.
+PATTERNs select tests whose id (core.test_tokens.Tokens.test_create) contains one of them.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MARK = "@@apitest@@ "
+
+
+def find_modules():
+    mods = []
+    for root, dirs, files in os.walk(HERE):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
+        for f in sorted(files):
+            if f.startswith("test_") and f.endswith(".py"):
+                rel = os.path.relpath(os.path.join(root, f), HERE)[:-3]
+                mods.append(rel.replace(os.sep, "."))
+    return mods
+
+
+def test_classes(modname):
+    """[(class name, [test method names])] of one module."""
+    mod = importlib.import_module(modname)
+    out = []
+    loader = unittest.TestLoader()
+    for name in sorted(dir(mod)):
+        obj = getattr(mod, name)
+        if (isinstance(obj, type) and issubclass(obj, unittest.TestCase)
+                and obj.__module__ == modname):
+            names = loader.getTestCaseNames(obj)
+            if names:
+                out.append((name, list(names)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# worker: runs one class and reports each test as a JSON line on stdout
+
+
+class _Result(unittest.TestResult):
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+        self.t0 = {}
+        self.done = {}
+
+    def _id(self, test):
+        return test.id() if isinstance(test, unittest.TestCase) else None
+
+    def startTest(self, test):
+        super().startTest(test)
+        self.t0[test.id()] = time.monotonic()
+
+    def _emit(self, test, status, detail=""):
+        tid = self._id(test)
+        if tid is None:  # an error in setUpClass/tearDownClass/module setup
+            self.out({"class_error": str(test), "detail": detail})
+            return
+        prev = self.done.get(tid)
+        if prev and prev["status"] != "ok":
+            # a second problem for the same test (e.g. tearDown after a failure): append
+            prev["detail"] += "\n" + detail
+            return
+        rec = {"id": tid, "status": status, "detail": detail,
+               "secs": round(time.monotonic() - self.t0.get(tid, time.monotonic()), 2)}
+        self.done[tid] = rec
+
+    def _server_tail(self, test):
+        d = getattr(test, "depot", None)
+        if d is None:
+            return ""
+        try:
+            return "\n--- last lines of the server's stderr ---\n" + d.stderr_tail(30)
+        except Exception:  # noqa: BLE001
+            return ""
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._emit(test, "ok")
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._emit(test, "FAIL", self._exc_info_to_string(err, test) + self._server_tail(test))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._emit(test, "ERROR", self._exc_info_to_string(err, test) + self._server_tail(test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._emit(test, "skip", reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self._emit(test, "ok")
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self._emit(test, "FAIL", "unexpected success")
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        tid = self._id(test)
+        if tid in self.done:
+            self.out(self.done[tid])
+
+
+def worker(modname, clsname, patterns):
+    sys.path.insert(0, HERE)
+    lock = threading.Lock()
+
+    def out(rec):
+        with lock:
+            sys.stdout.write(MARK + json.dumps(rec) + "\n")
+            sys.stdout.flush()
+
+    try:
+        mod = importlib.import_module(modname)
+        cls = getattr(mod, clsname)
+        loader = unittest.TestLoader()
+        names = [n for n in loader.getTestCaseNames(cls)
+                 if not patterns or any(p in "%s.%s.%s" % (modname, clsname, n)
+                                        for p in patterns)]
+        suite = unittest.TestSuite(cls(n) for n in names)
+    except Exception:  # noqa: BLE001
+        out({"class_error": "%s.%s (import)" % (modname, clsname),
+             "detail": traceback.format_exc()})
+        return 1
+    result = _Result(out)
+    suite.run(result)
+    # stopTest emits after tearDown, so tearDown problems are already folded in
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# parent
+
+
+def run_class(modname, clsname, tests, patterns, timeout, verbose):
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", modname, clsname] + patterns
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        stdout, stderr, rc, timed_out = p.stdout, p.stderr, p.returncode, False
+    except subprocess.TimeoutExpired as e:
+        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        stderr = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
+        rc, timed_out = None, True
+    recs, class_errors = {}, []
+    for ln in stdout.splitlines():
+        if ln.startswith(MARK):
+            rec = json.loads(ln[len(MARK):])
+            if "class_error" in rec:
+                class_errors.append(rec)
+            else:
+                recs[rec["id"]] = rec
+    results = []
+    for t in tests:
+        tid = "%s.%s.%s" % (modname, clsname, t)
+        if tid in recs:
+            results.append(recs[tid])
+            continue
+        if class_errors:
+            why = "class setup failed:\n" + "\n".join(
+                "%s\n%s" % (e["class_error"], e["detail"]) for e in class_errors)
+        elif timed_out:
+            why = "the class did not finish within %ds" % timeout
+        else:
+            why = "the worker exited %s without reporting this test" % rc
+        results.append({"id": tid, "status": "ERROR", "detail": why + (
+            "\n--- worker stderr ---\n" + stderr[-4000:] if stderr.strip() else ""), "secs": 0})
+    # errors in tearDownClass after the tests passed
+    for e in class_errors:
+        if all(r["id"] in recs for r in results) and "tearDown" in e["class_error"]:
+            results.append({"id": "%s.%s.tearDownClass" % (modname, clsname),
+                            "status": "ERROR", "detail": e["detail"], "secs": 0})
+    return results, time.monotonic() - t0, stderr if verbose else ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-j", "--jobs", type=int,
+                    default=int(os.environ.get("API_JOBS", "0")) or 8,
+                    help="classes run at once (default $API_JOBS or 8)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="show the workers' stderr")
+    ap.add_argument("--timeout", type=int, default=int(os.environ.get("API_CLASS_TIMEOUT", 180)),
+                    help="seconds one class may take")
+    ap.add_argument("--worker", nargs=2, metavar=("MODULE", "CLASS"), help=argparse.SUPPRESS)
+    ap.add_argument("patterns", nargs="*")
+    args = ap.parse_args()
+
+    if args.worker:
+        sys.exit(worker(args.worker[0], args.worker[1], args.patterns))
+
+    sys.path.insert(0, HERE)
+    binary = os.environ.get("DEPOT_BIN")
+    if not binary:
+        sys.stderr.write("run.py: DEPOT_BIN is not set; using build/depot\n")
+    jobs = []
+    import_failures = []
+    for m in find_modules():
+        try:
+            classes = test_classes(m)
+        except Exception:  # noqa: BLE001
+            import_failures.append({"id": m, "status": "ERROR",
+                                    "detail": traceback.format_exc(), "secs": 0})
+            continue
+        for cname, tests in classes:
+            sel = [t for t in tests if not args.patterns
+                   or any(p in "%s.%s.%s" % (m, cname, t) for p in args.patterns)]
+            if sel:
+                jobs.append((m, cname, sel))
+
+    t0 = time.monotonic()
+    all_results = list(import_failures)
+    lock = threading.Lock()
+
+    def one(job):
+        m, c, tests = job
+        results, secs, err = run_class(m, c, tests, args.patterns, args.timeout, args.verbose)
+        with lock:
+            for r in results:
+                print("%-5s %s (%.2fs)" % (r["status"], r["id"], r["secs"]), flush=True)
+            if err:
+                sys.stdout.write(err)
+            all_results.extend(results)
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        list(ex.map(one, jobs))
+
+    failed = [r for r in all_results if r["status"] in ("FAIL", "ERROR")]
+    passed = sum(1 for r in all_results if r["status"] == "ok")
+    skipped = [r for r in all_results if r["status"] == "skip"]
+    for r in sorted(failed, key=lambda r: r["id"]):
+        print("\n" + "=" * 78)
+        print("%s: %s" % (r["status"], r["id"]))
+        print("-" * 78)
+        print(r["detail"].rstrip())
+    for r in skipped:
+        print("skipped %s: %s" % (r["id"], r["detail"]))
+    print("\n(%d classes in %.1fs, %d at a time)" % (len(jobs), time.monotonic() - t0, args.jobs))
+    line = "api: %d passed, %d failed" % (passed, len(failed))
+    if skipped:
+        line += ", %d skipped" % len(skipped)
+    print(line)
+    sys.exit(1 if failed or not all_results else 0)
+
+
+if __name__ == "__main__":
+    main()

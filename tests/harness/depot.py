@@ -1,0 +1,688 @@
+"""
+depot.py — black-box harness for the depot server binary (Python 3 standard library only).
+
+    d = Depot(extra_args=["--registration", "closed"])
+    d.start()                        # fresh temp data dir, ephemeral port, waits for "listening"
+    r = d.request("GET", "/health")  # -> Response(status, headers, body); r.json()
+    d.cli("user", "add", "alice", "--email", "a@example.com", "--password-stdin", input="pw")
+    d.restart()                      # same data dir, new port
+    d.stop()                         # -> exit code
+    d.close(keep=failed)             # removes the temp dir unless keep
+
+The binary comes from $DEPOT_BIN (default: build/depot at the repo root). Every server runs on
+127.0.0.1 only. The harness never inherits DEPOT_* variables from the caller's environment except
+DEPOT_BIN, so a developer's shell settings cannot leak into a test.
+"""
+
+import base64
+import http.client
+import json as jsonlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# Cheap Argon2id cost so registration/login take milliseconds (libsodium's minimum memory).
+CHEAP_HASH_ARGS = ["--argon2-ops", "1", "--argon2-mem", "8192"]
+
+
+def depot_bin():
+    return os.environ.get("DEPOT_BIN") or os.path.join(REPO, "build", "depot")
+
+
+def free_port():
+    """A port that was free on 127.0.0.1 a moment ago (for programs that cannot take port 0)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def basic(login, password):
+    raw = ("%s:%s" % (login, password)).encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def bearer(token):
+    return "Bearer " + token
+
+
+# --------------------------------------------------------------------------------------------
+# Responses
+
+
+class Headers:
+    """Case-insensitive, multi-valued response headers."""
+
+    def __init__(self, pairs):
+        self._pairs = [(k, v) for k, v in pairs]
+
+    def get(self, name, default=None):
+        n = name.lower()
+        for k, v in self._pairs:
+            if k.lower() == n:
+                return v
+        return default
+
+    def get_all(self, name):
+        n = name.lower()
+        return [v for k, v in self._pairs if k.lower() == n]
+
+    def __getitem__(self, name):
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+    def items(self):
+        return list(self._pairs)
+
+    def __repr__(self):
+        return "Headers(%r)" % (self._pairs,)
+
+
+class Response:
+    def __init__(self, status, headers, body, reason="", method=None, path=None):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.method = method
+        self.path = path
+
+    def json(self):
+        return jsonlib.loads(self.body.decode("utf-8"))
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def describe(self, limit=600):
+        """One-paragraph summary for assertion messages."""
+        body = self.text
+        if len(body) > limit:
+            body = body[:limit] + "...(%d bytes)" % len(self.body)
+        return "%s %s -> %s %s [x-request-id=%s] body=%r" % (
+            self.method, (self.path or "")[:120], self.status, self.reason,
+            self.headers.get("X-Request-Id"), body)
+
+    def __repr__(self):
+        return "<Response %s>" % self.describe(200)
+
+
+def parse_http_response(data):
+    """Parses one complete HTTP/1.x response from bytes; returns (Response, rest) or None when
+    the bytes do not hold a full response yet."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = data[:end].decode("iso-8859-1")
+    rest = data[end + 4:]
+    lines = head.split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+        raise ValueError("not an HTTP response: %r" % lines[0][:200])
+    status = int(parts[1])
+    reason = parts[2] if len(parts) > 2 else ""
+    pairs = []
+    for ln in lines[1:]:
+        if ":" in ln:
+            k, v = ln.split(":", 1)
+            pairs.append((k.strip(), v.strip()))
+    headers = Headers(pairs)
+    if status in (204, 304) or 100 <= status < 200:
+        return Response(status, headers, b"", reason), rest
+    te = (headers.get("Transfer-Encoding") or "").lower()
+    if "chunked" in te:
+        body = b""
+        buf = rest
+        while True:
+            nl = buf.find(b"\r\n")
+            if nl < 0:
+                return None
+            size = int(buf[:nl].split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                # skip trailers
+                t = buf.find(b"\r\n\r\n", nl)
+                if buf[nl + 2:nl + 4] == b"\r\n":
+                    return Response(status, headers, body, reason), buf[nl + 4:]
+                if t < 0:
+                    return None
+                return Response(status, headers, body, reason), buf[t + 4:]
+            if len(buf) < nl + 2 + size + 2:
+                return None
+            body += buf[nl + 2:nl + 2 + size]
+            buf = buf[nl + 2 + size + 2:]
+    cl = headers.get("Content-Length")
+    if cl is not None:
+        n = int(cl)
+        if len(rest) < n:
+            return None
+        return Response(status, headers, rest[:n], reason), rest[n:]
+    return None  # body runs to the close of the connection
+
+
+class RawConn:
+    """A plain TCP connection for hand-crafted requests: partial sends, slow bodies, oversized
+    headers, chunked bodies. Sending to a peer that closed is not an error (send returns False)."""
+
+    def __init__(self, host, port, timeout=10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.eof = False
+        self.reset = False
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            self.reset = True
+            return False
+
+    def _recv(self, deadline):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("timed out waiting for the server")
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(65536)
+        except ConnectionResetError:
+            self.reset = True
+            self.eof = True
+            return b""
+        if not chunk:
+            self.eof = True
+        self.buf += chunk
+        return chunk
+
+    def read_response(self, timeout=10.0):
+        """The next response, or None when the server closed without sending one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.buf:
+                got = parse_http_response(self.buf)
+                if got:
+                    resp, self.buf = got
+                    return resp
+            if self.eof:
+                if not self.buf:
+                    return None
+                # A response without a length ends at the close.
+                end = self.buf.find(b"\r\n\r\n")
+                if end < 0:
+                    raise ValueError("connection closed inside a response head: %r"
+                                     % self.buf[:300])
+                head = self.buf[:end].decode("iso-8859-1").split("\r\n")
+                body = self.buf[end + 4:]
+                self.buf = b""
+                status_line = head[0].split(" ", 2)
+                pairs = []
+                for ln in head[1:]:
+                    if ":" in ln:
+                        k, v = ln.split(":", 1)
+                        pairs.append((k.strip(), v.strip()))
+                return Response(int(status_line[1]), Headers(pairs), body,
+                                status_line[2] if len(status_line) > 2 else "")
+            self._recv(deadline)
+
+    def wait_closed(self, timeout=10.0):
+        """True when the server closes the connection within timeout (data read is kept)."""
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.eof:
+                self._recv(deadline)
+        except socket.timeout:
+            return False
+        return True
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Session:
+    """One keep-alive HTTP connection for several requests."""
+
+    def __init__(self, depot, timeout=15.0):
+        self.depot = depot
+        self.conn = http.client.HTTPConnection(depot.host, depot.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, json=None):
+        return self.depot._do(self.conn, method, path, body, headers, json, close=False)
+
+    def close(self):
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Log lines
+
+_KV = re.compile(r'(\w[\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def parse_log_line(line):
+    """A log line as a dict: text form 'ts level msg k=v ...' or a JSON object."""
+    line = line.rstrip("\n")
+    if line.startswith("{"):
+        try:
+            return jsonlib.loads(line)
+        except ValueError:
+            return {"raw": line}
+    out = {"raw": line}
+    parts = line.split(" ", 3)
+    if len(parts) >= 3:
+        out["ts"], out["level"], out["msg"] = parts[0], parts[1], parts[2]
+    for k, v in _KV.findall(line):
+        if v.startswith('"') and v.endswith('"') and len(v) >= 2:
+            v = re.sub(r'\\(.)', r'\1', v[1:-1])
+        out[k] = v
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+
+
+class DepotError(Exception):
+    pass
+
+
+class Depot:
+    """One depot server process on 127.0.0.1 with its own temp data dir.
+
+    extra_args: more `serve` options. env: extra environment (DEPOT_* variables for config tests).
+    config: dict or text written to a config file passed as --config (unless config_flag=False).
+    defaults: when True (the default) pass --log-format text, cheap Argon2 and, unless
+    rate_limit is True, --rate-limit off.
+    listen: "127.0.0.1:PORT" to use a fixed port (readiness is then polled through /health, for
+    runs whose log level hides the listening line); default port 0 and the listening line.
+    """
+
+    def __init__(self, extra_args=(), env=None, config=None, rate_limit=False, defaults=True,
+                 listen=None, base_url=None, binary=None, start_timeout=10.0, name="depot"):
+        self.binary = binary or depot_bin()
+        self.extra_args = list(extra_args)
+        self.extra_env = dict(env or {})
+        self.config = config
+        self.rate_limit = rate_limit
+        self.defaults = defaults
+        self.listen = listen
+        self.base_url = base_url
+        self.start_timeout = start_timeout
+        self.name = name
+        self.root = tempfile.mkdtemp(prefix="depot-test-")
+        self.data_dir = os.path.join(self.root, "data")
+        os.mkdir(self.data_dir)
+        self.config_path = None
+        if config is not None:
+            self.config_path = os.path.join(self.root, "depot.conf")
+            self.write_config(config)
+        self.proc = None
+        self.host = "127.0.0.1"
+        self.port = None
+        self._lines = []          # every stderr line ever read, across restarts
+        self._cond = threading.Condition()
+        self._reader = None
+        self.responses = []       # every Response returned by request()/raw helpers
+        self.starts = 0
+
+    # ---- process ----------------------------------------------------------------------------
+
+    def write_config(self, config):
+        if isinstance(config, dict):
+            text = "".join("%s = %s\n" % (k, v) for k, v in config.items())
+        else:
+            text = config
+        with open(self.config_path, "w") as f:
+            f.write(text)
+
+    def serve_args(self):
+        args = [self.binary, "serve", "--listen", self.listen or "127.0.0.1:0",
+                "--data", self.data_dir]
+        if self.base_url:
+            args += ["--base-url", self.base_url]
+        if self.config_path:
+            args += ["--config", self.config_path]
+        if self.defaults:
+            args += ["--log-format", "text"] + CHEAP_HASH_ARGS
+            if not self.rate_limit:
+                args += ["--rate-limit", "off"]
+        return args + self.extra_args
+
+    def environment(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOT_")}
+        env.update(self.extra_env)
+        return env
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def start(self):
+        if not os.path.exists(self.binary):
+            raise DepotError("depot binary not found at %s (set DEPOT_BIN or build it)"
+                             % self.binary)
+        self.starts += 1
+        first_line = len(self._lines)
+        self.proc = subprocess.Popen(self.serve_args(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=self.environment(), cwd=self.root)
+        self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,),
+                                        daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + self.start_timeout
+        if self.listen and not self.listen.endswith(":0"):
+            self.host, port = self.listen.rsplit(":", 1)
+            self.port = int(port)
+            self._wait_http(deadline, first_line)
+            return self
+        addr = None
+        with self._cond:
+            while addr is None:
+                for ln in self._lines[first_line:]:
+                    addr = self._listening_addr(ln)
+                    if addr:
+                        break
+                if addr:
+                    break
+                if self.proc.poll() is not None and not self._reader.is_alive():
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(min(remaining, 0.1))
+        if not addr:
+            self._fail_start("no listening line within %.0fs" % self.start_timeout, first_line)
+        host, port = addr.rsplit(":", 1)
+        self.host = host.strip("[]") if host not in ("0.0.0.0", "") else "127.0.0.1"
+        self.port = int(port)
+        return self
+
+    @staticmethod
+    def _listening_addr(line):
+        if " listening " in line or line.rstrip().endswith(" listening"):
+            m = re.search(r'\baddr="?([^\s"]+)', line)
+            if m:
+                return m.group(1)
+        if line.startswith("{") and '"listening"' in line:
+            try:
+                obj = jsonlib.loads(line)
+                if obj.get("msg") == "listening" and obj.get("addr"):
+                    return obj["addr"]
+            except ValueError:
+                pass
+        return None
+
+    def _wait_http(self, deadline, first_line):
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=1)
+                conn.request("GET", "/health")
+                conn.getresponse().read()
+                conn.close()
+                return
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.05)
+        self._fail_start("not answering on %s:%s" % (self.host, self.port), first_line)
+
+    def _fail_start(self, why, first_line):
+        code = self.proc.poll()
+        if code is None:
+            self.proc.kill()
+            self.proc.wait()
+            code = self.proc.returncode
+        self._reader.join(2)
+        lines = "".join(self._lines[first_line:])
+        raise DepotError("depot did not start (%s; exit %s)\ncommand: %s\nstderr:\n%s"
+                         % (why, code, " ".join(self.serve_args()), lines or "(empty)"))
+
+    def _read_stderr(self, proc):
+        for raw in iter(proc.stderr.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            with self._cond:
+                self._lines.append(line)
+                self._cond.notify_all()
+            if os.environ.get("DEPOT_TEST_ECHO"):
+                sys.stderr.write("[%s] %s" % (self.name, line))
+        proc.stderr.close()
+        with self._cond:
+            self._cond.notify_all()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=10.0):
+        """Waits for the process to exit; returns its exit code or None on timeout."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Signals the server and waits for it; returns the exit code (negative: killed by a
+        signal; the harness kills it after timeout and returns that)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self._lines.append("[harness] depot did not exit %.0fs after %s; killed\n"
+                                   % (timeout, signal.Signals(sig).name))
+        if self._reader:
+            self._reader.join(2)
+        return self.proc.returncode
+
+    def restart(self, sig=signal.SIGTERM):
+        code = self.stop(sig)
+        self.start()
+        return code
+
+    def close(self, keep=False):
+        """Stops the server (if running) and removes the temp dir unless keep. A kept dir gets
+        the server's stderr as depot.stderr beside the data dir."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.stop()
+        if keep:
+            try:
+                with open(os.path.join(self.root, "depot.stderr"), "w") as f:
+                    f.writelines(self._lines)
+            except OSError:
+                pass
+            sys.stderr.write("[harness] kept %s (server stderr in depot.stderr)\n" % self.root)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # ---- stderr / logs ----------------------------------------------------------------------
+
+    def stderr_lines(self):
+        with self._cond:
+            return list(self._lines)
+
+    def stderr_tail(self, n=40):
+        return "".join(self.stderr_lines()[-n:])
+
+    def log_entries(self):
+        return [parse_log_line(ln) for ln in self.stderr_lines()]
+
+    def access_log(self):
+        """Parsed access-log entries (lines that carry both request_id and status)."""
+        return [e for e in self.log_entries() if "request_id" in e and "status" in e]
+
+    def wait_for_log(self, pred, timeout=5.0):
+        """The first parsed log entry for which pred(entry) is true, waiting up to timeout."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            with self._cond:
+                lines = self._lines[seen:]
+                seen += len(lines)
+            for ln in lines:
+                e = parse_log_line(ln)
+                if pred(e):
+                    return e
+            if time.monotonic() >= deadline:
+                return None
+            with self._cond:
+                if len(self._lines) == seen:
+                    self._cond.wait(0.05)
+
+    # ---- HTTP -------------------------------------------------------------------------------
+
+    def _do(self, conn, method, path, body, headers, json, close=True):
+        hdrs = dict(headers or {})
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            if not any(k.lower() == "content-type" for k in hdrs):
+                hdrs["Content-Type"] = "application/json"
+        if isinstance(body, str):
+            body = body.encode()
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            data = r.read()
+            resp = Response(r.status, Headers(r.getheaders()), data, r.reason, method, path)
+        finally:
+            if close:
+                conn.close()
+        self.responses.append(resp)
+        return resp
+
+    def request(self, method, path, body=None, headers=None, json=None, timeout=15.0,
+                auth=None):
+        """One request on a new connection. json= sends a JSON body (and its content type);
+        auth= is a full Authorization header value."""
+        if auth is not None:
+            headers = dict(headers or {})
+            headers["Authorization"] = auth
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        return self._do(conn, method, path, body, headers, json)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def session(self, timeout=15.0):
+        return Session(self, timeout)
+
+    def raw_conn(self, timeout=10.0):
+        return RawConn(self.host, self.port, timeout)
+
+    def raw(self, data, timeout=10.0):
+        """Sends bytes as they are on a new connection and reads one response (None when the
+        server closed without one)."""
+        with self.raw_conn(timeout) as c:
+            c.send(data)
+            r = c.read_response(timeout)
+        if r is not None:
+            r.method, r.path = "RAW", data[:60].decode("iso-8859-1", "replace").split("\r\n")[0]
+            self.responses.append(r)
+        return r
+
+    # ---- account helpers --------------------------------------------------------------------
+
+    def register(self, username, email, password, **kw):
+        return self.post("/api/v1/auth/register",
+                         json={"username": username, "email": email, "password": password}, **kw)
+
+    def login(self, login, password, field="username", **kw):
+        return self.post("/api/v1/auth/login", json={field: login, "password": password}, **kw)
+
+    def jwt(self, login, password, field="username"):
+        """Logs in and returns the JWT (raises with the response on failure)."""
+        r = self.login(login, password, field)
+        if r.status != 200:
+            raise DepotError("login as %s failed: %s" % (login, r.describe()))
+        return r.json()["token"]
+
+    def create_token(self, auth, name, scopes, expires_at=None, **kw):
+        body = {"name": name, "scopes": scopes}
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        return self.post("/api/v1/tokens", json=body, auth=auth, **kw)
+
+    def metrics(self):
+        """/metrics parsed into {(name, frozenset(labels.items())): value}."""
+        r = self.get("/metrics")
+        if r.status != 200:
+            raise DepotError("GET /metrics: %s" % r.describe())
+        return parse_prometheus(r.text)
+
+    # ---- admin CLI --------------------------------------------------------------------------
+
+    def cli(self, *args, input=None, timeout=30.0, env=None):
+        """Runs `depot ARGS... --data DIR`; returns a CompletedProcess with text stdout/stderr."""
+        cmd = [self.binary] + [str(a) for a in args] + ["--data", self.data_dir]
+        e = self.environment()
+        if env:
+            e.update(env)
+        return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
+                              env=e, cwd=self.root)
+
+
+_METRIC = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_prometheus(text):
+    out = {}
+    for ln in text.splitlines():
+        if not ln or ln.startswith("#"):
+            continue
+        m = _METRIC.match(ln.strip())
+        if not m:
+            continue
+        labels = frozenset(_LABEL.findall(m.group(3) or ""))
+        try:
+            v = float(m.group(4))
+        except ValueError:
+            continue
+        out[(m.group(1), labels)] = v
+    return out
