@@ -110,10 +110,8 @@ int accounts_register(core *c, arena *a, const char *username, const char *email
     out->password_hash = arena_strdup(a, hash);
     out->is_admin = make_admin || first;
     rc = store_call(c->st, user_create, out, e);
-    if (rc == STORE_CONFLICT)
-        return derr_set(e, 409, "conflict", "%s", e->message);
     if (rc != STORE_OK)
-        return -1;
+        return -1; /* the store said which key is taken (409) */
     out->password_hash = NULL;
     core_audit(c, out->id, "user.register", out->username, NULL, ip);
     return 0;

@@ -202,19 +202,19 @@ static int check(config *c, derr *e)
     /* Derived defaults. */
     char *s;
     if (!c->store_url[0]) {
-        size_t n = strlen(c->data) + 16;
+        size_t n = strlen(c->data) + 32;
         s = xmalloc(n);
         snprintf(s, n, "sqlite:%s/depot.db", c->data);
         c->store_url = s;
     }
     if (!c->blob_url[0]) {
-        size_t n = strlen(c->data) + 16;
+        size_t n = strlen(c->data) + 32;
         s = xmalloc(n);
         snprintf(s, n, "file:%s/blobs", c->data);
         c->blob_url = s;
     }
     if (!c->base_url[0]) {
-        size_t n = strlen(c->listen) + 16;
+        size_t n = strlen(c->listen) + 32;
         s = xmalloc(n);
         snprintf(s, n, "http://%s", c->listen);
         c->base_url = s;

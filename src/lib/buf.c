@@ -1,6 +1,7 @@
 /* buf.c — growable byte buffer with a hard cap. */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static int buf_reserve(buf *b, size_t n)
 {
     if (b->max && (n > b->max || b->len > b->max - n))
         return -1;
+    if (n > SIZE_MAX / 2 - b->len)
+        xoom();
     size_t need = b->len + n + 1;
     if (need <= b->cap)
         return 0;

@@ -53,7 +53,8 @@ static void test_round_trip(void **state)
     arena *a = arena_new(0);
     static const jwt_claims in[] = {
         {.sub = 42, .name = "alice", .iat = NOW - 10, .exp = NOW + 3600, .jti = "j-1"},
-        {.sub = INT64_MAX, .name = "b\xc3\xb6" "b \"quoted\"", .iat = 0, .exp = INT64_MAX, .jti = ""},
+        {.sub = INT64_MAX, .name = "b\xc3\xb6" "b \"quoted\"", .iat = 0, .exp = INT64_MAX,
+         .jti = ""},
         {.sub = 0, .name = "", .iat = NOW, .exp = NOW + 1, .jti = "x/y+z="},
         {.sub = -7, .name = "neg", .iat = NOW, .exp = NOW + 1, .jti = "q"},
     };
@@ -102,7 +103,8 @@ static void test_sign_shape(void **state)
 }
 
 #define HS256 "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
-#define GOOD "{\"sub\":\"42\",\"name\":\"alice\",\"iat\":1699999990,\"exp\":1700003600,\"jti\":\"j\"}"
+#define GOOD                                                                                       \
+    "{\"sub\":\"42\",\"name\":\"alice\",\"iat\":1699999990,\"exp\":1700003600,\"jti\":\"j\"}"
 
 static const struct {
     const char *what, *header, *payload;
@@ -139,7 +141,8 @@ static const struct {
     {"truncated signature", HS256, GOOD, SIG_SHORT, JWT_BAD_SIG},
 
     /* expiry */
-    {"exp == now", HS256, "{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700000000,\"jti\":\"j\"}",
+    {"exp == now", HS256,
+     "{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700000000,\"jti\":\"j\"}",
      SIG_GOOD, JWT_EXPIRED},
     {"exp < now", HS256, "{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1,\"jti\":\"j\"}",
      SIG_GOOD, JWT_EXPIRED},
@@ -168,18 +171,21 @@ static const struct {
     {"sub overflows", HS256,
      "{\"sub\":\"9223372036854775808\",\"name\":\"a\",\"iat\":1,\"exp\":1700003600,\"jti\":\"j\"}",
      SIG_GOOD, JWT_MALFORMED},
-    {"sub a float", HS256, "{\"sub\":4.2,\"name\":\"a\",\"iat\":1,\"exp\":1700003600,\"jti\":\"j\"}",
+    {"sub a float", HS256,
+     "{\"sub\":4.2,\"name\":\"a\",\"iat\":1,\"exp\":1700003600,\"jti\":\"j\"}",
      SIG_GOOD, JWT_MALFORMED},
     {"name missing", HS256, "{\"sub\":\"1\",\"iat\":1,\"exp\":1700003600,\"jti\":\"j\"}", SIG_GOOD,
      JWT_MALFORMED},
-    {"name a number", HS256, "{\"sub\":\"1\",\"name\":5,\"iat\":1,\"exp\":1700003600,\"jti\":\"j\"}",
+    {"name a number", HS256,
+     "{\"sub\":\"1\",\"name\":5,\"iat\":1,\"exp\":1700003600,\"jti\":\"j\"}",
      SIG_GOOD, JWT_MALFORMED},
     {"exp missing", HS256, "{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"jti\":\"j\"}", SIG_GOOD,
      JWT_MALFORMED},
     {"exp a string", HS256,
      "{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":\"1700003600\",\"jti\":\"j\"}", SIG_GOOD,
      JWT_MALFORMED},
-    {"exp a float", HS256, "{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700003600.5,\"jti\":\"j\"}",
+    {"exp a float", HS256,
+     "{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700003600.5,\"jti\":\"j\"}",
      SIG_GOOD, JWT_MALFORMED},
     {"iat missing", HS256, "{\"sub\":\"1\",\"name\":\"a\",\"exp\":1700003600,\"jti\":\"j\"}",
      SIG_GOOD, JWT_MALFORMED},
@@ -197,7 +203,8 @@ static void test_verify_table(void **state)
     (void)state;
     arena *a = arena_new(0);
     for (size_t i = 0; i < sizeof verify_cases / sizeof verify_cases[0]; i++) {
-        char *t = make_token(a, verify_cases[i].header, verify_cases[i].payload, verify_cases[i].how);
+        char *t =
+            make_token(a, verify_cases[i].header, verify_cases[i].payload, verify_cases[i].how);
         jwt_claims c;
         enum jwt_result r = jwt_verify(a, key, KEYLEN, t, strlen(t), NOW, &c);
         if (r != verify_cases[i].want)

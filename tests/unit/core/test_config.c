@@ -1,0 +1,145 @@
+/* Unit tests for configuration: defaults, file < environment < flags, validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+
+static int load(config *c, int argc, char **argv, derr *e)
+{
+    FILE *devnull = fopen("/dev/null", "w");
+    int rc = config_load(c, argc, argv, NULL, NULL, devnull, e);
+    fclose(devnull);
+    return rc;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    config c;
+    derr e;
+    char *argv[] = {"serve"};
+    assert_int_equal(load(&c, 1, argv, &e), 0);
+    assert_string_equal(c.listen, "127.0.0.1:4000");
+    assert_string_equal(c.data, "./data");
+    assert_string_equal(c.store_url, "sqlite:./data/depot.db");
+    assert_string_equal(c.blob_url, "file:./data/blobs");
+    assert_string_equal(c.base_url, "http://127.0.0.1:4000");
+    assert_int_equal(c.jwt_ttl, 2592000);
+    assert_true(c.rate_limit);
+    assert_false(c.private_mode);
+    assert_int_equal(c.rate[RL_PUBLISH][1], 60);
+    assert_int_equal(c.rate[RL_DOWNLOAD][0], 500);
+}
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/depot-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "# comment\njwt-ttl = 100\nregistration = closed\nlog-level = \"warn\"\nthreads=3\n";
+    assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+
+    config c;
+    derr e;
+    char *argv1[] = {"serve", "--config", path};
+    assert_int_equal(load(&c, 3, argv1, &e), 0);
+    assert_int_equal(c.jwt_ttl, 100);
+    assert_string_equal(c.registration, "closed");
+    assert_string_equal(c.log_level, "warn");
+    assert_int_equal(c.threads, 3);
+
+    setenv("DEPOT_JWT_TTL", "200", 1);
+    assert_int_equal(load(&c, 3, argv1, &e), 0);
+    assert_int_equal(c.jwt_ttl, 200);
+
+    char *argv2[] = {"serve", "--config", path, "--jwt-ttl=300", "--private", "--rate-limit", "off"};
+    assert_int_equal(load(&c, 7, argv2, &e), 0);
+    assert_int_equal(c.jwt_ttl, 300);
+    assert_true(c.private_mode);
+    assert_false(c.rate_limit);
+    unsetenv("DEPOT_JWT_TTL");
+
+    setenv("DEPOT_CONFIG", path, 1);
+    char *argv3[] = {"serve"};
+    assert_int_equal(load(&c, 1, argv3, &e), 0);
+    assert_int_equal(c.jwt_ttl, 100);
+    unsetenv("DEPOT_CONFIG");
+    unlink(path);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    static char *bad[][3] = {
+        {"serve", "--nope", NULL},          {"serve", "--jwt-ttl", "abc"},
+        {"serve", "--jwt-ttl", "0"},        {"serve", "--registration", "maybe"},
+        {"serve", "--listen", "nocolon"},   {"serve", "--log-format", "xml"},
+        {"serve", "--base-url", "ftp://x"}, {"serve", "--argon2-mem", "100"},
+        {"serve", "--private", "perhaps"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        config c;
+        derr e;
+        int argc = bad[i][2] ? 3 : 2;
+        int rc = load(&c, argc, bad[i], &e);
+        if (strcmp(bad[i][1], "--private") == 0) {
+            /* "perhaps" is not a boolean, so it is a stray word: an error without rest[]. */
+            assert_int_equal(rc, -1);
+            continue;
+        }
+        if (rc != -1)
+            fail_msg("%s %s should fail", bad[i][1], bad[i][2] ? bad[i][2] : "");
+        assert_true(strlen(e.message) > 0);
+    }
+}
+
+static void test_rest_and_help(void **state)
+{
+    (void)state;
+    config c;
+    derr e;
+    char *argv[] = {"user", "add", "bob", "--email", "b@x.io", "--data", "/tmp/x", "--admin"};
+    char *rest[8];
+    int n;
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_int_equal(config_load(&c, 8, argv, rest, &n, devnull, &e), 0);
+    assert_int_equal(n, 5);
+    assert_string_equal(rest[0], "add");
+    assert_string_equal(rest[3], "b@x.io");
+    assert_string_equal(rest[4], "--admin");
+    assert_string_equal(c.data, "/tmp/x");
+    char *h[] = {"serve", "--help"};
+    assert_int_equal(config_load(&c, 2, h, NULL, NULL, devnull, &e), 1);
+    fclose(devnull);
+}
+
+static void test_base_url_trailing_slash(void **state)
+{
+    (void)state;
+    config c;
+    derr e;
+    char *argv[] = {"serve", "--base-url", "https://pkgs.example.com/"};
+    assert_int_equal(load(&c, 3, argv, &e), 0);
+    assert_string_equal(c.base_url, "https://pkgs.example.com");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_rest_and_help),
+        cmocka_unit_test(test_base_url_trailing_slash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
