@@ -7,7 +7,7 @@
 .DEFAULT_GOAL := all
 
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto zlib libarchive
 SAN ?= 0
 
 ifeq ($(SAN),1)

@@ -199,8 +199,11 @@ static int token_cmd(core *c, arena *ar, struct args *a)
             p++;
     }
     int64_t exp = 0;
-    if (a->expires && time_parse_rfc3339(a->expires, &exp) < 0) {
-        fprintf(stderr, "depot token create: --expires: expected an RFC 3339 time\n");
+    const char *when = a->expires;
+    if (when && strlen(when) == 10)
+        when = arena_printf(ar, "%sT00:00:00Z", when); /* a bare date means its midnight, UTC */
+    if (when && time_parse_rfc3339(when, &exp) < 0) {
+        fprintf(stderr, "depot token create: --expires: expected a date or an RFC 3339 time\n");
         return 2;
     }
     /* The person at the console acts with the user's full rights. */

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "../core/core.h"
+#include "../core/documents.h"
+#include "../core/downloads.h"
 #include "../http/server.h"
 #include "../lib/log.h"
 #include "cli.h"
@@ -42,10 +44,13 @@ int cli_serve(int argc, char **argv)
         log_error("cannot open the registry", "error", e.message, NULL);
         return 1;
     }
+    documents_init(0);
+    downloads_start(c.st, 5000);
     server *s = server_new(&cfg, &c, &e);
     if (!s || server_start(s, &e) < 0) {
         log_error("cannot start the server", "error", e.message, NULL);
         server_free(s);
+        downloads_stop();
         core_close(&c);
         return 1;
     }
@@ -59,6 +64,8 @@ int cli_serve(int argc, char **argv)
     log_info("shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
     server_stop(s);
     server_free(s);
+    downloads_stop();
+    documents_shutdown();
     core_close(&c);
     log_info("stopped", NULL);
     return 0;

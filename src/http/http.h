@@ -112,6 +112,15 @@ void resp_empty(req *r, int status);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void resp_derr(req *r, const derr *e);
+/* Sends a cached document (core/documents.h) and keeps it alive until sent: 304 when
+ * If-None-Match has its ETag, the gzip variant when the client accepts gzip. Takes the
+ * reference. */
+struct cdoc;
+struct doc_ref;
+void resp_doc(req *r, struct doc_ref *ref, const struct cdoc *d);
+/* 304 when the request's If-None-Match names etag (a quoted strong tag); then the handler is done. */
+bool req_not_modified(req *r, const char *etag);
+
 /* Adds a header to the response already set. */
 void resp_header(req *r, const char *name, const char *value);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/documents.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "http.h"
@@ -151,4 +152,56 @@ void resp_header(req *r, const char *name, const char *value)
 {
     if (r->resp)
         MHD_add_response_header(r->resp, name, value);
+}
+
+bool req_not_modified(req *r, const char *etag)
+{
+    const char *inm = req_header(r, "If-None-Match");
+    if (!inm || !*inm)
+        return false; /* rebar3 sends an empty If-None-Match on first downloads */
+    size_t n = strlen(etag);
+    for (const char *p = inm; (p = strstr(p, etag)); p += n) {
+        char after = p[n];
+        if (after == '\0' || after == ',' || after == ' ') {
+            resp_empty(r, 304);
+            resp_header(r, "ETag", etag);
+            return true;
+        }
+    }
+    if (strcmp(inm, "*") == 0) {
+        resp_empty(r, 304);
+        resp_header(r, "ETag", etag);
+        return true;
+    }
+    return false;
+}
+
+static bool accepts_gzip(req *r)
+{
+    const char *ae = req_header(r, "Accept-Encoding");
+    if (!ae)
+        return false;
+    const char *g = strstr(ae, "gzip");
+    if (!g)
+        return false;
+    /* "gzip;q=0" refuses it. */
+    const char *q = g + 4;
+    while (*q == ' ')
+        q++;
+    return !(strncmp(q, ";q=0", 4) == 0 && (q[4] == '\0' || q[4] == ',' || (q[4] == '.' && q[5] == '0' && q[6] != '.')));
+}
+
+void resp_doc(req *r, struct doc_ref *ref, const struct cdoc *d)
+{
+    arena_on_free(r->a, (void (*)(void *))documents_release, ref);
+    if (req_not_modified(r, d->etag))
+        return;
+    if (d->gz && accepts_gzip(r)) {
+        resp_static(r, 200, d->content_type, d->gz, d->gzlen);
+        resp_header(r, "Content-Encoding", "gzip");
+    } else {
+        resp_static(r, 200, d->content_type, d->data, d->len);
+    }
+    resp_header(r, "ETag", d->etag);
+    resp_header(r, "Vary", "Accept-Encoding");
 }

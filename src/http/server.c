@@ -369,7 +369,7 @@ static void run(server *s, conn_ctx *x)
         lseek(r->body_fd, 0, SEEK_SET);
     }
     r->body = x->body.data ? x->body.data : "";
-    r->body_len = x->body.len;
+    r->body_len = x->up ? (size_t)x->body_seen : x->body.len;
 
     const char *authz = req_header(r, "Authorization");
     if (authz) {
@@ -641,7 +641,7 @@ int server_start(server *s, derr *e)
         (unsigned)s->cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (!s->d)
         return derr_set(e, 500, "listen", "cannot listen on %s (in use, or not an address of this machine)",
                         s->cfg->listen);

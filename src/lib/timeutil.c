@@ -55,7 +55,9 @@ int time_parse_rfc3339(const char *s, int64_t *out)
         digits(s + 8, 2, &D))
         return -1;
     const char *p = s + 10;
-    if (*p) {
+    if (!*p)
+        return -1; /* a time is needed; callers that take a bare date say so */
+    {
         if ((*p != 'T' && *p != 't' && *p != ' ') || strlen(p) < 9 || digits(p + 1, 2, &h) ||
             p[3] != ':' || digits(p + 4, 2, &m) || p[6] != ':' || digits(p + 7, 2, &sec))
             return -1;

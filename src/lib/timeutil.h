@@ -16,7 +16,7 @@ uint64_t now_mono_ns(void);
 void time_rfc3339(int64_t t, char out[32]);
 /* The same in the arena. */
 char *time_rfc3339_a(arena *a, int64_t t);
-/* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" or "YYYY-MM-DD" (midnight UTC). 0 or -1. */
+/* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". 0 or -1. */
 int time_parse_rfc3339(const char *s, int64_t *out);
 
 #endif

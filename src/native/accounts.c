@@ -10,6 +10,7 @@
 #include "../http/http.h"
 #include "../lib/json.h"
 #include "../lib/timeutil.h"
+#include "native.h"
 
 static void session_reply(req *r, int status, const session *s)
 {
@@ -21,7 +22,7 @@ static void session_reply(req *r, int status, const session *s)
     resp_header(r, "Cache-Control", "no-store");
 }
 
-static void h_register(req *r)
+void native_register(req *r)
 {
     json_t *doc = req_json(r);
     if (!doc)
@@ -42,7 +43,7 @@ static void h_register(req *r)
     resp_json(r, 201, account_json(&u));
 }
 
-static void h_login(req *r)
+void native_login(req *r)
 {
     json_t *doc = req_json(r);
     if (!doc)
@@ -72,7 +73,7 @@ static void h_login(req *r)
     session_reply(r, 200, &s);
 }
 
-static void h_refresh(req *r)
+void native_refresh(req *r)
 {
     derr e;
     session s;
@@ -83,7 +84,7 @@ static void h_refresh(req *r)
     session_reply(r, 200, &s);
 }
 
-static void h_logout(req *r)
+void native_logout(req *r)
 {
     derr e;
     if (accounts_logout(r->core, &r->who, r->ip, &e) < 0) {
@@ -93,7 +94,7 @@ static void h_logout(req *r)
     resp_empty(r, 204);
 }
 
-static void h_me(req *r)
+void native_me(req *r)
 {
     derr e;
     store_user u;
@@ -107,7 +108,7 @@ static void h_me(req *r)
     resp_json(r, 200, doc);
 }
 
-static void h_tokens_list(req *r)
+void native_tokens_list(req *r)
 {
     derr e;
     store_token *ts;
@@ -124,7 +125,7 @@ static void h_tokens_list(req *r)
     resp_json(r, 200, doc);
 }
 
-static void h_tokens_create(req *r)
+void native_tokens_create(req *r)
 {
     json_t *doc = req_json(r);
     if (!doc)
@@ -163,7 +164,7 @@ static void h_tokens_create(req *r)
     resp_header(r, "Cache-Control", "no-store");
 }
 
-static void h_tokens_get(req *r)
+void native_tokens_get(req *r)
 {
     derr e;
     store_token t;
@@ -175,7 +176,7 @@ static void h_tokens_get(req *r)
     resp_json(r, 200, token_json(&t));
 }
 
-static void h_tokens_delete(req *r)
+void native_tokens_delete(req *r)
 {
     derr e;
     if (tokens_may_manage(&r->who, &e) < 0 ||
@@ -185,18 +186,3 @@ static void h_tokens_delete(req *r)
     }
     resp_empty(r, 204);
 }
-
-static const route native_routes[] = {
-    {"POST", "/api/v1/auth/register", h_register, NULL, BODY_JSON, AUTH_NONE, RL_OTHER, true},
-    {"POST", "/api/v1/auth/login", h_login, NULL, BODY_JSON, AUTH_NONE, RL_OTHER, true},
-    {"POST", "/api/v1/auth/refresh", h_refresh, NULL, BODY_NONE, AUTH_USER, RL_OTHER, false},
-    {"POST", "/api/v1/auth/logout", h_logout, NULL, BODY_NONE, AUTH_USER, RL_OTHER, false},
-    {"GET", "/api/v1/auth/me", h_me, NULL, BODY_NONE, AUTH_USER, RL_OTHER, false},
-    {"GET", "/api/v1/me", h_me, NULL, BODY_NONE, AUTH_USER, RL_OTHER, false},
-    {"GET", "/api/v1/tokens", h_tokens_list, NULL, BODY_NONE, AUTH_USER, RL_OTHER, false},
-    {"POST", "/api/v1/tokens", h_tokens_create, NULL, BODY_JSON, AUTH_USER, RL_OTHER, false},
-    {"GET", "/api/v1/tokens/{name}", h_tokens_get, NULL, BODY_NONE, AUTH_USER, RL_OTHER, false},
-    {"DELETE", "/api/v1/tokens/{name}", h_tokens_delete, NULL, BODY_NONE, AUTH_USER, RL_OTHER, false},
-};
-
-const route_set native_route_set = {"native", native_routes, sizeof native_routes / sizeof native_routes[0]};

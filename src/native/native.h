@@ -1,0 +1,55 @@
+/*
+ * native.h — shared pieces of the native front: how its documents look.
+ * The native ecosystem's packages are stored under ecosystem "native".
+ */
+#ifndef DEPOT_NATIVE_H
+#define DEPOT_NATIVE_H
+
+#include <jansson.h>
+
+#include "../http/http.h"
+#include "../store/store.h"
+
+#define NATIVE "native"
+
+/* The version document: dependencies, checksum, size, signature, publisher, dates, yanked,
+ * download URL. */
+json_t *native_version_json(req *r, const store_package *p, const store_version *v);
+/* A package summary for lists and search results. */
+json_t *native_summary_json(const store_package *p);
+/* Parses a JSON-array text column into a new JSON array (empty on bad text). */
+json_t *native_json_array(const char *text);
+/* The absolute URL of a path under the base URL (in the arena). */
+const char *native_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Handlers (one table in routes.c). */
+void native_register(req *r);
+void native_login(req *r);
+void native_refresh(req *r);
+void native_logout(req *r);
+void native_me(req *r);
+void native_tokens_list(req *r);
+void native_tokens_create(req *r);
+void native_tokens_get(req *r);
+void native_tokens_delete(req *r);
+void native_keys_list(req *r);
+void native_keys_add(req *r);
+void native_keys_delete(req *r);
+void native_publish(req *r);
+void native_search(req *r);
+void native_package(req *r);
+void native_version(req *r);
+void native_download(req *r);
+void native_yank(req *r);
+void native_unyank(req *r);
+void native_owners(req *r);
+void native_owner_add(req *r);
+void native_owner_remove(req *r);
+void native_settings(req *r);
+void native_pkg_stats(req *r);
+void native_stats(req *r);
+void native_user(req *r);
+void native_resolve(req *r);
+void native_openapi(req *r);
+
+#endif
