@@ -7,7 +7,7 @@
 .DEFAULT_GOAL := all
 
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto zlib libarchive
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto zlib libarchive libcurl
 SAN ?= 0
 
 ifeq ($(SAN),1)
@@ -30,7 +30,7 @@ SRC := $(wildcard src/lib/*.c src/store/*.c src/blob/*.c src/core/*.c src/http/*
                   src/native/*.c src/cli/*.c)
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
 GEN := $(BUILD)/gen/migrations.c
-OBJ := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+OBJ := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/openapi_json.o
 LIBOBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
@@ -69,6 +69,15 @@ $(GEN): $(MIGRATIONS) scripts/embed-migrations
 
 $(BUILD)/gen/migrations.o: $(GEN)
 	$(CC) $(CFLAGS_ALL) -Isrc -c -o $@ $<
+
+# The native API's OpenAPI document is compiled in as bytes (const char
+# openapi_json[], const size_t openapi_json_len); src/native/openapi.c serves it.
+$(BUILD)/gen/openapi_json.c: src/native/openapi.json scripts/embed-file
+	@mkdir -p $(dir $@)
+	scripts/embed-file openapi_json $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/openapi_json.o: $(BUILD)/gen/openapi_json.c
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdepot.a
 	@mkdir -p $(dir $@)

@@ -97,8 +97,11 @@ static int auth_token(core *c, arena *a, const char *tok, size_t n, principal *p
     p->scopes = t.scopes;
     p->token_id = t.id;
     p->expires_at = t.expires_at;
-    derr ignore;
-    store_call(c->st, token_touch, t.id, now, &ignore);
+    /* Last use is kept to the minute: skip the write (and its lock) when recent. */
+    if (!t.last_used_at || now - t.last_used_at >= 60) {
+        derr ignore;
+        store_call(c->st, token_touch, t.id, now, &ignore);
+    }
     return 0;
 }
 

@@ -218,6 +218,7 @@ static int check(config *c, derr *e)
         s = xmalloc(n);
         snprintf(s, n, "http://%s", c->listen);
         c->base_url = s;
+        c->base_url_derived = true;
     } else {
         if (strncmp(c->base_url, "http://", 7) && strncmp(c->base_url, "https://", 8))
             return derr_set(e, 400, "config", "--base-url: expected http:// or https://");

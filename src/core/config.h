@@ -19,6 +19,7 @@ typedef struct config {
     const char *listen;      /* HOST:PORT */
     const char *data;        /* data folder */
     const char *base_url;    /* public URL, no trailing slash */
+    bool base_url_derived;   /* base_url was made from listen (so port 0 becomes the bound port) */
     const char *store_url;   /* sqlite:PATH (default DATA/depot.db) */
     const char *blob_url;    /* file:DIR (default DATA/blobs) */
     const char *config_file;

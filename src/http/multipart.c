@@ -384,6 +384,9 @@ static int disposition(struct mp *m, mp_part *pt, const char *v, const char *end
 static int headers(struct mp *m, mp_part *pt, const char *p, const char *end)
 {
     bool seen_cd = false;
+    for (const char *c = p; c + 2 < end; c++)
+        if (c[0] == '\r' && c[1] == '\n' && is_ws(c[2]))
+            return derr_set(m->e, 400, "bad_request", "%s: folded header lines are not supported", part_label(m));
     while (p < end) {
         const char *eol = memchr(p, '\r', (size_t)(end - p));
         if (!eol || eol + 1 >= end || eol[1] != '\n')
@@ -392,8 +395,8 @@ static int headers(struct mp *m, mp_part *pt, const char *p, const char *end)
             if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
                 return derr_set(m->e, 400, "bad_request", "%s: a header contains a control character",
                                 part_label(m));
-        if (is_ws(*p))
-            return derr_set(m->e, 400, "bad_request", "%s: folded header lines are not supported", part_label(m));
+        if (is_ws(*p)) /* the first line: nothing to fold into */
+            return derr_set(m->e, 400, "bad_request", "%s: a header line starts with white space", part_label(m));
         const char *colon = memchr(p, ':', (size_t)(eol - p));
         if (!colon)
             return derr_set(m->e, 400, "bad_request", "%s: a header line has no ':'", part_label(m));

@@ -618,7 +618,7 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ss, sockl
 int server_start(server *s, derr *e)
 {
     struct sockaddr_storage ss;
-    socklen_t sl;
+    socklen_t sl = 0;
     if (resolve_listen(s->cfg->listen, &ss, &sl, e) < 0)
         return -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -632,9 +632,21 @@ int server_start(server *s, derr *e)
                      MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* Bind here, so a taken port fails plainly and port 0 is known before serving. */
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        workers_stop(s->wk);
+        s->wk = NULL;
+        return derr_set(e, 500, "listen", "cannot listen on %s: %s", s->cfg->listen, strerror(err));
+    }
     size_t memlimit = (size_t)(s->cfg->max_headers + s->cfg->max_url) * 2 + 32768;
     s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)s->cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)s->cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -642,9 +654,12 @@ int server_start(server *s, derr *e)
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
         MHD_OPTION_END);
-    if (!s->d)
-        return derr_set(e, 500, "listen", "cannot listen on %s (in use, or not an address of this machine)",
-                        s->cfg->listen);
+    if (!s->d) {
+        close(fd);
+        workers_stop(s->wk);
+        s->wk = NULL;
+        return derr_set(e, 500, "listen", "cannot serve on %s", s->cfg->listen);
+    }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
     char addr[300], url[600];
@@ -653,6 +668,11 @@ int server_start(server *s, derr *e)
     snprintf(url, sizeof url, "http://%s", addr);
     char nt[16];
     snprintf(nt, sizeof nt, "%u", threads);
+    if (s->cfg->base_url_derived) {
+        /* Port 0 became a real port: every URL the server prints must carry it. Nothing
+         * is served yet, so the settings may still change. */
+        ((config *)s->cfg)->base_url = xstrdup(url);
+    }
     log_info("listening", "addr", addr, "url", url, "base_url", s->cfg->base_url, "threads", nt, NULL);
     return 0;
 }

@@ -15,6 +15,19 @@
  * which takes the write lock up front so two writers wait for each other
  * instead of failing on a lock upgrade.
  *
+ * Packages: a publish, a yank and every owner change run in one IMMEDIATE
+ * transaction that also recomputes what depends on them (latest_version)
+ * and bumps the package's generation, which keys every cached document;
+ * download counts are added in batches and never touch a generation. Reads
+ * made of several queries (versions then their dependencies, a search's
+ * count then its page) run in one read transaction, so they agree.
+ *
+ * Search runs on the FTS5 index the schema keeps over packages, ranked by
+ * bm25 with name matches weighted most. The search text never reaches MATCH
+ * as written: it is cut into tokens by the index's own tokenizer and each
+ * becomes a quoted prefix term. Search statements differ by which filters
+ * are given and the sort; each shape is prepared once per connection too.
+ *
  * Errors: SQL and SQLite's message go to the log with the operation's name;
  * the caller's derr gets only "internal" (or "unavailable" when the lock
  * wait ran out). A unique key that is taken becomes STORE_CONFLICT with a
@@ -25,12 +38,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
 #include "migrations.h"
@@ -38,6 +53,8 @@
 #define BUSY_TIMEOUT_MS 5000
 /* token_touch skips the write when the stored time is at most this old. */
 #define TOUCH_SLACK_S 60
+/* The most rows one page of a search or a ranking returns. */
+#define MAX_PAGE 1000
 
 /* Every statement this backend runs, by name; the SQL is in sql_text[]. */
 enum query {
@@ -65,12 +82,74 @@ enum query {
     Q_JWT_INSERT,
     Q_JWT_CHECK,
     Q_AUDIT_INSERT,
+    Q_BEGIN_READ,
+    Q_PKG_GET,
+    Q_PKG_GENERATION,
+    Q_PKG_FIND,
+    Q_PKG_INSERT,
+    Q_PKG_REFRESH,
+    Q_PKG_SETTLE,
+    Q_PKG_BUMP,
+    Q_PKG_SET_SIGNATURES,
+    Q_VERSION_INSERT,
+    Q_VERSION_LIST,
+    Q_VERSION_GET,
+    Q_VERSION_YANK,
+    Q_DEP_INSERT,
+    Q_DEPS_OF_PACKAGE,
+    Q_DEPS_OF_VERSION,
+    Q_OWNER_INSERT,
+    Q_OWNER_LEVEL,
+    Q_OWNER_COUNT,
+    Q_OWNER_DELETE,
+    Q_OWNERS_LIST,
+    Q_USER_PACKAGES,
+    Q_DL_VERSION,
+    Q_DL_DAY,
+    Q_DL_PACKAGE,
+    Q_DAILY,
+    Q_TOTALS,
+    Q_TOP_DOWNLOADS,
+    Q_TOP_DOWNLOADS_ECO,
+    Q_TOP_NEW,
+    Q_TOP_NEW_ECO,
+    Q_TOP_UPDATED,
+    Q_TOP_UPDATED_ECO,
+    Q_KEY_INSERT,
+    Q_KEY_LIST,
+    Q_KEY_GET,
+    Q_KEY_REVOKE,
     Q__COUNT
 };
 
 #define USER_COLS "id, username, email, password_hash, is_admin, disabled, created_at"
 #define TOKEN_COLS \
     "id, user_id, name, hash, prefix, scopes, created_at, expires_at, last_used_at"
+/* Package columns in read_package() order. Lists leave out the readme (it
+ * can be large and no list shows it): PKG_LIST_COLS reads it as NULL. */
+#define PKG_COLS_HEAD                                                                       \
+    "p.id, p.ecosystem, p.name, p.normalized_name, p.description, p.homepage, p.repository," \
+    " p.documentation, p.license, p.keywords, p.categories, p.tags, p.authors, "
+#define PKG_COLS_TAIL                                                                     \
+    ", p.require_signatures, p.latest_version, p.generation, p.downloads, p.meta,"         \
+    " p.created_at, p.updated_at"
+#define PKG_COLS PKG_COLS_HEAD "p.readme" PKG_COLS_TAIL
+#define PKG_LIST_COLS PKG_COLS_HEAD "NULL" PKG_COLS_TAIL
+/* Version columns in read_version() order; u is the publisher (LEFT JOIN). */
+#define VERSION_COLS                                                                        \
+    "v.id, v.package_id, v.version, v.major, v.minor, v.patch, v.prerelease, v.sha256,"      \
+    " v.size, v.manifest, v.signature, v.signing_key_id, v.publisher_id, u.username,"        \
+    " v.published_at, v.yanked, v.yanked_at, v.retired_reason, v.retired_message, v.downloads"
+/* Newest first: by number, a release before its prereleases, then the
+ * later publish (prereleases of one number are not ranked among themselves). */
+#define VERSION_ORDER                                                                       \
+    "v.major DESC, v.minor DESC, v.patch DESC, v.prerelease IS NOT NULL, v.published_at DESC," \
+    " v.id DESC"
+#define KEY_COLS "id, user_id, key_id, algorithm, public_key, name, created_at"
+/* pkg_top's rankings: ?1 is the limit, ?2 the ecosystem. */
+#define TOP_SQL(order) "SELECT " PKG_LIST_COLS " FROM packages p ORDER BY " order " LIMIT ?1"
+#define TOP_ECO_SQL(order) \
+    "SELECT " PKG_LIST_COLS " FROM packages p WHERE p.ecosystem = ?2 ORDER BY " order " LIMIT ?1"
 
 /* Written in the SQL both SQLite and PostgreSQL accept, so the PostgreSQL
  * backend can start from the same text (with $n for ?n). */
@@ -109,6 +188,110 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_JWT_CHECK] = "SELECT 1 FROM revoked_jwts WHERE jti = ?1",
     [Q_AUDIT_INSERT] = "INSERT INTO audit_log (at, user_id, action, target, detail, ip)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* A read transaction: the reads of one operation see one snapshot. */
+    [Q_BEGIN_READ] = "BEGIN",
+    [Q_PKG_GET] = "SELECT " PKG_COLS " FROM packages p"
+                  " WHERE p.ecosystem = ?1 AND p.normalized_name = ?2",
+    [Q_PKG_GENERATION] = "SELECT generation FROM packages WHERE ecosystem = ?1"
+                         " AND normalized_name = ?2",
+    [Q_PKG_FIND] = "SELECT id, name FROM packages WHERE ecosystem = ?1 AND normalized_name = ?2",
+    [Q_PKG_INSERT] = "INSERT INTO packages (ecosystem, name, normalized_name, description,"
+                     " homepage, repository, documentation, license, keywords, categories, tags,"
+                     " authors, readme, require_signatures, meta, generation, created_at,"
+                     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, '[]'),"
+                     " coalesce(?10, '[]'), coalesce(?11, '[]'), coalesce(?12, '[]'), ?13, ?14,"
+                     " coalesce(?15, '{}'), 1, ?16, ?16) RETURNING id",
+    /* The descriptive fields follow the highest version: nothing changes
+     * when the current latest is above the new version (?13..?16: its
+     * major, minor, patch and 1 for a release). */
+    [Q_PKG_REFRESH] = "UPDATE packages SET description = ?2, homepage = ?3, repository = ?4,"
+                      " documentation = ?5, license = ?6, keywords = coalesce(?7, '[]'),"
+                      " categories = coalesce(?8, '[]'), tags = coalesce(?9, '[]'),"
+                      " authors = coalesce(?10, '[]'), readme = ?11, meta = coalesce(?12, '{}')"
+                      " WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM versions v"
+                      " WHERE v.package_id = ?1 AND v.version = packages.latest_version"
+                      " AND (v.major, v.minor, v.patch, v.prerelease IS NULL) > (?13, ?14, ?15, ?16))",
+    /* After any change to versions: latest_version is the highest
+     * non-yanked release, else the highest non-yanked prerelease (the later
+     * published among prereleases of one number); ?2 is added to the
+     * generation; ?3, when not NULL, is the new updated_at. */
+    [Q_PKG_SETTLE] = "UPDATE packages SET latest_version = (SELECT v.version FROM versions v"
+                     " WHERE v.package_id = ?1 AND v.yanked = 0 ORDER BY v.prerelease IS NOT NULL,"
+                     " v.major DESC, v.minor DESC, v.patch DESC, v.published_at DESC, v.id DESC"
+                     " LIMIT 1), generation = generation + ?2, updated_at = coalesce(?3, updated_at)"
+                     " WHERE id = ?1 RETURNING generation",
+    [Q_PKG_BUMP] = "UPDATE packages SET generation = generation + 1 WHERE id = ?1",
+    [Q_PKG_SET_SIGNATURES] = "UPDATE packages SET require_signatures = ?2,"
+                             " generation = generation + 1 WHERE id = ?1",
+    [Q_VERSION_INSERT] = "INSERT INTO versions (package_id, version, major, minor, patch,"
+                         " prerelease, sha256, size, manifest, signature, signing_key_id,"
+                         " publisher_id, published_at) VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''),"
+                         " ?7, ?8, coalesce(?9, '{}'), ?10, ?11, ?12, ?13) RETURNING id",
+    [Q_VERSION_LIST] = "SELECT " VERSION_COLS " FROM versions v"
+                       " LEFT JOIN users u ON u.id = v.publisher_id"
+                       " WHERE v.package_id = ?1 ORDER BY " VERSION_ORDER,
+    [Q_VERSION_GET] = "SELECT " VERSION_COLS " FROM versions v"
+                      " LEFT JOIN users u ON u.id = v.publisher_id"
+                      " WHERE v.package_id = ?1 AND v.version = ?2",
+    /* Yanking again keeps the first yank's time. */
+    [Q_VERSION_YANK] = "UPDATE versions SET yanked = ?3,"
+                       " yanked_at = CASE WHEN ?3 = 1 THEN coalesce(yanked_at, ?4) END"
+                       " WHERE package_id = ?1 AND version = ?2",
+    [Q_DEP_INSERT] = "INSERT INTO dependencies (version_id, name, requirement, kind, extra)"
+                     " VALUES (?1, ?2, coalesce(?3, ''), coalesce(?4, 'normal'), ?5)",
+    /* Column 0 is the version's id; dependencies keep their published order. */
+    [Q_DEPS_OF_PACKAGE] = "SELECT d.version_id, d.name, d.requirement, d.kind, d.extra"
+                          " FROM versions v JOIN dependencies d ON d.version_id = v.id"
+                          " WHERE v.package_id = ?1 ORDER BY d.version_id, d.id",
+    [Q_DEPS_OF_VERSION] = "SELECT d.version_id, d.name, d.requirement, d.kind, d.extra"
+                          " FROM dependencies d WHERE d.version_id = ?1 ORDER BY d.id",
+    [Q_OWNER_INSERT] = "INSERT INTO owners (package_id, user_id, level, added_at)"
+                       " VALUES (?1, ?2, coalesce(?3, 'owner'), ?4)",
+    [Q_OWNER_LEVEL] = "SELECT level FROM owners WHERE package_id = ?1 AND user_id = ?2",
+    [Q_OWNER_COUNT] = "SELECT count(*) FROM owners WHERE package_id = ?1 AND level = 'owner'",
+    [Q_OWNER_DELETE] = "DELETE FROM owners WHERE package_id = ?1 AND user_id = ?2",
+    [Q_OWNERS_LIST] = "SELECT o.user_id, u.username, u.email, o.level, o.added_at FROM owners o"
+                      " JOIN users u ON u.id = o.user_id WHERE o.package_id = ?1"
+                      " ORDER BY o.added_at, o.user_id",
+    [Q_USER_PACKAGES] = "SELECT " PKG_LIST_COLS " FROM owners o"
+                        " JOIN packages p ON p.id = o.package_id WHERE o.user_id = ?1"
+                        " ORDER BY p.normalized_name, p.ecosystem, p.id",
+    [Q_DL_VERSION] = "UPDATE versions SET downloads = downloads + ?2 WHERE id = ?1"
+                     " RETURNING package_id",
+    [Q_DL_DAY] = "INSERT INTO downloads_daily (version_id, day, count) VALUES (?1, ?2, ?3)"
+                 " ON CONFLICT (version_id, day)"
+                 " DO UPDATE SET count = downloads_daily.count + excluded.count",
+    [Q_DL_PACKAGE] = "UPDATE packages SET downloads = downloads + ?2 WHERE id = ?1",
+    /* Per day: the total first (version NULL), then each version newest
+     * first. ?2 NULL means since the beginning. */
+    [Q_DAILY] = "SELECT day, version, n FROM ("
+                " SELECT d.day AS day, v.version AS version, d.count AS n, 1 AS k,"
+                " v.major AS ma, v.minor AS mi, v.patch AS pa, v.prerelease IS NOT NULL AS pre,"
+                " v.published_at AS at, v.id AS vid"
+                " FROM versions v JOIN downloads_daily d ON d.version_id = v.id"
+                " WHERE v.package_id = ?1 AND d.day >= coalesce(?2, '')"
+                " UNION ALL"
+                " SELECT d.day, NULL, sum(d.count), 0, 0, 0, 0, 0, 0, 0"
+                " FROM versions v JOIN downloads_daily d ON d.version_id = v.id"
+                " WHERE v.package_id = ?1 AND d.day >= coalesce(?2, '') GROUP BY d.day)"
+                " ORDER BY day, k, ma DESC, mi DESC, pa DESC, pre, at DESC, vid DESC",
+    [Q_TOTALS] = "SELECT (SELECT count(*) FROM packages), (SELECT count(*) FROM versions),"
+                 " (SELECT count(*) FROM users), (SELECT coalesce(sum(downloads), 0) FROM packages)",
+    [Q_TOP_DOWNLOADS] = TOP_SQL("p.downloads DESC, p.id DESC"),
+    [Q_TOP_DOWNLOADS_ECO] = TOP_ECO_SQL("p.downloads DESC, p.id DESC"),
+    [Q_TOP_NEW] = TOP_SQL("p.created_at DESC, p.id DESC"),
+    [Q_TOP_NEW_ECO] = TOP_ECO_SQL("p.created_at DESC, p.id DESC"),
+    [Q_TOP_UPDATED] = TOP_SQL("p.updated_at DESC, p.id DESC"),
+    [Q_TOP_UPDATED_ECO] = TOP_ECO_SQL("p.updated_at DESC, p.id DESC"),
+    [Q_KEY_INSERT] = "INSERT INTO signing_keys (user_id, key_id, algorithm, public_key, name,"
+                     " created_at) VALUES (?1, ?2, coalesce(?3, 'ed25519'), ?4, ?5, ?6)"
+                     " RETURNING id",
+    [Q_KEY_LIST] = "SELECT " KEY_COLS " FROM signing_keys WHERE user_id = ?1"
+                   " AND revoked_at IS NULL ORDER BY created_at, id",
+    [Q_KEY_GET] = "SELECT " KEY_COLS " FROM signing_keys WHERE key_id = ?1"
+                  " AND revoked_at IS NULL",
+    [Q_KEY_REVOKE] = "UPDATE signing_keys SET revoked_at = ?3 WHERE user_id = ?1 AND key_id = ?2"
+                     " AND revoked_at IS NULL",
 };
 
 /* Which unique key a constraint message names, and how to say it to a
@@ -121,13 +304,25 @@ static const struct {
     {"users.email_lower", "email is taken"},
     {"api_tokens.user_id, api_tokens.name", "a token with this name exists"},
     {"api_tokens.hash", "a token with this secret exists"},
+    {"packages.ecosystem, packages.normalized_name", "a package with this name exists"},
+    {"versions.package_id, versions.version", "this version already exists"},
+    {"owners.package_id, owners.user_id", "already an owner of this package"},
+    {"signing_keys.key_id", "this key is already registered"},
+    {"signing_keys.user_id, signing_keys.name", "a key with this name exists"},
 };
 
 typedef struct sqlite_store sqlite_store;
 
+/* Search statements differ by which filters are given, the sort, and
+ * whether they count or fetch a page: one slot per shape (see search_sql). */
+#define SEARCH_SHAPES 256
+
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q__COUNT]; /* prepared on first use */
+    sqlite3_stmt *search[SEARCH_SHAPES]; /* likewise */
+    fts5_tokenizer tok;         /* the search index's tokenizer, found on first search */
+    Fts5Tokenizer *tokenizer;   /* its instance; NULL until then */
     sqlite_store *owner;
     struct conn *prev, *next; /* in owner->conns, under owner->mu */
 };
@@ -200,6 +395,10 @@ static void conn_close(struct conn *c)
         return;
     for (int i = 0; i < Q__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SEARCH_SHAPES; i++)
+        sqlite3_finalize(c->search[i]);
+    if (c->tokenizer)
+        c->tok.xDelete(c->tokenizer);
     if (c->db) {
         /* Lets SQLite refresh its planner statistics cheaply, as advised. */
         sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
@@ -1011,6 +1210,1551 @@ static int sq_audit(store *s, const store_audit *ev, derr *e)
     return ret;
 }
 
+/* ---- shared helpers for the package operations ----------------------- */
+
+/* Binds a run of parameters and keeps the first failure, so a statement
+ * with many parameters binds in a list and checks once. */
+struct binder {
+    sqlite3_stmt *st;
+    int rc;
+};
+
+static void b_text(struct binder *b, int i, const char *v)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = bind_text(b->st, i, v);
+}
+
+static void b_i64(struct binder *b, int i, int64_t v)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = bind_i64(b->st, i, v);
+}
+
+static void b_time(struct binder *b, int i, int64_t v)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = bind_time(b->st, i, v);
+}
+
+static void b_null(struct binder *b, int i)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = sqlite3_bind_null(b->st, i);
+}
+
+/* Binds a named parameter when the statement has it (search statements
+ * differ in which they use). */
+static void b_named_text(struct binder *b, const char *name, const char *v)
+{
+    int i = sqlite3_bind_parameter_index(b->st, name);
+    if (i > 0)
+        b_text(b, i, v);
+}
+
+static void b_named_i64(struct binder *b, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(b->st, name);
+    if (i > 0)
+        b_i64(b, i, v);
+}
+
+/* Steps a bound statement to the end, reading each row into a growing
+ * arena array of elements of `size` bytes. The caller releases st. */
+static int collect(struct conn *c, sqlite3_stmt *st, arena *a, size_t size,
+                   void (*read)(arena *, sqlite3_stmt *, void *), void **out, int *n,
+                   const char *op, derr *e)
+{
+    char *arr = NULL;
+    int count = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        arr = grow(a, arr, count, &cap, size);
+        read(a, st, arr + (size_t)count * size);
+        count++;
+    }
+    if (rc != SQLITE_DONE)
+        return fail(c, rc, op, e);
+    *out = arr;
+    *n = count;
+    return STORE_OK;
+}
+
+/* Runs a statement with ?1 = id and no other parameter, for its effect. */
+static int run_id(struct conn *c, enum query q, int64_t id, const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, q, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = bind_i64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* Ends a transaction: commits when ret is STORE_OK (and returns the
+ * commit's result), else rolls back and returns ret. */
+static int tx_end(struct conn *c, int ret, const char *op, derr *e)
+{
+    if (ret == STORE_OK)
+        ret = tx_commit(c, op, e);
+    if (ret != STORE_OK)
+        tx_rollback(c, op);
+    return ret;
+}
+
+static int64_t clamp_limit(int64_t limit)
+{
+    return limit > MAX_PAGE ? MAX_PAGE : limit;
+}
+
+/* ---- packages and versions ------------------------------------------- */
+
+static void read_package(arena *a, sqlite3_stmt *st, store_package *p)
+{
+    p->id = sqlite3_column_int64(st, 0);
+    p->ecosystem = col_text(a, st, 1);
+    p->name = col_text(a, st, 2);
+    p->normalized_name = col_text(a, st, 3);
+    p->description = col_text(a, st, 4);
+    p->homepage = col_text(a, st, 5);
+    p->repository = col_text(a, st, 6);
+    p->documentation = col_text(a, st, 7);
+    p->license = col_text(a, st, 8);
+    p->keywords = col_text(a, st, 9);
+    p->categories = col_text(a, st, 10);
+    p->tags = col_text(a, st, 11);
+    p->authors = col_text(a, st, 12);
+    p->readme = col_text(a, st, 13);
+    p->require_signatures = sqlite3_column_int(st, 14) != 0;
+    p->latest_version = col_text(a, st, 15);
+    p->generation = sqlite3_column_int64(st, 16);
+    p->downloads = sqlite3_column_int64(st, 17);
+    p->meta = col_text(a, st, 18);
+    p->created_at = sqlite3_column_int64(st, 19);
+    p->updated_at = sqlite3_column_int64(st, 20);
+}
+
+static void read_package_v(arena *a, sqlite3_stmt *st, void *p)
+{
+    read_package(a, st, p);
+}
+
+static void read_version(arena *a, sqlite3_stmt *st, store_version *v)
+{
+    v->id = sqlite3_column_int64(st, 0);
+    v->package_id = sqlite3_column_int64(st, 1);
+    v->version = col_text(a, st, 2);
+    v->major = sqlite3_column_int64(st, 3);
+    v->minor = sqlite3_column_int64(st, 4);
+    v->patch = sqlite3_column_int64(st, 5);
+    v->prerelease = col_text(a, st, 6);
+    v->sha256 = col_text(a, st, 7);
+    v->size = sqlite3_column_int64(st, 8);
+    v->manifest = col_text(a, st, 9);
+    v->signature = col_text(a, st, 10);
+    v->signing_key_id = col_text(a, st, 11);
+    v->publisher_id = sqlite3_column_int64(st, 12); /* NULL (account gone) reads as 0 */
+    v->publisher = col_text(a, st, 13);
+    v->published_at = sqlite3_column_int64(st, 14);
+    v->yanked = sqlite3_column_int(st, 15) != 0;
+    v->yanked_at = sqlite3_column_int64(st, 16);
+    v->retired_reason = col_text(a, st, 17);
+    v->retired_message = col_text(a, st, 18);
+    v->downloads = sqlite3_column_int64(st, 19);
+    v->deps = NULL;
+    v->ndeps = 0;
+}
+
+static void read_version_v(arena *a, sqlite3_stmt *st, void *v)
+{
+    read_version(a, st, v);
+}
+
+/* Column 0 is the version's id, read by the caller. */
+static void read_dep(arena *a, sqlite3_stmt *st, store_dep *d)
+{
+    d->name = col_text(a, st, 1);
+    d->requirement = col_text(a, st, 2);
+    d->kind = col_text(a, st, 3);
+    d->extra = col_text(a, st, 4);
+}
+
+static void read_dep_v(arena *a, sqlite3_stmt *st, void *d)
+{
+    read_dep(a, st, d);
+}
+
+/* Runs a query yielding at most one package, with ?1 ecosystem and ?2 the
+ * normalized name. */
+static int sq_pkg_get(store *s, arena *a, const char *ecosystem, const char *normalized,
+                      store_package *out, derr *e)
+{
+    static const char op[] = "pkg_get";
+    if (!ecosystem || !normalized)
+        return not_found(e, "package");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_PKG_GET, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, ecosystem);
+    b_text(&b, 2, normalized);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        read_package(a, st, out);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "package");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* One indexed look-up that reads one integer: cheap enough to run before
+ * every cached read. */
+static int sq_pkg_generation(store *s, const char *ecosystem, const char *normalized,
+                             int64_t *gen, derr *e)
+{
+    static const char op[] = "pkg_generation";
+    if (!ecosystem || !normalized)
+        return not_found(e, "package");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_PKG_GENERATION, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, ecosystem);
+    b_text(&b, 2, normalized);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(st, 0);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "package");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+struct version_slot {
+    int64_t id;
+    int index; /* in the caller's version array */
+};
+
+static int slot_cmp(const void *x, const void *y)
+{
+    const struct version_slot *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Reads the dependencies a bound deps query yields (rows ordered by
+ * version id) into the versions they belong to; one pass, no query per
+ * version. The caller releases st. */
+static int attach_deps(struct conn *c, sqlite3_stmt *st, arena *a, store_version *vs, int n,
+                       const char *op, derr *e)
+{
+    if (n == 0)
+        return STORE_OK;
+    struct version_slot *slots = xmalloc((size_t)n * sizeof *slots);
+    for (int i = 0; i < n; i++)
+        slots[i] = (struct version_slot){vs[i].id, i};
+    qsort(slots, (size_t)n, sizeof *slots, slot_cmp);
+    store_version *cur = NULL; /* the version the current run of rows belongs to */
+    int64_t cur_id = 0;
+    bool started = false;
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t vid = sqlite3_column_int64(st, 0);
+        if (!started || vid != cur_id) {
+            struct version_slot key = {vid, 0};
+            struct version_slot *hit = bsearch(&key, slots, (size_t)n, sizeof *slots, slot_cmp);
+            cur = hit ? &vs[hit->index] : NULL;
+            cur_id = vid;
+            started = true;
+            cap = 0;
+        }
+        if (!cur)
+            continue;
+        cur->deps = grow(a, cur->deps, cur->ndeps, &cap, sizeof *cur->deps);
+        read_dep(a, st, &cur->deps[cur->ndeps++]);
+    }
+    free(slots);
+    return rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+}
+
+/* Two queries in one read transaction: the versions, then every dependency
+ * of the package, matched to its version by id. */
+static int sq_pkg_versions(store *s, arena *a, int64_t package_id, store_version **out, int *n,
+                           derr *e)
+{
+    static const char op[] = "pkg_versions";
+    *out = NULL;
+    *n = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (run(c, Q_BEGIN_READ, op, e) != STORE_OK)
+        return STORE_ERROR;
+    store_version *vs = NULL;
+    int count = 0, ret = STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_VERSION_LIST, op, e);
+    if (!st)
+        goto out;
+    int rc = bind_i64(st, 1, package_id);
+    ret = rc == SQLITE_OK
+              ? collect(c, st, a, sizeof *vs, read_version_v, (void **)&vs, &count, op, e)
+              : fail(c, rc, op, e);
+    release(st);
+    if (ret != STORE_OK || count == 0)
+        goto out;
+    ret = STORE_ERROR;
+    st = prep(c, Q_DEPS_OF_PACKAGE, op, e);
+    if (!st)
+        goto out;
+    rc = bind_i64(st, 1, package_id);
+    ret = rc == SQLITE_OK ? attach_deps(c, st, a, vs, count, op, e) : fail(c, rc, op, e);
+    release(st);
+out:
+    ret = tx_end(c, ret, op, e);
+    if (ret == STORE_OK) {
+        *out = vs;
+        *n = count;
+    }
+    return ret;
+}
+
+static int sq_version_get(store *s, arena *a, int64_t package_id, const char *version,
+                          store_version *out, derr *e)
+{
+    static const char op[] = "version_get";
+    if (!version)
+        return not_found(e, "version");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (run(c, Q_BEGIN_READ, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_VERSION_GET, op, e);
+    if (!st)
+        goto out;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    if (rc == SQLITE_ROW) {
+        read_version(a, st, out);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "version");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    if (ret != STORE_OK)
+        goto out;
+    ret = STORE_ERROR;
+    st = prep(c, Q_DEPS_OF_VERSION, op, e);
+    if (!st)
+        goto out;
+    rc = bind_i64(st, 1, out->id);
+    ret = rc == SQLITE_OK ? collect(c, st, a, sizeof *out->deps, read_dep_v,
+                                    (void **)&out->deps, &out->ndeps, op, e)
+                          : fail(c, rc, op, e);
+    release(st);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+/* Binds the descriptive fields of p in the order Q_PKG_INSERT and
+ * Q_PKG_REFRESH share from parameter `first` on: description, homepage,
+ * repository, documentation, license, keywords, categories, tags, authors. */
+static void bind_pkg_fields(struct binder *b, int first, const store_package *p)
+{
+    b_text(b, first, p->description);
+    b_text(b, first + 1, p->homepage);
+    b_text(b, first + 2, p->repository);
+    b_text(b, first + 3, p->documentation);
+    b_text(b, first + 4, p->license);
+    b_text(b, first + 5, p->keywords);
+    b_text(b, first + 6, p->categories);
+    b_text(b, first + 7, p->tags);
+    b_text(b, first + 8, p->authors);
+}
+
+/* Recomputes latest_version and adds `bump` to the generation, setting
+ * updated_at when it is not 0; *gen gets the new generation when not NULL.
+ * Runs inside the caller's transaction. */
+static int pkg_settle(struct conn *c, int64_t package_id, int64_t bump, int64_t updated_at,
+                      int64_t *gen, const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, Q_PKG_SETTLE, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_i64(&b, 2, bump);
+    b_time(&b, 3, updated_at);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        if (gen)
+            *gen = sqlite3_column_int64(st, 0);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "package");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* Finds the package by (ecosystem, normalized name) under the write lock:
+ * STORE_OK with *id and *name (arena) filled, or STORE_NOT_FOUND. */
+static int publish_find(struct conn *c, arena *a, const store_package *pkg, int64_t *id,
+                        const char **name, const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, Q_PKG_FIND, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, pkg->ecosystem);
+    b_text(&b, 2, pkg->normalized_name);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *name = col_text(a, st, 1);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = STORE_NOT_FOUND;
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* Creates the package from p->pkg, its publisher its owner. */
+static int publish_create(struct conn *c, store_publish *p, int64_t publisher, int64_t now,
+                          const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, Q_PKG_INSERT, op, e);
+    if (!st)
+        return STORE_ERROR;
+    const store_package *pkg = &p->pkg;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, pkg->ecosystem);
+    b_text(&b, 2, pkg->name ? pkg->name : pkg->normalized_name);
+    b_text(&b, 3, pkg->normalized_name);
+    bind_pkg_fields(&b, 4, pkg);
+    b_text(&b, 13, pkg->readme);
+    b_i64(&b, 14, pkg->require_signatures ? 1 : 0);
+    b_text(&b, 15, pkg->meta);
+    b_i64(&b, 16, now);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        p->pkg.id = sqlite3_column_int64(st, 0);
+        ret = STORE_OK;
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    if (ret != STORE_OK)
+        return ret;
+
+    st = prep(c, Q_OWNER_INSERT, op, e);
+    if (!st)
+        return STORE_ERROR;
+    b = (struct binder){st, SQLITE_OK};
+    b_i64(&b, 1, p->pkg.id);
+    b_i64(&b, 2, publisher);
+    b_text(&b, 3, "owner");
+    b_i64(&b, 4, now);
+    rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_NOT_FOUND)
+        not_found(e, "publisher");
+    return ret;
+}
+
+/* For an existing package: checks ownership when asked, then refreshes the
+ * descriptive fields unless a higher version is already the latest. */
+static int publish_refresh(struct conn *c, store_publish *p, int64_t publisher, const char *op,
+                           derr *e)
+{
+    if (p->check_owner) {
+        sqlite3_stmt *st = prep(c, Q_OWNER_LEVEL, op, e);
+        if (!st)
+            return STORE_ERROR;
+        struct binder b = {st, SQLITE_OK};
+        b_i64(&b, 1, p->pkg.id);
+        b_i64(&b, 2, publisher);
+        int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        int ret = rc == SQLITE_ROW    ? STORE_OK
+                  : rc == SQLITE_DONE ? STORE_FORBIDDEN
+                                      : fail(c, rc, op, e);
+        release(st);
+        if (ret == STORE_FORBIDDEN)
+            derr_set(e, 403, "forbidden", "you are not an owner of this package");
+        if (ret != STORE_OK)
+            return ret;
+    }
+    sqlite3_stmt *st = prep(c, Q_PKG_REFRESH, op, e);
+    if (!st)
+        return STORE_ERROR;
+    const store_package *pkg = &p->pkg;
+    const store_version *v = &p->ver;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, pkg->id);
+    bind_pkg_fields(&b, 2, pkg);
+    b_text(&b, 11, pkg->readme);
+    b_text(&b, 12, pkg->meta);
+    b_i64(&b, 13, v->major);
+    b_i64(&b, 14, v->minor);
+    b_i64(&b, 15, v->patch);
+    b_i64(&b, 16, v->prerelease && *v->prerelease ? 0 : 1);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* Inserts p->ver and its dependencies into package p->pkg.id. `name` is the
+ * package's name, for the conflict message. */
+static int publish_version(struct conn *c, store_publish *p, const char *name,
+                           int64_t publisher, int64_t now, const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, Q_VERSION_INSERT, op, e);
+    if (!st)
+        return STORE_ERROR;
+    store_version *v = &p->ver;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, p->pkg.id);
+    b_text(&b, 2, v->version);
+    b_i64(&b, 3, v->major);
+    b_i64(&b, 4, v->minor);
+    b_i64(&b, 5, v->patch);
+    b_text(&b, 6, v->prerelease);
+    b_text(&b, 7, v->sha256);
+    b_i64(&b, 8, v->size);
+    b_text(&b, 9, v->manifest);
+    b_text(&b, 10, v->signature);
+    b_text(&b, 11, v->signing_key_id);
+    if (publisher)
+        b_i64(&b, 12, publisher);
+    else
+        b_null(&b, 12);
+    b_i64(&b, 13, now);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        v->id = sqlite3_column_int64(st, 0);
+        v->package_id = p->pkg.id;
+        ret = STORE_OK;
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    if (ret == STORE_CONFLICT)
+        derr_set(e, 409, "conflict", "version %s of %s already exists", v->version, name);
+    else if (ret == STORE_NOT_FOUND)
+        not_found(e, "publisher");
+    if (ret != STORE_OK)
+        return ret;
+
+    for (int i = 0; i < v->ndeps; i++) {
+        const store_dep *d = &v->deps[i];
+        st = prep(c, Q_DEP_INSERT, op, e);
+        if (!st)
+            return STORE_ERROR;
+        b = (struct binder){st, SQLITE_OK};
+        b_i64(&b, 1, v->id);
+        b_text(&b, 2, d->name);
+        b_text(&b, 3, d->requirement);
+        b_text(&b, 4, d->kind);
+        b_text(&b, 5, d->extra);
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+        if (ret != STORE_OK)
+            return ret;
+    }
+    return STORE_OK;
+}
+
+/* The whole publish under one write lock (BEGIN IMMEDIATE), so two
+ * publishers of the same new package or the same version queue up: the
+ * second sees what the first wrote. published_at 0 means now; it is also
+ * the package's updated_at (and created_at when this creates it). */
+static int sq_publish(store *s, store_publish *p, derr *e)
+{
+    static const char op[] = "publish";
+    if (!p->pkg.ecosystem || !p->pkg.normalized_name || !p->ver.version) {
+        log_error("store error", "op", op, "error", "ecosystem, name and version are required",
+                  NULL);
+        return derr_set(e, 500, "internal", "the store failed; see the server log");
+    }
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    int64_t now = p->ver.published_at > 0 ? p->ver.published_at : now_s();
+    int64_t publisher = p->publisher_id ? p->publisher_id : p->ver.publisher_id;
+    p->created = false;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    arena *scratch = arena_new(0);
+    const char *name = NULL;
+    int ret = publish_find(c, scratch, &p->pkg, &p->pkg.id, &name, op, e);
+    if (ret == STORE_NOT_FOUND) {
+        ret = publish_create(c, p, publisher, now, op, e);
+        p->created = ret == STORE_OK;
+        name = p->pkg.name ? p->pkg.name : p->pkg.normalized_name;
+    } else if (ret == STORE_OK) {
+        ret = publish_refresh(c, p, publisher, op, e);
+    }
+    if (ret == STORE_OK)
+        ret = publish_version(c, p, name, publisher, now, op, e);
+    if (ret == STORE_OK)
+        ret = pkg_settle(c, p->pkg.id, p->created ? 0 : 1, now, &p->pkg.generation, op, e);
+    ret = tx_end(c, ret, op, e);
+    arena_free(scratch);
+    if (ret == STORE_OK) {
+        p->ver.published_at = now;
+        p->ver.publisher_id = publisher;
+    } else {
+        p->created = false;
+    }
+    return ret;
+}
+
+static int sq_version_yank(store *s, int64_t package_id, const char *version, bool yanked,
+                           int64_t now, derr *e)
+{
+    static const char op[] = "version_yank";
+    if (!version)
+        return not_found(e, "version");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_VERSION_YANK, op, e);
+    if (!st)
+        goto out;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    b_i64(&b, 3, yanked ? 1 : 0);
+    b_i64(&b, 4, now > 0 ? now : now_s());
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "version");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_OK)
+        ret = pkg_settle(c, package_id, 1, 0, NULL, op, e);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+static int sq_pkg_set_require_signatures(store *s, int64_t package_id, bool on, derr *e)
+{
+    static const char op[] = "pkg_set_require_signatures";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_PKG_SET_SIGNATURES, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_i64(&b, 2, on ? 1 : 0);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "package");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* ---- owners ---------------------------------------------------------- */
+
+static void read_owner(arena *a, sqlite3_stmt *st, void *p)
+{
+    store_owner *o = p;
+    o->user_id = sqlite3_column_int64(st, 0);
+    o->username = col_text(a, st, 1);
+    o->email = col_text(a, st, 2);
+    o->level = col_text(a, st, 3);
+    o->added_at = sqlite3_column_int64(st, 4);
+}
+
+/* Runs a query with ?1 = id that yields a list, into an arena array. */
+static int list_by_id(store *s, arena *a, enum query q, int64_t id, size_t size,
+                      void (*read)(arena *, sqlite3_stmt *, void *), void **out, int *n,
+                      const char *op, derr *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, q, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = bind_i64(st, 1, id);
+    int ret = rc == SQLITE_OK ? collect(c, st, a, size, read, out, n, op, e) : fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* Owners in the order they were added; an unknown package has none. */
+static int sq_owners_list(store *s, arena *a, int64_t package_id, store_owner **out, int *n,
+                          derr *e)
+{
+    return list_by_id(s, a, Q_OWNERS_LIST, package_id, sizeof **out, read_owner, (void **)out, n,
+                      "owners_list", e);
+}
+
+/* The owner's level ("owner" or "maintainer") into *level when not NULL:
+ * STORE_OK, or STORE_NOT_FOUND when the user is not an owner. */
+static int owner_level(struct conn *c, int64_t package_id, int64_t user_id, char *level,
+                       size_t cap, const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, Q_OWNER_LEVEL, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_i64(&b, 2, user_id);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        if (level) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            snprintf(level, cap, "%s", t ? (const char *)t : "");
+        }
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = STORE_NOT_FOUND;
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* Any level counts; e is left alone on STORE_NOT_FOUND (a common answer). */
+static int sq_owner_is(store *s, int64_t package_id, int64_t user_id, derr *e)
+{
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    return owner_level(c, package_id, user_id, NULL, 0, "owner_is", e);
+}
+
+/* level NULL means "owner". STORE_NOT_FOUND when the package or the user
+ * does not exist. */
+static int sq_owner_add(store *s, int64_t package_id, int64_t user_id, const char *level,
+                        int64_t now, derr *e)
+{
+    static const char op[] = "owner_add";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_OWNER_INSERT, op, e);
+    if (!st)
+        goto out;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_i64(&b, 2, user_id);
+    b_text(&b, 3, level);
+    b_i64(&b, 4, now > 0 ? now : now_s());
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_NOT_FOUND)
+        derr_set(e, 404, "not_found", "no such package or user");
+    if (ret == STORE_OK)
+        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+/* A package keeps at least one owner of level "owner" (someone who can
+ * manage owners); maintainers can always be removed. */
+static int sq_owner_remove(store *s, int64_t package_id, int64_t user_id, derr *e)
+{
+    static const char op[] = "owner_remove";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    char level[16] = "";
+    int ret = owner_level(c, package_id, user_id, level, sizeof level, op, e);
+    if (ret == STORE_NOT_FOUND)
+        derr_set(e, 404, "not_found", "not an owner of this package");
+    if (ret == STORE_OK && strcmp(level, "owner") == 0) {
+        sqlite3_stmt *st = prep(c, Q_OWNER_COUNT, op, e);
+        if (!st) {
+            ret = STORE_ERROR;
+            goto out;
+        }
+        int rc = bind_i64(st, 1, package_id);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            ret = sqlite3_column_int64(st, 0) > 1 ? STORE_OK : STORE_FORBIDDEN;
+        else
+            ret = fail(c, rc, op, e);
+        release(st);
+        if (ret == STORE_FORBIDDEN)
+            derr_set(e, 403, "forbidden", "a package must keep at least one owner");
+    }
+    if (ret == STORE_OK) {
+        sqlite3_stmt *st = prep(c, Q_OWNER_DELETE, op, e);
+        if (!st) {
+            ret = STORE_ERROR;
+            goto out;
+        }
+        struct binder b = {st, SQLITE_OK};
+        b_i64(&b, 1, package_id);
+        b_i64(&b, 2, user_id);
+        int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+    }
+    if (ret == STORE_OK)
+        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+/* By normalized name; the readme is left NULL. */
+static int sq_user_packages(store *s, arena *a, int64_t user_id, store_package **out, int *n,
+                            derr *e)
+{
+    return list_by_id(s, a, Q_USER_PACKAGES, user_id, sizeof **out, read_package_v,
+                      (void **)out, n, "user_packages", e);
+}
+
+/* ---- search ---------------------------------------------------------- */
+
+/* Search text never reaches MATCH as written. It is cut into tokens by the
+ * index's own tokenizer (so it splits exactly as the indexed text did:
+ * plug_cowboy is plug + cowboy, Café is cafe), each token becomes a quoted
+ * prefix term ("tok"*), and the terms are ANDed within the searched columns.
+ * The arguments must match packages_fts in 0001_init.sql. */
+#define FTS_TOKENIZER "unicode61"
+static const char *fts_tokenizer_args[] = {"remove_diacritics", "2"};
+/* The columns search text is matched against, and the bm25 weights of all
+ * five (name, description, keywords, tags, categories): a name match
+ * weighs most; categories serve only the filter. */
+#define FTS_TEXT_COLUMNS "{name description keywords tags}"
+#define FTS_RANK "bm25(packages_fts, 10.0, 2.0, 4.0, 4.0, 0.0)"
+/* Bounds on the work one query can ask for. */
+#define SEARCH_MAX_TERMS 16
+#define SEARCH_MAX_TERM 64 /* bytes; a longer token is cut to a prefix of itself */
+
+/* sort values, in the order of the shape bits. */
+static const char *const search_sorts[] = {"relevance", "downloads", "recent", "name"};
+enum { SORT_RELEVANCE, SORT_DOWNLOADS, SORT_RECENT, SORT_NAME };
+/* The column and direction of each sort but relevance; ties go by id. */
+static const struct {
+    const char *column, *dir;
+} sort_keys[] = {
+    [SORT_DOWNLOADS] = {"downloads", "DESC"},
+    [SORT_RECENT] = {"updated_at", "DESC"},
+    [SORT_NAME] = {"normalized_name", "ASC"},
+};
+
+/* Shape bits: which parts a search statement has. */
+enum {
+    SH_MATCH = 1 << 0, /* starts from the FTS index (a query, or a filter it can narrow) */
+    SH_ECO = 1 << 1,
+    SH_KEYWORD = 1 << 2,
+    SH_CATEGORY = 1 << 3,
+    SH_TAG = 1 << 4,
+    SH_SORT_SHIFT = 5, /* two bits of sort */
+    SH_COUNT = 1 << 7,
+};
+
+/* Finds and instantiates the search index's tokenizer for this connection. */
+static int search_tokenizer(struct conn *c, const char *op, derr *e)
+{
+    if (c->tokenizer)
+        return STORE_OK;
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "SELECT fts5(?1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        rc = SQLITE_OK;
+    if (rc != SQLITE_OK) {
+        int ret = fail(c, rc, op, e);
+        sqlite3_finalize(st);
+        return ret;
+    }
+    sqlite3_finalize(st);
+    void *ud = NULL;
+    rc = api ? api->xFindTokenizer(api, FTS_TOKENIZER, &ud, &c->tok) : SQLITE_ERROR;
+    if (rc == SQLITE_OK)
+        rc = c->tok.xCreate(ud, fts_tokenizer_args, 2, &c->tokenizer);
+    if (rc != SQLITE_OK) {
+        c->tokenizer = NULL;
+        log_error("store error", "op", op, "error", "the FTS5 tokenizer is not available", "code",
+                  sqlite3_errstr(rc), NULL);
+        return derr_set(e, 500, "internal", "the store failed; see the server log");
+    }
+    return STORE_OK;
+}
+
+struct fts_terms {
+    buf *out;
+    bool phrase; /* tokens of one phrase ("a b"), else prefix terms ("a"* AND "b"*) */
+    int n;
+};
+
+static int fts_term(void *ctx, int flags, const char *tok, int len, int start, int end)
+{
+    struct fts_terms *t = ctx;
+    if (flags & FTS5_TOKEN_COLOCATED)
+        return SQLITE_OK;
+    if (t->n >= SEARCH_MAX_TERMS)
+        return SQLITE_DONE; /* enough: stops the tokenizer */
+    if (len > SEARCH_MAX_TERM) {
+        len = SEARCH_MAX_TERM;
+        while (len > 0 && ((unsigned char)tok[len] & 0xc0) == 0x80)
+            len--; /* not in the middle of a character */
+    }
+    if (len <= 0)
+        return SQLITE_OK;
+    if (t->n > 0)
+        buf_puts(t->out, t->phrase ? " " : " AND ");
+    if (!t->phrase)
+        buf_puts(t->out, "\"");
+    for (int i = 0; i < len; i++) /* tokens hold no quote; double one anyway */
+        buf_append(t->out, tok[i] == '"' ? "\"\"" : &tok[i], tok[i] == '"' ? 2 : 1);
+    if (!t->phrase)
+        buf_puts(t->out, "\"*");
+    t->n++;
+    return SQLITE_OK;
+}
+
+/* Appends to out the FTS5 form of text: prefix terms ANDed within the text
+ * columns, or, for a filter, one phrase within `column`. *n gets the number
+ * of tokens (0: nothing was appended). */
+static int fts_part(struct conn *c, buf *out, const char *text, const char *column, int *n,
+                    const char *op, derr *e)
+{
+    *n = 0;
+    buf part;
+    buf_init(&part, 0);
+    struct fts_terms t = {&part, column != NULL, 0};
+    size_t len = strlen(text);
+    int rc = c->tok.xTokenize(c->tokenizer, &t, FTS5_TOKENIZE_QUERY, text,
+                              len > INT32_MAX ? INT32_MAX : (int)len, fts_term);
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+        buf_free(&part);
+        log_error("store error", "op", op, "error", "tokenizing the search text failed", "code",
+                  sqlite3_errstr(rc), NULL);
+        return derr_set(e, 500, "internal", "the store failed; see the server log");
+    }
+    if (t.n > 0) {
+        if (out->len)
+            buf_puts(out, " AND ");
+        if (column)
+            buf_printf(out, "{%s} : \"%s\"", column, part.data);
+        else
+            buf_printf(out, FTS_TEXT_COLUMNS " : (%s)", part.data);
+    }
+    *n = t.n;
+    buf_free(&part);
+    return STORE_OK;
+}
+
+/* Whether a filter value can also be looked for in the index. The index
+ * holds the JSON text of the arrays; the value's tokens are sure to appear
+ * there as one phrase only when JSON writes it unchanged, which common
+ * encoders do for printable ASCII other than '"' and '\' ('/' may become
+ * "\/", which tokenizes the same). Other values are checked row by row. */
+static bool index_can_narrow(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+            return false;
+    return true;
+}
+
+static bool given(const char *s)
+{
+    return s && *s;
+}
+
+/* The MATCH expression for a search, in the arena, or NULL when it needs
+ * none (no word in the query, no filter the index can narrow). *words says
+ * whether the query had a word. */
+static int fts_expression(struct conn *c, arena *a, const store_search *q, const char **expr,
+                          bool *words, const char *op, derr *e)
+{
+    *expr = NULL;
+    *words = false;
+    if (search_tokenizer(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    static const char *const columns[] = {"keywords", "categories", "tags"};
+    const char *filters[] = {q->keyword, q->category, q->tag};
+    buf out;
+    buf_init(&out, 0);
+    int n = 0, ret = STORE_OK;
+    if (given(q->query)) {
+        ret = fts_part(c, &out, q->query, NULL, &n, op, e);
+        *words = n > 0;
+    }
+    for (int i = 0; i < 3 && ret == STORE_OK; i++)
+        if (given(filters[i]) && index_can_narrow(filters[i]))
+            ret = fts_part(c, &out, filters[i], columns[i], &n, op, e);
+    if (ret == STORE_OK && out.len)
+        *expr = arena_strndup(a, out.data, out.len);
+    buf_free(&out);
+    return ret;
+}
+
+/* Appends printf-style to a fixed SQL buffer; on overflow *len becomes cap
+ * (the caller checks). */
+static void sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
+{
+    if (*len >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    *len = n < 0 || (size_t)n >= cap - *len ? cap : *len + (size_t)n;
+}
+
+/* Whether the JSON array in column `col` of alias `t` holds the string
+ * bound to `param`. Text that is not JSON holds nothing (rather than
+ * failing the whole search). */
+static void sql_json_has(char *sql, size_t cap, size_t *len, const char *t, const char *col,
+                         const char *param)
+{
+    sql_add(sql, cap, len,
+            " AND CASE WHEN json_valid(%s.%s) THEN EXISTS (SELECT 1 FROM json_each(%s.%s)"
+            " WHERE json_each.value = %s) ELSE 0 END",
+            t, col, t, col, param);
+}
+
+/* FROM and WHERE of a search shape, packages aliased `t`. With MATCH the
+ * FTS table drives (CROSS JOIN keeps the planner from starting at packages
+ * and running the MATCH once per row) and packages is joined only when a
+ * filter or the sort needs its columns. */
+static void sql_from_where(int shape, bool join, const char *t, char *sql, size_t cap,
+                           size_t *len)
+{
+    if (shape & SH_MATCH) {
+        sql_add(sql, cap, len, " FROM packages_fts");
+        if (join)
+            sql_add(sql, cap, len, " CROSS JOIN packages %s ON %s.id = packages_fts.rowid", t, t);
+        sql_add(sql, cap, len, " WHERE packages_fts MATCH :q");
+    } else {
+        sql_add(sql, cap, len, " FROM packages %s WHERE 1", t);
+    }
+    if (shape & SH_ECO)
+        sql_add(sql, cap, len, " AND %s.ecosystem = :eco", t);
+    if (shape & SH_KEYWORD)
+        sql_json_has(sql, cap, len, t, "keywords", ":keyword");
+    if (shape & SH_CATEGORY)
+        sql_json_has(sql, cap, len, t, "categories", ":category");
+    if (shape & SH_TAG)
+        sql_json_has(sql, cap, len, t, "tags", ":tag");
+}
+
+/* The search statement of one shape; returns its length (cap on overflow).
+ *
+ * Counting reads no package columns it does not filter on. A page from the
+ * index sorts only ids and sort keys in a subquery and reads the packages
+ * of the page alone afterwards; relevance is bm25 with the package named
+ * exactly as the query first. A page without the index walks a packages
+ * index in the sort's order and stops at the page's end. */
+static size_t search_sql(int shape, char *sql, size_t cap)
+{
+    size_t len = 0;
+    int sort = (shape >> SH_SORT_SHIFT) & 3;
+    bool filtered = shape & (SH_ECO | SH_KEYWORD | SH_CATEGORY | SH_TAG);
+    if (shape & SH_COUNT) {
+        sql_add(sql, cap, &len, "SELECT count(*)");
+        sql_from_where(shape, filtered, "f", sql, cap, &len);
+        return len;
+    }
+    if (!(shape & SH_MATCH)) {
+        sql_add(sql, cap, &len, "SELECT " PKG_LIST_COLS);
+        sql_from_where(shape, true, "p", sql, cap, &len);
+        sql_add(sql, cap, &len, " ORDER BY p.%s %s, p.id %s LIMIT :limit OFFSET :offset",
+                sort_keys[sort].column, sort_keys[sort].dir, sort_keys[sort].dir);
+        return len;
+    }
+    if (sort == SORT_RELEVANCE) {
+        sql_add(sql, cap, &len,
+                "SELECT " PKG_LIST_COLS " FROM (SELECT packages_fts.rowid AS id,"
+                " packages_fts.rowid IN (SELECT id FROM packages WHERE normalized_name = :exact)"
+                " AS k1, " FTS_RANK " AS k2");
+        sql_from_where(shape, filtered, "f", sql, cap, &len);
+        sql_add(sql, cap, &len,
+                " ORDER BY k1 DESC, k2, id LIMIT :limit OFFSET :offset) m"
+                " CROSS JOIN packages p ON p.id = m.id ORDER BY m.k1 DESC, m.k2, m.id");
+        return len;
+    }
+    const char *dir = sort_keys[sort].dir;
+    sql_add(sql, cap, &len, "SELECT " PKG_LIST_COLS " FROM (SELECT f.id AS id, f.%s AS k1",
+            sort_keys[sort].column);
+    sql_from_where(shape, true, "f", sql, cap, &len);
+    sql_add(sql, cap, &len,
+            " ORDER BY k1 %s, id %s LIMIT :limit OFFSET :offset) m"
+            " CROSS JOIN packages p ON p.id = m.id ORDER BY m.k1 %s, m.id %s",
+            dir, dir, dir, dir);
+    return len;
+}
+
+/* The cached statement for a search shape, prepared on first use. */
+static sqlite3_stmt *search_prep(struct conn *c, int shape, const char *op, derr *e)
+{
+    if (c->search[shape])
+        return c->search[shape];
+    char sql[2048];
+    size_t len = search_sql(shape, sql, sizeof sql);
+    if (len >= sizeof sql) {
+        log_error("store error", "op", op, "error", "search SQL does not fit its buffer", NULL);
+        derr_set(e, 500, "internal", "the store failed; see the server log");
+        return NULL;
+    }
+    int rc = sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT,
+                                &c->search[shape], NULL);
+    if (rc != SQLITE_OK) {
+        fail(c, rc, op, e);
+        sqlite3_finalize(c->search[shape]);
+        c->search[shape] = NULL;
+        return NULL;
+    }
+    return c->search[shape];
+}
+
+/* Binds what a search statement of any shape may use; parameters a shape
+ * lacks are skipped. */
+static int search_bind(sqlite3_stmt *st, const store_search *q, const char *expr,
+                       const char *exact, int64_t limit, int64_t offset)
+{
+    struct binder b = {st, SQLITE_OK};
+    b_named_text(&b, ":q", expr);
+    b_named_text(&b, ":eco", q->ecosystem);
+    b_named_text(&b, ":keyword", q->keyword);
+    b_named_text(&b, ":category", q->category);
+    b_named_text(&b, ":tag", q->tag);
+    b_named_text(&b, ":exact", exact);
+    b_named_i64(&b, ":limit", limit);
+    b_named_i64(&b, ":offset", offset);
+    return b.rc;
+}
+
+/* The query as normalized names are written, to find the package named
+ * exactly so: trimmed and ASCII-folded, in the arena. */
+static char *exact_name(arena *a, const char *query)
+{
+    size_t len = strlen(query);
+    while (len && (*query == ' ' || *query == '\t'))
+        query++, len--;
+    while (len && (query[len - 1] == ' ' || query[len - 1] == '\t'))
+        len--;
+    char *s = arena_strndup(a, query, len);
+    for (char *p = s; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return s;
+}
+
+/* Counts every match and reads one page of them, in one read transaction
+ * so the two agree. A query with no word in it (only punctuation or
+ * spaces) is no query, and relevance without a query is name order. A
+ * limit of 0 or less reads only the total; limits are capped at MAX_PAGE.
+ * The readme is left NULL. */
+static int sq_search(store *s, arena *a, const store_search *q, store_package **out, int *n,
+                     int64_t *total, derr *e)
+{
+    static const char op[] = "search";
+    *out = NULL;
+    *n = 0;
+    *total = 0;
+    int sort = SORT_RELEVANCE;
+    if (given(q->sort)) {
+        sort = -1;
+        for (int i = 0; i < (int)(sizeof search_sorts / sizeof search_sorts[0]); i++)
+            if (strcmp(q->sort, search_sorts[i]) == 0)
+                sort = i;
+        if (sort < 0) {
+            log_error("store error", "op", op, "error", "unknown sort", "sort", q->sort, NULL);
+            return derr_set(e, 500, "internal", "the store failed; see the server log");
+        }
+    }
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    const char *expr = NULL;
+    bool words = false;
+    if (fts_expression(c, a, q, &expr, &words, op, e) != STORE_OK)
+        return STORE_ERROR;
+    if (sort == SORT_RELEVANCE && !words)
+        sort = SORT_NAME;
+    const char *exact = sort == SORT_RELEVANCE ? exact_name(a, q->query) : NULL;
+    int shape = (expr ? SH_MATCH : 0) | (given(q->ecosystem) ? SH_ECO : 0) |
+                (given(q->keyword) ? SH_KEYWORD : 0) | (given(q->category) ? SH_CATEGORY : 0) |
+                (given(q->tag) ? SH_TAG : 0);
+    int64_t limit = clamp_limit(q->limit);
+    int64_t offset = q->offset > 0 ? q->offset : 0;
+
+    if (run(c, Q_BEGIN_READ, op, e) != STORE_OK)
+        return STORE_ERROR;
+    store_package *arr = NULL;
+    int count = 0, ret = STORE_ERROR;
+    sqlite3_stmt *st = search_prep(c, shape | SH_COUNT, op, e);
+    if (!st)
+        goto out;
+    int rc = search_bind(st, q, expr, exact, limit, offset);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *total = sqlite3_column_int64(st, 0);
+        ret = STORE_OK;
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    if (ret != STORE_OK || limit <= 0 || offset >= *total)
+        goto out;
+    ret = STORE_ERROR;
+    st = search_prep(c, shape | (sort << SH_SORT_SHIFT), op, e);
+    if (!st)
+        goto out;
+    rc = search_bind(st, q, expr, exact, limit, offset);
+    ret = rc == SQLITE_OK ? collect(c, st, a, sizeof *arr, read_package_v, (void **)&arr, &count,
+                                    op, e)
+                          : fail(c, rc, op, e);
+    release(st);
+out:
+    ret = tx_end(c, ret, op, e);
+    if (ret == STORE_OK) {
+        *out = arr;
+        *n = count;
+    } else {
+        *total = 0;
+    }
+    return ret;
+}
+
+/* ---- downloads and stats --------------------------------------------- */
+
+/* One transaction for the batch. A version that no longer exists is
+ * skipped (its counts are dropped) rather than failing the batch; counts
+ * of 0 or less are ignored. Never touches a generation: counts are not
+ * part of any cached document's identity. */
+static int sq_downloads_add(store *s, const store_download *d, int n, derr *e)
+{
+    static const char op[] = "downloads_add";
+    if (n <= 0)
+        return STORE_OK;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = STORE_OK;
+    for (int i = 0; i < n && ret == STORE_OK; i++) {
+        if (d[i].count <= 0 || !d[i].day)
+            continue;
+        sqlite3_stmt *st = prep(c, Q_DL_VERSION, op, e);
+        if (!st) {
+            ret = STORE_ERROR;
+            break;
+        }
+        struct binder b = {st, SQLITE_OK};
+        b_i64(&b, 1, d[i].version_id);
+        b_i64(&b, 2, d[i].count);
+        int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        int64_t package_id = 0;
+        if (rc == SQLITE_ROW)
+            package_id = sqlite3_column_int64(st, 0);
+        else if (rc != SQLITE_DONE)
+            ret = fail(c, rc, op, e);
+        release(st);
+        if (ret != STORE_OK || package_id == 0)
+            continue; /* failed, or no such version */
+
+        st = prep(c, Q_DL_DAY, op, e);
+        if (!st) {
+            ret = STORE_ERROR;
+            break;
+        }
+        b = (struct binder){st, SQLITE_OK};
+        b_i64(&b, 1, d[i].version_id);
+        b_text(&b, 2, d[i].day);
+        b_i64(&b, 3, d[i].count);
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+        if (ret != STORE_OK)
+            break;
+
+        st = prep(c, Q_DL_PACKAGE, op, e);
+        if (!st) {
+            ret = STORE_ERROR;
+            break;
+        }
+        b = (struct binder){st, SQLITE_OK};
+        b_i64(&b, 1, package_id);
+        b_i64(&b, 2, d[i].count);
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+    }
+    return tx_end(c, ret, op, e);
+}
+
+static void read_day_count(arena *a, sqlite3_stmt *st, void *p)
+{
+    store_day_count *dc = p;
+    dc->day = col_text(a, st, 0);
+    dc->version = col_text(a, st, 1);
+    dc->count = sqlite3_column_int64(st, 2);
+}
+
+/* Ordered by day; within a day the total (version NULL) first, then the
+ * versions newest first. since_day NULL means from the beginning. */
+static int sq_pkg_daily_downloads(store *s, arena *a, int64_t package_id, const char *since_day,
+                                  store_day_count **out, int *n, derr *e)
+{
+    static const char op[] = "pkg_daily_downloads";
+    *out = NULL;
+    *n = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_DAILY, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, since_day);
+    int ret = b.rc == SQLITE_OK ? collect(c, st, a, sizeof **out, read_day_count, (void **)out,
+                                          n, op, e)
+                                : fail(c, b.rc, op, e);
+    release(st);
+    return ret;
+}
+
+static int sq_totals(store *s, store_totals *out, derr *e)
+{
+    static const char op[] = "totals";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_TOTALS, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = sqlite3_step(st);
+    int ret;
+    if (rc == SQLITE_ROW) {
+        out->packages = sqlite3_column_int64(st, 0);
+        out->versions = sqlite3_column_int64(st, 1);
+        out->users = sqlite3_column_int64(st, 2);
+        out->downloads = sqlite3_column_int64(st, 3);
+        ret = STORE_OK;
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* which: "downloads", "new" (created), "updated"; ecosystem NULL or ""
+ * means every ecosystem. The readme is left NULL. */
+static int sq_pkg_top(store *s, arena *a, const char *ecosystem, const char *which, int limit,
+                      store_package **out, int *n, derr *e)
+{
+    static const char op[] = "pkg_top";
+    static const struct {
+        const char *which;
+        enum query all, one;
+    } rankings[] = {
+        {"downloads", Q_TOP_DOWNLOADS, Q_TOP_DOWNLOADS_ECO},
+        {"new", Q_TOP_NEW, Q_TOP_NEW_ECO},
+        {"updated", Q_TOP_UPDATED, Q_TOP_UPDATED_ECO},
+    };
+    *out = NULL;
+    *n = 0;
+    int r = -1;
+    for (int i = 0; which && i < (int)(sizeof rankings / sizeof rankings[0]); i++)
+        if (strcmp(which, rankings[i].which) == 0)
+            r = i;
+    if (r < 0) {
+        log_error("store error", "op", op, "error", "unknown ranking", "which",
+                  which ? which : "(null)", NULL);
+        return derr_set(e, 500, "internal", "the store failed; see the server log");
+    }
+    if (limit <= 0)
+        return STORE_OK;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    bool one = given(ecosystem);
+    sqlite3_stmt *st = prep(c, one ? rankings[r].one : rankings[r].all, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, clamp_limit(limit));
+    if (one)
+        b_text(&b, 2, ecosystem);
+    int ret = b.rc == SQLITE_OK ? collect(c, st, a, sizeof **out, read_package_v, (void **)out, n,
+                                          op, e)
+                                : fail(c, b.rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* ---- signing keys ---------------------------------------------------- */
+
+static void read_key(arena *a, sqlite3_stmt *st, void *p)
+{
+    store_key *k = p;
+    k->id = sqlite3_column_int64(st, 0);
+    k->user_id = sqlite3_column_int64(st, 1);
+    k->key_id = col_text(a, st, 2);
+    k->algorithm = col_text(a, st, 3);
+    k->public_key = col_text(a, st, 4);
+    k->name = col_text(a, st, 5);
+    k->created_at = sqlite3_column_int64(st, 6);
+}
+
+/* Fills k->id, and k->created_at when the caller left it 0; algorithm NULL
+ * means ed25519. A key_id is unique for ever (revoked keys included); a
+ * name only among the user's live keys. */
+static int sq_key_add(store *s, store_key *k, derr *e)
+{
+    static const char op[] = "key_add";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_KEY_INSERT, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int64_t created = k->created_at > 0 ? k->created_at : now_s();
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, k->user_id);
+    b_text(&b, 2, k->key_id);
+    b_text(&b, 3, k->algorithm);
+    b_text(&b, 4, k->public_key);
+    b_text(&b, 5, k->name);
+    b_i64(&b, 6, created);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        k->id = sqlite3_column_int64(st, 0);
+        k->created_at = created;
+        ret = STORE_OK;
+    } else {
+        ret = fail(c, rc, op, e);
+        if (ret == STORE_NOT_FOUND)
+            not_found(e, "user");
+    }
+    release(st);
+    return ret;
+}
+
+/* The user's live keys, oldest first. */
+static int sq_key_list(store *s, arena *a, int64_t user_id, store_key **out, int *n, derr *e)
+{
+    return list_by_id(s, a, Q_KEY_LIST, user_id, sizeof **out, read_key, (void **)out, n,
+                      "key_list", e);
+}
+
+static int sq_key_get(store *s, arena *a, const char *key_id, store_key *out, derr *e)
+{
+    static const char op[] = "key_get";
+    if (!key_id)
+        return not_found(e, "key");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_KEY_GET, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = bind_text(st, 1, key_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int ret;
+    if (rc == SQLITE_ROW) {
+        read_key(a, st, out);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "key");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* Revokes (the row stays, so old signatures can still be checked).
+ * STORE_NOT_FOUND when the user has no such live key. */
+static int sq_key_delete(store *s, int64_t user_id, const char *key_id, derr *e)
+{
+    static const char op[] = "key_delete";
+    if (!key_id)
+        return not_found(e, "key");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_KEY_REVOKE, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, user_id);
+    b_text(&b, 2, key_id);
+    b_i64(&b, 3, now_s());
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "key");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
 /* ---- the vtable and the constructor --------------------------------- */
 
 static const struct store_ops sqlite_ops = {
@@ -1034,6 +2778,27 @@ static const struct store_ops sqlite_ops = {
     .jwt_revoke = sq_jwt_revoke,
     .jwt_is_revoked = sq_jwt_is_revoked,
     .audit = sq_audit,
+    .pkg_get = sq_pkg_get,
+    .pkg_generation = sq_pkg_generation,
+    .pkg_versions = sq_pkg_versions,
+    .version_get = sq_version_get,
+    .publish = sq_publish,
+    .version_yank = sq_version_yank,
+    .pkg_set_require_signatures = sq_pkg_set_require_signatures,
+    .owners_list = sq_owners_list,
+    .owner_is = sq_owner_is,
+    .owner_add = sq_owner_add,
+    .owner_remove = sq_owner_remove,
+    .user_packages = sq_user_packages,
+    .search = sq_search,
+    .downloads_add = sq_downloads_add,
+    .pkg_daily_downloads = sq_pkg_daily_downloads,
+    .totals = sq_totals,
+    .pkg_top = sq_pkg_top,
+    .key_add = sq_key_add,
+    .key_list = sq_key_list,
+    .key_get = sq_key_get,
+    .key_delete = sq_key_delete,
 };
 
 store *store_sqlite_open(const char *path, derr *e)

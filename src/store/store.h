@@ -27,6 +27,7 @@ enum store_rc {
     STORE_OK = 0,
     STORE_NOT_FOUND = 1,
     STORE_CONFLICT = 2, /* a unique key is taken */
+    STORE_FORBIDDEN = 3, /* a condition of the operation does not hold (not an owner, last owner) */
     STORE_ERROR = -1,
 };
 
@@ -59,6 +60,111 @@ typedef struct store_audit {
     const char *detail; /* JSON text or NULL */
     const char *ip;     /* NULL when not over HTTP */
 } store_audit;
+
+
+/* A package: (ecosystem, name) with the fields of its newest publish. JSON
+ * fields hold JSON text. */
+typedef struct store_package {
+    int64_t id;
+    const char *ecosystem;
+    const char *name;
+    const char *normalized_name; /* the uniqueness key: see core/names */
+    const char *description, *homepage, *repository, *documentation, *license;
+    const char *keywords;   /* JSON array text */
+    const char *categories; /* JSON array text */
+    const char *tags;       /* JSON array text */
+    const char *authors;    /* JSON array text */
+    const char *readme;     /* text, capped by core */
+    bool require_signatures;
+    const char *latest_version; /* highest non-yanked release, else highest non-yanked prerelease; NULL when none */
+    int64_t generation;     /* bumped in the same transaction as every change */
+    int64_t downloads;
+    const char *meta;       /* JSON object text: ecosystem extras */
+    int64_t created_at, updated_at;
+} store_package;
+
+typedef struct store_dep {
+    const char *name;
+    const char *requirement;
+    const char *kind;  /* "normal", "dev", "optional", ... */
+    const char *extra; /* JSON text or NULL */
+} store_dep;
+
+typedef struct store_version {
+    int64_t id;
+    int64_t package_id;
+    const char *version;
+    int64_t major, minor, patch;
+    const char *prerelease; /* NULL for a release */
+    const char *sha256;     /* blob key */
+    int64_t size;
+    const char *manifest;   /* JSON text as published */
+    const char *signature;  /* base64 or NULL */
+    const char *signing_key_id;
+    int64_t publisher_id;
+    const char *publisher;  /* username (read only) */
+    int64_t published_at;
+    bool yanked;
+    int64_t yanked_at;
+    const char *retired_reason, *retired_message;
+    int64_t downloads;
+    store_dep *deps;        /* filled by version lists/gets */
+    int ndeps;
+} store_version;
+
+/* A publish: the package fields (created or refreshed from this version) and
+ * the new version with its dependencies, written in one transaction. */
+typedef struct store_publish {
+    store_package pkg;      /* in: fields; out: id, generation */
+    store_version ver;      /* in: fields with deps; out: id */
+    int64_t publisher_id;
+    bool check_owner;       /* refuse (STORE_FORBIDDEN) unless publisher_id owns an existing package */
+    bool created;           /* out: the package was made by this publish (publisher is its owner) */
+} store_publish;
+
+typedef struct store_owner {
+    int64_t user_id;
+    const char *username;
+    const char *email;
+    const char *level;
+    int64_t added_at;
+} store_owner;
+
+typedef struct store_search {
+    const char *ecosystem;  /* NULL: every ecosystem */
+    const char *query;      /* free text or NULL; matched as prefix terms against name, description, keywords */
+    const char *keyword;    /* exact keyword filter or NULL */
+    const char *category;   /* exact category filter or NULL */
+    const char *tag;        /* exact tag filter or NULL */
+    const char *sort;       /* "relevance" (bm25; name order without a query), "downloads", "recent", "name" */
+    int64_t offset, limit;
+} store_search;
+
+typedef struct store_download {
+    int64_t version_id;
+    const char *day; /* YYYY-MM-DD */
+    int64_t count;
+} store_download;
+
+typedef struct store_day_count {
+    const char *day;
+    const char *version; /* NULL in totals */
+    int64_t count;
+} store_day_count;
+
+typedef struct store_totals {
+    int64_t packages, versions, users, downloads;
+} store_totals;
+
+typedef struct store_key {
+    int64_t id;
+    int64_t user_id;
+    const char *key_id;     /* hex of the first 8 bytes of SHA-256 of the public key */
+    const char *algorithm;  /* "ed25519" */
+    const char *public_key; /* base64 */
+    const char *name;
+    int64_t created_at;
+} store_key;
 
 typedef struct store store;
 
@@ -99,6 +205,60 @@ struct store_ops {
     int (*jwt_is_revoked)(store *s, const char *jti, derr *e);
 
     int (*audit)(store *s, const store_audit *ev, derr *e);
+
+    /* ---- packages ---- */
+
+    /* By (ecosystem, normalized name). */
+    int (*pkg_get)(store *s, arena *a, const char *ecosystem, const char *normalized, store_package *out,
+                   derr *e);
+    /* Just the generation (cheap; for cache checks). STORE_NOT_FOUND when absent. */
+    int (*pkg_generation)(store *s, const char *ecosystem, const char *normalized, int64_t *gen, derr *e);
+    /* Every version of a package with its dependencies, newest first
+     * (major, minor, patch descending; a release before its prereleases). */
+    int (*pkg_versions)(store *s, arena *a, int64_t package_id, store_version **out, int *n, derr *e);
+    /* One version with its dependencies. */
+    int (*version_get)(store *s, arena *a, int64_t package_id, const char *version, store_version *out,
+                       derr *e);
+    /* Creates the package if absent (publisher becomes owner), else refreshes its fields from
+     * p->pkg (when check_owner: only if the publisher owns it, else STORE_FORBIDDEN); inserts the
+     * version and its dependencies (STORE_CONFLICT when the version exists); recomputes
+     * latest_version; bumps generation. One transaction. */
+    int (*publish)(store *s, store_publish *p, derr *e);
+    /* Sets or clears the yanked flag; recomputes latest_version; bumps generation.
+     * STORE_NOT_FOUND when the version does not exist. */
+    int (*version_yank)(store *s, int64_t package_id, const char *version, bool yanked, int64_t now, derr *e);
+    /* Sets require_signatures; bumps generation. */
+    int (*pkg_set_require_signatures)(store *s, int64_t package_id, bool on, derr *e);
+
+    /* Owners. owner_add: STORE_CONFLICT when already an owner. owner_remove: STORE_NOT_FOUND when not
+     * an owner, STORE_FORBIDDEN when it is the last one. Both bump the generation. */
+    int (*owners_list)(store *s, arena *a, int64_t package_id, store_owner **out, int *n, derr *e);
+    int (*owner_is)(store *s, int64_t package_id, int64_t user_id, derr *e); /* STORE_OK or STORE_NOT_FOUND */
+    int (*owner_add)(store *s, int64_t package_id, int64_t user_id, const char *level, int64_t now, derr *e);
+    int (*owner_remove)(store *s, int64_t package_id, int64_t user_id, derr *e);
+    /* Packages a user owns, by name. */
+    int (*user_packages)(store *s, arena *a, int64_t user_id, store_package **out, int *n, derr *e);
+
+    /* Search: the matching page and the total count. */
+    int (*search)(store *s, arena *a, const store_search *q, store_package **out, int *n, int64_t *total,
+                  derr *e);
+
+    /* Adds counted downloads in one transaction (daily rows, versions.downloads, packages.downloads). */
+    int (*downloads_add)(store *s, const store_download *d, int n, derr *e);
+    /* Downloads per day since `since_day` (YYYY-MM-DD): totals (version NULL) and per version. */
+    int (*pkg_daily_downloads)(store *s, arena *a, int64_t package_id, const char *since_day,
+                               store_day_count **out, int *n, derr *e);
+    int (*totals)(store *s, store_totals *out, derr *e);
+    /* Top packages for the stats page: by downloads, newest created, recently updated. which:
+     * "downloads", "new", "updated". */
+    int (*pkg_top)(store *s, arena *a, const char *ecosystem, const char *which, int limit, store_package **out,
+                   int *n, derr *e);
+
+    /* Signing keys. key_add: STORE_CONFLICT when the key or the name exists. */
+    int (*key_add)(store *s, store_key *k, derr *e);
+    int (*key_list)(store *s, arena *a, int64_t user_id, store_key **out, int *n, derr *e);
+    int (*key_get)(store *s, arena *a, const char *key_id, store_key *out, derr *e); /* revoked keys are not found */
+    int (*key_delete)(store *s, int64_t user_id, const char *key_id, derr *e);      /* marks it revoked */
 };
 
 struct store {

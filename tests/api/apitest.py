@@ -102,6 +102,7 @@ class DepotTestCase(unittest.TestCase):
     depot_env = None
     depot_config = None
     rate_limit = False
+    log_format = "text"
     start_server = True
     # Register a first user (who becomes admin) at class start so users made by new_user()
     # are ordinary users.
@@ -116,10 +117,17 @@ class DepotTestCase(unittest.TestCase):
         cls.depot = None
         cls.admin = None
         if cls.start_server:
-            cls.depot = cls.make_depot(extra_args=cls.depot_args, env=cls.depot_env,
-                                       config=cls.depot_config, rate_limit=cls.rate_limit)
-            if cls.create_admin:
-                cls.admin = cls.register_user(cls.depot, prefix="admin")
+            try:
+                cls.depot = cls.make_depot(extra_args=cls.depot_args, env=cls.depot_env,
+                                           config=cls.depot_config, rate_limit=cls.rate_limit,
+                                           log_format=cls.log_format)
+                if cls.create_admin:
+                    cls.admin = cls.register_user(cls.depot, prefix="admin")
+            except BaseException:
+                # tearDownClass does not run after a failed setUpClass; keep what ran
+                for d in cls._depots:
+                    d.close(keep=d.proc is not None)
+                raise
 
     @classmethod
     def tearDownClass(cls):
@@ -160,7 +168,11 @@ class DepotTestCase(unittest.TestCase):
         out = []
         if not r.headers.get("X-Request-Id"):
             out.append("no X-Request-Id header")
-        if r.status >= 400:
+        if r.status == 503 and (r.path or "").split("?")[0] == "/health":
+            # /health's 503 is its own document ({"status":"fail",...}), not an error object;
+            # it still must not leak internals
+            out.extend(leak_problems(r))
+        elif r.status >= 400:
             out.extend(error_body_problems(r))
         if r.status == 401:
             www = " ".join(r.headers.get_all("WWW-Authenticate"))
@@ -309,11 +321,11 @@ def error_body_problems(r):
         obj = json.loads(r.body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         out.append("error body is not JSON")
-        return out
+        return out + leak_problems(r)
     err = obj.get("error") if isinstance(obj, dict) else None
     if not isinstance(err, dict):
         out.append('error body lacks an "error" object')
-        return out
+        return out + leak_problems(r)
     if not isinstance(err.get("code"), str) or not err.get("code"):
         out.append("error.code missing or not a string")
     if not isinstance(err.get("message"), str) or not err.get("message"):
@@ -321,6 +333,11 @@ def error_body_problems(r):
     want = ERROR_CODES.get(r.status)
     if want and err.get("code") != want:
         out.append("status %d should have code %r, got %r" % (r.status, want, err.get("code")))
+    return out + leak_problems(r)
+
+
+def leak_problems(r):
+    out = []
     text = r.body.decode("utf-8", "replace")
     for rx, what in LEAKS:
         m = rx.search(text)

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -100,11 +101,25 @@ class _Result(unittest.TestResult):
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
-        self._emit(test, "FAIL", self._exc_info_to_string(err, test) + self._server_tail(test))
+        self._emit(test, "FAIL", self._exc_info_to_string(err, test))
 
     def addError(self, test, err):
         super().addError(test, err)
-        self._emit(test, "ERROR", self._exc_info_to_string(err, test) + self._server_tail(test))
+        self._emit(test, "ERROR", self._exc_info_to_string(err, test))
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            kind = "FAIL" if issubclass(err[0], test.failureException) else "ERROR"
+            detail = "%s\n%s" % (subtest.description if hasattr(subtest, "description")
+                                 else subtest, self._exc_info_to_string(err, test))
+            tid = test.id()
+            prev = self.done.get(tid)
+            if prev:
+                prev["detail"] += "\n" + detail
+            else:
+                self.done[tid] = {"id": tid, "status": kind, "detail": detail,
+                                  "secs": round(time.monotonic() - self.t0.get(tid, 0), 2)}
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
@@ -122,7 +137,11 @@ class _Result(unittest.TestResult):
         super().stopTest(test)
         tid = self._id(test)
         if tid in self.done:
-            self.out(self.done[tid])
+            rec = self.done[tid]
+            rec["secs"] = round(time.monotonic() - self.t0.get(tid, time.monotonic()), 2)
+            if rec["status"] in ("FAIL", "ERROR"):
+                rec["detail"] += self._server_tail(test)
+            self.out(rec)
 
 
 def worker(modname, clsname, patterns):
@@ -156,17 +175,45 @@ def worker(modname, clsname, patterns):
 # parent
 
 
+_workers = set()
+_workers_lock = threading.Lock()
+
+
+def kill_workers():
+    with _workers_lock:
+        for p in list(_workers):
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _on_term(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run_class(modname, clsname, tests, patterns, timeout, verbose):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", modname, clsname] + patterns
     t0 = time.monotonic()
+    # The worker leads its own process group, so a worker that times out is killed together
+    # with every server it started.
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    with _workers_lock:
+        _workers.add(p)
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
-        stdout, stderr, rc, timed_out = p.stdout, p.stderr, p.returncode, False
-    except subprocess.TimeoutExpired as e:
-        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        stderr = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
+        stdout, stderr = p.communicate(timeout=timeout)
+        rc, timed_out = p.returncode, False
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        stdout, stderr = p.communicate()
         rc, timed_out = None, True
+    finally:
+        with _workers_lock:
+            _workers.discard(p)
     recs, class_errors = {}, []
     for ln in stdout.splitlines():
         if ln.startswith(MARK):
@@ -247,8 +294,17 @@ def main():
                 sys.stdout.write(err)
             all_results.extend(results)
 
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-        list(ex.map(one, jobs))
+    signal.signal(signal.SIGTERM, _on_term)
+    ex = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    try:
+        for f in [ex.submit(one, j) for j in jobs]:
+            f.result()
+    except KeyboardInterrupt:
+        ex.shutdown(wait=False, cancel_futures=True)
+        kill_workers()
+        sys.stderr.write("run.py: interrupted; killed the workers and their servers\n")
+        sys.exit(130)
+    ex.shutdown()
 
     failed = [r for r in all_results if r["status"] in ("FAIL", "ERROR")]
     passed = sum(1 for r in all_results if r["status"] == "ok")

@@ -14,6 +14,7 @@ The binary comes from $DEPOT_BIN (default: build/depot at the repo root). Every 
 DEPOT_BIN, so a developer's shell settings cannot leak into a test.
 """
 
+import atexit
 import base64
 import http.client
 import json as jsonlib
@@ -35,7 +36,7 @@ CHEAP_HASH_ARGS = ["--argon2-ops", "1", "--argon2-mem", "8192"]
 
 
 def depot_bin():
-    return os.environ.get("DEPOT_BIN") or os.path.join(REPO, "build", "depot")
+    return os.path.abspath(os.environ.get("DEPOT_BIN") or os.path.join(REPO, "build", "depot"))
 
 
 def free_port():
@@ -318,25 +319,39 @@ class DepotError(Exception):
     pass
 
 
+_live = set()  # servers started and not yet seen to exit: killed at interpreter exit
+
+
+@atexit.register
+def _kill_leftovers():
+    for d in list(_live):
+        if d.proc is not None and d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+
+
 class Depot:
     """One depot server process on 127.0.0.1 with its own temp data dir.
 
     extra_args: more `serve` options. env: extra environment (DEPOT_* variables for config tests).
     config: dict or text written to a config file passed as --config (unless config_flag=False).
-    defaults: when True (the default) pass --log-format text, cheap Argon2 and, unless
+    defaults: when True (the default) pass --log-format (log_format, "text" unless told), cheap
+    Argon2 and, unless
     rate_limit is True, --rate-limit off.
     listen: "127.0.0.1:PORT" to use a fixed port (readiness is then polled through /health, for
     runs whose log level hides the listening line); default port 0 and the listening line.
     """
 
     def __init__(self, extra_args=(), env=None, config=None, rate_limit=False, defaults=True,
-                 listen=None, base_url=None, binary=None, start_timeout=10.0, name="depot"):
-        self.binary = binary or depot_bin()
+                 listen=None, base_url=None, binary=None, start_timeout=10.0, name="depot",
+                 log_format="text"):
+        self.binary = os.path.abspath(binary) if binary else depot_bin()
         self.extra_args = list(extra_args)
         self.extra_env = dict(env or {})
         self.config = config
         self.rate_limit = rate_limit
         self.defaults = defaults
+        self.log_format = log_format
         self.listen = listen
         self.base_url = base_url
         self.start_timeout = start_timeout
@@ -375,7 +390,7 @@ class Depot:
         if self.config_path:
             args += ["--config", self.config_path]
         if self.defaults:
-            args += ["--log-format", "text"] + CHEAP_HASH_ARGS
+            args += ["--log-format", self.log_format] + CHEAP_HASH_ARGS
             if not self.rate_limit:
                 args += ["--rate-limit", "off"]
         return args + self.extra_args
@@ -398,6 +413,7 @@ class Depot:
         self.proc = subprocess.Popen(self.serve_args(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      env=self.environment(), cwd=self.root)
+        _live.add(self)
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,),
                                         daemon=True)
         self._reader.start()
@@ -484,7 +500,7 @@ class Depot:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         self.proc.send_signal(sig)
 
     def wait(self, timeout=10.0):
@@ -513,6 +529,7 @@ class Depot:
                                    % (timeout, signal.Signals(sig).name))
         if self._reader:
             self._reader.join(2)
+        _live.discard(self)
         return self.proc.returncode
 
     def restart(self, sig=signal.SIGTERM):

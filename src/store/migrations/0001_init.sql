@@ -90,15 +90,21 @@ CREATE TABLE signing_keys (
     public_key TEXT    NOT NULL,
     name       TEXT    NOT NULL,
     created_at INTEGER NOT NULL,
-    revoked_at INTEGER,
-    UNIQUE (user_id, name)
+    revoked_at INTEGER
 );
+-- A name is unique among a user's live keys only: revoking "laptop" frees
+-- the name for the key that replaces it. key_id stays unique for ever, so a
+-- revoked key cannot come back.
+CREATE UNIQUE INDEX signing_keys_name ON signing_keys (user_id, name) WHERE revoked_at IS NULL;
 
 -- Packages, one row per (ecosystem, name). name is as first published;
 -- normalized_name is the ecosystem's canonical form (lower case, and for
 -- example '-'/'_'/'.' folded where the ecosystem says they are the same) and
--- is what uniqueness and look-ups use. keywords and categories are JSON
--- arrays of strings. latest_version is the version text clients get when
+-- is what uniqueness and look-ups use. keywords, categories and tags (pub
+-- topics and the like) are JSON arrays of strings; authors is a JSON array
+-- of whatever the ecosystem calls an author (strings or objects). The
+-- descriptive columns follow the highest version published so far:
+-- publishing an old patch does not overwrite them. latest_version is the version text clients get when
 -- they ask for no particular one. generation goes up by one in the same
 -- transaction as every write to the package or its versions, owners or tags:
 -- caches of rendered documents are keyed by it. downloads is the all-time
@@ -112,9 +118,12 @@ CREATE TABLE packages (
     description        TEXT,
     homepage           TEXT,
     repository         TEXT,
+    documentation      TEXT,
     license            TEXT,
     keywords           TEXT    NOT NULL DEFAULT '[]',
     categories         TEXT    NOT NULL DEFAULT '[]',
+    tags               TEXT    NOT NULL DEFAULT '[]',
+    authors            TEXT    NOT NULL DEFAULT '[]',
     readme             TEXT,
     require_signatures INTEGER NOT NULL DEFAULT 0 CHECK (require_signatures IN (0, 1)),
     latest_version     TEXT,
@@ -125,9 +134,16 @@ CREATE TABLE packages (
     updated_at         INTEGER NOT NULL,
     UNIQUE (ecosystem, normalized_name)
 );
+-- Lists and rankings (search without a query, the stats page) walk these in
+-- order and stop at the page's end, with or without an ecosystem; the
+-- (ecosystem, normalized_name) key above serves name order in one ecosystem.
+CREATE INDEX packages_name ON packages (normalized_name);
 CREATE INDEX packages_updated ON packages (ecosystem, updated_at);
-CREATE INDEX packages_downloads ON packages (ecosystem, downloads);
 CREATE INDEX packages_updated_all ON packages (updated_at);
+CREATE INDEX packages_downloads ON packages (ecosystem, downloads);
+CREATE INDEX packages_downloads_all ON packages (downloads);
+CREATE INDEX packages_created ON packages (ecosystem, created_at);
+CREATE INDEX packages_created_all ON packages (created_at);
 
 -- Versions are immutable once published, apart from yanking, retiring and
 -- their download count. major/minor/patch/prerelease are the parsed
@@ -251,12 +267,19 @@ CREATE TABLE settings (
 
 -- Full-text search over packages (SQLite only; PostgreSQL will use a
 -- tsvector). It is an external-content index: the text lives in packages,
--- the triggers below keep the index in step. Updates that touch none of the
--- indexed columns (download counts, generation bumps) leave it alone.
+-- the triggers below keep the index in step. Updates that leave the indexed
+-- columns as they were (download counts, generation bumps, a publish that
+-- repeats the description) leave it alone. Search text is matched against
+-- name, description, keywords and tags; the keywords, tags and categories
+-- columns also let the keyword, tag and category filters start from the
+-- index instead of reading every package. sqlite.c tokenizes search text
+-- with the same tokenizer and arguments: change them together.
 CREATE VIRTUAL TABLE packages_fts USING fts5 (
     name,
     description,
     keywords,
+    tags,
+    categories,
     content = 'packages',
     content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2',
@@ -264,18 +287,23 @@ CREATE VIRTUAL TABLE packages_fts USING fts5 (
 );
 
 CREATE TRIGGER packages_fts_insert AFTER INSERT ON packages BEGIN
-    INSERT INTO packages_fts (rowid, name, description, keywords)
-    VALUES (new.id, new.name, new.description, new.keywords);
+    INSERT INTO packages_fts (rowid, name, description, keywords, tags, categories)
+    VALUES (new.id, new.name, new.description, new.keywords, new.tags, new.categories);
 END;
 
 CREATE TRIGGER packages_fts_delete AFTER DELETE ON packages BEGIN
-    INSERT INTO packages_fts (packages_fts, rowid, name, description, keywords)
-    VALUES ('delete', old.id, old.name, old.description, old.keywords);
+    INSERT INTO packages_fts (packages_fts, rowid, name, description, keywords, tags, categories)
+    VALUES ('delete', old.id, old.name, old.description, old.keywords, old.tags, old.categories);
 END;
 
-CREATE TRIGGER packages_fts_update AFTER UPDATE OF name, description, keywords ON packages BEGIN
-    INSERT INTO packages_fts (packages_fts, rowid, name, description, keywords)
-    VALUES ('delete', old.id, old.name, old.description, old.keywords);
-    INSERT INTO packages_fts (rowid, name, description, keywords)
-    VALUES (new.id, new.name, new.description, new.keywords);
+CREATE TRIGGER packages_fts_update
+AFTER UPDATE OF name, description, keywords, tags, categories ON packages
+WHEN old.name IS NOT new.name OR old.description IS NOT new.description
+  OR old.keywords IS NOT new.keywords OR old.tags IS NOT new.tags
+  OR old.categories IS NOT new.categories
+BEGIN
+    INSERT INTO packages_fts (packages_fts, rowid, name, description, keywords, tags, categories)
+    VALUES ('delete', old.id, old.name, old.description, old.keywords, old.tags, old.categories);
+    INSERT INTO packages_fts (rowid, name, description, keywords, tags, categories)
+    VALUES (new.id, new.name, new.description, new.keywords, new.tags, new.categories);
 END;

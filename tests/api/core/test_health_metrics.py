@@ -1,5 +1,9 @@
 """GET /health and GET /metrics; --private mode."""
 
+import os
+import shutil
+import tempfile
+
 from apitest import DepotTestCase
 
 METRIC_NAMES = ("depot_http_requests_total", "depot_http_request_duration_seconds",
@@ -90,9 +94,21 @@ class HealthMetrics(DepotTestCase):
         self.assertTrue(all(0 <= v <= 16 for v in vals), vals)
 
 
-# Anonymous reads that --private must close. Routes that need a credential anyway are here too,
-# so the list stays meaningful as read routes are added.
+# Routes that --private closes to anonymous callers: those that need a credential anyway, and
+# the anonymous reads of docs/api.md (checked once the server has them).
 PRIVATE_READS = ("/api/v1/me", "/api/v1/tokens", "/api/v1/auth/me")
+PUBLIC_READS = ("/api/v1/packages", "/api/v1/search?q=pad", "/api/v1/stats",
+                "/api/v1/packages/no-such-package", "/api/v1/users/nosuchuser")
+
+
+def no_route(r):
+    """True when r is the 404 of a path the server has no route for (not yet implemented)."""
+    if r.status != 404:
+        return False
+    try:
+        return r.json()["error"]["message"].startswith("no route")
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 class Private(DepotTestCase):
@@ -106,11 +122,29 @@ class Private(DepotTestCase):
         p = cls.depot.cli("token", "create", cls.user.username, "reader", "--scopes", "read")
         assert p.returncode == 0, p.stderr
         cls.secret = p.stdout.strip()
+        cls.public = cls.make_depot()  # the same build without --private, to compare
 
     def test_anonymous_read_is_401(self):
         for path in PRIVATE_READS:
             with self.subTest(path=path):
                 self.assertError(self.depot.get(path), 401)
+
+    def test_anonymous_reads_that_are_public_otherwise_are_401(self):
+        checked = []
+        for path in PUBLIC_READS:
+            pub = self.public.get(path)
+            if no_route(pub):
+                continue
+            checked.append(path)
+            with self.subTest(path=path):
+                self.assertError(self.depot.get(path), 401)
+                r = self.depot.get(path, auth="Bearer " + self.secret)
+                self.assertEqual(r.status, pub.status,
+                                 "with a read token the private server should answer as the "
+                                 "public one does: %s vs %s" % (r.describe(), pub.describe()))
+        if not checked:
+            self.skipTest("the server has none of the anonymous read routes yet: %s"
+                          % ", ".join(PUBLIC_READS))
 
     def test_reads_with_a_credential_work(self):
         for auth in ("Bearer " + self.secret, self.user.bearer, self.user.basic):
@@ -121,6 +155,38 @@ class Private(DepotTestCase):
     def test_login_still_works_anonymously(self):
         self.assertJSON(self.depot.login(self.user.username, self.user.password))
 
+    def test_health_stays_open(self):
+        self.assertJSON(self.depot.get("/health"))
+
     def test_unknown_route_does_not_reveal_anything_anonymously(self):
         r = self.depot.get("/api/v1/nope")
         self.assertError(r, (401, 404))
+
+
+class HealthFailure(DepotTestCase):
+    """/health answers 503 when the blob store's folder goes away, and 200 when it is back."""
+    start_server = False
+
+    def test_blob_store_gone_then_back(self):
+        tmp = tempfile.mkdtemp(prefix="depot-blobs-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        blobs = os.path.join(tmp, "blobstore")
+        d = self.make_depot(extra_args=("--blobs", "file:" + blobs))
+        self.assertJSON(d.get("/health"))
+        before = d.metrics()
+        os.rename(blobs, blobs + ".away")
+        try:
+            r = d.get("/health")
+            h = self.assertJSON(r, 503)
+            self.assertEqual(h.get("status"), "fail")
+            self.assertEqual(h["checks"].get("store"), "ok")
+            self.assertTrue(str(h["checks"].get("blobs", "")).startswith("fail"),
+                            "the failing check should say fail and why: %r" % h["checks"])
+            self.assertNotIn(blobs, r.text)
+            after = d.metrics()
+            errs = [v - before.get(k, 0.0) for k, v in after.items()
+                    if k[0] == "depot_blob_errors_total"]
+            self.assertTrue(errs and sum(errs) >= 1, "depot_blob_errors_total should count it")
+        finally:
+            os.rename(blobs + ".away", blobs)
+        self.assertJSON(d.get("/health"))

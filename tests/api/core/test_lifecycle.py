@@ -69,7 +69,7 @@ class Signals(DepotTestCase):
                    b"Content-Length: %d\r\n\r\n" % (REG.encode(), len(body)))
             c.send(body[:half])
             time.sleep(0.3)
-            d.signal(signal.SIGTERM)
+            d.send_signal(signal.SIGTERM)
             time.sleep(0.8)
             self.assertTrue(d.alive(), "depot exited with a request in flight (exit %s)"
                             % d.proc.poll())
@@ -149,14 +149,24 @@ class CommandLine(DepotTestCase):
                     self.assertTrue(p.stderr.strip(), "a failure should say why on stderr")
 
     def test_taken_port_fails_cleanly(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOT_")}
         with tempfile.TemporaryDirectory() as tmp:
+            p = subprocess.Popen([depot_bin(), "serve", "--listen",
+                                  "127.0.0.1:%d" % self.depot.port, "--data", tmp,
+                                  "--log-format", "text"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
             try:
-                p = run(["serve", "--listen", "127.0.0.1:%d" % self.depot.port, "--data", tmp,
-                         "--log-format", "text"], timeout=10)
+                _, err = p.communicate(timeout=5)
             except subprocess.TimeoutExpired:
-                self.fail("a second server on a taken port should fail, not wait")
+                p.kill()
+                _, err = p.communicate()
+                err = err.decode(errors="replace")
+                self.fail("a second server on the port of a running one should fail at once; "
+                          "it kept running%s:\n%s"
+                          % (" and logged that it listens (SO_REUSEPORT?)"
+                             if " listening " in err else "", err))
             self.assertNotEqual(p.returncode, 0)
-            self.assertTrue(p.stderr.strip())
+            self.assertTrue(err.strip(), "the failure should say why on stderr")
         self.assertJSON(self.depot.get("/health"))
 
     def test_migrate_is_idempotent(self):

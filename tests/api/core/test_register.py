@@ -2,6 +2,7 @@
 closed registration, and the first user becoming an admin."""
 
 import json
+import threading
 
 from apitest import DepotTestCase
 
@@ -151,6 +152,37 @@ class Register(DepotTestCase):
                                                              password="other password")), 409)
         self.assertJSON(self.depot.login(b["username"], b["password"]))
         self.assertError(self.depot.login(b["username"], "other password"), 401)
+
+    def test_concurrent_registrations_of_one_name(self):
+        name = self.uniq("race")
+        results = []
+
+        def one(i):
+            results.append(self.depot.post(REG, json=self.body(
+                username=name if i % 2 == 0 else name.upper(),
+                email="%s-%d@example.com" % (name, i))))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        statuses = sorted(r.status for r in results)
+        self.assertEqual(len(results), 12)
+        self.assertEqual(statuses.count(201), 1, "exactly one should win: %s" % statuses)
+        self.assertEqual(statuses.count(409), 11, "the others should be 409: %s" % statuses)
+
+    def test_concurrent_distinct_registrations(self):
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(
+            self.depot.post(REG, json=self.body()))) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(r.status for r in results), [201] * 16)
+        ids = [r.json()["id"] for r in results]
+        self.assertEqual(len(set(ids)), 16, "ids should be distinct: %s" % ids)
 
     def test_non_json_content_type_is_415(self):
         b = self.body()

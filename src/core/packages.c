@@ -1,0 +1,342 @@
+/*
+ * packages.c — publish, read, yank, owners, signatures, downloads.
+ */
+#include "packages.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/crypto.h"
+#include "../lib/log.h"
+#include "../lib/timeutil.h"
+#include "downloads.h"
+
+const char *package_key(arena *a, const char *ecosystem, const char *name)
+{
+    char *k = arena_strdup(a, name);
+    bool native = strcmp(ecosystem, "native") == 0;
+    for (char *p = k; *p; p++) {
+        *p = (char)tolower((unsigned char)*p);
+        if (native && *p == '-')
+            *p = '_';
+    }
+    return k;
+}
+
+static int store_rc(int rc, derr *e, const char *what)
+{
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "%s", what);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int packages_get(core *c, arena *a, const char *ecosystem, const char *name, store_package *out, derr *e)
+{
+    int rc = store_call(c->st, pkg_get, a, ecosystem, package_key(a, ecosystem, name), out, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no package named '%s'", name);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int packages_versions(core *c, arena *a, const store_package *p, store_version **out, int *n, derr *e)
+{
+    return store_call(c->st, pkg_versions, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
+}
+
+int packages_version(core *c, arena *a, const store_package *p, const char *version, store_version *out,
+                     derr *e)
+{
+    int rc = store_call(c->st, version_get, a, p->id, version, out, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "%s has no version %s", p->name, version);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+/* Verifies a detached Ed25519 signature over the file against the
+ * publisher's registered keys; sets *key_id to the one that verifies. */
+static int verify_signature(core *c, arena *a, const principal *who, const char *path, uint64_t size,
+                            const char *sig_b64, const char **key_id, derr *e)
+{
+    unsigned char *sig;
+    size_t siglen;
+    if (b64_decode(a, sig_b64, strlen(sig_b64), &sig, &siglen) < 0 || siglen != crypto_sign_BYTES)
+        return derr_set(e, 422, "invalid", "signature: expected the base64 of a 64-byte Ed25519 signature");
+    store_key *keys;
+    int nkeys;
+    if (store_call(c->st, key_list, a, who->user_id, &keys, &nkeys, e) != STORE_OK)
+        return -1;
+    if (nkeys == 0)
+        return derr_set(e, 422, "invalid",
+                        "signature: you have no registered signing key (POST /api/v1/me/keys)");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return derr_set(e, 500, "internal", "cannot read the upload");
+    void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (size && map == MAP_FAILED)
+        return derr_set(e, 500, "internal", "cannot read the upload");
+    int found = -1;
+    for (int i = 0; i < nkeys && found < 0; i++) {
+        unsigned char *pk;
+        size_t pklen;
+        if (b64_decode(a, keys[i].public_key, strlen(keys[i].public_key), &pk, &pklen) < 0 ||
+            pklen != crypto_sign_PUBLICKEYBYTES)
+            continue;
+        if (crypto_sign_verify_detached(sig, size ? map : (const unsigned char *)"", size, pk) == 0)
+            found = i;
+    }
+    if (size)
+        munmap(map, size);
+    if (found < 0)
+        return derr_set(e, 422, "invalid",
+                        "signature: does not verify with any of your registered keys over these exact bytes");
+    *key_id = keys[found].key_id;
+    return 0;
+}
+
+int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, store_version *out, bool *created,
+                     derr *e)
+{
+    const char *name = in->pkg.name;
+    if (!principal_can(in->who, scope_publish(a, in->ecosystem, name)))
+        return derr_set(e, 403, "forbidden", "your credential may not publish %s (scope publish:%s/%s needed)",
+                        name, in->ecosystem, name);
+    semver v;
+    if (semver_parse(a, in->version, &v) < 0)
+        return derr_set(e, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)",
+                        in->version);
+    const char *key = package_key(a, in->ecosystem, name);
+
+    /* Cheap checks before the bytes are stored. */
+    store_package existing;
+    int rc = store_call(c->st, pkg_get, a, in->ecosystem, key, &existing, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    bool exists = rc == STORE_OK;
+    if (exists) {
+        if (strcmp(existing.name, name) != 0)
+            return derr_set(e, 409, "conflict",
+                            "the name '%s' is taken by the package '%s' (names differing only in case, '-' or "
+                            "'_' are the same package)",
+                            name, existing.name);
+        if (store_call(c->st, owner_is, existing.id, in->who->user_id, e) == STORE_NOT_FOUND)
+            return derr_set(e, 403, "forbidden", "you are not an owner of %s", name);
+        store_version old;
+        rc = store_call(c->st, version_get, a, existing.id, in->version, &old, e);
+        if (rc == STORE_OK)
+            return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name,
+                            in->version);
+        if (rc == STORE_ERROR)
+            return -1;
+    }
+    const char *key_id = NULL;
+    if (in->signature_b64 && *in->signature_b64) {
+        if (verify_signature(c, a, in->who, in->tarball_path, in->size, in->signature_b64, &key_id, e) < 0)
+            return -1;
+    } else if (exists && existing.require_signatures) {
+        return derr_set(e, 422, "invalid", "signature: %s requires signed versions", name);
+    }
+
+    char hex[65];
+    hex_encode(in->sha256, 32, hex);
+    if (blob_call(c->blobs, put_file, hex, in->tarball_path, e) < 0)
+        return -1;
+
+    store_publish p = {0};
+    p.pkg = in->pkg;
+    p.pkg.ecosystem = in->ecosystem;
+    p.pkg.normalized_name = key;
+    p.ver.version = in->version;
+    p.ver.major = (int64_t)v.major;
+    p.ver.minor = (int64_t)v.minor;
+    p.ver.patch = (int64_t)v.patch;
+    p.ver.prerelease = v.pre;
+    p.ver.sha256 = hex;
+    p.ver.size = (int64_t)in->size;
+    p.ver.manifest = in->manifest ? in->manifest : "{}";
+    p.ver.signature = key_id ? in->signature_b64 : NULL;
+    p.ver.signing_key_id = key_id;
+    p.ver.publisher_id = in->who->user_id;
+    p.ver.published_at = now_unix();
+    p.ver.deps = in->deps;
+    p.ver.ndeps = in->ndeps;
+    p.publisher_id = in->who->user_id;
+    p.check_owner = true;
+    rc = store_call(c->st, publish, &p, e);
+    if (rc == STORE_CONFLICT)
+        return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name, in->version);
+    if (rc == STORE_FORBIDDEN)
+        return derr_set(e, 403, "forbidden", "you are not an owner of %s", name);
+    if (rc != STORE_OK)
+        return -1;
+    *created = p.created;
+    core_audit(c, in->who->user_id, "package.publish",
+               arena_printf(a, "%s/%s@%s", in->ecosystem, name, in->version), NULL, in->ip);
+    if (packages_get(c, a, in->ecosystem, name, pkg, e) < 0)
+        return -1;
+    return packages_version(c, a, pkg, in->version, out, e);
+}
+
+/* The package, and a check that who may change it: an owner (or an admin) holding publish scope for it. */
+static int for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                      store_package *p, derr *e)
+{
+    if (packages_get(c, a, ecosystem, name, p, e) < 0)
+        return -1;
+    if (!principal_can(who, scope_publish(a, ecosystem, p->name)))
+        return derr_set(e, 403, "forbidden", "your credential may not change %s (scope publish:%s/%s needed)",
+                        p->name, ecosystem, p->name);
+    if (who->is_admin && principal_can(who, "admin"))
+        return 0;
+    int rc = store_call(c->st, owner_is, p->id, who->user_id, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 403, "forbidden", "you are not an owner of %s", p->name);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                  const char *version, bool yanked, const char *ip, derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    int rc = store_call(c->st, version_yank, p.id, version, yanked, now_unix(), e);
+    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
+        return -1;
+    core_audit(c, who->user_id, yanked ? "version.yank" : "version.unyank",
+               arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip);
+    return 0;
+}
+
+int packages_require_signatures(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                                bool on, const char *ip, derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    if (store_call(c->st, pkg_set_require_signatures, p.id, on, e) != STORE_OK)
+        return -1;
+    core_audit(c, who->user_id, on ? "package.require_signatures" : "package.allow_unsigned",
+               arena_printf(a, "%s/%s", ecosystem, p.name), NULL, ip);
+    return 0;
+}
+
+int packages_owners(core *c, arena *a, const store_package *p, store_owner **out, int *n, derr *e)
+{
+    return store_call(c->st, owners_list, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
+}
+
+int packages_owner_add(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                       const char *username, const char *ip, derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    store_user u;
+    int rc = store_call(c->st, user_by_login, a, username, &u, e);
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && u.disabled))
+        return derr_set(e, 404, "not_found", "no user '%s'", username);
+    if (rc != STORE_OK)
+        return -1;
+    rc = store_call(c->st, owner_add, p.id, u.id, "owner", now_unix(), e);
+    if (rc == STORE_CONFLICT)
+        return derr_set(e, 409, "conflict", "%s is already an owner of %s", u.username, p.name);
+    if (rc != STORE_OK)
+        return -1;
+    core_audit(c, who->user_id, "owner.add", arena_printf(a, "%s/%s", ecosystem, p.name), u.username, ip);
+    return 0;
+}
+
+int packages_owner_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                          const char *username, const char *ip, derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    store_user u;
+    int rc = store_call(c->st, user_by_login, a, username, &u, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no user '%s'", username);
+    if (rc != STORE_OK)
+        return -1;
+    rc = store_call(c->st, owner_remove, p.id, u.id, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "%s is not an owner of %s", u.username, p.name);
+    if (rc == STORE_FORBIDDEN)
+        return derr_set(e, 409, "conflict", "%s is the last owner of %s; add another owner first", u.username,
+                        p.name);
+    if (rc != STORE_OK)
+        return -1;
+    core_audit(c, who->user_id, "owner.remove", arena_printf(a, "%s/%s", ecosystem, p.name), u.username, ip);
+    return 0;
+}
+
+int packages_open_tarball(core *c, const store_version *v, blob_reader *r, derr *e)
+{
+    if (blob_call(c->blobs, open, v->sha256, r, e) < 0)
+        return -1;
+    downloads_count(v->id);
+    return 0;
+}
+
+int keys_add(core *c, arena *a, const principal *who, const char *name, const char *public_b64, store_key *out,
+             const char *ip, derr *e)
+{
+    if (!name || !*name || strlen(name) > 64)
+        return derr_set(e, 422, "invalid", "name: 1 to 64 characters");
+    unsigned char *pk;
+    size_t pklen;
+    if (b64_decode(a, public_b64, strlen(public_b64), &pk, &pklen) < 0 || pklen != crypto_sign_PUBLICKEYBYTES)
+        return derr_set(e, 422, "invalid", "public_key: expected the base64 of a 32-byte Ed25519 public key");
+    unsigned char sum[32];
+    sha256(pk, pklen, sum);
+    char id[17];
+    hex_encode(sum, 8, id);
+    memset(out, 0, sizeof *out);
+    out->user_id = who->user_id;
+    out->key_id = arena_strdup(a, id);
+    out->algorithm = "ed25519";
+    out->public_key = b64_encode(a, pk, pklen);
+    out->name = arena_strdup(a, name);
+    out->created_at = now_unix();
+    int rc = store_call(c->st, key_add, out, e);
+    if (rc == STORE_CONFLICT)
+        return derr_set(e, 409, "conflict", "this key, or a key named '%s', is already registered", name);
+    if (rc != STORE_OK)
+        return -1;
+    core_audit(c, who->user_id, "key.add", id, NULL, ip);
+    return 0;
+}
+
+int keys_list(core *c, arena *a, int64_t user_id, store_key **out, int *n, derr *e)
+{
+    return store_call(c->st, key_list, a, user_id, out, n, e) == STORE_OK ? 0 : -1;
+}
+
+int keys_delete(core *c, const principal *who, const char *key_id, const char *ip, derr *e)
+{
+    int rc = store_call(c->st, key_delete, who->user_id, key_id, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "you have no key %s", key_id);
+    if (rc != STORE_OK)
+        return -1;
+    core_audit(c, who->user_id, "key.delete", key_id, NULL, ip);
+    return 0;
+}
+
+const store_version *packages_latest(const store_version *v, int n)
+{
+    /* Versions come newest first, releases before their prereleases. */
+    for (int i = 0; i < n; i++)
+        if (!v[i].yanked && !v[i].prerelease)
+            return &v[i];
+    for (int i = 0; i < n; i++)
+        if (!v[i].yanked)
+            return &v[i];
+    return NULL;
+}

@@ -1,0 +1,84 @@
+/*
+ * packages.h — what every front does with packages: publish, read, yank,
+ * owners, signatures and downloads. The rules live here once:
+ *   - a version is immutable: the same version again is 409;
+ *   - the first publish makes the publisher the owner; later ones need an
+ *     owner whose credential holds publish:<ecosystem>/<name>;
+ *   - a package that requires signatures refuses unsigned or badly signed
+ *     versions; a signature must verify with a key the publisher registered;
+ *   - the tarball goes into the blob store before the version row exists,
+ *     so a version never points at missing bytes.
+ */
+#ifndef DEPOT_PACKAGES_H
+#define DEPOT_PACKAGES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../lib/semver.h"
+#include "../store/store.h"
+#include "auth.h"
+#include "core.h"
+
+/* The uniqueness key of a name in an ecosystem (native: lower case, '-' as '_';
+ * others: lower case). In the arena. */
+const char *package_key(arena *a, const char *ecosystem, const char *name);
+
+typedef struct publish_in {
+    const char *ecosystem;
+    store_package pkg;          /* name and descriptive fields (JSON-text arrays) */
+    const char *version;
+    store_dep *deps;
+    int ndeps;
+    const char *manifest;       /* JSON text kept with the version */
+    const char *tarball_path;   /* the exact bytes; the blob store takes them */
+    const unsigned char *sha256; /* of the tarball */
+    uint64_t size;
+    const char *signature_b64;  /* detached Ed25519 over the tarball bytes, or NULL */
+    const principal *who;
+    const char *ip;
+} publish_in;
+
+/* Publishes; on success out holds the stored version (and created tells whether the
+ * package was new). Errors: 403 scope/owner, 409 version exists, 422 bad version or
+ * signature, 500/503 store or blob failure. */
+int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, store_version *out, bool *created,
+                     derr *e);
+
+/* The package (404 when absent). */
+int packages_get(core *c, arena *a, const char *ecosystem, const char *name, store_package *out, derr *e);
+/* All versions, newest first. */
+int packages_versions(core *c, arena *a, const store_package *p, store_version **out, int *n, derr *e);
+/* One version (404 when absent). */
+int packages_version(core *c, arena *a, const store_package *p, const char *version, store_version *out,
+                     derr *e);
+
+/* Yank or unyank (owners, with publish scope for the package). */
+int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                  const char *version, bool yanked, const char *ip, derr *e);
+/* Require signatures from now on, or not (owners). */
+int packages_require_signatures(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                                bool on, const char *ip, derr *e);
+
+/* Owners: listing is public; changes need an owner (or an admin) with publish scope. */
+int packages_owners(core *c, arena *a, const store_package *p, store_owner **out, int *n, derr *e);
+int packages_owner_add(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                       const char *username, const char *ip, derr *e);
+int packages_owner_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                          const char *username, const char *ip, derr *e);
+
+/* Opens a version's tarball for sending and counts the download. */
+int packages_open_tarball(core *c, const store_version *v, blob_reader *r, derr *e);
+
+/* Signing keys (Ed25519, base64 public keys). key_id: hex of the first 8 bytes of SHA-256 of the key. */
+int keys_add(core *c, arena *a, const principal *who, const char *name, const char *public_b64, store_key *out,
+             const char *ip, derr *e);
+int keys_list(core *c, arena *a, int64_t user_id, store_key **out, int *n, derr *e);
+int keys_delete(core *c, const principal *who, const char *key_id, const char *ip, derr *e);
+
+/* The latest version a resolver or a reader should pick: highest non-yanked
+ * release, else highest non-yanked prerelease; NULL when none. */
+const store_version *packages_latest(const store_version *v, int n);
+
+#endif

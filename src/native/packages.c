@@ -1,0 +1,445 @@
+/*
+ * packages.c — the native front's package reads and changes: the package
+ * document (cached, see core/documents.h), version details, tarball
+ * downloads, yank, owners, settings, stats and user profiles.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/documents.h"
+#include "../core/packages.h"
+#include "../lib/json.h"
+#include "../lib/timeutil.h"
+#include "native.h"
+
+const char *native_url(req *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *path = arena_vprintf(r->a, fmt, ap);
+    va_end(ap);
+    return arena_printf(r->a, "%s%s", r->cfg->base_url, path);
+}
+
+json_t *native_json_array(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(v)) {
+        json_decref(v);
+        return json_array();
+    }
+    return v;
+}
+
+/* Percent-encodes a path segment (names and versions are URL-safe by their rules, but
+ * a version's '+' build metadata is not). */
+static const char *seg(req *r, const char *s)
+{
+    size_t n = strlen(s);
+    char *o = arena_alloc(r->a, n * 3 + 1), *w = o;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            *w++ = (char)c;
+        } else {
+            snprintf(w, 4, "%%%02X", c);
+            w += 3;
+        }
+    }
+    *w = '\0';
+    return o;
+}
+
+static json_t *deps_json(const store_version *v, const char *kind)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < v->ndeps; i++)
+        if (strcmp(v->deps[i].kind ? v->deps[i].kind : "normal", kind) == 0)
+            json_object_set_new(o, v->deps[i].name, json_string(v->deps[i].requirement));
+    return o;
+}
+
+json_t *native_version_json(req *r, const store_package *p, const store_version *v)
+{
+    json_t *o = json_object();
+    json_set_str(o, "name", p->name);
+    json_set_str(o, "version", v->version);
+    json_t *man = v->manifest ? json_loads(v->manifest, 0, NULL) : NULL;
+    json_t *desc = json_object_get(man, "description");
+    json_object_set(o, "description", json_is_string(desc) ? desc : json_null());
+    json_t *lic = json_object_get(man, "license");
+    json_object_set(o, "license", json_is_string(lic) ? lic : json_null());
+    json_decref(man);
+    json_object_set_new(o, "dependencies", deps_json(v, "normal"));
+    json_object_set_new(o, "dev_dependencies", deps_json(v, "dev"));
+    json_object_set_new(o, "checksum", json_string(arena_printf(r->a, "sha256:%s", v->sha256)));
+    json_set_str(o, "sha256", v->sha256);
+    json_object_set_new(o, "size", json_integer(v->size));
+    if (v->signature) {
+        json_t *sig = json_object();
+        json_set_str(sig, "algorithm", "ed25519");
+        json_set_str(sig, "key_id", v->signing_key_id);
+        json_set_str(sig, "signature", v->signature);
+        json_object_set_new(o, "signature", sig);
+    } else {
+        json_object_set_new(o, "signature", json_null());
+    }
+    json_set_str(o, "publisher", v->publisher);
+    json_set_time(o, "published_at", v->published_at);
+    json_object_set_new(o, "yanked", json_boolean(v->yanked));
+    json_set_time(o, "yanked_at", v->yanked ? v->yanked_at : 0);
+    json_object_set_new(o, "downloads", json_integer(v->downloads));
+    json_set_str(o, "download_url",
+                 native_url(r, "/api/v1/packages/%s/versions/%s/download", seg(r, p->name), seg(r, v->version)));
+    return o;
+}
+
+json_t *native_summary_json(const store_package *p)
+{
+    json_t *o = json_object();
+    json_set_str(o, "name", p->name);
+    json_set_str(o, "description", p->description);
+    json_set_str(o, "latest", p->latest_version);
+    json_set_str(o, "license", p->license);
+    json_object_set_new(o, "keywords", native_json_array(p->keywords));
+    json_object_set_new(o, "categories", native_json_array(p->categories));
+    json_object_set_new(o, "downloads", json_integer(p->downloads));
+    json_set_time(o, "updated_at", p->updated_at);
+    return o;
+}
+
+/* ---- the package document ---- */
+
+struct build_ctx {
+    req *r;
+    store_package p;
+};
+
+static int build_package(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
+{
+    struct build_ctx *bc = vctx;
+    req *r = bc->r;
+    const store_package *p = &bc->p;
+    store_version *vs;
+    int nv;
+    store_owner *os;
+    int no;
+    if (packages_versions(r->core, a, p, &vs, &nv, e) < 0 || packages_owners(r->core, a, p, &os, &no, e) < 0)
+        return -1;
+    json_t *o = native_summary_json(p);
+    json_set_str(o, "homepage", p->homepage);
+    json_set_str(o, "repository", p->repository);
+    json_set_str(o, "documentation", p->documentation);
+    json_object_set_new(o, "authors", native_json_array(p->authors));
+    json_object_set_new(o, "tags", native_json_array(p->tags));
+    json_set_str(o, "readme", p->readme);
+    json_object_set_new(o, "require_signatures", json_boolean(p->require_signatures));
+    json_set_time(o, "created_at", p->created_at);
+    json_t *owners = json_array();
+    for (int i = 0; i < no; i++) {
+        json_t *ow = json_object();
+        json_set_str(ow, "username", os[i].username);
+        json_set_time(ow, "added_at", os[i].added_at);
+        json_array_append_new(owners, ow);
+    }
+    json_object_set_new(o, "owners", owners);
+    json_t *versions = json_array();
+    for (int i = 0; i < nv; i++) {
+        json_t *v = json_object();
+        json_set_str(v, "version", vs[i].version);
+        json_object_set_new(v, "yanked", json_boolean(vs[i].yanked));
+        json_set_time(v, "published_at", vs[i].published_at);
+        json_set_str(v, "sha256", vs[i].sha256);
+        json_object_set_new(v, "size", json_integer(vs[i].size));
+        json_object_set_new(v, "dependencies", deps_json(&vs[i], "normal"));
+        json_object_set_new(v, "signed", json_boolean(vs[i].signature != NULL));
+        json_set_str(v, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download", seg(r, p->name),
+                                                   seg(r, vs[i].version)));
+        json_array_append_new(versions, v);
+    }
+    json_object_set_new(o, "versions", versions);
+    /* Counts move with every download; the document carries the count as of its build. */
+    *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!*text)
+        return derr_set(e, 500, "internal", "cannot render the package");
+    *len = strlen(*text);
+    *ctype = "application/json";
+    return 0;
+}
+
+void native_package(req *r)
+{
+    derr e;
+    struct build_ctx bc = {.r = r};
+    if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), &bc.p, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    const cdoc *d;
+    doc_ref *ref = documents_get(arena_printf(r->a, "native:pkg:%s", bc.p.normalized_name), bc.p.generation,
+                                 build_package, &bc, r->a, &d, &e);
+    if (!ref) {
+        resp_derr(r, &e);
+        return;
+    }
+    resp_doc(r, ref, d);
+}
+
+static int load_version(req *r, store_package *p, store_version *v)
+{
+    derr e;
+    if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), p, &e) < 0 ||
+        packages_version(r->core, r->a, p, req_param(r, "version"), v, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
+void native_version(req *r)
+{
+    store_package p;
+    store_version v;
+    if (load_version(r, &p, &v) < 0)
+        return;
+    resp_json(r, 200, native_version_json(r, &p, &v));
+}
+
+void native_download(req *r)
+{
+    store_package p;
+    store_version v;
+    if (load_version(r, &p, &v) < 0)
+        return;
+    const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
+    if (req_not_modified(r, etag))
+        return;
+    derr e;
+    blob_reader br;
+    if (packages_open_tarball(r->core, &v, &br, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    resp_fd(r, 200, "application/gzip", br.fd, br.size);
+    resp_header(r, "ETag", etag);
+    resp_header(r, "X-Checksum-SHA256", v.sha256);
+    resp_header(r, "Content-Disposition",
+                arena_printf(r->a, "attachment; filename=\"%s-%s.tar.gz\"", p.name, v.version));
+    resp_header(r, "Cache-Control", "public, max-age=31536000, immutable");
+    if (v.signature) {
+        resp_header(r, "X-Signature", v.signature);
+        resp_header(r, "X-Signature-Key-Id", v.signing_key_id);
+    }
+}
+
+static void yank(req *r, bool on)
+{
+    derr e;
+    if (packages_yank(r->core, r->a, &r->who, NATIVE, req_param(r, "name"), req_param(r, "version"), on, r->ip,
+                      &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    store_package p;
+    store_version v;
+    if (load_version(r, &p, &v) < 0)
+        return;
+    resp_json(r, 200, native_version_json(r, &p, &v));
+}
+
+void native_yank(req *r)
+{
+    yank(r, true);
+}
+
+void native_unyank(req *r)
+{
+    yank(r, false);
+}
+
+void native_owners(req *r)
+{
+    derr e;
+    store_package p;
+    store_owner *os;
+    int n;
+    if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), &p, &e) < 0 ||
+        packages_owners(r->core, r->a, &p, &os, &n, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_set_str(o, "username", os[i].username);
+        json_set_str(o, "level", os[i].level);
+        json_set_time(o, "added_at", os[i].added_at);
+        json_array_append_new(arr, o);
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "owners", arr);
+    resp_json(r, 200, doc);
+}
+
+void native_owner_add(req *r)
+{
+    derr e;
+    if (packages_owner_add(r->core, r->a, &r->who, NATIVE, req_param(r, "name"), req_param(r, "username"), r->ip,
+                           &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    native_owners(r);
+}
+
+void native_owner_remove(req *r)
+{
+    derr e;
+    if (packages_owner_remove(r->core, r->a, &r->who, NATIVE, req_param(r, "name"), req_param(r, "username"),
+                              r->ip, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    native_owners(r);
+}
+
+void native_settings(req *r)
+{
+    json_t *doc = req_json(r);
+    if (!doc)
+        return;
+    json_t *rs = json_object_get(doc, "require_signatures");
+    if (!json_is_boolean(rs)) {
+        resp_error(r, 400, "bad_request", "field 'require_signatures' must be true or false");
+        return;
+    }
+    derr e;
+    if (packages_require_signatures(r->core, r->a, &r->who, NATIVE, req_param(r, "name"), json_is_true(rs), r->ip,
+                                    &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "require_signatures", json_boolean(json_is_true(rs)));
+    resp_json(r, 200, out);
+}
+
+static void day_str(int64_t t, char out[16])
+{
+    char b[32];
+    time_rfc3339(t, b);
+    memcpy(out, b, 10);
+    out[10] = '\0';
+}
+
+void native_pkg_stats(req *r)
+{
+    derr e;
+    store_package p;
+    if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), &p, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    char since[16];
+    day_str(now_unix() - 89 * 86400, since);
+    store_day_count *rows;
+    int n;
+    if (store_call(r->core->st, pkg_daily_downloads, r->a, p.id, since, &rows, &n, &e) != STORE_OK) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *total = json_object(), *per = json_object();
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        if (!rows[i].version) {
+            json_object_set_new(total, rows[i].day, json_integer(rows[i].count));
+            sum += rows[i].count;
+            continue;
+        }
+        json_t *v = json_object_get(per, rows[i].version);
+        if (!v) {
+            v = json_object();
+            json_object_set_new(per, rows[i].version, v);
+        }
+        json_object_set_new(v, rows[i].day, json_integer(rows[i].count));
+    }
+    json_t *doc = json_object();
+    json_set_str(doc, "name", p.name);
+    json_set_str(doc, "since", since);
+    json_object_set_new(doc, "downloads", json_integer(p.downloads));
+    json_object_set_new(doc, "downloads_90_days", json_integer(sum));
+    json_object_set_new(doc, "daily", total);
+    json_object_set_new(doc, "daily_by_version", per);
+    resp_json(r, 200, doc);
+}
+
+static json_t *top(req *r, const char *which, derr *e)
+{
+    store_package *ps;
+    int n;
+    if (store_call(r->core->st, pkg_top, r->a, NATIVE, which, 10, &ps, &n, e) != STORE_OK)
+        return NULL;
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, native_summary_json(&ps[i]));
+    return arr;
+}
+
+void native_stats(req *r)
+{
+    derr e;
+    store_totals t;
+    if (store_call(r->core->st, totals, &t, &e) != STORE_OK) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *most = top(r, "downloads", &e), *newest = most ? top(r, "new", &e) : NULL,
+           *updated = newest ? top(r, "updated", &e) : NULL;
+    if (!updated) {
+        json_decref(most);
+        json_decref(newest);
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "packages", json_integer(t.packages));
+    json_object_set_new(doc, "versions", json_integer(t.versions));
+    json_object_set_new(doc, "users", json_integer(t.users));
+    json_object_set_new(doc, "downloads", json_integer(t.downloads));
+    json_object_set_new(doc, "most_downloaded", most);
+    json_object_set_new(doc, "newest", newest);
+    json_object_set_new(doc, "recently_updated", updated);
+    resp_json(r, 200, doc);
+}
+
+void native_user(req *r)
+{
+    derr e;
+    store_user u;
+    int rc = store_call(r->core->st, user_by_login, r->a, req_param(r, "username"), &u, &e);
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && (u.disabled || strcasecmp(u.username, req_param(r, "username"))))) {
+        resp_error(r, 404, "not_found", "no user '%s'", req_param(r, "username"));
+        return;
+    }
+    store_package *ps;
+    int n;
+    if (rc != STORE_OK || store_call(r->core->st, user_packages, r->a, u.id, &ps, &n, &e) != STORE_OK) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *s = native_summary_json(&ps[i]);
+        json_set_str(s, "ecosystem", ps[i].ecosystem);
+        json_array_append_new(arr, s);
+    }
+    json_t *doc = json_object();
+    json_set_str(doc, "username", u.username);
+    json_set_time(doc, "created_at", u.created_at);
+    json_object_set_new(doc, "packages", arr);
+    resp_json(r, 200, doc);
+}

@@ -1,0 +1,249 @@
+/*
+ * publish.c — POST /api/v1/packages: the native publish.
+ *
+ * The body is multipart/form-data with a `tarball` file part (.tar.gz), an
+ * optional `metadata` part (the manifest as JSON) and an optional
+ * `signature` part (base64 Ed25519 over the tarball's bytes). Without
+ * metadata the manifest is `depot.json` at the tarball's root; with both,
+ * their name and version must agree. The readme the manifest names (or a
+ * README at the root) is stored for display, capped.
+ */
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../core/manifest.h"
+#include "../core/packages.h"
+#include "../http/multipart.h"
+#include "../lib/json.h"
+#include "../lib/semver.h"
+#include "../lib/targz.h"
+#include "native.h"
+
+#define README_MAX (512u << 10)
+
+/* Categories a package may list (issue: a configurable list; this is the default). */
+static const char *const categories[] = {
+    "algorithms", "api-bindings", "asynchronous", "authentication", "caching", "command-line", "compilers",
+    "concurrency", "cryptography", "data-structures", "database", "date-and-time", "development-tools",
+    "embedded", "encoding", "filesystem", "game-development", "graphics", "gui", "hardware", "internationalization",
+    "mathematics", "memory-management", "multimedia", "network-programming", "no-std", "os", "parsing",
+    "science", "simulation", "template-engine", "text-processing", "testing", "visualization", "wasm",
+    "web-programming", NULL};
+
+struct want_ctx {
+    const char *readme; /* a path the manifest names, or NULL */
+};
+
+static bool is_root_readme(const char *path)
+{
+    return !strchr(path, '/') && strncasecmp(path, "readme", 6) == 0;
+}
+
+static bool want(const char *path, void *vctx)
+{
+    struct want_ctx *w = vctx;
+    return strcmp(path, "depot.json") == 0 || is_root_readme(path) || (w->readme && strcmp(path, w->readme) == 0);
+}
+
+static const targz_file *find(targz_file *files, int n, const char *path)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(files[i].path, path) == 0)
+            return &files[i];
+    return NULL;
+}
+
+static json_t *text_array(req *r, json_t *arr)
+{
+    return arr ? arr : json_array();
+}
+
+static const char *dump(req *r, json_t *v)
+{
+    char *s = json_dumps(v ? v : json_array(), JSON_COMPACT);
+    const char *out = arena_strdup(r->a, s ? s : "[]");
+    free(s);
+    return out;
+}
+
+static int check_reqs(req *r, const manifest_dep *d, int n, const char *field, derr *e)
+{
+    for (int i = 0; i < n; i++)
+        if (!semver_req_parse(r->a, SEMVER_NATIVE, d[i].req, e))
+            return derr_set(e, 422, "invalid", "%s.%s: '%.100s' is not a version requirement (%s)", field,
+                            d[i].name, d[i].req, e->message);
+    return 0;
+}
+
+void native_publish(req *r)
+{
+    derr e;
+    const char *ct = req_header(r, "Content-Type");
+    if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0) {
+        resp_error(r, 415, "unsupported_media_type",
+                   "publish takes multipart/form-data with a 'tarball' file part (and optional 'metadata', "
+                   "'signature')");
+        return;
+    }
+    mp_limits lim = {.max_parts = 16, .max_field = 1u << 20, .max_file = (uint64_t)r->cfg->max_upload,
+                     .max_header = 8192};
+    mp_part *parts;
+    int nparts;
+    const char *tmp = r->core->blobs->ops->tmp_dir(r->core->blobs);
+    if (multipart_parse(r->a, r->body_fd, r->body_len, ct, tmp, &lim, &parts, &nparts, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    const mp_part *tar = multipart_get(parts, nparts, "tarball");
+    const mp_part *meta = multipart_get(parts, nparts, "metadata");
+    const mp_part *sig = multipart_get(parts, nparts, "signature");
+    if (!tar || !tar->path) {
+        resp_error(r, 400, "bad_request", "tarball: a file part named 'tarball' is required");
+        return;
+    }
+    if (tar->size == 0) {
+        resp_error(r, 422, "invalid", "tarball: the file is empty");
+        return;
+    }
+
+    json_t *meta_doc = NULL;
+    if (meta) {
+        meta_doc = json_parse_object(meta->value ? meta->value : "", meta->len, &e);
+        if (!meta_doc) {
+            resp_error(r, 400, "bad_request", "metadata: %s", e.message);
+            return;
+        }
+        arena_on_free(r->a, (void (*)(void *))json_decref, meta_doc);
+    }
+
+    /* Read the tarball: its manifest and readme, under limits. */
+    targz_limits tl = {.max_entries = 20000, .max_total = 1u << 30, .max_entry = README_MAX,
+                       .max_ratio = 200};
+    struct want_ctx wc = {0};
+    if (meta_doc) {
+        json_t *rd = json_object_get(meta_doc, "readme");
+        wc.readme = json_is_string(rd) ? json_string_value(rd) : NULL;
+    }
+    targz_entry *ents;
+    targz_file *files;
+    int nents, nfiles;
+    if (lseek(tar->fd, 0, SEEK_SET) < 0 ||
+        targz_read(r->a, tar->fd, &tl, want, &wc, &ents, &nents, &files, &nfiles, &e) < 0) {
+        resp_error(r, e.status ? e.status : 422, e.code ? e.code : "invalid", "tarball: %s", e.message);
+        return;
+    }
+    const targz_file *dj = find(files, nfiles, "depot.json");
+    json_t *file_doc = NULL;
+    if (dj) {
+        file_doc = json_parse_object(dj->data, dj->len, &e);
+        if (!file_doc) {
+            resp_error(r, 400, "bad_request", "depot.json: %s", e.message);
+            return;
+        }
+        arena_on_free(r->a, (void (*)(void *))json_decref, file_doc);
+    }
+    json_t *mdoc = meta_doc ? meta_doc : file_doc;
+    if (!mdoc) {
+        resp_error(r, 400, "bad_request",
+                   "metadata: no 'metadata' part and no depot.json at the tarball's root; one is needed");
+        return;
+    }
+    manifest_rules rules = {.categories = categories, .reserved = NULL};
+    manifest m;
+    if (manifest_parse(r->a, mdoc, &rules, &m, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    if (meta_doc && file_doc) {
+        manifest fm;
+        if (manifest_parse(r->a, file_doc, &rules, &fm, &e) < 0) {
+            resp_error(r, e.status, e.code, "depot.json: %s", e.message);
+            return;
+        }
+        if (strcmp(fm.name, m.name) != 0 || strcmp(fm.version, m.version) != 0) {
+            resp_error(r, 422, "invalid",
+                       "name/version: the metadata says %s %s but the tarball's depot.json says %s %s", m.name,
+                       m.version, fm.name, fm.version);
+            return;
+        }
+    }
+    const char *url_name = req_param(r, "name");
+    if (url_name && strcmp(url_name, m.name) != 0) {
+        resp_error(r, 422, "invalid", "name: the URL names %s but the manifest says %s", url_name, m.name);
+        return;
+    }
+    semver sv;
+    if (semver_parse(r->a, m.version, &sv) < 0) {
+        resp_error(r, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)", m.version);
+        return;
+    }
+    if (check_reqs(r, m.deps, m.ndeps, "dependencies", &e) < 0 ||
+        check_reqs(r, m.dev_deps, m.ndev_deps, "dev_dependencies", &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+
+    /* The readme's text, capped. */
+    const char *readme = NULL;
+    const targz_file *rf = m.readme ? find(files, nfiles, m.readme) : NULL;
+    if (m.readme && !rf) {
+        resp_error(r, 422, "invalid", "readme: %s is not in the tarball", m.readme);
+        return;
+    }
+    for (int i = 0; !rf && i < nfiles; i++)
+        if (is_root_readme(files[i].path))
+            rf = &files[i];
+    if (rf)
+        readme = arena_strndup(r->a, rf->data, rf->len);
+
+    publish_in in = {0};
+    in.ecosystem = NATIVE;
+    in.pkg.name = m.name;
+    in.pkg.description = m.description;
+    in.pkg.homepage = m.homepage;
+    in.pkg.repository = m.repository;
+    in.pkg.documentation = m.documentation;
+    in.pkg.license = m.license;
+    in.pkg.keywords = dump(r, text_array(r, m.keywords));
+    in.pkg.categories = dump(r, text_array(r, m.categories));
+    in.pkg.tags = dump(r, text_array(r, m.tags));
+    in.pkg.authors = dump(r, text_array(r, m.authors));
+    in.pkg.readme = readme;
+    in.pkg.meta = "{}";
+    in.version = m.version;
+    in.ndeps = m.ndeps + m.ndev_deps;
+    in.deps = arena_zalloc(r->a, sizeof(store_dep) * (size_t)(in.ndeps ? in.ndeps : 1));
+    for (int i = 0; i < m.ndeps; i++)
+        in.deps[i] = (store_dep){m.deps[i].name, m.deps[i].req, "normal", NULL};
+    for (int i = 0; i < m.ndev_deps; i++)
+        in.deps[m.ndeps + i] = (store_dep){m.dev_deps[i].name, m.dev_deps[i].req, "dev", NULL};
+    char *mtext = json_dumps(mdoc, JSON_COMPACT | JSON_SORT_KEYS);
+    in.manifest = arena_strdup(r->a, mtext ? mtext : "{}");
+    free(mtext);
+    in.tarball_path = tar->path;
+    in.sha256 = tar->sha256;
+    in.size = tar->size;
+    in.signature_b64 = sig && sig->value ? arena_strndup(r->a, sig->value, sig->len) : NULL;
+    if (in.signature_b64) {
+        /* Trim the newline a file upload leaves. */
+        char *s = (char *)in.signature_b64;
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+            s[--n] = '\0';
+    }
+    in.who = &r->who;
+    in.ip = r->ip;
+
+    store_package pkg;
+    store_version v;
+    bool created;
+    if (packages_publish(r->core, r->a, &in, &pkg, &v, &created, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *out = native_version_json(r, &pkg, &v);
+    json_object_set_new(out, "created_package", json_boolean(created));
+    resp_json(r, 201, out);
+    resp_header(r, "Location", native_url(r, "/api/v1/packages/%s/versions/%s", pkg.name, v.version));
+}

@@ -1,0 +1,135 @@
+/*
+ * resolve.c — POST /api/v1/resolve {"dependencies": {name: requirement},
+ * "include_prerelease": false}: the full set of versions that satisfies the
+ * requirements and their dependencies, or 422 naming the conflict.
+ */
+#include <string.h>
+
+#include "../core/packages.h"
+#include "../core/resolve.h"
+#include "../core/core.h"
+#include "../lib/json.h"
+#include "native.h"
+
+#define RESOLVE_ROOTS_MAX 500
+
+struct provider_ctx {
+    req *r;
+};
+
+/* Every version of a package, as candidates with their normal dependencies. */
+static int versions(void *vctx, arena *a, const char *name, resolve_candidate **out, int *n, derr *e)
+{
+    struct provider_ctx *pc = vctx;
+    store_package p;
+    *n = 0;
+    *out = NULL;
+    int rc = store_call(pc->r->core->st, pkg_get, a, NATIVE, package_key(a, NATIVE, name), &p, e);
+    if (rc == STORE_NOT_FOUND)
+        return 0;
+    if (rc != STORE_OK)
+        return -1;
+    store_version *vs;
+    int nv;
+    if (packages_versions(pc->r->core, a, &p, &vs, &nv, e) < 0)
+        return -1;
+    resolve_candidate *c = arena_zalloc(a, sizeof *c * (size_t)(nv ? nv : 1));
+    int k = 0;
+    for (int i = 0; i < nv; i++) {
+        if (semver_parse(a, vs[i].version, &c[k].v) < 0)
+            continue;
+        c[k].version = vs[i].version;
+        c[k].yanked = vs[i].yanked;
+        const char **names = arena_zalloc(a, sizeof(char *) * (size_t)(vs[i].ndeps + 1));
+        const char **reqs = arena_zalloc(a, sizeof(char *) * (size_t)(vs[i].ndeps + 1));
+        int nd = 0;
+        for (int j = 0; j < vs[i].ndeps; j++) {
+            if (vs[i].deps[j].kind && strcmp(vs[i].deps[j].kind, "normal") != 0)
+                continue;
+            names[nd] = vs[i].deps[j].name;
+            reqs[nd] = vs[i].deps[j].requirement;
+            nd++;
+        }
+        c[k].ndeps = nd;
+        c[k].dep_names = names;
+        c[k].dep_reqs = reqs;
+        store_version *keep = arena_memdup(a, &vs[i], sizeof vs[i]);
+        keep->deps = NULL;
+        keep->ndeps = 0;
+        c[k].user = keep;
+        k++;
+    }
+    *out = c;
+    *n = k;
+    return 0;
+}
+
+void native_resolve(req *r)
+{
+    json_t *doc = req_json(r);
+    if (!doc)
+        return;
+    json_t *deps = json_object_get(doc, "dependencies");
+    if (!json_is_object(deps)) {
+        resp_error(r, 400, "bad_request", "field 'dependencies' must be an object {name: requirement}");
+        return;
+    }
+    json_t *pre = json_object_get(doc, "include_prerelease");
+    if (pre && !json_is_boolean(pre)) {
+        resp_error(r, 400, "bad_request", "field 'include_prerelease' must be true or false");
+        return;
+    }
+    size_t n = json_object_size(deps);
+    if (n > RESOLVE_ROOTS_MAX) {
+        resp_error(r, 422, "invalid", "dependencies: at most %d", RESOLVE_ROOTS_MAX);
+        return;
+    }
+    const char **names = arena_zalloc(r->a, sizeof(char *) * (n + 1));
+    const char **reqs = arena_zalloc(r->a, sizeof(char *) * (n + 1));
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    derr e;
+    json_object_foreach(deps, k, v)
+    {
+        if (!json_is_string(v)) {
+            resp_error(r, 400, "bad_request", "dependencies.%s: the requirement must be a string", k);
+            return;
+        }
+        if (!semver_req_parse(r->a, SEMVER_NATIVE, json_string_value(v), &e)) {
+            resp_error(r, 422, "invalid", "dependencies.%s: %s", k, e.message);
+            return;
+        }
+        names[i] = k;
+        reqs[i] = json_string_value(v);
+        i++;
+    }
+    struct provider_ctx pc = {r};
+    resolve_provider prov = {versions, &pc};
+    resolve_opts opts = {.dialect = SEMVER_NATIVE, .include_prerelease = json_is_true(pre), .max_steps = 0};
+    resolve_pick *picks;
+    int np;
+    if (resolve(r->a, &prov, names, reqs, (int)n, &opts, &picks, &np, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *out = json_object();
+    for (int j = 0; j < np; j++) {
+        const store_version *sv = picks[j].c->user;
+        json_t *o = json_object();
+        json_set_str(o, "version", sv->version);
+        json_object_set_new(o, "checksum", json_string(arena_printf(r->a, "sha256:%s", sv->sha256)));
+        json_set_str(o, "sha256", sv->sha256);
+        json_object_set_new(o, "yanked", json_boolean(sv->yanked));
+        if (sv->signature) {
+            json_set_str(o, "signature", sv->signature);
+            json_set_str(o, "signing_key_id", sv->signing_key_id);
+        }
+        json_set_str(o, "download_url",
+                     native_url(r, "/api/v1/packages/%s/versions/%s/download", picks[j].name, sv->version));
+        json_object_set_new(out, picks[j].name, o);
+    }
+    json_t *res = json_object();
+    json_object_set_new(res, "packages", out);
+    resp_json(r, 200, res);
+}

@@ -1,0 +1,117 @@
+/*
+ * search.c — GET /api/v1/packages?search=... and GET /api/v1/search?q=...:
+ * ranked full-text search with filters, sorting and pagination.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "../lib/json.h"
+#include "native.h"
+
+#define PER_PAGE_MAX 100
+
+static int num(req *r, const char *name, long def, long min, long max, long *out)
+{
+    const char *v = req_query(r, name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max) {
+        resp_error(r, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static const char *first(req *r, const char *a, const char *b)
+{
+    const char *v = req_query(r, a);
+    if (!v || !*v)
+        v = b ? req_query(r, b) : NULL;
+    return v && *v ? v : NULL;
+}
+
+static const char *page_link(req *r, long page, long per_page)
+{
+    /* Rebuild the query with another page, keeping every other parameter. */
+    static const char *keep[] = {"search", "q", "tags", "keywords", "category", "sort", NULL};
+    const char *url = native_url(r, "%s?page=%ld&per_page=%ld", r->path, page, per_page);
+    for (int i = 0; keep[i]; i++) {
+        const char *v = req_query(r, keep[i]);
+        if (!v)
+            continue;
+        char *enc = arena_alloc(r->a, strlen(v) * 3 + 1), *w = enc;
+        for (const char *p = v; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                c == '_' || c == '.' || c == '~') {
+                *w++ = (char)c;
+            } else {
+                snprintf(w, 4, "%%%02X", c);
+                w += 3;
+            }
+        }
+        *w = '\0';
+        url = arena_printf(r->a, "%s&%s=%s", url, keep[i], enc);
+    }
+    return url;
+}
+
+void native_search(req *r)
+{
+    long page, per_page;
+    if (num(r, "page", 1, 1, 100000, &page) < 0)
+        return;
+    const char *pp = req_query(r, "per_page") ? "per_page" : "pageSize";
+    if (num(r, pp, 20, 1, PER_PAGE_MAX, &per_page) < 0)
+        return;
+    store_search q = {0};
+    q.ecosystem = NATIVE;
+    q.query = first(r, "search", "q");
+    q.keyword = first(r, "keywords", "keyword");
+    q.tag = first(r, "tags", "tag");
+    q.category = first(r, "category", "categories");
+    q.sort = first(r, "sort", NULL);
+    if (!q.sort)
+        q.sort = "relevance";
+    if (strcmp(q.sort, "relevance") && strcmp(q.sort, "downloads") && strcmp(q.sort, "recent") &&
+        strcmp(q.sort, "name")) {
+        resp_error(r, 400, "bad_request", "sort: expected relevance, downloads, recent or name");
+        return;
+    }
+    if (q.query && strlen(q.query) > 256) {
+        resp_error(r, 400, "bad_request", "search: at most 256 characters");
+        return;
+    }
+    q.offset = (page - 1) * per_page;
+    q.limit = per_page;
+    store_package *ps;
+    int n;
+    int64_t total;
+    derr e;
+    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, native_summary_json(&ps[i]));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "packages", arr);
+    json_object_set_new(doc, "total", json_integer(total));
+    json_object_set_new(doc, "page", json_integer(page));
+    json_object_set_new(doc, "per_page", json_integer(per_page));
+    json_t *links = json_object();
+    json_set_str(links, "self", page_link(r, page, per_page));
+    json_set_str(links, "next", (int64_t)(page * per_page) < total ? page_link(r, page + 1, per_page) : NULL);
+    json_set_str(links, "prev", page > 1 ? page_link(r, page - 1, per_page) : NULL);
+    json_object_set_new(doc, "links", links);
+    resp_json(r, 200, doc);
+}
