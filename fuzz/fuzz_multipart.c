@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     multipart_set_chunk_size((size_t)(data[0] & 0x3f) * 4 + 1);
-    mp_limits lim = {.max_parts = 8, .max_field = 256, .max_file = 4096, .max_header = (data[0] & 0x40) ? 64 : 1024};
+    mp_limits lim = {
+        .max_parts = 8, .max_field = 256, .max_file = 4096, .max_header = (data[0] & 0x40) ? 64 : 1024};
     data++;
     size--;
     int fd = memfd_create("body", 0);

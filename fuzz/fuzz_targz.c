@@ -30,8 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    targz_limits lim = {.max_entries = 100, .max_total = 1 << 20, .max_entry = 1 << 16, .max_ratio = 100,
-                        .flags = (data[0] & 1 ? TARGZ_ALLOW_PLAIN : 0) | (data[0] & 2 ? TARGZ_STRIP_PACKAGE : 0)};
+    targz_limits lim = {.max_entries = 100,
+                        .max_total = 1 << 20,
+                        .max_entry = 1 << 16,
+                        .max_ratio = 100,
+                        .flags =
+                            (data[0] & 1 ? TARGZ_ALLOW_PLAIN : 0) | (data[0] & 2 ? TARGZ_STRIP_PACKAGE : 0)};
     data++;
     size--;
     int fd = memfd_create("tgz", 0);

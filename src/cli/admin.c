@@ -226,6 +226,7 @@ int cli_admin(int argc, char **argv)
     int rc = config_load(&cfg, argc, argv, rest, &nrest, stdout, &e);
     if (rc != 0) {
         free(rest);
+        config_free(&cfg);
         if (rc < 0)
             fprintf(stderr, "depot %s: %s\n", cmd, e.message);
         return rc < 0 ? 2 : 0;
@@ -234,11 +235,13 @@ int cli_admin(int argc, char **argv)
     struct args a;
     if (parse(rest, nrest, &a, cmd) < 0) {
         free(rest);
+        config_free(&cfg);
         return 2;
     }
     core c;
     if (core_open(&c, &cfg, &e) < 0) {
         free(rest);
+        config_free(&cfg);
         fprintf(stderr, "depot %s: %s\n", cmd, e.message);
         return 1;
     }
@@ -254,5 +257,6 @@ int cli_admin(int argc, char **argv)
     arena_free(ar);
     core_close(&c);
     free(rest);
+    config_free(&cfg);
     return rc;
 }

@@ -22,11 +22,11 @@ int cli_serve(int argc, char **argv)
     config cfg;
     derr e;
     int rc = config_load(&cfg, argc, argv, NULL, NULL, stdout, &e);
-    if (rc == 1)
-        return 0;
-    if (rc < 0) {
-        fprintf(stderr, "depot serve: %s\n", e.message);
-        return 2;
+    if (rc != 0) {
+        config_free(&cfg);
+        if (rc < 0)
+            fprintf(stderr, "depot serve: %s\n", e.message);
+        return rc < 0 ? 2 : 0;
     }
     log_set_level(cfg.log_level);
     log_set_format(cfg.log_format);
@@ -42,6 +42,7 @@ int cli_serve(int argc, char **argv)
     core c;
     if (core_open(&c, &cfg, &e) < 0) {
         log_error("cannot open the registry", "error", e.message, NULL);
+        config_free(&cfg);
         return 1;
     }
     documents_init(0);
@@ -52,6 +53,7 @@ int cli_serve(int argc, char **argv)
         server_free(s);
         downloads_stop();
         core_close(&c);
+        config_free(&cfg);
         return 1;
     }
     int sig = 0;
@@ -68,5 +70,6 @@ int cli_serve(int argc, char **argv)
     documents_shutdown();
     core_close(&c);
     log_info("stopped", NULL);
+    config_free(&cfg);
     return 0;
 }

@@ -94,6 +94,21 @@ static const struct opt *find_opt(const char *name, size_t n)
     return NULL;
 }
 
+/* Keeps s to be freed by config_free; returns it. */
+static char *own(config *c, char *s)
+{
+    if (c->nowned < (int)(sizeof c->owned / sizeof c->owned[0]))
+        c->owned[c->nowned++] = s;
+    return s;
+}
+
+void config_free(config *c)
+{
+    for (int i = 0; i < c->nowned; i++)
+        free(c->owned[i]);
+    c->nowned = 0;
+}
+
 static int parse_bool(const char *v, bool *out)
 {
     static const char *yes[] = {"1", "true", "on", "yes"}, *no[] = {"0", "false", "off", "no"};
@@ -117,7 +132,7 @@ static char *trim(char *s)
 }
 
 /* Text values per option, strings owned by the process (config lives as long as it). */
-static int read_file(const char *path, const char **vals, derr *e)
+static int read_file(config *c, const char *path, const char **vals, derr *e)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -146,7 +161,7 @@ static int read_file(const char *path, const char **vals, derr *e)
             fclose(f);
             return derr_set(e, 400, "config", "%s:%d: unknown option '%s'", path, lineno, k);
         }
-        vals[o - opts] = xstrdup(v);
+        vals[o - opts] = own(c, xstrdup(v));
     }
     fclose(f);
     return 0;
@@ -203,19 +218,19 @@ static int check(config *c, derr *e)
     char *s;
     if (!c->store_url[0]) {
         size_t n = strlen(c->data) + 32;
-        s = xmalloc(n);
+        s = own(c, xmalloc(n));
         snprintf(s, n, "sqlite:%s/depot.db", c->data);
         c->store_url = s;
     }
     if (!c->blob_url[0]) {
         size_t n = strlen(c->data) + 32;
-        s = xmalloc(n);
+        s = own(c, xmalloc(n));
         snprintf(s, n, "file:%s/blobs", c->data);
         c->blob_url = s;
     }
     if (!c->base_url[0]) {
         size_t n = strlen(c->listen) + 32;
-        s = xmalloc(n);
+        s = own(c, xmalloc(n));
         snprintf(s, n, "http://%s", c->listen);
         c->base_url = s;
         c->base_url_derived = true;
@@ -224,7 +239,7 @@ static int check(config *c, derr *e)
             return derr_set(e, 400, "config", "--base-url: expected http:// or https://");
         size_t n = strlen(c->base_url);
         if (c->base_url[n - 1] == '/') {
-            s = xstrdup(c->base_url);
+            s = own(c, xstrdup(c->base_url));
             while (n > 1 && s[n - 1] == '/')
                 s[--n] = '\0';
             c->base_url = s;
@@ -281,7 +296,7 @@ int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE 
     const char *cf = flag_vals[cfo - opts];
     if (!cf)
         cf = getenv("DEPOT_CONFIG");
-    if (cf && *cf && read_file(cf, vals, e) < 0)
+    if (cf && *cf && read_file(c, cf, vals, e) < 0)
         return -1;
     for (size_t i = 0; i < NOPTS; i++) {
         char name[64];

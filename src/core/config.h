@@ -39,6 +39,8 @@ typedef struct config {
     bool rate_limit;
     long rate[RL_NCLASS][2];  /* [class][0 anonymous, 1 authenticated] per hour; 0: none */
     long argon2_ops, argon2_mem;
+    char *owned[48];          /* strings made while loading, freed by config_free */
+    int nowned;
 } config;
 
 /* Fills c from defaults, file, environment and argv (argv[0] is the command name).
@@ -47,6 +49,9 @@ typedef struct config {
  * otherwise they are an error. Returns 0, 1 when --help was asked (printed to out),
  * or -1 with e filled. */
 int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE *out, derr *e);
+
+/* Frees what config_load made. */
+void config_free(config *c);
 
 /* Prints the option table (used by --help). */
 void config_usage(FILE *out);

@@ -176,7 +176,8 @@ static int url_check(arena *a, const char *field, const char *u, derr *e)
         return derr_set(e, 422, "invalid", "%s: '%s' has no host", field, clip(a, u));
     for (const char *p = u; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-            return derr_set(e, 422, "invalid", "%s: a URL must not contain spaces or control characters", field);
+            return derr_set(e, 422, "invalid", "%s: a URL must not contain spaces or control characters",
+                            field);
     return 0;
 }
 
@@ -206,7 +207,8 @@ static int keywords_check(arena *a, json_t *arr, derr *e)
     {
         const char *s = json_string_value(it);
         size_t n = strlen(s);
-        bool ok = n >= 1 && n <= KEYWORD_LEN && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
+        bool ok =
+            n >= 1 && n <= KEYWORD_LEN && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
         for (size_t k = 1; ok && k < n; k++)
             ok = (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9') || s[k] == '_' || s[k] == '-';
         if (!ok)
@@ -230,11 +232,12 @@ static int categories_check(arena *a, json_t *arr, const manifest_rules *rules, 
             for (const char *const *c = rules->categories; *c && !found; c++)
                 found = strcmp(*c, s) == 0;
             if (!found)
-                return derr_set(e, 422, "invalid", "categories[%zu]: '%s' is not one of the allowed categories", i,
-                                clip(a, s));
+                return derr_set(e, 422, "invalid",
+                                "categories[%zu]: '%s' is not one of the allowed categories", i, clip(a, s));
         } else if (!*s || strlen(s) > CATEGORY_LEN || has_control(s)) {
             return derr_set(e, 422, "invalid",
-                            "categories[%zu]: must be 1 to %d bytes without control characters", i, CATEGORY_LEN);
+                            "categories[%zu]: must be 1 to %d bytes without control characters", i,
+                            CATEGORY_LEN);
         }
     }
     return 0;
@@ -270,11 +273,13 @@ static int deps_parse(arena *a, json_t *doc, const char *key, manifest_dep **out
         if (json_string_length(req) > REQ_MAX)
             return derr_set(e, 422, "invalid", "%s: the requirement is longer than %d bytes", field, REQ_MAX);
         if (strlen(r) != json_string_length(req) || has_control(r))
-            return derr_set(e, 422, "invalid", "%s: the requirement must not contain control characters", field);
+            return derr_set(e, 422, "invalid", "%s: the requirement must not contain control characters",
+                            field);
         const char *norm = native_name_normalize(a, name);
         for (int j = 0; j < k; j++)
             if (strcmp(keys[j], norm) == 0)
-                return derr_set(e, 422, "invalid", "%s: %s and %s name the same package", key, d[j].name, name);
+                return derr_set(e, 422, "invalid", "%s: %s and %s name the same package", key, d[j].name,
+                                name);
         keys[k] = norm;
         d[k++] = (manifest_dep){.name = name, .req = r};
     }

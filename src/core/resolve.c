@@ -76,6 +76,7 @@ typedef struct level {
     int next;      /* next candidate index to consider */
     int tried;     /* candidates tried and rejected */
     int npushed;   /* constraints pushed by the current pick */
+    int ncul;      /* culprits recorded while trying the current candidate */
     uint64_t *conf; /* levels 1..idx-1 the failures here depend on */
     int nwords;
     bool has_msg;
@@ -386,8 +387,23 @@ static level *level_at(rs *s, int idx)
 /* Records that the current failure at l depends on level k (0 and l itself hold anyway). */
 static void culprit(level *l, int k)
 {
-    if (k > 0 && k < l->idx)
+    if (k > 0 && k < l->idx) {
         l->conf[k / 64] |= 1ULL << (k % 64);
+        l->ncul++;
+    }
+}
+
+/* Whether l's conflict set holds a level other than h. */
+static bool conf_beyond(const level *l, int h)
+{
+    for (int w = 0; w < l->nwords; w++) {
+        uint64_t bits = l->conf[w];
+        if (w == h / 64)
+            bits &= ~(1ULL << (h % 64));
+        if (bits)
+            return true;
+    }
+    return false;
 }
 
 static int conf_max(const level *l)
@@ -576,7 +592,7 @@ static void exhausted_msg(const level *l, mbuf *m)
         mput(m, "%s", l->msg);
     else
         mput(m, "no version of %s can be used", l->p->name);
-    if (l->tried > 1 && m->n + strlen(l->p->name) + 40 < sizeof m->s)
+    if (l->tried > 1 && !strstr(m->s, " works either") && m->n + strlen(l->p->name) + 40 < sizeof m->s)
         mput(m, "; no other version of %s works either", l->p->name);
 }
 
@@ -597,9 +613,14 @@ static int search(rs *s)
                 if (++s->steps > s->max_steps)
                     return derr_set(s->e, 422, "unresolvable", "resolution gave up after %ld steps",
                                     s->max_steps);
+                l->ncul = 0;
                 r = try_cand(s, l, k);
                 if (r != 0)
                     break;
+                /* A version rejected for reasons that involve no decision can
+                 * never be part of a solution: learn that once and for all. */
+                if (l->ncul == 0)
+                    make_gone(l->p, k);
                 l->tried++;
             }
             if (r < 0)
@@ -616,6 +637,8 @@ static int search(rs *s)
             for (int k = l->idx - 1; k > h; k--)
                 undo_pick(s->lv[k]);
             level *back = s->lv[h];
+            if (!conf_beyond(l, h)) /* the failure depends on back's pick alone */
+                make_gone(back->p, back->p->pick);
             for (int w = 0; w < back->nwords; w++)
                 back->conf[w] |= l->conf[w];
             back->conf[h / 64] &= ~(1ULL << (h % 64));

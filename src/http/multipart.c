@@ -65,18 +65,18 @@ enum state { PREAMBLE, HEADERS, BODY };
 struct mp {
     arena *a;
     int fd;
-    uint64_t off, len;  /* read position and size of the body */
+    uint64_t off, len; /* read position and size of the body */
     bool eof;
-    char *b;            /* window [start, end) of capacity cap */
+    char *b; /* window [start, end) of capacity cap */
     size_t cap, start, end;
     char delim[4 + MAX_BOUNDARY + 1]; /* "\r\n--" boundary */
     size_t dlen;
     mp_limits lim;
     const char *tmp_dir;
     struct holder *h;
-    mp_part *cur;       /* the part whose content is being read, or NULL */
+    mp_part *cur; /* the part whose content is being read, or NULL */
     sha256_ctx sha;
-    buf field;          /* a field's content */
+    buf field; /* a field's content */
     derr *e;
 };
 
@@ -144,8 +144,7 @@ static char *quoted(arena *a, const char **p, const char *end)
 /* One ";name=value" parameter of a header value starting at *p. Returns 1
  * with the name (a view) and value (in the arena), 0 at the end of the
  * value, -1 when malformed. */
-static int next_param(arena *a, const char **p, const char *end, const char **pn, size_t *pnl,
-                      char **val)
+static int next_param(arena *a, const char **p, const char *end, const char **pn, size_t *pnl, char **val)
 {
     const char *s = *p;
     while (s < end && is_ws(*s))
@@ -234,8 +233,9 @@ static int parse_boundary(arena *a, const char *ct, char **boundary, derr *e)
     if (!*boundary)
         return derr_set(e, 400, "bad_request", "the multipart Content-Type has no boundary");
     if (!boundary_ok(*boundary))
-        return derr_set(e, 400, "bad_request",
-                        "the multipart boundary must be 1 to 70 letters, digits or '()+_,-./:=? (not ending in a space)");
+        return derr_set(
+            e, 400, "bad_request",
+            "the multipart boundary must be 1 to 70 letters, digits or '()+_,-./:=? (not ending in a space)");
     return 0;
 }
 
@@ -363,7 +363,7 @@ static int disposition(struct mp *m, mp_part *pt, const char *v, const char *end
     char *val;
     int r;
     while ((r = next_param(m->a, &s, end, &pn, &pnl, &val)) > 0) {
-        const char **slot = name_is(pn, pnl, "name") ? &pt->name
+        const char **slot = name_is(pn, pnl, "name")       ? &pt->name
                             : name_is(pn, pnl, "filename") ? &pt->filename
                                                            : NULL;
         if (!slot)
@@ -386,17 +386,20 @@ static int headers(struct mp *m, mp_part *pt, const char *p, const char *end)
     bool seen_cd = false;
     for (const char *c = p; c + 2 < end; c++)
         if (c[0] == '\r' && c[1] == '\n' && is_ws(c[2]))
-            return derr_set(m->e, 400, "bad_request", "%s: folded header lines are not supported", part_label(m));
+            return derr_set(m->e, 400, "bad_request", "%s: folded header lines are not supported",
+                            part_label(m));
     while (p < end) {
         const char *eol = memchr(p, '\r', (size_t)(end - p));
         if (!eol || eol + 1 >= end || eol[1] != '\n')
-            return derr_set(m->e, 400, "bad_request", "%s: a header line does not end in CRLF", part_label(m));
+            return derr_set(m->e, 400, "bad_request", "%s: a header line does not end in CRLF",
+                            part_label(m));
         for (const char *c = p; c < eol; c++)
             if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
                 return derr_set(m->e, 400, "bad_request", "%s: a header contains a control character",
                                 part_label(m));
         if (is_ws(*p)) /* the first line: nothing to fold into */
-            return derr_set(m->e, 400, "bad_request", "%s: a header line starts with white space", part_label(m));
+            return derr_set(m->e, 400, "bad_request", "%s: a header line starts with white space",
+                            part_label(m));
         const char *colon = memchr(p, ':', (size_t)(eol - p));
         if (!colon)
             return derr_set(m->e, 400, "bad_request", "%s: a header line has no ':'", part_label(m));
@@ -411,7 +414,8 @@ static int headers(struct mp *m, mp_part *pt, const char *p, const char *end)
         size_t nl = (size_t)(ne - p);
         if (name_is(p, nl, "Content-Disposition")) {
             if (seen_cd)
-                return derr_set(m->e, 400, "bad_request", "%s: two Content-Disposition headers", part_label(m));
+                return derr_set(m->e, 400, "bad_request", "%s: two Content-Disposition headers",
+                                part_label(m));
             seen_cd = true;
             if (disposition(m, pt, v, ve) < 0)
                 return -1;
@@ -464,7 +468,8 @@ static int run(struct mp *m)
                                     part_label(m), m->lim.max_header);
                 if (m->eof)
                     return derr_set(m->e, 400, "bad_request",
-                                    "the body ends inside the headers of %s (no closing boundary)", part_label(m));
+                                    "the body ends inside the headers of %s (no closing boundary)",
+                                    part_label(m));
                 if (fill(m) < 0)
                     return -1;
                 continue;

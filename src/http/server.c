@@ -52,6 +52,7 @@ struct server {
     char **cors;
     int ncors;
     int cors_any;
+    char *bound_url; /* base URL made from the bound port, when --base-url was not given */
 };
 
 enum rstate { RS_NEW, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
@@ -671,7 +672,8 @@ int server_start(server *s, derr *e)
     if (s->cfg->base_url_derived) {
         /* Port 0 became a real port: every URL the server prints must carry it. Nothing
          * is served yet, so the settings may still change. */
-        ((config *)s->cfg)->base_url = xstrdup(url);
+        s->bound_url = xstrdup(url);
+        ((config *)s->cfg)->base_url = s->bound_url;
     }
     log_info("listening", "addr", addr, "url", url, "base_url", s->cfg->base_url, "threads", nt, NULL);
     return 0;
@@ -717,5 +719,6 @@ void server_free(server *s)
     for (int i = 0; i < s->ncors; i++)
         free(s->cors[i]);
     free(s->cors);
+    free(s->bound_url);
     free(s);
 }

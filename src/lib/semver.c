@@ -169,7 +169,7 @@ static int parse_span(arena *a, const char *s, size_t n, bool two_ok, semver *ou
         start = i + 1;
     }
     if (k < 2 || (k == 2 && !two_ok)) {
-        *why = "a version needs MAJOR.MINOR.PATCH";
+        *why = two_ok ? "~> needs MAJOR.MINOR or MAJOR.MINOR.PATCH" : "a version needs MAJOR.MINOR.PATCH";
         return -1;
     }
     if (pre && check_idents(pre, npre, true, why) < 0)

@@ -27,11 +27,11 @@
 enum tok { T_END, T_LP, T_RP, T_AND, T_OR, T_WITH, T_WORD };
 
 struct parser {
-    const char *s;   /* the whole expression */
-    size_t pos;      /* where the next token starts (after skipping space) */
-    enum tok t;      /* the current token */
-    const char *tp;  /* its text */
-    size_t tl;       /* its length */
+    const char *s;  /* the whole expression */
+    size_t pos;     /* where the next token starts (after skipping space) */
+    enum tok t;     /* the current token */
+    const char *tp; /* its text */
+    size_t tl;      /* its length */
     int depth;
     char clipped[SHOW + 4]; /* a token made safe to show in a message */
     char *why;
@@ -289,7 +289,8 @@ static int term(struct parser *p, const char *after)
         }
         return 0;
     case T_END:
-        return after ? fail(p, "expected a license after %s", after) : fail(p, "the license expression is empty");
+        return after ? fail(p, "expected a license after %s", after)
+                     : fail(p, "the license expression is empty");
     case T_RP:
         if (after)
             return fail(p, "expected a license after %s, found ')'", after);

@@ -191,9 +191,9 @@ static int ratio_check(struct reader *r)
     int64_t out = archive_filter_bytes(r->ar, 0), in = archive_filter_bytes(r->ar, -1);
     if (out <= RATIO_GRACE || in <= 0)
         return 0;
-    if ((uint64_t)out / (uint64_t)in >= r->lim.max_ratio &&
-        (uint64_t)out > (uint64_t)in * r->lim.max_ratio)
-        return derr_set(r->e, 422, "invalid", "compression ratio over %llu", (unsigned long long)r->lim.max_ratio);
+    if ((uint64_t)out / (uint64_t)in >= r->lim.max_ratio && (uint64_t)out > (uint64_t)in * r->lim.max_ratio)
+        return derr_set(r->e, 422, "invalid", "compression ratio over %llu",
+                        (unsigned long long)r->lim.max_ratio);
     return 0;
 }
 
@@ -297,12 +297,13 @@ static int read_all(struct reader *r, bool (*want)(const char *, void *), void *
             r->ents = grow(r->a, r->ents, r->nents, &r->capents, sizeof *r->ents);
             r->ents[r->nents] = (targz_entry){.path = path, .size = size, .type = type, .link = link};
             if (set_add(r, r->nents) < 0)
-                return derr_set(r->e, 422, "invalid", "entry %s appears twice in the archive", clip(r->a, path));
+                return derr_set(r->e, 422, "invalid", "entry %s appears twice in the archive",
+                                clip(r->a, path));
             r->nents++;
             if (type == 'f' && want && want(path, ctx)) {
                 if (size > r->lim.max_entry)
-                    return derr_set(r->e, 422, "invalid", "entry %s is larger than %llu bytes", clip(r->a, path),
-                                    (unsigned long long)r->lim.max_entry);
+                    return derr_set(r->e, 422, "invalid", "entry %s is larger than %llu bytes",
+                                    clip(r->a, path), (unsigned long long)r->lim.max_entry);
                 dst = arena_zalloc(r->a, (size_t)size + 1);
                 r->files = grow(r->a, r->files, r->nfiles, &r->capfiles, sizeof *r->files);
                 r->files[r->nfiles++] = (targz_file){.path = path, .data = dst, .len = (size_t)size};
@@ -313,8 +314,8 @@ static int read_all(struct reader *r, bool (*want)(const char *, void *), void *
     }
 }
 
-int targz_read(arena *a, int fd, const targz_limits *lim, bool (*want)(const char *path, void *ctx), void *ctx,
-               targz_entry **entries, int *nentries, targz_file **files, int *nfiles, derr *e)
+int targz_read(arena *a, int fd, const targz_limits *lim, bool (*want)(const char *path, void *ctx),
+               void *ctx, targz_entry **entries, int *nentries, targz_file **files, int *nfiles, derr *e)
 {
     *entries = NULL;
     *files = NULL;
@@ -339,7 +340,8 @@ int targz_read(arena *a, int fd, const targz_limits *lim, bool (*want)(const cha
     r.ar = archive_read_new();
     if (!r.ar)
         xoom();
-    if (archive_read_support_filter_gzip(r.ar) != ARCHIVE_OK || archive_read_support_format_tar(r.ar) != ARCHIVE_OK) {
+    if (archive_read_support_filter_gzip(r.ar) != ARCHIVE_OK ||
+        archive_read_support_format_tar(r.ar) != ARCHIVE_OK) {
         /* ARCHIVE_WARN from the gzip filter means it would run an external gzip: not here. */
         derr_set(e, 500, "internal", "the server cannot read gzip tar archives");
         goto out;
@@ -409,7 +411,8 @@ static int write_file(struct archive *ar, const char *arc, const char *disk, der
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            derr_set(e, 500, "internal", "cannot read %s: %s", disk, n < 0 ? strerror(errno) : "it shrank while packing");
+            derr_set(e, 500, "internal", "cannot read %s: %s", disk,
+                     n < 0 ? strerror(errno) : "it shrank while packing");
             goto out;
         }
         if (archive_write_data(ar, block, (size_t)n) != n) {
@@ -439,8 +442,8 @@ int targz_write(const char *out_path, const char *const *arc_paths, const char *
         if (norm_path(a, arc_paths[i], 0, &norm, e) < 0)
             goto out;
         if (strcmp(norm, arc_paths[i]) != 0) {
-            derr_set(e, 400, "bad_request", "archive path %s is not in normal form (%s)", clip(a, arc_paths[i]),
-                     norm[0] ? clip(a, norm) : "empty");
+            derr_set(e, 400, "bad_request", "archive path %s is not in normal form (%s)",
+                     clip(a, arc_paths[i]), norm[0] ? clip(a, norm) : "empty");
             goto out;
         }
         order[i] = i;
@@ -460,8 +463,10 @@ int targz_write(const char *out_path, const char *const *arc_paths, const char *
     ar = archive_write_new();
     if (!ar)
         xoom();
-    if (archive_write_add_filter_gzip(ar) != ARCHIVE_OK || archive_write_set_format_pax_restricted(ar) != ARCHIVE_OK ||
-        archive_write_set_options(ar, "gzip:!timestamp") != ARCHIVE_OK || archive_write_open_fd(ar, fd) != ARCHIVE_OK) {
+    if (archive_write_add_filter_gzip(ar) != ARCHIVE_OK ||
+        archive_write_set_format_pax_restricted(ar) != ARCHIVE_OK ||
+        archive_write_set_options(ar, "gzip:!timestamp") != ARCHIVE_OK ||
+        archive_write_open_fd(ar, fd) != ARCHIVE_OK) {
         derr_set(e, 500, "internal", "cannot start the archive: %s", archive_error_string(ar));
         goto out;
     }

@@ -25,9 +25,9 @@
 
 /* targz_limits.flags */
 enum {
-    TARGZ_ALLOW_PLAIN = 1 << 0,     /* also accept an uncompressed tar */
-    TARGZ_STRIP_PACKAGE = 1 << 1,   /* "package/x" → "x" (npm's layout); the "package" directory
-                                       entry itself is dropped; paths outside it are kept as they are */
+    TARGZ_ALLOW_PLAIN = 1 << 0,   /* also accept an uncompressed tar */
+    TARGZ_STRIP_PACKAGE = 1 << 1, /* "package/x" → "x" (npm's layout); the "package" directory
+                                     entry itself is dropped; paths outside it are kept as they are */
 };
 
 typedef struct targz_limits {
@@ -76,8 +76,8 @@ typedef struct targz_file {
  *                    file larger than max_entry
  *   500 internal     libarchive could not be set up
  * Messages do not carry the caller's prefix (callers say "tarball: ..."). */
-int targz_read(arena *a, int fd, const targz_limits *lim, bool (*want)(const char *path, void *ctx), void *ctx,
-               targz_entry **entries, int *nentries, targz_file **files, int *nfiles, derr *e);
+int targz_read(arena *a, int fd, const targz_limits *lim, bool (*want)(const char *path, void *ctx),
+               void *ctx, targz_entry **entries, int *nentries, targz_file **files, int *nfiles, derr *e);
 
 /* Writes a .tar.gz to out_path (created or truncated, mode 0644) holding, for
  * each i < n, the regular file disk_paths[i] under the name arc_paths[i].

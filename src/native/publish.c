@@ -67,6 +67,28 @@ static const char *dump(req *r, json_t *v)
     return out;
 }
 
+/* The text of a small part, whether sent as a field or as a file (curl -F x=@file). NULL past max. */
+static const char *part_text(req *r, const mp_part *p, size_t max, size_t *len)
+{
+    if (p->value) {
+        *len = p->len;
+        return p->value;
+    }
+    if (p->size > max || lseek(p->fd, 0, SEEK_SET) < 0)
+        return NULL;
+    char *t = arena_alloc(r->a, (size_t)p->size + 1);
+    size_t got = 0;
+    while (got < p->size) {
+        ssize_t n = read(p->fd, t + got, (size_t)p->size - got);
+        if (n <= 0)
+            return NULL;
+        got += (size_t)n;
+    }
+    t[got] = '\0';
+    *len = got;
+    return t;
+}
+
 static int check_reqs(req *r, const manifest_dep *d, int n, const char *field, derr *e)
 {
     for (int i = 0; i < n; i++)
@@ -109,7 +131,13 @@ void native_publish(req *r)
 
     json_t *meta_doc = NULL;
     if (meta) {
-        meta_doc = json_parse_object(meta->value ? meta->value : "", meta->len, &e);
+        size_t mlen;
+        const char *mtext = part_text(r, meta, 1u << 20, &mlen);
+        if (!mtext) {
+            resp_error(r, 413, "payload_too_large", "metadata: at most 1 MiB");
+            return;
+        }
+        meta_doc = json_parse_object(mtext, mlen, &e);
         if (!meta_doc) {
             resp_error(r, 400, "bad_request", "metadata: %s", e.message);
             return;
@@ -224,7 +252,13 @@ void native_publish(req *r)
     in.tarball_path = tar->path;
     in.sha256 = tar->sha256;
     in.size = tar->size;
-    in.signature_b64 = sig && sig->value ? arena_strndup(r->a, sig->value, sig->len) : NULL;
+    size_t slen = 0;
+    const char *stext = sig ? part_text(r, sig, 4096, &slen) : NULL;
+    if (sig && !stext) {
+        resp_error(r, 422, "invalid", "signature: expected the base64 of a 64-byte Ed25519 signature");
+        return;
+    }
+    in.signature_b64 = stext ? arena_strndup(r->a, stext, slen) : NULL;
     if (in.signature_b64) {
         /* Trim the newline a file upload leaves. */
         char *s = (char *)in.signature_b64;

@@ -1508,15 +1508,16 @@ static int sq_pkg_versions(store *s, arena *a, int64_t package_id, store_version
     if (run(c, Q_BEGIN_READ, op, e) != STORE_OK)
         return STORE_ERROR;
     store_version *vs = NULL;
+    void *arr = NULL;
     int count = 0, ret = STORE_ERROR;
     sqlite3_stmt *st = prep(c, Q_VERSION_LIST, op, e);
     if (!st)
         goto out;
     int rc = bind_i64(st, 1, package_id);
-    ret = rc == SQLITE_OK
-              ? collect(c, st, a, sizeof *vs, read_version_v, (void **)&vs, &count, op, e)
-              : fail(c, rc, op, e);
+    ret = rc == SQLITE_OK ? collect(c, st, a, sizeof *vs, read_version_v, &arr, &count, op, e)
+                          : fail(c, rc, op, e);
     release(st);
+    vs = arr;
     if (ret != STORE_OK || count == 0)
         goto out;
     ret = STORE_ERROR;
@@ -1570,10 +1571,12 @@ static int sq_version_get(store *s, arena *a, int64_t package_id, const char *ve
     if (!st)
         goto out;
     rc = bind_i64(st, 1, out->id);
-    ret = rc == SQLITE_OK ? collect(c, st, a, sizeof *out->deps, read_dep_v,
-                                    (void **)&out->deps, &out->ndeps, op, e)
-                          : fail(c, rc, op, e);
+    void *deps = NULL;
+    ret = rc == SQLITE_OK
+              ? collect(c, st, a, sizeof *out->deps, read_dep_v, &deps, &out->ndeps, op, e)
+              : fail(c, rc, op, e);
     release(st);
+    out->deps = deps;
 out:
     return tx_end(c, ret, op, e);
 }
@@ -1623,9 +1626,9 @@ static int pkg_settle(struct conn *c, int64_t package_id, int64_t bump, int64_t 
 }
 
 /* Finds the package by (ecosystem, normalized name) under the write lock:
- * STORE_OK with *id and *name (arena) filled, or STORE_NOT_FOUND. */
-static int publish_find(struct conn *c, arena *a, const store_package *pkg, int64_t *id,
-                        const char **name, const char *op, derr *e)
+ * STORE_OK with *id and name (cut to fit) filled, or STORE_NOT_FOUND. */
+static int publish_find(struct conn *c, const store_package *pkg, int64_t *id, char *name,
+                        size_t cap, const char *op, derr *e)
 {
     sqlite3_stmt *st = prep(c, Q_PKG_FIND, op, e);
     if (!st)
@@ -1637,7 +1640,8 @@ static int publish_find(struct conn *c, arena *a, const store_package *pkg, int6
     int ret;
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
-        *name = col_text(a, st, 1);
+        const unsigned char *t = sqlite3_column_text(st, 1);
+        snprintf(name, cap, "%s", t ? (const char *)t : "");
         ret = STORE_OK;
     } else if (rc == SQLITE_DONE) {
         ret = STORE_NOT_FOUND;
@@ -1818,13 +1822,12 @@ static int sq_publish(store *s, store_publish *p, derr *e)
     p->created = false;
     if (tx_begin(c, op, e) != STORE_OK)
         return STORE_ERROR;
-    arena *scratch = arena_new(0);
-    const char *name = NULL;
-    int ret = publish_find(c, scratch, &p->pkg, &p->pkg.id, &name, op, e);
+    char name[128]; /* for the conflict message */
+    int ret = publish_find(c, &p->pkg, &p->pkg.id, name, sizeof name, op, e);
     if (ret == STORE_NOT_FOUND) {
         ret = publish_create(c, p, publisher, now, op, e);
         p->created = ret == STORE_OK;
-        name = p->pkg.name ? p->pkg.name : p->pkg.normalized_name;
+        snprintf(name, sizeof name, "%s", p->pkg.name ? p->pkg.name : p->pkg.normalized_name);
     } else if (ret == STORE_OK) {
         ret = publish_refresh(c, p, publisher, op, e);
     }
@@ -1833,7 +1836,6 @@ static int sq_publish(store *s, store_publish *p, derr *e)
     if (ret == STORE_OK)
         ret = pkg_settle(c, p->pkg.id, p->created ? 0 : 1, now, &p->pkg.generation, op, e);
     ret = tx_end(c, ret, op, e);
-    arena_free(scratch);
     if (ret == STORE_OK) {
         p->ver.published_at = now;
         p->ver.publisher_id = publisher;
@@ -1932,8 +1934,11 @@ static int list_by_id(store *s, arena *a, enum query q, int64_t id, size_t size,
 static int sq_owners_list(store *s, arena *a, int64_t package_id, store_owner **out, int *n,
                           derr *e)
 {
-    return list_by_id(s, a, Q_OWNERS_LIST, package_id, sizeof **out, read_owner, (void **)out, n,
-                      "owners_list", e);
+    void *arr = NULL;
+    int ret = list_by_id(s, a, Q_OWNERS_LIST, package_id, sizeof **out, read_owner, &arr, n,
+                         "owners_list", e);
+    *out = arr;
+    return ret;
 }
 
 /* The owner's level ("owner" or "maintainer") into *level when not NULL:
@@ -2058,8 +2063,11 @@ out:
 static int sq_user_packages(store *s, arena *a, int64_t user_id, store_package **out, int *n,
                             derr *e)
 {
-    return list_by_id(s, a, Q_USER_PACKAGES, user_id, sizeof **out, read_package_v,
-                      (void **)out, n, "user_packages", e);
+    void *arr = NULL;
+    int ret = list_by_id(s, a, Q_USER_PACKAGES, user_id, sizeof **out, read_package_v, &arr, n,
+                         "user_packages", e);
+    *out = arr;
+    return ret;
 }
 
 /* ---- search ---------------------------------------------------------- */
@@ -2439,7 +2447,7 @@ static int sq_search(store *s, arena *a, const store_search *q, store_package **
 
     if (run(c, Q_BEGIN_READ, op, e) != STORE_OK)
         return STORE_ERROR;
-    store_package *arr = NULL;
+    void *arr = NULL;
     int count = 0, ret = STORE_ERROR;
     sqlite3_stmt *st = search_prep(c, shape | SH_COUNT, op, e);
     if (!st)
@@ -2461,9 +2469,9 @@ static int sq_search(store *s, arena *a, const store_search *q, store_package **
     if (!st)
         goto out;
     rc = search_bind(st, q, expr, exact, limit, offset);
-    ret = rc == SQLITE_OK ? collect(c, st, a, sizeof *arr, read_package_v, (void **)&arr, &count,
-                                    op, e)
-                          : fail(c, rc, op, e);
+    ret = rc == SQLITE_OK
+              ? collect(c, st, a, sizeof **out, read_package_v, &arr, &count, op, e)
+              : fail(c, rc, op, e);
     release(st);
 out:
     ret = tx_end(c, ret, op, e);
@@ -2569,10 +2577,12 @@ static int sq_pkg_daily_downloads(store *s, arena *a, int64_t package_id, const 
     struct binder b = {st, SQLITE_OK};
     b_i64(&b, 1, package_id);
     b_text(&b, 2, since_day);
-    int ret = b.rc == SQLITE_OK ? collect(c, st, a, sizeof **out, read_day_count, (void **)out,
-                                          n, op, e)
-                                : fail(c, b.rc, op, e);
+    void *arr = NULL;
+    int ret = b.rc == SQLITE_OK
+                  ? collect(c, st, a, sizeof **out, read_day_count, &arr, n, op, e)
+                  : fail(c, b.rc, op, e);
     release(st);
+    *out = arr;
     return ret;
 }
 
@@ -2638,10 +2648,12 @@ static int sq_pkg_top(store *s, arena *a, const char *ecosystem, const char *whi
     b_i64(&b, 1, clamp_limit(limit));
     if (one)
         b_text(&b, 2, ecosystem);
-    int ret = b.rc == SQLITE_OK ? collect(c, st, a, sizeof **out, read_package_v, (void **)out, n,
-                                          op, e)
-                                : fail(c, b.rc, op, e);
+    void *arr = NULL;
+    int ret = b.rc == SQLITE_OK
+                  ? collect(c, st, a, sizeof **out, read_package_v, &arr, n, op, e)
+                  : fail(c, b.rc, op, e);
     release(st);
+    *out = arr;
     return ret;
 }
 
@@ -2697,8 +2709,10 @@ static int sq_key_add(store *s, store_key *k, derr *e)
 /* The user's live keys, oldest first. */
 static int sq_key_list(store *s, arena *a, int64_t user_id, store_key **out, int *n, derr *e)
 {
-    return list_by_id(s, a, Q_KEY_LIST, user_id, sizeof **out, read_key, (void **)out, n,
-                      "key_list", e);
+    void *arr = NULL;
+    int ret = list_by_id(s, a, Q_KEY_LIST, user_id, sizeof **out, read_key, &arr, n, "key_list", e);
+    *out = arr;
+    return ret;
 }
 
 static int sq_key_get(store *s, arena *a, const char *key_id, store_key *out, derr *e)

@@ -132,12 +132,13 @@ typedef struct store_owner {
 
 typedef struct store_search {
     const char *ecosystem;  /* NULL: every ecosystem */
-    const char *query;      /* free text or NULL; matched as prefix terms against name, description, keywords */
+    const char *query;      /* free text or NULL; matched as prefix terms against name, description, keywords,
+                             * tags (text with no word in it counts as no query) */
     const char *keyword;    /* exact keyword filter or NULL */
     const char *category;   /* exact category filter or NULL */
     const char *tag;        /* exact tag filter or NULL */
     const char *sort;       /* "relevance" (bm25; name order without a query), "downloads", "recent", "name" */
-    int64_t offset, limit;
+    int64_t offset, limit;  /* limit <= 0: only the total; at most 1000 rows a page */
 } store_search;
 
 typedef struct store_download {
@@ -231,12 +232,13 @@ struct store_ops {
     int (*pkg_set_require_signatures)(store *s, int64_t package_id, bool on, derr *e);
 
     /* Owners. owner_add: STORE_CONFLICT when already an owner. owner_remove: STORE_NOT_FOUND when not
-     * an owner, STORE_FORBIDDEN when it is the last one. Both bump the generation. */
+     * an owner, STORE_FORBIDDEN when it is the last one of level "owner" (maintainers can always
+     * go). Both bump the generation. */
     int (*owners_list)(store *s, arena *a, int64_t package_id, store_owner **out, int *n, derr *e);
     int (*owner_is)(store *s, int64_t package_id, int64_t user_id, derr *e); /* STORE_OK or STORE_NOT_FOUND */
     int (*owner_add)(store *s, int64_t package_id, int64_t user_id, const char *level, int64_t now, derr *e);
     int (*owner_remove)(store *s, int64_t package_id, int64_t user_id, derr *e);
-    /* Packages a user owns, by name. */
+    /* Packages a user owns, by name. Lists of packages (this, search, pkg_top) leave readme NULL. */
     int (*user_packages)(store *s, arena *a, int64_t user_id, store_package **out, int *n, derr *e);
 
     /* Search: the matching page and the total count. */

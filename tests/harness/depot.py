@@ -8,6 +8,7 @@ depot.py — black-box harness for the depot server binary (Python 3 standard li
     d.restart()                      # same data dir, new port
     d.stop()                         # -> exit code
     d.close(keep=failed)             # removes the temp dir unless keep
+    d.publish(tgz, metadata={...}, auth=bearer(jwt))   # native multipart publish
 
 The binary comes from $DEPOT_BIN (default: build/depot at the repo root). Every server runs on
 127.0.0.1 only. The harness never inherits DEPOT_* variables from the caller's environment except
@@ -56,6 +57,36 @@ def basic(login, password):
 
 def bearer(token):
     return "Bearer " + token
+
+
+class Part:
+    """One part of a multipart/form-data body: a field (filename None) or a file."""
+
+    def __init__(self, name, data, filename=None, content_type=None):
+        self.name = name
+        self.data = data.encode() if isinstance(data, str) else bytes(data)
+        self.filename = filename
+        self.content_type = content_type
+
+
+def multipart_body(parts, boundary=None):
+    """Encodes parts (Part objects, or (name, data) / (name, data, filename[, content_type])
+    tuples) as multipart/form-data; returns (body bytes, Content-Type header value)."""
+    boundary = boundary or "depot-test-" + base64.b16encode(os.urandom(12)).decode().lower()
+    out = []
+    for p in parts:
+        if not isinstance(p, Part):
+            p = Part(*p)
+        disp = 'form-data; name="%s"' % p.name
+        if p.filename is not None:
+            disp += '; filename="%s"' % p.filename
+        head = "--%s\r\nContent-Disposition: %s\r\n" % (boundary, disp)
+        ctype = p.content_type or ("application/octet-stream" if p.filename is not None else None)
+        if ctype:
+            head += "Content-Type: %s\r\n" % ctype
+        out.append(head.encode() + b"\r\n" + p.data + b"\r\n")
+    out.append(("--%s--\r\n" % boundary).encode())
+    return b"".join(out), "multipart/form-data; boundary=%s" % boundary
 
 
 # --------------------------------------------------------------------------------------------
@@ -664,6 +695,28 @@ class Depot:
         if expires_at is not None:
             body["expires_at"] = expires_at
         return self.post("/api/v1/tokens", json=body, auth=auth, **kw)
+
+    # ---- packages ---------------------------------------------------------------------------
+
+    def publish(self, tarball=None, metadata=None, signature=None, auth=None,
+                path="/api/v1/packages", extra_parts=(), filename="package.tar.gz", **kw):
+        """POSTs a native publish: a multipart body with a `tarball` file part (bytes; None
+        leaves it out), a `metadata` part (a dict is sent as JSON; a str/bytes as it is; None
+        leaves it out), a `signature` part (str/bytes) and any extra parts."""
+        parts = []
+        if tarball is not None:
+            parts.append(Part("tarball", tarball, filename, "application/gzip"))
+        if metadata is not None:
+            if isinstance(metadata, (dict, list)):
+                metadata = jsonlib.dumps(metadata)
+            parts.append(Part("metadata", metadata, None, "application/json"))
+        if signature is not None:
+            parts.append(Part("signature", signature))
+        parts.extend(extra_parts)
+        body, ctype = multipart_body(parts)
+        headers = dict(kw.pop("headers", None) or {})
+        headers["Content-Type"] = ctype
+        return self.request("POST", path, body=body, headers=headers, auth=auth, **kw)
 
     def metrics(self):
         """/metrics parsed into {(name, frozenset(labels.items())): value}."""

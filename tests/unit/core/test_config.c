@@ -13,9 +13,13 @@
 
 static int load(config *c, int argc, char **argv, derr *e)
 {
+    static config prev;
+    config_free(&prev); /* what the last load made */
     FILE *devnull = fopen("/dev/null", "w");
     int rc = config_load(c, argc, argv, NULL, NULL, devnull, e);
     fclose(devnull);
+    prev = *c;
+    c->nowned = 0; /* prev owns them now */
     return rc;
 }
 
@@ -118,7 +122,9 @@ static void test_rest_and_help(void **state)
     assert_string_equal(rest[4], "--admin");
     assert_string_equal(c.data, "/tmp/x");
     char *h[] = {"serve", "--help"};
+    config_free(&c);
     assert_int_equal(config_load(&c, 2, h, NULL, NULL, devnull, &e), 1);
+    config_free(&c);
     fclose(devnull);
 }
 
@@ -132,6 +138,15 @@ static void test_base_url_trailing_slash(void **state)
     assert_string_equal(c.base_url, "https://pkgs.example.com");
 }
 
+static void teardown_all(void)
+{
+    config c;
+    derr e;
+    char *argv[] = {"serve"};
+    load(&c, 1, argv, &e); /* frees the previous load's strings */
+    config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,5 +156,7 @@ int main(void)
         cmocka_unit_test(test_rest_and_help),
         cmocka_unit_test(test_base_url_trailing_slash),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    teardown_all();
+    return rc;
 }

@@ -19,8 +19,8 @@
 
 #include "core/manifest.h"
 
-static const char *const categories[] = {"parsing", "web-programming", "cryptography", "encoding", "testing",
-                                         "database", NULL};
+static const char *const categories[] = {
+    "parsing", "web-programming", "cryptography", "encoding", "testing", "database", NULL};
 static const char *const reserved[] = {"depot", "Std-Lib", NULL};
 static const manifest_rules rules = {.categories = categories, .reserved = reserved};
 
@@ -225,9 +225,12 @@ static void test_fields(void **state)
         {"authors", auth, 422, "authors[0]: is longer than 200 characters"},
         {"authors", "[\"a\\u0007b\"]", 422, "authors[0]: must not contain control characters"},
         {"authors",
-         "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
-         "\"8\",\"9\",\"20\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"30\",\"1\",\"2\",\"3\",\"4\","
-         "\"5\",\"6\",\"7\",\"8\",\"9\",\"40\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"50\",\"51\"]",
+         "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\","
+         "\"7\","
+         "\"8\",\"9\",\"20\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"30\",\"1\",\"2\",\"3\","
+         "\"4\","
+         "\"5\",\"6\",\"7\",\"8\",\"9\",\"40\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"50\","
+         "\"51\"]",
          422, "authors: at most 50 entries"},
         /* keywords */
         {"keywords", "[\"a\", \"0x\", \"a_b-c\", \"abcdefghijklmnopqrstuvwxyz012345\"]", 0, NULL},
@@ -241,17 +244,21 @@ static void test_fields(void **state)
         {"keywords", "{\"a\": 1}", 400, "keywords: must be an array of strings"},
         /* categories */
         {"categories", "[\"testing\", \"database\", \"parsing\", \"encoding\", \"cryptography\"]", 0, NULL},
-        {"categories", "[\"testing\", \"database\", \"parsing\", \"encoding\", \"cryptography\", \"web-programming\"]",
-         422, "categories: at most 5 entries"},
-        {"categories", "[\"parsing\", \"games\"]", 422, "categories[1]: 'games' is not one of the allowed categories"},
+        {"categories",
+         "[\"testing\", \"database\", \"parsing\", \"encoding\", \"cryptography\", \"web-programming\"]", 422,
+         "categories: at most 5 entries"},
+        {"categories", "[\"parsing\", \"games\"]", 422,
+         "categories[1]: 'games' is not one of the allowed categories"},
         {"categories", "[\"Parsing\"]", 422, "categories[0]: 'Parsing' is not one of"},
         {"categories", "[null]", 400, "categories[0]: must be a string"},
         /* tags */
         {"tags", "[\"Any Text, really!\"]", 0, NULL},
-        {"tags", "[\"123456789012345678901234567890123456789012345678901\"]", 422, "tags[0]: is longer than 50"},
+        {"tags", "[\"123456789012345678901234567890123456789012345678901\"]", 422,
+         "tags[0]: is longer than 50"},
         {"tags", "[\"\"]", 422, "tags[0]: must not be empty"},
-        {"tags", "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\","
-                 "\"16\",\"17\",\"18\",\"19\",\"20\",\"21\"]",
+        {"tags",
+         "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\","
+         "\"16\",\"17\",\"18\",\"19\",\"20\",\"21\"]",
          422, "tags: at most 20 entries"},
         {"tags", "true", 400, "tags: must be an array"},
         /* dependencies */
@@ -263,7 +270,8 @@ static void test_fields(void **state)
         {"dependencies", "{\"x\": \"\"}", 422, "dependencies.x: the requirement must not be empty"},
         {"dependencies", reqlong, 422, "dependencies.x: the requirement is longer than 1024 bytes"},
         {"dependencies", reqok, 0, NULL},
-        {"dependencies", "{\"x\": \"1\\n\"}", 422, "dependencies.x: the requirement must not contain control"},
+        {"dependencies", "{\"x\": \"1\\n\"}", 422,
+         "dependencies.x: the requirement must not contain control"},
         {"dependencies", "{\"foo-bar\": \"1\", \"foo_bar\": \"2\"}", 422,
          "dependencies: foo-bar and foo_bar name the same package"},
         {deps501_key, deps500, 0, NULL},
@@ -324,7 +332,8 @@ static void test_not_object_and_no_rules(void **state)
     assert_int_equal(e.status, 400);
     json_decref(arr);
     /* Without rules: any category (within size), nothing reserved. */
-    json_t *doc = load("{\"name\": \"depot\", \"version\": \"1.0.0\", \"categories\": [\"Whatever I Like\"]}");
+    json_t *doc =
+        load("{\"name\": \"depot\", \"version\": \"1.0.0\", \"categories\": [\"Whatever I Like\"]}");
     assert_int_equal(manifest_parse(a, doc, NULL, &m, &e), 0);
     json_object_set_new(doc, "categories", load("[\"\"]"));
     assert_int_equal(manifest_parse(a, doc, NULL, &m, &e), -1);
@@ -340,9 +349,8 @@ static void test_names(void **state)
         const char *name;
         int ok;
     } names[] = {
-        {"a", 1}, {"abc", 1}, {"a-b_c9", 1}, {"z0", 1}, {"a--", 1},
-        {"", 0}, {"A", 0}, {"9a", 0}, {"-a", 0}, {"_a", 0}, {"a.b", 0}, {"a/b", 0}, {"a b", 0}, {"a\xc3\xa9", 0},
-        {"aB", 0}, {"a+", 0},
+        {"a", 1},  {"abc", 1}, {"a-b_c9", 1}, {"z0", 1},  {"a--", 1}, {"", 0},          {"A", 0},  {"9a", 0},
+        {"-a", 0}, {"_a", 0},  {"a.b", 0},    {"a/b", 0}, {"a b", 0}, {"a\xc3\xa9", 0}, {"aB", 0}, {"a+", 0},
     };
     derr e;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -373,10 +381,8 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full),
-        cmocka_unit_test(test_minimal),
-        cmocka_unit_test(test_fields),
-        cmocka_unit_test(test_not_object_and_no_rules),
+        cmocka_unit_test(test_full),   cmocka_unit_test(test_minimal),
+        cmocka_unit_test(test_fields), cmocka_unit_test(test_not_object_and_no_rules),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,7 @@ static void test_valid(void **state)
         "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2",
         "mit",
         "apache-2.0 OR Mit",
-        "GPL-2.0",                  /* deprecated, still accepted */
+        "GPL-2.0",                    /* deprecated, still accepted */
         "GPL-3.0-with-GCC-exception", /* deprecated */
         "Apache-2.0 WITH LLVM-exception",
         "GPL-2.0-only WITH classpath-exception-2.0",

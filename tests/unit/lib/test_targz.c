@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cmocka.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include <cmocka.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,9 +183,15 @@ static void test_read_entries(void **state)
         uint64_t size;
         const char *link;
     } want[] = {
-        {"depot.json", 'f', 12, NULL}, {"src", 'd', 0, NULL}, {"src/lib.c", 'f', 7, NULL},
-        {"src/empty.txt", 'f', 0, NULL}, {"link", 'l', 0, "../../etc/passwd"}, {"hard", 'h', 0, "src/lib.c"},
-        {"fifo", 'o', 0, NULL}, {"README.md", 'f', 8, NULL}, {"src", 'd', 0, NULL},
+        {"depot.json", 'f', 12, NULL},
+        {"src", 'd', 0, NULL},
+        {"src/lib.c", 'f', 7, NULL},
+        {"src/empty.txt", 'f', 0, NULL},
+        {"link", 'l', 0, "../../etc/passwd"},
+        {"hard", 'h', 0, "src/lib.c"},
+        {"fifo", 'o', 0, NULL},
+        {"README.md", 'f', 8, NULL},
+        {"src", 'd', 0, NULL},
     };
     assert_int_equal(r.nents, 9);
     for (int i = 0; i < r.nents; i++) {
@@ -309,7 +315,7 @@ static void test_unsafe_paths(void **state)
     /* Many distinct entries (the duplicate table grows) are fine. */
     enum { MANY = 3000 };
     struct ent *many = calloc(MANY, sizeof *many);
-    char (*names)[32] = calloc(MANY, 32);
+    char(*names)[32] = calloc(MANY, 32);
     for (int i = 0; i < MANY; i++) {
         snprintf(names[i], 32, "d%d/f%d", i % 7, i);
         many[i] = (struct ent){names[i], 'f', "z", 0, NULL};
@@ -332,8 +338,10 @@ static void test_limits(void **state)
 {
     (void)state;
     /* Too many entries. */
-    static const struct ent four[] = {
-        {"a", 'f', "1", 0, NULL}, {"b", 'd', NULL, 0, NULL}, {"b/c", 'f', "2", 0, NULL}, {"d", 'l', NULL, 0, "a"}};
+    static const struct ent four[] = {{"a", 'f', "1", 0, NULL},
+                                      {"b", 'd', NULL, 0, NULL},
+                                      {"b/c", 'f', "2", 0, NULL},
+                                      {"d", 'l', NULL, 0, "a"}};
     const char *p = make_archive("four.tgz", four, 4, GZ);
     targz_limits lim = {.max_entries = 3};
     struct result r = read_path(p, &lim, NULL, NULL);
@@ -381,7 +389,8 @@ static void test_ratio_bomb(void **state)
 {
     (void)state;
     /* 50 MB of zeros compress about 1000:1. */
-    static const struct ent bomb[] = {{"README.md", 'f', "hi", 0, NULL}, {"zeros", 'f', NULL, 50u << 20, NULL}};
+    static const struct ent bomb[] = {{"README.md", 'f', "hi", 0, NULL},
+                                      {"zeros", 'f', NULL, 50u << 20, NULL}};
     const char *p = make_archive("bomb.tgz", bomb, 2, GZ);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
@@ -437,9 +446,9 @@ static void test_not_targz(void **state)
     for (size_t i = 0; i < sizeof noise; i++)
         noise[i] = (unsigned char)rand();
     static const unsigned char gz_text[] = {/* gzip of "hello world\n" */
-                                            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48,
-                                            0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0xe1, 0x02, 0x00,
-                                            0x2d, 0x3b, 0x08, 0xaf, 0x0c, 0x00, 0x00, 0x00};
+                                            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb,
+                                            0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0xe1,
+                                            0x02, 0x00, 0x2d, 0x3b, 0x08, 0xaf, 0x0c, 0x00, 0x00, 0x00};
     const struct {
         const char *name;
         const void *p;
@@ -550,14 +559,10 @@ static void test_write(void **state)
         const char *arc, *disk, *msg;
         int status;
     } bad[] = {
-        {"../x", NULL, "escapes the archive", 422},
-        {"/abs", NULL, "absolute path", 422},
-        {"./a", NULL, "not in normal form", 400},
-        {"a//b", NULL, "not in normal form", 400},
-        {"a/", NULL, "not in normal form", 400},
-        {"depot.json", NULL, "given twice", 400},
-        {"ok", "/nonexistent/file", "cannot read", 400},
-        {"ok", "/tmp", "not a regular file", 400},
+        {"../x", NULL, "escapes the archive", 422},      {"/abs", NULL, "absolute path", 422},
+        {"./a", NULL, "not in normal form", 400},        {"a//b", NULL, "not in normal form", 400},
+        {"a/", NULL, "not in normal form", 400},         {"depot.json", NULL, "given twice", 400},
+        {"ok", "/nonexistent/file", "cannot read", 400}, {"ok", "/tmp", "not a regular file", 400},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *ap[] = {"depot.json", bad[i].arc};
@@ -574,12 +579,9 @@ static void test_write(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_read_entries),
-        cmocka_unit_test(test_strip_package),
-        cmocka_unit_test(test_unsafe_paths),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_ratio_bomb),
-        cmocka_unit_test(test_not_targz),
+        cmocka_unit_test(test_read_entries), cmocka_unit_test(test_strip_package),
+        cmocka_unit_test(test_unsafe_paths), cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_ratio_bomb),   cmocka_unit_test(test_not_targz),
         cmocka_unit_test(test_write),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,11 +5,14 @@
  * $ref resolves inside it, every operation is complete, and the served
  * rendering only swaps `servers` for the base URL.
  */
+/* cmocka needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +25,8 @@
 
 static json_t *doc;
 
-static const char *const http_methods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace",
-                                           NULL};
+static const char *const http_methods[] = {"get",  "put",   "post",  "delete", "options",
+                                           "head", "patch", "trace", NULL};
 
 static bool is_method(const char *k)
 {
@@ -257,7 +260,18 @@ static void walk_refs(json_t *v, char *where, size_t cap)
                 }
                 continue;
             }
-            snprintf(where + at, cap - at, "/%s", k);
+            size_t w = at;
+            if (w + 1 < cap)
+                where[w++] = '/';
+            for (const char *c = k; *c && w + 2 < cap; c++) {
+                if (*c == '/' || *c == '~') {
+                    where[w++] = '~';
+                    where[w++] = *c == '/' ? '1' : '0';
+                } else {
+                    where[w++] = *c;
+                }
+            }
+            where[w] = '\0';
             walk_refs(x, where, cap);
             where[at] = '\0';
         }
@@ -460,9 +474,9 @@ static void test_schemas_present(void **state)
 {
     (void)state;
     static const char *const names[] = {
-        "User",  "Session",      "Token",          "TokenWithSecret", "Error",         "PackageSummary",
-        "Package", "Version",    "SearchResult",   "Owners",          "Stats",         "PackageStats",
-        "ResolveRequest", "ResolveResult", "Key", "Health",          "Manifest",      NULL};
+        "User",           "Session",       "Token",        "TokenWithSecret", "Error",    "PackageSummary",
+        "Package",        "Version",       "SearchResult", "Owners",          "Stats",    "PackageStats",
+        "ResolveRequest", "ResolveResult", "Key",          "Health",          "Manifest", NULL};
     json_t *schemas = json_object_get(json_object_get(doc, "components"), "schemas");
     for (int i = 0; names[i]; i++)
         if (!json_object_get(schemas, names[i]))
@@ -520,8 +534,9 @@ static void test_render(void **state)
     assert_non_null(text);
     got = json_loads(text, 0, NULL);
     free(text);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(got, "servers"), 0), "url")),
-                        "http://h/\"x\\");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(got, "servers"), 0), "url")),
+        "http://h/\"x\\");
     json_decref(got);
 }
 

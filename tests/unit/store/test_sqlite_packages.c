@@ -992,6 +992,10 @@ static void test_search_speed(void **state)
         printf("  %-22s %8.2f ms  (%lld matches)\n", cases[i].label, runs[3],
                (long long)total);
         assert_true(total > 0);
+        /* Not a benchmark, a tripwire: a plan that runs the MATCH once per
+         * package, or reads every package for a page, is seconds here. */
+        if (count <= 10000 && runs[3] > 250)
+            fail_msg("%s took %.0f ms over %d packages", cases[i].label, runs[3], count);
     }
 }
 
