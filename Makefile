@@ -36,7 +36,7 @@ LIBOBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps bench-deps run test unit api bench clean format check-banned
+.PHONY: all deps test-deps bench-deps run test unit api clients openapi bench clean format check-banned
 
 all: deps $(BUILD)/depot
 
@@ -93,7 +93,13 @@ unit: deps test-deps $(BUILD)/depot $(UNIT_BIN)
 api: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/api/run.py
 
-test: check-banned unit api
+clients: deps test-deps $(BUILD)/depot
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/clients/run.py
+
+openapi: deps $(BUILD)/depot
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) tests/api/test_openapi_validate.sh
+
+test: check-banned unit api clients openapi
 
 bench: deps bench-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) bench/run

@@ -16,11 +16,21 @@ static void usage(FILE *out)
             "  user             add | list | passwd | disable | enable | promote | demote\n"
             "  token            create | list | revoke\n"
             "\n"
-            "Every command takes --data DIR and --store URL as `serve` does.\n");
+            "Every server command takes --data DIR and --store URL as `serve` does.\n\n");
+    cli_client_usage(out);
+    fprintf(out, "\n`depot help COMMAND` shows a command's options.\n");
 }
 
 int main(int argc, char **argv)
 {
+    /* `depot help COMMAND` is `depot COMMAND --help` */
+    char *help_argv[3];
+    if (argc == 3 && strcmp(argv[1], "help") == 0) {
+        help_argv[0] = argv[0];
+        help_argv[1] = argv[2];
+        help_argv[2] = "--help";
+        argv = help_argv;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
@@ -31,6 +41,8 @@ int main(int argc, char **argv)
         return cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0)
         return cli_admin(argc - 1, argv + 1);
+    if (cli_client_is(cmd))
+        return cli_client(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         puts("depot 0.1.0");
         return 0;

@@ -5,8 +5,18 @@
 #ifndef DEPOT_CLI_H
 #define DEPOT_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 int cli_serve(int argc, char **argv);
 /* migrate, user ..., token ...: work on the store directly. */
 int cli_admin(int argc, char **argv);
+
+/* The client commands (login, publish, install ...; client.c): talk to a
+ * registry over HTTP. cli_client_is tells whether a name is one of them;
+ * cli_client_usage lists them for `depot help`. */
+int cli_client(int argc, char **argv);
+bool cli_client_is(const char *name);
+void cli_client_usage(FILE *out);
 
 #endif

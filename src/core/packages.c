@@ -284,9 +284,21 @@ int packages_open_tarball(core *c, const store_version *v, blob_reader *r, derr 
     return 0;
 }
 
+/* Signing keys are the account's: managed with a password, a session, or a token that may publish
+ * anything (a narrower token could otherwise plant a key for packages beyond its reach). */
+static int may_manage_keys(const principal *who, derr *e)
+{
+    if (who->kind == CRED_TOKEN && !principal_can(who, "publish"))
+        return derr_set(e, 403, "forbidden",
+                        "managing signing keys needs a password, a session, or a token with the publish scope");
+    return 0;
+}
+
 int keys_add(core *c, arena *a, const principal *who, const char *name, const char *public_b64, store_key *out,
              const char *ip, derr *e)
 {
+    if (may_manage_keys(who, e) < 0)
+        return -1;
     if (!name || !*name || strlen(name) > 64)
         return derr_set(e, 422, "invalid", "name: 1 to 64 characters");
     unsigned char *pk;
@@ -320,6 +332,8 @@ int keys_list(core *c, arena *a, int64_t user_id, store_key **out, int *n, derr 
 
 int keys_delete(core *c, const principal *who, const char *key_id, const char *ip, derr *e)
 {
+    if (may_manage_keys(who, e) < 0)
+        return -1;
     int rc = store_call(c->st, key_delete, who->user_id, key_id, e);
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "you have no key %s", key_id);

@@ -66,6 +66,8 @@ struct pkg {
     int ncons, capcons;
     int pick;  /* candidate index, or -1 */
     int level; /* where it was picked */
+    int order; /* discovery order, for ties */
+    int open;  /* index in rs.open while needed and undecided, else -1 */
 };
 
 #define MSG_MAX 256
@@ -93,6 +95,8 @@ typedef struct rs {
     size_t tabcap, npkgs;
     pkg **all; /* in discovery order */
     size_t capall;
+    pkg **open; /* needed (some constraint) and undecided: where choose() looks */
+    int nopen;
     edge **etab; /* by (package, text) */
     size_t etabcap, nedges;
     level **lv; /* lv[1..depth] in use */
@@ -198,6 +202,8 @@ static pkg *get_pkg(rs *s, const char *name)
     p->name = arena_strdup(s->a, name);
     p->n = n;
     p->pick = -1;
+    p->open = -1;
+    p->order = (int)s->npkgs;
     p->c = n ? arena_memdup(s->a, got, sizeof *got * (size_t)n) : NULL;
     if (n > 1)
         qsort(p->c, (size_t)n, sizeof *p->c, cand_order);
@@ -222,10 +228,41 @@ static pkg *get_pkg(rs *s, const char *name)
     tab_insert(s->tab, s->tabcap, p);
     if (s->npkgs == s->capall) {
         s->all = grow(s->a, s->all, sizeof *s->all, s->capall, s->capall * 2);
+        s->open = grow(s->a, s->open, sizeof *s->open, s->capall, s->capall * 2);
         s->capall *= 2;
     }
     s->all[s->npkgs++] = p;
     return p;
+}
+
+/* The open set: packages that are needed and not decided yet. */
+static void open_add(rs *s, pkg *p)
+{
+    p->open = s->nopen;
+    s->open[s->nopen++] = p;
+}
+
+static void open_del(rs *s, pkg *p)
+{
+    pkg *last = s->open[--s->nopen];
+    s->open[p->open] = last;
+    last->open = p->open;
+    p->open = -1;
+}
+
+static void set_pick(rs *s, pkg *p, int k, int at)
+{
+    if (p->open >= 0)
+        open_del(s, p);
+    p->pick = k;
+    p->level = at;
+}
+
+static void clear_pick(rs *s, pkg *p)
+{
+    p->pick = -1;
+    if (p->ncons > 0 && p->open < 0)
+        open_add(s, p);
 }
 
 /* Marks candidate k of p unusable for good. */
@@ -246,14 +283,18 @@ static void push_cons(rs *s, pkg *q, const edge *e, int at, const pkg *from, int
         q->capcons = cap;
     }
     q->cons[q->ncons++] = (cons){.e = e, .level = at, .from = from, .from_cand = fc};
+    if (q->ncons == 1 && q->pick < 0)
+        open_add(s, q);
     for (int k = 0; k < q->n; k++)
         if (!e->ok[k] && q->nblock[k]++ == 0)
             q->nlive--;
 }
 
-static void pop_cons(pkg *q)
+static void pop_cons(rs *s, pkg *q)
 {
     const edge *e = q->cons[--q->ncons].e;
+    if (q->ncons == 0 && q->open >= 0)
+        open_del(s, q);
     for (int k = 0; k < q->n; k++)
         if (!e->ok[k] && --q->nblock[k] == 0)
             q->nlive++;
@@ -496,16 +537,16 @@ static void wipeout(rs *s, level *l, const pkg *q, const edge *e, const pkg *fro
 
 /* ---- the search ------------------------------------------------------ */
 
-static void undo_pick(level *l)
+static void undo_pick(rs *s, level *l)
 {
     pkg *p = l->p;
     if (p->pick < 0)
         return;
     const cinfo *ci = &p->info[p->pick];
     for (int k = l->npushed - 1; k >= 0; k--)
-        pop_cons(ci->edges[k]->to);
+        pop_cons(s, ci->edges[k]->to);
     l->npushed = 0;
-    p->pick = -1;
+    clear_pick(s, p);
 }
 
 /* Tries candidate k at level l: 1 picked, 0 rejected (culprits and message
@@ -523,15 +564,14 @@ static int try_cand(rs *s, level *l, int k)
         make_gone(p, k);
         return 0;
     }
-    p->pick = k;
-    p->level = l->idx;
+    set_pick(s, p, k, l->idx);
     l->npushed = 0;
     for (int j = 0; j < ci->nedges; j++) {
         edge *e = ci->edges[j];
         pkg *q = e->to;
         if (live_with(q, e) == 0) {
             wipeout(s, l, q, e, p, k);
-            undo_pick(l);
+            undo_pick(s, l);
             return 0;
         }
         if (q->pick >= 0 && !e->ok[q->pick]) {
@@ -542,7 +582,7 @@ static int try_cand(rs *s, level *l, int k)
             put_req(&m, e);
             mput(&m, " but %s %s was picked", q->name, cand_version(s->a, &q->c[q->pick]));
             set_msg(l, &m);
-            undo_pick(l);
+            undo_pick(s, l);
             return 0;
         }
         push_cons(s, q, e, l->idx, p, k);
@@ -555,9 +595,9 @@ static int try_cand(rs *s, level *l, int k)
 static pkg *choose(rs *s)
 {
     pkg *best = NULL;
-    for (size_t i = 0; i < s->npkgs; i++) {
-        pkg *p = s->all[i];
-        if (p->pick < 0 && p->ncons > 0 && (!best || p->nlive < best->nlive))
+    for (int i = 0; i < s->nopen; i++) {
+        pkg *p = s->open[i];
+        if (!best || p->nlive < best->nlive || (p->nlive == best->nlive && p->order < best->order))
             best = p;
     }
     return best;
@@ -635,14 +675,14 @@ static int search(rs *s)
             if (h == 0)
                 return derr_set(s->e, 422, "unresolvable", "%s", m.s);
             for (int k = l->idx - 1; k > h; k--)
-                undo_pick(s->lv[k]);
+                undo_pick(s, s->lv[k]);
             level *back = s->lv[h];
             if (!conf_beyond(l, h)) /* the failure depends on back's pick alone */
                 make_gone(back->p, back->p->pick);
             for (int w = 0; w < back->nwords; w++)
                 back->conf[w] |= l->conf[w];
             back->conf[h / 64] &= ~(1ULL << (h % 64));
-            undo_pick(back);
+            undo_pick(s, back);
             set_msg(back, &m);
             back->tried++;
             s->depth = h;
@@ -668,6 +708,7 @@ int resolve(arena *a, const resolve_provider *p, const char *const *names, const
     s.tab = arena_zalloc(a, sizeof *s.tab * s.tabcap);
     s.capall = 32;
     s.all = arena_zalloc(a, sizeof *s.all * s.capall);
+    s.open = arena_zalloc(a, sizeof *s.open * s.capall);
     s.etabcap = 64;
     s.etab = arena_zalloc(a, sizeof *s.etab * s.etabcap);
     s.caplv = 16;

@@ -148,3 +148,16 @@ json_t *token_json(const store_token *t)
     json_set_time(o, "last_used_at", t->last_used_at);
     return o;
 }
+
+int tokens_may_delete(core *c, arena *a, const principal *p, const char *name, derr *e)
+{
+    if (p->kind == CRED_TOKEN && !principal_can(p, "admin")) {
+        store_token t;
+        int rc = store_call(c->st, token_by_name, a, p->user_id, name, &t, e);
+        if (rc == STORE_OK && t.id == p->token_id)
+            return 0;
+        if (rc == STORE_ERROR)
+            return -1;
+    }
+    return tokens_may_manage(p, e);
+}

@@ -38,4 +38,8 @@ json_t *token_json(const store_token *t);
  * a token with the admin scope. 403 otherwise. */
 int tokens_may_manage(const principal *p, derr *e);
 
+/* May this principal delete its user's token `name`? As tokens_may_manage, and also a
+ * token deleting itself (so a client can log out with nothing but its token). */
+int tokens_may_delete(core *c, arena *a, const principal *p, const char *name, derr *e);
+
 #endif

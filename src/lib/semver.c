@@ -309,12 +309,17 @@ struct semver_req {
 /* Comparators one written term may expand to, at most. */
 #define TERM_EXPANSION 2
 
+/* The parser builds the current set in scratch space and copies it into the
+ * arena, exactly sized, when the set is complete. */
 typedef struct rparser {
     arena *a;
     derr *e;
     semver_req *r;
-    cset *cur;
-    int terms; /* written terms in the current set */
+    cset sets[SEMVER_REQ_MAX_SETS];
+    comparator cur[SEMVER_REQ_MAX_TERMS * TERM_EXPANSION];
+    int ncur;
+    bool open;  /* a set is being built in cur */
+    int terms;  /* written terms in the current set */
 } rparser;
 
 static int rfail(rparser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -330,13 +335,24 @@ static int rfail(rparser *p, const char *fmt, ...)
                     strlen(p->r->text) > 64 ? "..." : "", why);
 }
 
+/* Moves the set being built into p->sets. */
+static void end_set(rparser *p)
+{
+    if (!p->open)
+        return;
+    cset *set = &p->sets[p->r->nsets++];
+    set->n = p->ncur;
+    set->c = p->ncur ? arena_memdup(p->a, p->cur, sizeof *p->cur * (size_t)p->ncur) : NULL;
+    p->open = false;
+}
+
 static int new_set(rparser *p)
 {
+    end_set(p);
     if (p->r->nsets == SEMVER_REQ_MAX_SETS)
         return rfail(p, "more than %d alternatives", SEMVER_REQ_MAX_SETS);
-    p->cur = &p->r->sets[p->r->nsets++];
-    p->cur->c = arena_alloc(p->a, sizeof(comparator) * SEMVER_REQ_MAX_TERMS * TERM_EXPANSION);
-    p->cur->n = 0;
+    p->open = true;
+    p->ncur = 0;
     p->terms = 0;
     return 0;
 }
@@ -351,7 +367,7 @@ static int count_term(rparser *p)
 
 static comparator *add_cmp(rparser *p, enum op op, uint64_t M, uint64_t m, uint64_t pt, const char *pre)
 {
-    comparator *c = &p->cur->c[p->cur->n++];
+    comparator *c = &p->cur[p->ncur++];
     memset(c, 0, sizeof *c);
     c->op = op;
     c->v.major = M;
@@ -902,7 +918,13 @@ static int parse_pub(rparser *p, const char *s)
 semver_req *semver_req_parse(arena *a, enum semver_dialect d, const char *s, derr *e)
 {
     semver_req *r = arena_zalloc(a, sizeof *r);
-    rparser p = {.a = a, .e = e, .r = r};
+    rparser p;
+    p.a = a;
+    p.e = e;
+    p.r = r;
+    p.ncur = 0;
+    p.open = false;
+    p.terms = 0;
     r->d = d;
     r->text = "";
     if (!s)
@@ -913,7 +935,6 @@ semver_req *semver_req_parse(arena *a, enum semver_dialect d, const char *s, der
         return NULL;
     }
     r->text = trim(a, s);
-    r->sets = arena_alloc(a, sizeof(cset) * SEMVER_REQ_MAX_SETS);
     int rc;
     switch (d) {
     case SEMVER_NATIVE:
@@ -930,7 +951,11 @@ semver_req *semver_req_parse(arena *a, enum semver_dialect d, const char *s, der
         derr_set(e, 422, "invalid", "invalid requirement: unknown dialect");
         return NULL;
     }
-    return rc < 0 ? NULL : r;
+    if (rc < 0)
+        return NULL;
+    end_set(&p);
+    r->sets = arena_memdup(a, p.sets, sizeof *p.sets * (size_t)r->nsets);
+    return r;
 }
 
 static bool cmp_ok(const comparator *c, const semver *v, bool incl)

@@ -179,7 +179,7 @@ void native_tokens_get(req *r)
 void native_tokens_delete(req *r)
 {
     derr e;
-    if (tokens_may_manage(&r->who, &e) < 0 ||
+    if (tokens_may_delete(r->core, r->a, &r->who, req_param(r, "name"), &e) < 0 ||
         tokens_delete(r->core, r->who.user_id, req_param(r, "name"), r->ip, &e) < 0) {
         resp_derr(r, &e);
         return;

@@ -15,6 +15,10 @@
 /* The version document: dependencies, checksum, size, signature, publisher, dates, yanked,
  * download URL. */
 json_t *native_version_json(req *r, const store_package *p, const store_version *v);
+/* A version's signature {algorithm, key_id, signature}, or null. */
+json_t *native_signature_json(const store_version *v);
+/* Percent-encodes one path segment (in the arena). */
+const char *native_seg(req *r, const char *s);
 /* A package summary for lists and search results. */
 json_t *native_summary_json(const store_package *p);
 /* Parses a JSON-array text column into a new JSON array (empty on bad text). */

@@ -35,7 +35,7 @@ json_t *native_json_array(const char *text)
 
 /* Percent-encodes a path segment (names and versions are URL-safe by their rules, but
  * a version's '+' build metadata is not). */
-static const char *seg(req *r, const char *s)
+const char *native_seg(req *r, const char *s)
 {
     size_t n = strlen(s);
     char *o = arena_alloc(r->a, n * 3 + 1), *w = o;
@@ -62,6 +62,17 @@ static json_t *deps_json(const store_version *v, const char *kind)
     return o;
 }
 
+json_t *native_signature_json(const store_version *v)
+{
+    if (!v->signature)
+        return json_null();
+    json_t *sig = json_object();
+    json_set_str(sig, "algorithm", "ed25519");
+    json_set_str(sig, "key_id", v->signing_key_id);
+    json_set_str(sig, "signature", v->signature);
+    return sig;
+}
+
 json_t *native_version_json(req *r, const store_package *p, const store_version *v)
 {
     json_t *o = json_object();
@@ -78,22 +89,14 @@ json_t *native_version_json(req *r, const store_package *p, const store_version 
     json_object_set_new(o, "checksum", json_string(arena_printf(r->a, "sha256:%s", v->sha256)));
     json_set_str(o, "sha256", v->sha256);
     json_object_set_new(o, "size", json_integer(v->size));
-    if (v->signature) {
-        json_t *sig = json_object();
-        json_set_str(sig, "algorithm", "ed25519");
-        json_set_str(sig, "key_id", v->signing_key_id);
-        json_set_str(sig, "signature", v->signature);
-        json_object_set_new(o, "signature", sig);
-    } else {
-        json_object_set_new(o, "signature", json_null());
-    }
+    json_object_set_new(o, "signature", native_signature_json(v));
     json_set_str(o, "publisher", v->publisher);
     json_set_time(o, "published_at", v->published_at);
     json_object_set_new(o, "yanked", json_boolean(v->yanked));
     json_set_time(o, "yanked_at", v->yanked ? v->yanked_at : 0);
     json_object_set_new(o, "downloads", json_integer(v->downloads));
     json_set_str(o, "download_url",
-                 native_url(r, "/api/v1/packages/%s/versions/%s/download", seg(r, p->name), seg(r, v->version)));
+                 native_url(r, "/api/v1/packages/%s/versions/%s/download", native_seg(r, p->name), native_seg(r, v->version)));
     return o;
 }
 
@@ -156,8 +159,8 @@ static int build_package(void *vctx, arena *a, char **text, size_t *len, const c
         json_object_set_new(v, "size", json_integer(vs[i].size));
         json_object_set_new(v, "dependencies", deps_json(&vs[i], "normal"));
         json_object_set_new(v, "signed", json_boolean(vs[i].signature != NULL));
-        json_set_str(v, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download", seg(r, p->name),
-                                                   seg(r, vs[i].version)));
+        json_set_str(v, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download", native_seg(r, p->name),
+                                                   native_seg(r, vs[i].version)));
         json_array_append_new(versions, v);
     }
     json_object_set_new(o, "versions", versions);

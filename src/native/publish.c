@@ -196,11 +196,6 @@ void native_publish(req *r)
             return;
         }
     }
-    const char *url_name = req_param(r, "name");
-    if (url_name && strcmp(url_name, m.name) != 0) {
-        resp_error(r, 422, "invalid", "name: the URL names %s but the manifest says %s", url_name, m.name);
-        return;
-    }
     semver sv;
     if (semver_parse(r->a, m.version, &sv) < 0) {
         resp_error(r, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)", m.version);
@@ -279,5 +274,6 @@ void native_publish(req *r)
     json_t *out = native_version_json(r, &pkg, &v);
     json_object_set_new(out, "created_package", json_boolean(created));
     resp_json(r, 201, out);
-    resp_header(r, "Location", native_url(r, "/api/v1/packages/%s/versions/%s", pkg.name, v.version));
+    resp_header(r, "Location", native_url(r, "/api/v1/packages/%s/versions/%s", native_seg(r, pkg.name),
+                                           native_seg(r, v.version)));
 }

@@ -17,6 +17,12 @@ struct provider_ctx {
     req *r;
 };
 
+/* What a candidate carries back to the answer: its stored version and its package's name as published. */
+struct pick_info {
+    store_version v;
+    const char *name;
+};
+
 /* Every version of a package, as candidates with their normal dependencies. */
 static int versions(void *vctx, arena *a, const char *name, resolve_candidate **out, int *n, derr *e)
 {
@@ -53,9 +59,11 @@ static int versions(void *vctx, arena *a, const char *name, resolve_candidate **
         c[k].ndeps = nd;
         c[k].dep_names = names;
         c[k].dep_reqs = reqs;
-        store_version *keep = arena_memdup(a, &vs[i], sizeof vs[i]);
-        keep->deps = NULL;
-        keep->ndeps = 0;
+        struct pick_info *keep = arena_zalloc(a, sizeof *keep);
+        keep->v = vs[i];
+        keep->v.deps = NULL;
+        keep->v.ndeps = 0;
+        keep->name = p.name;
         c[k].user = keep;
         k++;
     }
@@ -115,19 +123,17 @@ void native_resolve(req *r)
     }
     json_t *out = json_object();
     for (int j = 0; j < np; j++) {
-        const store_version *sv = picks[j].c->user;
+        const struct pick_info *pi = picks[j].c->user;
+        const store_version *sv = &pi->v;
         json_t *o = json_object();
         json_set_str(o, "version", sv->version);
         json_object_set_new(o, "checksum", json_string(arena_printf(r->a, "sha256:%s", sv->sha256)));
         json_set_str(o, "sha256", sv->sha256);
         json_object_set_new(o, "yanked", json_boolean(sv->yanked));
-        if (sv->signature) {
-            json_set_str(o, "signature", sv->signature);
-            json_set_str(o, "signing_key_id", sv->signing_key_id);
-        }
-        json_set_str(o, "download_url",
-                     native_url(r, "/api/v1/packages/%s/versions/%s/download", picks[j].name, sv->version));
-        json_object_set_new(out, picks[j].name, o);
+        json_object_set_new(o, "signature", native_signature_json(sv));
+        json_set_str(o, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download",
+                                                   native_seg(r, pi->name), native_seg(r, sv->version)));
+        json_object_set_new(out, pi->name, o);
     }
     json_t *res = json_object();
     json_object_set_new(res, "packages", out);

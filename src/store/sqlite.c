@@ -2282,8 +2282,10 @@ static void sql_json_has(char *sql, size_t cap, size_t *len, const char *t, cons
 /* FROM and WHERE of a search shape, packages aliased `t`. With MATCH the
  * FTS table drives (CROSS JOIN keeps the planner from starting at packages
  * and running the MATCH once per row) and packages is joined only when a
- * filter or the sort needs its columns. */
-static void sql_from_where(int shape, bool join, const char *t, char *sql, size_t cap,
+ * filter or the sort needs its columns. When only the ecosystem is needed,
+ * the (id, ecosystem) index answers without reading the row; when the row
+ * is read anyway, "+" keeps the planner from looking in that index first. */
+static void sql_from_where(int shape, bool join, bool row, const char *t, char *sql, size_t cap,
                            size_t *len)
 {
     if (shape & SH_MATCH) {
@@ -2295,7 +2297,8 @@ static void sql_from_where(int shape, bool join, const char *t, char *sql, size_
         sql_add(sql, cap, len, " FROM packages %s WHERE 1", t);
     }
     if (shape & SH_ECO)
-        sql_add(sql, cap, len, " AND %s.ecosystem = :eco", t);
+        sql_add(sql, cap, len, " AND %s%s.ecosystem = :eco",
+                (shape & SH_MATCH) && row ? "+" : "", t);
     if (shape & SH_KEYWORD)
         sql_json_has(sql, cap, len, t, "keywords", ":keyword");
     if (shape & SH_CATEGORY)
@@ -2316,14 +2319,15 @@ static size_t search_sql(int shape, char *sql, size_t cap)
     size_t len = 0;
     int sort = (shape >> SH_SORT_SHIFT) & 3;
     bool filtered = shape & (SH_ECO | SH_KEYWORD | SH_CATEGORY | SH_TAG);
+    bool json = shape & (SH_KEYWORD | SH_CATEGORY | SH_TAG);
     if (shape & SH_COUNT) {
         sql_add(sql, cap, &len, "SELECT count(*)");
-        sql_from_where(shape, filtered, "f", sql, cap, &len);
+        sql_from_where(shape, filtered, json, "f", sql, cap, &len);
         return len;
     }
     if (!(shape & SH_MATCH)) {
         sql_add(sql, cap, &len, "SELECT " PKG_LIST_COLS);
-        sql_from_where(shape, true, "p", sql, cap, &len);
+        sql_from_where(shape, true, true, "p", sql, cap, &len);
         sql_add(sql, cap, &len, " ORDER BY p.%s %s, p.id %s LIMIT :limit OFFSET :offset",
                 sort_keys[sort].column, sort_keys[sort].dir, sort_keys[sort].dir);
         return len;
@@ -2333,7 +2337,7 @@ static size_t search_sql(int shape, char *sql, size_t cap)
                 "SELECT " PKG_LIST_COLS " FROM (SELECT packages_fts.rowid AS id,"
                 " packages_fts.rowid IN (SELECT id FROM packages WHERE normalized_name = :exact)"
                 " AS k1, " FTS_RANK " AS k2");
-        sql_from_where(shape, filtered, "f", sql, cap, &len);
+        sql_from_where(shape, filtered, json, "f", sql, cap, &len);
         sql_add(sql, cap, &len,
                 " ORDER BY k1 DESC, k2, id LIMIT :limit OFFSET :offset) m"
                 " CROSS JOIN packages p ON p.id = m.id ORDER BY m.k1 DESC, m.k2, m.id");
@@ -2342,7 +2346,7 @@ static size_t search_sql(int shape, char *sql, size_t cap)
     const char *dir = sort_keys[sort].dir;
     sql_add(sql, cap, &len, "SELECT " PKG_LIST_COLS " FROM (SELECT f.id AS id, f.%s AS k1",
             sort_keys[sort].column);
-    sql_from_where(shape, true, "f", sql, cap, &len);
+    sql_from_where(shape, true, true, "f", sql, cap, &len);
     sql_add(sql, cap, &len,
             " ORDER BY k1 %s, id %s LIMIT :limit OFFSET :offset) m"
             " CROSS JOIN packages p ON p.id = m.id ORDER BY m.k1 %s, m.id %s",
