@@ -240,6 +240,20 @@ class NativeTestCase(DepotTestCase):
         body.update(extra)
         return d.post("/api/v1/resolve", json=body, auth=auth)
 
+    def assertUnresolvable(self, r, *names):
+        """r is resolve's 422 `unresolvable` (docs/api.md) and its message names each of
+        names. Returns the error object."""
+        self.assertStatus(r, 422)
+        problems = [p for p in self.invariant_problems(r)]
+        if problems:
+            self.fail("; ".join(problems) + ": " + r.describe())
+        err = r.json()["error"]
+        self.assertEqual(err["code"], "unresolvable", r.describe())
+        for n in names:
+            self.assertIn(n, err["message"], "the message should name %s: %s"
+                          % (n, r.describe()))
+        return err
+
     def wait_until(self, pred, timeout=8.0, step=0.25):
         deadline = time.monotonic() + timeout
         while True:

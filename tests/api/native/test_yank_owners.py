@@ -46,15 +46,15 @@ class Yank(NativeTestCase):
             self.assertStatus(r, 200)
             self.assertEqual(r.body, tb)
         # resolve never picks it unless pinned
-        for req in ("^1.0", "*", ">=1.0.0", "~1.1", "1.0.0 - 2.0.0", ">=1.1.0 || <1.0.0"):
+        for req, want in (("^1.0", "1.0.0"), ("*", "1.0.0"), (">=1.0.0", "1.0.0"),
+                          ("1.0.0 - 2.0.0", "1.0.0"), ("~1.1", None), (">=1.1.0", None),
+                          (">=1.1.0 || <1.0.0", None)):
             with self.subTest(req=req):
                 r = self.resolve({name: req})
-                if req in ("~1.1",):
-                    self.assertError(r, 422)
-                elif r.status == 200:
-                    self.assertEqual(r.json()["packages"][name]["version"], "1.0.0")
+                if want:
+                    self.assertEqual(self.assertJSON(r)["packages"][name]["version"], want)
                 else:
-                    self.assertError(r, 422)
+                    self.assertUnresolvable(r, name)
         self.assertEqual(self.picked(name, "^1.0"), "1.0.0")
         self.assertEqual(self.picked(name, "=1.1.0"), "1.1.0")
         # the summary in search shows the new latest
@@ -90,7 +90,7 @@ class Yank(NativeTestCase):
         _, tb = self.published(self.owner.bearer, name, "1.0.0")
         self.assertJSON(self.yank(name, "1.0.0"))
         self.assertIsNone(self.package(name)["latest"])
-        self.assertError(self.resolve({name: "^1.0"}), 422)
+        self.assertUnresolvable(self.resolve({name: "^1.0"}), name)
         self.assertEqual(self.picked(name, "=1.0.0"), "1.0.0")
         self.assertEqual(self.depot.get("%s/%s/1.0.0/download" % (PACKAGES, name)).body, tb)
 
@@ -129,8 +129,6 @@ class Owners(NativeTestCase):
         self.assertEqual(o["username"], self.owner.username)
         self.assertIsInstance(o["level"], str)
         self.assertRegex(o["added_at"], RFC3339_UTC)
-        self.assertEqual(self.assertJSON(self.depot.get("/api/owners-nope"), 404)
-                         if False else None, None)
 
     def test_add_then_new_owner_can_publish_then_remove(self):
         name = self.pkgname("ow")

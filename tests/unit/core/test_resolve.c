@@ -454,6 +454,42 @@ static void test_graph50(void **state)
     arena_free(a);
 }
 
+/* A wide random graph: 2000 packages, three versions each, up to four
+ * dependencies on later packages; the newest versions of one in ten
+ * packages want ^2.0 of something that only has 1.x, so the search has to
+ * step back in many places. */
+static void test_graph_large(void **state)
+{
+    (void)state;
+    arena *a = arena_new(0);
+    enum { NP = 2000 };
+    const char **lines = gen_lines(a, NP * 3);
+    int n = 0;
+    uint64_t x = 42;
+    for (int i = 0; i < NP; i++) {
+        for (int v = 0; v < 3; v++) {
+            char buf[256];
+            size_t len = (size_t)snprintf(buf, sizeof buf, "n%04d 1.%d.0", i, v);
+            for (int k = 0; k < 4 && i + 1 < NP; k++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                int to = i + 1 + (int)((x >> 33) % (uint64_t)(NP - i - 1 < 50 ? NP - i - 1 : 50));
+                bool bad = v == 2 && i % 10 == 0 && k == 0;
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "; n%04d %s", to, bad ? "^2.0" : "^1.0");
+            }
+            lines[n++] = arena_strdup(a, buf);
+        }
+    }
+    const char *const roots[] = {"n0000"};
+    run r;
+    solve(lines, n, roots, 1, NULL, NULL, &r);
+    if (r.rc != 0)
+        fail_msg("graph2000: %s", r.e.message);
+    assert_non_null(strstr(r.picks, "n0000 1.1.0")); /* 1.2.0 wants ^2.0 of something */
+    printf("resolve: 2000-package graph in %.2f ms\n", r.ms);
+    assert_true(r.ms < 2000);
+    arena_free(a);
+}
+
 /* 20 packages of 20 versions in a chain whose last link needs a package
  * that does not exist: nothing resolves, and the search must say why
  * without trying 20^20 combinations. */
@@ -695,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_scenarios),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_graph50),
+        cmocka_unit_test(test_graph_large),
         cmocka_unit_test(test_adversarial_chain),
         cmocka_unit_test(test_adversarial_pigeonhole),
         cmocka_unit_test(test_brute_force),
