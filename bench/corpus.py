@@ -1,0 +1,101 @@
+"""
+bench/corpus.py — what the native scenarios of `make bench` read: packages published through the
+real API (a 1 MiB tarball, a 50-package dependency graph) and a search corpus of 100,000
+generated packages written straight into the store's SQLite file (publishing 100,000 packages
+over HTTP one by one would take the whole bench's time; the rows are the same ones a publish
+writes, and the search index is filled by the schema's own triggers).
+"""
+
+import gzip
+import io
+import json
+import os
+import random
+import sqlite3
+import tarfile
+import time
+
+WORDS = ("net http json yaml toml parse async stream cache crypto hash sign log trace metrics "
+         "queue pool retry codec image audio video text regex glob path file disk sql kv graph "
+         "tree heap sort search index vector matrix math rand time date zone uuid url mime mail "
+         "smtp dns tcp udp tls cert auth token oauth jwt cli term color table form test mock "
+         "bench fuzz lint fmt doc gen macro build pack ship deploy cloud edge wasm gpu simd").split()
+
+
+def tarball(manifest, files):
+    """A .tar.gz with depot.json and the given {path: bytes}; deterministic."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        entries = {"depot.json": json.dumps(manifest).encode()}
+        entries.update(files)
+        for path, data in sorted(entries.items()):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            info.mode = 0o644
+            t.addfile(info, io.BytesIO(data))
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as g:
+        g.write(raw.getvalue())
+    return out.getvalue()
+
+
+def publish(depot, token, manifest, files=None):
+    from depot import Part, multipart_body  # the test harness, on sys.path
+    body, ctype = multipart_body([Part("tarball", tarball(manifest, files or {}), filename="p.tar.gz",
+                                       content_type="application/gzip")])
+    r = depot.request("POST", "/api/v1/packages", body=body,
+                      headers={"Authorization": "Bearer " + token, "Content-Type": ctype})
+    if r.status != 201:
+        raise RuntimeError("publish %s %s: %d %s" % (manifest["name"], manifest["version"], r.status,
+                                                       r.body[:300]))
+
+
+def seed_api(depot, token):
+    """The 1 MiB package and the 50-package graph; returns the resolve request body."""
+    rnd = random.Random(7)
+    publish(depot, token, {"name": "big-blob", "version": "1.0.0", "description": "A 1 MiB tarball",
+                           "license": "MIT"},
+            {"data.bin": rnd.randbytes(1 << 20)})
+    # pkg-0 .. pkg-49, three versions each; pkg-i depends on up to three of pkg-0 .. pkg-(i-1).
+    for i in range(50):
+        deps = {}
+        if i:
+            for j in rnd.sample(range(i), min(i, 3)):
+                deps["pkg-%d" % j] = "^1.%d" % rnd.randint(0, 1)
+        for minor in range(3):
+            publish(depot, token, {"name": "pkg-%d" % i, "version": "1.%d.0" % minor,
+                                   "description": "graph node %d" % i, "license": "MIT",
+                                   "dependencies": deps})
+    return json.dumps({"dependencies": {"pkg-49": "^1.0", "pkg-48": "^1.0", "pkg-47": "^1.0"}})
+
+
+def seed_search(db_path, n=100000):
+    """n generated packages with one version each, in one transaction."""
+    rnd = random.Random(11)
+    db = sqlite3.connect(db_path, timeout=30)
+    now = int(time.time())
+    user = db.execute("SELECT id FROM users ORDER BY id LIMIT 1").fetchone()[0]
+    rows = []
+    for i in range(n):
+        a, b = rnd.choice(WORDS), rnd.choice(WORDS)
+        name = "%s-%s-%d" % (a, b, i)
+        desc = " ".join(rnd.choice(WORDS) for _ in range(8))
+        kw = json.dumps(sorted({a, b}))
+        rows.append((name, name.replace("-", "_"), desc, kw, rnd.randint(0, 100000), now - i))
+    with db:
+        db.executemany(
+            "INSERT INTO packages (ecosystem, name, normalized_name, description, license, keywords,"
+            " latest_version, downloads, created_at, updated_at)"
+            " VALUES ('native', ?, ?, ?, 'MIT', ?, '1.0.0', ?, ?, ?)",
+            [(r[0], r[1], r[2], r[3], r[4], r[5], r[5]) for r in rows])
+        db.execute(
+            "INSERT INTO versions (package_id, version, major, minor, patch, sha256, size, manifest,"
+            " publisher_id, published_at)"
+            " SELECT id, '1.0.0', 1, 0, 0, '" + "0" * 64 + "', 0, '{}', ?, created_at FROM packages"
+            " WHERE ecosystem = 'native' AND name NOT IN ('big-blob') AND name NOT LIKE 'pkg-%'",
+            (user,))
+        db.execute("INSERT INTO owners (package_id, user_id, added_at)"
+                   " SELECT id, ?, created_at FROM packages WHERE id NOT IN (SELECT package_id FROM owners)",
+                   (user,))
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
