@@ -17,7 +17,11 @@
  * that involves only the roots ends the search after a handful of tries
  * however many unrelated packages were decided in between. When the set
  * holds only the roots there is no solution, and the message of the first
- * failure at that level (carried up through the jumps) says why.
+ * failure at that level (carried up through the jumps) says why. A version
+ * whose failure depends on no decision at all (it needs a package that does
+ * not exist, or conflicts with the roots) is struck off for the rest of the
+ * search, so a hopeless corner of the graph is explored once, not once per
+ * way of reaching it.
  *
  * Requirements are parsed once per (package, text) and matched once per
  * candidate; provider answers are cached per name. Everything lives in the
@@ -36,7 +40,8 @@ typedef struct pkg pkg;
 
 typedef struct edge { /* one requirement text on one package, parsed and matched once */
     pkg *to;
-    const char *text;  /* as written, trimmed; "" for any version */
+    const char *text;  /* as given (the cache key) */
+    const char *shown; /* trimmed, for messages; "" for any version */
     unsigned char *ok; /* ok[i]: candidate i of `to` satisfies it */
 } edge;
 
@@ -75,10 +80,10 @@ struct pkg {
 typedef struct level {
     pkg *p;
     int idx;
-    int next;      /* next candidate index to consider */
-    int tried;     /* candidates tried and rejected */
-    int npushed;   /* constraints pushed by the current pick */
-    int ncul;      /* culprits recorded while trying the current candidate */
+    int next;       /* next candidate index to consider */
+    int tried;      /* candidates tried and rejected */
+    int npushed;    /* constraints pushed by the current pick */
+    int ncul;       /* culprits recorded while trying the current candidate */
     uint64_t *conf; /* levels 1..idx-1 the failures here depend on */
     int nwords;
     bool has_msg;
@@ -101,6 +106,8 @@ typedef struct rs {
     size_t etabcap, nedges;
     level **lv; /* lv[1..depth] in use */
     int caplv, depth;
+    unsigned char *seen; /* scratch for wipeout(), reused */
+    int capseen;
     long steps, max_steps;
 } rs;
 
@@ -161,7 +168,7 @@ static void put_source(rs *s, mbuf *m, const pkg *from, int fc)
 /* "c ^1.0", or "c" when any version will do */
 static void put_req(mbuf *m, const edge *e)
 {
-    mput(m, "%s%s%s", e->to->name, e->text[0] ? " " : "", e->text);
+    mput(m, "%s%s%s", e->to->name, e->shown[0] ? " " : "", e->shown);
 }
 
 /* ---- packages -------------------------------------------------------- */
@@ -343,7 +350,8 @@ static edge *get_edge(rs *s, pkg *q, const char *text, derr *e)
         return NULL;
     edge *ed = arena_zalloc(s->a, sizeof *ed);
     ed->to = q;
-    ed->text = arena_strdup(s->a, text); /* the cache key: the text as given */
+    ed->text = arena_strdup(s->a, text);
+    ed->shown = *text ? semver_req_text(r) : "";
     ed->ok = arena_zalloc(s->a, (size_t)(q->n ? q->n : 1));
     bool pre_ok = s->incl || semver_req_mentions_prerelease(r);
     for (int k = 0; k < q->n; k++)
@@ -385,8 +393,8 @@ static int ensure_info(rs *s, pkg *p, int k)
         const char *name = c->dep_names[j];
         const char *text = c->dep_reqs ? c->dep_reqs[j] : NULL;
         if (!name || !*name) {
-            ci->bad = arena_printf(s->a, "%s %s has a dependency without a name", p->name,
-                                   cand_version(s->a, c));
+            ci->bad =
+                arena_printf(s->a, "%s %s has a dependency without a name", p->name, cand_version(s->a, c));
             break;
         }
         pkg *q = get_pkg(s, name);
@@ -472,6 +480,8 @@ static void wipeout(rs *s, level *l, const pkg *q, const edge *e, const pkg *fro
 {
     mbuf m = {.n = 0};
     if (q->n == 0) {
+        if (l && l->has_msg)
+            return;
         put_source(s, &m, from, fc);
         mput(&m, " needs %s, which does not exist", q->name);
         if (l)
@@ -481,7 +491,13 @@ static void wipeout(rs *s, level *l, const pkg *q, const edge *e, const pkg *fro
         return;
     }
     /* Which earlier constraints are to blame (distinct, in the order pushed). */
-    unsigned char *seen = arena_zalloc(s->a, (size_t)(q->ncons ? q->ncons : 1));
+    if (q->ncons > s->capseen) {
+        s->capseen = q->ncons * 2;
+        s->seen = arena_alloc(s->a, (size_t)s->capseen);
+    }
+    unsigned char *seen = s->seen;
+    if (q->ncons)
+        memset(seen, 0, (size_t)q->ncons);
     int nblamed = 0, yanked = 0, first[3];
     for (int k = 0; k < q->n; k++) {
         if (!e->ok[k])
@@ -498,6 +514,8 @@ static void wipeout(rs *s, level *l, const pkg *q, const edge *e, const pkg *fro
             nblamed++;
         }
     }
+    if (l && l->has_msg) /* only the first failure at a level is explained */
+        return;
     int nfirst = 0;
     for (int i = 0; i < q->ncons && nfirst < 3; i++)
         if (seen[i])
@@ -576,12 +594,14 @@ static int try_cand(rs *s, level *l, int k)
         }
         if (q->pick >= 0 && !e->ok[q->pick]) {
             culprit(l, q->level);
-            mbuf m = {.n = 0};
-            put_source(s, &m, p, k);
-            mput(&m, " needs ");
-            put_req(&m, e);
-            mput(&m, " but %s %s was picked", q->name, cand_version(s->a, &q->c[q->pick]));
-            set_msg(l, &m);
+            if (!l->has_msg) {
+                mbuf m = {.n = 0};
+                put_source(s, &m, p, k);
+                mput(&m, " needs ");
+                put_req(&m, e);
+                mput(&m, " but %s %s was picked", q->name, cand_version(s->a, &q->c[q->pick]));
+                set_msg(l, &m);
+            }
             undo_pick(s, l);
             return 0;
         }

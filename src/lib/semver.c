@@ -318,8 +318,8 @@ typedef struct rparser {
     cset sets[SEMVER_REQ_MAX_SETS];
     comparator cur[SEMVER_REQ_MAX_TERMS * TERM_EXPANSION];
     int ncur;
-    bool open;  /* a set is being built in cur */
-    int terms;  /* written terms in the current set */
+    bool open; /* a set is being built in cur */
+    int terms; /* written terms in the current set */
 } rparser;
 
 static int rfail(rparser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -495,8 +495,8 @@ static void npm_primitive(rparser *p, enum npm_op op, const partial *x)
 {
     const semver *v = &x->v;
     if (x->nparts == 3) {
-        static const enum op map[] = {[N_NONE] = OP_EQ, [N_EQ] = OP_EQ, [N_GT] = OP_GT,
-                                      [N_GE] = OP_GE,   [N_LT] = OP_LT, [N_LE] = OP_LE};
+        static const enum op map[] = {
+            [N_NONE] = OP_EQ, [N_EQ] = OP_EQ, [N_GT] = OP_GT, [N_GE] = OP_GE, [N_LT] = OP_LT, [N_LE] = OP_LE};
         add_written(p, map[op], v);
         return;
     }
@@ -540,7 +540,8 @@ static void npm_primitive(rparser *p, enum npm_op op, const partial *x)
     }
 }
 
-/* node-semver's replaceTilde: ~1.2.3 := >=1.2.3 <1.3.0-0, ~1.2 := >=1.2.0 <1.3.0-0, ~1 := >=1.0.0 <2.0.0-0. */
+/* node-semver's replaceTilde: ~1.2.3 := >=1.2.3 <1.3.0-0, ~1.2 := >=1.2.0 <1.3.0-0, ~1 := >=1.0.0 <2.0.0-0.
+ */
 static void npm_tilde(rparser *p, const partial *x)
 {
     const semver *v = &x->v;
@@ -636,8 +637,8 @@ static int npm_alternative(rparser *p, const char *s, size_t n)
         static const struct {
             const char *text;
             enum npm_op op;
-        } ops[] = {{"<=", N_LE}, {">=", N_GE}, {"~>", N_TILDE}, {"<", N_LT},   {">", N_GT},
-                   {"=", N_EQ},  {"~", N_TILDE}, {"^", N_CARET}};
+        } ops[] = {{"<=", N_LE}, {">=", N_GE}, {"~>", N_TILDE}, {"<", N_LT},
+                   {">", N_GT},  {"=", N_EQ},  {"~", N_TILDE},  {"^", N_CARET}};
         for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
             size_t len = strlen(ops[k].text);
             if (n - i >= len && memcmp(s + i, ops[k].text, len) == 0) {
@@ -709,7 +710,7 @@ static int hex_term(rparser *p, const char *s, size_t n, size_t *used)
         const char *text;
         enum op op;
         bool approx;
-    } ops[] = {{">=", OP_GE, false}, {"<=", OP_LE, false}, {"~>", OP_GE, true}, {">", OP_GT, false},
+    } ops[] = {{">=", OP_GE, false}, {"<=", OP_LE, false}, {"~>", OP_GE, true},  {">", OP_GT, false},
                {"<", OP_LT, false},  {"==", OP_EQ, false}, {"!=", OP_NE, false}, {"!", OP_NE, false}};
     size_t i = 0;
     enum op op = OP_EQ; /* a bare version means == */
@@ -1030,10 +1031,10 @@ const char *semver_req_text(const semver_req *r)
 
 char *semver_req_str(arena *a, const semver_req *r)
 {
-    static const char *const sym[] = {[OP_EQ] = "", [OP_NE] = "!=", [OP_GT] = ">",
-                                      [OP_GE] = ">=", [OP_LT] = "<", [OP_LE] = "<="};
-    static const char *const hexsym[] = {[OP_EQ] = "== ", [OP_NE] = "!= ", [OP_GT] = "> ",
-                                         [OP_GE] = ">= ", [OP_LT] = "< ",  [OP_LE] = "<= "};
+    static const char *const sym[] = {
+        [OP_EQ] = "", [OP_NE] = "!=", [OP_GT] = ">", [OP_GE] = ">=", [OP_LT] = "<", [OP_LE] = "<="};
+    static const char *const hexsym[] = {
+        [OP_EQ] = "== ", [OP_NE] = "!= ", [OP_GT] = "> ", [OP_GE] = ">= ", [OP_LT] = "< ", [OP_LE] = "<= "};
     bool hex = r->d == SEMVER_HEX;
     buf b;
     buf_init(&b, 0);

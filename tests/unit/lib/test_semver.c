@@ -126,8 +126,8 @@ static void test_parse(void **state)
 /* ---- precedence ------------------------------------------------------- */
 
 /* SemVer §11.4's example, lowest first. */
-static const char *const chain[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-                                    "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",    "1.0.0"};
+static const char *const chain[] = {"1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
+                                    "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",       "1.0.0"};
 
 static const struct {
     const char *x, *y;
@@ -136,15 +136,15 @@ static const struct {
     {"1.0.0", "2.0.0", -1}, /* §11.2 */
     {"2.0.0", "2.1.0", -1},
     {"2.1.0", "2.1.1", -1},
-    {"1.9.0", "1.10.0", -1}, /* numerically, not as text */
+    {"1.9.0", "1.10.0", -1},      /* numerically, not as text */
     {"1.0.0-alpha", "1.0.0", -1}, /* §11.3 */
     {"1.0.0+a", "1.0.0+b", 0},    /* §10: build metadata has no precedence */
     {"1.0.0-alpha+1", "1.0.0-alpha+2", 0},
     {"1.0.0+build", "1.0.0", 0},
-    {"1.0.0-2", "1.0.0-10", -1},        /* numeric identifiers numerically */
-    {"1.0.0-a10", "1.0.0-a2", -1},      /* alphanumeric ones in ASCII order */
-    {"1.0.0-1", "1.0.0-a", -1},         /* numeric lower than alphanumeric */
-    {"1.0.0-Z", "1.0.0-a", -1},         /* ASCII: upper case first */
+    {"1.0.0-2", "1.0.0-10", -1},          /* numeric identifiers numerically */
+    {"1.0.0-a10", "1.0.0-a2", -1},        /* alphanumeric ones in ASCII order */
+    {"1.0.0-1", "1.0.0-a", -1},           /* numeric lower than alphanumeric */
+    {"1.0.0-Z", "1.0.0-a", -1},           /* ASCII: upper case first */
     {"1.0.0-alpha", "1.0.0-alpha.0", -1}, /* more identifiers wins a tie */
     {"1.0.0-rc.1", "1.0.0-rc.1.0", -1},
     {"1.0.0-99999999999999999999999", "1.0.0-9", 1}, /* beyond uint64, still numeric */
@@ -368,7 +368,7 @@ static const struct {
     {PUB, "^0.0.3", "0.1.0", 0, 0},
     {PUB, ">=1.0.0 <2.0.0", "1.5.0", 0, 1},
     {PUB, ">=1.0.0 <2.0.0", "2.0.0", 0, 0},
-    {PUB, ">=1.0.0 <2.0.0", "2.0.0-beta", 1, 0}, /* <2.0.0 means <2.0.0-0 */
+    {PUB, ">=1.0.0 <2.0.0", "2.0.0-beta", 1, 0},      /* <2.0.0 means <2.0.0-0 */
     {PUB, ">=2.0.0-dev <2.0.0", "2.0.0-dev.2", 0, 1}, /* ...unless the min is a 2.0.0 pre-release */
     {PUB, ">=1.0.0 <2.0.0", "1.5.0-beta", 1, 1},
     {PUB, ">=1.0.0 <2.0.0", "1.5.0-beta", 0, 0},
@@ -400,8 +400,8 @@ static void test_match(void **state)
             fail_msg("row %zu: bad version %s", i, matches[i].v);
         bool got = semver_req_match(r, &v, matches[i].pre);
         if (got != matches[i].want)
-            fail_msg("row %zu: \"%s\" (%s) vs %s%s: got %d", i, matches[i].req, semver_req_str(a, r), matches[i].v,
-                     matches[i].pre ? " incl-pre" : "", got);
+            fail_msg("row %zu: \"%s\" (%s) vs %s%s: got %d", i, matches[i].req, semver_req_str(a, r),
+                     matches[i].v, matches[i].pre ? " incl-pre" : "", got);
     }
     ncases += N(matches);
     arena_free(a);
@@ -413,18 +413,53 @@ static const struct {
     int d;
     const char *req;
 } bad_reqs[] = {
-    {NPM, "blerg"},        {NPM, ">="},          {NPM, "1.2.3 -"},     {NPM, "1.2.3 - 2.3.4 - 5"},
-    {NPM, ">=1.2.3 - 2.3.4"}, {NPM, "01.2.3"},   {NPM, "1.2.3-01"},    {NPM, "1.2.x-beta"},
-    {NPM, "1.2.3.4"},      {NPM, "^"},           {NPM, "~"},           {NPM, "1.2.3 >"},
-    {NPM, "a || b"},       {NPM, ">>1.0.0"},     {NPM, "1.2.3|2.0.0"}, {NPM, "18446744073709551616"},
-    {NPM, "1.2.3-"},       {NPM, "V1.2.3"},      {NAT, "~>"},          {NAT, "="},
-    {HEX, ""},             {HEX, "~> 2"},        {HEX, ">= 2.0"},      {HEX, "== == 2.0.0"},
-    {HEX, "2.0.0 and"},    {HEX, "and 2.0.0"},   {HEX, "2.0.0 2.1.0"}, {HEX, "~> 2.0 xor ~> 3.0"},
-    {HEX, "v1.0.0"},       {HEX, "01.0.0"},      {HEX, "~>"},          {HEX, ">= 1.0.0-01"},
-    {HEX, "^1.0.0"},       {HEX, "1.0.0 || 2.0.0"}, {HEX, ">=1.0.0,<2.0.0"},
-    {PUB, ""},             {PUB, "^1.2"},        {PUB, "^1.2.3 <2.0.0"}, {PUB, "1.2"},
-    {PUB, ">=1.0"},        {PUB, "any >=1.0.0"}, {PUB, "=1.2.3"},      {PUB, "~1.2.3"},
-    {PUB, "1.2.3 || 2.0.0"}, {PUB, ">=01.0.0"},  {PUB, "x"},           {PUB, "<"},
+    {NPM, "blerg"},
+    {NPM, ">="},
+    {NPM, "1.2.3 -"},
+    {NPM, "1.2.3 - 2.3.4 - 5"},
+    {NPM, ">=1.2.3 - 2.3.4"},
+    {NPM, "01.2.3"},
+    {NPM, "1.2.3-01"},
+    {NPM, "1.2.x-beta"},
+    {NPM, "1.2.3.4"},
+    {NPM, "^"},
+    {NPM, "~"},
+    {NPM, "1.2.3 >"},
+    {NPM, "a || b"},
+    {NPM, ">>1.0.0"},
+    {NPM, "1.2.3|2.0.0"},
+    {NPM, "18446744073709551616"},
+    {NPM, "1.2.3-"},
+    {NPM, "V1.2.3"},
+    {NAT, "~>"},
+    {NAT, "="},
+    {HEX, ""},
+    {HEX, "~> 2"},
+    {HEX, ">= 2.0"},
+    {HEX, "== == 2.0.0"},
+    {HEX, "2.0.0 and"},
+    {HEX, "and 2.0.0"},
+    {HEX, "2.0.0 2.1.0"},
+    {HEX, "~> 2.0 xor ~> 3.0"},
+    {HEX, "v1.0.0"},
+    {HEX, "01.0.0"},
+    {HEX, "~>"},
+    {HEX, ">= 1.0.0-01"},
+    {HEX, "^1.0.0"},
+    {HEX, "1.0.0 || 2.0.0"},
+    {HEX, ">=1.0.0,<2.0.0"},
+    {PUB, ""},
+    {PUB, "^1.2"},
+    {PUB, "^1.2.3 <2.0.0"},
+    {PUB, "1.2"},
+    {PUB, ">=1.0"},
+    {PUB, "any >=1.0.0"},
+    {PUB, "=1.2.3"},
+    {PUB, "~1.2.3"},
+    {PUB, "1.2.3 || 2.0.0"},
+    {PUB, ">=01.0.0"},
+    {PUB, "x"},
+    {PUB, "<"},
 };
 
 static void test_bad_reqs(void **state)
@@ -550,7 +585,7 @@ static int report(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse), cmocka_unit_test(test_cmp),  cmocka_unit_test(test_match),
+        cmocka_unit_test(test_parse),    cmocka_unit_test(test_cmp),  cmocka_unit_test(test_match),
         cmocka_unit_test(test_bad_reqs), cmocka_unit_test(test_norm),
     };
     return cmocka_run_group_tests(tests, NULL, report);
