@@ -65,6 +65,11 @@ static const struct opt opts[] = {
     {"rate-publish-user", T_LONG, "60", R(RL_PUBLISH, 1), 0, LONG_MAX, "publishes per hour per user"},
     {"rate-other-anon", T_LONG, "100", R(RL_OTHER, 0), 0, LONG_MAX, "other requests per hour per anonymous IP"},
     {"rate-other-user", T_LONG, "1000", R(RL_OTHER, 1), 0, LONG_MAX, "other requests per hour per user"},
+    {"hex-repo", T_STR, "depot", O(hex_repo), 0, 0, "name of the Hex repository clients configure (signed into every registry file)"},
+    {"hex-key", T_STR, "", O(hex_key), 0, 0, "PEM RSA private key signing the Hex registry (default DATA/hex_repo_key.pem, made at first start)"},
+    {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish, Hex revert); 0: never"},
+    {"upload-ttl", T_LONG, "3600", O(upload_ttl), 60, 604800, "seconds an unfinished two-step upload (pub) is kept"},
+    {"docs-url", T_STR, "", O(docs_url), 0, 0, "public URL of a separate origin serving hosted docs (default: /docs on this server)"},
     {"argon2-ops", T_LONG, "0", O(argon2_ops), 0, 64, "Argon2id passes (0: libsodium's interactive default)"},
     {"argon2-mem", T_LONG, "0", O(argon2_mem), 0, 4294967296L, "Argon2id memory, bytes (0: libsodium's interactive default; minimum 8192)"},
 };

@@ -39,6 +39,11 @@ typedef struct config {
     bool rate_limit;
     long rate[RL_NCLASS][2];  /* [class][0 anonymous, 1 authenticated] per hour; 0: none */
     long argon2_ops, argon2_mem;
+    const char *hex_repo;     /* the Hex repository's name, signed into every registry resource */
+    const char *hex_key;      /* PEM private key path ("" → DATA/hex_repo_key.pem, made at first start) */
+    long unpublish_window;    /* seconds after publish during which a version may be removed (0: never) */
+    long upload_ttl;          /* seconds a two-step upload (pub) stays open */
+    const char *docs_url;     /* separate origin for hosted docs ("" → served under /docs on this server) */
     char *owned[48];          /* strings made while loading, freed by config_free */
     int nowned;
 } config;

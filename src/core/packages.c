@@ -165,8 +165,10 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
     p.ver.published_at = now_unix();
     p.ver.deps = in->deps;
     p.ver.ndeps = in->ndeps;
+    p.ver.extra = in->extra;
     p.publisher_id = in->who->user_id;
     p.check_owner = true;
+    p.tag = in->tag;
     rc = store_call(c->st, publish, &p, e);
     if (rc == STORE_CONFLICT)
         return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name, in->version);
@@ -273,6 +275,93 @@ int packages_owner_remove(core *c, arena *a, const principal *who, const char *e
     if (rc != STORE_OK)
         return -1;
     core_audit(c, who->user_id, "owner.remove", arena_printf(a, "%s/%s", ecosystem, p.name), u.username, ip);
+    return 0;
+}
+
+int packages_set_status(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        const char *version, const store_version_status *st, const char *action, const char *ip,
+                        derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    int rc = store_call(c->st, version_set_status, p.id, version, st, now_unix(), e);
+    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
+        return -1;
+    core_audit(c, who->user_id, action, arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip);
+    return 0;
+}
+
+int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                      const char *meta, const char *ip, derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    if (store_call(c->st, pkg_set_meta, p.id, meta, e) != STORE_OK)
+        return -1;
+    core_audit(c, who->user_id, "package.options", arena_printf(a, "%s/%s", ecosystem, p.name), meta, ip);
+    return 0;
+}
+
+int packages_tags(core *c, arena *a, const store_package *p, store_tag **out, int *n, derr *e)
+{
+    return store_call(c->st, tags_list, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
+}
+
+int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                     const char *tag, const char *version, const char *ip, derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    if (!tag || !*tag || strlen(tag) > 64)
+        return derr_set(e, 422, "invalid", "tag: 1 to 64 characters");
+    semver v;
+    if (semver_parse(a, tag, &v) == 0)
+        return derr_set(e, 422, "invalid", "tag: '%s' looks like a version; tags are names such as 'next'", tag);
+    int rc = store_call(c->st, tag_set, p.id, tag, version, now_unix(), e);
+    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
+        return -1;
+    core_audit(c, who->user_id, "tag.set", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), tag, ip);
+    return 0;
+}
+
+int packages_tag_delete(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        const char *tag, const char *ip, derr *e)
+{
+    store_package p;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    if (strcmp(tag, "latest") == 0)
+        return derr_set(e, 422, "invalid", "tag: 'latest' cannot be removed; point it at another version");
+    int rc = store_call(c->st, tag_delete, p.id, tag, e);
+    if (store_rc(rc, e, arena_printf(a, "%s has no tag %s", p.name, tag)) < 0)
+        return -1;
+    core_audit(c, who->user_id, "tag.delete", arena_printf(a, "%s/%s", ecosystem, p.name), tag, ip);
+    return 0;
+}
+
+int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                            const char *version, bool tombstone, const char *ip, derr *e)
+{
+    store_package p;
+    store_version v;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0 || packages_version(c, a, &p, version, &v, e) < 0)
+        return -1;
+    long window = c->cfg->unpublish_window;
+    if (window <= 0)
+        return derr_set(e, 403, "forbidden", "this server does not allow removing published versions; yank it");
+    if (now_unix() - v.published_at > window)
+        return derr_set(e, 403, "forbidden",
+                        "%s %s was published more than %ld hours ago and can no longer be removed; yank or "
+                        "deprecate it instead",
+                        p.name, version, window / 3600);
+    int rc = store_call(c->st, version_delete, p.id, version, tombstone, now_unix(), e);
+    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
+        return -1;
+    core_audit(c, who->user_id, "version.remove", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version),
+               tombstone ? "{\"tombstone\":true}" : NULL, ip);
     return 0;
 }
 

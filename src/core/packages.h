@@ -36,6 +36,8 @@ typedef struct publish_in {
     const unsigned char *sha256; /* of the tarball */
     uint64_t size;
     const char *signature_b64;  /* detached Ed25519 over the tarball bytes, or NULL */
+    const char *tag;            /* dist-tag to point at the new version (npm), or NULL */
+    const char *extra;          /* JSON object text of ecosystem extras kept with the version, or NULL */
     const principal *who;
     const char *ip;
 } publish_in;
@@ -67,6 +69,25 @@ int packages_owner_add(core *c, arena *a, const principal *who, const char *ecos
                        const char *username, const char *ip, derr *e);
 int packages_owner_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                           const char *username, const char *ip, derr *e);
+
+/* Version status, for owners: retire/unretire (Hex), deprecate (npm), retract (pub). `action` names
+ * the change in the audit log ("version.retire" ...). 404 when the version does not exist. */
+int packages_set_status(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        const char *version, const store_version_status *st, const char *action, const char *ip,
+                        derr *e);
+/* Replaces the package's ecosystem extras (JSON object text), for owners. */
+int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                      const char *meta, const char *ip, derr *e);
+/* Dist-tags: anyone who may read lists them; owners set and delete. */
+int packages_tags(core *c, arena *a, const store_package *p, store_tag **out, int *n, derr *e);
+int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                     const char *tag, const char *version, const char *ip, derr *e);
+int packages_tag_delete(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        const char *tag, const char *ip, derr *e);
+/* Removes a version (npm unpublish, Hex revert), for owners, only within --unpublish-window of its
+ * publication (403 after). With tombstone the version number is never usable again. */
+int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                            const char *version, bool tombstone, const char *ip, derr *e);
 
 /* Opens a version's tarball for sending and counts the download. */
 int packages_open_tarball(core *c, const store_version *v, blob_reader *r, derr *e);

@@ -110,7 +110,47 @@ typedef struct store_version {
     int64_t downloads;
     store_dep *deps;        /* filled by version lists/gets */
     int ndeps;
+    const char *extra;      /* JSON object text: ecosystem extras computed at publish (npm shasum and
+                             * integrity, Hex inner checksum ...); "{}" when none */
+    const char *deprecated; /* npm deprecation message, NULL when not deprecated */
+    bool retracted;         /* pub retraction */
+    int64_t retired_at;
 } store_version;
+
+/* A change of a version's status; each part is applied only when its set_ field is non-zero
+ * (1: set, -1: clear). */
+typedef struct store_version_status {
+    int set_retired;
+    const char *retired_reason, *retired_message; /* Hex: other, invalid, security, deprecated, renamed */
+    int set_deprecated;
+    const char *deprecated;
+    int set_retracted;
+} store_version_status;
+
+typedef struct store_tag {
+    const char *tag;
+    const char *version;
+    int64_t updated_at;
+} store_tag;
+
+/* One file of a hosted docs site: its path in the site and the blob holding its bytes. */
+typedef struct store_doc_file {
+    const char *path;
+    const char *sha256;
+    int64_t size;
+} store_doc_file;
+
+/* A two-step upload (pub's publish flow): the bytes arrive first, the publish is confirmed later. */
+typedef struct store_upload {
+    const char *id;        /* random, URL-safe */
+    int64_t user_id;
+    const char *ecosystem;
+    const char *sha256;    /* NULL until the bytes arrived */
+    int64_t size;
+    int64_t created_at, expires_at;
+    const char *result;    /* NULL until finalized: the published version, or an error message */
+    bool failed;           /* result is an error */
+} store_upload;
 
 /* A publish: the package fields (created or refreshed from this version) and
  * the new version with its dependencies, written in one transaction. */
@@ -119,6 +159,7 @@ typedef struct store_publish {
     store_version ver;      /* in: fields with deps; out: id */
     int64_t publisher_id;
     bool check_owner;       /* refuse (STORE_FORBIDDEN) unless publisher_id owns an existing package */
+    const char *tag;        /* when not NULL, this dist-tag points at the new version (same transaction) */
     bool created;           /* out: the package was made by this publish (publisher is its owner) */
 } store_publish;
 
@@ -261,6 +302,51 @@ struct store_ops {
     int (*key_list)(store *s, arena *a, int64_t user_id, store_key **out, int *n, derr *e);
     int (*key_get)(store *s, arena *a, const char *key_id, store_key *out, derr *e); /* revoked keys are not found */
     int (*key_delete)(store *s, int64_t user_id, const char *key_id, derr *e);      /* marks it revoked */
+
+    /* ---- version status, tags, removal (every change bumps the package's generation) ---- */
+
+    /* Retire/unretire (Hex), deprecate/undeprecate (npm), retract/unretract (pub).
+     * STORE_NOT_FOUND when the version does not exist. */
+    int (*version_set_status)(store *s, int64_t package_id, const char *version, const store_version_status *st,
+                              int64_t now, derr *e);
+    /* Replaces the package's ecosystem extras (JSON object text), e.g. pub's isDiscontinued. */
+    int (*pkg_set_meta)(store *s, int64_t package_id, const char *meta, derr *e);
+    /* Dist-tags (npm): list by tag name; set (STORE_NOT_FOUND when the version does not exist);
+     * delete (STORE_NOT_FOUND when the tag does not exist). */
+    int (*tags_list)(store *s, arena *a, int64_t package_id, store_tag **out, int *n, derr *e);
+    int (*tag_set)(store *s, int64_t package_id, const char *tag, const char *version, int64_t now, derr *e);
+    int (*tag_delete)(store *s, int64_t package_id, const char *tag, derr *e);
+    /* Removes a version (npm unpublish, Hex revert) with its dependencies, tags and download rows;
+     * recomputes latest_version. With tombstone, the version can never be published again (publish
+     * answers STORE_CONFLICT). The blob stays (it may be shared); fsck collects unreferenced blobs.
+     * STORE_NOT_FOUND when absent. */
+    int (*version_delete)(store *s, int64_t package_id, const char *version, bool tombstone, int64_t now,
+                          derr *e);
+    /* Is this version tombstoned? STORE_OK yes, STORE_NOT_FOUND no. */
+    int (*version_tombstoned)(store *s, int64_t package_id, const char *version, derr *e);
+
+    /* ---- hosted docs ---- */
+
+    /* Records (or replaces) the docs site of a version: the uploaded archive's blob and every file's blob. */
+    int (*docs_put)(store *s, int64_t package_id, const char *version, const char *archive_sha256,
+                    int64_t archive_size, const store_doc_file *files, int n, int64_t now, derr *e);
+    /* One file of a site (STORE_NOT_FOUND when the site or the path is absent). */
+    int (*docs_file)(store *s, arena *a, int64_t package_id, const char *version, const char *path,
+                     store_doc_file *out, derr *e);
+    /* The uploaded archive of a site (STORE_NOT_FOUND when absent). */
+    int (*docs_archive)(store *s, arena *a, int64_t package_id, const char *version, const char **sha256,
+                        int64_t *size, derr *e);
+    /* Versions that have docs, newest first by SemVer order. */
+    int (*docs_versions)(store *s, arena *a, int64_t package_id, const char ***out, int *n, derr *e);
+    int (*docs_delete)(store *s, int64_t package_id, const char *version, derr *e);
+
+    /* ---- two-step uploads ---- */
+    int (*upload_create)(store *s, const store_upload *u, derr *e);
+    int (*upload_get)(store *s, arena *a, const char *id, store_upload *out, derr *e);
+    /* Updates sha256, size, result and failed. */
+    int (*upload_update)(store *s, const store_upload *u, derr *e);
+    /* Deletes uploads whose expires_at has passed; *n how many. */
+    int (*upload_expire)(store *s, int64_t now, int *n, derr *e);
 };
 
 struct store {
