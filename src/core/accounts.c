@@ -14,6 +14,7 @@
 #include "../lib/jwt.h"
 #include "../lib/json.h"
 #include "../lib/timeutil.h"
+#include "authcache.h"
 
 int account_check_username(const char *s, derr *e)
 {
@@ -172,6 +173,7 @@ int accounts_logout(core *c, const principal *p, const char *ip, derr *e)
                         "logout ends a session token (from login); delete API tokens instead");
     if (store_call(c->st, jwt_revoke, p->jti, p->expires_at, e) < 0)
         return -1;
+    authcache_forget_user(p->user_id); /* the JWT's cache key is its secret, unknown here: drop the user's */
     core_audit(c, p->user_id, "user.logout", p->username, NULL, ip);
     return 0;
 }
@@ -202,6 +204,7 @@ int accounts_set_password(core *c, arena *a, const char *login, const char *pw, 
         return derr_set(e, 500, "internal", "password hashing failed");
     if (store_call(c->st, user_set_password, u.id, hash, e) != STORE_OK)
         return -1;
+    authcache_forget_user(u.id);
     core_audit(c, u.id, "user.passwd", u.username, NULL, NULL);
     return 0;
 }
@@ -213,6 +216,7 @@ int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, d
         return -1;
     if (store_call(c->st, user_set_disabled, u.id, disabled, e) != STORE_OK)
         return -1;
+    authcache_forget_user(u.id);
     core_audit(c, u.id, disabled ? "user.disable" : "user.enable", u.username, NULL, NULL);
     return 0;
 }
@@ -224,6 +228,7 @@ int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e
         return -1;
     if (store_call(c->st, user_set_admin, u.id, admin, e) != STORE_OK)
         return -1;
+    authcache_forget_user(u.id);
     core_audit(c, u.id, admin ? "user.promote" : "user.demote", u.username, NULL, NULL);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "../lib/jwt.h"
 #include "../lib/log.h"
 #include "../lib/timeutil.h"
+#include "authcache.h"
 #include "core.h"
 
 const char *const auth_ecosystems[] = {"native", "hex", "pub", "npm", NULL};
@@ -107,9 +108,24 @@ static int auth_token(core *c, arena *a, const char *tok, size_t n, principal *p
 
 int auth_secret(core *c, arena *a, const char *secret, size_t n, principal *p, derr *e)
 {
-    if (jwt_looks_like(secret, n))
-        return auth_jwt(c, a, secret, n, p, e);
-    return auth_token(c, a, secret, n, p, e);
+    unsigned char key[32];
+    int64_t now = now_unix();
+    if (n > 8192)
+        return unauthorized(e, "the credential is not valid");
+    sha256(secret, n, key);
+    if (authcache_get(key, now, a, p))
+        return 0;
+    int rc = jwt_looks_like(secret, n) ? auth_jwt(c, a, secret, n, p, e) : auth_token(c, a, secret, n, p, e);
+    if (rc == 0)
+        authcache_put(key, now, p);
+    return rc;
+}
+
+void auth_forget_secret(const char *secret, size_t n)
+{
+    unsigned char key[32];
+    sha256(secret, n, key);
+    authcache_forget(key);
 }
 
 bool auth_header_is_slow(const char *v)

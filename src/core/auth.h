@@ -44,6 +44,8 @@ int auth_password(struct core *c, arena *a, const char *login, const char *pw, s
                   principal *p, derr *e);
 /* A JWT or an API token secret. 401 when unknown, expired, revoked or tampered. */
 int auth_secret(struct core *c, arena *a, const char *secret, size_t n, principal *p, derr *e);
+/* Forgets a cached check of this secret (after it was revoked on this server). */
+void auth_forget_secret(const char *secret, size_t n);
 /* An Authorization header value: "Bearer X", "Basic B64", or a bare token. */
 int auth_header(struct core *c, arena *a, const char *value, principal *p, derr *e);
 /* True when checking this header costs a password hash (Basic). */

@@ -39,6 +39,7 @@ typedef struct config {
     bool rate_limit;
     long rate[RL_NCLASS][2];  /* [class][0 anonymous, 1 authenticated] per hour; 0: none */
     long argon2_ops, argon2_mem;
+    long auth_cache_ttl;      /* seconds a checked credential is trusted without the store (0: off) */
     const char *hex_repo;     /* the Hex repository's name, signed into every registry resource */
     const char *hex_key;      /* PEM private key path ("" → DATA/hex_repo_key.pem, made at first start) */
     long unpublish_window;    /* seconds after publish during which a version may be removed (0: never) */

@@ -15,6 +15,7 @@
 
 #include "../lib/crypto.h"
 #include "../lib/log.h"
+#include "authcache.h"
 
 static int mkdirs(const char *path)
 {
@@ -102,6 +103,7 @@ int core_open(core *c, const config *cfg, derr *e)
     if (crypto_init() < 0)
         return derr_set(e, 500, "internal", "libsodium failed to initialise");
     password_set_cost((unsigned long long)cfg->argon2_ops, (size_t)cfg->argon2_mem);
+    authcache_init(cfg->auth_cache_ttl);
     if (load_jwt_key(c, e) < 0)
         return -1;
     c->st = store_open(cfg->store_url, e);
@@ -127,6 +129,7 @@ int core_open(core *c, const config *cfg, derr *e)
 
 void core_close(core *c)
 {
+    authcache_shutdown();
     if (c->st)
         c->st->ops->close(c->st);
     if (c->blobs)

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,6 +134,22 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
                             in->version);
         if (rc == STORE_ERROR)
             return -1;
+        /* SemVer gives versions that differ only in build metadata equal precedence, so two of them
+         * would make "latest" and "=X.Y.Z" ambiguous. Dart orders build metadata, so pub keeps them. */
+        if (v.build && strcmp(in->ecosystem, "pub") != 0) {
+            store_version *vs;
+            int nv;
+            if (store_call(c->st, pkg_versions, a, existing.id, &vs, &nv, e) != STORE_OK)
+                return -1;
+            for (int i = 0; i < nv; i++) {
+                semver o;
+                if (semver_parse(a, vs[i].version, &o) == 0 && semver_cmp(&o, &v) == 0)
+                    return derr_set(e, 409, "conflict",
+                                    "%s %s exists; %s differs from it only in build metadata, which SemVer "
+                                    "ignores when ordering",
+                                    name, vs[i].version, in->version);
+            }
+        }
     }
     const char *key_id = NULL;
     if (in->signature_b64 && *in->signature_b64) {
@@ -233,6 +250,16 @@ int packages_owners(core *c, arena *a, const store_package *p, store_owner **out
     return store_call(c->st, owners_list, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
 }
 
+/* A user by username only: owners are named by username, so that an email address never
+ * reveals whose it is. */
+static int find_username(core *c, arena *a, const char *username, store_user *u, derr *e)
+{
+    int rc = store_call(c->st, user_by_login, a, username, u, e);
+    if (rc == STORE_OK && strcasecmp(u->username, username) != 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
 int packages_owner_add(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                        const char *username, const char *ip, derr *e)
 {
@@ -240,7 +267,7 @@ int packages_owner_add(core *c, arena *a, const principal *who, const char *ecos
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     store_user u;
-    int rc = store_call(c->st, user_by_login, a, username, &u, e);
+    int rc = find_username(c, a, username, &u, e);
     if (rc == STORE_NOT_FOUND || (rc == STORE_OK && u.disabled))
         return derr_set(e, 404, "not_found", "no user '%s'", username);
     if (rc != STORE_OK)
@@ -261,7 +288,7 @@ int packages_owner_remove(core *c, arena *a, const principal *who, const char *e
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     store_user u;
-    int rc = store_call(c->st, user_by_login, a, username, &u, e);
+    int rc = find_username(c, a, username, &u, e);
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "no user '%s'", username);
     if (rc != STORE_OK)
@@ -365,11 +392,12 @@ int packages_remove_version(core *c, arena *a, const principal *who, const char 
     return 0;
 }
 
-int packages_open_tarball(core *c, const store_version *v, blob_reader *r, derr *e)
+int packages_open_tarball(core *c, const store_version *v, bool count, blob_reader *r, derr *e)
 {
     if (blob_call(c->blobs, open, v->sha256, r, e) < 0)
         return -1;
-    downloads_count(v->id);
+    if (count)
+        downloads_count(v->id);
     return 0;
 }
 

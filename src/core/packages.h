@@ -89,8 +89,8 @@ int packages_tag_delete(core *c, arena *a, const principal *who, const char *eco
 int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                             const char *version, bool tombstone, const char *ip, derr *e);
 
-/* Opens a version's tarball for sending and counts the download. */
-int packages_open_tarball(core *c, const store_version *v, blob_reader *r, derr *e);
+/* Opens a version's tarball for sending; counts the download when count (not for HEAD). */
+int packages_open_tarball(core *c, const store_version *v, bool count, blob_reader *r, derr *e);
 
 /* Signing keys (Ed25519, base64 public keys). key_id: hex of the first 8 bytes of SHA-256 of the key. */
 int keys_add(core *c, arena *a, const principal *who, const char *name, const char *public_b64, store_key *out,

@@ -60,7 +60,8 @@ typedef struct cinfo { /* a candidate's dependencies, built the first time it is
 } cinfo;
 
 struct pkg {
-    const char *name;
+    const char *name; /* as first asked for, for messages and picks */
+    const char *key;  /* the provider's canonical key (the name when it has none) */
     resolve_candidate *c; /* highest first */
     int n;
     int *nblock; /* per candidate: constraints rejecting it, +1 when unusable for good */
@@ -184,7 +185,7 @@ static int cand_order(const void *x, const void *y)
 
 static void tab_insert(pkg **tab, size_t cap, pkg *p)
 {
-    size_t i = fnv(p->name, FNV_BASIS) & (cap - 1);
+    size_t i = fnv(p->key, FNV_BASIS) & (cap - 1);
     while (tab[i])
         i = (i + 1) & (cap - 1);
     tab[i] = p;
@@ -193,9 +194,11 @@ static void tab_insert(pkg **tab, size_t cap, pkg *p)
 /* The package called `name`, asking the provider the first time; NULL + e on failure. */
 static pkg *get_pkg(rs *s, const char *name)
 {
-    size_t i = fnv(name, FNV_BASIS) & (s->tabcap - 1);
+    /* Names a provider treats as one package (case, '-' and '_') are one package here too. */
+    const char *key = s->prov->key ? s->prov->key(s->prov->ctx, s->a, name) : name;
+    size_t i = fnv(key, FNV_BASIS) & (s->tabcap - 1);
     for (; s->tab[i]; i = (i + 1) & (s->tabcap - 1))
-        if (strcmp(s->tab[i]->name, name) == 0)
+        if (strcmp(s->tab[i]->key, key) == 0)
             return s->tab[i];
 
     resolve_candidate *got = NULL;
@@ -207,6 +210,7 @@ static pkg *get_pkg(rs *s, const char *name)
 
     pkg *p = arena_zalloc(s->a, sizeof *p);
     p->name = arena_strdup(s->a, name);
+    p->key = key == name ? p->name : key;
     p->n = n;
     p->pick = -1;
     p->open = -1;

@@ -40,6 +40,8 @@ typedef struct resolve_provider {
      * valid for the arena's life (allocate it from `a`). Called at most once
      * per name within one resolve. */
     int (*versions)(void *ctx, arena *a, const char *name, resolve_candidate **out, int *n, derr *e);
+    /* The canonical key of a name: names with one key are one package. NULL: names are keys. */
+    const char *(*key)(void *ctx, arena *a, const char *name);
     void *ctx;
 } resolve_provider;
 

@@ -9,6 +9,7 @@
 #include "../lib/crypto.h"
 #include "../lib/json.h"
 #include "../lib/timeutil.h"
+#include "authcache.h"
 
 int token_check_name(const char *s, derr *e)
 {
@@ -114,7 +115,15 @@ int tokens_get(core *c, arena *a, int64_t user_id, const char *name, store_token
 
 int tokens_delete(core *c, int64_t user_id, const char *name, const char *ip, derr *e)
 {
+    arena *a = arena_new(0);
+    store_token t;
+    unsigned char key[32];
+    bool have = store_call(c->st, token_by_name, a, user_id, name, &t, e) == STORE_OK &&
+                hex_decode(t.hash, strlen(t.hash), key, sizeof key, NULL) == 0;
+    arena_free(a);
     int rc = store_call(c->st, token_delete, user_id, name, e);
+    if (have)
+        authcache_forget(key); /* the cache is keyed by the secret's SHA-256, which is the stored hash */
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "no token named '%s'", name);
     if (rc != STORE_OK)

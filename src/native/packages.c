@@ -223,7 +223,7 @@ void native_download(req *r)
         return;
     derr e;
     blob_reader br;
-    if (packages_open_tarball(r->core, &v, &br, &e) < 0) {
+    if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
         resp_derr(r, &e);
         return;
     }

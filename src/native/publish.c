@@ -20,7 +20,8 @@
 #include "../lib/targz.h"
 #include "native.h"
 
-#define README_MAX (512u << 10)
+#define README_MAX (512u << 10)  /* readme text kept for display */
+#define WANTED_MAX (8u << 20)     /* a wanted file read from the tarball (depot.json, the readme) */
 
 /* Categories a package may list (issue: a configurable list; this is the default). */
 static const char *const categories[] = {
@@ -146,13 +147,9 @@ void native_publish(req *r)
     }
 
     /* Read the tarball: its manifest and readme, under limits. */
-    targz_limits tl = {.max_entries = 20000, .max_total = 1u << 30, .max_entry = README_MAX,
+    targz_limits tl = {.max_entries = 20000, .max_total = 1u << 30, .max_entry = WANTED_MAX,
                        .max_ratio = 200};
     struct want_ctx wc = {0};
-    if (meta_doc) {
-        json_t *rd = json_object_get(meta_doc, "readme");
-        wc.readme = json_is_string(rd) ? json_string_value(rd) : NULL;
-    }
     targz_entry *ents;
     targz_file *files;
     int nents, nfiles;
@@ -207,18 +204,37 @@ void native_publish(req *r)
         return;
     }
 
-    /* The readme's text, capped. */
+    /* The readme's text, capped: the one the manifest names (read in a second pass when the
+     * first did not keep it), else a README at the root. */
     const char *readme = NULL;
     const targz_file *rf = m.readme ? find(files, nfiles, m.readme) : NULL;
     if (m.readme && !rf) {
-        resp_error(r, 422, "invalid", "readme: %s is not in the tarball", m.readme);
-        return;
+        wc.readme = m.readme;
+        targz_file *more;
+        int nmore;
+        if (lseek(tar->fd, 0, SEEK_SET) < 0 ||
+            targz_read(r->a, tar->fd, &tl, want, &wc, &ents, &nents, &more, &nmore, &e) < 0) {
+            resp_error(r, e.status ? e.status : 422, e.code ? e.code : "invalid", "tarball: %s", e.message);
+            return;
+        }
+        rf = find(more, nmore, m.readme);
+        if (!rf) {
+            resp_error(r, 422, "invalid", "readme: %s is not in the tarball", m.readme);
+            return;
+        }
     }
     for (int i = 0; !rf && i < nfiles; i++)
         if (is_root_readme(files[i].path))
             rf = &files[i];
-    if (rf)
-        readme = arena_strndup(r->a, rf->data, rf->len);
+    if (rf) {
+        size_t n = rf->len;
+        if (n > README_MAX) {
+            n = README_MAX;
+            while (n > 0 && ((unsigned char)rf->data[n] & 0xC0) == 0x80)
+                n--; /* never cut a UTF-8 sequence in two */
+        }
+        readme = arena_strndup(r->a, rf->data, n);
+    }
 
     publish_in in = {0};
     in.ecosystem = NATIVE;

@@ -72,6 +72,12 @@ static int versions(void *vctx, arena *a, const char *name, resolve_candidate **
     return 0;
 }
 
+static const char *native_key(void *vctx, arena *a, const char *name)
+{
+    (void)vctx;
+    return package_key(a, NATIVE, name);
+}
+
 void native_resolve(req *r)
 {
     json_t *doc = req_json(r);
@@ -113,7 +119,7 @@ void native_resolve(req *r)
         i++;
     }
     struct provider_ctx pc = {r};
-    resolve_provider prov = {versions, &pc};
+    resolve_provider prov = {versions, native_key, &pc};
     resolve_opts opts = {.dialect = SEMVER_NATIVE, .include_prerelease = json_is_true(pre), .max_steps = 0};
     resolve_pick *picks;
     int np;

@@ -4,6 +4,7 @@ bad one (401), a read-only token, a token narrowed to another package or to anot
 and a non-owner's full credential (403). After each refusal the package is as it was. A token
 narrowed to the right package is allowed."""
 
+import base64
 import itertools
 
 from native.nativetest import PACKAGES, NativeTestCase, manifest
@@ -110,7 +111,7 @@ class Authz(NativeTestCase):
         cls.tok_other_pkg = tok(cls.owner, ["read", "publish:native/" + cls.uniq("other")])
         cls.tok_hex = tok(cls.owner, ["read", "publish:hex"])
         cls.tok_stranger = tok(cls.stranger, ["publish"])
-        cls.owner_basic_wrong = "Basic " + __import__("base64").b64encode(
+        cls.owner_basic_wrong = "Basic " + base64.b64encode(
             ("%s:wrong-password" % cls.owner.username).encode()).decode()
 
     def check_refused(self, op, cred):

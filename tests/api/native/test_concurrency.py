@@ -109,3 +109,44 @@ class Concurrency(NativeTestCase):
             prof = self.assertJSON(self.depot.get("/api/v1/users/" + u.username))
             self.assertEqual([p["name"] for p in prof["packages"]],
                              [name] if u is winner else [])
+
+    def test_10_concurrent_versions_of_a_new_package_all_succeed(self):
+        # ten different versions racing to create one package: each version is new, so each
+        # is a 201 (none may lose to the package's creation)
+        name = self.pkgname("multi")
+        versions = ["1.%d.0" % i for i in range(10)]
+        results = race([(lambda v=v: self.publish(self.owner.bearer, name, v)[0])
+                        for v in versions])
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        self.assertEqual([r.status for r in results], [201] * 10,
+                         [r.describe(200) for r in results if r.status != 201])
+        self.assertEqual(sum(1 for r in results if r.json()["created_package"]), 1)
+        self.assertEqual(sorted(self.versions(name)), sorted(versions))
+        self.assertEqual(self.package(name)["latest"], "1.9.0")
+
+    def test_two_owners_removing_each_other_leave_one(self):
+        for trial in range(3):
+            name = self.pkgname("dueling")
+            other = self.new_user(prefix="duel")
+            self.published(self.owner.bearer, name, "1.0.0")
+            self.assertStatus(self.depot.request(
+                "PUT", "%s/%s/owners/%s" % (PACKAGES, name, other.username),
+                auth=self.owner.bearer), 200)
+            results = race([
+                lambda: self.depot.request("DELETE", "%s/%s/owners/%s"
+                                           % (PACKAGES, name, other.username),
+                                           auth=self.owner.bearer),
+                lambda: self.depot.request("DELETE", "%s/%s/owners/%s"
+                                           % (PACKAGES, name, self.owner.username),
+                                           auth=other.bearer)])
+            for r in results:
+                if isinstance(r, Exception):
+                    raise r
+            statuses = sorted(r.status for r in results)
+            self.assertEqual(statuses[0], 200, statuses)
+            self.assertIn(statuses[1], (403, 409), statuses)
+            owners = self.assertJSON(
+                self.depot.get("%s/%s/owners" % (PACKAGES, name)))["owners"]
+            self.assertEqual(len(owners), 1, "trial %d left owners %s" % (trial, owners))

@@ -181,6 +181,25 @@ class Publish(NativeTestCase):
         self.assertJSON(r, 201)
         self.assertEqual(self.package(name)["readme"], text)
 
+    def test_readme_over_the_display_cap_does_not_refuse_the_package(self):
+        # publish.c: "The readme the manifest names (or a README at the root) is stored for
+        # display, capped" -- a long README is cut for display, the package is not refused
+        name = self.pkgname()
+        text = ("# %s\n" % name) + "long readme line\n" * 40000  # ~640 KiB
+        r, _ = self.publish(self.owner.bearer, name, "1.0.0", readme=text)
+        self.assertJSON(r, 201)
+        shown = self.package(name)["readme"]
+        self.assertTrue(shown and text.startswith(shown), "the readme should be a prefix")
+
+    def test_metadata_as_a_file_part(self):
+        from depot import Part
+        name = self.pkgname()
+        tb = self.tarball_for(name, "1.0.0")
+        r = self.depot.publish(tb, auth=self.owner.bearer, extra_parts=[
+            Part("metadata", json.dumps(manifest(name)), "depot.json", "application/json")])
+        self.assertJSON(r, 201)
+        self.assertEqual(self.package(name)["description"], "the %s package" % name)
+
     def test_url_forms_of_the_new_version(self):
         name = self.pkgname()
         doc, tb = self.published(self.owner.bearer, name, "1.0.0-beta.2")
@@ -368,3 +387,26 @@ class UploadLimit(NativeTestCase):
         self.assertError(self.depot.get("%s/%s" % (PACKAGES, name)), 404)
         # a small one still goes through
         self.published(owner.bearer, name, "1.0.0")
+
+    def test_oversized_chunked_upload_is_413(self):
+        from depot import RawConn, multipart_body
+        owner = self.new_user()
+        name = self.pkgname()
+        big = targz({"blob.bin": os.urandom(100000)})
+        body, ct = multipart_body([("tarball", big, "p.tar.gz"),
+                                   ("metadata", json.dumps(manifest(name)))])
+        with RawConn(self.depot.host, self.depot.port) as c:
+            c.send("POST %s HTTP/1.1\r\nHost: depot\r\nAuthorization: %s\r\n"
+                   "Content-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   % (PACKAGES, owner.bearer, ct))
+            for i in range(0, len(body), 16384):
+                chunk = body[i:i + 16384]
+                if not c.send(b"%x\r\n" % len(chunk) + chunk + b"\r\n"):
+                    break
+            c.send(b"0\r\n\r\n")
+            r = c.read_response()
+        self.assertIsNotNone(r, "no response to an oversized chunked upload")
+        r.method, r.path = "POST", PACKAGES
+        self.depot.responses.append(r)
+        self.assertError(r, 413)
+        self.assertError(self.depot.get("%s/%s" % (PACKAGES, name)), 404)

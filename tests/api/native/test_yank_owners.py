@@ -185,3 +185,15 @@ class Owners(NativeTestCase):
         self.assertJSON(self.remove(name, friend.username))
         self.assertError(self.remove(name, self.owner.username), 409)
         self.assertEqual([o["username"] for o in self.owners(name)], [self.owner.username])
+
+    def test_owner_is_named_by_username_not_email(self):
+        # {username} is a username (as /users/{username} treats it): an email must not find the
+        # account, or any package owner could learn which username holds an email address
+        name = self.pkgname("ow")
+        self.published(self.owner.bearer, name, "1.0.0")
+        friend = self.new_user(prefix="fr")
+        r = self.add(name, friend.email)
+        self.assertError(r, 404)
+        self.assertNotIn(friend.username, r.text)
+        self.assertEqual([o["username"] for o in self.owners(name)], [self.owner.username])
+        self.assertError(self.depot.get("/api/v1/users/" + friend.email), 404)
