@@ -22,6 +22,15 @@
  * made of several queries (versions then their dependencies, a search's
  * count then its page) run in one read transaction, so they agree.
  *
+ * The same holds for what the npm, Hex and pub fronts change after a
+ * publish: a version's status (retired, deprecated, retracted), the
+ * package's meta, dist-tags, removing a version and docs sites each bump
+ * the generation in the transaction that makes the change. Removing a
+ * version leans on ON DELETE CASCADE (foreign keys are on in every
+ * connection) for its dependencies, tags and daily download rows, and may
+ * leave a tombstone that publish checks, so a removed version's text never
+ * names other bytes.
+ *
  * Search runs on the FTS5 index the schema keeps over packages, ranked by
  * bm25 with name matches weighted most. The search text never reaches MATCH
  * as written: it is cut into tokens by the index's own tokenizer and each
@@ -119,6 +128,26 @@ enum query {
     Q_KEY_LIST,
     Q_KEY_GET,
     Q_KEY_REVOKE,
+    Q_VERSION_STATUS,
+    Q_PKG_SET_META,
+    Q_TAGS_LIST,
+    Q_TAG_UPSERT,
+    Q_TAG_DELETE,
+    Q_VERSION_FIND,
+    Q_VERSION_DELETE,
+    Q_PKG_DL_SUB,
+    Q_TOMBSTONE_INSERT,
+    Q_TOMBSTONE_CHECK,
+    Q_DOCS_SITE_DELETE,
+    Q_DOCS_SITE_INSERT,
+    Q_DOCS_FILE_INSERT,
+    Q_DOCS_FILE,
+    Q_DOCS_ARCHIVE,
+    Q_DOCS_VERSIONS,
+    Q_UPLOAD_INSERT,
+    Q_UPLOAD_GET,
+    Q_UPLOAD_UPDATE,
+    Q_UPLOAD_EXPIRE,
     Q__COUNT
 };
 
@@ -139,13 +168,15 @@ enum query {
 #define VERSION_COLS                                                                        \
     "v.id, v.package_id, v.version, v.major, v.minor, v.patch, v.prerelease, v.sha256,"      \
     " v.size, v.manifest, v.signature, v.signing_key_id, v.publisher_id, u.username,"        \
-    " v.published_at, v.yanked, v.yanked_at, v.retired_reason, v.retired_message, v.downloads"
+    " v.published_at, v.yanked, v.yanked_at, v.retired_reason, v.retired_message,"           \
+    " v.downloads, v.extra, v.deprecated, v.retracted, v.retired_at"
 /* Newest first: by number, a release before its prereleases, then the
  * later publish (prereleases of one number are not ranked among themselves). */
 #define VERSION_ORDER                                                                       \
     "v.major DESC, v.minor DESC, v.patch DESC, v.prerelease IS NOT NULL, v.published_at DESC," \
     " v.id DESC"
 #define KEY_COLS "id, user_id, key_id, algorithm, public_key, name, created_at"
+#define UPLOAD_COLS "id, user_id, ecosystem, sha256, size, created_at, expires_at, result, failed"
 /* pkg_top's rankings: ?1 is the limit, ?2 the ecosystem. */
 #define TOP_SQL(order) "SELECT " PKG_LIST_COLS " FROM packages p ORDER BY " order " LIMIT ?1"
 #define TOP_ECO_SQL(order) \
@@ -225,8 +256,9 @@ static const char *const sql_text[Q__COUNT] = {
                              " generation = generation + 1 WHERE id = ?1",
     [Q_VERSION_INSERT] = "INSERT INTO versions (package_id, version, major, minor, patch,"
                          " prerelease, sha256, size, manifest, signature, signing_key_id,"
-                         " publisher_id, published_at) VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''),"
-                         " ?7, ?8, coalesce(?9, '{}'), ?10, ?11, ?12, ?13) RETURNING id",
+                         " publisher_id, published_at, extra) VALUES (?1, ?2, ?3, ?4, ?5,"
+                         " nullif(?6, ''), ?7, ?8, coalesce(?9, '{}'), ?10, ?11, ?12, ?13,"
+                         " coalesce(?14, '{}')) RETURNING id",
     [Q_VERSION_LIST] = "SELECT " VERSION_COLS " FROM versions v"
                        " LEFT JOIN users u ON u.id = v.publisher_id"
                        " WHERE v.package_id = ?1 ORDER BY " VERSION_ORDER,
@@ -292,6 +324,58 @@ static const char *const sql_text[Q__COUNT] = {
                   " AND revoked_at IS NULL",
     [Q_KEY_REVOKE] = "UPDATE signing_keys SET revoked_at = ?3 WHERE user_id = ?1 AND key_id = ?2"
                      " AND revoked_at IS NULL",
+    /* ?3, ?6, ?8 say what to do with retirement, deprecation and retraction:
+     * 1 set, -1 clear, 0 leave; ?9 is the time of a retirement. */
+    [Q_VERSION_STATUS] =
+        "UPDATE versions SET"
+        " retired_reason = CASE ?3 WHEN 1 THEN ?4 WHEN -1 THEN NULL"
+        " ELSE retired_reason END,"
+        " retired_message = CASE ?3 WHEN 1 THEN ?5 WHEN -1 THEN NULL"
+        " ELSE retired_message END,"
+        " retired_at = CASE ?3 WHEN 1 THEN ?9 WHEN -1 THEN NULL ELSE retired_at END,"
+        " deprecated = CASE ?6 WHEN 1 THEN ?7 WHEN -1 THEN NULL ELSE deprecated END,"
+        " retracted = CASE ?8 WHEN 1 THEN 1 WHEN -1 THEN 0 ELSE retracted END"
+        " WHERE package_id = ?1 AND version = ?2",
+    [Q_PKG_SET_META] = "UPDATE packages SET meta = coalesce(?2, '{}'), generation = generation + 1"
+                       " WHERE id = ?1",
+    [Q_TAGS_LIST] =
+        "SELECT t.tag, v.version, t.updated_at FROM dist_tags t"
+        " JOIN versions v ON v.id = t.version_id WHERE t.package_id = ?1 ORDER BY t.tag",
+    /* Inserts nothing when the version does not exist (the caller checks
+     * the change count). */
+    [Q_TAG_UPSERT] = "INSERT INTO dist_tags (package_id, tag, version_id, updated_at)"
+                     " SELECT ?1, ?2, v.id, ?4 FROM versions v WHERE v.package_id = ?1"
+                     " AND v.version = ?3 ON CONFLICT (package_id, tag) DO UPDATE"
+                     " SET version_id = excluded.version_id, updated_at = excluded.updated_at",
+    [Q_TAG_DELETE] = "DELETE FROM dist_tags WHERE package_id = ?1 AND tag = ?2",
+    [Q_VERSION_FIND] = "SELECT id, downloads FROM versions WHERE package_id = ?1 AND version = ?2",
+    /* Its dependencies, tags and daily download rows go by ON DELETE CASCADE. */
+    [Q_VERSION_DELETE] = "DELETE FROM versions WHERE id = ?1",
+    [Q_PKG_DL_SUB] = "UPDATE packages SET downloads = downloads - ?2 WHERE id = ?1",
+    [Q_TOMBSTONE_INSERT] = "INSERT INTO version_tombstones (package_id, version, deleted_at)"
+                           " VALUES (?1, ?2, ?3) ON CONFLICT (package_id, version) DO NOTHING",
+    [Q_TOMBSTONE_CHECK] = "SELECT 1 FROM version_tombstones WHERE package_id = ?1 AND version = ?2",
+    /* Its files go by ON DELETE CASCADE. */
+    [Q_DOCS_SITE_DELETE] = "DELETE FROM docs_sites WHERE package_id = ?1 AND version = ?2",
+    [Q_DOCS_SITE_INSERT] = "INSERT INTO docs_sites (package_id, version, sha256, size, created_at)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_DOCS_FILE_INSERT] = "INSERT INTO docs_files (package_id, version, path, sha256, size)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_DOCS_FILE] = "SELECT path, sha256, size FROM docs_files WHERE package_id = ?1"
+                    " AND version = ?2 AND path = ?3",
+    [Q_DOCS_ARCHIVE] = "SELECT sha256, size FROM docs_sites WHERE package_id = ?1 AND version = ?2",
+    /* Sites of known versions in version order, then (column 1 = 1) sites
+     * whose version is gone, which the caller orders by their text. */
+    [Q_DOCS_VERSIONS] = "SELECT d.version, v.id IS NULL FROM docs_sites d"
+                        " LEFT JOIN versions v ON v.package_id = d.package_id"
+                        " AND v.version = d.version WHERE d.package_id = ?1"
+                        " ORDER BY v.id IS NULL, " VERSION_ORDER ", d.version",
+    [Q_UPLOAD_INSERT] = "INSERT INTO uploads (" UPLOAD_COLS ")"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_UPLOAD_GET] = "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?1",
+    [Q_UPLOAD_UPDATE] = "UPDATE uploads SET sha256 = ?2, size = ?3, result = ?4, failed = ?5"
+                        " WHERE id = ?1",
+    [Q_UPLOAD_EXPIRE] = "DELETE FROM uploads WHERE expires_at <= ?1",
 };
 
 /* Which unique key a constraint message names, and how to say it to a
@@ -309,6 +393,9 @@ static const struct {
     {"owners.package_id, owners.user_id", "already an owner of this package"},
     {"signing_keys.key_id", "this key is already registered"},
     {"signing_keys.user_id, signing_keys.name", "a key with this name exists"},
+    {"docs_files.package_id, docs_files.version, docs_files.path",
+     "the docs site names a file twice"},
+    {"uploads.id", "an upload with this id exists"},
 };
 
 typedef struct sqlite_store sqlite_store;
@@ -1363,6 +1450,10 @@ static void read_version(arena *a, sqlite3_stmt *st, store_version *v)
     v->retired_reason = col_text(a, st, 17);
     v->retired_message = col_text(a, st, 18);
     v->downloads = sqlite3_column_int64(st, 19);
+    v->extra = col_text(a, st, 20);
+    v->deprecated = col_text(a, st, 21);
+    v->retracted = sqlite3_column_int(st, 22) != 0;
+    v->retired_at = sqlite3_column_int64(st, 23); /* NULL (not retired) reads as 0 */
     v->deps = NULL;
     v->ndeps = 0;
 }
@@ -1739,15 +1830,70 @@ static int publish_refresh(struct conn *c, store_publish *p, int64_t publisher, 
     return ret;
 }
 
-/* Inserts p->ver and its dependencies into package p->pkg.id. `name` is the
- * package's name, for the conflict message. */
+/* Whether the version of the package is tombstoned: STORE_OK yes,
+ * STORE_NOT_FOUND no (e left alone: a common answer). */
+static int tombstone_has(struct conn *c, int64_t package_id, const char *version, const char *op,
+                         derr *e)
+{
+    sqlite3_stmt *st = prep(c, Q_TOMBSTONE_CHECK, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret = rc == SQLITE_ROW    ? STORE_OK
+              : rc == SQLITE_DONE ? STORE_NOT_FOUND
+                                  : fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* Points the tag at the version (creating or moving it). STORE_NOT_FOUND
+ * when the package has no such version. Runs inside the caller's
+ * transaction and bumps nothing. */
+static int tag_upsert(struct conn *c, int64_t package_id, const char *tag, const char *version,
+                      int64_t now, const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, Q_TAG_UPSERT, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, tag);
+    b_text(&b, 3, version);
+    b_i64(&b, 4, now);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "version");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* Inserts p->ver and its dependencies into package p->pkg.id, refusing a
+ * tombstoned version. `name` is the package's name, for the conflict
+ * messages. */
 static int publish_version(struct conn *c, store_publish *p, const char *name,
                            int64_t publisher, int64_t now, const char *op, derr *e)
 {
+    store_version *v = &p->ver;
+    if (!p->created) { /* a package made just now has no tombstones */
+        int ret = tombstone_has(c, p->pkg.id, v->version, op, e);
+        if (ret == STORE_OK) {
+            derr_set(e, 409, "conflict",
+                     "version %s of %s was removed and cannot be published again", v->version,
+                     name);
+            return STORE_CONFLICT;
+        }
+        if (ret != STORE_NOT_FOUND)
+            return ret;
+    }
     sqlite3_stmt *st = prep(c, Q_VERSION_INSERT, op, e);
     if (!st)
         return STORE_ERROR;
-    store_version *v = &p->ver;
     struct binder b = {st, SQLITE_OK};
     b_i64(&b, 1, p->pkg.id);
     b_text(&b, 2, v->version);
@@ -1765,6 +1911,7 @@ static int publish_version(struct conn *c, store_publish *p, const char *name,
     else
         b_null(&b, 12);
     b_i64(&b, 13, now);
+    b_text(&b, 14, v->extra);
     int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
     int ret;
     if (rc == SQLITE_ROW) {
@@ -1805,7 +1952,8 @@ static int publish_version(struct conn *c, store_publish *p, const char *name,
 /* The whole publish under one write lock (BEGIN IMMEDIATE), so two
  * publishers of the same new package or the same version queue up: the
  * second sees what the first wrote. published_at 0 means now; it is also
- * the package's updated_at (and created_at when this creates it). */
+ * the package's updated_at (and created_at when this creates it), and the
+ * time of p->tag when one is given. */
 static int sq_publish(store *s, store_publish *p, derr *e)
 {
     static const char op[] = "publish";
@@ -1833,6 +1981,8 @@ static int sq_publish(store *s, store_publish *p, derr *e)
     }
     if (ret == STORE_OK)
         ret = publish_version(c, p, name, publisher, now, op, e);
+    if (ret == STORE_OK && p->tag)
+        ret = tag_upsert(c, p->pkg.id, p->tag, p->ver.version, now, op, e);
     if (ret == STORE_OK)
         ret = pkg_settle(c, p->pkg.id, p->created ? 0 : 1, now, &p->pkg.generation, op, e);
     ret = tx_end(c, ret, op, e);
@@ -2773,6 +2923,587 @@ static int sq_key_delete(store *s, int64_t user_id, const char *key_id, derr *e)
     return ret;
 }
 
+/* ---- version status, tags, removal ----------------------------------- */
+
+/* A set_ field as the statement wants it: 1 set, -1 clear, 0 leave. */
+static int status_action(int v)
+{
+    return (v > 0) - (v < 0);
+}
+
+/* Every part asked for in one UPDATE, then the generation, in one
+ * transaction. A retirement is stamped with `now` (0: the clock); setting a
+ * part to NULL text stores NULL. A status that asks for nothing still says
+ * whether the version exists, and bumps nothing. */
+static int sq_version_set_status(store *s, int64_t package_id, const char *version,
+                                 const store_version_status *vs, int64_t now, derr *e)
+{
+    static const char op[] = "version_set_status";
+    static const store_version_status nothing = {0};
+    if (!version)
+        return not_found(e, "version");
+    if (!vs)
+        vs = &nothing;
+    int retired = status_action(vs->set_retired);
+    int deprecated = status_action(vs->set_deprecated);
+    int retracted = status_action(vs->set_retracted);
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_VERSION_STATUS, op, e);
+    if (!st)
+        goto out;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    b_i64(&b, 3, retired);
+    b_text(&b, 4, vs->retired_reason);
+    b_text(&b, 5, vs->retired_message);
+    b_i64(&b, 6, deprecated);
+    b_text(&b, 7, vs->deprecated);
+    b_i64(&b, 8, retracted);
+    b_i64(&b, 9, now > 0 ? now : now_s());
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "version");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_OK && (retired || deprecated || retracted))
+        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+/* meta NULL stores "{}". One statement, so the bump goes with it. */
+static int sq_pkg_set_meta(store *s, int64_t package_id, const char *meta, derr *e)
+{
+    static const char op[] = "pkg_set_meta";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_PKG_SET_META, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, meta);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "package");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+static void read_tag(arena *a, sqlite3_stmt *st, void *p)
+{
+    store_tag *t = p;
+    t->tag = col_text(a, st, 0);
+    t->version = col_text(a, st, 1);
+    t->updated_at = sqlite3_column_int64(st, 2);
+}
+
+/* By tag name; an unknown package has none. */
+static int sq_tags_list(store *s, arena *a, int64_t package_id, store_tag **out, int *n, derr *e)
+{
+    void *arr = NULL;
+    int ret =
+        list_by_id(s, a, Q_TAGS_LIST, package_id, sizeof **out, read_tag, &arr, n, "tags_list", e);
+    *out = arr;
+    return ret;
+}
+
+/* Creates the tag or moves it; now 0 means the clock. */
+static int sq_tag_set(store *s, int64_t package_id, const char *tag, const char *version,
+                      int64_t now, derr *e)
+{
+    static const char op[] = "tag_set";
+    if (!version)
+        return not_found(e, "version");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = tag_upsert(c, package_id, tag, version, now > 0 ? now : now_s(), op, e);
+    if (ret == STORE_OK)
+        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
+    return tx_end(c, ret, op, e);
+}
+
+static int sq_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
+{
+    static const char op[] = "tag_delete";
+    if (!tag)
+        return not_found(e, "tag");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_TAG_DELETE, op, e);
+    if (!st)
+        goto out;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, tag);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "tag");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_OK)
+        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+/* In one transaction: the version row goes (its dependencies, tags and
+ * daily download rows with it, by ON DELETE CASCADE: foreign keys are on
+ * in every connection), its downloads leave the package's total, the
+ * tombstone is written when asked, and latest_version and the generation
+ * are settled. Docs sites of the version stay (docs_versions still lists
+ * them). now 0 means the clock. */
+static int sq_version_delete(store *s, int64_t package_id, const char *version, bool tombstone,
+                             int64_t now, derr *e)
+{
+    static const char op[] = "version_delete";
+    if (!version)
+        return not_found(e, "version");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = STORE_ERROR;
+    int64_t version_id = 0, downloads = 0;
+    sqlite3_stmt *st = prep(c, Q_VERSION_FIND, op, e);
+    if (!st)
+        goto out;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    if (rc == SQLITE_ROW) {
+        version_id = sqlite3_column_int64(st, 0);
+        downloads = sqlite3_column_int64(st, 1);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "version");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    if (ret != STORE_OK)
+        goto out;
+    ret = run_id(c, Q_VERSION_DELETE, version_id, op, e);
+    if (ret == STORE_OK && downloads != 0) {
+        ret = STORE_ERROR;
+        st = prep(c, Q_PKG_DL_SUB, op, e);
+        if (!st)
+            goto out;
+        b = (struct binder){st, SQLITE_OK};
+        b_i64(&b, 1, package_id);
+        b_i64(&b, 2, downloads);
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+    }
+    if (ret == STORE_OK && tombstone) {
+        ret = STORE_ERROR;
+        st = prep(c, Q_TOMBSTONE_INSERT, op, e);
+        if (!st)
+            goto out;
+        b = (struct binder){st, SQLITE_OK};
+        b_i64(&b, 1, package_id);
+        b_text(&b, 2, version);
+        b_i64(&b, 3, now > 0 ? now : now_s());
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+    }
+    if (ret == STORE_OK)
+        ret = pkg_settle(c, package_id, 1, 0, NULL, op, e);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+/* e is left alone on STORE_NOT_FOUND (the common answer). */
+static int sq_version_tombstoned(store *s, int64_t package_id, const char *version, derr *e)
+{
+    if (!version)
+        return STORE_NOT_FOUND;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    return tombstone_has(c, package_id, version, "version_tombstoned", e);
+}
+
+/* ---- hosted docs ----------------------------------------------------- */
+
+/* Runs a statement with ?1 = package id and ?2 = version for its effect;
+ * *changed gets the number of rows it changed. */
+static int run_pkg_version(struct conn *c, enum query q, int64_t package_id, const char *version,
+                           int *changed, const char *op, derr *e)
+{
+    sqlite3_stmt *st = prep(c, q, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    if (ret == STORE_OK && changed)
+        *changed = sqlite3_changes(c->db);
+    release(st);
+    return ret;
+}
+
+/* One transaction: the old site of the version goes (its files with it,
+ * by ON DELETE CASCADE), the new site and its files go in, the generation
+ * goes up. The version need not exist in versions. STORE_NOT_FOUND when
+ * the package does not exist; STORE_CONFLICT when files name a path twice. */
+static int sq_docs_put(store *s, int64_t package_id, const char *version,
+                       const char *archive_sha256, int64_t archive_size,
+                       const store_doc_file *files, int n, int64_t now, derr *e)
+{
+    static const char op[] = "docs_put";
+    if (!version)
+        return not_found(e, "version");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = run_pkg_version(c, Q_DOCS_SITE_DELETE, package_id, version, NULL, op, e);
+    if (ret != STORE_OK)
+        goto out;
+    ret = STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_DOCS_SITE_INSERT, op, e);
+    if (!st)
+        goto out;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    b_text(&b, 3, archive_sha256);
+    b_i64(&b, 4, archive_size);
+    b_i64(&b, 5, now > 0 ? now : now_s());
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_NOT_FOUND)
+        not_found(e, "package");
+    for (int i = 0; i < n && ret == STORE_OK; i++) {
+        ret = STORE_ERROR;
+        st = prep(c, Q_DOCS_FILE_INSERT, op, e);
+        if (!st)
+            goto out;
+        b = (struct binder){st, SQLITE_OK};
+        b_i64(&b, 1, package_id);
+        b_text(&b, 2, version);
+        b_text(&b, 3, files[i].path);
+        b_text(&b, 4, files[i].sha256);
+        b_i64(&b, 5, files[i].size);
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+    }
+    if (ret == STORE_OK)
+        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
+out:
+    return tx_end(c, ret, op, e);
+}
+
+static int sq_docs_file(store *s, arena *a, int64_t package_id, const char *version,
+                        const char *path, store_doc_file *out, derr *e)
+{
+    static const char op[] = "docs_file";
+    if (!version || !path)
+        return not_found(e, "docs file");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_DOCS_FILE, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    b_text(&b, 3, path);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        out->path = col_text(a, st, 0);
+        out->sha256 = col_text(a, st, 1);
+        out->size = sqlite3_column_int64(st, 2);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "docs file");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* *size is 0 when the site was recorded without one. */
+static int sq_docs_archive(store *s, arena *a, int64_t package_id, const char *version,
+                           const char **sha256, int64_t *size, derr *e)
+{
+    static const char op[] = "docs_archive";
+    if (!version)
+        return not_found(e, "docs site");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_DOCS_ARCHIVE, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        *sha256 = col_text(a, st, 0);
+        *size = sqlite3_column_int64(st, 1);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "docs site");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* The leading numbers of a version's text ("1.2.3-rc.1": 1, 2, 3, and a
+ * prerelease), read leniently: a missing part is 0. */
+static void version_text_key(const char *v, long long num[3], bool *pre)
+{
+    num[0] = num[1] = num[2] = 0;
+    const char *p = v;
+    for (int i = 0; i < 3 && *p >= '0' && *p <= '9'; i++) {
+        char *end;
+        num[i] = strtoll(p, &end, 10);
+        p = end;
+        if (i < 2 && *p == '.' && p[1] >= '0' && p[1] <= '9')
+            p++;
+        else
+            break;
+    }
+    *pre = *p == '-';
+}
+
+/* Newest first by number, a release before its prereleases, then by text
+ * (descending), for versions that have no row to order by. */
+static int version_text_cmp(const void *x, const void *y)
+{
+    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+    long long na[3], nb[3];
+    bool pa, pb;
+    version_text_key(a, na, &pa);
+    version_text_key(b, nb, &pb);
+    for (int i = 0; i < 3; i++)
+        if (na[i] != nb[i])
+            return na[i] > nb[i] ? -1 : 1;
+    if (pa != pb)
+        return pa ? 1 : -1;
+    return -strcmp(a, b);
+}
+
+/* Sites of versions that exist come in the versions' own order (as
+ * pkg_versions lists them); sites whose version is gone follow, ordered by
+ * what their text says. */
+static int sq_docs_versions(store *s, arena *a, int64_t package_id, const char ***out, int *n,
+                            derr *e)
+{
+    static const char op[] = "docs_versions";
+    *out = NULL;
+    *n = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_DOCS_VERSIONS, op, e);
+    if (!st)
+        return STORE_ERROR;
+    const char **arr = NULL;
+    int count = 0, cap = 0, gone = -1; /* where the sites of gone versions start */
+    int rc = bind_i64(st, 1, package_id);
+    if (rc == SQLITE_OK)
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (gone < 0 && sqlite3_column_int(st, 1) != 0)
+                gone = count;
+            arr = grow(a, arr, count, &cap, sizeof *arr);
+            arr[count++] = col_text(a, st, 0);
+        }
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    if (ret != STORE_OK)
+        return ret;
+    if (gone >= 0 && count - gone > 1)
+        qsort(arr + gone, (size_t)(count - gone), sizeof *arr, version_text_cmp);
+    *out = arr;
+    *n = count;
+    return STORE_OK;
+}
+
+/* STORE_NOT_FOUND when the version has no site. */
+static int sq_docs_delete(store *s, int64_t package_id, const char *version, derr *e)
+{
+    static const char op[] = "docs_delete";
+    if (!version)
+        return not_found(e, "docs site");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int changed = 0;
+    int ret = run_pkg_version(c, Q_DOCS_SITE_DELETE, package_id, version, &changed, op, e);
+    if (ret == STORE_OK && changed == 0)
+        ret = not_found(e, "docs site");
+    if (ret == STORE_OK)
+        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
+    return tx_end(c, ret, op, e);
+}
+
+/* ---- two-step uploads ------------------------------------------------ */
+
+static void read_upload(arena *a, sqlite3_stmt *st, store_upload *u)
+{
+    u->id = col_text(a, st, 0);
+    u->user_id = sqlite3_column_int64(st, 1); /* NULL (no account) reads as 0 */
+    u->ecosystem = col_text(a, st, 2);
+    u->sha256 = col_text(a, st, 3);
+    u->size = sqlite3_column_int64(st, 4);
+    u->created_at = sqlite3_column_int64(st, 5);
+    u->expires_at = sqlite3_column_int64(st, 6);
+    u->result = col_text(a, st, 7);
+    u->failed = sqlite3_column_int(st, 8) != 0;
+}
+
+/* created_at 0 means now; user_id 0 means no account. STORE_CONFLICT when
+ * the id is taken, STORE_NOT_FOUND when the user does not exist. */
+static int sq_upload_create(store *s, const store_upload *u, derr *e)
+{
+    static const char op[] = "upload_create";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_UPLOAD_INSERT, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, u->id);
+    if (u->user_id)
+        b_i64(&b, 2, u->user_id);
+    else
+        b_null(&b, 2);
+    b_text(&b, 3, u->ecosystem);
+    b_text(&b, 4, u->sha256);
+    b_i64(&b, 5, u->size);
+    b_i64(&b, 6, u->created_at > 0 ? u->created_at : now_s());
+    b_i64(&b, 7, u->expires_at);
+    b_text(&b, 8, u->result);
+    b_i64(&b, 9, u->failed ? 1 : 0);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_NOT_FOUND)
+        not_found(e, "user");
+    return ret;
+}
+
+/* Expired uploads are returned too, until upload_expire deletes them: the
+ * caller compares expires_at with its clock. */
+static int sq_upload_get(store *s, arena *a, const char *id, store_upload *out, derr *e)
+{
+    static const char op[] = "upload_get";
+    if (!id)
+        return not_found(e, "upload");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_UPLOAD_GET, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int ret;
+    if (rc == SQLITE_ROW) {
+        read_upload(a, st, out);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "upload");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+/* Writes all four of sha256, size, result and failed as u holds them. */
+static int sq_upload_update(store *s, const store_upload *u, derr *e)
+{
+    static const char op[] = "upload_update";
+    if (!u->id)
+        return not_found(e, "upload");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_UPLOAD_UPDATE, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, u->id);
+    b_text(&b, 2, u->sha256);
+    b_i64(&b, 3, u->size);
+    b_text(&b, 4, u->result);
+    b_i64(&b, 5, u->failed ? 1 : 0);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "upload");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+/* Deletes every upload with expires_at <= now (0: the clock). The blobs of
+ * their bytes stay; fsck collects unreferenced blobs. */
+static int sq_upload_expire(store *s, int64_t now, int *n, derr *e)
+{
+    static const char op[] = "upload_expire";
+    if (n)
+        *n = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_UPLOAD_EXPIRE, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = bind_i64(st, 1, now > 0 ? now : now_s());
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    if (ret == STORE_OK && n)
+        *n = sqlite3_changes(c->db);
+    release(st);
+    return ret;
+}
+
 /* ---- the vtable and the constructor --------------------------------- */
 
 static const struct store_ops sqlite_ops = {
@@ -2817,6 +3548,22 @@ static const struct store_ops sqlite_ops = {
     .key_list = sq_key_list,
     .key_get = sq_key_get,
     .key_delete = sq_key_delete,
+    .version_set_status = sq_version_set_status,
+    .pkg_set_meta = sq_pkg_set_meta,
+    .tags_list = sq_tags_list,
+    .tag_set = sq_tag_set,
+    .tag_delete = sq_tag_delete,
+    .version_delete = sq_version_delete,
+    .version_tombstoned = sq_version_tombstoned,
+    .docs_put = sq_docs_put,
+    .docs_file = sq_docs_file,
+    .docs_archive = sq_docs_archive,
+    .docs_versions = sq_docs_versions,
+    .docs_delete = sq_docs_delete,
+    .upload_create = sq_upload_create,
+    .upload_get = sq_upload_get,
+    .upload_update = sq_upload_update,
+    .upload_expire = sq_upload_expire,
 };
 
 store *store_sqlite_open(const char *path, derr *e)
