@@ -112,12 +112,16 @@ int auth_secret(core *c, arena *a, const char *secret, size_t n, principal *p, d
     int64_t now = now_unix();
     if (n > 8192)
         return unauthorized(e, "the credential is not valid");
-    sha256(secret, n, key);
-    if (authcache_get(key, now, a, p))
-        return 0;
+    int64_t epoch = 0;
+    bool cache = authcache_on() && store_call(c->st, auth_epoch, &epoch, e) == STORE_OK;
+    if (cache) {
+        sha256(secret, n, key);
+        if (authcache_get(key, now, epoch, a, p))
+            return 0;
+    }
     int rc = jwt_looks_like(secret, n) ? auth_jwt(c, a, secret, n, p, e) : auth_token(c, a, secret, n, p, e);
-    if (rc == 0)
-        authcache_put(key, now, p);
+    if (rc == 0 && cache)
+        authcache_put(key, now, epoch, p);
     return rc;
 }
 

@@ -17,6 +17,7 @@
 struct slot {
     unsigned char key[32];
     int64_t until; /* 0: empty */
+    int64_t epoch;
     principal p;   /* strings owned by the slot */
 };
 
@@ -66,7 +67,12 @@ static unsigned index_of(const unsigned char key[32])
     return v % SLOTS;
 }
 
-bool authcache_get(const unsigned char key[32], int64_t now, arena *a, principal *p)
+bool authcache_on(void)
+{
+    return slots != NULL;
+}
+
+bool authcache_get(const unsigned char key[32], int64_t now, int64_t epoch, arena *a, principal *p)
 {
     if (!slots)
         return false;
@@ -75,7 +81,8 @@ bool authcache_get(const unsigned char key[32], int64_t now, arena *a, principal
     bool hit = false;
     pthread_mutex_lock(mu);
     struct slot *s = &slots[i];
-    if (s->until > now && memcmp(s->key, key, 32) == 0 && (!s->p.expires_at || s->p.expires_at > now)) {
+    if (s->until > now && s->epoch == epoch && memcmp(s->key, key, 32) == 0 &&
+        (!s->p.expires_at || s->p.expires_at > now)) {
         *p = s->p;
         p->username = arena_strdup(a, s->p.username);
         p->scopes = arena_strdup(a, s->p.scopes);
@@ -86,7 +93,7 @@ bool authcache_get(const unsigned char key[32], int64_t now, arena *a, principal
     return hit;
 }
 
-void authcache_put(const unsigned char key[32], int64_t now, const principal *p)
+void authcache_put(const unsigned char key[32], int64_t now, int64_t epoch, const principal *p)
 {
     if (!slots)
         return;
@@ -101,6 +108,7 @@ void authcache_put(const unsigned char key[32], int64_t now, const principal *p)
     s->p.scopes = dup_or_null(p->scopes);
     s->p.jti = dup_or_null(p->jti);
     s->until = now + ttl;
+    s->epoch = epoch;
     pthread_mutex_unlock(mu);
 }
 

@@ -17,9 +17,12 @@
 
 void authcache_init(long ttl_seconds);
 void authcache_shutdown(void);
-/* Looks up a credential by the SHA-256 of its secret; fills p (strings in the arena). */
-bool authcache_get(const unsigned char key[32], int64_t now, arena *a, principal *p);
-void authcache_put(const unsigned char key[32], int64_t now, const principal *p);
+/* Looks up a credential by the SHA-256 of its secret, valid at revocation epoch `epoch`
+ * (store's auth_epoch); fills p (strings in the arena). */
+bool authcache_get(const unsigned char key[32], int64_t now, int64_t epoch, arena *a, principal *p);
+void authcache_put(const unsigned char key[32], int64_t now, int64_t epoch, const principal *p);
+/* Is the cache on? */
+bool authcache_on(void);
 /* Drops one credential, or every credential of a user. */
 void authcache_forget(const unsigned char key[32]);
 void authcache_forget_user(int64_t user_id);

@@ -70,7 +70,7 @@ static const struct opt opts[] = {
     {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish, Hex revert); 0: never"},
     {"upload-ttl", T_LONG, "3600", O(upload_ttl), 60, 604800, "seconds an unfinished two-step upload (pub) is kept"},
     {"docs-url", T_STR, "", O(docs_url), 0, 0, "public URL of a separate origin serving hosted docs (default: /docs on this server)"},
-    {"auth-cache-ttl", T_LONG, "0", O(auth_cache_ttl), 0, 3600, "seconds a checked token or session is trusted before the store is asked again (revocations on this server apply at once; 0: off)"},
+    {"auth-cache-ttl", T_LONG, "30", O(auth_cache_ttl), 0, 3600, "seconds a checked token or session is kept in memory (any revocation anywhere drops it at once; 0: off)"},
     {"argon2-ops", T_LONG, "0", O(argon2_ops), 0, 64, "Argon2id passes (0: libsodium's interactive default)"},
     {"argon2-mem", T_LONG, "0", O(argon2_mem), 0, 4294967296L, "Argon2id memory, bytes (0: libsodium's interactive default; minimum 8192)"},
 };

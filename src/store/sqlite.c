@@ -90,6 +90,7 @@ enum query {
     Q_JWT_PURGE,
     Q_JWT_INSERT,
     Q_JWT_CHECK,
+    Q_AUTH_EPOCH,
     Q_AUDIT_INSERT,
     Q_BEGIN_READ,
     Q_PKG_GET,
@@ -217,6 +218,7 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_JWT_INSERT] = "INSERT INTO revoked_jwts (jti, expires_at) VALUES (?1, ?2)"
                      " ON CONFLICT (jti) DO NOTHING",
     [Q_JWT_CHECK] = "SELECT 1 FROM revoked_jwts WHERE jti = ?1",
+    [Q_AUTH_EPOCH] = "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'auth_epoch'",
     [Q_AUDIT_INSERT] = "INSERT INTO audit_log (at, user_id, action, target, detail, ip)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     /* A read transaction: the reads of one operation see one snapshot. */
@@ -1262,6 +1264,27 @@ static int sq_jwt_is_revoked(store *s, const char *jti, derr *e)
         ret = STORE_OK;
     else if (rc == SQLITE_DONE)
         ret = STORE_NOT_FOUND; /* the common answer: not an error, so e is left alone */
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+static int sq_auth_epoch(store *s, int64_t *out, derr *e)
+{
+    static const char op[] = "auth_epoch";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_AUTH_EPOCH, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = sqlite3_step(st);
+    int ret = STORE_OK;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        *out = 0;
     else
         ret = fail(c, rc, op, e);
     release(st);
@@ -3527,6 +3550,7 @@ static const struct store_ops sqlite_ops = {
     .jwt_revoke = sq_jwt_revoke,
     .jwt_is_revoked = sq_jwt_is_revoked,
     .audit = sq_audit,
+    .auth_epoch = sq_auth_epoch,
     .pkg_get = sq_pkg_get,
     .pkg_generation = sq_pkg_generation,
     .pkg_versions = sq_pkg_versions,

@@ -248,6 +248,10 @@ struct store_ops {
 
     int (*audit)(store *s, const store_audit *ev, derr *e);
 
+    /* The revocation epoch: moves (in the same transaction) whenever a token is deleted, a session
+     * revoked, or a user disabled, demoted, re-passworded or deleted. */
+    int (*auth_epoch)(store *s, int64_t *out, derr *e);
+
     /* ---- packages ---- */
 
     /* By (ecosystem, normalized name). */
