@@ -15,6 +15,9 @@ static void usage(FILE *out)
             "  migrate          apply pending store migrations\n"
             "  user             add | list | passwd | disable | enable | promote | demote\n"
             "  token            create | list | revoke\n"
+            "  fsck [--repair]  check every blob, the store's integrity, stale temp files\n"
+            "  backup DIR       consistent online copy of the store, blobs and secrets\n"
+            "  restore DIR      into an empty data folder (server stopped)\n"
             "\n"
             "Every server command takes --data DIR and --store URL as `serve` does.\n\n");
     cli_client_usage(out);
@@ -41,6 +44,8 @@ int main(int argc, char **argv)
         return cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0)
         return cli_admin(argc - 1, argv + 1);
+    if (strcmp(cmd, "fsck") == 0 || strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
+        return cli_ops(argc - 1, argv + 1);
     if (cli_client_is(cmd))
         return cli_client(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {

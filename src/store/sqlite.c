@@ -1291,6 +1291,110 @@ static int sq_auth_epoch(store *s, int64_t *out, derr *e)
     return ret;
 }
 
+/* ---- operations: integrity, backup, blob references ------------------ */
+
+static int sq_integrity(store *s, arena *a, const char **report, derr *e)
+{
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA integrity_check", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return fail(c, rc, "integrity", e);
+    size_t cap = 0;
+    char *out = NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        out = out ? arena_printf(a, "%s\n%s", out, line ? line : "") : arena_strdup(a, line ? line : "");
+        if (++cap > 100)
+            break;
+    }
+    int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(c, rc, "integrity", e);
+    sqlite3_finalize(st);
+    *report = out ? out : "ok";
+    return ret;
+}
+
+static int sq_backup(store *s, const char *path, derr *e)
+{
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3 *dst;
+    int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("store error", "op", "backup", "path", path, "error", sqlite3_errmsg(dst), NULL);
+        sqlite3_close(dst);
+        return derr_set(e, 500, "internal", "cannot create the backup file");
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", c->db, "main");
+    if (!b) {
+        log_error("store error", "op", "backup", "error", sqlite3_errmsg(dst), NULL);
+        sqlite3_close(dst);
+        return derr_set(e, 500, "internal", "the backup could not start");
+    }
+    /* Copy in steps so writers are held up only briefly; a write between steps makes SQLite
+     * restart the copy, which still ends consistent. */
+    do {
+        rc = sqlite3_backup_step(b, 256);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(5);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    int ret = STORE_OK;
+    if (rc != SQLITE_DONE) {
+        log_error("store error", "op", "backup", "error", sqlite3_errstr(rc), NULL);
+        ret = derr_set(e, 500, "internal", "the backup failed");
+    }
+    sqlite3_close(dst);
+    return ret;
+}
+
+static int sq_each_blob_ref(store *s, int (*fn)(void *, const char *, const char *, int64_t, const char *),
+                            void *ctx, derr *e)
+{
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    static const char *const queries[] = {
+        "SELECT 'version', v.sha256, v.size, p.ecosystem || '/' || p.name || '@' || v.version"
+        " FROM versions v JOIN packages p ON p.id = v.package_id ORDER BY v.id",
+        "SELECT 'docs', d.sha256, d.size, p.ecosystem || '/' || p.name || '@' || d.version || ':archive'"
+        " FROM docs_sites d JOIN packages p ON p.id = d.package_id",
+        "SELECT 'docs', f.sha256, f.size, p.ecosystem || '/' || p.name || '@' || f.version || ':' || f.path"
+        " FROM docs_files f JOIN packages p ON p.id = f.package_id",
+    };
+    int ret = STORE_OK;
+    for (size_t q = 0; q < sizeof queries / sizeof queries[0] && ret == STORE_OK; q++) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(c->db, queries[q], -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return fail(c, rc, "each_blob_ref", e);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                   sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3)) != 0) {
+                rc = SQLITE_DONE;
+                q = sizeof queries; /* stop */
+                break;
+            }
+        }
+        if (rc != SQLITE_DONE)
+            ret = fail(c, rc, "each_blob_ref", e);
+        sqlite3_finalize(st);
+    }
+    return ret;
+}
+
+static int sq_bump_generations(store *s, derr *e)
+{
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    int rc = sqlite3_exec(c->db, "UPDATE packages SET generation = generation + 1", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? STORE_OK : fail(c, rc, "bump_generations", e);
+}
+
 /* ---- audit ----------------------------------------------------------- */
 
 static int sq_audit(store *s, const store_audit *ev, derr *e)
@@ -3551,6 +3655,10 @@ static const struct store_ops sqlite_ops = {
     .jwt_is_revoked = sq_jwt_is_revoked,
     .audit = sq_audit,
     .auth_epoch = sq_auth_epoch,
+    .integrity = sq_integrity,
+    .backup = sq_backup,
+    .each_blob_ref = sq_each_blob_ref,
+    .bump_generations = sq_bump_generations,
     .pkg_get = sq_pkg_get,
     .pkg_generation = sq_pkg_generation,
     .pkg_versions = sq_pkg_versions,

@@ -248,6 +248,21 @@ struct store_ops {
 
     int (*audit)(store *s, const store_audit *ev, derr *e);
 
+    /* ---- operations (fsck, backup) ---- */
+
+    /* The engine's own consistency check; *report is "ok" when clean (in the arena). */
+    int (*integrity)(store *s, arena *a, const char **report, derr *e);
+    /* A consistent online copy of the whole store into a new file at path (SQLite) or a dump
+     * (others), while writes go on. */
+    int (*backup)(store *s, const char *path, derr *e);
+    /* Calls fn for every blob the store references: kind "version" (what: "eco/name@version") or
+     * "docs" (what: "eco/name@version:path", or ":archive"); stops when fn returns non-zero. */
+    int (*each_blob_ref)(store *s, int (*fn)(void *ctx, const char *kind, const char *sha256, int64_t size,
+                                             const char *what),
+                         void *ctx, derr *e);
+    /* Bumps every package's generation, so every server rebuilds its cached documents. */
+    int (*bump_generations)(store *s, derr *e);
+
     /* The revocation epoch: moves (in the same transaction) whenever a token is deleted, a session
      * revoked, or a user disabled, demoted, re-passworded or deleted. */
     int (*auth_epoch)(store *s, int64_t *out, derr *e);
