@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "hex/cli.h"
 
 static void usage(FILE *out)
 {
@@ -15,6 +16,7 @@ static void usage(FILE *out)
             "  migrate          apply pending store migrations\n"
             "  user             add | list | passwd | disable | enable | promote | demote\n"
             "  token            create | list | revoke\n"
+            "  hex              fingerprint | public-key: the Hex repository key for mix and rebar3\n"
             "  fsck [--repair]  check every blob, the store's integrity, stale temp files\n"
             "  backup DIR       consistent online copy of the store, blobs and secrets\n"
             "  restore DIR      into an empty data folder (server stopped)\n"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
         return cli_admin(argc - 1, argv + 1);
     if (strcmp(cmd, "fsck") == 0 || strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
         return cli_ops(argc - 1, argv + 1);
+    if (strcmp(cmd, "hex") == 0)
+        return hex_cli(argc - 1, argv + 1);
     if (cli_client_is(cmd))
         return cli_client(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {

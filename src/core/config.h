@@ -42,8 +42,13 @@ typedef struct config {
     long auth_cache_ttl;      /* seconds a checked credential is trusted without the store (0: off) */
     const char *hex_repo;     /* the Hex repository's name, signed into every registry resource */
     const char *hex_key;      /* PEM private key path ("" → DATA/hex_repo_key.pem, made at first start) */
+    long hex_max_tarball;     /* largest Hex package tarball, bytes */
+    long hex_max_uncompressed; /* largest expansion of a Hex package's contents.tar.gz, bytes */
     long unpublish_window;    /* seconds after publish during which a version may be removed (0: never) */
     long upload_ttl;          /* seconds a two-step upload (pub) stays open */
+    long pub_max_archive;     /* largest pub package archive (.tar.gz), bytes */
+    long pub_max_unpacked;    /* largest expansion of a pub archive, bytes */
+    long pub_max_entries;     /* most entries in a pub archive */
     const char *docs_url;     /* separate origin for hosted docs ("" → served under /docs on this server) */
     char *owned[48];          /* strings made while loading, freed by config_free */
     int nowned;

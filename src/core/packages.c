@@ -218,6 +218,12 @@ static int for_change(core *c, arena *a, const principal *who, const char *ecosy
     return rc == STORE_OK ? 0 : -1;
 }
 
+int packages_for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        store_package *out, derr *e)
+{
+    return for_change(c, a, who, ecosystem, name, out, e);
+}
+
 int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                   const char *version, bool yanked, const char *ip, derr *e)
 {

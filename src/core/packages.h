@@ -56,6 +56,12 @@ int packages_versions(core *c, arena *a, const store_package *p, store_version *
 int packages_version(core *c, arena *a, const store_package *p, const char *version, store_version *out,
                      derr *e);
 
+/* The package, after checking that who may change it: an owner (or an admin) whose credential
+ * holds publish:<ecosystem>/<name>. 404 no such package, 403 not allowed. For operations of other
+ * modules (docs sites) that follow the same rule as yank and owners. */
+int packages_for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        store_package *out, derr *e);
+
 /* Yank or unyank (owners, with publish scope for the package). */
 int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                   const char *version, bool yanked, const char *ip, derr *e);

@@ -58,6 +58,13 @@ typedef struct route_set {
     const char *front;
     const route *routes;
     size_t n;
+    /* Optional: answers an authentication failure on this front's routes in the front's own
+     * shape (pub's `WWW-Authenticate: Bearer realm="pub"`, Hex's error terms) instead of the
+     * generic resp_derr. The server calls it for a credential that fails (e carries the 401, or
+     * 403 for a disabled account, or a 5xx when the store failed) and for the 401 of an AUTH_USER
+     * route, or an AUTH_READ route under --private, called without a credential. It must set a
+     * response. NULL: the generic error. */
+    void (*auth_error)(req *r, const derr *e);
 } route_set;
 
 struct req {

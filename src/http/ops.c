@@ -52,4 +52,4 @@ static const route ops_routes[] = {
     {"GET", "/metrics", metrics, "metrics", BODY_NONE, AUTH_NONE, RL_NONE, false},
 };
 
-const route_set ops_route_set = {"ops", ops_routes, sizeof ops_routes / sizeof ops_routes[0]};
+const route_set ops_route_set = {.front = "ops", .routes = ops_routes, .n = sizeof ops_routes / sizeof ops_routes[0]};

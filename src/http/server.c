@@ -156,7 +156,9 @@ static void cors_parse(server *s)
 static const char *cors_origin(server *s, req *r)
 {
     const char *o = req_header(r, "Origin");
-    if (!o || (!s->ncors && !s->cors_any))
+    /* "null" is the origin of sandboxed pages (hosted docs) and local files: never trusted,
+     * not even under "*", since credentials are allowed. */
+    if (!o || (!s->ncors && !s->cors_any) || strcmp(o, "null") == 0)
         return NULL;
     if (s->cors_any)
         return o;
@@ -358,6 +360,28 @@ static int rate_check(server *s, conn_ctx *x, enum rl_class cls)
     return -1;
 }
 
+/* The route set (front) a route belongs to, or NULL. */
+static const route_set *front_of(const route *rt)
+{
+    uintptr_t p = (uintptr_t)rt;
+    for (unsigned i = 0; rt && i < server_nfronts; i++) {
+        const route_set *rs = server_fronts[i];
+        if (p >= (uintptr_t)rs->routes && p < (uintptr_t)(rs->routes + rs->n))
+            return rs;
+    }
+    return NULL;
+}
+
+/* An authentication failure, in the front's own shape when it has one (route_set.auth_error). */
+static void auth_fail(req *r, const derr *e)
+{
+    const route_set *rs = front_of(r->route);
+    if (rs && rs->auth_error)
+        rs->auth_error(r, e);
+    else
+        resp_derr(r, e);
+}
+
 /* Phase 3 proper: authenticate, limit, handle. Runs on an event thread or a worker. */
 static void run(server *s, conn_ctx *x)
 {
@@ -383,7 +407,7 @@ static void run(server *s, conn_ctx *x)
                 metrics_store_error();
             /* Failed credentials count against the caller's IP. */
             if (rate_check(s, x, RL_OTHER) == 0)
-                resp_derr(r, &e);
+                auth_fail(r, &e);
             return;
         }
     }
@@ -418,9 +442,11 @@ static void run(server *s, conn_ctx *x)
     }
     if (r->who.kind == CRED_NONE &&
         (rt->auth == AUTH_USER || (rt->auth == AUTH_READ && s->cfg->private_mode))) {
-        resp_error(r, 401, "unauthorized",
-                   rt->auth == AUTH_USER ? "this needs a credential: log in or send a token"
-                                         : "this server is private: send a token to read");
+        derr e;
+        derr_set(&e, 401, "unauthorized", "%s",
+                 rt->auth == AUTH_USER ? "this needs a credential: log in or send a token"
+                                       : "this server is private: send a token to read");
+        auth_fail(r, &e);
         return;
     }
     rt->fn(r);

@@ -55,5 +55,7 @@ void native_stats(req *r);
 void native_user(req *r);
 void native_resolve(req *r);
 void native_openapi(req *r);
+void native_docs_upload(req *r);
+void native_docs_delete(req *r);
 
 #endif

@@ -36,6 +36,10 @@ static const route routes[] = {
       false),
     R("DELETE", "/api/v1/packages/{name}/versions/{version}/yank", native_unyank, BODY_NONE, AUTH_USER,
       RL_PUBLISH, false),
+    R("POST", "/api/v1/packages/{name}/versions/{version}/docs", native_docs_upload, BODY_UPLOAD, AUTH_USER,
+      RL_PUBLISH, true),
+    R("DELETE", "/api/v1/packages/{name}/versions/{version}/docs", native_docs_delete, BODY_NONE, AUTH_USER,
+      RL_PUBLISH, false),
     R("GET", "/api/v1/packages/{name}/owners", native_owners, BODY_NONE, AUTH_READ, RL_OTHER, false),
     R("PUT", "/api/v1/packages/{name}/owners/{username}", native_owner_add, BODY_NONE, AUTH_USER, RL_OTHER, false),
     R("DELETE", "/api/v1/packages/{name}/owners/{username}", native_owner_remove, BODY_NONE, AUTH_USER, RL_OTHER,
@@ -48,4 +52,4 @@ static const route routes[] = {
     R("GET", "/api/v1/openapi.json", native_openapi, BODY_NONE, AUTH_NONE, RL_NONE, false),
 };
 
-const route_set native_route_set = {"native", routes, sizeof routes / sizeof routes[0]};
+const route_set native_route_set = {.front = "native", .routes = routes, .n = sizeof routes / sizeof routes[0]};

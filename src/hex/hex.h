@@ -1,0 +1,128 @@
+/*
+ * hex.h — shared pieces of the Hex front: how its answers are rendered,
+ * how request bodies are read, and its handlers (one table in routes.c).
+ *
+ * The front has two mounts (facts: ../shared/docs/protocols/hex.md):
+ *   /hex/repo  the repository (read protocol): signed, gzipped protobuf
+ *              registry files, tarballs, docs tarballs, the public key;
+ *   /hex/api   the HTTP API of hex.pm that mix and rebar3 call: users, keys,
+ *              packages, releases, publishing, retirement, docs, owners.
+ * Both also answer under /repos/NAME/ where NAME is the configured
+ * repository name (--hex-repo); the API also takes NAME "hexpm", since mix
+ * addresses the default repository by that name in some flows.
+ *
+ * Hex packages are stored under ecosystem "hex". API answers are Erlang
+ * terms (application/vnd.hex+erlang) when the client accepts them, which mix
+ * and rebar3 always do, and JSON otherwise; errors have hex.pm's shape
+ * {status, message, errors?}.
+ */
+#ifndef DEPOT_HEX_H
+#define DEPOT_HEX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../http/http.h"
+#include "../store/store.h"
+#include "tarball.h"
+
+#define HEX "hex"
+#define HEX_ETF_TYPE "application/vnd.hex+erlang; charset=utf-8"
+
+/* ---- rendering (render.c) ---- */
+
+/* Answers doc (stolen) as ETF when the client accepts application/vnd.hex+erlang, else JSON. */
+void hex_respond(req *r, int status, json_t *doc);
+/* An error in hex.pm's shape: {status, message, errors?}; errors is stolen (NULL: none).
+ * A 401 carries WWW-Authenticate. */
+void hex_error(req *r, int status, const char *message, json_t *errors);
+/* A derr as a Hex error. A 422 whose message reads "FIELD: why" (FIELD may be dotted, as in
+ * "requirements.foo") becomes message "Validation error(s)" with errors {FIELD: why} (nested
+ * for dotted fields), the shape Hex clients print. 5xx detail never reaches the client. */
+void hex_derr(req *r, const derr *e);
+/* The request body as a JSON object: ETF (application/vnd.hex+erlang), JSON, or an empty
+ * body (an empty object). NULL after answering 400/413/415. The object lives with the request. */
+json_t *hex_body(req *r);
+/* Checks the {repo} path parameter when the route has one: the configured name or "hexpm"
+ * (api) / the configured name (repo mount). False after answering 404. */
+bool hex_repo_ok(req *r, bool api);
+/* The server's answer to a failed or missing credential on a Hex route (route_set.auth_error). */
+void hex_auth_error(req *r, const derr *e);
+/* Does the caller hold a credential? False after answering 401 in the Hex shape. */
+bool hex_need_user(req *r);
+
+/* ---- URLs (render.c) ---- */
+
+/* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
+const char *hex_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Where a version's hosted docs are browsed (core/docs.h's docs_site_url), or with version
+ * NULL the package's docs root. */
+const char *hex_docs_url(req *r, const char *name, const char *version);
+/* An RFC 3339 time, or NULL for 0. */
+json_t *hex_time(int64_t t);
+
+/* ---- limits ---- */
+
+/* The tarball limits from the settings. */
+hex_limits hex_limits_of(const config *cfg);
+
+/* ---- views (views.c) ---- */
+
+/* Does this version have hosted docs? */
+bool hex_has_docs(req *r, const store_package *p, const char *version);
+/* The user object of hex.pm's API (username, email when shown, url, timestamps, ...). */
+json_t *hex_user_json(req *r, const store_user *u, bool show_email);
+/* The package object (hex.pm's package view); versions newest first. */
+json_t *hex_package_json(req *r, const store_package *p, const store_version *vs, int nv, bool full);
+/* The release object (hex.pm's release view). */
+json_t *hex_release_json(req *r, const store_package *p, const store_version *v);
+/* Loads a hex package with at least one version; answers 404 (Hex shape) and returns -1 otherwise. */
+int hex_load_package(req *r, const char *name, store_package *p, store_version **vs, int *nv);
+
+/* ---- handlers ---- */
+
+/* repository.c */
+void hex_repo_names(req *r);
+void hex_repo_versions(req *r);
+void hex_repo_package(req *r);
+void hex_repo_tarball(req *r);
+void hex_repo_docs(req *r);
+void hex_repo_public_key(req *r);
+
+/* users.c */
+void hex_users_create(req *r);
+void hex_users_me(req *r);
+void hex_users_get(req *r);
+void hex_users_reset(req *r);
+void hex_repos_list(req *r);
+void hex_repos_get(req *r);
+
+/* keys.c */
+void hex_keys_list(req *r);
+void hex_keys_create(req *r);
+void hex_keys_get(req *r);
+void hex_keys_delete(req *r);
+void hex_keys_delete_all(req *r);
+void hex_auth_check(req *r);
+
+/* packages.c */
+void hex_packages_search(req *r);
+void hex_packages_get(req *r);
+void hex_release_get(req *r);
+void hex_release_docs_redirect(req *r);
+
+/* publish.c */
+void hex_publish(req *r);
+void hex_release_revert(req *r);
+void hex_release_retire(req *r);
+void hex_release_unretire(req *r);
+void hex_docs_publish(req *r);
+void hex_docs_delete(req *r);
+
+/* owners.c */
+void hex_owners_list(req *r);
+void hex_owners_get(req *r);
+void hex_owners_add(req *r);
+void hex_owners_remove(req *r);
+
+#endif

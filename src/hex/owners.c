@@ -1,0 +1,159 @@
+/*
+ * owners.c — the Hex API's package owners (`mix hex.owner list | add |
+ * remove | transfer`), by username or email (the path segment keeps its
+ * '@', hex.md §3.1).
+ *
+ * Levels: depot's "owner" is Hex's "full". Hex's "maintainer" level (may
+ * publish but not manage owners) has no rule in core yet, so it is refused
+ * rather than silently granting full ownership. A `transfer` makes the
+ * named user the only owner (hex.pm uses it for organizations; depot has
+ * none, so it hands the package to a user). Adding an existing owner is a
+ * success, as on hex.pm.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "../core/accounts.h"
+#include "../core/packages.h"
+#include "hex.h"
+
+static const char *hex_level(const char *level)
+{
+    return level && strcmp(level, "maintainer") == 0 ? "maintainer" : "full";
+}
+
+static json_t *owner_json(req *r, const store_owner *o)
+{
+    store_user u = {.id = o->user_id, .username = o->username, .email = o->email, .created_at = o->added_at};
+    json_t *x = hex_user_json(r, &u, r->who.kind != CRED_NONE);
+    json_object_set_new(x, "level", json_string(hex_level(o->level)));
+    return x;
+}
+
+static int load(req *r, store_package *p, store_owner **os, int *n)
+{
+    store_version *vs;
+    int nv;
+    derr e;
+    if (hex_load_package(r, req_param(r, "name"), p, &vs, &nv) < 0)
+        return -1;
+    if (packages_owners(r->core, r->a, p, os, n, &e) < 0) {
+        hex_derr(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
+void hex_owners_list(req *r)
+{
+    if (!hex_repo_ok(r, true))
+        return;
+    store_package p;
+    store_owner *os;
+    int n;
+    if (load(r, &p, &os, &n) < 0)
+        return;
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, owner_json(r, &os[i]));
+    hex_respond(r, 200, arr);
+}
+
+/* The owner named by username or email, or NULL. */
+static const store_owner *find(const store_owner *os, int n, const char *who)
+{
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(os[i].username, who) == 0 || (os[i].email && strcasecmp(os[i].email, who) == 0))
+            return &os[i];
+    return NULL;
+}
+
+void hex_owners_get(req *r)
+{
+    if (!hex_repo_ok(r, true))
+        return;
+    store_package p;
+    store_owner *os;
+    int n;
+    if (load(r, &p, &os, &n) < 0)
+        return;
+    const store_owner *o = find(os, n, req_param(r, "user"));
+    if (!o) {
+        hex_error(r, 404, arena_printf(r->a, "%.100s is not an owner of %s", req_param(r, "user"), p.name), NULL);
+        return;
+    }
+    hex_respond(r, 200, owner_json(r, o));
+}
+
+void hex_owners_add(req *r)
+{
+    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+        return;
+    json_t *b = hex_body(r);
+    if (!b)
+        return;
+    json_t *lv = json_object_get(b, "level");
+    const char *level = json_string_value(lv);
+    if (lv && !json_is_null(lv) && (!level || (strcmp(level, "full") != 0 && strcmp(level, "maintainer") != 0))) {
+        json_t *errors = json_object();
+        json_object_set_new(errors, "level", json_string("should be full or maintainer"));
+        hex_error(r, 422, "Validation error(s)", errors);
+        return;
+    }
+    if (level && strcmp(level, "maintainer") == 0) {
+        json_t *errors = json_object();
+        json_object_set_new(errors, "level", json_string("maintainer is not supported by this server yet; use full"));
+        hex_error(r, 422, "Validation error(s)", errors);
+        return;
+    }
+    bool transfer = json_is_true(json_object_get(b, "transfer"));
+    const char *name = req_param(r, "name"), *who = req_param(r, "user");
+    derr e;
+    if (packages_owner_add(r->core, r->a, &r->who, HEX, name, who, r->ip, &e) < 0 && e.status != 409) {
+        hex_derr(r, &e);
+        return;
+    }
+    if (transfer) {
+        store_package p;
+        store_owner *os;
+        int n;
+        store_user u;
+        if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 || packages_owners(r->core, r->a, &p, &os, &n, &e) < 0 ||
+            accounts_find(r->core, r->a, who, &u, &e) < 0) {
+            hex_derr(r, &e);
+            return;
+        }
+        /* Everyone but the new owner goes, the caller last (each removal needs an owner). */
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < n; i++) {
+                bool caller = os[i].user_id == r->who.user_id;
+                if (os[i].user_id == u.id || caller != (pass == 1))
+                    continue;
+                if (packages_owner_remove(r->core, r->a, &r->who, HEX, name, os[i].username, r->ip, &e) < 0) {
+                    hex_derr(r, &e);
+                    return;
+                }
+            }
+    }
+    resp_empty(r, 204);
+}
+
+void hex_owners_remove(req *r)
+{
+    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+        return;
+    derr e;
+    if (packages_owner_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "user"), r->ip, &e) <
+        0) {
+        if (e.status == 409) {
+            /* hex.pm's wording and status for the last owner. */
+            json_t *errors = json_object();
+            json_object_set_new(errors, "user", json_string("cannot remove last owner of package"));
+            hex_error(r, 422, "Validation error(s)", errors);
+            return;
+        }
+        hex_derr(r, &e);
+        return;
+    }
+    resp_empty(r, 204);
+}

@@ -1,0 +1,207 @@
+/*
+ * repository.c — the Hex repository mount (/hex/repo): the signed registry
+ * files, tarballs, docs tarballs and the public key.
+ *
+ * Registry files are built once per change and served from the read cache
+ * (core/documents.h): /packages/NAME is stamped with the package's
+ * generation (one indexed lookup per read); /names and /versions span every
+ * Hex package and are stamped with hex_registry_stamp (a scan of the package
+ * list; no client resolves with them, see hex.md §1.1). They are gzip bytes
+ * in the body and never carry Content-Encoding (hex.md §0 fact 1).
+ * Tarballs carry an ETag and honour If-None-Match, which rebar3 needs
+ * (fact 2), and are sent from the blob file with zero copies.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/docs.h"
+#include "../core/documents.h"
+#include "../core/packages.h"
+#include "hex.h"
+#include "registry.h"
+#include "sign.h"
+
+static const char *cache_control(req *r, long max_age)
+{
+    return arena_printf(r->a, "%s, max-age=%ld", r->cfg->private_mode ? "private" : "public", max_age);
+}
+
+/* Sends a cached registry file: gzip bytes as they are, with the cache's ETag. */
+static void send_registry(req *r, doc_ref *ref, const cdoc *d)
+{
+    arena_on_free(r->a, (void (*)(void *))documents_release, ref);
+    if (req_not_modified(r, d->etag))
+        return;
+    resp_static(r, 200, "application/octet-stream", d->data, d->len);
+    resp_header(r, "ETag", d->etag);
+    resp_header(r, "Cache-Control", cache_control(r, 60));
+}
+
+struct pkg_ctx {
+    req *r;
+    const char *name;
+};
+
+static int build_package(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
+{
+    struct pkg_ctx *pc = vctx;
+    store_package p;
+    store_version *vs;
+    int nv;
+    if (packages_get(pc->r->core, a, HEX, pc->name, &p, e) < 0 || packages_versions(pc->r->core, a, &p, &vs, &nv, e) < 0)
+        return -1;
+    if (nv == 0)
+        return derr_set(e, 404, "not_found", "no package named '%s'", pc->name);
+    *ctype = "application/octet-stream";
+    return hex_registry_package(pc->r->core, a, &p, vs, nv, text, len, e);
+}
+
+void hex_repo_package(req *r)
+{
+    if (!hex_repo_ok(r, false))
+        return;
+    derr e;
+    const char *name = req_param(r, "name");
+    const char *key = package_key(r->a, HEX, name);
+    int64_t gen;
+    int rc = store_call(r->core->st, pkg_generation, HEX, key, &gen, &e);
+    if (rc == STORE_NOT_FOUND) {
+        hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+        return;
+    }
+    if (rc != STORE_OK) {
+        hex_derr(r, &e);
+        return;
+    }
+    struct pkg_ctx pc = {r, name};
+    const cdoc *d;
+    doc_ref *ref = documents_get(arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, r->a, &d, &e);
+    if (!ref) {
+        hex_derr(r, &e);
+        return;
+    }
+    send_registry(r, ref, d);
+}
+
+struct all_ctx {
+    req *r;
+    bool versions;
+};
+
+static int build_all(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
+{
+    struct all_ctx *ac = vctx;
+    hex_pkg_entry *pk;
+    int n;
+    int64_t stamp;
+    if (hex_registry_scan(ac->r->core, a, ac->versions, &pk, &n, &stamp, e) < 0)
+        return -1;
+    *ctype = "application/octet-stream";
+    return ac->versions ? hex_registry_versions(ac->r->core, a, pk, n, text, len, e)
+                        : hex_registry_names(ac->r->core, a, pk, n, text, len, e);
+}
+
+static void all(req *r, bool versions)
+{
+    if (!hex_repo_ok(r, false))
+        return;
+    derr e;
+    int64_t stamp;
+    if (hex_registry_stamp(r->core, r->a, &stamp, &e) < 0) {
+        hex_derr(r, &e);
+        return;
+    }
+    struct all_ctx ac = {r, versions};
+    const cdoc *d;
+    doc_ref *ref = documents_get(versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, r->a, &d, &e);
+    if (!ref) {
+        hex_derr(r, &e);
+        return;
+    }
+    send_registry(r, ref, d);
+}
+
+void hex_repo_names(req *r)
+{
+    all(r, false);
+}
+
+void hex_repo_versions(req *r)
+{
+    all(r, true);
+}
+
+/* Splits "NAME-VERSION<suffix>"; names have no '-' (hex.md §2.5), so the first '-' divides. */
+static bool split_file(req *r, const char *file, const char *suffix, const char **name, const char **version)
+{
+    size_t n = strlen(file), sl = strlen(suffix);
+    const char *dash = strchr(file, '-');
+    if (n <= sl || strcmp(file + n - sl, suffix) != 0 || !dash || dash == file || dash + 1 >= file + n - sl)
+        return false;
+    *name = arena_strndup(r->a, file, (size_t)(dash - file));
+    *version = arena_strndup(r->a, dash + 1, (size_t)(file + n - sl - dash - 1));
+    return true;
+}
+
+void hex_repo_tarball(req *r)
+{
+    if (!hex_repo_ok(r, false))
+        return;
+    const char *name, *version;
+    if (!split_file(r, req_param(r, "file"), ".tar", &name, &version)) {
+        hex_error(r, 404, "tarballs are named NAME-VERSION.tar", NULL);
+        return;
+    }
+    derr e;
+    store_package p;
+    store_version v;
+    if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 || packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+        hex_derr(r, &e);
+        return;
+    }
+    const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
+    if (req_not_modified(r, etag))
+        return;
+    blob_reader br;
+    if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
+        hex_derr(r, &e);
+        return;
+    }
+    resp_fd(r, 200, "application/octet-stream", br.fd, br.size);
+    resp_header(r, "ETag", etag);
+    resp_header(r, "Cache-Control", cache_control(r, 3600));
+}
+
+void hex_repo_docs(req *r)
+{
+    if (!hex_repo_ok(r, false))
+        return;
+    const char *name, *version;
+    if (!split_file(r, req_param(r, "file"), ".tar.gz", &name, &version)) {
+        hex_error(r, 404, "docs tarballs are named NAME-VERSION.tar.gz", NULL);
+        return;
+    }
+    derr e;
+    blob_reader br;
+    if (docs_open_archive(r->core, r->a, HEX, name, version, &br, &e) < 0) {
+        hex_derr(r, &e);
+        return;
+    }
+    resp_fd(r, 200, "application/gzip", br.fd, br.size);
+    resp_header(r, "Cache-Control", cache_control(r, 3600));
+}
+
+void hex_repo_public_key(req *r)
+{
+    if (!hex_repo_ok(r, false))
+        return;
+    derr e;
+    const hex_key *k;
+    if (hex_key_get(r->cfg, &k, &e) < 0) {
+        hex_derr(r, &e);
+        return;
+    }
+    const char *pem = hex_key_public_pem(k);
+    resp_static(r, 200, "application/x-pem-file", pem, strlen(pem));
+    resp_header(r, "X-Hex-Fingerprint", hex_key_fingerprint(k));
+}

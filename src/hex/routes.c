@@ -1,0 +1,84 @@
+/*
+ * routes.c — the Hex front's one route table: both mounts at a glance.
+ *
+ * Every repository route exists at /hex/repo/... and /hex/repo/repos/{repo}/...,
+ * every repository-scoped API route at /hex/api/... and
+ * /hex/api/repos/{repo}/... (hex.pm's prefixes, hex.md §1.1 and §3.1); the
+ * handlers check {repo} (hex_repo_ok).
+ *
+ * A failed or missing credential is answered in the Hex shape
+ * (hex_auth_error): Hex clients print the `message` of an Erlang-term error
+ * body. Bodies that are Erlang terms take BODY_UPLOAD, since BODY_JSON
+ * insists on a JSON content type; hex_body() reads them back under
+ * --max-body.
+ */
+#include "hex.h"
+
+/* Reads (anyone, or the read scope under --private) and writes (a credential). */
+#define R(m, p, fn, body, rl, slow) {m, p, fn, NULL, body, AUTH_READ, rl, slow}
+#define W(m, p, fn, body, rl, slow) {m, p, fn, NULL, body, AUTH_USER, rl, slow}
+
+/* A repository route and its /repos/{repo} twin. */
+#define REPO(path, fn, rl) \
+    R("GET", "/hex/repo" path, fn, BODY_NONE, rl, false), \
+    R("GET", "/hex/repo/repos/{repo}" path, fn, BODY_NONE, rl, false)
+
+/* A repository-scoped API route and its /repos/{repo} twin. */
+#define API2(m, path, fn, body, rl) \
+    R(m, "/hex/api" path, fn, body, rl, false), \
+    R(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
+#define API2W(m, path, fn, body, rl) \
+    W(m, "/hex/api" path, fn, body, rl, false), \
+    W(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
+
+static const route routes[] = {
+    /* the repository */
+    REPO("/names", hex_repo_names, RL_DOWNLOAD),
+    REPO("/versions", hex_repo_versions, RL_DOWNLOAD),
+    REPO("/packages/{name}", hex_repo_package, RL_DOWNLOAD),
+    REPO("/tarballs/{file}", hex_repo_tarball, RL_DOWNLOAD),
+    REPO("/docs/{file}", hex_repo_docs, RL_DOWNLOAD),
+    REPO("/public_key", hex_repo_public_key, RL_OTHER),
+
+    /* users and repositories */
+    R("POST", "/hex/api/users", hex_users_create, BODY_UPLOAD, RL_OTHER, true),
+    W("GET", "/hex/api/users/me", hex_users_me, BODY_NONE, RL_OTHER, false),
+    R("GET", "/hex/api/users/{user}", hex_users_get, BODY_NONE, RL_OTHER, false),
+    R("POST", "/hex/api/users/{user}/reset", hex_users_reset, BODY_UPLOAD, RL_OTHER, false),
+    R("GET", "/hex/api/repos", hex_repos_list, BODY_NONE, RL_OTHER, false),
+    R("GET", "/hex/api/repos/{repo}", hex_repos_get, BODY_NONE, RL_OTHER, false),
+
+    /* keys (depot API tokens), for the user and under /orgs/{org} */
+    W("GET", "/hex/api/keys", hex_keys_list, BODY_NONE, RL_OTHER, false),
+    W("POST", "/hex/api/keys", hex_keys_create, BODY_UPLOAD, RL_OTHER, false),
+    W("DELETE", "/hex/api/keys", hex_keys_delete_all, BODY_NONE, RL_OTHER, false),
+    W("GET", "/hex/api/keys/{key}", hex_keys_get, BODY_NONE, RL_OTHER, false),
+    W("DELETE", "/hex/api/keys/{key}", hex_keys_delete, BODY_NONE, RL_OTHER, false),
+    W("GET", "/hex/api/orgs/{org}/keys", hex_keys_list, BODY_NONE, RL_OTHER, false),
+    W("POST", "/hex/api/orgs/{org}/keys", hex_keys_create, BODY_UPLOAD, RL_OTHER, false),
+    W("DELETE", "/hex/api/orgs/{org}/keys", hex_keys_delete_all, BODY_NONE, RL_OTHER, false),
+    W("GET", "/hex/api/orgs/{org}/keys/{key}", hex_keys_get, BODY_NONE, RL_OTHER, false),
+    W("DELETE", "/hex/api/orgs/{org}/keys/{key}", hex_keys_delete, BODY_NONE, RL_OTHER, false),
+    W("GET", "/hex/api/auth", hex_auth_check, BODY_NONE, RL_OTHER, false),
+
+    /* packages and releases */
+    API2("GET", "/packages", hex_packages_search, BODY_NONE, RL_SEARCH),
+    API2("GET", "/packages/{name}", hex_packages_get, BODY_NONE, RL_OTHER),
+    API2W("POST", "/publish", hex_publish, BODY_UPLOAD, RL_PUBLISH),
+    API2W("POST", "/packages/{name}/releases", hex_publish, BODY_UPLOAD, RL_PUBLISH),
+    API2("GET", "/packages/{name}/releases/{version}", hex_release_get, BODY_NONE, RL_OTHER),
+    API2W("DELETE", "/packages/{name}/releases/{version}", hex_release_revert, BODY_NONE, RL_PUBLISH),
+    API2W("POST", "/packages/{name}/releases/{version}/retire", hex_release_retire, BODY_UPLOAD, RL_PUBLISH),
+    API2W("DELETE", "/packages/{name}/releases/{version}/retire", hex_release_unretire, BODY_NONE, RL_PUBLISH),
+    API2("GET", "/packages/{name}/releases/{version}/docs", hex_release_docs_redirect, BODY_NONE, RL_OTHER),
+    API2W("POST", "/packages/{name}/releases/{version}/docs", hex_docs_publish, BODY_UPLOAD, RL_PUBLISH),
+    API2W("DELETE", "/packages/{name}/releases/{version}/docs", hex_docs_delete, BODY_NONE, RL_PUBLISH),
+
+    /* owners */
+    API2("GET", "/packages/{name}/owners", hex_owners_list, BODY_NONE, RL_OTHER),
+    API2("GET", "/packages/{name}/owners/{user}", hex_owners_get, BODY_NONE, RL_OTHER),
+    API2W("PUT", "/packages/{name}/owners/{user}", hex_owners_add, BODY_UPLOAD, RL_OTHER),
+    API2W("DELETE", "/packages/{name}/owners/{user}", hex_owners_remove, BODY_NONE, RL_OTHER),
+};
+
+const route_set hex_route_set = {"hex", routes, sizeof routes / sizeof routes[0], hex_auth_error};

@@ -1,0 +1,119 @@
+/*
+ * npm.h — the npm front: what its files share.
+ *
+ * The stock npm CLI talks to depot with `registry=http://HOST/npm/` in its
+ * .npmrc. Packages are stored under ecosystem "npm" with npm's own names
+ * (lower case; scoped ones as "@scope/name"). The front parses npm's wire
+ * shapes (the publish document, the couch login, dist-tag bodies), maps each
+ * endpoint to core, and renders npm's documents (packuments, search results,
+ * token lists). Every rule (owners, immutable versions, the unpublish window,
+ * scopes) is core's.
+ *
+ * Errors are {"error": "<message>", "code": "<depot code>"}, not depot's
+ * usual {"error": {"code", "message"}}: npm prints the `error` string of a
+ * failed answer ("404 Not Found - GET <url> - <error>"), and an object there
+ * would print as "[object Object]". Errors raised by the HTTP layer before a
+ * handler runs (401 for a bad credential, 413, 429) keep depot's shape; for a
+ * 401 npm shows its own text chosen by WWW-Authenticate anyway.
+ *
+ * Facts about the wire come from the shared npm fact sheet
+ * (docs/protocols/npm.md of the founding team), observed with npm 11.19.
+ */
+#ifndef DEPOT_NPM_H
+#define DEPOT_NPM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../http/http.h"
+#include "../store/store.h"
+
+#define NPM "npm"
+
+/* The longest npm package name, scope included (npm's validate-npm-package-name). */
+#define NPM_NAME_MAX 214
+
+/* Answers an npm-shaped error. A 401 carries WWW-Authenticate Bearer and Basic (npm's message is
+ * then the one about an invalid token). 5xx messages never reach the client (they go to the
+ * log). */
+void npm_error(req *r, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same from a core error. */
+void npm_derr(req *r, const derr *e);
+/* The route set's auth_error: npm_derr, except that a failed credential on the login PUT is
+ * ignored (the password in the body decides). */
+void npm_auth_error(req *r, const derr *e);
+/* The request's JSON body as an object (freed with the request), or NULL after answering 400. */
+json_t *npm_json_body(req *r);
+/* Answers {"ok": ok, "success": true} with status. */
+void npm_ok(req *r, int status, const char *ok);
+
+/* ---- names (names.c) ---- */
+
+/* Checks a name for a new package by npm's rules: 1 to 214 characters, lower case, only
+ * URL-safe characters [a-z0-9-._~!*'()], not starting with '.' or '_', optionally scoped as
+ * "@scope/name" (each part by the same rules). 0, or -1 with a 400 saying what is wrong. */
+int npm_name_check(const char *name, derr *e);
+/* The package name a request's path carries: the "name" parameter ("foo", or "@scope/foo"
+ * when the client sent "@scope%2ffoo"), or "scope"/"name" when the route has both and scope
+ * starts with '@'. NULL when the path names no package. In the arena. */
+const char *npm_req_name(req *r);
+/* The part of a name after its scope ("@s/foo" → "foo", "foo" → "foo"). Borrowed from name. */
+const char *npm_base_name(const char *name);
+/* The version a tarball file name stands for: "foo-1.2.3.tgz" for foo (and for "@s/foo") is
+ * "1.2.3". NULL when the file name does not belong to the package. In the arena. */
+const char *npm_tarball_version(arena *a, const char *name, const char *file);
+/* depot's canonical absolute tarball URL: BASE/npm/NAME/-/BASENAME-VERSION.tgz (a scoped name
+ * keeps its literal '/', as the public registry's URLs do). In the arena. */
+const char *npm_tarball_url(req *r, const char *name, const char *version);
+/* A time as npm writes them: "2026-11-22T02:40:48.000Z". In the arena; NULL for 0. */
+const char *npm_time(arena *a, int64_t t);
+/* Percent-encodes every byte outside [A-Za-z0-9-._~] (for one path segment). In the arena. */
+const char *npm_seg(arena *a, const char *s);
+/* Does the Accept header ask for the abbreviated ("corgi") packument with a non-zero q? */
+bool npm_accepts_abbreviated(const char *accept);
+
+/* ---- packuments (packument.c) ---- */
+
+/* One version's object as a packument holds it: the stored package.json with depot's `dist`
+ * (absolute tarball URL, shasum, integrity) and `deprecated`; abbreviated keeps only what an
+ * installer needs. A new reference. */
+json_t *npm_version_json(req *r, const store_package *p, const store_version *v, bool abbreviated);
+/* The dist-tags of a package as npm shows them: the stored tags, and `latest` (when no tag
+ * holds it) pointing at the highest release. A new reference. */
+json_t *npm_dist_tags_json(const store_package *p, const store_tag *tags, int ntags);
+/* The package's `_rev`, "<generation>-<16 hex>", opaque to npm. In the arena. */
+const char *npm_rev(arena *a, const store_package *p);
+
+/* ---- handlers (one table in routes.c) ---- */
+
+/* packument.c */
+void npm_packument(req *r);
+void npm_get_two(req *r);
+void npm_scoped_version(req *r);
+void npm_tarball(req *r);
+/* publish.c */
+void npm_put(req *r);
+void npm_put_rev(req *r);
+void npm_delete_package(req *r);
+void npm_delete_tarball(req *r);
+/* tags.c */
+void npm_tags_get(req *r);
+void npm_tag_put(req *r);
+void npm_tag_delete(req *r);
+/* users.c */
+void npm_web_login(req *r);
+void npm_couch_login(req *r);
+void npm_user_get(req *r);
+void npm_whoami(req *r);
+void npm_logout(req *r);
+void npm_tokens_list(req *r);
+void npm_tokens_create(req *r);
+void npm_tokens_delete(req *r);
+/* search.c */
+void npm_search(req *r);
+/* misc.c */
+void npm_ping(req *r);
+void npm_audit(req *r);
+void npm_not_found(req *r);
+
+#endif

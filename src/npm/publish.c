@@ -1,0 +1,843 @@
+/*
+ * publish.c — the writes npm makes with package documents.
+ *
+ *   PUT    /npm/NAME                 publish (the body has a .tgz attachment), or a metadata
+ *                                    update: npm deprecate/undeprecate PUT the whole packument
+ *                                    back with empty _attachments
+ *   PUT    /npm/NAME/-rev/REV        npm unpublish NAME@V (the packument minus V) and
+ *                                    npm owner add/rm ({_id, _rev, maintainers})
+ *   DELETE /npm/NAME/-rev/REV        npm unpublish NAME --force (every version)
+ *   DELETE /npm/NAME/-/FILE/-rev/REV the last step of unpublishing one version
+ *
+ * A publish body holds only the new version and its dist-tag; it is merged
+ * into what is stored, never a replacement. Its tarball is decoded from
+ * base64 straight into a temp file in the blob store's tmp folder (see
+ * pubdoc.h), checked against the client's dist.shasum and dist.integrity,
+ * and opened to check that package/package.json names the same package and
+ * version. dist is rebuilt by depot at read time; the client's dist.tarball
+ * is never kept.
+ *
+ * Removal always leaves a tombstone (a version number is never reused) and
+ * is bounded by core's unpublish window. A PUT or DELETE that would remove
+ * versions must name the package's current _rev, so a document npm read
+ * before someone else published cannot unpublish that newer version.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../core/accounts.h"
+#include "../core/packages.h"
+#include "../lib/crypto.h"
+#include "../lib/semver.h"
+#include "../lib/targz.h"
+#include "../lib/timeutil.h"
+#include "npm.h"
+#include "pubdoc.h"
+
+#define DOC_MAX (8u << 20)       /* a publish document without its tarball */
+#define README_MAX (512u << 10)  /* readme text kept for display */
+#define DEPRECATE_MAX 1024
+#define DEPS_MAX 4096
+#define OWNERS_MAX 256
+
+/* ---- the body ---- */
+
+struct mapping {
+    void *p;
+    size_t n;
+};
+
+static void unmap(void *vm)
+{
+    struct mapping *m = vm;
+    munmap(m->p, m->n);
+}
+
+/* The request body, parsed (npm_doc_parse); NULL after answering. *raw is the mapped body. */
+static npm_doc *load_doc(req *r, const char **raw)
+{
+    derr e;
+    npm_doc *d = arena_zalloc(r->a, sizeof *d);
+    const char *p = "";
+    if (r->body_len > 0) {
+        void *m = mmap(NULL, r->body_len, PROT_READ, MAP_PRIVATE, r->body_fd, 0);
+        if (m == MAP_FAILED) {
+            npm_error(r, 500, "internal", "cannot map the request body");
+            return NULL;
+        }
+        struct mapping *mp = arena_alloc(r->a, sizeof *mp);
+        mp->p = m;
+        mp->n = r->body_len;
+        arena_on_free(r->a, unmap, mp);
+        p = m;
+    }
+    if (npm_doc_parse(r->a, p, r->body_len, DOC_MAX, d, &e) < 0) {
+        npm_derr(r, &e);
+        return NULL;
+    }
+    *raw = p;
+    return d;
+}
+
+/* The document's own name and _id, when present, must be the URL's. */
+static int names_agree(req *r, json_t *doc, const char *name)
+{
+    static const char *const keys[] = {"name", "_id"};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(doc, keys[i]);
+        if (v && (!json_is_string(v) || strcasecmp(json_string_value(v), name) != 0)) {
+            npm_error(r, 400, "bad_request", "%s: the document says '%.100s' but the URL names '%s'", keys[i],
+                      json_is_string(v) ? json_string_value(v) : "(not a string)", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- publish ---- */
+
+struct tmpfile {
+    int fd;
+    char *path;
+};
+
+static void tmp_cleanup(void *vt)
+{
+    struct tmpfile *t = vt;
+    if (t->fd >= 0)
+        close(t->fd);
+    if (t->path)
+        unlink(t->path);
+}
+
+static struct tmpfile *tmp_open(req *r)
+{
+    struct tmpfile *t = arena_zalloc(r->a, sizeof *t);
+    t->path = arena_printf(r->a, "%s/npm-XXXXXX", r->core->blobs->ops->tmp_dir(r->core->blobs));
+    t->fd = mkostemp(t->path, O_CLOEXEC);
+    if (t->fd < 0) {
+        t->path = NULL;
+        return NULL;
+    }
+    arena_on_free(r->a, tmp_cleanup, t);
+    return t;
+}
+
+/* Checks dist.integrity (any sha1/sha256/sha512 entries of an SRI list) and dist.shasum
+ * against the decoded bytes. 0, or -1 after answering. */
+static int check_dist(req *r, json_t *dist, const npm_sums *s)
+{
+    if (dist && !json_is_object(dist)) {
+        npm_error(r, 400, "bad_request", "dist: expected an object");
+        return -1;
+    }
+    json_t *integ = json_object_get(dist, "integrity");
+    if (integ && !json_is_string(integ)) {
+        npm_error(r, 400, "bad_request", "dist.integrity: expected a string");
+        return -1;
+    }
+    const char *p = integ ? json_string_value(integ) : "";
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        size_t n = strcspn(p, " \t\n");
+        if (!n)
+            break;
+        const char *item = arena_strndup(r->a, p, n);
+        p += n;
+        const char *dash = strchr(item, '-');
+        if (!dash)
+            continue;
+        size_t vlen = strcspn(dash + 1, "?"); /* SRI options follow a '?' */
+        const char *got = dash + 1;
+        const char *want = NULL;
+        if (strncmp(item, "sha512-", 7) == 0)
+            want = b64_encode(r->a, s->sha512, sizeof s->sha512);
+        else if (strncmp(item, "sha256-", 7) == 0)
+            want = b64_encode(r->a, s->sha256, sizeof s->sha256);
+        else if (strncmp(item, "sha1-", 5) == 0)
+            want = b64_encode(r->a, s->sha1, sizeof s->sha1);
+        if (want && (strlen(want) != vlen || memcmp(want, got, vlen) != 0)) {
+            npm_error(r, 400, "bad_request",
+                      "dist.integrity does not match the tarball in _attachments (the bytes have %.7s%s)", item,
+                      want);
+            return -1;
+        }
+    }
+    json_t *shasum = json_object_get(dist, "shasum");
+    if (shasum) {
+        char hex[41];
+        hex_encode(s->sha1, sizeof s->sha1, hex);
+        if (!json_is_string(shasum) || strcasecmp(json_string_value(shasum), hex) != 0) {
+            npm_error(r, 400, "bad_request", "dist.shasum does not match the tarball in _attachments (its SHA-1 is %s)",
+                      hex);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* npm unpacks a tarball dropping each path's first folder ("package/" from npm pack, but any
+ * name works), so the package.json that counts is one folder down. */
+static bool want_package_json(const char *path, void *ctx)
+{
+    const char *slash = strchr(path, '/');
+    return slash && slash != path && strcmp(slash + 1, "package.json") == 0;
+}
+
+/* "v1.2.3" and "=1.2.3" as npm's loose parse takes them. */
+static const char *loose(const char *v)
+{
+    while (*v == ' ' || *v == 'v' || *v == '=')
+        v++;
+    return v;
+}
+
+/* Opens the tarball: it must be a gzip tar whose package/package.json names the package and
+ * version; counts its files and bytes. 0, or -1 after answering. */
+static int check_tarball(req *r, int fd, const char *name, const char *version, int64_t *files, int64_t *bytes)
+{
+    derr e;
+    targz_limits lim = {.max_entries = 100000, .max_total = 1u << 30, .max_entry = 1u << 20, .max_ratio = 200};
+    targz_entry *ents;
+    targz_file *fs;
+    int nents, nfs;
+    if (lseek(fd, 0, SEEK_SET) < 0 ||
+        targz_read(r->a, fd, &lim, want_package_json, NULL, &ents, &nents, &fs, &nfs, &e) < 0) {
+        npm_error(r, e.status ? e.status : 400, e.code ? e.code : "bad_request", "tarball: %s", e.message);
+        return -1;
+    }
+    *files = 0;
+    *bytes = 0;
+    for (int i = 0; i < nents; i++)
+        if (ents[i].type == 'f') {
+            (*files)++;
+            *bytes += (int64_t)ents[i].size;
+        }
+    if (nfs != 1) {
+        npm_error(r, 422, "invalid", nfs ? "tarball: more than one top folder has a package.json"
+                                         : "tarball: there is no package/package.json in it");
+        return -1;
+    }
+    json_error_t je;
+    json_t *pj = json_loadb(fs[0].data, fs[0].len, 0, &je);
+    if (!json_is_object(pj)) {
+        json_decref(pj);
+        npm_error(r, 422, "invalid", "tarball: package/package.json is not a JSON object");
+        return -1;
+    }
+    const char *pn = json_string_value(json_object_get(pj, "name"));
+    const char *pv = json_string_value(json_object_get(pj, "version"));
+    int rc = 0;
+    if (!pn || !pv || strcmp(pn, name) != 0 || strcmp(loose(pv), loose(version)) != 0) {
+        npm_error(r, 422, "invalid", "tarball: its package.json says %.100s@%.60s but the document publishes %s@%s",
+                  pn ? pn : "(no name)", pv ? pv : "(no version)", name, version);
+        rc = -1;
+    }
+    json_decref(pj);
+    return rc;
+}
+
+/* A string field of an object, or NULL. */
+static const char *str_of(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static const char *dump(req *r, json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT);
+    const char *out = arena_strdup(r->a, s ? s : "null");
+    free(s);
+    return out;
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static const char *cap_utf8(req *r, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return s;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return arena_strndup(r->a, s, max);
+}
+
+/* package.json's person fields: "Name <mail> (url)" or {name, email, url}. */
+static const char *person(req *r, json_t *v)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (!json_is_object(v) || !str_of(v, "name"))
+        return NULL;
+    const char *s = str_of(v, "name");
+    if (str_of(v, "email"))
+        s = arena_printf(r->a, "%s <%s>", s, str_of(v, "email"));
+    if (str_of(v, "url"))
+        s = arena_printf(r->a, "%s (%s)", s, str_of(v, "url"));
+    return s;
+}
+
+/* The dependencies of all four kinds. 0, or -1 after answering. */
+static int collect_deps(req *r, json_t *man, store_dep **out, int *n)
+{
+    static const struct {
+        const char *field, *kind;
+    } kinds[] = {{"dependencies", "normal"},
+                 {"optionalDependencies", "optional"},
+                 {"devDependencies", "dev"},
+                 {"peerDependencies", "peer"}};
+    size_t total = 0;
+    for (int k = 0; k < 4; k++) {
+        json_t *o = json_object_get(man, kinds[k].field);
+        if (o && !json_is_object(o)) {
+            npm_error(r, 400, "bad_request", "%s: expected an object of name: range", kinds[k].field);
+            return -1;
+        }
+        total += json_object_size(o);
+    }
+    if (total > DEPS_MAX) {
+        npm_error(r, 422, "invalid", "at most %d dependencies in all", DEPS_MAX);
+        return -1;
+    }
+    store_dep *deps = arena_zalloc(r->a, sizeof *deps * (total ? total : 1));
+    int nd = 0;
+    json_t *optional = json_object_get(man, "optionalDependencies");
+    for (int k = 0; k < 4; k++) {
+        const char *dn;
+        json_t *dv;
+        json_object_foreach(json_object_get(man, kinds[k].field), dn, dv) {
+            if (!json_is_string(dv) || !*dn || strlen(dn) > NPM_NAME_MAX || json_string_length(dv) > 1024) {
+                npm_error(r, 422, "invalid", "%s.%.100s: expected a name of 1 to %d characters and a range as a string",
+                          kinds[k].field, dn, NPM_NAME_MAX);
+                return -1;
+            }
+            /* npm lists optional dependencies under dependencies too; keep them once, as optional. */
+            if (k == 0 && json_object_get(optional, dn))
+                continue;
+            deps[nd++] = (store_dep){arena_strdup(r->a, dn), arena_strdup(r->a, json_string_value(dv)), kinds[k].kind,
+                                     NULL};
+        }
+    }
+    *out = deps;
+    *n = nd;
+    return 0;
+}
+
+static void publish(req *r, const char *name, npm_doc *d, const char *raw, const npm_att *tgz)
+{
+    derr e;
+    json_t *doc = d->doc;
+    if (npm_name_check(name, &e) < 0) {
+        npm_derr(r, &e);
+        return;
+    }
+    json_t *versions = json_object_get(doc, "versions");
+    if (!json_is_object(versions) || json_object_size(versions) != 1) {
+        npm_error(r, 400, "bad_request", "versions: a publish carries exactly one version");
+        return;
+    }
+    const char *version = NULL;
+    json_t *vobj = NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(versions, k, v) {
+        version = k;
+        vobj = v;
+    }
+    if (!json_is_object(vobj)) {
+        npm_error(r, 400, "bad_request", "versions.%.100s: expected the package.json object", version);
+        return;
+    }
+    const char *vn = str_of(vobj, "name"), *vv = str_of(vobj, "version");
+    if (!vn || strcmp(vn, name) != 0 || !vv || strcmp(vv, version) != 0) {
+        npm_error(r, 400, "bad_request", "versions.%.100s: its name and version must be %s and %.100s", version, name,
+                  version);
+        return;
+    }
+    semver sv;
+    if (semver_parse(r->a, version, &sv) < 0) {
+        npm_error(r, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)", version);
+        return;
+    }
+
+    /* The one dist-tag a publish sets ("latest" unless npm publish --tag). */
+    const char *tag = "latest";
+    json_t *tags = json_object_get(doc, "dist-tags");
+    if (tags && !json_is_object(tags)) {
+        npm_error(r, 400, "bad_request", "dist-tags: expected an object");
+        return;
+    }
+    if (json_object_size(tags) > 1) {
+        npm_error(r, 400, "bad_request", "dist-tags: a publish sets one tag");
+        return;
+    }
+    json_object_foreach(tags, k, v) {
+        if (!json_is_string(v) || strcmp(json_string_value(v), version) != 0) {
+            npm_error(r, 400, "bad_request", "dist-tags.%.64s: must name the version published (%.100s)", k, version);
+            return;
+        }
+        tag = k;
+    }
+    derr scratch;
+    if (!*tag || strlen(tag) > 64 || strpbrk(tag, " /\\%?#") || semver_req_parse(r->a, SEMVER_NPM, tag, &scratch)) {
+        npm_error(r, 422, "invalid", "dist-tags: '%.64s' is not a tag name (tags are names such as next, not ranges)",
+                  tag);
+        return;
+    }
+
+    /* Refuse a number already used before spending time on the tarball. */
+    store_package existing;
+    if (packages_get(r->core, r->a, NPM, name, &existing, &e) == 0) {
+        store_version old;
+        if (packages_version(r->core, r->a, &existing, version, &old, &e) == 0) {
+            npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s", version,
+                      existing.name);
+            return;
+        }
+        if (store_call(r->core->st, version_tombstoned, existing.id, version, &e) == STORE_OK) {
+            npm_error(r, 409, "conflict",
+                      "%s@%s was unpublished, and a version number is never used again; publish a new version",
+                      existing.name, version);
+            return;
+        }
+    }
+
+    /* The tarball, decoded to a temp file with its sums. */
+    json_t *length = json_object_get(tgz->obj, "length");
+    struct tmpfile *t = tmp_open(r);
+    if (!t) {
+        npm_error(r, 500, "internal", "cannot create a temp file for the tarball");
+        return;
+    }
+    npm_sums sums;
+    if (npm_b64_decode_fd(raw + tgz->data_off, tgz->data_len, t->fd, (uint64_t)r->cfg->max_upload, &sums, &e) < 0) {
+        npm_error(r, e.status, e.code, "_attachments.%.100s: %s", tgz->name, e.message);
+        return;
+    }
+    if (sums.size == 0) {
+        npm_error(r, 400, "bad_request", "_attachments.%.100s: the tarball is empty", tgz->name);
+        return;
+    }
+    if (length && (!json_is_integer(length) || (uint64_t)json_integer_value(length) != sums.size)) {
+        npm_error(r, 400, "bad_request", "_attachments.%.100s.length: the data decodes to %llu bytes", tgz->name,
+                  (unsigned long long)sums.size);
+        return;
+    }
+    if (check_dist(r, json_object_get(vobj, "dist"), &sums) < 0)
+        return;
+    int64_t nfiles, nbytes;
+    if (check_tarball(r, t->fd, name, version, &nfiles, &nbytes) < 0)
+        return;
+
+    /* What is kept of the version's package.json: dist is rebuilt at read time, the readme is
+     * kept once per package, status fields are depot's. */
+    json_t *man = json_deep_copy(vobj);
+    arena_on_free(r->a, (void (*)(void *))json_decref, man);
+    static const char *const drop[] = {"dist", "readme", "deprecated", "maintainers", "_attachments", "_npmUser",
+                                       "_npmOperationalInternal", "_rev", NULL};
+    for (int i = 0; drop[i]; i++)
+        json_object_del(man, drop[i]);
+    json_object_set_new(man, "_id", json_string(arena_printf(r->a, "%s@%s", name, version)));
+    store_user me;
+    if (accounts_get(r->core, r->a, r->who.user_id, &me, &e) < 0) {
+        npm_derr(r, &e);
+        return;
+    }
+    json_t *npm_user = json_object();
+    json_object_set_new(npm_user, "name", json_string(me.username));
+    json_object_set_new(npm_user, "email", json_string(me.email));
+    json_object_set_new(man, "_npmUser", npm_user);
+
+    publish_in in = {0};
+    in.ecosystem = NPM;
+    if (collect_deps(r, man, &in.deps, &in.ndeps) < 0)
+        return;
+    in.pkg.name = name;
+    const char *desc = str_of(vobj, "description");
+    in.pkg.description = desc ? cap_utf8(r, desc, 4096) : NULL;
+    json_t *kw = json_object_get(vobj, "keywords"), *kwa = json_array();
+    if (json_is_string(kw)) { /* npm also takes "a, b c" */
+        const char *s = json_string_value(kw);
+        while (*s) {
+            size_t n = strcspn(s, ", ");
+            if (n)
+                json_array_append_new(kwa, json_stringn(s, n));
+            s += n;
+            s += strspn(s, ", ");
+        }
+    } else if (json_is_array(kw)) {
+        size_t i;
+        json_array_foreach(kw, i, v) if (json_is_string(v) && json_array_size(kwa) < 64) json_array_append(kwa, v);
+    }
+    in.pkg.keywords = dump(r, kwa);
+    json_decref(kwa);
+    json_t *lic = json_object_get(vobj, "license");
+    in.pkg.license = json_is_string(lic) ? json_string_value(lic) : str_of(lic, "type");
+    in.pkg.homepage = str_of(vobj, "homepage");
+    json_t *repo = json_object_get(vobj, "repository");
+    in.pkg.repository = json_is_string(repo) ? json_string_value(repo) : str_of(repo, "url");
+    json_t *authors = json_array();
+    const char *author = person(r, json_object_get(vobj, "author"));
+    if (author)
+        json_array_append_new(authors, json_string(author));
+    in.pkg.authors = dump(r, authors);
+    json_decref(authors);
+    in.pkg.categories = "[]";
+    in.pkg.tags = "[]";
+    in.pkg.meta = "{}";
+    const char *readme = str_of(vobj, "readme");
+    if (!readme || strcmp(readme, "ERROR: No README data found!") == 0)
+        readme = str_of(doc, "readme");
+    if (readme && strcmp(readme, "ERROR: No README data found!") == 0)
+        readme = NULL;
+    in.pkg.readme = readme ? cap_utf8(r, readme, README_MAX) : NULL;
+    in.version = version;
+    in.manifest = dump(r, man);
+    json_t *extra = json_object();
+    char hex[41];
+    hex_encode(sums.sha1, sizeof sums.sha1, hex);
+    json_object_set_new(extra, "shasum", json_string(hex));
+    json_object_set_new(extra, "integrity",
+                        json_string(arena_printf(r->a, "sha512-%s", b64_encode(r->a, sums.sha512, sizeof sums.sha512))));
+    json_object_set_new(extra, "fileCount", json_integer(nfiles));
+    json_object_set_new(extra, "unpackedSize", json_integer(nbytes));
+    in.extra = dump(r, extra);
+    json_decref(extra);
+    in.tag = tag;
+    in.tarball_path = t->path;
+    in.sha256 = sums.sha256;
+    in.size = sums.size;
+    in.who = &r->who;
+    in.ip = r->ip;
+
+    store_package pkg;
+    store_version out;
+    bool created;
+    if (packages_publish(r->core, r->a, &in, &pkg, &out, &created, &e) < 0) {
+        if (e.status == 409 && strstr(e.message, "already exists"))
+            npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s", version,
+                      name);
+        else
+            npm_derr(r, &e);
+        return;
+    }
+    json_t *res = json_object();
+    json_object_set_new(res, "ok", json_string(created ? "created new package" : "published a new version"));
+    json_object_set_new(res, "success", json_true());
+    json_object_set_new(res, "id", json_string(pkg.name));
+    json_object_set_new(res, "rev", json_string(npm_rev(r->a, &pkg)));
+    resp_json(r, 201, res);
+}
+
+/* ---- metadata: deprecation, removal, owners ---- */
+
+/* Applies the `deprecated` field of every stored version the document lists: a non-empty
+ * string deprecates (or changes the message), "" or null undeprecates, absent leaves it.
+ * Versions the document lists that are not stored are refused (a publish needs its
+ * tarball). *changed counts the changes. 0, or -1 after answering. */
+static int apply_deprecations(req *r, const store_package *p, const store_version *vs, int nv, json_t *versions,
+                              int *changed)
+{
+    derr e;
+    const char *k;
+    json_t *v;
+    json_object_foreach(versions, k, v) {
+        int i = 0;
+        while (i < nv && strcmp(vs[i].version, k) != 0)
+            i++;
+        if (i == nv) {
+            npm_error(r, 400, "bad_request",
+                      "versions.%.100s: %s has no such version; a publish carries its tarball in _attachments", k,
+                      p->name);
+            return -1;
+        }
+        if (!json_is_object(v)) {
+            npm_error(r, 400, "bad_request", "versions.%.100s: expected an object", k);
+            return -1;
+        }
+        json_t *dep = json_object_get(v, "deprecated");
+        if (!dep)
+            continue;
+        if (!json_is_string(dep) && !json_is_null(dep) && !json_is_false(dep)) {
+            npm_error(r, 400, "bad_request", "versions.%.100s.deprecated: expected a message", k);
+            return -1;
+        }
+        const char *msg = json_is_string(dep) ? json_string_value(dep) : "";
+        if (strlen(msg) > DEPRECATE_MAX) {
+            npm_error(r, 422, "invalid", "versions.%.100s.deprecated: at most %d bytes", k, DEPRECATE_MAX);
+            return -1;
+        }
+        const char *now = vs[i].deprecated && *vs[i].deprecated ? vs[i].deprecated : NULL;
+        store_version_status st = {0};
+        if (*msg && (!now || strcmp(now, msg) != 0)) {
+            st.set_deprecated = 1;
+            st.deprecated = msg;
+        } else if (!*msg && now) {
+            st.set_deprecated = -1;
+        } else {
+            continue;
+        }
+        if (packages_set_status(r->core, r->a, &r->who, NPM, p->name, k, &st,
+                                st.set_deprecated > 0 ? "version.deprecate" : "version.undeprecate", r->ip, &e) < 0) {
+            npm_derr(r, &e);
+            return -1;
+        }
+        (*changed)++;
+    }
+    return 0;
+}
+
+/* Removes versions for good (tombstoned). Every one must be inside the unpublish window, checked
+ * for all before the first goes, so a refusal removes nothing (core checks each again). */
+static int remove_versions(req *r, const store_package *p, const store_version *const *vs, int n)
+{
+    derr e;
+    long window = r->cfg->unpublish_window;
+    int64_t now = now_unix();
+    for (int i = 0; i < n && window > 0; i++)
+        if (now - vs[i]->published_at > window) {
+            npm_error(r, 403, "forbidden",
+                      "%s@%s was published more than %ld hours ago and can no longer be unpublished; deprecate it "
+                      "instead",
+                      p->name, vs[i]->version, window / 3600);
+            return -1;
+        }
+    for (int i = 0; i < n; i++)
+        if (packages_remove_version(r->core, r->a, &r->who, NPM, p->name, vs[i]->version, true, r->ip, &e) < 0) {
+            npm_derr(r, &e);
+            return -1;
+        }
+    return 0;
+}
+
+/* Makes the owners the `maintainers` list names. 0, or -1 after answering. */
+static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *changed)
+{
+    derr e;
+    if (!json_is_array(ms)) {
+        npm_error(r, 400, "bad_request", "maintainers: expected a list of {name, email}");
+        return -1;
+    }
+    size_t n = json_array_size(ms);
+    if (n == 0) {
+        npm_error(r, 409, "conflict", "%s needs at least one owner", p->name);
+        return -1;
+    }
+    if (n > OWNERS_MAX) {
+        npm_error(r, 422, "invalid", "maintainers: at most %d", OWNERS_MAX);
+        return -1;
+    }
+    const char **want = arena_zalloc(r->a, sizeof *want * n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *m = json_array_get(ms, i);
+        const char *nm = json_is_string(m) ? json_string_value(m) : str_of(m, "name");
+        if (!nm || !*nm) {
+            npm_error(r, 400, "bad_request", "maintainers[%zu]: expected {name, email}", i);
+            return -1;
+        }
+        /* "name <email>" as older clients write people. */
+        want[i] = arena_strndup(r->a, nm, strcspn(nm, " <"));
+    }
+    store_owner *os;
+    int no;
+    if (packages_owners(r->core, r->a, p, &os, &no, &e) < 0) {
+        npm_derr(r, &e);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int j = 0;
+        while (j < no && strcasecmp(os[j].username, want[i]) != 0)
+            j++;
+        if (j < no)
+            continue;
+        if (packages_owner_add(r->core, r->a, &r->who, NPM, p->name, want[i], r->ip, &e) < 0 && e.status != 409) {
+            npm_derr(r, &e);
+            return -1;
+        }
+        (*changed)++;
+    }
+    for (int j = 0; j < no; j++) {
+        size_t i = 0;
+        while (i < n && strcasecmp(os[j].username, want[i]) != 0)
+            i++;
+        if (i < n)
+            continue;
+        if (packages_owner_remove(r->core, r->a, &r->who, NPM, p->name, os[j].username, r->ip, &e) < 0) {
+            npm_derr(r, &e);
+            return -1;
+        }
+        (*changed)++;
+    }
+    return 0;
+}
+
+/* 0 when rev is the package's current _rev, else -1 after answering 409. */
+static int rev_current(req *r, const store_package *p, const char *rev)
+{
+    const char *now = npm_rev(r->a, p);
+    if (rev && strcmp(rev, now) == 0)
+        return 0;
+    npm_error(r, 409, "conflict", "%s changed since npm read it (revision %.60s, now %s); run the command again",
+              p->name, rev ? rev : "(none)", now);
+    return -1;
+}
+
+/* A document without a tarball: deprecations (any PUT), and with -rev removals and owners. */
+static void update(req *r, const char *name, npm_doc *d, const char *rev)
+{
+    derr e;
+    json_t *doc = d->doc;
+    store_package p;
+    store_version *vs;
+    int nv;
+    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 || packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+        npm_derr(r, &e);
+        return;
+    }
+    json_t *versions = json_object_get(doc, "versions");
+    if (versions && !json_is_object(versions)) {
+        npm_error(r, 400, "bad_request", "versions: expected an object");
+        return;
+    }
+    int changed = 0;
+    if (versions && apply_deprecations(r, &p, vs, nv, versions, &changed) < 0)
+        return;
+    if (rev && versions) {
+        const store_version **gone = arena_zalloc(r->a, sizeof *gone * (size_t)(nv ? nv : 1));
+        int ng = 0;
+        for (int i = 0; i < nv; i++)
+            if (!json_object_get(versions, vs[i].version))
+                gone[ng++] = &vs[i];
+        if (ng && (rev_current(r, &p, rev) < 0 || remove_versions(r, &p, gone, ng) < 0))
+            return;
+        changed += ng;
+    }
+    json_t *ms = json_object_get(doc, "maintainers");
+    if (rev && ms && apply_maintainers(r, &p, ms, &changed) < 0)
+        return;
+    npm_ok(r, 200, changed ? "package changed" : "no change");
+}
+
+/* ---- handlers ---- */
+
+/* The name in the path, checked against the caller's publish scope before the body is read. */
+static const char *write_name(req *r)
+{
+    const char *name = npm_req_name(r);
+    if (!name) {
+        npm_not_found(r);
+        return NULL;
+    }
+    if (!principal_can(&r->who, scope_publish(r->a, NPM, name))) {
+        npm_error(r, 403, "forbidden", "your credential may not change %s (scope publish:npm/%s needed)", name, name);
+        return NULL;
+    }
+    return name;
+}
+
+void npm_put(req *r)
+{
+    const char *name = write_name(r);
+    const char *raw;
+    npm_doc *d = name ? load_doc(r, &raw) : NULL;
+    if (!d || names_agree(r, d->doc, name) < 0)
+        return;
+    const npm_att *tgz = NULL;
+    int ntgz = 0;
+    for (int i = 0; i < d->natt; i++) {
+        size_t n = strlen(d->att[i].name);
+        if (n > 4 && strcmp(d->att[i].name + n - 4, ".tgz") == 0) {
+            tgz = &d->att[i];
+            ntgz++;
+        }
+    }
+    if (ntgz > 1) {
+        npm_error(r, 400, "bad_request", "_attachments: a publish carries one .tgz");
+        return;
+    }
+    if (tgz && !tgz->has_data) {
+        npm_error(r, 400, "bad_request", "_attachments.%.100s.data: expected the tarball as a base64 string",
+                  tgz->name);
+        return;
+    }
+    if (tgz)
+        publish(r, name, d, raw, tgz);
+    else
+        update(r, name, d, NULL);
+}
+
+void npm_put_rev(req *r)
+{
+    const char *name = write_name(r);
+    const char *raw;
+    npm_doc *d = name ? load_doc(r, &raw) : NULL;
+    if (!d || names_agree(r, d->doc, name) < 0)
+        return;
+    for (int i = 0; i < d->natt; i++)
+        if (d->att[i].has_data) {
+            npm_error(r, 400, "bad_request", "_attachments: a revision update carries no tarball; publish with PUT /npm/%s",
+                      name);
+            return;
+        }
+    update(r, name, d, req_param(r, "rev"));
+}
+
+void npm_delete_package(req *r)
+{
+    derr e;
+    const char *name = write_name(r);
+    if (!name)
+        return;
+    store_package p;
+    store_version *vs;
+    int nv;
+    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 || packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+        npm_derr(r, &e);
+        return;
+    }
+    if (rev_current(r, &p, req_param(r, "rev")) < 0)
+        return;
+    const store_version **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));
+    for (int i = 0; i < nv; i++)
+        all[i] = &vs[i];
+    if (remove_versions(r, &p, all, nv) < 0)
+        return;
+    npm_ok(r, 200, "package removed");
+}
+
+void npm_delete_tarball(req *r)
+{
+    derr e;
+    const char *name = write_name(r);
+    if (!name)
+        return;
+    const char *version = npm_tarball_version(r->a, name, req_param(r, "file"));
+    if (!version) {
+        npm_error(r, 404, "not_found", "no tarball %s", req_param(r, "file"));
+        return;
+    }
+    store_package p;
+    store_version v;
+    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0) {
+        npm_derr(r, &e);
+        return;
+    }
+    if (packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+        /* Gone already: the PUT before this DELETE removed it. */
+        derr e2;
+        if (e.status == 404 && store_call(r->core->st, version_tombstoned, p.id, version, &e2) == STORE_OK)
+            npm_ok(r, 200, "tarball removed");
+        else
+            npm_derr(r, &e);
+        return;
+    }
+    const store_version *one = &v;
+    if (remove_versions(r, &p, &one, 1) < 0)
+        return;
+    npm_ok(r, 200, "tarball removed");
+}

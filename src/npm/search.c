@@ -1,0 +1,191 @@
+/*
+ * search.c — npm search: GET /npm/-/v1/search?text=&size=&from= in the
+ * registry's shape, answered from core's full-text search over npm packages.
+ *
+ * The text may carry npm's qualifiers; "keywords:a" becomes the keyword
+ * filter, the others (author:, maintainer:, scope:, is:, not:, boost-exact:)
+ * are dropped rather than searched as words. Every result has a
+ * `maintainers` array (npm 11 crashes on a result without one) and a
+ * version, date and publisher (npm prints "Version undefined published
+ * prehistoric by ???" without them). Scores are not computed: every result
+ * scores 1, in core's relevance order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/accounts.h"
+#include "../core/packages.h"
+#include "../lib/timeutil.h"
+#include "npm.h"
+
+#define SIZE_MAX_NPM 250
+
+static int num(req *r, const char *name, long def, long min, long max, long *out)
+{
+    const char *v = req_query(r, name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max) {
+        npm_error(r, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static json_t *person(const char *username, const char *email)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "username", json_string(username ? username : ""));
+    if (email)
+        json_object_set_new(o, "email", json_string(email));
+    return o;
+}
+
+static json_t *keywords(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(v)) {
+        json_decref(v);
+        v = json_array();
+    }
+    return v;
+}
+
+/* One result: {package, score, searchScore}. */
+static json_t *result(req *r, const store_package *p, derr *e)
+{
+    json_t *pkg = json_object();
+    json_object_set_new(pkg, "name", json_string(p->name));
+    const char *slash = p->name[0] == '@' ? strchr(p->name, '/') : NULL;
+    json_object_set_new(pkg, "scope",
+                        json_string(slash ? arena_strndup(r->a, p->name + 1, (size_t)(slash - p->name - 1)) : "unscoped"));
+    /* The version the latest dist-tag names (the highest release when none does). */
+    store_tag *tags;
+    int nt;
+    if (packages_tags(r->core, r->a, p, &tags, &nt, e) < 0) {
+        json_decref(pkg);
+        return NULL;
+    }
+    json_t *td = npm_dist_tags_json(p, tags, nt);
+    const char *latest = json_string_value(json_object_get(td, "latest"));
+    latest = latest ? arena_strdup(r->a, latest) : NULL;
+    json_decref(td);
+    if (latest)
+        json_object_set_new(pkg, "version", json_string(latest));
+    if (p->description)
+        json_object_set_new(pkg, "description", json_string(p->description));
+    json_object_set_new(pkg, "keywords", keywords(p->keywords));
+    json_object_set_new(pkg, "date", json_string(npm_time(r->a, p->updated_at)));
+    json_t *links = json_object();
+    if (p->homepage)
+        json_object_set_new(links, "homepage", json_string(p->homepage));
+    if (p->repository)
+        json_object_set_new(links, "repository", json_string(p->repository));
+    json_object_set_new(pkg, "links", links);
+
+    store_owner *os = NULL;
+    int no = 0;
+    if (packages_owners(r->core, r->a, p, &os, &no, e) < 0) {
+        json_decref(pkg);
+        return NULL;
+    }
+    json_t *ms = json_array();
+    for (int i = 0; i < no; i++)
+        json_array_append_new(ms, person(os[i].username, os[i].email));
+    json_object_set_new(pkg, "maintainers", ms);
+    /* The publisher of the latest version, else the first owner. */
+    const char *pub = no ? os[0].username : NULL, *pub_email = no ? os[0].email : NULL;
+    store_version v;
+    derr ignore;
+    if (latest && packages_version(r->core, r->a, p, latest, &v, &ignore) == 0) {
+        json_object_set_new(pkg, "date", json_string(npm_time(r->a, v.published_at)));
+        if (v.publisher) {
+            pub = v.publisher;
+            pub_email = NULL;
+            for (int i = 0; i < no; i++)
+                if (strcasecmp(os[i].username, v.publisher) == 0)
+                    pub_email = os[i].email;
+        }
+    }
+    json_object_set_new(pkg, "publisher", person(pub, pub_email));
+
+    json_t *o = json_object();
+    json_object_set_new(o, "package", pkg);
+    json_t *detail = json_object();
+    json_object_set_new(detail, "quality", json_real(1.0));
+    json_object_set_new(detail, "popularity", json_real(1.0));
+    json_object_set_new(detail, "maintenance", json_real(1.0));
+    json_t *score = json_object();
+    json_object_set_new(score, "final", json_real(1.0));
+    json_object_set_new(score, "detail", detail);
+    json_object_set_new(o, "score", score);
+    json_object_set_new(o, "searchScore", json_real(1.0));
+    return o;
+}
+
+void npm_search(req *r)
+{
+    long size, from;
+    if (num(r, "size", 20, 1, SIZE_MAX_NPM, &size) < 0 || num(r, "from", 0, 0, 100000, &from) < 0)
+        return;
+    const char *text = req_query(r, "text");
+    if (text && strlen(text) > 256) {
+        npm_error(r, 400, "bad_request", "text: at most 256 characters");
+        return;
+    }
+    /* Words, with npm's qualifiers taken out. */
+    char *words = arena_alloc(r->a, (text ? strlen(text) : 0) * 2 + 2), *w = words;
+    const char *keyword = NULL;
+    for (const char *p = text ? text : ""; *p;) {
+        size_t n = strcspn(p, " \t");
+        const char *colon = memchr(p, ':', n);
+        if (colon && (size_t)(colon - p) == 8 && strncasecmp(p, "keywords", 8) == 0 && n > 9)
+            keyword = arena_strndup(r->a, colon + 1, strcspn(colon + 1, ", \t"));
+        else if (!colon && n) {
+            memcpy(w, p, n);
+            w += n;
+            *w++ = ' ';
+        }
+        p += n;
+        p += strspn(p, " \t");
+    }
+    *w = '\0';
+    store_search q = {0};
+    q.ecosystem = NPM;
+    q.query = *words ? words : NULL;
+    q.keyword = keyword;
+    q.sort = "relevance";
+    q.offset = from;
+    q.limit = size;
+    store_package *ps;
+    int n;
+    int64_t total;
+    derr e;
+    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+        npm_derr(r, &e);
+        return;
+    }
+    json_t *objs = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = result(r, &ps[i], &e);
+        if (!o) {
+            json_decref(objs);
+            npm_derr(r, &e);
+            return;
+        }
+        json_array_append_new(objs, o);
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "objects", objs);
+    json_object_set_new(doc, "total", json_integer(total));
+    json_object_set_new(doc, "time", json_string(npm_time(r->a, now_unix())));
+    resp_json(r, 200, doc);
+}

@@ -1,0 +1,42 @@
+/*
+ * routes.c — the pub front's one route table. The hosted URL is
+ * <base-url>/pub; the client resolves `api/packages/...` against it.
+ *
+ * The literal `versions/new` paths outrank `{name}` (the router prefers the
+ * pattern with the most literal segments), so a package called `versions`
+ * still has a listing at /pub/api/packages/versions.
+ */
+#include "pub.h"
+
+#define R(m, p, fn, body, auth, rl) {m, PUB_MOUNT p, fn, NULL, body, auth, rl, false}
+
+static const route routes[] = {
+    /* publishing: the three steps */
+    R("GET", "/api/packages/versions/new", pub_versions_new, BODY_NONE, AUTH_USER, RL_PUBLISH),
+    R("POST", "/api/packages/versions/newUpload", pub_upload, BODY_UPLOAD, AUTH_USER, RL_PUBLISH),
+    R("GET", "/api/packages/versions/newUploadFinish", pub_finalize, BODY_NONE, AUTH_USER, RL_PUBLISH),
+    /* reads */
+    R("GET", "/api/packages/{name}", pub_listing, BODY_NONE, AUTH_READ, RL_OTHER),
+    R("GET", "/api/packages/{name}/advisories", pub_advisories, BODY_NONE, AUTH_READ, RL_OTHER),
+    R("GET", "/api/packages/{name}/versions/{version}", pub_version, BODY_NONE, AUTH_READ, RL_OTHER),
+    R("GET", "/packages/{name}/versions/{archive}", pub_archive, BODY_NONE, AUTH_READ, RL_DOWNLOAD),
+    R("GET", "/api/search", pub_search, BODY_NONE, AUTH_READ, RL_SEARCH),
+    /* options: discontinue, retract (pub.dev's shapes) */
+    R("GET", "/api/packages/{name}/options", pub_get_options, BODY_NONE, AUTH_READ, RL_OTHER),
+    R("PUT", "/api/packages/{name}/options", pub_put_options, BODY_JSON, AUTH_USER, RL_PUBLISH),
+    R("GET", "/api/packages/{name}/versions/{version}/options", pub_get_version_options, BODY_NONE, AUTH_READ,
+      RL_OTHER),
+    R("PUT", "/api/packages/{name}/versions/{version}/options", pub_put_version_options, BODY_JSON, AUTH_USER,
+      RL_PUBLISH),
+    /* uploaders: the shared owner model */
+    R("GET", "/api/packages/{name}/uploaders", pub_uploaders, BODY_NONE, AUTH_READ, RL_OTHER),
+    R("PUT", "/api/packages/{name}/uploaders/{username}", pub_uploader_add, BODY_NONE, AUTH_USER, RL_OTHER),
+    R("DELETE", "/api/packages/{name}/uploaders/{username}", pub_uploader_remove, BODY_NONE, AUTH_USER, RL_OTHER),
+};
+
+const route_set pub_route_set = {
+    .front = "pub",
+    .routes = routes,
+    .n = sizeof routes / sizeof routes[0],
+    .auth_error = pub_auth_error,
+};

@@ -1,0 +1,59 @@
+/*
+ * search.c — GET /pub/api/search?q=&page=: pub.dev's search API shape
+ * (pub-dev app/lib/frontend/handlers/custom_api.dart, apiSearchHandler):
+ *   {"packages": [{"package": NAME}, ...], "next": URL of the next page}
+ * with "next" present only when there is a next page. Backed by the core's
+ * full-text search over pub packages (name, description, topics), ranked,
+ * ten a page like pub.dev; page runs from 1.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "pub.h"
+
+#define PER_PAGE 10
+#define MAX_PAGE 1000
+
+void pub_search(req *r)
+{
+    const char *q = req_query(r, "q");
+    const char *ps = req_query(r, "page");
+    long page = 1;
+    if (ps && *ps) {
+        char *end;
+        errno = 0;
+        page = strtol(ps, &end, 10);
+        if (errno || *end || page < 1 || page > MAX_PAGE) {
+            pub_error(r, 400, "bad_request", "page: expected a whole number from 1 to %d", MAX_PAGE);
+            return;
+        }
+    }
+    store_search s = {0};
+    s.ecosystem = PUB;
+    s.query = q && *q ? q : NULL;
+    s.sort = s.query ? "relevance" : "downloads";
+    s.offset = (page - 1) * PER_PAGE;
+    s.limit = PER_PAGE;
+    store_package *pkgs;
+    int n;
+    int64_t total;
+    derr e;
+    if (store_call(r->core->st, search, r->a, &s, &pkgs, &n, &total, &e) != STORE_OK) {
+        pub_derr(r, &e);
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "package", json_string(pkgs[i].name));
+        json_array_append_new(arr, o);
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "packages", arr);
+    if (s.offset + n < total && page < MAX_PAGE)
+        json_object_set_new(doc, "next",
+                            json_string(pub_url(r, "/api/search?q=%s&page=%ld", pub_seg(r, q ? q : ""), page + 1)));
+    pub_json(r, 200, doc);
+}
