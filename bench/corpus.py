@@ -1,6 +1,9 @@
 """
-bench/corpus.py — what the native scenarios of `make bench` read: packages published through the
-real API (a 1 MiB tarball, a 50-package dependency graph) and a search corpus of 100,000
+bench/corpus.py — what the scenarios of `make bench` read: packages published through the
+real API (a 1 MiB tarball, a 50-package dependency graph; a pub package of 20 versions whose last
+archive is 1 MiB, through pub's three-step publish; an npm package of 20 versions whose last
+tarball is 1 MiB, through npm's publish document, also published to Verdaccio; a Hex package of 20 versions whose
+last tarball is 1 MiB, through the Hex API) and a search corpus of 100,000
 generated packages written straight into the store's SQLite file (publishing 100,000 packages
 over HTTP one by one would take the whole bench's time; the rows are the same ones a publish
 writes, and the search index is filled by the schema's own triggers).
@@ -99,3 +102,104 @@ def seed_search(db_path, n=100000):
                    (user,))
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
+
+
+def pub_publish(depot, token, name, version, files):
+    """`dart pub publish`'s three steps: versions/new, the multipart POST, the finalize GET."""
+    import urllib.parse
+    from depot import Part, multipart_body
+    files = dict(files)
+    files["pubspec.yaml"] = ("name: %s\nversion: %s\ndescription: a bench package\n"
+                             "environment:\n  sdk: '>=3.0.0 <4.0.0'\n" % (name, version)).encode()
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for path, data in sorted(files.items()):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            info.mode = 0o644
+            t.addfile(info, io.BytesIO(data))
+    archive = gzip.compress(raw.getvalue(), mtime=0)
+    auth = {"Authorization": "Bearer " + token, "Accept": "application/vnd.pub.v2+json"}
+    r = depot.request("GET", "/pub/api/packages/versions/new", headers=auth)
+    form = json.loads(r.body)
+    parts = [Part(k, v) for k, v in form["fields"].items()]
+    parts.append(Part("file", archive, filename="package.tar.gz"))
+    body, ctype = multipart_body(parts)
+    r = depot.request("POST", urllib.parse.urlsplit(form["url"]).path, body=body,
+                      headers={"Authorization": auth["Authorization"], "Content-Type": ctype})
+    loc = urllib.parse.urlsplit(r.headers["Location"])
+    r = depot.request("GET", loc.path + "?" + loc.query, headers=auth)
+    if r.status != 200:
+        raise RuntimeError("pub publish %s %s: %d %s" % (name, version, r.status, r.body[:300]))
+
+
+def seed_pub(depot, token):
+    """bench_pub with 20 versions (1.0.0 .. 1.19.0); the last holds 1 MiB of random bytes."""
+    rnd = random.Random(13)
+    for minor in range(20):
+        files = {"lib/bench_pub.dart": b"int answer() => %d;\n" % minor}
+        if minor == 19:
+            files["lib/data.bin"] = rnd.randbytes(1 << 20)
+        pub_publish(depot, token, "bench_pub", "1.%d.0" % minor, files)
+
+
+def npm_docs(name="bench-npm", versions=20):
+    """npm publish documents (as npm 11 sends them) for name 1.0.0 .. 1.<versions-1>.0; the last
+    tarball holds 1 MiB of random bytes. The same documents seed depot and Verdaccio."""
+    import base64
+    import hashlib
+    rnd = random.Random(17)
+    docs = []
+    for minor in range(versions):
+        version = "1.%d.0" % minor
+        pkg = {"name": name, "version": version, "description": "an npm bench package",
+               "main": "index.js", "license": "MIT", "dependencies": {"left-pad": "^1.3.0"}}
+        files = {"package.json": json.dumps(pkg).encode(), "index.js": b"module.exports = %d;\n" % minor}
+        if minor == versions - 1:
+            files["data.bin"] = rnd.randbytes(1 << 20)
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as t:
+            for path, data in sorted(files.items()):
+                info = tarfile.TarInfo("package/" + path)
+                info.size = len(data)
+                info.mode = 0o644
+                t.addfile(info, io.BytesIO(data))
+        tgz = gzip.compress(raw.getvalue(), mtime=0)
+        man = dict(pkg, _id="%s@%s" % (name, version), readme="# %s\n" % name,
+                   dist={"integrity": "sha512-" + base64.b64encode(hashlib.sha512(tgz).digest()).decode(),
+                         "shasum": hashlib.sha1(tgz).hexdigest()})
+        docs.append((version, {"_id": name, "name": name, "dist-tags": {"latest": version},
+                               "versions": {version: man}, "access": None,
+                               "_attachments": {"%s-%s.tgz" % (name, version): {
+                                   "content_type": "application/octet-stream",
+                                   "data": base64.b64encode(tgz).decode(), "length": len(tgz)}}}))
+    return docs
+
+
+def seed_npm(depot, token):
+    """bench-npm with 20 versions through the npm front's publish."""
+    for version, doc in npm_docs():
+        r = depot.request("PUT", "/npm/bench-npm", json=doc, headers={"Authorization": "Bearer " + token})
+        if r.status != 201:
+            raise RuntimeError("npm publish bench-npm %s: %d %s" % (version, r.status, r.body[:300]))
+
+
+def seed_hex(depot, token):
+    """bench_hex with 20 versions (1.0.0 .. 1.19.0) through the Hex API's publish, as mix sends it;
+    the last tarball holds 1 MiB of random bytes. The Hex v3 tarballs come from the Hex tests'
+    builder (tests/api/hex/hextest.py), which builds them as hex_core does."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "api"))
+    from hex.hextest import hex_tarball
+    rnd = random.Random(19)
+    for minor in range(20):
+        files = {"src/bench_hex.erl": "-module(bench_hex).\n-export([answer/0]).\nanswer() -> %d.\n" % minor,
+                 "rebar.config": "{erl_opts, [debug_info]}.\n"}
+        if minor == 19:
+            files["priv/data.bin"] = rnd.randbytes(1 << 20)
+        t = hex_tarball("bench_hex", "1.%d.0" % minor, files=files)
+        r = depot.request("POST", "/hex/api/publish?replace=false", body=t,
+                          headers={"Authorization": token, "Content-Type": "application/octet-stream",
+                                   "Accept": "application/vnd.hex+erlang"})
+        if r.status != 201:
+            raise RuntimeError("hex publish bench_hex 1.%d.0: %d %s" % (minor, r.status, r.body[:300]))

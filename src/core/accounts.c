@@ -232,3 +232,115 @@ int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e
     core_audit(c, u.id, admin ? "user.promote" : "user.demote", u.username, NULL, NULL);
     return 0;
 }
+
+int accounts_change_password(core *c, arena *a, const principal *p, const char *current, size_t curlen,
+                             const char *pw, size_t n, const char *ip, derr *e)
+{
+    if (p->kind == CRED_NONE)
+        return derr_set(e, 401, "unauthorized", "log in first");
+    if (account_check_password(pw, n, e) < 0)
+        return -1;
+    principal check;
+    if (curlen > 1024 || auth_password(c, a, p->username, current, curlen, &check, e) < 0 ||
+        check.user_id != p->user_id)
+        return derr_set(e, 401, "unauthorized", "the current password is wrong");
+    char hash[128];
+    if (password_hash(pw, n, hash) < 0)
+        return derr_set(e, 500, "internal", "password hashing failed");
+    if (store_call(c->st, user_set_password, p->user_id, hash, e) != STORE_OK)
+        return -1;
+    authcache_forget_user(p->user_id);
+    core_audit(c, p->user_id, "user.passwd", p->username, NULL, ip);
+    return 0;
+}
+
+/* The stored form of a mailed secret: hex SHA-256. */
+static void secret_hash(const char *secret, char out[65])
+{
+    sha256_hex(secret, strlen(secret), out);
+}
+
+int accounts_email_secret_new(core *c, arena *a, const store_user *u, const char *purpose, int64_t ttl,
+                              const char **secret, derr *e)
+{
+    if (!u->email)
+        return derr_set(e, 422, "invalid", "this account has no email address");
+    unsigned char raw[32];
+    random_bytes(raw, sizeof raw);
+    const char *s = b64url_encode(a, raw, sizeof raw);
+    char hash[65];
+    secret_hash(s, hash);
+    int64_t now = now_unix();
+    store_email_token t = {.hash = hash, .user_id = u->id, .purpose = purpose, .email = u->email,
+                           .created_at = now, .expires_at = now + ttl};
+    if (store_call(c->st, email_token_create, &t, e) != STORE_OK)
+        return -1;
+    *secret = s;
+    return 0;
+}
+
+/* The token a secret names; peek (get) or use it. Secrets have one shape: refuse others early. */
+static int email_secret(core *c, arena *a, const char *secret, const char *purpose, bool use, store_email_token *t,
+                        derr *e)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < 16 || n > 128)
+        return derr_set(e, 404, "not_found", "this link is not valid: it may have been used or have expired");
+    char hash[65];
+    secret_hash(secret, hash);
+    int rc = use ? store_call(c->st, email_token_use, a, hash, purpose, now_unix(), t, e)
+                 : store_call(c->st, email_token_get, a, hash, purpose, now_unix(), t, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "this link is not valid: it may have been used or have expired");
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int accounts_email_secret_check(core *c, arena *a, const char *secret, const char *purpose, store_user *out,
+                                derr *e)
+{
+    store_email_token t;
+    if (email_secret(c, a, secret, purpose, false, &t, e) < 0)
+        return -1;
+    return accounts_get(c, a, t.user_id, out, e);
+}
+
+int accounts_reset_password(core *c, arena *a, const char *secret, const char *pw, size_t n, const char *ip,
+                            store_user *out, derr *e)
+{
+    if (account_check_password(pw, n, e) < 0 || accounts_email_secret_check(c, a, secret, EMAIL_RESET, out, e) < 0)
+        return -1;
+    if (out->disabled)
+        return derr_set(e, 403, "forbidden", "this account is disabled");
+    char hash[128];
+    if (password_hash(pw, n, hash) < 0)
+        return derr_set(e, 500, "internal", "password hashing failed");
+    store_email_token t;
+    if (email_secret(c, a, secret, EMAIL_RESET, true, &t, e) < 0)
+        return -1;
+    if (store_call(c->st, user_set_password, t.user_id, hash, e) != STORE_OK)
+        return -1;
+    authcache_forget_user(t.user_id);
+    core_audit(c, t.user_id, "user.reset_password", out->username, NULL, ip);
+    return 0;
+}
+
+int accounts_verify_email(core *c, arena *a, const char *secret, const char *ip, store_user *out, derr *e)
+{
+    store_email_token t;
+    if (email_secret(c, a, secret, EMAIL_VERIFY, true, &t, e) < 0 || accounts_get(c, a, t.user_id, out, e) < 0)
+        return -1;
+    if (!out->email || !t.email || strcasecmp(out->email, t.email) != 0)
+        return derr_set(e, 409, "conflict", "the account's address changed since this link was sent");
+    if (store_call(c->st, user_set_email_verified, t.user_id, now_unix(), e) != STORE_OK)
+        return -1;
+    core_audit(c, t.user_id, "user.verify_email", out->username, NULL, ip);
+    return 0;
+}
+
+int accounts_email_verified(core *c, int64_t user_id, int64_t *at, derr *e)
+{
+    int rc = store_call(c->st, user_email_verified, user_id, at, e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no such user");
+    return rc == STORE_OK ? 0 : -1;
+}

@@ -44,6 +44,35 @@ int accounts_set_password(core *c, arena *a, const char *login, const char *pw, 
 int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, derr *e);
 int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e);
 
+/* Changes the password of p's user after checking the current one (401 when wrong, 422 when
+ * the new one breaks a rule). */
+int accounts_change_password(core *c, arena *a, const principal *p, const char *current, size_t curlen,
+                             const char *pw, size_t n, const char *ip, derr *e);
+
+/* Mailed secrets: single-use links for address verification and password resets. Only the
+ * SHA-256 of a secret is stored; making a new one for a user and purpose ends the earlier ones. */
+#define EMAIL_VERIFY "verify_email"
+#define EMAIL_RESET "reset_password"
+#define EMAIL_VERIFY_TTL (7 * 24 * 3600)
+#define EMAIL_RESET_TTL 3600
+
+/* A new secret for u (who must have an email) of this purpose, valid ttl seconds: 43 base64url
+ * characters in the arena. */
+int accounts_email_secret_new(core *c, arena *a, const store_user *u, const char *purpose, int64_t ttl,
+                              const char **secret, derr *e);
+/* The user a secret was made for, without using it: 404 when unknown, used or expired. */
+int accounts_email_secret_check(core *c, arena *a, const char *secret, const char *purpose, store_user *out,
+                                derr *e);
+/* Sets a new password with a reset secret, using the secret (the password's rules are checked
+ * first, so a refused password does not spend the link). 404 as above, 403 for a disabled account. */
+int accounts_reset_password(core *c, arena *a, const char *secret, const char *pw, size_t n, const char *ip,
+                            store_user *out, derr *e);
+/* Marks the address verified with a verification secret, using it. 404 as above; 409 when the
+ * account's address is no longer the one the link was sent to. */
+int accounts_verify_email(core *c, arena *a, const char *secret, const char *ip, store_user *out, derr *e);
+/* When u's address was verified; 0 when it is not. */
+int accounts_email_verified(core *c, int64_t user_id, int64_t *at, derr *e);
+
 /* The public JSON of a user: id, username, email, is_admin, created_at. */
 json_t *account_json(const store_user *u);
 

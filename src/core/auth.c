@@ -3,6 +3,7 @@
  */
 #include "auth.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -172,6 +173,71 @@ int auth_header(core *c, arena *a, const char *v, principal *p, derr *e)
     if (!n)
         return unauthorized(e, "the Authorization header is empty");
     return auth_secret(c, a, v, n, p, e);
+}
+
+int auth_session_cookie(core *c, arena *a, const char *h, principal *p, derr *e)
+{
+    static const char name[] = AUTH_SESSION_COOKIE "=";
+    const size_t nl = sizeof name - 1;
+    for (const char *s = h; s && *s;) {
+        while (*s == ' ' || *s == ';')
+            s++;
+        size_t n = strcspn(s, ";");
+        if (n > nl && memcmp(s, name, nl) == 0) {
+            const char *v = s + nl;
+            size_t vn = n - nl;
+            while (vn && v[vn - 1] == ' ')
+                vn--;
+            if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+                v++;
+                vn -= 2;
+            }
+            if (!jwt_looks_like(v, vn))
+                return unauthorized(e, "the session cookie is not valid");
+            char *tok = arena_strndup(a, v, vn);
+            if (auth_secret(c, a, tok, vn, p, e) < 0)
+                return -1;
+            if (p->kind != CRED_JWT)
+                return unauthorized(e, "the session cookie is not valid");
+            p->via_cookie = true;
+            return 1;
+        }
+        s += n;
+    }
+    return 0;
+}
+
+int auth_csrf_token(const core *c, const principal *p, char out[64])
+{
+    out[0] = '\0';
+    if (p->kind != CRED_JWT || !p->jti)
+        return -1;
+    unsigned char mac[32];
+    char msg[160];
+    int n = snprintf(msg, sizeof msg, "depot-csrf:%s", p->jti);
+    if (n < 0 || (size_t)n >= sizeof msg)
+        return -1;
+    hmac_sha256(c->jwt_key, c->jwt_keylen, msg, (size_t)n, mac);
+    /* base64url without padding, by hand: no arena here. */
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < 32; i += 3) {
+        unsigned v = (unsigned)mac[i] << 16 | (i + 1 < 32 ? (unsigned)mac[i + 1] << 8 : 0) |
+                     (i + 2 < 32 ? mac[i + 2] : 0);
+        size_t chars = i + 2 < 32 ? 4 : i + 1 < 32 ? 3 : 2;
+        for (size_t k = 0; k < chars; k++)
+            out[o++] = al[(v >> (18 - 6 * k)) & 63];
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+bool auth_csrf_ok(const core *c, const principal *p, const char *token)
+{
+    char want[64];
+    if (!token || auth_csrf_token(c, p, want) < 0)
+        return false;
+    return ct_equal(want, strlen(want), token, strlen(token));
 }
 
 static bool is_ecosystem(const char *s, size_t n)

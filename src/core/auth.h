@@ -34,6 +34,7 @@ typedef struct principal {
     int64_t token_id;   /* API tokens */
     const char *jti;    /* JWTs */
     int64_t expires_at; /* JWTs and expiring tokens; 0: never */
+    bool via_cookie;    /* the session JWT came in the session cookie (a browser), not a header */
 } principal;
 
 extern const char *const auth_ecosystems[]; /* "native", "hex", "pub", "npm", NULL */
@@ -50,6 +51,22 @@ void auth_forget_secret(const char *secret, size_t n);
 int auth_header(struct core *c, arena *a, const char *value, principal *p, derr *e);
 /* True when checking this header costs a password hash (Basic). */
 bool auth_header_is_slow(const char *value);
+
+/* The browser session: the session JWT in a cookie of this name (set by the web front). */
+#define AUTH_SESSION_COOKIE "depot_session"
+
+/* The session cookie of a Cookie header value, checked as auth_secret checks a JWT (API tokens
+ * are never taken from a cookie). Returns 1 with p filled (via_cookie set) when it holds a valid
+ * session, 0 when the header has no session cookie, -1 with e filled when it has one that fails
+ * (expired, revoked, tampered, not a JWT). */
+int auth_session_cookie(struct core *c, arena *a, const char *cookie_header, principal *p, derr *e);
+
+/* The CSRF token of a cookie session: base64url of HMAC-SHA-256(JWT key, its jti), 43 characters,
+ * into out. Web forms carry it in a field, JSON API writes made with the cookie in an
+ * X-CSRF-Token header. Returns 0, or -1 (out empty) for a principal without a session. */
+int auth_csrf_token(const struct core *c, const principal *p, char out[64]);
+/* Does token match p's CSRF token (in constant time)? */
+bool auth_csrf_ok(const struct core *c, const principal *p, const char *token);
 
 /* Checks a scope string's syntax ("read", "publish", "publish:hex", "publish:hex/foo", "admin"). */
 bool scope_valid(const char *scope);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../lib/buf.h"
 #include "../lib/xalloc.h"
 
 enum opt_type { T_STR, T_LONG, T_BOOL };
@@ -37,12 +38,14 @@ static const struct opt opts[] = {
     {"data", T_STR, "./data", O(data), 0, 0, "data folder (database, blobs, secrets)"},
     {"base-url", T_STR, "", O(base_url), 0, 0, "public URL of this server, used in every absolute URL it prints (default http://LISTEN)"},
     {"store", T_STR, "", O(store_url), 0, 0, "metadata store URL: sqlite:PATH (default sqlite:DATA/depot.db)"},
-    {"blobs", T_STR, "", O(blob_url), 0, 0, "blob store URL: file:DIR (default file:DATA/blobs)"},
+    {"blobs", T_STR, "", O(blob_url), 0, 0, "blob store URL: file:DIR or s3://BUCKET[/PREFIX]?endpoint=URL&region=R&path_style=0|1... (default file:DATA/blobs; docs/s3-and-redis.md lists the S3 options)"},
+    {"blob-redirect", T_BOOL, "false", O(blob_redirect), 0, 0, "answer package downloads with a 302 to a presigned URL of the S3 store instead of sending the bytes"},
+    {"redis", T_STR, "", O(redis_url), 0, 0, "Redis URL for rate limits shared by every server, redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (empty: counted per process)"},
     {"config", T_STR, "", O(config_file), 0, 0, "config file of `name = value` lines"},
     {"log-level", T_STR, "info", O(log_level), 0, 0, "debug, info, warn or error"},
     {"log-format", T_STR, "text", O(log_format), 0, 0, "text or json"},
     {"threads", T_LONG, "0", O(threads), 0, 256, "HTTP event threads (0: one per core)"},
-    {"workers", T_LONG, "0", O(workers), 0, 256, "threads for slow work such as password hashing (0: one per core, at least 2)"},
+    {"workers", T_LONG, "0", O(workers), 0, 256, "threads for slow work such as password hashing (0: one per core, at least 2; at least 16 with S3 blobs)"},
     {"max-body", T_LONG, "1048576", O(max_body), 1024, LONG_MAX, "largest JSON request body, bytes"},
     {"max-upload", T_LONG, "104857600", O(max_upload), 1024, LONG_MAX, "largest package upload, bytes"},
     {"max-url", T_LONG, "8192", O(max_url), 256, 65536, "longest request URL, bytes (414 past it)"},
@@ -78,6 +81,9 @@ static const struct opt opts[] = {
     {"auth-cache-ttl", T_LONG, "30", O(auth_cache_ttl), 0, 3600, "seconds a checked token or session is kept in memory (any revocation anywhere drops it at once; 0: off)"},
     {"argon2-ops", T_LONG, "0", O(argon2_ops), 0, 64, "Argon2id passes (0: libsodium's interactive default)"},
     {"argon2-mem", T_LONG, "0", O(argon2_mem), 0, 4294967296L, "Argon2id memory, bytes (0: libsodium's interactive default; minimum 8192)"},
+    {"server-name", T_STR, "depot", O(server_name), 0, 0, "the name people see: page titles, the sender name and subjects of mail"},
+    {"smtp-url", T_STR, "", O(smtp_url), 0, 0, "mail server for password resets and address checks, smtp://HOST:PORT or smtps://HOST:PORT (user:password@ allowed); empty: no mail"},
+    {"smtp-from", T_STR, "", O(smtp_from), 0, 0, "sender address of mail (default depot@ the base URL's host)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -221,6 +227,12 @@ static int check(config *c, derr *e)
     const char *colon = strrchr(c->listen, ':');
     if (!colon || colon == c->listen || !colon[1])
         return derr_set(e, 400, "config", "--listen: expected HOST:PORT, got '%s'", c->listen);
+    if (c->smtp_url[0] && strncmp(c->smtp_url, "smtp://", 7) && strncmp(c->smtp_url, "smtps://", 8))
+        return derr_set(e, 400, "config", "--smtp-url: expected smtp://HOST:PORT or smtps://HOST:PORT");
+    if (c->smtp_from[0] && (!strchr(c->smtp_from, '@') || strpbrk(c->smtp_from, "<>\r\n\" ,;")))
+        return derr_set(e, 400, "config", "--smtp-from: expected a bare address such as depot@example.com");
+    if (strpbrk(c->server_name, "\r\n<>\""))
+        return derr_set(e, 400, "config", "--server-name: no line breaks, quotes or angle brackets");
     if (c->argon2_mem && c->argon2_mem < 8192)
         return derr_set(e, 400, "config", "--argon2-mem: at least 8192 bytes");
     if (!c->data[0])
@@ -238,6 +250,21 @@ static int check(config *c, derr *e)
         s = own(c, xmalloc(n));
         snprintf(s, n, "file:%s/blobs", c->data);
         c->blob_url = s;
+    } else if (strncmp(c->blob_url, "s3://", 5) == 0 && !strstr(c->blob_url, "?tmp=") &&
+               !strstr(c->blob_url, "&tmp=")) {
+        /* The S3 store's local folder (uploads, fetched bytes) defaults to DATA/s3-tmp. */
+        buf b;
+        buf_init(&b, 0);
+        buf_printf(&b, "%s%stmp=", c->blob_url, strchr(c->blob_url, '?') ? "&" : "?");
+        for (const char *p = c->data; *p; p++) {
+            if (strchr("%&#+ ", *p))
+                buf_printf(&b, "%%%02X", (unsigned char)*p);
+            else
+                buf_append(&b, p, 1);
+        }
+        buf_puts(&b, "/s3-tmp");
+        c->blob_url = own(c, xstrdup(b.data));
+        buf_free(&b);
     }
     if (!c->base_url[0]) {
         size_t n = strlen(c->listen) + 32;

@@ -21,7 +21,9 @@ typedef struct config {
     const char *base_url;    /* public URL, no trailing slash */
     bool base_url_derived;   /* base_url was made from listen (so port 0 becomes the bound port) */
     const char *store_url;   /* sqlite:PATH (default DATA/depot.db) */
-    const char *blob_url;    /* file:DIR (default DATA/blobs) */
+    const char *blob_url;    /* file:DIR (default DATA/blobs) or s3://BUCKET... (tmp= defaults to DATA/s3-tmp) */
+    bool blob_redirect;      /* downloads answered with a 302 to a presigned URL (S3 only) */
+    const char *redis_url;   /* shared rate limits ("" → per process) */
     const char *config_file;
     const char *log_level, *log_format;
     long threads;            /* HTTP event threads (0: one per core) */
@@ -50,6 +52,9 @@ typedef struct config {
     long pub_max_unpacked;    /* largest expansion of a pub archive, bytes */
     long pub_max_entries;     /* most entries in a pub archive */
     const char *docs_url;     /* separate origin for hosted docs ("" → served under /docs on this server) */
+    const char *server_name;  /* what people see: page titles, mail sender name and subjects */
+    const char *smtp_url;     /* smtp://HOST:PORT or smtps://... for mail ("" → no mail) */
+    const char *smtp_from;    /* sender address ("" → depot@<base URL host>) */
     char *owned[48];          /* strings made while loading, freed by config_free */
     int nowned;
 } config;

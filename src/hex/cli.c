@@ -15,10 +15,12 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: depot hex fingerprint | public-key [--data DIR] [--hex-key FILE] [--hex-repo NAME]\n"
-                 "  fingerprint   the SHA256 fingerprint for `mix hex.repo add ... --fetch-public-key`\n"
-                 "  public-key    the repository's public key (PEM), for --public-key and rebar3's repo_public_key\n"
-                 "The key is made (DATA/hex_repo_key.pem) when there is none yet, as `depot serve` would.\n");
+    fprintf(
+        out,
+        "usage: depot hex fingerprint | public-key [--data DIR] [--hex-key FILE] [--hex-repo NAME]\n"
+        "  fingerprint   the SHA256 fingerprint for `mix hex.repo add ... --fetch-public-key`\n"
+        "  public-key    the repository's public key (PEM), for --public-key and rebar3's repo_public_key\n"
+        "The key is made (DATA/hex_repo_key.pem) when there is none yet, as `depot serve` would.\n");
 }
 
 int hex_cli(int argc, char **argv)

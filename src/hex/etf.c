@@ -70,8 +70,8 @@ static int utf8_valid(const unsigned char *p, size_t n)
                 return 0;
             cp = cp << 6 | (p[i + k] & 0x3F);
         }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return 0;
         i += len;
     }
@@ -418,7 +418,8 @@ static int put_term(buf *b, const json_t *v, int depth)
             return -1;
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) {
+        json_object_foreach((json_t *)v, k, x)
+        {
             if (put_binary(b, k, strlen(k)) < 0 || put_term(b, x, depth + 1) < 0)
                 return -1;
         }

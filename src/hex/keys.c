@@ -31,8 +31,9 @@ static bool org_ok(req *r)
     const char *org = req_param(r, "org");
     if (!org || strcmp(org, r->cfg->hex_repo) == 0)
         return true;
-    hex_error(r, 404, arena_printf(r->a, "no organization named '%.100s' (this server's repository is '%s')", org,
-                                   r->cfg->hex_repo),
+    hex_error(r, 404,
+              arena_printf(r->a, "no organization named '%.100s' (this server's repository is '%s')", org,
+                           r->cfg->hex_repo),
               NULL);
     return false;
 }
@@ -65,7 +66,8 @@ static json_t *permissions(req *r, const char *scopes)
     while (*s) {
         size_t n = strcspn(s, " ");
         const char *sc = arena_strndup(r->a, s, n);
-        if (!api && (strcmp(sc, "admin") == 0 || strcmp(sc, "publish") == 0 || strcmp(sc, "publish:hex") == 0)) {
+        if (!api &&
+            (strcmp(sc, "admin") == 0 || strcmp(sc, "publish") == 0 || strcmp(sc, "publish:hex") == 0)) {
             add_perm(arr, "api", NULL);
             api = true;
         } else if (strncmp(sc, "publish:hex/", 12) == 0) {
@@ -85,7 +87,8 @@ static json_t *key_json(req *r, const store_token *t, const char *secret)
 {
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(t->name));
-    json_object_set_new(o, "authing_key", json_boolean(r->who.kind == CRED_TOKEN && r->who.token_id == t->id));
+    json_object_set_new(o, "authing_key",
+                        json_boolean(r->who.kind == CRED_TOKEN && r->who.token_id == t->id));
     json_object_set_new(o, "secret", secret ? json_string(secret) : json_null());
     json_object_set_new(o, "permissions", permissions(r, t->scopes));
     json_object_set_new(o, "revoke_at", hex_time(t->expires_at));
@@ -162,8 +165,8 @@ static const char *perm_scope(req *r, json_t *p, const char **why)
     if (strcmp(domain, "repository") == 0 || strcmp(domain, "docs") == 0) {
         if (resource && (strcmp(resource, r->cfg->hex_repo) == 0 || strcmp(resource, "hexpm") == 0))
             return "read";
-        *why = arena_printf(r->a, "no repository named '%.80s' (this server's is '%s')", resource ? resource : "",
-                            r->cfg->hex_repo);
+        *why = arena_printf(r->a, "no repository named '%.80s' (this server's is '%s')",
+                            resource ? resource : "", r->cfg->hex_repo);
         return NULL;
     }
     if (strcmp(domain, "package") == 0 && resource) {
@@ -181,7 +184,8 @@ static const char *perm_scope(req *r, json_t *p, const char **why)
         }
         return arena_printf(r->a, "publish:hex/%s", name);
     }
-    *why = arena_printf(r->a, "unknown domain '%.40s' (api, repository, repositories, package, docs)", domain);
+    *why =
+        arena_printf(r->a, "unknown domain '%.40s' (api, repository, repositories, package, docs)", domain);
     return NULL;
 }
 
@@ -210,7 +214,8 @@ void hex_keys_create(req *r)
     if (!b)
         return;
     if (!may_manage(&r->who)) {
-        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)", NULL);
+        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)",
+                  NULL);
         return;
     }
     const char *name = json_string_value(json_object_get(b, "name"));
@@ -240,7 +245,8 @@ void hex_keys_create(req *r)
     int64_t expires = 0;
     json_t *ra = json_object_get(b, "revoke_at");
     if (ra && !json_is_null(ra) &&
-        (!json_is_string(ra) || time_parse_rfc3339(json_string_value(ra), &expires) < 0 || expires <= now_unix()))
+        (!json_is_string(ra) || time_parse_rfc3339(json_string_value(ra), &expires) < 0 ||
+         expires <= now_unix()))
         json_object_set_new(errors, "revoke_at", json_string("should be a time in the future (ISO 8601)"));
     if (json_object_size(errors)) {
         hex_error(r, 422, "Validation error(s)", errors);
@@ -278,7 +284,8 @@ void hex_keys_delete(req *r)
     }
     bool self = r->who.kind == CRED_TOKEN && r->who.token_id == t.id;
     if (!self && !may_manage(&r->who)) {
-        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)", NULL);
+        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)",
+                  NULL);
         return;
     }
     if (tokens_delete(r->core, r->who.user_id, name, r->ip, &e) < 0) {
@@ -295,7 +302,8 @@ void hex_keys_delete_all(req *r)
     if (!org_ok(r) || !hex_need_user(r))
         return;
     if (!may_manage(&r->who)) {
-        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)", NULL);
+        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)",
+                  NULL);
         return;
     }
     derr e;

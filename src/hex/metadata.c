@@ -18,17 +18,111 @@
 
 /* hex.pm's reserved package names (hexpm lib/hexpm/repository/package.ex: @elixir_names,
  * @otp_names, @inets_names, @tool_names, @app_names, @windows_names, @generic_names). */
-static const char *const reserved[] = {
-    "eex", "elixir", "ex_unit", "iex", "logger", "mix", "rebar", "rebar3", "hex", "hexpm", "mix_hex", "appmon",
-    "asn1", "common_test", "compiler", "cosEvent", "cosEventDomain", "cosFileTransfer", "cosNotification",
-    "cosProperty", "cosTime", "cosTransactions", "crypto", "debugger", "dialyzer", "diameter", "edoc", "eldap",
-    "erl_docgen", "erl_interface", "erts", "et", "eunit", "gs", "hipe", "ic", "inets", "jinterface", "kernel",
-    "Makefile", "megaco", "mnesia", "observer", "odbc", "orber", "os_mon", "ose", "otp_mibs", "parsetools",
-    "percept", "pman", "public_key", "reltool", "runtime_tools", "sasl", "snmp", "ssh", "ssl", "stdlib",
-    "syntax_tools", "test_server", "toolbar", "tools", "tv", "typer", "webtool", "wx", "xmerl", "ftp", "tftp",
-    "httpc", "httpd", "http_uri", "firenest", "toucan", "phoenix_live_view", "net", "http", "net_http", "nul",
-    "con", "prn", "aux", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1", "lpt2",
-    "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9", "package", "organization", "www", NULL};
+static const char *const reserved[] = {"eex",
+                                       "elixir",
+                                       "ex_unit",
+                                       "iex",
+                                       "logger",
+                                       "mix",
+                                       "rebar",
+                                       "rebar3",
+                                       "hex",
+                                       "hexpm",
+                                       "mix_hex",
+                                       "appmon",
+                                       "asn1",
+                                       "common_test",
+                                       "compiler",
+                                       "cosEvent",
+                                       "cosEventDomain",
+                                       "cosFileTransfer",
+                                       "cosNotification",
+                                       "cosProperty",
+                                       "cosTime",
+                                       "cosTransactions",
+                                       "crypto",
+                                       "debugger",
+                                       "dialyzer",
+                                       "diameter",
+                                       "edoc",
+                                       "eldap",
+                                       "erl_docgen",
+                                       "erl_interface",
+                                       "erts",
+                                       "et",
+                                       "eunit",
+                                       "gs",
+                                       "hipe",
+                                       "ic",
+                                       "inets",
+                                       "jinterface",
+                                       "kernel",
+                                       "Makefile",
+                                       "megaco",
+                                       "mnesia",
+                                       "observer",
+                                       "odbc",
+                                       "orber",
+                                       "os_mon",
+                                       "ose",
+                                       "otp_mibs",
+                                       "parsetools",
+                                       "percept",
+                                       "pman",
+                                       "public_key",
+                                       "reltool",
+                                       "runtime_tools",
+                                       "sasl",
+                                       "snmp",
+                                       "ssh",
+                                       "ssl",
+                                       "stdlib",
+                                       "syntax_tools",
+                                       "test_server",
+                                       "toolbar",
+                                       "tools",
+                                       "tv",
+                                       "typer",
+                                       "webtool",
+                                       "wx",
+                                       "xmerl",
+                                       "ftp",
+                                       "tftp",
+                                       "httpc",
+                                       "httpd",
+                                       "http_uri",
+                                       "firenest",
+                                       "toucan",
+                                       "phoenix_live_view",
+                                       "net",
+                                       "http",
+                                       "net_http",
+                                       "nul",
+                                       "con",
+                                       "prn",
+                                       "aux",
+                                       "com1",
+                                       "com2",
+                                       "com3",
+                                       "com4",
+                                       "com5",
+                                       "com6",
+                                       "com7",
+                                       "com8",
+                                       "com9",
+                                       "lpt1",
+                                       "lpt2",
+                                       "lpt3",
+                                       "lpt4",
+                                       "lpt5",
+                                       "lpt6",
+                                       "lpt7",
+                                       "lpt8",
+                                       "lpt9",
+                                       "package",
+                                       "organization",
+                                       "www",
+                                       NULL};
 
 int hex_check_name(const char *name, const char *field, derr *e)
 {
@@ -104,7 +198,8 @@ static int want_strings(json_t *doc, const char *key, json_t **out, derr *e)
         return derr_set(e, 422, "invalid", "%s: should be a list of strings", key);
     size_t i;
     json_t *x;
-    json_array_foreach(v, i, x) {
+    json_array_foreach(v, i, x)
+    {
         if (!json_is_string(x))
             return derr_set(e, 422, "invalid", "%s: should be a list of strings", key);
     }
@@ -125,7 +220,8 @@ static int want_string_map(json_t *doc, const char *key, json_t **out, derr *e)
         return derr_set(e, 422, "invalid", "%s: should be a list of {name, value} pairs", key);
     const char *k;
     json_t *x;
-    json_object_foreach(v, k, x) {
+    json_object_foreach(v, k, x)
+    {
         if (!json_is_string(x))
             return derr_set(e, 422, "invalid", "%s: the value of '%.60s' should be a string", key, k);
     }
@@ -137,7 +233,8 @@ static int want_string_map(json_t *doc, const char *key, json_t **out, derr *e)
 static int read_req(arena *a, const term *props, const char *name, hex_requirement *r, derr *e)
 {
     if (!term_is_kvlist(props))
-        return derr_set(e, 422, "invalid", "requirements: the entry for '%.60s' should be a list of properties",
+        return derr_set(e, 422, "invalid",
+                        "requirements: the entry for '%.60s' should be a list of properties",
                         name ? name : "?");
     memset(r, 0, sizeof *r);
     r->name = name;
@@ -159,8 +256,8 @@ static int read_req(arena *a, const term *props, const char *name, hex_requireme
         if (strcmp(k, "name") == 0 || strcmp(k, "app") == 0 || strcmp(k, "requirement") == 0 ||
             strcmp(k, "repository") == 0) {
             if (!is_text)
-                return derr_set(e, 422, "invalid", "requirements.%.60s: %s should be a string", name ? name : "?",
-                                k);
+                return derr_set(e, 422, "invalid", "requirements.%.60s: %s should be a string",
+                                name ? name : "?", k);
             if (memchr(s, '\0', sl))
                 return derr_set(e, 422, "invalid", "requirements: a NUL byte in %s", k);
             const char *copy = arena_strndup(a, s, sl);
@@ -263,11 +360,14 @@ int hex_metadata_parse(arena *a, const char *text, size_t n, hex_metadata *out, 
         else
             json_object_setn_new(doc, k, kl, term_to_json(a, f->items[1]));
     }
-    if (want_string(doc, "name", true, &out->name, e) < 0 || want_string(doc, "version", true, &out->version, e) < 0 ||
+    if (want_string(doc, "name", true, &out->name, e) < 0 ||
+        want_string(doc, "version", true, &out->version, e) < 0 ||
         want_string(doc, "app", false, &out->app, e) < 0 ||
         want_string(doc, "description", false, &out->description, e) < 0 ||
-        want_string(doc, "elixir", false, &out->elixir, e) < 0 || want_strings(doc, "licenses", &out->licenses, e) < 0 ||
-        want_strings(doc, "files", &out->files, e) < 0 || want_strings(doc, "build_tools", &out->build_tools, e) < 0 ||
+        want_string(doc, "elixir", false, &out->elixir, e) < 0 ||
+        want_strings(doc, "licenses", &out->licenses, e) < 0 ||
+        want_strings(doc, "files", &out->files, e) < 0 ||
+        want_strings(doc, "build_tools", &out->build_tools, e) < 0 ||
         want_strings(doc, "maintainers", &out->maintainers, e) < 0 ||
         want_string_map(doc, "links", &out->links, e) < 0)
         return -1;
@@ -301,8 +401,11 @@ void hex_guess_build_tools(hex_metadata *m, const char *const *paths, int n)
         return;
     static const struct {
         const char *file, *tool;
-    } guesses[] = {{"mix.exs", "mix"},  {"rebar.config", "rebar3"}, {"rebar", "rebar3"},
-                   {"Makefile", "make"}, {"Makefile.win", "make"}};
+    } guesses[] = {{"mix.exs", "mix"},
+                   {"rebar.config", "rebar3"},
+                   {"rebar", "rebar3"},
+                   {"Makefile", "make"},
+                   {"Makefile.win", "make"}};
     for (size_t g = 0; g < sizeof guesses / sizeof guesses[0]; g++) {
         int found = 0;
         for (int i = 0; i < n && !found; i++)

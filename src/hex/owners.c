@@ -1,7 +1,9 @@
 /*
  * owners.c — the Hex API's package owners (`mix hex.owner list | add |
  * remove | transfer`), by username or email (the path segment keeps its
- * '@', hex.md §3.1).
+ * '@', hex.md §3.1). depot's core names owners by username only; an
+ * email address is resolved here, and only for a caller who may change the
+ * package.
  *
  * Levels: depot's "owner" is Hex's "full". Hex's "maintainer" level (may
  * publish but not manage owners) has no rule in core yet, so it is refused
@@ -16,6 +18,32 @@
 #include "../core/accounts.h"
 #include "../core/packages.h"
 #include "hex.h"
+
+/* The username an owner change names: a username, or (hex.md §3.6: "add by username or
+ * email") an email address, resolved only after the caller proved it may change the package,
+ * so an address is never looked up for someone who could not use it anyway. NULL after
+ * answering. */
+static const char *resolve_user(req *r, const char *name, const char *who)
+{
+    derr e;
+    store_package p;
+    if (packages_for_change(r->core, r->a, &r->who, HEX, name, &p, &e) < 0) {
+        hex_derr(r, &e);
+        return NULL;
+    }
+    if (!strchr(who, '@'))
+        return who;
+    store_user u;
+    if (accounts_find(r->core, r->a, who, &u, &e) < 0 || u.disabled) {
+        if (e.status >= 500) {
+            hex_derr(r, &e);
+            return NULL;
+        }
+        hex_error(r, 404, arena_printf(r->a, "no user '%.100s'", who), NULL);
+        return NULL;
+    }
+    return u.username;
+}
 
 static const char *hex_level(const char *level)
 {
@@ -59,11 +87,12 @@ void hex_owners_list(req *r)
     hex_respond(r, 200, arr);
 }
 
-/* The owner named by username or email, or NULL. */
-static const store_owner *find(const store_owner *os, int n, const char *who)
+/* The owner named by username, or by email for callers with a credential (who see emails). */
+static const store_owner *find(const store_owner *os, int n, const char *who, bool by_email)
 {
     for (int i = 0; i < n; i++)
-        if (strcasecmp(os[i].username, who) == 0 || (os[i].email && strcasecmp(os[i].email, who) == 0))
+        if (strcasecmp(os[i].username, who) == 0 ||
+            (by_email && os[i].email && strcasecmp(os[i].email, who) == 0))
             return &os[i];
     return NULL;
 }
@@ -77,9 +106,10 @@ void hex_owners_get(req *r)
     int n;
     if (load(r, &p, &os, &n) < 0)
         return;
-    const store_owner *o = find(os, n, req_param(r, "user"));
+    const store_owner *o = find(os, n, req_param(r, "user"), r->who.kind != CRED_NONE);
     if (!o) {
-        hex_error(r, 404, arena_printf(r->a, "%.100s is not an owner of %s", req_param(r, "user"), p.name), NULL);
+        hex_error(r, 404, arena_printf(r->a, "%.100s is not an owner of %s", req_param(r, "user"), p.name),
+                  NULL);
         return;
     }
     hex_respond(r, 200, owner_json(r, o));
@@ -94,7 +124,8 @@ void hex_owners_add(req *r)
         return;
     json_t *lv = json_object_get(b, "level");
     const char *level = json_string_value(lv);
-    if (lv && !json_is_null(lv) && (!level || (strcmp(level, "full") != 0 && strcmp(level, "maintainer") != 0))) {
+    if (lv && !json_is_null(lv) &&
+        (!level || (strcmp(level, "full") != 0 && strcmp(level, "maintainer") != 0))) {
         json_t *errors = json_object();
         json_object_set_new(errors, "level", json_string("should be full or maintainer"));
         hex_error(r, 422, "Validation error(s)", errors);
@@ -102,12 +133,16 @@ void hex_owners_add(req *r)
     }
     if (level && strcmp(level, "maintainer") == 0) {
         json_t *errors = json_object();
-        json_object_set_new(errors, "level", json_string("maintainer is not supported by this server yet; use full"));
+        json_object_set_new(errors, "level",
+                            json_string("maintainer is not supported by this server yet; use full"));
         hex_error(r, 422, "Validation error(s)", errors);
         return;
     }
     bool transfer = json_is_true(json_object_get(b, "transfer"));
-    const char *name = req_param(r, "name"), *who = req_param(r, "user");
+    const char *name = req_param(r, "name");
+    const char *who = resolve_user(r, name, req_param(r, "user"));
+    if (!who)
+        return;
     derr e;
     if (packages_owner_add(r->core, r->a, &r->who, HEX, name, who, r->ip, &e) < 0 && e.status != 409) {
         hex_derr(r, &e);
@@ -118,7 +153,8 @@ void hex_owners_add(req *r)
         store_owner *os;
         int n;
         store_user u;
-        if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 || packages_owners(r->core, r->a, &p, &os, &n, &e) < 0 ||
+        if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 ||
+            packages_owners(r->core, r->a, &p, &os, &n, &e) < 0 ||
             accounts_find(r->core, r->a, who, &u, &e) < 0) {
             hex_derr(r, &e);
             return;
@@ -142,9 +178,11 @@ void hex_owners_remove(req *r)
 {
     if (!hex_repo_ok(r, true) || !hex_need_user(r))
         return;
+    const char *who = resolve_user(r, req_param(r, "name"), req_param(r, "user"));
+    if (!who)
+        return;
     derr e;
-    if (packages_owner_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "user"), r->ip, &e) <
-        0) {
+    if (packages_owner_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), who, r->ip, &e) < 0) {
         if (e.status == 409) {
             /* hex.pm's wording and status for the last owner. */
             json_t *errors = json_object();

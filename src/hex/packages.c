@@ -51,7 +51,8 @@ void hex_packages_search(req *r)
         return;
     const char *sort = store_sort(req_query(r, "sort"));
     if (!sort) {
-        hex_error(r, 400, "sort: one of name, downloads, total_downloads, recent_downloads, inserted_at, updated_at",
+        hex_error(r, 400,
+                  "sort: one of name, downloads, total_downloads, recent_downloads, inserted_at, updated_at",
                   NULL);
         return;
     }

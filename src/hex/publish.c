@@ -44,7 +44,8 @@ static const char *link_named(json_t *links, const char *const *names)
     const char *k;
     json_t *v;
     for (const char *const *n = names; *n; n++)
-        json_object_foreach(links, k, v) {
+        json_object_foreach(links, k, v)
+        {
             if (strcasecmp(k, *n) == 0 && json_is_string(v))
                 return json_string_value(v);
         }
@@ -80,8 +81,8 @@ static int check_local_deps(req *r, const hex_metadata *m, derr *e)
         if (packages_get(r->core, r->a, HEX, q->name, &p, &pe) < 0 || !p.latest_version) {
             if (pe.status >= 500)
                 return derr_set(e, pe.status, pe.code, "%s", pe.message);
-            return derr_set(e, 422, "invalid", "requirements.%s: package does not exist in repository %s", q->name,
-                            r->cfg->hex_repo);
+            return derr_set(e, 422, "invalid", "requirements.%s: package does not exist in repository %s",
+                            q->name, r->cfg->hex_repo);
         }
     }
     return 0;
@@ -103,7 +104,8 @@ static void fill_publish(req *r, const hex_tarball *t, publish_in *in)
         buf_init(&b, 4096);
         size_t i;
         json_t *x;
-        json_array_foreach(m->licenses, i, x) {
+        json_array_foreach(m->licenses, i, x)
+        {
             if (i)
                 buf_puts(&b, ", ");
             buf_puts(&b, json_string_value(x));
@@ -157,7 +159,8 @@ static void fill_publish(req *r, const hex_tarball *t, publish_in *in)
 static void version_exists(req *r)
 {
     json_t *errors = json_object();
-    json_object_set_new(errors, "inserted_at", json_string("must include the --replace flag to update an existing release"));
+    json_object_set_new(errors, "inserted_at",
+                        json_string("must include the --replace flag to update an existing release"));
     hex_error(r, 422, "Validation error(s)", errors);
 }
 
@@ -204,7 +207,8 @@ void hex_publish(req *r)
                 version_exists(r);
                 return;
             }
-            if (packages_remove_version(r->core, r->a, &r->who, HEX, m->name, m->version, false, r->ip, &e) < 0) {
+            if (packages_remove_version(r->core, r->a, &r->who, HEX, m->name, m->version, false, r->ip, &e) <
+                0) {
                 hex_derr(r, &e);
                 return;
             }
@@ -232,7 +236,8 @@ void hex_publish(req *r)
         return;
     }
     hex_respond(r, existed ? 200 : 201, hex_release_json(r, &pkg, &v));
-    resp_header(r, "Location", hex_url(r, "/hex/api/packages/%s/releases/%s", pkg.name, v.version));
+    if (!existed) /* hex.pm sends a location with a new release only */
+        resp_header(r, "Location", hex_url(r, "/hex/api/packages/%s/releases/%s", pkg.name, v.version));
 }
 
 void hex_release_revert(req *r)
@@ -264,7 +269,8 @@ void hex_release_retire(req *r)
     for (int i = 0; reason && hex_retire_reasons[i]; i++)
         known |= strcmp(reason, hex_retire_reasons[i]) == 0;
     if (!known)
-        json_object_set_new(errors, "reason", json_string("is invalid (other, invalid, security, deprecated, renamed)"));
+        json_object_set_new(errors, "reason",
+                            json_string("is invalid (other, invalid, security, deprecated, renamed)"));
     json_t *mj = json_object_get(b, "message");
     const char *message = json_string_value(mj);
     if (mj && !json_is_null(mj) && (!message || strlen(message) < 3 || strlen(message) > 140))
@@ -314,8 +320,8 @@ void hex_docs_publish(req *r)
         hex_derr(r, &e);
         return;
     }
-    if (docs_publish(r->core, r->a, &r->who, HEX, name, version, r->body_path, r->body_sha256, r->body_len, r->ip,
-                     &e) < 0) {
+    if (docs_publish(r->core, r->a, &r->who, HEX, name, version, r->body_path, r->body_sha256, r->body_len,
+                     r->ip, &e) < 0) {
         if (e.status == 422 || e.status == 400) {
             /* Hex clients print errors per field; the docs archive is the "tar". */
             derr te;
@@ -336,7 +342,8 @@ void hex_docs_delete(req *r)
     if (!hex_repo_ok(r, true) || !hex_need_user(r))
         return;
     derr e;
-    if (docs_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), r->ip, &e) < 0) {
+    if (docs_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), r->ip, &e) <
+        0) {
         hex_derr(r, &e);
         return;
     }

@@ -182,8 +182,8 @@ static Hex__Package__Release *release(core *c, arena *a, const store_version *v,
     return rel;
 }
 
-int hex_registry_package(core *c, arena *a, const store_package *p, const store_version *vs, int nv, char **out,
-                         size_t *len, derr *e)
+int hex_registry_package(core *c, arena *a, const store_package *p, const store_version *vs, int nv,
+                         char **out, size_t *len, derr *e)
 {
     store_version *sorted = arena_memdup(a, vs, sizeof *vs * (size_t)(nv ? nv : 1));
     hex_sort_versions(a, sorted, nv);

@@ -24,12 +24,13 @@
 #include "../store/store.h"
 
 /* The Hex retirement reasons, indexed by the protobuf enum's values. */
-extern const char *const hex_retire_reasons[]; /* "other", "invalid", "security", "deprecated", "renamed", NULL */
+extern const char
+    *const hex_retire_reasons[]; /* "other", "invalid", "security", "deprecated", "renamed", NULL */
 
 /* gzip(Signed(Package)) for a package and its versions (any order; newest first is fine).
  * *out is malloc'd (the caller owns it). 0, or -1 with e. */
-int hex_registry_package(core *c, arena *a, const store_package *p, const store_version *vs, int nv, char **out,
-                         size_t *len, derr *e);
+int hex_registry_package(core *c, arena *a, const store_package *p, const store_version *vs, int nv,
+                         char **out, size_t *len, derr *e);
 
 /* Every Hex package (the ones with at least one version), each with its versions, read from the store. */
 typedef struct hex_pkg_entry {
@@ -45,7 +46,8 @@ int hex_registry_scan(core *c, arena *a, bool versions, hex_pkg_entry **out, int
 
 /* gzip(Signed(Names)) and gzip(Signed(Versions)) from a scan. *out is malloc'd. */
 int hex_registry_names(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len, derr *e);
-int hex_registry_versions(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len, derr *e);
+int hex_registry_versions(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len,
+                          derr *e);
 
 /* Only the stamp (hex_registry_scan without building the list), for a cache check. */
 int hex_registry_stamp(core *c, arena *a, int64_t *stamp, derr *e);

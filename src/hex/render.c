@@ -63,8 +63,8 @@ void hex_error(req *r, int status, const char *message, json_t *errors)
 static const char *field_of(const char *msg, size_t *flen)
 {
     size_t n = 0;
-    while ((msg[n] >= 'a' && msg[n] <= 'z') || (msg[n] >= 'A' && msg[n] <= 'Z') || (msg[n] >= '0' && msg[n] <= '9') ||
-           msg[n] == '_' || msg[n] == '.')
+    while ((msg[n] >= 'a' && msg[n] <= 'z') || (msg[n] >= 'A' && msg[n] <= 'Z') ||
+           (msg[n] >= '0' && msg[n] <= '9') || msg[n] == '_' || msg[n] == '.')
         n++;
     if (n == 0 || msg[n] != ':' || msg[n + 1] != ' ')
         return NULL;
@@ -77,7 +77,8 @@ void hex_derr(req *r, const derr *e)
     int status = e->status ? e->status : 500;
     if (status >= 500) {
         resp_derr(r, e); /* logs, and says only "the server failed" */
-        const char *msg = arena_printf(r->a, "the server failed (request %s); the log has the detail", r->request_id);
+        const char *msg =
+            arena_printf(r->a, "the server failed (request %s); the log has the detail", r->request_id);
         hex_error(r, status, msg, NULL);
         return;
     }
@@ -105,7 +106,8 @@ json_t *hex_body(req *r)
     const char *p = r->body;
     if (r->body_fd >= 0) {
         if (n > (size_t)r->cfg->max_body) {
-            hex_error(r, 413, arena_printf(r->a, "the request body is larger than %ld bytes", r->cfg->max_body),
+            hex_error(r, 413,
+                      arena_printf(r->a, "the request body is larger than %ld bytes", r->cfg->max_body),
                       NULL);
             return NULL;
         }
@@ -156,9 +158,10 @@ bool hex_repo_ok(req *r, bool api)
     const char *repo = req_param(r, "repo");
     if (!repo || strcmp(repo, r->cfg->hex_repo) == 0 || (api && strcmp(repo, "hexpm") == 0))
         return true;
-    hex_error(r, 404, arena_printf(r->a, "no repository named '%.100s' (this server's is '%s')", repo,
-                                   r->cfg->hex_repo),
-              NULL);
+    hex_error(
+        r, 404,
+        arena_printf(r->a, "no repository named '%.100s' (this server's is '%s')", repo, r->cfg->hex_repo),
+        NULL);
     return false;
 }
 

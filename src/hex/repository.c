@@ -48,7 +48,8 @@ static int build_package(void *vctx, arena *a, char **text, size_t *len, const c
     store_package p;
     store_version *vs;
     int nv;
-    if (packages_get(pc->r->core, a, HEX, pc->name, &p, e) < 0 || packages_versions(pc->r->core, a, &p, &vs, &nv, e) < 0)
+    if (packages_get(pc->r->core, a, HEX, pc->name, &p, e) < 0 ||
+        packages_versions(pc->r->core, a, &p, &vs, &nv, e) < 0)
         return -1;
     if (nv == 0)
         return derr_set(e, 404, "not_found", "no package named '%s'", pc->name);
@@ -75,7 +76,8 @@ void hex_repo_package(req *r)
     }
     struct pkg_ctx pc = {r, name};
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, r->a, &d, &e);
+    doc_ref *ref =
+        documents_get(arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, r->a, &d, &e);
     if (!ref) {
         hex_derr(r, &e);
         return;
@@ -113,7 +115,8 @@ static void all(req *r, bool versions)
     }
     struct all_ctx ac = {r, versions};
     const cdoc *d;
-    doc_ref *ref = documents_get(versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, r->a, &d, &e);
+    doc_ref *ref =
+        documents_get(versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, r->a, &d, &e);
     if (!ref) {
         hex_derr(r, &e);
         return;
@@ -155,7 +158,8 @@ void hex_repo_tarball(req *r)
     derr e;
     store_package p;
     store_version v;
-    if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 || packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+    if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 ||
+        packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
         hex_derr(r, &e);
         return;
     }

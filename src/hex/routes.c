@@ -15,21 +15,36 @@
 #include "hex.h"
 
 /* Reads (anyone, or the read scope under --private) and writes (a credential). */
-#define R(m, p, fn, body, rl, slow) {m, p, fn, NULL, body, AUTH_READ, rl, slow}
-#define W(m, p, fn, body, rl, slow) {m, p, fn, NULL, body, AUTH_USER, rl, slow}
+#define R(m, p, fn, body, rl, slow)                                                                          \
+    {                                                                                                        \
+        m, p, fn, NULL, body, AUTH_READ, rl, slow                                                            \
+    }
+#define W(m, p, fn, body, rl, slow)                                                                          \
+    {                                                                                                        \
+        m, p, fn, NULL, body, AUTH_USER, rl, slow                                                            \
+    }
 
 /* A repository route and its /repos/{repo} twin. */
-#define REPO(path, fn, rl) \
-    R("GET", "/hex/repo" path, fn, BODY_NONE, rl, false), \
-    R("GET", "/hex/repo/repos/{repo}" path, fn, BODY_NONE, rl, false)
+#define REPO(path, fn, rl)                                                                                   \
+    R("GET", "/hex/repo" path, fn, BODY_NONE, rl, false),                                                    \
+        R("GET", "/hex/repo/repos/{repo}" path, fn, BODY_NONE, rl, false)
 
 /* A repository-scoped API route and its /repos/{repo} twin. */
-#define API2(m, path, fn, body, rl) \
-    R(m, "/hex/api" path, fn, body, rl, false), \
-    R(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
-#define API2W(m, path, fn, body, rl) \
-    W(m, "/hex/api" path, fn, body, rl, false), \
-    W(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
+#define API2(m, path, fn, body, rl)                                                                          \
+    R(m, "/hex/api" path, fn, body, rl, false), R(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
+#define API2W(m, path, fn, body, rl)                                                                         \
+    W(m, "/hex/api" path, fn, body, rl, false), W(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
+
+/* A publish takes at most --hex-max-tarball bytes: a larger declared size is answered 413 before
+ * the body (and before `100 Continue`), with the credential checked first. */
+static uint64_t publish_limit(const config *cfg)
+{
+    return (uint64_t)cfg->hex_max_tarball;
+}
+#define PUBLISH(path)                                                                                        \
+    {"POST", "/hex/api" path, hex_publish, NULL, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false, publish_limit},   \
+        {"POST", "/hex/api/repos/{repo}" path, hex_publish, NULL, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false, \
+         publish_limit}
 
 static const route routes[] = {
     /* the repository */
@@ -38,7 +53,10 @@ static const route routes[] = {
     REPO("/packages/{name}", hex_repo_package, RL_DOWNLOAD),
     REPO("/tarballs/{file}", hex_repo_tarball, RL_DOWNLOAD),
     REPO("/docs/{file}", hex_repo_docs, RL_DOWNLOAD),
-    REPO("/public_key", hex_repo_public_key, RL_OTHER),
+    /* The public key is no secret, and mix fetches it before it has a key (--fetch-public-key). */
+    {"GET", "/hex/repo/public_key", hex_repo_public_key, NULL, BODY_NONE, AUTH_NONE, RL_OTHER, false},
+    {"GET", "/hex/repo/repos/{repo}/public_key", hex_repo_public_key, NULL, BODY_NONE, AUTH_NONE, RL_OTHER,
+     false},
 
     /* users and repositories */
     R("POST", "/hex/api/users", hex_users_create, BODY_UPLOAD, RL_OTHER, true),
@@ -64,12 +82,13 @@ static const route routes[] = {
     /* packages and releases */
     API2("GET", "/packages", hex_packages_search, BODY_NONE, RL_SEARCH),
     API2("GET", "/packages/{name}", hex_packages_get, BODY_NONE, RL_OTHER),
-    API2W("POST", "/publish", hex_publish, BODY_UPLOAD, RL_PUBLISH),
-    API2W("POST", "/packages/{name}/releases", hex_publish, BODY_UPLOAD, RL_PUBLISH),
+    PUBLISH("/publish"),
+    PUBLISH("/packages/{name}/releases"),
     API2("GET", "/packages/{name}/releases/{version}", hex_release_get, BODY_NONE, RL_OTHER),
     API2W("DELETE", "/packages/{name}/releases/{version}", hex_release_revert, BODY_NONE, RL_PUBLISH),
     API2W("POST", "/packages/{name}/releases/{version}/retire", hex_release_retire, BODY_UPLOAD, RL_PUBLISH),
-    API2W("DELETE", "/packages/{name}/releases/{version}/retire", hex_release_unretire, BODY_NONE, RL_PUBLISH),
+    API2W("DELETE", "/packages/{name}/releases/{version}/retire", hex_release_unretire, BODY_NONE,
+          RL_PUBLISH),
     API2("GET", "/packages/{name}/releases/{version}/docs", hex_release_docs_redirect, BODY_NONE, RL_OTHER),
     API2W("POST", "/packages/{name}/releases/{version}/docs", hex_docs_publish, BODY_UPLOAD, RL_PUBLISH),
     API2W("DELETE", "/packages/{name}/releases/{version}/docs", hex_docs_delete, BODY_NONE, RL_PUBLISH),
@@ -81,4 +100,5 @@ static const route routes[] = {
     API2W("DELETE", "/packages/{name}/owners/{user}", hex_owners_remove, BODY_NONE, RL_OTHER),
 };
 
-const route_set hex_route_set = {"hex", routes, sizeof routes / sizeof routes[0], hex_auth_error};
+const route_set hex_route_set = {
+    .front = "hex", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = hex_auth_error};

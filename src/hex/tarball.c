@@ -129,7 +129,8 @@ static int locate(int fd, uint64_t size, member m[M_COUNT], derr *e)
         size_t nl = strnlen((const char *)h, 100);
         int ustar = memcmp(h + 257, "ustar", 5) == 0;
         if (ustar && pl)
-            snprintf(name, sizeof name, "%.*s/%.*s", (int)pl, (const char *)h + 345, (int)nl, (const char *)h);
+            snprintf(name, sizeof name, "%.*s/%.*s", (int)pl, (const char *)h + 345, (int)nl,
+                     (const char *)h);
         else
             snprintf(name, sizeof name, "%.*s", (int)nl, (const char *)h);
         const char *nm = strncmp(name, "./", 2) == 0 ? name + 2 : name;
@@ -144,8 +145,10 @@ static int locate(int fd, uint64_t size, member m[M_COUNT], derr *e)
                 which = i;
         if (which < 0) {
             char why[320];
-            snprintf(why, sizeof why, "unexpected file '%.200s' (a package holds VERSION, CHECKSUM, "
-                                      "metadata.config and contents.tar.gz)", nm);
+            snprintf(why, sizeof why,
+                     "unexpected file '%.200s' (a package holds VERSION, CHECKSUM, "
+                     "metadata.config and contents.tar.gz)",
+                     nm);
             return tar_bad(e, why);
         }
         if (m[which].seen) {
@@ -155,8 +158,10 @@ static int locate(int fd, uint64_t size, member m[M_COUNT], derr *e)
         }
         if (which != next) {
             char why[320];
-            snprintf(why, sizeof why, "'%s' is out of order (expected VERSION, CHECKSUM, metadata.config, "
-                                      "contents.tar.gz)", members[which]);
+            snprintf(why, sizeof why,
+                     "'%s' is out of order (expected VERSION, CHECKSUM, metadata.config, "
+                     "contents.tar.gz)",
+                     members[which]);
             return tar_bad(e, why);
         }
         m[which] = (member){data, (uint64_t)sz, 1};
@@ -273,7 +278,8 @@ int hex_tarball_read(arena *a, int fd, uint64_t size, const hex_limits *lim, hex
 
     /* metadata.config. */
     if (m[M_METADATA].size > HEX_MAX_METADATA)
-        return derr_set(e, 422, "invalid", "tar: metadata.config is too big (at most %u bytes)", HEX_MAX_METADATA);
+        return derr_set(e, 422, "invalid", "tar: metadata.config is too big (at most %u bytes)",
+                        HEX_MAX_METADATA);
     char *meta = arena_alloc(a, (size_t)m[M_METADATA].size + 1);
     if (read_at(fd, meta, (size_t)m[M_METADATA].size, m[M_METADATA].off, e) < 0)
         return -1;
@@ -302,7 +308,9 @@ int hex_tarball_read(arena *a, int fd, uint64_t size, const hex_limits *lim, hex
         return -1;
     /* A README up to README_READ is read (and then capped for display); a bigger one is refused by
      * targz as a wanted file over max_entry, so the cap is generous. */
-    targz_limits tl = {.max_entries = 100000, .max_total = lim->max_uncompressed, .max_entry = README_READ,
+    targz_limits tl = {.max_entries = 100000,
+                       .max_total = lim->max_uncompressed,
+                       .max_entry = README_READ,
                        .max_ratio = 1000};
     targz_entry *ents;
     targz_file *files;
@@ -322,8 +330,8 @@ int hex_tarball_read(arena *a, int fd, uint64_t size, const hex_limits *lim, hex
         if (en->type == 'o')
             return derr_set(e, 422, "invalid", "tar: contents.tar.gz: '%.200s' is a special file", en->path);
         if ((en->type == 'l' || en->type == 'h') && !link_inside(en->path, en->link, en->type == 'h'))
-            return derr_set(e, 422, "invalid", "tar: contents.tar.gz: the link '%.200s' points outside the package",
-                            en->path);
+            return derr_set(e, 422, "invalid",
+                            "tar: contents.tar.gz: the link '%.200s' points outside the package", en->path);
         if (en->type == 'f') {
             out->nfiles++;
             paths[np++] = en->path;

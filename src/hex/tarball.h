@@ -35,10 +35,10 @@ typedef struct hex_limits {
 
 typedef struct hex_tarball {
     hex_metadata meta;
-    char inner_checksum[65];   /* lower-case hex, verified against CHECKSUM */
-    uint64_t contents_size;    /* contents.tar.gz, compressed bytes */
-    int nfiles;                /* regular files in contents.tar.gz */
-    const char *readme;        /* a README at the package's root, capped; NULL when none */
+    char inner_checksum[65]; /* lower-case hex, verified against CHECKSUM */
+    uint64_t contents_size;  /* contents.tar.gz, compressed bytes */
+    int nfiles;              /* regular files in contents.tar.gz */
+    const char *readme;      /* a README at the package's root, capped; NULL when none */
     size_t readme_len;
 } hex_tarball;
 

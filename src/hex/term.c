@@ -719,7 +719,8 @@ json_t *term_to_json(arena *a, const term *t)
             return json_true();
         if (t->len == 5 && memcmp(t->s, "false", 5) == 0)
             return json_false();
-        if ((t->len == 3 && memcmp(t->s, "nil", 3) == 0) || (t->len == 9 && memcmp(t->s, "undefined", 9) == 0))
+        if ((t->len == 3 && memcmp(t->s, "nil", 3) == 0) ||
+            (t->len == 9 && memcmp(t->s, "undefined", 9) == 0))
             return json_null();
         return json_stringn(t->s, t->len);
     case TERM_BINARY:

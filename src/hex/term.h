@@ -31,11 +31,12 @@ enum term_kind { TERM_INT, TERM_FLOAT, TERM_ATOM, TERM_BINARY, TERM_STRING, TERM
 
 typedef struct term {
     enum term_kind kind;
-    int64_t i;             /* TERM_INT */
-    double f;              /* TERM_FLOAT */
-    const char *s;         /* TERM_ATOM and TERM_STRING: UTF-8 text; TERM_BINARY: the bytes (NUL after them) */
-    size_t len;            /* bytes of s */
-    struct term **items;   /* TERM_LIST, TERM_TUPLE: n elements; TERM_MAP: n keys and values, interleaved (2n) */
+    int64_t i;     /* TERM_INT */
+    double f;      /* TERM_FLOAT */
+    const char *s; /* TERM_ATOM and TERM_STRING: UTF-8 text; TERM_BINARY: the bytes (NUL after them) */
+    size_t len;    /* bytes of s */
+    struct term *
+        *items; /* TERM_LIST, TERM_TUPLE: n elements; TERM_MAP: n keys and values, interleaved (2n) */
     size_t n;
 } term;
 

@@ -62,8 +62,8 @@ void hex_users_create(req *r)
     json_decref(errors);
     derr e;
     store_user u;
-    if (accounts_register(r->core, r->a, username, email, password, strlen(password), false, false, r->ip, &u, &e) <
-        0) {
+    if (accounts_register(r->core, r->a, username, email, password, strlen(password), false, false, r->ip, &u,
+                          &e) < 0) {
         hex_derr(r, &e);
         return;
     }

@@ -66,12 +66,15 @@ static json_t *configs(req *r, const char *name, const char *version)
                                : arena_printf(r->a, "~> %s", version);
     const char *repo = r->cfg->hex_repo;
     bool hexpm = strcmp(repo, "hexpm") == 0;
-    json_object_set_new(o, "mix.exs",
-                        json_string(hexpm ? arena_printf(r->a, "{:%s, \"%s\"}", name, req_text ? req_text : ">= 0.0.0")
-                                          : arena_printf(r->a, "{:%s, \"%s\", repo: \"%s\"}", name,
-                                                         req_text ? req_text : ">= 0.0.0", repo)));
-    json_object_set_new(o, "rebar.config", json_string(arena_printf(r->a, "{%s, \"%s\"}", name, version ? version : "")));
-    json_object_set_new(o, "erlang.mk", json_string(arena_printf(r->a, "dep_%s = hex %s", name, version ? version : "")));
+    json_object_set_new(
+        o, "mix.exs",
+        json_string(hexpm ? arena_printf(r->a, "{:%s, \"%s\"}", name, req_text ? req_text : ">= 0.0.0")
+                          : arena_printf(r->a, "{:%s, \"%s\", repo: \"%s\"}", name,
+                                         req_text ? req_text : ">= 0.0.0", repo)));
+    json_object_set_new(o, "rebar.config",
+                        json_string(arena_printf(r->a, "{%s, \"%s\"}", name, version ? version : "")));
+    json_object_set_new(o, "erlang.mk",
+                        json_string(arena_printf(r->a, "dep_%s = hex %s", name, version ? version : "")));
     return o;
 }
 
@@ -106,7 +109,8 @@ static json_t *package_meta(const store_package *p)
 int hex_load_package(req *r, const char *name, store_package *p, store_version **vs, int *nv)
 {
     derr e;
-    if (packages_get(r->core, r->a, HEX, name, p, &e) < 0 || packages_versions(r->core, r->a, p, vs, nv, &e) < 0) {
+    if (packages_get(r->core, r->a, HEX, name, p, &e) < 0 ||
+        packages_versions(r->core, r->a, p, vs, nv, &e) < 0) {
         hex_derr(r, &e);
         return -1;
     }
@@ -130,7 +134,8 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
     json_object_set_new(o, "repository", json_string(r->cfg->hex_repo));
     json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/packages/%s", p->name)));
     json_object_set_new(o, "html_url", json_string(hex_url(r, "/packages/hex/%s", p->name)));
-    json_object_set_new(o, "docs_html_url", ndocs ? json_string(hex_docs_url(r, p->name, NULL)) : json_null());
+    json_object_set_new(o, "docs_html_url",
+                        ndocs ? json_string(hex_docs_url(r, p->name, NULL)) : json_null());
     json_object_set_new(o, "meta", package_meta(p));
     json_t *rels = json_array(), *retired = json_object();
     const char *latest = NULL, *stable = NULL;
@@ -138,7 +143,8 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
         const store_version *v = &sorted[i];
         json_t *x = json_object();
         json_object_set_new(x, "version", json_string(v->version));
-        json_object_set_new(x, "url", json_string(hex_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
+        json_object_set_new(x, "url",
+                            json_string(hex_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
         json_object_set_new(x, "has_docs", json_boolean(in_list(docs, ndocs, v->version)));
         json_object_set_new(x, "inserted_at", hex_time(v->published_at));
         json_array_append_new(rels, x);
@@ -168,8 +174,9 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
             for (int i = 0; i < no; i++) {
                 json_t *ow = json_object();
                 json_object_set_new(ow, "username", json_string(os[i].username));
-                json_object_set_new(ow, "email", r->who.kind != CRED_NONE && os[i].email ? json_string(os[i].email)
-                                                                                         : json_null());
+                json_object_set_new(ow, "email",
+                                    r->who.kind != CRED_NONE && os[i].email ? json_string(os[i].email)
+                                                                            : json_null());
                 json_object_set_new(ow, "url", json_string(hex_url(r, "/hex/api/users/%s", os[i].username)));
                 json_array_append_new(owners, ow);
             }
@@ -186,12 +193,15 @@ json_t *hex_release_json(req *r, const store_package *p, const store_version *v)
     bool docs = hex_has_docs(r, p, v->version);
     json_object_set_new(o, "has_docs", json_boolean(docs));
     json_object_set_new(o, "inserted_at", hex_time(v->published_at));
-    json_object_set_new(o, "updated_at", hex_time(v->retired_at > v->published_at ? v->retired_at : v->published_at));
+    json_object_set_new(o, "updated_at",
+                        hex_time(v->retired_at > v->published_at ? v->retired_at : v->published_at));
     json_object_set_new(o, "retirement", retirement(v));
     json_object_set_new(o, "package_url", json_string(hex_url(r, "/hex/api/packages/%s", p->name)));
-    json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
+    json_object_set_new(o, "url",
+                        json_string(hex_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
     json_object_set_new(o, "html_url", json_string(hex_url(r, "/packages/hex/%s/%s", p->name, v->version)));
-    json_object_set_new(o, "docs_html_url", docs ? json_string(hex_docs_url(r, p->name, v->version)) : json_null());
+    json_object_set_new(o, "docs_html_url",
+                        docs ? json_string(hex_docs_url(r, p->name, v->version)) : json_null());
     json_t *reqs = json_object();
     for (int i = 0; i < v->ndeps; i++) {
         json_t *x = v->deps[i].extra ? json_loads(v->deps[i].extra, 0, NULL) : NULL;
@@ -199,7 +209,8 @@ json_t *hex_release_json(req *r, const store_package *p, const store_version *v)
         json_t *app = json_object_get(x, "app");
         json_object_set_new(d, "app", json_is_string(app) ? json_copy(app) : json_string(v->deps[i].name));
         json_object_set_new(d, "optional", json_boolean(json_is_true(json_object_get(x, "optional"))));
-        json_object_set_new(d, "requirement", json_string(v->deps[i].requirement ? v->deps[i].requirement : ""));
+        json_object_set_new(d, "requirement",
+                            json_string(v->deps[i].requirement ? v->deps[i].requirement : ""));
         json_t *repo = json_object_get(x, "repository");
         if (json_is_string(repo) && strcmp(json_string_value(repo), r->cfg->hex_repo) != 0)
             json_object_set_new(d, "repository", json_copy(repo));

@@ -31,6 +31,8 @@ enum body_kind {
     BODY_NONE,   /* none expected; one sent is read and dropped, capped by max-body */
     BODY_JSON,   /* kept in memory, capped by --max-body, Content-Type must be JSON */
     BODY_UPLOAD, /* streamed to a temp file with its SHA-256, capped by --max-upload */
+    BODY_FORM,   /* an HTML form: kept in memory, capped by --max-body, Content-Type must be
+                  * application/x-www-form-urlencoded */
 };
 
 /* Who may call a route, checked before the handler runs. */
@@ -51,6 +53,9 @@ typedef struct route {
     enum route_auth auth;
     enum rl_class rl;    /* rate-limit class, RL_NONE: not limited */
     bool slow;           /* run on the worker pool (password hashing and the like) */
+    /* The largest body this route takes, from the settings; NULL: --max-body for JSON and
+     * forms, --max-upload for uploads. A declared size over it is refused before the body. */
+    uint64_t (*max_body)(const config *cfg);
 } route;
 
 /* A front's routes: one table per front, listed once in routes.c. */
@@ -65,6 +70,10 @@ typedef struct route_set {
      * route, or an AUTH_READ route under --private, called without a credential. It must set a
      * response. NULL: the generic error. */
     void (*auth_error)(req *r, const derr *e);
+    /* Optional: answers a GET or HEAD that no route matches when the client asks for HTML (a
+     * browser: Accept has text/html), in place of the JSON 404. The first front that has one
+     * answers. It must set a response. */
+    void (*not_found)(req *r);
 } route_set;
 
 struct req {
@@ -115,6 +124,14 @@ void resp_json(req *r, int status, json_t *doc);                /* steals doc */
 void resp_bytes(req *r, int status, const char *ctype, const void *p, size_t n); /* copies */
 void resp_static(req *r, int status, const char *ctype, const void *p, size_t n); /* borrowed, must outlive the response */
 void resp_fd(req *r, int status, const char *ctype, int fd, uint64_t size);   /* takes the fd */
+/* Sends a blob whatever the store gave (blob.h): an fd with sendfile; bytes a remote store is
+ * still fetching, the connection suspended while the client is ahead of them; or, for a
+ * BLOB_READER_REDIRECT, a 302 to its URL (status and ctype unused; `Cache-Control: no-store`,
+ * since the URL expires). Takes what br holds and empties it. Returns true when the response
+ * carries the bytes (add ETag, Cache-Control ... then), false for the redirect (add nothing:
+ * a long-lived cache header would outlive the URL). */
+struct blob_reader;
+bool resp_blob(req *r, int status, const char *ctype, struct blob_reader *br);
 void resp_empty(req *r, int status);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

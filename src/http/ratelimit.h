@@ -1,7 +1,8 @@
 /*
  * ratelimit.h — fixed-window request counting per key (an IP or a user, per
- * endpoint class). An interface so that several servers can later share
- * their counts (Redis); the memory implementation lives in ratelimit.c.
+ * endpoint class). An interface so that several servers can share their
+ * counts: the memory implementation lives in ratelimit.c, the Redis one in
+ * ratelimit_redis.c.
  * Windows are one hour, aligned to the clock hour, so every server agrees
  * on when a window resets.
  */
@@ -10,6 +11,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "../lib/err.h"
 
 typedef struct ratelimit ratelimit;
 
@@ -32,5 +35,9 @@ struct ratelimit {
 #define RL_WINDOW 3600
 
 ratelimit *ratelimit_memory_new(void);
+/* Counts shared by every server through Redis (ratelimit_redis.c): "redis://..." or "unix:///...".
+ * NULL with e filled (400 "config") for a malformed URL; a Redis that cannot be reached yet is
+ * not an error (the limiter fails open until it can). */
+ratelimit *ratelimit_redis_new(const char *url, derr *e);
 
 #endif

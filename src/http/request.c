@@ -8,9 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../blob/blob.h"
 #include "../core/documents.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
+#include "../lib/xalloc.h"
 #include "http.h"
 #include "router.h"
 
@@ -107,6 +109,72 @@ void resp_fd(req *r, int status, const char *ctype, int fd, uint64_t size)
     if (!resp)
         close(fd);
     set(r, status, resp, size, ctype);
+}
+
+/* A response from a blob_stream: MHD asks for bytes when the socket can take them. When none
+ * has arrived yet the connection is suspended (the event thread goes on with others) and the
+ * stream's wake-up resumes it; libmicrohttpd allows suspending from a content reader. */
+struct stream_send {
+    blob_stream *s;
+    struct MHD_Connection *conn;
+};
+
+static void stream_wake(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream_send *ss = cls;
+    long n = ss->s->ops->read(ss->s, pos, out, max);
+    if (n > 0)
+        return n;
+    if (n == BLOB_STREAM_END)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body, never a wrong one */
+    MHD_suspend_connection(ss->conn);
+    if (ss->s->ops->wait(ss->s, pos, stream_wake, ss->conn) != 0)
+        MHD_resume_connection(ss->conn); /* it moved on meanwhile */
+    return 0;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream_send *ss = cls;
+    ss->s->ops->close(ss->s);
+    free(ss);
+}
+
+bool resp_blob(req *r, int status, const char *ctype, blob_reader *br)
+{
+    bool bytes = br->kind != BLOB_READER_REDIRECT;
+    switch (br->kind) {
+    case BLOB_READER_FD:
+        resp_fd(r, status, ctype, br->fd, br->size);
+        br->fd = -1;
+        break;
+    case BLOB_READER_REDIRECT:
+        resp_empty(r, 302);
+        resp_header(r, "Location", br->url);
+        resp_header(r, "Cache-Control", "no-store"); /* the URL expires */
+        break;
+    case BLOB_READER_STREAM: {
+        struct stream_send *ss = xmalloc(sizeof *ss);
+        ss->s = br->stream;
+        ss->conn = r->conn;
+        br->stream = NULL;
+        struct MHD_Response *resp =
+            MHD_create_response_from_callback(br->size, 32 * 1024, stream_read, ss, stream_free);
+        if (!resp)
+            stream_free(ss);
+        set(r, status, resp, br->size, ctype);
+        break;
+    }
+    }
+    blob_reader_close(br);
+    return bytes;
 }
 
 void resp_empty(req *r, int status)

@@ -11,6 +11,7 @@ extern const route_set hex_route_set;
 extern const route_set npm_route_set;
 extern const route_set docs_route_set;
 extern const route_set pub_route_set;
+extern const route_set web_route_set;
 
 const route_set *const server_fronts[] = {
     &ops_route_set,
@@ -19,5 +20,6 @@ const route_set *const server_fronts[] = {
     &npm_route_set,
     &docs_route_set,
     &pub_route_set,
+    &web_route_set,
 };
 const unsigned server_nfronts = sizeof server_fronts / sizeof server_fronts[0];

@@ -75,6 +75,7 @@ typedef struct conn_ctx {
     const char *origin_ok; /* the request's Origin, when CORS allows it */
     const char *allow;
     int failed; /* an error response is set while the body still arrives */
+    int authed; /* the credential was checked before the body (uploads) */
 } conn_ctx;
 
 /* libmicrohttpd 0.9.75 can queue a response only before the body is read or
@@ -183,6 +184,43 @@ __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int stat
     x->failed = 1;
 }
 
+static int rate_check(server *s, conn_ctx *x, enum rl_class cls);
+static void auth_fail(req *r, const derr *e);
+
+/* An upload's credential is checked before its body is read (so a client that sent
+ * `Expect: 100-continue` with a bad or missing key is answered before it uploads): 0 to go on
+ * (x->authed set when the credential was checked here), -1 after answering. Password
+ * credentials (Basic) cost a hash and are left to the worker pool after the body. */
+static int early_auth(server *s, conn_ctx *x)
+{
+    req *r = &x->r;
+    const route *rt = r->route;
+    const char *authz = req_header(r, "Authorization");
+    if (!authz) {
+        if (rt->auth != AUTH_USER || req_header(r, "Cookie"))
+            return 0;
+        derr e;
+        derr_set(&e, 401, "unauthorized", "this needs a credential: log in or send a token");
+        auth_fail(r, &e);
+        x->failed = 1;
+        return -1;
+    }
+    if (auth_header_is_slow(authz))
+        return 0;
+    derr e;
+    if (auth_header(s->core, r->a, authz, &r->who, &e) < 0) {
+        memset(&r->who, 0, sizeof r->who);
+        if (e.status >= 500)
+            metrics_store_error();
+        if (rate_check(s, x, RL_OTHER) == 0)
+            auth_fail(r, &e);
+        x->failed = 1;
+        return -1;
+    }
+    x->authed = 1;
+    return 0;
+}
+
 /* Phase 1: headers are in. */
 static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
 {
@@ -245,6 +283,8 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
     const route *rt = r->route;
     if (rt->body == BODY_UPLOAD)
         x->body_cap = (uint64_t)s->cfg->max_upload;
+    if (rt->max_body)
+        x->body_cap = rt->max_body(s->cfg);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
@@ -256,6 +296,8 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
             return;
         }
     }
+    if (rt->body == BODY_UPLOAD && early_auth(s, x) < 0)
+        return;
     if (rt->body == BODY_JSON) {
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         int has_body = (cl && strcmp(cl, "0") != 0) ||
@@ -264,6 +306,14 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
             !(strncasecmp(ct, "application/", 12) == 0 && strstr(ct, "+json"))) {
             fail_now(x, 415, "unsupported_media_type", "expected Content-Type application/json, got %s",
                      arena_strndup(r->a, ct, 100));
+            return;
+        }
+    }
+    if (rt->body == BODY_FORM) {
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+            fail_now(x, 415, "unsupported_media_type", "expected an HTML form (application/x-www-form-urlencoded)%s",
+                     "");
             return;
         }
     }
@@ -314,7 +364,7 @@ static void absorb(server *s, conn_ctx *x, const char *data, size_t n)
         }
         return;
     }
-    if (r->route && r->route->body == BODY_JSON)
+    if (r->route && (r->route->body == BODY_JSON || r->route->body == BODY_FORM))
         buf_append(&x->body, data, n); /* capped above */
 }
 
@@ -382,6 +432,45 @@ static void auth_fail(req *r, const derr *e)
         resp_derr(r, e);
 }
 
+/* A browser's session cookie (when no Authorization header was sent) becomes the principal.
+ * A cookie that fails is ignored (the request is anonymous; the web front clears it), so a stale
+ * cookie never turns a page into an error. Cookies ride along on cross-site requests, so on
+ * another front's writes (anything but GET, HEAD, OPTIONS) the cookie counts only with the
+ * session's CSRF token in X-CSRF-Token; the web front checks its forms itself. */
+static void session_cookie(server *s, req *r, const route *rt)
+{
+    const char *cookie = req_header(r, "Cookie");
+    if (!cookie || !strstr(cookie, AUTH_SESSION_COOKIE "="))
+        return;
+    derr e;
+    principal p;
+    if (auth_session_cookie(s->core, r->a, cookie, &p, &e) != 1)
+        return;
+    const route_set *rs = front_of(rt);
+    bool web = rs && strcmp(rs->front, "web") == 0;
+    bool safe = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD") || !strcmp(r->method, "OPTIONS");
+    if (!web && !safe && !auth_csrf_ok(s->core, &p, req_header(r, "X-CSRF-Token")))
+        return;
+    r->who = p;
+}
+
+/* A GET or HEAD that matched no route, from a browser: the first front with a not_found hook
+ * answers (an HTML 404). False when none does. */
+static bool html_not_found(req *r)
+{
+    const char *accept = req_header(r, "Accept");
+    if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+        return false;
+    if (!accept || !strstr(accept, "text/html"))
+        return false;
+    for (unsigned i = 0; i < server_nfronts; i++)
+        if (server_fronts[i]->not_found) {
+            server_fronts[i]->not_found(r);
+            return r->resp != NULL;
+        }
+    return false;
+}
+
 /* Phase 3 proper: authenticate, limit, handle. Runs on an event thread or a worker. */
 static void run(server *s, conn_ctx *x)
 {
@@ -398,7 +487,9 @@ static void run(server *s, conn_ctx *x)
 
     /* Operational routes (health, metrics, the API description) ignore credentials, so a
      * probe that sends a stale one never sees the server as down. */
-    const char *authz = rt && rt->auth == AUTH_NONE && rt->rl == RL_NONE ? NULL : req_header(r, "Authorization");
+    const char *authz = x->authed || (rt && rt->auth == AUTH_NONE && rt->rl == RL_NONE)
+                            ? NULL
+                            : req_header(r, "Authorization");
     if (authz) {
         derr e;
         if (auth_header(s->core, r->a, authz, &r->who, &e) < 0) {
@@ -410,6 +501,8 @@ static void run(server *s, conn_ctx *x)
                 auth_fail(r, &e);
             return;
         }
+    } else if (!x->authed && !(rt && rt->auth == AUTH_NONE && rt->rl == RL_NONE)) {
+        session_cookie(s, r, rt);
     }
     if (rate_check(s, x, rt ? rt->rl : RL_OTHER) < 0)
         return;
@@ -435,7 +528,7 @@ static void run(server *s, conn_ctx *x)
             resp_error(r, 405, "method_not_allowed", "%s is not allowed on %s; use %s", r->method,
                        r->path, x->allow);
             resp_header(r, "Allow", x->allow);
-        } else {
+        } else if (!html_not_found(r)) {
             resp_error(r, 404, "not_found", "no route for %s %s", r->method, r->path);
         }
         return;
@@ -462,11 +555,25 @@ static void run_job(void *p)
     MHD_resume_connection(x->r.conn);
 }
 
+/* Whether a route's handler may wait on a remote blob store (S3): when the
+ * store is remote, every route that may reach it runs on the worker pool, so
+ * that no event thread waits on the network. They are the uploads (publishing,
+ * docs), the downloads (tarballs, docs sites, the registry documents of the
+ * RL_DOWNLOAD class), the publishing steps (pub's finalize reads the upload
+ * back) and the operational routes (/health checks the bucket). */
+static bool reaches_remote_blobs(const server *s, const route *rt)
+{
+    if (!rt || !s->core->blobs->ops->remote)
+        return false;
+    return rt->body == BODY_UPLOAD || rt->rl == RL_DOWNLOAD || rt->rl == RL_PUBLISH ||
+           (rt->auth == AUTH_NONE && rt->rl == RL_NONE);
+}
+
 static void dispatch(server *s, conn_ctx *x)
 {
     req *r = &x->r;
     const char *authz = req_header(r, "Authorization");
-    if ((r->route && r->route->slow) || auth_header_is_slow(authz)) {
+    if ((r->route && r->route->slow) || auth_header_is_slow(authz) || reaches_remote_blobs(s, r->route)) {
         x->st = RS_RUNNING;
         MHD_suspend_connection(r->conn);
         workers_submit(s->wk, run_job, x);
@@ -613,7 +720,12 @@ server *server_new(const config *cfg, core *c, derr *e)
     s->cfg = cfg;
     s->core = c;
     s->rt = router_new(server_fronts, server_nfronts);
-    s->rl = ratelimit_memory_new();
+    s->rl = cfg->redis_url && cfg->redis_url[0] ? ratelimit_redis_new(cfg->redis_url, e) : ratelimit_memory_new();
+    if (!s->rl) {
+        router_free(s->rt);
+        free(s);
+        return NULL;
+    }
     cors_parse(s);
     metrics_init();
     return s;
@@ -655,6 +767,9 @@ int server_start(server *s, derr *e)
         ncpu = 1;
     unsigned threads = (unsigned)(s->cfg->threads ? s->cfg->threads : ncpu);
     int nworkers = (int)(s->cfg->workers ? s->cfg->workers : (ncpu < 2 ? 2 : ncpu));
+    /* Work that waits on a remote blob store waits on the network, not a core: more threads. */
+    if (!s->cfg->workers && s->core->blobs->ops->remote && nworkers < 16)
+        nworkers = 16;
     s->wk = workers_start(nworkers);
 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |

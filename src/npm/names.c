@@ -101,8 +101,8 @@ const char *npm_seg(arena *a, const char *s)
     char *o = arena_alloc(a, n * 3 + 1), *w = o;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-            c == '.' || c == '~') {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '_' || c == '.' || c == '~') {
             *w++ = (char)c;
         } else {
             snprintf(w, 4, "%%%02X", c);

@@ -36,7 +36,8 @@
 /* Answers an npm-shaped error. A 401 carries WWW-Authenticate Bearer and Basic (npm's message is
  * then the one about an invalid token). 5xx messages never reach the client (they go to the
  * log). */
-void npm_error(req *r, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void npm_error(req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The same from a core error. */
 void npm_derr(req *r, const derr *e);
 /* The route set's auth_error: npm_derr, except that a failed credential on the login PUT is
@@ -105,6 +106,7 @@ void npm_web_login(req *r);
 void npm_couch_login(req *r);
 void npm_user_get(req *r);
 void npm_whoami(req *r);
+void npm_profile(req *r);
 void npm_logout(req *r);
 void npm_tokens_list(req *r);
 void npm_tokens_create(req *r);

@@ -23,14 +23,29 @@
 
 /* Fields an installer needs, kept in the abbreviated document (the registry's documented
  * corgi fields, plus those Verdaccio and the public registry also keep). */
-static const char *const corgi_fields[] = {
-    "dependencies", "optionalDependencies", "devDependencies", "bundleDependencies", "bundledDependencies",
-    "peerDependencies", "peerDependenciesMeta", "acceptDependencies", "bin", "directories", "engines", "os",
-    "cpu", "libc", "funding", "_hasShrinkwrap", "license", NULL};
+static const char *const corgi_fields[] = {"dependencies",
+                                           "optionalDependencies",
+                                           "devDependencies",
+                                           "bundleDependencies",
+                                           "bundledDependencies",
+                                           "peerDependencies",
+                                           "peerDependenciesMeta",
+                                           "acceptDependencies",
+                                           "bin",
+                                           "directories",
+                                           "engines",
+                                           "os",
+                                           "cpu",
+                                           "libc",
+                                           "funding",
+                                           "_hasShrinkwrap",
+                                           "license",
+                                           NULL};
 
 /* Package-level fields a full packument copies from its latest version. */
-static const char *const top_fields[] = {"description", "homepage", "keywords", "repository", "author", "bugs",
-                                         "license", "contributors", "readmeFilename", NULL};
+static const char *const top_fields[] = {"description",    "homepage", "keywords", "repository",
+                                         "author",         "bugs",     "license",  "contributors",
+                                         "readmeFilename", NULL};
 
 const char *npm_rev(arena *a, const store_package *p)
 {
@@ -129,7 +144,8 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
     store_version *vs;
     store_tag *tags;
     int nv, nt;
-    if (packages_get(r->core, a, NPM, bc->name, &p, e) < 0 || packages_versions(r->core, a, &p, &vs, &nv, e) < 0 ||
+    if (packages_get(r->core, a, NPM, bc->name, &p, e) < 0 ||
+        packages_versions(r->core, a, &p, &vs, &nv, e) < 0 ||
         packages_tags(r->core, a, &p, &tags, &nt, e) < 0)
         return -1;
     if (nv == 0)
@@ -217,7 +233,8 @@ static void cache_headers(req *r, bool immutable)
 static void packument(req *r, const char *name)
 {
     derr e;
-    struct build_ctx bc = {.r = r, .name = name, .abbreviated = npm_accepts_abbreviated(req_header(r, "Accept"))};
+    struct build_ctx bc = {
+        .r = r, .name = name, .abbreviated = npm_accepts_abbreviated(req_header(r, "Accept"))};
     const char *key = package_key(r->a, NPM, name);
     int64_t gen;
     int rc = store_call(r->core->st, pkg_generation, NPM, key, &gen, &e);
@@ -230,8 +247,8 @@ static void packument(req *r, const char *name)
         return;
     }
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "npm:%s:%s", bc.abbreviated ? "abbr" : "full", key), gen, build,
-                                 &bc, r->a, &d, &e);
+    doc_ref *ref = documents_get(arena_printf(r->a, "npm:%s:%s", bc.abbreviated ? "abbr" : "full", key), gen,
+                                 build, &bc, r->a, &d, &e);
     if (!ref) {
         npm_derr(r, &e);
         return;
@@ -319,7 +336,8 @@ void npm_tarball(req *r)
     }
     store_package p;
     store_version v;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 || packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
+        packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
         npm_derr(r, &e);
         return;
     }

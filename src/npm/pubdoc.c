@@ -35,20 +35,22 @@ struct scan {
     const char *p;
     size_t n, i;
     int depth;
-    int natt;               /* members of _attachments seen */
-    bool atts_seen;         /* a top-level "_attachments" key was scanned */
+    int natt;       /* members of _attachments seen */
+    bool atts_seen; /* a top-level "_attachments" key was scanned */
     struct span att[NPM_MAX_ATTACHMENTS];
     derr *e;
 };
 
 static int bad(struct scan *s, const char *what)
 {
-    return derr_set(s->e, 400, "bad_request", "the request body is not valid JSON: %s at byte %zu", what, s->i);
+    return derr_set(s->e, 400, "bad_request", "the request body is not valid JSON: %s at byte %zu", what,
+                    s->i);
 }
 
 static void ws(struct scan *s)
 {
-    while (s->i < s->n && (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' || s->p[s->i] == '\r'))
+    while (s->i < s->n &&
+           (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' || s->p[s->i] == '\r'))
         s->i++;
 }
 
@@ -78,7 +80,14 @@ static int str(struct scan *s, size_t *start, size_t *len)
             if (++s->i >= s->n)
                 break;
             switch (s->p[s->i]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
                 break;
             case 'u':
                 if (s->i + 4 >= s->n || !is_hex(s->p[s->i + 1]) || !is_hex(s->p[s->i + 2]) ||
@@ -214,8 +223,9 @@ static int value(struct scan *s, enum role role, int att)
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         /* jansson checks the number's grammar; here it only has to end where jansson's does. */
-        while (s->i < s->n && ((s->p[s->i] >= '0' && s->p[s->i] <= '9') || s->p[s->i] == '-' ||
-                               s->p[s->i] == '+' || s->p[s->i] == '.' || s->p[s->i] == 'e' || s->p[s->i] == 'E'))
+        while (s->i < s->n &&
+               ((s->p[s->i] >= '0' && s->p[s->i] <= '9') || s->p[s->i] == '-' || s->p[s->i] == '+' ||
+                s->p[s->i] == '.' || s->p[s->i] == 'e' || s->p[s->i] == 'E'))
             s->i++;
         return 0;
     }
@@ -285,7 +295,8 @@ int npm_doc_parse(arena *a, const char *p, size_t n, size_t max_doc, npm_doc *ou
     json_t *v;
     int k = 0;
     if (jn) {
-        json_object_foreach(atts, key, v) {
+        json_object_foreach(atts, key, v)
+        {
             npm_att *at = &out->att[k];
             at->name = key;
             at->obj = v;
@@ -294,8 +305,8 @@ int npm_doc_parse(arena *a, const char *p, size_t n, size_t max_doc, npm_doc *ou
             at->data_len = s.att[k].len;
             json_t *d = json_object_get(v, "data");
             if (!at->has_data && json_is_string(d) && json_string_length(d) > 0)
-                return derr_set(e, 400, "bad_request", "_attachments.%.100s.data: write the key without escapes",
-                                key);
+                return derr_set(e, 400, "bad_request",
+                                "_attachments.%.100s.data: write the key without escapes", key);
             k++;
         }
     }

@@ -30,15 +30,15 @@
 #define NPM_MAX_DEPTH 128
 
 typedef struct npm_att {
-    const char *name;  /* the key under _attachments (borrowed from doc) */
-    json_t *obj;       /* its object in doc (borrowed; `data` is "" when has_data) */
-    bool has_data;     /* a `data` string was found and cut out */
-    size_t data_off;   /* where its text starts in the body (after the opening quote) */
-    size_t data_len;   /* its length in bytes, JSON escapes as sent */
+    const char *name; /* the key under _attachments (borrowed from doc) */
+    json_t *obj;      /* its object in doc (borrowed; `data` is "" when has_data) */
+    bool has_data;    /* a `data` string was found and cut out */
+    size_t data_off;  /* where its text starts in the body (after the opening quote) */
+    size_t data_len;  /* its length in bytes, JSON escapes as sent */
 } npm_att;
 
 typedef struct npm_doc {
-    json_t *doc;       /* the document without attachment data; freed with the arena */
+    json_t *doc; /* the document without attachment data; freed with the arena */
     int natt;
     npm_att att[NPM_MAX_ATTACHMENTS];
 } npm_doc;

@@ -38,8 +38,8 @@
 #include "npm.h"
 #include "pubdoc.h"
 
-#define DOC_MAX (8u << 20)       /* a publish document without its tarball */
-#define README_MAX (512u << 10)  /* readme text kept for display */
+#define DOC_MAX (8u << 20)      /* a publish document without its tarball */
+#define README_MAX (512u << 10) /* readme text kept for display */
 #define DEPRECATE_MAX 1024
 #define DEPS_MAX 4096
 #define OWNERS_MAX 256
@@ -99,6 +99,11 @@ static int names_agree(req *r, json_t *doc, const char *name)
 }
 
 /* ---- publish ---- */
+
+static void decref(void *p)
+{
+    json_decref(p);
+}
 
 struct tmpfile {
     int fd;
@@ -163,8 +168,8 @@ static int check_dist(req *r, json_t *dist, const npm_sums *s)
             want = b64_encode(r->a, s->sha1, sizeof s->sha1);
         if (want && (strlen(want) != vlen || memcmp(want, got, vlen) != 0)) {
             npm_error(r, 400, "bad_request",
-                      "dist.integrity does not match the tarball in _attachments (the bytes have %.7s%s)", item,
-                      want);
+                      "dist.integrity does not match the tarball in _attachments (the bytes have %.7s%s)",
+                      item, want);
             return -1;
         }
     }
@@ -173,8 +178,8 @@ static int check_dist(req *r, json_t *dist, const npm_sums *s)
         char hex[41];
         hex_encode(s->sha1, sizeof s->sha1, hex);
         if (!json_is_string(shasum) || strcasecmp(json_string_value(shasum), hex) != 0) {
-            npm_error(r, 400, "bad_request", "dist.shasum does not match the tarball in _attachments (its SHA-1 is %s)",
-                      hex);
+            npm_error(r, 400, "bad_request",
+                      "dist.shasum does not match the tarball in _attachments (its SHA-1 is %s)", hex);
             return -1;
         }
     }
@@ -199,10 +204,12 @@ static const char *loose(const char *v)
 
 /* Opens the tarball: it must be a gzip tar whose package/package.json names the package and
  * version; counts its files and bytes. 0, or -1 after answering. */
-static int check_tarball(req *r, int fd, const char *name, const char *version, int64_t *files, int64_t *bytes)
+static int check_tarball(req *r, int fd, const char *name, const char *version, int64_t *files,
+                         int64_t *bytes)
 {
     derr e;
-    targz_limits lim = {.max_entries = 100000, .max_total = 1u << 30, .max_entry = 1u << 20, .max_ratio = 200};
+    targz_limits lim = {
+        .max_entries = 100000, .max_total = 1u << 30, .max_entry = 1u << 20, .max_ratio = 200};
     targz_entry *ents;
     targz_file *fs;
     int nents, nfs;
@@ -219,8 +226,9 @@ static int check_tarball(req *r, int fd, const char *name, const char *version, 
             *bytes += (int64_t)ents[i].size;
         }
     if (nfs != 1) {
-        npm_error(r, 422, "invalid", nfs ? "tarball: more than one top folder has a package.json"
-                                         : "tarball: there is no package/package.json in it");
+        npm_error(r, 422, "invalid",
+                  nfs ? "tarball: more than one top folder has a package.json"
+                      : "tarball: there is no package/package.json in it");
         return -1;
     }
     json_error_t je;
@@ -234,7 +242,8 @@ static int check_tarball(req *r, int fd, const char *name, const char *version, 
     const char *pv = json_string_value(json_object_get(pj, "version"));
     int rc = 0;
     if (!pn || !pv || strcmp(pn, name) != 0 || strcmp(loose(pv), loose(version)) != 0) {
-        npm_error(r, 422, "invalid", "tarball: its package.json says %.100s@%.60s but the document publishes %s@%s",
+        npm_error(r, 422, "invalid",
+                  "tarball: its package.json says %.100s@%.60s but the document publishes %s@%s",
                   pn ? pn : "(no name)", pv ? pv : "(no version)", name, version);
         rc = -1;
     }
@@ -310,17 +319,19 @@ static int collect_deps(req *r, json_t *man, store_dep **out, int *n)
     for (int k = 0; k < 4; k++) {
         const char *dn;
         json_t *dv;
-        json_object_foreach(json_object_get(man, kinds[k].field), dn, dv) {
+        json_object_foreach(json_object_get(man, kinds[k].field), dn, dv)
+        {
             if (!json_is_string(dv) || !*dn || strlen(dn) > NPM_NAME_MAX || json_string_length(dv) > 1024) {
-                npm_error(r, 422, "invalid", "%s.%.100s: expected a name of 1 to %d characters and a range as a string",
+                npm_error(r, 422, "invalid",
+                          "%s.%.100s: expected a name of 1 to %d characters and a range as a string",
                           kinds[k].field, dn, NPM_NAME_MAX);
                 return -1;
             }
             /* npm lists optional dependencies under dependencies too; keep them once, as optional. */
             if (k == 0 && json_object_get(optional, dn))
                 continue;
-            deps[nd++] = (store_dep){arena_strdup(r->a, dn), arena_strdup(r->a, json_string_value(dv)), kinds[k].kind,
-                                     NULL};
+            deps[nd++] = (store_dep){arena_strdup(r->a, dn), arena_strdup(r->a, json_string_value(dv)),
+                                     kinds[k].kind, NULL};
         }
     }
     *out = deps;
@@ -345,7 +356,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     json_t *vobj = NULL;
     const char *k;
     json_t *v;
-    json_object_foreach(versions, k, v) {
+    json_object_foreach(versions, k, v)
+    {
         version = k;
         vobj = v;
     }
@@ -355,13 +367,14 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     }
     const char *vn = str_of(vobj, "name"), *vv = str_of(vobj, "version");
     if (!vn || strcmp(vn, name) != 0 || !vv || strcmp(vv, version) != 0) {
-        npm_error(r, 400, "bad_request", "versions.%.100s: its name and version must be %s and %.100s", version, name,
-                  version);
+        npm_error(r, 400, "bad_request", "versions.%.100s: its name and version must be %s and %.100s",
+                  version, name, version);
         return;
     }
     semver sv;
     if (semver_parse(r->a, version, &sv) < 0) {
-        npm_error(r, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)", version);
+        npm_error(r, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)",
+                  version);
         return;
     }
 
@@ -376,17 +389,20 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
         npm_error(r, 400, "bad_request", "dist-tags: a publish sets one tag");
         return;
     }
-    json_object_foreach(tags, k, v) {
+    json_object_foreach(tags, k, v)
+    {
         if (!json_is_string(v) || strcmp(json_string_value(v), version) != 0) {
-            npm_error(r, 400, "bad_request", "dist-tags.%.64s: must name the version published (%.100s)", k, version);
+            npm_error(r, 400, "bad_request", "dist-tags.%.64s: must name the version published (%.100s)", k,
+                      version);
             return;
         }
         tag = k;
     }
     derr scratch;
-    if (!*tag || strlen(tag) > 64 || strpbrk(tag, " /\\%?#") || semver_req_parse(r->a, SEMVER_NPM, tag, &scratch)) {
-        npm_error(r, 422, "invalid", "dist-tags: '%.64s' is not a tag name (tags are names such as next, not ranges)",
-                  tag);
+    if (!*tag || strlen(tag) > 64 || strpbrk(tag, " /\\%?#") ||
+        semver_req_parse(r->a, SEMVER_NPM, tag, &scratch)) {
+        npm_error(r, 422, "invalid",
+                  "dist-tags: '%.64s' is not a tag name (tags are names such as next, not ranges)", tag);
         return;
     }
 
@@ -395,14 +411,15 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     if (packages_get(r->core, r->a, NPM, name, &existing, &e) == 0) {
         store_version old;
         if (packages_version(r->core, r->a, &existing, version, &old, &e) == 0) {
-            npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s", version,
-                      existing.name);
+            npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s",
+                      version, existing.name);
             return;
         }
         if (store_call(r->core->st, version_tombstoned, existing.id, version, &e) == STORE_OK) {
-            npm_error(r, 409, "conflict",
-                      "%s@%s was unpublished, and a version number is never used again; publish a new version",
-                      existing.name, version);
+            npm_error(
+                r, 409, "conflict",
+                "%s@%s was unpublished, and a version number is never used again; publish a new version",
+                existing.name, version);
             return;
         }
     }
@@ -415,7 +432,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
         return;
     }
     npm_sums sums;
-    if (npm_b64_decode_fd(raw + tgz->data_off, tgz->data_len, t->fd, (uint64_t)r->cfg->max_upload, &sums, &e) < 0) {
+    if (npm_b64_decode_fd(raw + tgz->data_off, tgz->data_len, t->fd, (uint64_t)r->cfg->max_upload, &sums,
+                          &e) < 0) {
         npm_error(r, e.status, e.code, "_attachments.%.100s: %s", tgz->name, e.message);
         return;
     }
@@ -424,8 +442,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
         return;
     }
     if (length && (!json_is_integer(length) || (uint64_t)json_integer_value(length) != sums.size)) {
-        npm_error(r, 400, "bad_request", "_attachments.%.100s.length: the data decodes to %llu bytes", tgz->name,
-                  (unsigned long long)sums.size);
+        npm_error(r, 400, "bad_request", "_attachments.%.100s.length: the data decodes to %llu bytes",
+                  tgz->name, (unsigned long long)sums.size);
         return;
     }
     if (check_dist(r, json_object_get(vobj, "dist"), &sums) < 0)
@@ -437,9 +455,10 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     /* What is kept of the version's package.json: dist is rebuilt at read time, the readme is
      * kept once per package, status fields are depot's. */
     json_t *man = json_deep_copy(vobj);
-    arena_on_free(r->a, (void (*)(void *))json_decref, man);
-    static const char *const drop[] = {"dist", "readme", "deprecated", "maintainers", "_attachments", "_npmUser",
-                                       "_npmOperationalInternal", "_rev", NULL};
+    arena_on_free(r->a, decref, man);
+    static const char *const drop[] = {
+        "dist", "readme", "deprecated", "maintainers", "_attachments", "_npmUser", "_npmOperationalInternal",
+        "_rev", NULL};
     for (int i = 0; drop[i]; i++)
         json_object_del(man, drop[i]);
     json_object_set_new(man, "_id", json_string(arena_printf(r->a, "%s@%s", name, version)));
@@ -472,7 +491,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
         }
     } else if (json_is_array(kw)) {
         size_t i;
-        json_array_foreach(kw, i, v) if (json_is_string(v) && json_array_size(kwa) < 64) json_array_append(kwa, v);
+        json_array_foreach(kw, i, v) if (json_is_string(v) && json_array_size(kwa) < 64)
+            json_array_append(kwa, v);
     }
     in.pkg.keywords = dump(r, kwa);
     json_decref(kwa);
@@ -502,8 +522,9 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     char hex[41];
     hex_encode(sums.sha1, sizeof sums.sha1, hex);
     json_object_set_new(extra, "shasum", json_string(hex));
-    json_object_set_new(extra, "integrity",
-                        json_string(arena_printf(r->a, "sha512-%s", b64_encode(r->a, sums.sha512, sizeof sums.sha512))));
+    json_object_set_new(
+        extra, "integrity",
+        json_string(arena_printf(r->a, "sha512-%s", b64_encode(r->a, sums.sha512, sizeof sums.sha512))));
     json_object_set_new(extra, "fileCount", json_integer(nfiles));
     json_object_set_new(extra, "unpackedSize", json_integer(nbytes));
     in.extra = dump(r, extra);
@@ -520,8 +541,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     bool created;
     if (packages_publish(r->core, r->a, &in, &pkg, &out, &created, &e) < 0) {
         if (e.status == 409 && strstr(e.message, "already exists"))
-            npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s", version,
-                      name);
+            npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s",
+                      version, name);
         else
             npm_derr(r, &e);
         return;
@@ -540,20 +561,22 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
  * string deprecates (or changes the message), "" or null undeprecates, absent leaves it.
  * Versions the document lists that are not stored are refused (a publish needs its
  * tarball). *changed counts the changes. 0, or -1 after answering. */
-static int apply_deprecations(req *r, const store_package *p, const store_version *vs, int nv, json_t *versions,
-                              int *changed)
+static int apply_deprecations(req *r, const store_package *p, const store_version *vs, int nv,
+                              json_t *versions, int *changed)
 {
     derr e;
     const char *k;
     json_t *v;
-    json_object_foreach(versions, k, v) {
+    json_object_foreach(versions, k, v)
+    {
         int i = 0;
         while (i < nv && strcmp(vs[i].version, k) != 0)
             i++;
         if (i == nv) {
-            npm_error(r, 400, "bad_request",
-                      "versions.%.100s: %s has no such version; a publish carries its tarball in _attachments", k,
-                      p->name);
+            npm_error(
+                r, 400, "bad_request",
+                "versions.%.100s: %s has no such version; a publish carries its tarball in _attachments", k,
+                p->name);
             return -1;
         }
         if (!json_is_object(v)) {
@@ -583,7 +606,8 @@ static int apply_deprecations(req *r, const store_package *p, const store_versio
             continue;
         }
         if (packages_set_status(r->core, r->a, &r->who, NPM, p->name, k, &st,
-                                st.set_deprecated > 0 ? "version.deprecate" : "version.undeprecate", r->ip, &e) < 0) {
+                                st.set_deprecated > 0 ? "version.deprecate" : "version.undeprecate", r->ip,
+                                &e) < 0) {
             npm_derr(r, &e);
             return -1;
         }
@@ -599,16 +623,23 @@ static int remove_versions(req *r, const store_package *p, const store_version *
     derr e;
     long window = r->cfg->unpublish_window;
     int64_t now = now_unix();
-    for (int i = 0; i < n && window > 0; i++)
+    if (window <= 0 && n > 0) {
+        npm_error(r, 403, "forbidden",
+                  "this server does not allow unpublishing; deprecate the version instead");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
         if (now - vs[i]->published_at > window) {
-            npm_error(r, 403, "forbidden",
-                      "%s@%s was published more than %ld hours ago and can no longer be unpublished; deprecate it "
-                      "instead",
-                      p->name, vs[i]->version, window / 3600);
+            npm_error(
+                r, 403, "forbidden",
+                "%s@%s was published more than %ld hours ago and can no longer be unpublished; deprecate it "
+                "instead",
+                p->name, vs[i]->version, window / 3600);
             return -1;
         }
     for (int i = 0; i < n; i++)
-        if (packages_remove_version(r->core, r->a, &r->who, NPM, p->name, vs[i]->version, true, r->ip, &e) < 0) {
+        if (packages_remove_version(r->core, r->a, &r->who, NPM, p->name, vs[i]->version, true, r->ip, &e) <
+            0) {
             npm_derr(r, &e);
             return -1;
         }
@@ -655,7 +686,8 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
             j++;
         if (j < no)
             continue;
-        if (packages_owner_add(r->core, r->a, &r->who, NPM, p->name, want[i], r->ip, &e) < 0 && e.status != 409) {
+        if (packages_owner_add(r->core, r->a, &r->who, NPM, p->name, want[i], r->ip, &e) < 0 &&
+            e.status != 409) {
             npm_derr(r, &e);
             return -1;
         }
@@ -682,8 +714,9 @@ static int rev_current(req *r, const store_package *p, const char *rev)
     const char *now = npm_rev(r->a, p);
     if (rev && strcmp(rev, now) == 0)
         return 0;
-    npm_error(r, 409, "conflict", "%s changed since npm read it (revision %.60s, now %s); run the command again",
-              p->name, rev ? rev : "(none)", now);
+    npm_error(r, 409, "conflict",
+              "%s changed since npm read it (revision %.60s, now %s); run the command again", p->name,
+              rev ? rev : "(none)", now);
     return -1;
 }
 
@@ -695,7 +728,8 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
     store_package p;
     store_version *vs;
     int nv;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 || packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
+        packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
         npm_derr(r, &e);
         return;
     }
@@ -734,7 +768,8 @@ static const char *write_name(req *r)
         return NULL;
     }
     if (!principal_can(&r->who, scope_publish(r->a, NPM, name))) {
-        npm_error(r, 403, "forbidden", "your credential may not change %s (scope publish:npm/%s needed)", name, name);
+        npm_error(r, 403, "forbidden", "your credential may not change %s (scope publish:npm/%s needed)",
+                  name, name);
         return NULL;
     }
     return name;
@@ -780,8 +815,8 @@ void npm_put_rev(req *r)
         return;
     for (int i = 0; i < d->natt; i++)
         if (d->att[i].has_data) {
-            npm_error(r, 400, "bad_request", "_attachments: a revision update carries no tarball; publish with PUT /npm/%s",
-                      name);
+            npm_error(r, 400, "bad_request",
+                      "_attachments: a revision update carries no tarball; publish with PUT /npm/%s", name);
             return;
         }
     update(r, name, d, req_param(r, "rev"));
@@ -796,7 +831,8 @@ void npm_delete_package(req *r)
     store_package p;
     store_version *vs;
     int nv;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 || packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
+        packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
         npm_derr(r, &e);
         return;
     }

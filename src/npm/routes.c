@@ -14,7 +14,10 @@
  */
 #include "npm.h"
 
-#define R(m, p, fn, body, auth, rl, slow) {m, p, fn, NULL, body, auth, rl, slow}
+#define R(m, p, fn, body, auth, rl, slow)                                                                    \
+    {                                                                                                        \
+        m, p, fn, NULL, body, auth, rl, slow                                                                 \
+    }
 
 static const route routes[] = {
     /* packuments, versions, tarballs */
@@ -28,19 +31,22 @@ static const route routes[] = {
     R("PUT", "/npm/{scope}/{name}", npm_put, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
     R("PUT", "/npm/{name}/-rev/{rev}", npm_put_rev, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
     R("DELETE", "/npm/{name}/-rev/{rev}", npm_delete_package, BODY_NONE, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/{scope}/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER, RL_PUBLISH,
+    R("DELETE", "/npm/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER, RL_PUBLISH,
       false),
+    R("DELETE", "/npm/{scope}/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER,
+      RL_PUBLISH, false),
     /* dist-tags */
     R("GET", "/npm/-/package/{name}/dist-tags", npm_tags_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
     R("PUT", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_put, BODY_JSON, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_delete, BODY_NONE, AUTH_USER, RL_PUBLISH, false),
+    R("DELETE", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_delete, BODY_NONE, AUTH_USER, RL_PUBLISH,
+      false),
     /* users and tokens */
     R("POST", "/npm/-/v1/login", npm_web_login, BODY_NONE, AUTH_NONE, RL_OTHER, false),
     R("PUT", "/npm/-/user/{user}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
     R("PUT", "/npm/-/user/{user}/-rev/{rev}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
     R("GET", "/npm/-/user/{user}", npm_user_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
     R("GET", "/npm/-/whoami", npm_whoami, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    R("GET", "/npm/-/npm/v1/user", npm_profile, BODY_NONE, AUTH_USER, RL_OTHER, false),
     R("DELETE", "/npm/-/user/token/{token}", npm_logout, BODY_NONE, AUTH_USER, RL_OTHER, false),
     R("GET", "/npm/-/npm/v1/tokens", npm_tokens_list, BODY_NONE, AUTH_USER, RL_OTHER, false),
     R("POST", "/npm/-/npm/v1/tokens", npm_tokens_create, BODY_JSON, AUTH_USER, RL_OTHER, true),
@@ -57,4 +63,5 @@ static const route routes[] = {
 };
 
 /* Authentication failures in npm's error shape too (and see npm_auth_error on logging in). */
-const route_set npm_route_set = {"npm", routes, sizeof routes / sizeof routes[0], npm_auth_error};
+const route_set npm_route_set = {
+    .front = "npm", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = npm_auth_error};

@@ -65,8 +65,9 @@ static json_t *result(req *r, const store_package *p, derr *e)
     json_t *pkg = json_object();
     json_object_set_new(pkg, "name", json_string(p->name));
     const char *slash = p->name[0] == '@' ? strchr(p->name, '/') : NULL;
-    json_object_set_new(pkg, "scope",
-                        json_string(slash ? arena_strndup(r->a, p->name + 1, (size_t)(slash - p->name - 1)) : "unscoped"));
+    json_object_set_new(
+        pkg, "scope",
+        json_string(slash ? arena_strndup(r->a, p->name + 1, (size_t)(slash - p->name - 1)) : "unscoped"));
     /* The version the latest dist-tag names (the highest release when none does). */
     store_tag *tags;
     int nt;

@@ -21,7 +21,8 @@ void npm_tags_get(req *r)
     store_package p;
     store_tag *tags;
     int nt;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 || packages_tags(r->core, r->a, &p, &tags, &nt, &e) < 0) {
+    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
+        packages_tags(r->core, r->a, &p, &tags, &nt, &e) < 0) {
         npm_derr(r, &e);
         return;
     }

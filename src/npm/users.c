@@ -59,7 +59,8 @@ static void bad_password(req *r)
 
 /* A new read+publish token for a password principal, named after where it came from. */
 static int login_token(req *r, const principal *who, const char *prefix, const char *name,
-                       const char *const *scopes, int64_t expires_at, store_token *t, const char **secret, derr *e)
+                       const char *const *scopes, int64_t expires_at, store_token *t, const char **secret,
+                       derr *e)
 {
     if (!name) {
         unsigned char rnd[3];
@@ -67,8 +68,8 @@ static int login_token(req *r, const principal *who, const char *prefix, const c
         random_bytes(rnd, sizeof rnd);
         hex_encode(rnd, sizeof rnd, hex);
         time_rfc3339(now_unix(), when); /* 2026-11-22T02:40:48Z → 20261122-024048 */
-        name = arena_printf(r->a, "%s-%.4s%.2s%.2s-%.2s%.2s%.2s-%s", prefix, when, when + 5, when + 8, when + 11,
-                            when + 14, when + 17, hex);
+        name = arena_printf(r->a, "%s-%.4s%.2s%.2s-%.2s%.2s%.2s-%s", prefix, when, when + 5, when + 8,
+                            when + 11, when + 14, when + 17, hex);
     }
     return tokens_create(r->core, r->a, who, name, scopes, expires_at, r->ip, t, secret, e);
 }
@@ -91,13 +92,15 @@ void npm_couch_login(req *r)
         return;
     }
     if (strcmp(name, user) != 0) {
-        npm_error(r, 400, "bad_request", "name: the body says '%.100s' but the URL names '%.100s'", name, user);
+        npm_error(r, 400, "bad_request", "name: the body says '%.100s' but the URL names '%.100s'", name,
+                  user);
         return;
     }
     size_t pwlen = json_string_length(json_object_get(doc, "password"));
     principal who;
     store_user found;
-    bool exists = accounts_find(r->core, r->a, name, &found, &e) == 0 && strcasecmp(found.username, name) == 0;
+    bool exists =
+        accounts_find(r->core, r->a, name, &found, &e) == 0 && strcasecmp(found.username, name) == 0;
     bool created = false;
     if (!exists && email) {
         /* npm adduser with a new name: register. */
@@ -123,9 +126,10 @@ void npm_couch_login(req *r)
         return;
     }
     json_t *out = json_object();
-    json_object_set_new(out, "ok", json_string(created ? arena_printf(r->a, "user '%s' created", who.username)
-                                                        : arena_printf(r->a, "you are authenticated as '%s'",
-                                                                       who.username)));
+    json_object_set_new(out, "ok",
+                        json_string(created
+                                        ? arena_printf(r->a, "user '%s' created", who.username)
+                                        : arena_printf(r->a, "you are authenticated as '%s'", who.username)));
     json_object_set_new(out, "id", json_string(arena_printf(r->a, COUCH_PREFIX "%s", who.username)));
     json_object_set_new(out, "token", json_string(secret));
     resp_json(r, 201, out);
@@ -149,7 +153,8 @@ void npm_user_get(req *r)
     derr e;
     const char *user = couch_user(r);
     store_user u;
-    if (!user || accounts_find(r->core, r->a, user, &u, &e) < 0 || u.disabled || strcasecmp(u.username, user) != 0) {
+    if (!user || accounts_find(r->core, r->a, user, &u, &e) < 0 || u.disabled ||
+        strcasecmp(u.username, user) != 0) {
         npm_error(r, 404, "not_found", "no user '%.100s'", user ? user : "");
         return;
     }
@@ -160,6 +165,24 @@ void npm_user_get(req *r)
     json_object_set_new(doc, "type", json_string("user"));
     json_object_set_new(doc, "roles", json_array());
     json_object_set_new(doc, "date", json_string(npm_time(r->a, u.created_at)));
+    resp_json(r, 200, doc);
+}
+
+void npm_profile(req *r)
+{
+    derr e;
+    store_user u;
+    if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
+        npm_derr(r, &e);
+        return;
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "name", json_string(u.username));
+    json_object_set_new(doc, "email", json_string(u.email));
+    json_object_set_new(doc, "email_verified", json_false());
+    json_object_set_new(doc, "tfa", json_false());
+    json_object_set_new(doc, "created", json_string(npm_time(r->a, u.created_at)));
+    json_object_set_new(doc, "updated", json_string(npm_time(r->a, u.created_at)));
     resp_json(r, 200, doc);
 }
 
@@ -225,12 +248,14 @@ static json_t *token_obj(req *r, const store_token *t)
     json_object_set_new(o, "token", json_string(t->prefix));
     json_object_set_new(o, "key", json_string(t->hash));
     json_object_set_new(o, "name", json_string(t->name));
-    json_object_set_new(o, "readonly", json_boolean(!strstr(t->scopes, "publish") && !strstr(t->scopes, "admin")));
+    json_object_set_new(o, "readonly",
+                        json_boolean(!strstr(t->scopes, "publish") && !strstr(t->scopes, "admin")));
     json_object_set_new(o, "automation", json_false());
     json_object_set_new(o, "cidr_whitelist", json_null());
     json_object_set_new(o, "scopes", scopes_json(t->scopes));
     json_object_set_new(o, "created", json_string(npm_time(r->a, t->created_at)));
-    json_object_set_new(o, "updated", json_string(npm_time(r->a, t->last_used_at ? t->last_used_at : t->created_at)));
+    json_object_set_new(o, "updated",
+                        json_string(npm_time(r->a, t->last_used_at ? t->last_used_at : t->created_at)));
     if (t->expires_at)
         json_object_set_new(o, "expires", json_string(npm_time(r->a, t->expires_at)));
     return o;
@@ -320,7 +345,8 @@ void npm_tokens_create(req *r)
     }
     store_token t;
     const char *secret;
-    if (login_token(r, &who, "npm-token", name && *name ? name : NULL, scopes, expires, &t, &secret, &e) < 0) {
+    if (login_token(r, &who, "npm-token", name && *name ? name : NULL, scopes, expires, &t, &secret, &e) <
+        0) {
         npm_derr(r, &e);
         return;
     }

@@ -45,5 +45,6 @@ void pub_archive(req *r)
     resp_header(r, "ETag", etag);
     /* A published archive never changes; under --private only the client may keep it. */
     resp_header(r, "Cache-Control",
-                r->cfg->private_mode ? "private, max-age=31536000, immutable" : "public, max-age=31536000, immutable");
+                r->cfg->private_mode ? "private, max-age=31536000, immutable"
+                                     : "public, max-age=31536000, immutable");
 }

@@ -134,6 +134,7 @@ const char *pub_version_entry(req *r, arena *a, const store_package *p, const st
 
 struct build_ctx {
     req *r;
+    const char *name;
     store_package p;
 };
 
@@ -141,6 +142,8 @@ static int build_listing(void *vctx, arena *a, char **text, size_t *len, const c
 {
     struct build_ctx *bc = vctx;
     req *r = bc->r;
+    if (packages_get(r->core, a, PUB, bc->name, &bc->p, e) < 0)
+        return -1;
     const store_package *p = &bc->p;
     store_version *vs;
     semver *sv;
@@ -182,17 +185,47 @@ static int build_listing(void *vctx, arena *a, char **text, size_t *len, const c
     return 0;
 }
 
+/* The hot path of every `pub get`: one indexed lookup of the package's generation, then the
+ * cached bytes. The package row is read only when the document is (re)built. */
 void pub_listing(req *r)
 {
-    struct build_ctx bc = {.r = r};
-    if (pub_load_package(r, req_param(r, "name"), &bc.p) < 0)
+    const char *name = req_param(r, "name");
+    size_t nlen = strlen(name);
+    bool plain = nlen > 0 && nlen <= PUB_NAME_MAX;
+    for (size_t i = 0; plain && i < nlen; i++)
+        plain = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                (name[i] >= '0' && name[i] <= '9') || name[i] == '_';
+    if (!plain) {
+        pub_error(r, 404, "not_found", "no package named '%.100s'", name);
         return;
+    }
+    const char *key = package_key(r->a, PUB, name);
+    int64_t gen;
     derr e;
+    int rc = store_call(r->core->st, pkg_generation, PUB, key, &gen, &e);
+    if (rc == STORE_NOT_FOUND) {
+        pub_error(r, 404, "not_found", "no package named '%s'", name);
+        return;
+    }
+    if (rc != STORE_OK) {
+        pub_derr(r, &e);
+        return;
+    }
+    struct build_ctx bc = {.r = r, .name = name};
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "pub:listing:%s", bc.p.normalized_name), bc.p.generation,
-                                 build_listing, &bc, r->a, &d, &e);
+    doc_ref *ref =
+        documents_get(arena_printf(r->a, "pub:listing:%s", key), gen, build_listing, &bc, r->a, &d, &e);
     if (!ref) {
         pub_derr(r, &e);
+        return;
+    }
+    /* The document starts {"name":"<the package's name>" (names need no escaping): a name that
+     * matches only ignoring case is not this package to the client. */
+    if (d->len < nlen + 11 || memcmp(d->data + 9, name, nlen) != 0 || d->data[9 + nlen] != '"') {
+        documents_release(ref);
+        store_package p;
+        if (pub_load_package(r, name, &p) == 0) /* answers the 404 naming the real one */
+            pub_error(r, 404, "not_found", "no package named '%s'", name);
         return;
     }
     resp_doc(r, ref, d);

@@ -19,8 +19,8 @@
 
 #include "../core/packages.h"
 #include "../lib/timeutil.h"
-#include "pubspec.h"
 #include "pub.h"
+#include "pubspec.h"
 
 static json_t *pkg_options(const store_package *p, arena *a)
 {

@@ -69,10 +69,12 @@ int pub_package_read(arena *a, int fd, uint64_t size, const config *cfg, pub_pac
     for (int i = 0; i < nents; i++) {
         const targz_entry *t = &ents[i];
         if (t->type == 'l' || t->type == 'h')
-            return derr_set(e, 422, "invalid", "archive: %.200s is a %s link; package archives may not hold links",
-                            t->path, t->type == 'l' ? "symbolic" : "hard");
+            return derr_set(e, 422, "invalid",
+                            "archive: %.200s is a %s link; package archives may not hold links", t->path,
+                            t->type == 'l' ? "symbolic" : "hard");
         if (t->type != 'f' && t->type != 'd')
-            return derr_set(e, 422, "invalid", "archive: %.200s is not a regular file or a directory", t->path);
+            return derr_set(e, 422, "invalid", "archive: %.200s is not a regular file or a directory",
+                            t->path);
         if (strcmp(t->path, "pubspec.yaml") == 0)
             pubspec_entry = t;
         paths[i] = t->path;
@@ -80,10 +82,11 @@ int pub_package_read(arena *a, int fd, uint64_t size, const config *cfg, pub_pac
     qsort(paths, (size_t)nents, sizeof *paths, by_lower);
     for (int i = 1; i < nents; i++)
         if (strcasecmp(paths[i - 1], paths[i]) == 0)
-            return derr_set(e, 422, "invalid",
-                            "archive: %.120s and %.120s differ only in case; they would overwrite each other on "
-                            "case-insensitive file systems",
-                            paths[i - 1], paths[i]);
+            return derr_set(
+                e, 422, "invalid",
+                "archive: %.120s and %.120s differ only in case; they would overwrite each other on "
+                "case-insensitive file systems",
+                paths[i - 1], paths[i]);
     if (!pubspec_entry || pubspec_entry->type != 'f')
         return derr_set(e, 422, "invalid", "archive: there is no pubspec.yaml at the archive's root");
     if (pubspec_entry->size > PUBSPEC_MAX_BYTES)

@@ -36,7 +36,8 @@ const char *pub_seg(req *r, const char *s);
 void pub_json(req *r, int status, json_t *doc);
 /* Sends an error in the pub shape. 401 and 403 carry pub's WWW-Authenticate challenge and never
  * depot's own; 5xx hide their detail (it goes to the log) as resp_derr does. */
-void pub_error(req *r, int status, const char *code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void pub_error(req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void pub_derr(req *r, const derr *e);
 /* route_set.auth_error: credential failures found before a handler runs, in pub's form. */
 void pub_auth_error(req *r, const derr *e);

@@ -150,7 +150,9 @@ void pub_upload(req *r)
     const unsigned char *sum = NULL;
 
     if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
-        mp_limits lim = {.max_parts = 64, .max_field = 64u << 10, .max_file = (uint64_t)r->cfg->max_upload,
+        mp_limits lim = {.max_parts = 64,
+                         .max_field = 64u << 10,
+                         .max_file = (uint64_t)r->cfg->max_upload,
                          .max_header = 8192};
         mp_part *parts;
         int nparts;
@@ -205,8 +207,8 @@ void pub_upload(req *r)
             pub_error(r, 403, "forbidden", "this upload was started by another user");
             return;
         }
-        if (u.result) {
-            redirect(r, u.id); /* already finalized: the answer stands */
+        if (u.result || u.expires_at <= now_unix()) {
+            redirect(r, u.id); /* finalized (the answer stands), or expired (finalize says so) */
             return;
         }
     }
@@ -331,7 +333,8 @@ void pub_finalize(req *r)
     }
     if (rc == STORE_NOT_FOUND || (!u.result && u.expires_at <= now_unix())) {
         pub_error(r, 400, "not_found",
-                  "this upload is unknown or has expired (uploads are kept %ld minutes); run dart pub publish again",
+                  "this upload is unknown or has expired (uploads are kept %ld minutes); run dart pub "
+                  "publish again",
                   r->cfg->upload_ttl / 60);
         return;
     }
@@ -417,8 +420,8 @@ void pub_finalize(req *r)
             store_version v2;
             derr e2;
             if (packages_get(r->core, r->a, PUB, ps->name, &p2, &e2) == 0 &&
-                packages_version(r->core, r->a, &p2, ps->version, &v2, &e2) == 0 && strcmp(v2.sha256, u.sha256) == 0 &&
-                v2.publisher_id == r->who.user_id) {
+                packages_version(r->core, r->a, &p2, ps->version, &v2, &e2) == 0 &&
+                strcmp(v2.sha256, u.sha256) == 0 && v2.publisher_id == r->who.user_id) {
                 const char *msg = arena_printf(r->a, "Successfully uploaded %s %s.", p2.name, v2.version);
                 remember(r, &u, msg, false);
                 success(r, msg);

@@ -36,7 +36,8 @@ struct yctx {
     size_t nodes;
 };
 
-static int yfail(struct yctx *y, const yaml_mark_t *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int yfail(struct yctx *y, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int yfail(struct yctx *y, const yaml_mark_t *m, const char *fmt, ...)
 {
@@ -45,7 +46,8 @@ static int yfail(struct yctx *y, const yaml_mark_t *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return derr_set(y->e, 422, "invalid", "pubspec.yaml line %zu, column %zu: %s", m->line + 1, m->column + 1, msg);
+    return derr_set(y->e, 422, "invalid", "pubspec.yaml line %zu, column %zu: %s", m->line + 1, m->column + 1,
+                    msg);
 }
 
 static int next(struct yctx *y, yaml_event_t *ev)
@@ -348,7 +350,8 @@ static json_t *load(struct yctx *y, yaml_event_t *ev, int depth)
             continue;
         }
         if (!json_is_string(k)) {
-            yfail(y, &kmark, "the key %s is not a string; JSON keys must be strings (quote it)", short_text(k));
+            yfail(y, &kmark, "the key %s is not a string; JSON keys must be strings (quote it)",
+                  short_text(k));
             json_decref(k);
             goto fail;
         }
@@ -459,8 +462,12 @@ static int write_string(buf *b, const char *s, size_t n)
             elen = 2;
             i++;
         } else if (c < 0x20) {
-            const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
-                                : c == '\f' ? "\\f" : NULL;
+            const char *named = c == '\n'   ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                : c == '\b' ? "\\b"
+                                : c == '\f' ? "\\f"
+                                            : NULL;
             if (named) {
                 memcpy(esc, named, 2);
                 elen = 2;
@@ -630,12 +637,13 @@ const char *pub_json_text(arena *a, const json_t *v)
  * to import (pub's own name validator refuses them too). `async`, `base`,
  * `when` and the like stay allowed, as in pub. */
 static const char *const reserved[] = {
-    "abstract", "as", "assert", "await", "break", "case", "catch", "class", "const", "continue", "covariant",
-    "default", "deferred", "do", "dynamic", "else", "enum", "export", "extends", "extension", "external",
-    "factory", "false", "final", "finally", "for", "function", "get", "hide", "if", "implements", "import",
-    "in", "interface", "is", "late", "library", "mixin", "new", "null", "of", "on", "operator", "part",
-    "required", "rethrow", "return", "set", "show", "static", "super", "switch", "sync", "this", "throw",
-    "true", "try", "typedef", "var", "void", "while", "with", "yield", NULL};
+    "abstract", "as",        "assert",     "await",    "break", "case",      "catch",   "class",    "const",
+    "continue", "covariant", "default",    "deferred", "do",    "dynamic",   "else",    "enum",     "export",
+    "extends",  "extension", "external",   "factory",  "false", "final",     "finally", "for",      "get",
+    "hide",     "if",        "implements", "import",   "in",    "interface", "is",      "late",     "library",
+    "mixin",    "new",       "null",       "of",       "on",    "operator",  "part",    "required", "rethrow",
+    "return",   "set",       "show",       "static",   "super", "switch",    "sync",    "this",     "throw",
+    "true",     "try",       "typedef",    "var",      "void",  "while",     "with",    "yield",    NULL};
 
 bool pub_name_valid(const char *s)
 {
@@ -686,7 +694,8 @@ static int read_deps(arena *a, json_t *doc, const char *field, const char *kind,
         if (*n >= PUBSPEC_MAX_DEPS)
             return derr_set(e, 422, "invalid", "pubspec.yaml: more than %d dependencies", PUBSPEC_MAX_DEPS);
         if (!name[0] || strlen(name) > PUB_NAME_MAX)
-            return derr_set(e, 422, "invalid", "pubspec.yaml: %s: '%.64s' is not a package name", field, name);
+            return derr_set(e, 422, "invalid", "pubspec.yaml: %s: '%.64s' is not a package name", field,
+                            name);
         for (const char *c = name; *c; c++)
             if (!(isalnum((unsigned char)*c) || *c == '_'))
                 return derr_set(e, 422, "invalid", "pubspec.yaml: %s: '%.64s' is not a package name", field,
@@ -698,20 +707,23 @@ static int read_deps(arena *a, json_t *doc, const char *field, const char *kind,
         } else if (json_is_object(v)) {
             ver = json_object_get(v, "version");
             if (ver && !json_is_string(ver) && !json_is_null(ver))
-                return derr_set(e, 422, "invalid", "pubspec.yaml: %s.%.64s.version must be a string such as ^1.2.0",
-                                field, name);
+                return derr_set(e, 422, "invalid",
+                                "pubspec.yaml: %s.%.64s.version must be a string such as ^1.2.0", field,
+                                name);
             extra = pub_json_text(a, v);
         } else if (!json_is_null(v)) {
-            return derr_set(e, 422, "invalid",
-                            "pubspec.yaml: %s.%.64s must be a version constraint (a string such as ^1.2.0) or a map",
-                            field, name);
+            return derr_set(
+                e, 422, "invalid",
+                "pubspec.yaml: %s.%.64s must be a version constraint (a string such as ^1.2.0) or a map",
+                field, name);
         }
         if (ver && json_is_string(ver)) {
             constraint = arena_strdup(a, json_string_value(ver));
             derr pe;
             if (!semver_req_parse(a, SEMVER_PUB, constraint, &pe))
-                return derr_set(e, 422, "invalid", "pubspec.yaml: %s.%.64s: '%.60s' is not a version constraint (%s)",
-                                field, name, constraint, pe.message);
+                return derr_set(e, 422, "invalid",
+                                "pubspec.yaml: %s.%.64s: '%.60s' is not a version constraint (%s)", field,
+                                name, constraint, pe.message);
         }
         deps[*n] = (store_dep){arena_strdup(a, name), constraint, kind, extra};
         (*n)++;
@@ -751,11 +763,12 @@ int pubspec_parse(arena *a, const char *text, size_t len, pubspec *out, derr *e)
     if (!name)
         return derr_set(e, 422, "invalid", "pubspec.yaml: the field 'name' is missing");
     if (!json_is_string(name) || !pub_name_valid(json_string_value(name)))
-        return derr_set(e, 422, "invalid",
-                        "pubspec.yaml: name: %s%.64s%s is not a valid package name (letters, digits and '_', not "
-                        "starting with a digit, at most %d characters, not a Dart reserved word)",
-                        json_is_string(name) ? "'" : "", json_is_string(name) ? json_string_value(name) : "a non-string",
-                        json_is_string(name) ? "'" : "", PUB_NAME_MAX);
+        return derr_set(
+            e, 422, "invalid",
+            "pubspec.yaml: name: %s%.64s%s is not a valid package name (letters, digits and '_', not "
+            "starting with a digit, at most %d characters, not a Dart reserved word)",
+            json_is_string(name) ? "'" : "", json_is_string(name) ? json_string_value(name) : "a non-string",
+            json_is_string(name) ? "'" : "", PUB_NAME_MAX);
     out->name = arena_strdup(a, json_string_value(name));
 
     json_t *ver = json_object_get(doc, "version");
@@ -776,8 +789,8 @@ int pubspec_parse(arena *a, const char *text, size_t len, pubspec *out, derr *e)
                         "-prerelease and +build, at most %d characters)",
                         vs, PUB_VERSION_MAX);
     if (strcmp(canon, vs) != 0)
-        return derr_set(e, 422, "invalid", "pubspec.yaml: version: '%.70s' is not in canonical form; use '%.70s'",
-                        vs, canon);
+        return derr_set(e, 422, "invalid",
+                        "pubspec.yaml: version: '%.70s' is not in canonical form; use '%.70s'", vs, canon);
     out->version = arena_strdup(a, vs);
 
     out->description = arena_strdup(a, opt_str(doc, "description"));
@@ -808,7 +821,9 @@ int pubspec_parse(arena *a, const char *text, size_t len, pubspec *out, derr *e)
                 continue;
             derr pe;
             if (!json_is_string(c) || !semver_req_parse(a, SEMVER_PUB, json_string_value(c), &pe))
-                return derr_set(e, 422, "invalid", "pubspec.yaml: environment.%.32s must be a version constraint such as '^3.0.0'", k);
+                return derr_set(
+                    e, 422, "invalid",
+                    "pubspec.yaml: environment.%.32s must be a version constraint such as '^3.0.0'", k);
         }
     }
 

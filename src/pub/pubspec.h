@@ -33,7 +33,7 @@
 #define PUBSPEC_MAX_BYTES (128u << 10) /* pub.dev's cap on pubspec.yaml */
 #define PUBSPEC_MAX_DEPTH 64
 #define PUBSPEC_MAX_NODES 20000
-#define PUBSPEC_MAX_DEPS 256           /* dependencies + dev_dependencies */
+#define PUBSPEC_MAX_DEPS 256 /* dependencies + dev_dependencies */
 #define PUB_NAME_MAX 64
 
 /* Converts one YAML document to JSON. Returns a new reference (the caller
@@ -55,16 +55,16 @@ const char *pub_json_text(arena *a, const json_t *v);
 bool pub_name_valid(const char *s);
 
 typedef struct pubspec {
-    const char *json;       /* the whole pubspec as JSON text (pub_json_write), in the arena */
+    const char *json; /* the whole pubspec as JSON text (pub_json_write), in the arena */
     const char *name;
-    const char *version;    /* canonical, as written */
+    const char *version; /* canonical, as written */
     semver v;
     const char *description, *homepage, *repository, *documentation; /* NULL when absent */
-    const char *authors;    /* JSON array text of `author`/`authors` */
-    const char *topics;     /* JSON array text of the usable `topics` */
-    store_dep *deps;        /* dependencies (kind "normal") then dev_dependencies ("dev"); the
-                             * requirement is the constraint ("any" when none); extra is the JSON
-                             * text of a map-shaped dependency (hosted/git/path/sdk), else NULL */
+    const char *authors; /* JSON array text of `author`/`authors` */
+    const char *topics;  /* JSON array text of the usable `topics` */
+    store_dep *deps;     /* dependencies (kind "normal") then dev_dependencies ("dev"); the
+                          * requirement is the constraint ("any" when none); extra is the JSON
+                          * text of a map-shaped dependency (hosted/git/path/sdk), else NULL */
     int ndeps;
 } pubspec;
 

@@ -39,8 +39,8 @@ const char *pub_seg(req *r, const char *s)
     char *o = arena_alloc(r->a, n * 3 + 1), *w = o;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-            c == '.' || c == '~') {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '_' || c == '.' || c == '~') {
             *w++ = (char)c;
         } else {
             snprintf(w, 4, "%%%02X", c);
@@ -141,8 +141,9 @@ int pub_load_package(req *r, const char *name, store_package *p)
         return -1;
     }
     if (strcmp(p->name, name) != 0) {
-        pub_error(r, 404, "not_found", "no package named '%s' (package names are case-sensitive; did you mean '%s'?)",
-                  name, p->name);
+        pub_error(r, 404, "not_found",
+                  "no package named '%s' (package names are case-sensitive; did you mean '%s'?)", name,
+                  p->name);
         return -1;
     }
     return 0;

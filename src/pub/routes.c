@@ -8,7 +8,10 @@
  */
 #include "pub.h"
 
-#define R(m, p, fn, body, auth, rl) {m, PUB_MOUNT p, fn, NULL, body, auth, rl, false}
+#define R(m, p, fn, body, auth, rl)                                                                          \
+    {                                                                                                        \
+        m, PUB_MOUNT p, fn, NULL, body, auth, rl, false                                                      \
+    }
 
 static const route routes[] = {
     /* publishing: the three steps */
@@ -31,7 +34,8 @@ static const route routes[] = {
     /* uploaders: the shared owner model */
     R("GET", "/api/packages/{name}/uploaders", pub_uploaders, BODY_NONE, AUTH_READ, RL_OTHER),
     R("PUT", "/api/packages/{name}/uploaders/{username}", pub_uploader_add, BODY_NONE, AUTH_USER, RL_OTHER),
-    R("DELETE", "/api/packages/{name}/uploaders/{username}", pub_uploader_remove, BODY_NONE, AUTH_USER, RL_OTHER),
+    R("DELETE", "/api/packages/{name}/uploaders/{username}", pub_uploader_remove, BODY_NONE, AUTH_USER,
+      RL_OTHER),
 };
 
 const route_set pub_route_set = {

@@ -53,7 +53,8 @@ void pub_search(req *r)
     json_t *doc = json_object();
     json_object_set_new(doc, "packages", arr);
     if (s.offset + n < total && page < MAX_PAGE)
-        json_object_set_new(doc, "next",
-                            json_string(pub_url(r, "/api/search?q=%s&page=%ld", pub_seg(r, q ? q : ""), page + 1)));
+        json_object_set_new(
+            doc, "next",
+            json_string(pub_url(r, "/api/search?q=%s&page=%ld", pub_seg(r, q ? q : ""), page + 1)));
     pub_json(r, 200, doc);
 }

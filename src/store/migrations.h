@@ -15,4 +15,8 @@ struct migration {
 extern const struct migration migrations[];
 extern const int migrations_count;
 
+/* PostgreSQL's twins, from src/store/migrations_pg/ (same numbers, same meaning). */
+extern const struct migration pg_migrations[];
+extern const int pg_migrations_count;
+
 #endif

@@ -149,6 +149,15 @@ enum query {
     Q_UPLOAD_GET,
     Q_UPLOAD_UPDATE,
     Q_UPLOAD_EXPIRE,
+    Q_EMAIL_TOKEN_PURGE,
+    Q_EMAIL_TOKEN_REPLACE,
+    Q_EMAIL_TOKEN_INSERT,
+    Q_EMAIL_TOKEN_GET,
+    Q_EMAIL_TOKEN_USE,
+    Q_USER_SET_VERIFIED,
+    Q_USER_VERIFIED,
+    Q_AUDIT_RECENT,
+    Q_PKG_DEPENDENTS,
     Q__COUNT
 };
 
@@ -378,6 +387,28 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_UPLOAD_UPDATE] = "UPDATE uploads SET sha256 = ?2, size = ?3, result = ?4, failed = ?5"
                         " WHERE id = ?1",
     [Q_UPLOAD_EXPIRE] = "DELETE FROM uploads WHERE expires_at <= ?1",
+    [Q_EMAIL_TOKEN_PURGE] = "DELETE FROM email_tokens WHERE expires_at <= ?1",
+    [Q_EMAIL_TOKEN_REPLACE] = "DELETE FROM email_tokens WHERE user_id = ?1 AND purpose = ?2"
+                              " AND used_at IS NULL",
+    [Q_EMAIL_TOKEN_INSERT] = "INSERT INTO email_tokens (hash, user_id, purpose, email, created_at,"
+                             " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_EMAIL_TOKEN_GET] = "SELECT hash, user_id, purpose, email, created_at, expires_at, used_at"
+                          " FROM email_tokens WHERE hash = ?1 AND purpose = ?2 AND used_at IS NULL"
+                          " AND expires_at > ?3",
+    [Q_EMAIL_TOKEN_USE] = "UPDATE email_tokens SET used_at = ?3 WHERE hash = ?1 AND purpose = ?2"
+                          " AND used_at IS NULL AND expires_at > ?3"
+                          " RETURNING hash, user_id, purpose, email, created_at, expires_at, used_at",
+    [Q_USER_SET_VERIFIED] = "UPDATE users SET email_verified_at = ?2, updated_at = ?3 WHERE id = ?1",
+    [Q_USER_VERIFIED] = "SELECT coalesce(email_verified_at, 0) FROM users WHERE id = ?1",
+    [Q_AUDIT_RECENT] = "SELECT a.id, a.at, coalesce(a.user_id, 0), u.username, a.action, a.target,"
+                       " a.detail, a.ip FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
+                       " ORDER BY a.at DESC, a.id DESC LIMIT ?1",
+    /* Starts from the dependency's name (indexed); a package counts once, by its latest version. */
+    [Q_PKG_DEPENDENTS] = "SELECT " PKG_LIST_COLS " FROM dependencies d"
+                         " JOIN versions v ON v.id = d.version_id"
+                         " JOIN packages p ON p.id = v.package_id AND p.latest_version = v.version"
+                         " WHERE d.name = ?2 AND d.kind <> 'dev' AND p.ecosystem = ?1"
+                         " GROUP BY p.id ORDER BY p.downloads DESC, p.id DESC LIMIT ?3",
 };
 
 /* Which unique key a constraint message names, and how to say it to a
@@ -3631,6 +3662,198 @@ static int sq_upload_expire(store *s, int64_t now, int *n, derr *e)
     return ret;
 }
 
+/* ---- mailed secrets, address verification, audit, dependents -------- */
+
+static void read_email_token(arena *a, sqlite3_stmt *st, store_email_token *t)
+{
+    t->hash = col_text(a, st, 0);
+    t->user_id = sqlite3_column_int64(st, 1);
+    t->purpose = col_text(a, st, 2);
+    t->email = col_text(a, st, 3);
+    t->created_at = sqlite3_column_int64(st, 4);
+    t->expires_at = sqlite3_column_int64(st, 5);
+    t->used_at = sqlite3_column_int64(st, 6);
+}
+
+static int sq_email_token_create(store *s, const store_email_token *t, derr *e)
+{
+    static const char op[] = "email_token_create";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    int ret = tx_begin(c, op, e);
+    if (ret != STORE_OK)
+        return ret;
+    sqlite3_stmt *st = prep(c, Q_EMAIL_TOKEN_PURGE, op, e);
+    struct binder b = {st, st ? SQLITE_OK : SQLITE_ERROR};
+    b_i64(&b, 1, t->created_at ? t->created_at : now_s());
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    ret = !st ? STORE_ERROR : rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    release(st);
+    if (ret == STORE_OK) {
+        st = prep(c, Q_EMAIL_TOKEN_REPLACE, op, e);
+        b = (struct binder){st, st ? SQLITE_OK : SQLITE_ERROR};
+        b_i64(&b, 1, t->user_id);
+        b_text(&b, 2, t->purpose);
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = !st ? STORE_ERROR : rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+    }
+    if (ret == STORE_OK) {
+        st = prep(c, Q_EMAIL_TOKEN_INSERT, op, e);
+        b = (struct binder){st, st ? SQLITE_OK : SQLITE_ERROR};
+        b_text(&b, 1, t->hash);
+        b_i64(&b, 2, t->user_id);
+        b_text(&b, 3, t->purpose);
+        b_text(&b, 4, t->email);
+        b_i64(&b, 5, t->created_at ? t->created_at : now_s());
+        b_i64(&b, 6, t->expires_at);
+        rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+        ret = !st ? STORE_ERROR : rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+        release(st);
+    }
+    return tx_end(c, ret, op, e);
+}
+
+/* Runs Q_EMAIL_TOKEN_GET or Q_EMAIL_TOKEN_USE: ?1 hash, ?2 purpose, ?3 now; one row or none. */
+static int email_token_one(store *s, arena *a, enum query q, const char *hash, const char *purpose, int64_t now,
+                           store_email_token *out, const char *op, derr *e)
+{
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, q, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, hash);
+    b_text(&b, 2, purpose);
+    b_i64(&b, 3, now);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_ROW) {
+        read_email_token(a, st, out);
+        /* Step to the end so an UPDATE ... RETURNING is complete before the reset. */
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "link");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+static int sq_email_token_get(store *s, arena *a, const char *hash, const char *purpose, int64_t now,
+                              store_email_token *out, derr *e)
+{
+    return email_token_one(s, a, Q_EMAIL_TOKEN_GET, hash, purpose, now, out, "email_token_get", e);
+}
+
+static int sq_email_token_use(store *s, arena *a, const char *hash, const char *purpose, int64_t now,
+                              store_email_token *out, derr *e)
+{
+    return email_token_one(s, a, Q_EMAIL_TOKEN_USE, hash, purpose, now, out, "email_token_use", e);
+}
+
+static int sq_user_set_email_verified(store *s, int64_t id, int64_t at, derr *e)
+{
+    static const char op[] = "user_set_email_verified";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_USER_SET_VERIFIED, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, id);
+    b_time(&b, 2, at);
+    b_i64(&b, 3, now_s());
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret;
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "user");
+    else
+        ret = fail(c, rc, op, e);
+    release(st);
+    return ret;
+}
+
+static int sq_user_email_verified(store *s, int64_t id, int64_t *at, derr *e)
+{
+    static const char op[] = "user_email_verified";
+    *at = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_USER_VERIFIED, op, e);
+    if (!st)
+        return STORE_ERROR;
+    int rc = bind_i64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int ret;
+    if (rc == SQLITE_ROW) {
+        *at = sqlite3_column_int64(st, 0);
+        ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = not_found(e, "user");
+    } else {
+        ret = fail(c, rc, op, e);
+    }
+    release(st);
+    return ret;
+}
+
+static void read_audit_row(arena *a, sqlite3_stmt *st, void *p)
+{
+    store_audit_row *r = p;
+    r->id = sqlite3_column_int64(st, 0);
+    r->at = sqlite3_column_int64(st, 1);
+    r->user_id = sqlite3_column_int64(st, 2);
+    r->username = col_text(a, st, 3);
+    r->action = col_text(a, st, 4);
+    r->target = col_text(a, st, 5);
+    r->detail = col_text(a, st, 6);
+    r->ip = col_text(a, st, 7);
+}
+
+static int sq_audit_recent(store *s, arena *a, int limit, store_audit_row **out, int *n, derr *e)
+{
+    void *arr = NULL;
+    int ret = list_by_id(s, a, Q_AUDIT_RECENT, clamp_limit(limit < 0 ? 0 : limit), sizeof **out, read_audit_row,
+                         &arr, n, "audit_recent", e);
+    *out = arr;
+    return ret;
+}
+
+static int sq_pkg_dependents(store *s, arena *a, const char *ecosystem, const char *name, int limit,
+                             store_package **out, int *n, derr *e)
+{
+    static const char op[] = "pkg_dependents";
+    *out = NULL;
+    *n = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    sqlite3_stmt *st = prep(c, Q_PKG_DEPENDENTS, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_text(&b, 1, ecosystem);
+    b_text(&b, 2, name);
+    b_i64(&b, 3, clamp_limit(limit < 0 ? 0 : limit));
+    void *arr = NULL;
+    int ret = b.rc == SQLITE_OK ? collect(c, st, a, sizeof **out, read_package_v, &arr, n, op, e)
+                                : fail(c, b.rc, op, e);
+    release(st);
+    if (ret == STORE_OK)
+        *out = arr;
+    return ret;
+}
+
 /* ---- the vtable and the constructor --------------------------------- */
 
 static const struct store_ops sqlite_ops = {
@@ -3696,6 +3919,13 @@ static const struct store_ops sqlite_ops = {
     .upload_get = sq_upload_get,
     .upload_update = sq_upload_update,
     .upload_expire = sq_upload_expire,
+    .email_token_create = sq_email_token_create,
+    .email_token_get = sq_email_token_get,
+    .email_token_use = sq_email_token_use,
+    .user_set_email_verified = sq_user_set_email_verified,
+    .user_email_verified = sq_user_email_verified,
+    .audit_recent = sq_audit_recent,
+    .pkg_dependents = sq_pkg_dependents,
 };
 
 store *store_sqlite_open(const char *path, derr *e)

@@ -3,8 +3,9 @@
  *
  * This is the one place that knows which backends exist: "sqlite:PATH" opens
  * the embedded SQLite backend (creating the folder that will hold the file);
- * "postgres://..." will open the PostgreSQL one when it is written. Everything
- * else about a backend lives in its own file.
+ * "postgres://..." and "postgresql://..." open the PostgreSQL one (the URL
+ * goes to libpq as it is). Everything else about a backend lives in its own
+ * file.
  */
 #include "store.h"
 
@@ -15,6 +16,7 @@
 
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
+#include "postgres.h"
 #include "sqlite.h"
 
 /* Creates every missing folder above the file at `path` (mkdir -p of its
@@ -64,7 +66,9 @@ store *store_open(const char *url, derr *e)
             return NULL;
         return store_sqlite_open(path, e);
     }
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return store_postgres_open(url, e);
     derr_set(e, 400, "bad_request",
-             "unsupported store URL (expected sqlite:PATH; PostgreSQL is not supported yet)");
+             "unsupported store URL (expected sqlite:PATH or postgres://USER@HOST:PORT/DB)");
     return NULL;
 }

@@ -208,6 +208,26 @@ typedef struct store_key {
     int64_t created_at;
 } store_key;
 
+/* A single-use secret sent by mail (password reset, address verification); only its SHA-256 (hex)
+ * is stored. */
+typedef struct store_email_token {
+    const char *hash;    /* hex SHA-256 of the secret */
+    int64_t user_id;
+    const char *purpose; /* "verify_email", "reset_password" */
+    const char *email;   /* the address it was sent to */
+    int64_t created_at, expires_at;
+    int64_t used_at;     /* 0: not yet */
+} store_email_token;
+
+/* One audit-log entry as read back (the admin page). */
+typedef struct store_audit_row {
+    int64_t id;
+    int64_t at;
+    int64_t user_id;      /* 0: none */
+    const char *username; /* NULL when none or the account is gone */
+    const char *action, *target, *detail, *ip;
+} store_audit_row;
+
 typedef struct store store;
 
 struct store_ops {
@@ -366,6 +386,31 @@ struct store_ops {
     int (*upload_update)(store *s, const store_upload *u, derr *e);
     /* Deletes uploads whose expires_at has passed; *n how many. */
     int (*upload_expire)(store *s, int64_t now, int *n, derr *e);
+
+    /* ---- mailed secrets, address verification, the audit log, dependents (web dashboard) ---- */
+
+    /* Stores a mailed secret; in the same transaction deletes the user's earlier unused secrets of
+     * the same purpose (only the newest link works) and every expired row. */
+    int (*email_token_create)(store *s, const store_email_token *t, derr *e);
+    /* A secret that is unused and not expired at `now`, of this purpose (STORE_NOT_FOUND otherwise),
+     * without using it. */
+    int (*email_token_get)(store *s, arena *a, const char *hash, const char *purpose, int64_t now,
+                           store_email_token *out, derr *e);
+    /* Uses a secret: marks it used at `now` and returns it, in one statement, only when it is
+     * unused, unexpired and of this purpose (STORE_NOT_FOUND otherwise), so it works once even
+     * under concurrent use. */
+    int (*email_token_use)(store *s, arena *a, const char *hash, const char *purpose, int64_t now,
+                           store_email_token *out, derr *e);
+    /* Sets (at > 0) or clears (at 0) when the user's address was verified. STORE_NOT_FOUND: no user. */
+    int (*user_set_email_verified)(store *s, int64_t id, int64_t at, derr *e);
+    /* When the user's address was verified; *at 0 when it is not. STORE_NOT_FOUND: no user. */
+    int (*user_email_verified)(store *s, int64_t id, int64_t *at, derr *e);
+    /* The newest audit entries, newest first, at most limit (<= 1000). */
+    int (*audit_recent)(store *s, arena *a, int limit, store_audit_row **out, int *n, derr *e);
+    /* Packages of the ecosystem whose latest version depends (other than as a dev dependency) on
+     * `name` as written, most downloaded first, at most limit (<= 1000); readme NULL. */
+    int (*pkg_dependents)(store *s, arena *a, const char *ecosystem, const char *name, int limit,
+                          store_package **out, int *n, derr *e);
 };
 
 struct store {

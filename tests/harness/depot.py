@@ -13,6 +13,11 @@ depot.py — black-box harness for the depot server binary (Python 3 standard li
 The binary comes from $DEPOT_BIN (default: build/depot at the repo root). Every server runs on
 127.0.0.1 only. The harness never inherits DEPOT_* variables from the caller's environment except
 DEPOT_BIN, so a developer's shell settings cannot leak into a test.
+
+The store: SQLite in the data dir, unless $DEPOT_TEST_PG names a PostgreSQL cluster (tests/api/run.py
+--store postgres starts a throwaway one and sets it): then every Depot gets a fresh database of its
+own there (DEPOT_STORE for the server and the CLI; dropped by close()), unless the test chose a
+store itself (--store, DEPOT_STORE or a config `store`).
 """
 
 import atexit
@@ -361,6 +366,15 @@ def _kill_leftovers():
             d.proc.wait()
 
 
+def _pg():
+    """tests/harness/pg.py, beside this file."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import pg
+    return pg
+
+
 class Depot:
     """One depot server process on 127.0.0.1 with its own temp data dir.
 
@@ -376,6 +390,7 @@ class Depot:
     def __init__(self, extra_args=(), env=None, config=None, rate_limit=False, defaults=True,
                  listen=None, base_url=None, binary=None, start_timeout=10.0, name="depot",
                  log_format="text"):
+        self.store_url = None  # a PostgreSQL database made for this server (see the top)
         self.binary = os.path.abspath(binary) if binary else depot_bin()
         self.extra_args = list(extra_args)
         self.extra_env = dict(env or {})
@@ -402,6 +417,7 @@ class Depot:
         self._reader = None
         self.responses = []       # every Response returned by request()/raw helpers
         self.starts = 0
+        self._pg_store()
 
     # ---- process ----------------------------------------------------------------------------
 
@@ -428,8 +444,23 @@ class Depot:
 
     def environment(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOT_")}
+        if self.store_url:
+            env["DEPOT_STORE"] = self.store_url
         env.update(self.extra_env)
         return env
+
+    def _pg_store(self):
+        """With $DEPOT_TEST_PG, a database of this server's own in that cluster, unless the test
+        picked a store. The first one of a process is also put in os.environ as DEPOT_STORE, so
+        a test that runs the binary itself against this server's data dir reaches its store."""
+        cluster = os.environ.get("DEPOT_TEST_PG")
+        conf = self.config if isinstance(self.config, str) else "\n".join(self.config or {})
+        if (not cluster or any(a == "--store" or a.startswith("--store=") for a in self.extra_args)
+                or "DEPOT_STORE" in self.extra_env or re.search(r"(?m)^\s*store\b", conf)):
+            return
+        self.store_url = _pg().create_database_at(cluster)
+        if not os.environ.get("DEPOT_STORE"):
+            os.environ["DEPOT_STORE"] = self.store_url
 
     @property
     def url(self):
@@ -579,9 +610,17 @@ class Depot:
                     f.writelines(self._lines)
             except OSError:
                 pass
-            sys.stderr.write("[harness] kept %s (server stderr in depot.stderr)\n" % self.root)
+            sys.stderr.write("[harness] kept %s (server stderr in depot.stderr)%s\n"
+                             % (self.root, ", store " + self.store_url if self.store_url else ""))
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+            if self.store_url:
+                try:
+                    _pg().drop_database_at(self.store_url)
+                except Exception:  # noqa: BLE001 (the cluster goes at the end of the run anyway)
+                    pass
+        if self.store_url and os.environ.get("DEPOT_STORE") == self.store_url:
+            del os.environ["DEPOT_STORE"]
 
     # ---- stderr / logs ----------------------------------------------------------------------
 

@@ -462,6 +462,15 @@ async function scenario() {
   await call("GET", `${P}/{name}/versions/{version}`, `${P}/left-pad/versions/1.1.0`, { status: 200 });
   await call("PUT", `${P}/{name}/versions/{version}/yank`, `${P}/left-pad/versions/1.1.0/yank`, { status: 200, auth: ciTok });
   await call("DELETE", `${P}/{name}/versions/{version}/yank`, `${P}/left-pad/versions/1.1.0/yank`, { status: 200, auth: ciTok });
+  // hosted docs: a raw .tar.gz body, then a site that is not an archive, then delete
+  const D = `${P}/{name}/versions/{version}/docs`;
+  const site = targz({ "index.html": "<!doctype html><title>left-pad</title><p>docs</p>" });
+  await call("POST", D, `${P}/left-pad/versions/1.1.0/docs`, {
+    status: 201, auth: ciTok, body: site, headers: { "Content-Type": "application/gzip" } });
+  await call("POST", D, `${P}/left-pad/versions/1.1.0/docs`, {
+    status: 403, auth: roTok, body: site, headers: { "Content-Type": "application/gzip" } });
+  await call("DELETE", D, `${P}/left-pad/versions/1.1.0/docs`, { status: 204, auth: ciTok });
+  await call("DELETE", D, `${P}/left-pad/versions/1.1.0/docs`, { status: 404, auth: ciTok });
 
   // owners and settings
   await call("GET", `${P}/{name}/owners`, `${P}/left-pad/owners`, { status: 200 });

@@ -157,9 +157,11 @@ class Private(HexTestCase):
     def test_reads_need_a_key(self):
         name = self.uniq("privpkg")
         self.published(name)
-        for path in ("/packages/" + name, "/names", "/tarballs/%s-1.0.0.tar" % name, "/public_key"):
+        for path in ("/packages/" + name, "/names", "/tarballs/%s-1.0.0.tar" % name):
             r = self.repo_get(path)
             self.assertStatus(r, 401)
+            self.assertIn("application/json", r.headers.get("Content-Type"))
+        self.assertStatus(self.repo_get("/public_key"), 200)  # no secret: --fetch-public-key needs it
         r = self.depot.create_token(self.owner.bearer, self.uniq("ro"), ["read"])
         ro = r.json()["token"]
         for path in ("/packages/" + name, "/names", "/tarballs/%s-1.0.0.tar" % name):

@@ -171,7 +171,7 @@ class Changes(NpmTestCase):
         doc = self.npm("GET", "/" + name, depot=d).json()
         del doc["versions"]["1.1.0"]
         r = self.npm("PUT", "/%s/-rev/%s" % (name, doc["_rev"]), auth=u.bearer, json_body=doc, depot=d)
-        self.assertNpmError(r, 403)
+        self.assertNpmError(r, 403, "does not allow unpublishing")
         self.assertEqual(len(self.npm("GET", "/" + name, depot=d).json()["versions"]), 2)
 
     # ---- owners ------------------------------------------------------------------------------

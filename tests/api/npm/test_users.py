@@ -83,6 +83,14 @@ class Users(NpmTestCase):
                      headers={"Content-Type": "application/json"})
         self.assertNpmError(r, 400)
 
+    def test_profile(self):
+        u = self.register_user(prefix="pf")
+        r = self.npm("GET", "/-/npm/v1/user", auth=self.npm_token(u))
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["name"], u.username)
+        self.assertEqual(r.json()["email"], u.email)
+        self.assertNpmError(self.npm("GET", "/-/npm/v1/user"), 401)
+
     def test_whoami_needs_a_credential(self):
         self.assertNpmError(self.npm("GET", "/-/whoami"), 401)
         r = self.npm("GET", "/-/whoami", auth="Bearer dpt_not_a_real_token_at_all")

@@ -88,6 +88,26 @@ class Flow(PubTestCase):
         self.assertEqual(fin2, fin)
         self.ok(self.finalize(fin2), name)
 
+    def test_concurrent_finalize(self):
+        """Several finalizes of one upload at once (retries racing): one publishes, every one
+        answers success."""
+        import threading
+        name = self.uniq("race_")
+        uid = self.new()["fields"]["upload_id"]
+        body, ct = multipart([("upload_id", uid, None), ("file", package(name), "p.tgz")])
+        fin = self.location(self.post(body, ct))
+        results = []
+
+        def go():
+            results.append(self.finalize(fin))
+        threads = [threading.Thread(target=go) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in results:
+            self.ok(r, name)
+
     def test_retried_post_before_finalize(self):
         name = self.uniq("retry_")
         form = self.new()

@@ -363,3 +363,50 @@ class NpmCli(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(npm_available(), "npm and node are not installed")
+class PrivateRegistry(unittest.TestCase):
+    """A server started with --private: npm with a token in .npmrc (made through depot's API, as
+    CI does) publishes and installs; npm without one is told to log in."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="depot-npm-private-")
+        cls.depot = Depot(name="npm-private", extra_args=["--private"])
+        cls.depot.start()
+        cls.reg = cls.depot.url + "/npm/"
+        r = cls.depot.register("carol", "carol@example.com", PASSWORD)
+        if r.status != 201:
+            raise RuntimeError("register: " + r.describe())
+        r = cls.depot.create_token("Bearer " + cls.depot.jwt("carol", PASSWORD), "ci", ["read", "publish:npm"])
+        if r.status != 201:
+            raise RuntimeError("token: " + r.describe())
+        cls.ci = NpmHome(cls.root, "ci", cls.reg)
+        with open(cls.ci.npmrc, "a") as f:
+            f.write("//%s:_authToken=%s\n" % (cls.reg.split("://", 1)[1], r.json()["token"]))
+        cls.anon = NpmHome(cls.root, "anon", cls.reg)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.depot.close()
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def test_token_in_npmrc(self):
+        pkg = self.ci.path("secret")
+        write_package(pkg, {"name": "@corp/secret", "version": "0.1.0", "license": "UNLICENSED"},
+                      {"index.js": "module.exports = 42;\n"})
+        p = self.ci.npm("publish", cwd=pkg)
+        self.assertEqual(p.returncode, 0, p.out)
+        proj = self.ci.path("app")
+        write_package(proj, {"name": "app", "version": "1.0.0", "private": True})
+        p = self.ci.npm("install", "@corp/secret", cwd=proj)
+        self.assertEqual(p.returncode, 0, p.out)
+        self.assertTrue(os.path.exists(os.path.join(proj, "node_modules", "@corp", "secret", "index.js")))
+        # without a token: a 401, and npm says to log in
+        proj = self.anon.path("app")
+        write_package(proj, {"name": "app", "version": "1.0.0", "private": True})
+        p = self.anon.npm("install", "@corp/secret", "--fetch-retries=0", cwd=proj)
+        self.assertNotEqual(p.returncode, 0, p.out)
+        self.assertIn("E401", p.out)
+        self.assertIn("npm login", p.out)

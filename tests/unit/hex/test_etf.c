@@ -46,13 +46,14 @@ static void refuse(const char *p, size_t n, const char *why)
 static void test_map_with_binary_keys(void **st)
 {
     (void)st;
-    json_t *v = dec(B("\x83\x74\x00\x00\x00\x02\x6d\x00\x00\x00\x04\x6e\x61\x6d\x65\x6d\x00\x00\x00\x02\x63\x69\x6d\x00"
-                      "\x00\x00\x0b\x70\x65\x72\x6d\x69\x73\x73\x69\x6f\x6e\x73\x6c\x00\x00\x00\x01\x74\x00\x00\x00"
-                      "\x02\x6d\x00\x00\x00\x06\x64\x6f\x6d\x61\x69\x6e\x6d\x00\x00\x00\x0a\x72\x65\x70\x6f\x73\x69"
-                      "\x74\x6f\x72\x79\x6d\x00\x00\x00\x08\x72\x65\x73\x6f\x75\x72\x63\x65\x6d\x00\x00\x00\x04\x61"
-                      "\x63\x6d\x65\x6a"));
-    json_t *want = json_loads("{\"name\":\"ci\",\"permissions\":[{\"domain\":\"repository\",\"resource\":\"acme\"}]}",
-                              0, NULL);
+    json_t *v = dec(
+        B("\x83\x74\x00\x00\x00\x02\x6d\x00\x00\x00\x04\x6e\x61\x6d\x65\x6d\x00\x00\x00\x02\x63\x69\x6d\x00"
+          "\x00\x00\x0b\x70\x65\x72\x6d\x69\x73\x73\x69\x6f\x6e\x73\x6c\x00\x00\x00\x01\x74\x00\x00\x00"
+          "\x02\x6d\x00\x00\x00\x06\x64\x6f\x6d\x61\x69\x6e\x6d\x00\x00\x00\x0a\x72\x65\x70\x6f\x73\x69"
+          "\x74\x6f\x72\x79\x6d\x00\x00\x00\x08\x72\x65\x73\x6f\x75\x72\x63\x65\x6d\x00\x00\x00\x04\x61"
+          "\x63\x6d\x65\x6a"));
+    json_t *want = json_loads(
+        "{\"name\":\"ci\",\"permissions\":[{\"domain\":\"repository\",\"resource\":\"acme\"}]}", 0, NULL);
     assert_true(json_equal(v, want));
     json_decref(v);
     json_decref(want);
@@ -79,7 +80,8 @@ static void test_atoms(void **st)
     assert_string_equal(json_string_value(v), "b\xc3\xb6");
     json_decref(v);
     /* An atom as a map key (old Hex writes maps with atom keys). */
-    v = dec(B("\x83\x74\x00\x00\x00\x01\x64\x00\x05\x6c\x65\x76\x65\x6c\x6d\x00\x00\x00\x04\x66\x75\x6c\x6c"));
+    v = dec(
+        B("\x83\x74\x00\x00\x00\x01\x64\x00\x05\x6c\x65\x76\x65\x6c\x6d\x00\x00\x00\x04\x66\x75\x6c\x6c"));
     assert_string_equal(json_string_value(json_object_get(v, "level")), "full");
     json_decref(v);
 }
@@ -141,18 +143,19 @@ static void test_refusals(void **st)
     (void)st;
     refuse(B(""), "version byte");
     refuse(B("\x84\x61\x00"), "version byte");
-    refuse(B("\x83\x50\x00\x00\x05\x1a\x78\x9c\xcb\x61\x60\x60\x48\xc9\x05\x12\x1c\x89\x50\x30\xca\x19\xe5\x8c\x72\x46"
+    refuse(B("\x83\x50\x00\x00\x05\x1a\x78\x9c\xcb\x61\x60\x60\x48\xc9\x05\x12\x1c\x89\x50\x30\xca\x19\xe5"
+             "\x8c\x72\x46"
              "\x39\x23\x9c\x93\x05\x00\x2a\xa8\x5e\x1e"),
            "compressed");
     refuse(B("\x83\x6c\x00\x00\x00\x01\x61\x01\x61\x02"), "improper");
-    refuse(B("\x83\x6d\x00\x00\x00\x02\x62\xf6"), "UTF-8");                 /* a Latin-1 binary */
-    refuse(B("\x83\x6d\x00\x00\x00\x03\xed\xa0\x80"), "UTF-8");             /* a surrogate */
-    refuse(B("\x83\x6d\x00\x00\x00\x02\xc0\x80"), "UTF-8");                 /* overlong NUL */
-    refuse(B("\x83\x74\x00\x00\x00\x01\x61\x01\x61\x02"), "map key");        /* integer key */
+    refuse(B("\x83\x6d\x00\x00\x00\x02\x62\xf6"), "UTF-8");           /* a Latin-1 binary */
+    refuse(B("\x83\x6d\x00\x00\x00\x03\xed\xa0\x80"), "UTF-8");       /* a surrogate */
+    refuse(B("\x83\x6d\x00\x00\x00\x02\xc0\x80"), "UTF-8");           /* overlong NUL */
+    refuse(B("\x83\x74\x00\x00\x00\x01\x61\x01\x61\x02"), "map key"); /* integer key */
     refuse(B("\x83\x61\x00\x00"), "after the term");
-    refuse(B("\x83\x63\x31\x2e\x35"), "unsupported");                       /* old FLOAT_EXT */
-    refuse(B("\x83\x46\x7f\xf0\x00\x00\x00\x00\x00\x00"), "finite");        /* infinity */
-    refuse(B("\x83\x67"), "unsupported");                                   /* a pid */
+    refuse(B("\x83\x63\x31\x2e\x35"), "unsupported");                /* old FLOAT_EXT */
+    refuse(B("\x83\x46\x7f\xf0\x00\x00\x00\x00\x00\x00"), "finite"); /* infinity */
+    refuse(B("\x83\x67"), "unsupported");                            /* a pid */
     /* A list that claims 4 billion elements ends when the bytes do. */
     refuse(B("\x83\x6c\xff\xff\xff\xff\x61\x01"), "truncated");
     refuse(B("\x83\x74\xff\xff\xff\xff"), "truncated");
@@ -161,9 +164,10 @@ static void test_refusals(void **st)
 static void test_truncation_everywhere(void **st)
 {
     (void)st;
-    static const char full[] = "\x83\x74\x00\x00\x00\x02\x6d\x00\x00\x00\x01\x61\x6c\x00\x00\x00\x02\x61\x01\x68\x02"
-                               "\x64\x00\x04true\x46\x3f\xf8\x00\x00\x00\x00\x00\x00\x6a\x6d\x00\x00\x00\x01\x62\x6e"
-                               "\x02\x00\x01\x01";
+    static const char full[] =
+        "\x83\x74\x00\x00\x00\x02\x6d\x00\x00\x00\x01\x61\x6c\x00\x00\x00\x02\x61\x01\x68\x02"
+        "\x64\x00\x04true\x46\x3f\xf8\x00\x00\x00\x00\x00\x00\x6a\x6d\x00\x00\x00\x01\x62\x6e"
+        "\x02\x00\x01\x01";
     size_t n = sizeof full - 1;
     json_t *v = dec(full, n);
     json_decref(v);
@@ -200,9 +204,10 @@ static void test_depth_cap(void **st)
 static void test_encode(void **st)
 {
     (void)st;
-    json_t *v = json_loads("{\"a\":true,\"b\":null,\"c\":[1,256,-1,4294967296,-9223372036854775807],\"d\":1.5,"
-                           "\"e\":\"x\",\"f\":[],\"g\":{}}",
-                           0, NULL);
+    json_t *v =
+        json_loads("{\"a\":true,\"b\":null,\"c\":[1,256,-1,4294967296,-9223372036854775807],\"d\":1.5,"
+                   "\"e\":\"x\",\"f\":[],\"g\":{}}",
+                   0, NULL);
     buf b;
     buf_init(&b, 0);
     assert_int_equal(etf_encode(v, &b), 0);
@@ -213,7 +218,10 @@ static void test_encode(void **st)
     assert_non_null(memmem(b.data, b.len, "\x77\x04true", 6));
     assert_non_null(memmem(b.data, b.len, "\x77\x03nil", 5));
     /* Keys are binaries. */
-    assert_non_null(memmem(b.data, b.len, "\x6d\x00\x00\x00\x01" "a", 6));
+    assert_non_null(memmem(b.data, b.len,
+                           "\x6d\x00\x00\x00\x01"
+                           "a",
+                           6));
     /* 1 is a small integer, 256 an INTEGER_EXT, 2^32 a SMALL_BIG_EXT. */
     assert_non_null(memmem(b.data, b.len, "\x61\x01", 2));
     assert_non_null(memmem(b.data, b.len, "\x62\x00\x00\x01\x00", 5));
@@ -253,8 +261,10 @@ static void test_fixture_bodies(void **st)
         for (int i = 1; i <= 9; i++) {
             for (int kind = 0; kind < 2; kind++) {
                 char path[512], txt[512];
-                snprintf(path, sizeof path, "%s/%s/%02d-%s-body.bin", root, de->d_name, i, kind ? "response" : "request");
-                snprintf(txt, sizeof txt, "%s/%s/%02d-%s-body.txt", root, de->d_name, i, kind ? "response" : "request");
+                snprintf(path, sizeof path, "%s/%s/%02d-%s-body.bin", root, de->d_name, i,
+                         kind ? "response" : "request");
+                snprintf(txt, sizeof txt, "%s/%s/%02d-%s-body.txt", root, de->d_name, i,
+                         kind ? "response" : "request");
                 FILE *tf = fopen(txt, "r");
                 if (!tf)
                     continue;
@@ -293,10 +303,14 @@ static void test_fixture_bodies(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_with_binary_keys), cmocka_unit_test(test_atoms),
-        cmocka_unit_test(test_integers),             cmocka_unit_test(test_float_string_tuple),
-        cmocka_unit_test(test_refusals),             cmocka_unit_test(test_truncation_everywhere),
-        cmocka_unit_test(test_depth_cap),            cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_map_with_binary_keys),
+        cmocka_unit_test(test_atoms),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_float_string_tuple),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_truncation_everywhere),
+        cmocka_unit_test(test_depth_cap),
+        cmocka_unit_test(test_encode),
         cmocka_unit_test(test_fixture_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,13 +97,15 @@ static Hex__Signed__Signed *open_signed(const char *gz, size_t n, unsigned char 
     assert_non_null(pub);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha512(), NULL, pub), 1);
-    assert_int_equal(EVP_DigestVerify(ctx, s->signature.data, s->signature.len, s->payload.data, s->payload.len), 1);
+    assert_int_equal(
+        EVP_DigestVerify(ctx, s->signature.data, s->signature.len, s->payload.data, s->payload.len), 1);
     /* A flipped payload byte does not verify. */
     s->payload.data[s->payload.len / 2] ^= 1;
     EVP_MD_CTX_free(ctx);
     ctx = EVP_MD_CTX_new();
     EVP_DigestVerifyInit(ctx, NULL, EVP_sha512(), NULL, pub);
-    assert_int_not_equal(EVP_DigestVerify(ctx, s->signature.data, s->signature.len, s->payload.data, s->payload.len), 1);
+    assert_int_not_equal(
+        EVP_DigestVerify(ctx, s->signature.data, s->signature.len, s->payload.data, s->payload.len), 1);
     s->payload.data[s->payload.len / 2] ^= 1;
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pub);
@@ -141,9 +143,10 @@ static void test_key_made_once_and_fingerprint(void **st)
         FILE *f = fopen(pubpath, "w");
         fputs(pem, f);
         fclose(f);
-        snprintf(cmd, sizeof cmd,
-                 "ssh-keygen -i -m PKCS8 -f '%s' > '%s.ssh' 2>/dev/null && ssh-keygen -l -E sha256 -f '%s.ssh'",
-                 pubpath, pubpath, pubpath);
+        snprintf(
+            cmd, sizeof cmd,
+            "ssh-keygen -i -m PKCS8 -f '%s' > '%s.ssh' 2>/dev/null && ssh-keygen -l -E sha256 -f '%s.ssh'",
+            pubpath, pubpath, pubpath);
         FILE *p = popen(cmd, "r");
         size_t n = fread(out, 1, sizeof out - 1, p);
         out[n] = '\0';
@@ -171,7 +174,8 @@ static void test_package_resource(void **st)
 {
     (void)st;
     store_package p = {.id = 1, .name = "pkg_a", .normalized_name = "pkg_a"};
-    static const char inner[] = "{\"inner_checksum\":\"f536e5b5242c99371850e9e65917e79042f91f0e018092a4e97e1ab219bcd382\"}";
+    static const char inner[] =
+        "{\"inner_checksum\":\"f536e5b5242c99371850e9e65917e79042f91f0e018092a4e97e1ab219bcd382\"}";
     static const char outer[] = "4326ad9c94fea5a525ff2710756b7b78a23444a9e672354dbe20e4e9e57327e5";
     store_dep deps[] = {
         dep("zeta", "~> 1.0", "{\"app\":\"zeta\",\"optional\":false}"),
@@ -179,9 +183,17 @@ static void test_package_resource(void **st)
         dep("mid", ">= 1.0.0", "{\"app\":\"mid\",\"optional\":false,\"repository\":\"depot\"}"),
     };
     store_version vs[5] = {
-        {.version = "1.0.0", .sha256 = outer, .extra = inner, .deps = deps, .ndeps = 3, .published_at = 1700000000},
+        {.version = "1.0.0",
+         .sha256 = outer,
+         .extra = inner,
+         .deps = deps,
+         .ndeps = 3,
+         .published_at = 1700000000},
         {.version = "0.9.0", .sha256 = outer, .extra = inner},
-        {.version = "1.0.0-rc.1", .sha256 = outer, .extra = inner, .retired_reason = "security",
+        {.version = "1.0.0-rc.1",
+         .sha256 = outer,
+         .extra = inner,
+         .retired_reason = "security",
          .retired_message = "CVE-1"},
         {.version = "1.10.0", .sha256 = outer, .extra = inner, .retired_reason = "renamed"},
         {.version = "1.2.0", .sha256 = outer, .extra = inner},
@@ -243,10 +255,12 @@ static void test_package_resource(void **st)
 static void test_names_and_versions(void **st)
 {
     (void)st;
-    static const char inner[] = "{\"inner_checksum\":\"f536e5b5242c99371850e9e65917e79042f91f0e018092a4e97e1ab219bcd382\"}";
-    store_package pa = {.name = "aaa", .updated_at = 1700000001}, pb = {.name = "bbb", .updated_at = 1700000002};
-    store_version va[] = {{.version = "1.0.0", .extra = inner}, {.version = "1.1.0", .extra = inner,
-                                                                  .retired_reason = "other"}};
+    static const char inner[] =
+        "{\"inner_checksum\":\"f536e5b5242c99371850e9e65917e79042f91f0e018092a4e97e1ab219bcd382\"}";
+    store_package pa = {.name = "aaa", .updated_at = 1700000001},
+                  pb = {.name = "bbb", .updated_at = 1700000002};
+    store_version va[] = {{.version = "1.0.0", .extra = inner},
+                          {.version = "1.1.0", .extra = inner, .retired_reason = "other"}};
     store_version vb[] = {{.version = "0.1.0", .extra = inner, .retired_reason = "invalid"}};
     hex_pkg_entry ents[] = {{&pa, va, 2}, {&pb, vb, 1}};
     char *gz;

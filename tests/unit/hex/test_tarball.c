@@ -124,12 +124,12 @@ static const struct ent good_contents[] = {
 };
 
 struct outer {
-    const char *version;       /* VERSION's content */
-    const char *checksum;      /* NULL: the right one */
+    const char *version;  /* VERSION's content */
+    const char *checksum; /* NULL: the right one */
     const char *meta;
     const struct ent *contents;
     int ncontents;
-    const char *order[6];      /* member names in order (NULL-terminated); default the four */
+    const char *order[6]; /* member names in order (NULL-terminated); default the four */
 };
 
 /* Builds an outer tarball into a file; returns an open fd and its size. */
@@ -319,7 +319,8 @@ static void test_contents_refusals(void **st)
     o.ncontents = 1;
     expect_refusal(&o, "can't be empty");
     /* A link inside the package is fine. */
-    struct ent link_in[] = {{"lib/a.erl", "x", 0, 'f', NULL}, {"lib/b.erl", NULL, 0, 'l', "a.erl"},
+    struct ent link_in[] = {{"lib/a.erl", "x", 0, 'f', NULL},
+                            {"lib/b.erl", NULL, 0, 'l', "a.erl"},
                             {"lib/c.erl", NULL, 0, 'l', "../lib/a.erl"}};
     o.contents = link_in;
     o.ncontents = 3;
@@ -391,9 +392,12 @@ static void test_not_a_tar(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture_tarball), cmocka_unit_test(test_good),
-        cmocka_unit_test(test_member_refusals), cmocka_unit_test(test_contents_refusals),
-        cmocka_unit_test(test_caps),            cmocka_unit_test(test_not_a_tar),
+        cmocka_unit_test(test_fixture_tarball),
+        cmocka_unit_test(test_good),
+        cmocka_unit_test(test_member_refusals),
+        cmocka_unit_test(test_contents_refusals),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_not_a_tar),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

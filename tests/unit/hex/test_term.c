@@ -76,7 +76,8 @@ static void test_mix_metadata(void **st)
     assert_string_equal(m.description, "Tiny library used to capture the wire traffic of the Hex client.");
     assert_int_equal(json_array_size(m.files), 5);
     assert_string_equal(json_string_value(json_array_get(m.licenses, 0)), "Apache-2.0");
-    assert_string_equal(json_string_value(json_object_get(m.links, "Source")), "https://example.test/hexcap_demo");
+    assert_string_equal(json_string_value(json_object_get(m.links, "Source")),
+                        "https://example.test/hexcap_demo");
     assert_string_equal(json_string_value(json_array_get(m.build_tools, 0)), "mix");
     assert_int_equal(m.nreqs, 2);
     assert_string_equal(m.reqs[0].name, "hxa");
@@ -94,15 +95,16 @@ static void test_mix_metadata(void **st)
 static void test_rebar3_requirements_and_unknown_keys(void **st)
 {
     (void)st;
-    const char *t = "%% written by rebar3_hex\n"
-                    "{<<\"name\">>, <<\"cowboy_x\">>}.\n"
-                    "{<<\"version\">>, <<\"2.9.0-rc.1\">>}.\n"
-                    "{<<\"requirements\">>, [{<<\"cowlib\">>, [{<<\"app\">>, <<\"cowlib\">>}, {<<\"optional\">>, true},\n"
-                    "   {<<\"requirement\">>, <<\">= 2.9.1 and < 3.0.0\">>}]},\n"
-                    "  {<<\"ranch\">>, [{<<\"requirement\">>, <<\"\">>}]}]}.\n"
-                    "{<<\"secret_scan\">>, true}.\n"
-                    "{<<\"parameters\">>, []}.\n"
-                    "{<<\"extra\">>, [{<<\"k\">>, [{<<\"nested\">>, 1}]}]}.\n";
+    const char *t =
+        "%% written by rebar3_hex\n"
+        "{<<\"name\">>, <<\"cowboy_x\">>}.\n"
+        "{<<\"version\">>, <<\"2.9.0-rc.1\">>}.\n"
+        "{<<\"requirements\">>, [{<<\"cowlib\">>, [{<<\"app\">>, <<\"cowlib\">>}, {<<\"optional\">>, true},\n"
+        "   {<<\"requirement\">>, <<\">= 2.9.1 and < 3.0.0\">>}]},\n"
+        "  {<<\"ranch\">>, [{<<\"requirement\">>, <<\"\">>}]}]}.\n"
+        "{<<\"secret_scan\">>, true}.\n"
+        "{<<\"parameters\">>, []}.\n"
+        "{<<\"extra\">>, [{<<\"k\">>, [{<<\"nested\">>, 1}]}]}.\n";
     hex_metadata m;
     derr e;
     if (hex_metadata_parse(A, t, strlen(t), &m, &e) < 0)
@@ -115,7 +117,8 @@ static void test_rebar3_requirements_and_unknown_keys(void **st)
     assert_string_equal(m.reqs[1].requirement, ">= 0.0.0"); /* hex.pm's default for an empty one */
     assert_string_equal(m.reqs[1].app, "ranch");
     assert_true(json_is_true(json_object_get(m.json, "secret_scan")));
-    assert_int_equal(json_object_get(json_object_get(json_object_get(m.json, "extra"), "k"), "nested") ? 1 : 0, 1);
+    assert_int_equal(
+        json_object_get(json_object_get(json_object_get(m.json, "extra"), "k"), "nested") ? 1 : 0, 1);
     assert_int_equal(hex_check_requirements(A, &m, &e), 0);
 }
 
@@ -227,9 +230,11 @@ static void test_metadata_refusals(void **st)
     meta_refuse("{<<\"version\">>, <<\"1.0.0\">>}.", "name: is required");
     meta_refuse("{<<\"name\">>, <<\"x1\">>}.", "version: is required");
     meta_refuse("{<<\"name\">>, 1}.{<<\"version\">>, <<\"1.0.0\">>}.", "name: should be a string");
-    meta_refuse("{<<\"name\">>, <<\"ab\">>}.{<<\"version\">>, <<\"1.0.0\">>}.{<<\"licenses\">>, 5}.", "licenses:");
-    meta_refuse("{<<\"name\">>, <<\"ab\">>}.{<<\"version\">>, <<\"1.0.0\">>}.{<<\"links\">>, [{<<\"a\">>, 1}]}.",
-                "links:");
+    meta_refuse("{<<\"name\">>, <<\"ab\">>}.{<<\"version\">>, <<\"1.0.0\">>}.{<<\"licenses\">>, 5}.",
+                "licenses:");
+    meta_refuse(
+        "{<<\"name\">>, <<\"ab\">>}.{<<\"version\">>, <<\"1.0.0\">>}.{<<\"links\">>, [{<<\"a\">>, 1}]}.",
+        "links:");
     meta_refuse("{<<\"name\">>, <<\"ab\">>}.{<<\"version\">>, <<\"1.0.0\">>}.{<<\"requirements\">>, 1}.",
                 "requirements: should be a list");
     meta_refuse("{<<\"name\">>, <<\"ab\">>}.{<<\"version\">>, <<\"1.0.0\">>}."
@@ -296,10 +301,14 @@ static void test_guess_build_tools(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mix_metadata),        cmocka_unit_test(test_rebar3_requirements_and_unknown_keys),
-        cmocka_unit_test(test_binaries_and_escapes), cmocka_unit_test(test_numbers_maps_tuples),
-        cmocka_unit_test(test_refusals),             cmocka_unit_test(test_metadata_refusals),
-        cmocka_unit_test(test_rules),                cmocka_unit_test(test_guess_build_tools),
+        cmocka_unit_test(test_mix_metadata),
+        cmocka_unit_test(test_rebar3_requirements_and_unknown_keys),
+        cmocka_unit_test(test_binaries_and_escapes),
+        cmocka_unit_test(test_numbers_maps_tuples),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_metadata_refusals),
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_guess_build_tools),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

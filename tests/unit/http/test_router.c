@@ -23,7 +23,7 @@ static const route a_routes[] = {
     {"GET", "/npm/{pkg}/-/{file}", h, "npm.tarball", BODY_NONE, AUTH_READ, RL_DOWNLOAD, false},
     {"GET", "/docs/{name}/{rest*}", h, "docs", BODY_NONE, AUTH_READ, RL_OTHER, false},
 };
-static const route_set a_set = {"a", a_routes, sizeof a_routes / sizeof a_routes[0], NULL};
+static const route_set a_set = {"a", a_routes, sizeof a_routes / sizeof a_routes[0], NULL, NULL};
 static const route_set *const sets[] = {&a_set};
 
 struct tcase {

@@ -20,15 +20,27 @@
 static void test_name_check(void **state)
 {
     (void)state;
-    static const char *const good[] = {"a", "left-pad", "lodash.merge", "x_y", "a1", "@s/a", "@my-org/the.pkg",
-                                       "a~b", "a!b", "(x)", NULL};
+    static const char *const good[] = {
+        "a", "left-pad", "lodash.merge", "x_y", "a1", "@s/a", "@my-org/the.pkg", "a~b", "a!b", "(x)", NULL};
     static const struct {
         const char *name, *why;
     } bad[] = {
-        {"", "1 to 214"},        {"Foo", "lower-case"},       {".hidden", "start with"}, {"_x", "start with"},
-        {"a b", "may hold"},     {"a/b", "may hold"},         {"@s", "@scope/name"},    {"@/a", "scope is empty"},
-        {"@s/", "is empty"},     {"@S/a", "lower-case"},      {"@s/_a", "start with"},  {"node_modules", "not allowed"},
-        {"favicon.ico", "not allowed"}, {"a:b", "may hold"},  {"@s/a/b", "may hold"},   {"é", "may hold"},
+        {"", "1 to 214"},
+        {"Foo", "lower-case"},
+        {".hidden", "start with"},
+        {"_x", "start with"},
+        {"a b", "may hold"},
+        {"a/b", "may hold"},
+        {"@s", "@scope/name"},
+        {"@/a", "scope is empty"},
+        {"@s/", "is empty"},
+        {"@S/a", "lower-case"},
+        {"@s/_a", "start with"},
+        {"node_modules", "not allowed"},
+        {"favicon.ico", "not allowed"},
+        {"a:b", "may hold"},
+        {"@s/a/b", "may hold"},
+        {"é", "may hold"},
     };
     derr e;
     for (int i = 0; good[i]; i++)
@@ -56,9 +68,9 @@ static void test_req_name(void **state)
     static const struct {
         const char *scope, *name, *want;
     } cases[] = {
-        {NULL, "foo", "foo"},        {NULL, "@s/foo", "@s/foo"}, {"@s", "foo", "@s/foo"}, {NULL, "@s", NULL},
-        {NULL, "a/b", NULL},         {NULL, "@s/a/b", NULL},     {"s", "foo", NULL},      {"@s", "a/b", NULL},
-        {"@s/x", "foo", NULL},
+        {NULL, "foo", "foo"}, {NULL, "@s/foo", "@s/foo"}, {"@s", "foo", "@s/foo"},
+        {NULL, "@s", NULL},   {NULL, "a/b", NULL},        {NULL, "@s/a/b", NULL},
+        {"s", "foo", NULL},   {"@s", "a/b", NULL},        {"@s/x", "foo", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         req r = {0};
@@ -73,7 +85,8 @@ static void test_req_name(void **state)
         r.nparams = n;
         const char *got = npm_req_name(&r);
         if (!cases[i].want ? got != NULL : (!got || strcmp(got, cases[i].want) != 0))
-            fail_msg("%s + %s: got %s", cases[i].scope ? cases[i].scope : "-", cases[i].name, got ? got : "NULL");
+            fail_msg("%s + %s: got %s", cases[i].scope ? cases[i].scope : "-", cases[i].name,
+                     got ? got : "NULL");
         arena_free(r.a);
     }
 }
@@ -115,10 +128,12 @@ static void test_urls_and_times(void **state)
     req r = {0};
     r.a = arena_new(0);
     r.cfg = &cfg;
-    assert_string_equal(npm_tarball_url(&r, "foo", "1.0.0"), "http://reg.example:8080/npm/foo/-/foo-1.0.0.tgz");
+    assert_string_equal(npm_tarball_url(&r, "foo", "1.0.0"),
+                        "http://reg.example:8080/npm/foo/-/foo-1.0.0.tgz");
     assert_string_equal(npm_tarball_url(&r, "@my-org/foo", "1.0.0-beta.1"),
                         "http://reg.example:8080/npm/@my-org/foo/-/foo-1.0.0-beta.1.tgz");
-    assert_string_equal(npm_tarball_url(&r, "foo", "1.0.0+b.1"), "http://reg.example:8080/npm/foo/-/foo-1.0.0%2Bb.1.tgz");
+    assert_string_equal(npm_tarball_url(&r, "foo", "1.0.0+b.1"),
+                        "http://reg.example:8080/npm/foo/-/foo-1.0.0%2Bb.1.tgz");
     assert_string_equal(npm_time(r.a, 1700000000), "2023-11-14T22:13:20.000Z");
     assert_null(npm_time(r.a, 0));
     assert_string_equal(npm_seg(r.a, "a b/c"), "a%20b%2Fc");
@@ -151,7 +166,7 @@ static void test_accept(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_name_check),   cmocka_unit_test(test_req_name),
+        cmocka_unit_test(test_name_check),      cmocka_unit_test(test_req_name),
         cmocka_unit_test(test_tarball_version), cmocka_unit_test(test_urls_and_times),
         cmocka_unit_test(test_accept),
     };

@@ -90,7 +90,7 @@ static void test_malformed(void **state)
         {"{\"a\":\"tab\there\"}", 400, "control character"},
         {"{\"a\":\"open}", 400, "unterminated"},
         {"{\"a\":tru}", 400, "unexpected character"},
-        {"{\"a\":01}", 400, "not valid JSON"},   /* jansson's number grammar */
+        {"{\"a\":01}", 400, "not valid JSON"},        /* jansson's number grammar */
         {"{\"a\":1,\"a\":2}", 400, "not valid JSON"}, /* duplicate keys */
         {"{\"a\":\"\\u0000\"}", 400, "not valid JSON"},
         {"{\"_attachments\":[]}", 400, "expected an object"},
@@ -145,7 +145,8 @@ static void test_limits(void **state)
 
     /* the remainder cap counts everything but the attachments' data */
     char big[4096];
-    snprintf(big, sizeof big, "{\"name\":\"x\",\"_attachments\":{\"x-1.0.0.tgz\":{\"data\":\"%0*d\"}}}", 3000, 0);
+    snprintf(big, sizeof big, "{\"name\":\"x\",\"_attachments\":{\"x-1.0.0.tgz\":{\"data\":\"%0*d\"}}}", 3000,
+             0);
     assert_int_equal(parse(a, big, 100, &d, &e), 0);
     snprintf(big, sizeof big, "{\"readme\":\"%0*d\",\"_attachments\":{}}", 3000, 0);
     assert_int_equal(parse(a, big, 100, &d, &e), -1);
@@ -238,8 +239,9 @@ static void test_base64(void **state)
     hex_encode(s.sha256, 32, hex);
     assert_string_equal(hex, "c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2");
     hex_encode(s.sha512, 64, hex);
-    assert_string_equal(hex, "0a50261ebd1a390fed2bf326f2673c145582a6342d523204973d0219337f81616a8069b012587cf5635f6925f1b"
-                             "56c360230c19b273500ee013e030601bf2425");
+    assert_string_equal(
+        hex, "0a50261ebd1a390fed2bf326f2673c145582a6342d523204973d0219337f81616a8069b012587cf5635f6925f1b"
+             "56c360230c19b273500ee013e030601bf2425");
 }
 
 static void test_base64_large(void **state)
@@ -270,8 +272,9 @@ int main(void)
 {
     crypto_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_publish_document), cmocka_unit_test(test_malformed), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_base64),           cmocka_unit_test(test_base64_large),
+        cmocka_unit_test(test_publish_document), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_limits),           cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_base64_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

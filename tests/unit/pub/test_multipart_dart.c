@@ -86,7 +86,9 @@ static const struct shape shapes[] = {
      "\r\n" TGZ "\r\n"
      "--" DB "--\r\n",
      {{"upload_id", "abc123"}, {NULL, NULL}},
-     TGZ, "package.tar.gz", "application/octet-stream"},
+     TGZ,
+     "package.tar.gz",
+     "application/octet-stream"},
     {"package:http, GCS-style fields in order",
      "multipart/form-data; boundary=" DB,
      "--" DB "\r\n"
@@ -103,9 +105,13 @@ static const struct shape shapes[] = {
      "content-disposition: form-data; name=\"file\"; filename=\"package.tar.gz\"\r\n"
      "\r\n" TGZ "\r\n"
      "--" DB "--\r\n",
-     {{"key", "tmp/1234"}, {"policy", "eyJleHBpcmF0aW9uIjoi"},
-      {"success_action_redirect", "https://h/x?upload_id=1"}, {NULL, NULL}},
-     TGZ, "package.tar.gz", "application/octet-stream"},
+     {{"key", "tmp/1234"},
+      {"policy", "eyJleHBpcmF0aW9uIjoi"},
+      {"success_action_redirect", "https://h/x?upload_id=1"},
+      {NULL, NULL}},
+     TGZ,
+     "package.tar.gz",
+     "application/octet-stream"},
     {"package:http, no fields",
      "multipart/form-data; boundary=" DB,
      "--" DB "\r\n"
@@ -114,7 +120,9 @@ static const struct shape shapes[] = {
      "\r\n" TGZ "\r\n"
      "--" DB "--\r\n",
      {{NULL, NULL}},
-     TGZ, "package.tar.gz", "application/octet-stream"},
+     TGZ,
+     "package.tar.gz",
+     "application/octet-stream"},
     {"package:http, a non-ASCII field",
      "multipart/form-data; boundary=" DB,
      "--" DB "\r\n"
@@ -132,7 +140,9 @@ static const struct shape shapes[] = {
      "\r\n" TGZ "\r\n"
      "--" DB "--\r\n",
      {{"note", "caf\xc3\xa9 \xe2\x98\x83"}, {"upload_id", "id"}, {NULL, NULL}},
-     TGZ, "package.tar.gz", "application/octet-stream"},
+     TGZ,
+     "package.tar.gz",
+     "application/octet-stream"},
     {"package:http, escaped names",
      "multipart/form-data; boundary=" DB,
      "--" DB "\r\n"
@@ -144,7 +154,9 @@ static const struct shape shapes[] = {
      "\r\n" TGZ "\r\n"
      "--" DB "--\r\n",
      {{"a%22b%0D%0Ac", "v"}, {NULL, NULL}},
-     TGZ, "my%22pkg.tar.gz", "application/octet-stream"},
+     TGZ,
+     "my%22pkg.tar.gz",
+     "application/octet-stream"},
     {"the file first (unpub's assumption reversed), capitalized headers",
      "Multipart/Form-Data; Boundary=" DB,
      "--" DB "\r\n"
@@ -156,7 +168,9 @@ static const struct shape shapes[] = {
      "xyz\r\n"
      "--" DB "--\r\n",
      {{"upload_id", "xyz"}, {NULL, NULL}},
-     TGZ, "p.tgz", "application/gzip"},
+     TGZ,
+     "p.tgz",
+     "application/gzip"},
     {"a quoted boundary, no part Content-Type",
      "multipart/form-data; boundary=\"" DB "\"",
      "--" DB "\r\n"
@@ -167,7 +181,9 @@ static const struct shape shapes[] = {
      "\r\n" TGZ "\r\n"
      "--" DB "--\r\n",
      {{"upload_id", "q"}, {NULL, NULL}},
-     TGZ, "package.tar.gz", NULL},
+     TGZ,
+     "package.tar.gz",
+     NULL},
 };
 
 static const size_t chunks[] = {1, 3, 7, 64, 70, 71, 72, 200, 0};

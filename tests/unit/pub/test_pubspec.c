@@ -89,7 +89,7 @@ static const struct {
     {"a: 0o", "{\"a\":\"0o\"}"},
     {"a: 0b101", "{\"a\":\"0b101\"}"},
     {"a: 1_000", "{\"a\":\"1_000\"}"},
-    {"a: 12:30", "{\"a\":\"12:30\"}"},         /* YAML 1.1 sexagesimal: a string in 1.2 */
+    {"a: 12:30", "{\"a\":\"12:30\"}"},           /* YAML 1.1 sexagesimal: a string in 1.2 */
     {"a: 2001-12-14", "{\"a\":\"2001-12-14\"}"}, /* YAML 1.1 timestamp: a string */
     /* float, spelled as Dart's jsonEncode spells doubles */
     {"a: 1.0", "{\"a\":1.0}"},
@@ -166,8 +166,8 @@ static void test_typing(void **state)
         char msg[300] = "";
         char *got = convert(typing[i].yaml, msg, sizeof msg);
         if (!got || strcmp(got, typing[i].json) != 0)
-            fail_msg("yaml %zu [%s]: want %s, got %s (%s)", i, typing[i].yaml, typing[i].json, got ? got : "error",
-                     msg);
+            fail_msg("yaml %zu [%s]: want %s, got %s (%s)", i, typing[i].yaml, typing[i].json,
+                     got ? got : "error", msg);
         free(got);
     }
     printf("typing: %zu cases\n", N(typing));
@@ -319,9 +319,12 @@ static void test_fields(void **state)
     static const char *const want[][4] = {
         {"plain", "^1.0.0", "normal", NULL},
         {"anything", "any", "normal", NULL},
-        {"private", ">=2.0.0 <3.0.0", "normal", "{\"hosted\":\"https://pub.example.com/pub\",\"version\":\">=2.0.0 <3.0.0\"}"},
-        {"named", "any", "normal", "{\"hosted\":{\"name\":\"named\",\"url\":\"https://pub.example.com/pub\"}}"},
-        {"from_git", "any", "normal", "{\"git\":{\"url\":\"https://git.example.com/x.git\",\"ref\":\"main\"}}"},
+        {"private", ">=2.0.0 <3.0.0", "normal",
+         "{\"hosted\":\"https://pub.example.com/pub\",\"version\":\">=2.0.0 <3.0.0\"}"},
+        {"named", "any", "normal",
+         "{\"hosted\":{\"name\":\"named\",\"url\":\"https://pub.example.com/pub\"}}"},
+        {"from_git", "any", "normal",
+         "{\"git\":{\"url\":\"https://git.example.com/x.git\",\"ref\":\"main\"}}"},
         {"local", "any", "normal", "{\"path\":\"../local\"}"},
         {"flutter", "any", "normal", "{\"sdk\":\"flutter\"}"},
         {"test", "^1.24.0", "dev", NULL},
@@ -336,8 +339,9 @@ static void test_fields(void **state)
             assert_null(ps.deps[i].extra);
     }
     /* The JSON keeps every key, in order, and escapes non-ASCII. */
-    assert_non_null(strstr(ps.json, "{\"name\":\"my_pkg\",\"version\":\"1.2.3-dev.1+build.7\",\"description\":"
-                                    "\"A package \\u2014 with a dash.\""));
+    assert_non_null(strstr(ps.json,
+                           "{\"name\":\"my_pkg\",\"version\":\"1.2.3-dev.1+build.7\",\"description\":"
+                           "\"A package \\u2014 with a dash.\""));
     assert_non_null(strstr(ps.json, "\"publish_to\":\"https://pub.example.com/pub\""));
     assert_non_null(strstr(ps.json, "\"anything\":null"));
     json_t *back = json_loads(ps.json, 0, NULL);
@@ -365,7 +369,8 @@ static const struct {
     {"name: a\nversion: v1.0.0", "'v1.0.0' is not a version"},
     {"name: a\nversion: 1.0.0-", "is not a version"},
     {"name: a\nversion: 1.0.0-a_b", "is not a version"},
-    {"name: a\nversion: 1.0.0+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "at most 64"},
+    {"name: a\nversion: 1.0.0+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "at most 64"},
     {"name: a\nversion: '1.0.0 '", "is not a version"},
     {"name: My-Pkg\nversion: 1.0.0", "name: 'My-Pkg' is not a valid package name"},
     {"name: 1abc\nversion: 1.0.0", "is not a valid package name"},
@@ -376,8 +381,10 @@ static const struct {
     {"name: a\nversion: 1.0.0\ndependencies: [x]", "dependencies must be a map"},
     {"name: a\nversion: 1.0.0\ndependencies:\n  foo: 1", "dependencies.foo must be a version constraint"},
     {"name: a\nversion: 1.0.0\ndependencies:\n  foo: [1]", "dependencies.foo must be"},
-    {"name: a\nversion: 1.0.0\ndependencies:\n  foo: ^^1", "dependencies.foo: '^^1' is not a version constraint"},
-    {"name: a\nversion: 1.0.0\ndev_dependencies:\n  foo:\n    version: 2", "dev_dependencies.foo.version must be a string"},
+    {"name: a\nversion: 1.0.0\ndependencies:\n  foo: ^^1",
+     "dependencies.foo: '^^1' is not a version constraint"},
+    {"name: a\nversion: 1.0.0\ndev_dependencies:\n  foo:\n    version: 2",
+     "dev_dependencies.foo.version must be a string"},
     {"name: a\nversion: 1.0.0\ndependencies:\n  foo-bar: any", "'foo-bar' is not a package name"},
     {"name: a\nversion: 1.0.0\nenvironment: 3", "environment must be a map"},
     {"name: a\nversion: 1.0.0\nenvironment:\n  sdk: 3", "environment.sdk must be a version constraint"},
@@ -406,9 +413,22 @@ static void test_bad_pubspecs(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    static const char *const ok[] = {"a", "_", "_private", "foo_bar", "Foo", "async", "base", "when", "x1",
-                                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
-    static const char *const bad[] = {"", "1a", "a-b", "a.b", "a b", "é", "class", "import", "void", "with",
+    static const char *const ok[] = {
+        "a",        "_",
+        "_private", "foo_bar",
+        "Foo",      "async",
+        "base",     "when",
+        "x1",       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    static const char *const bad[] = {"",
+                                      "1a",
+                                      "a-b",
+                                      "a.b",
+                                      "a b",
+                                      "é",
+                                      "class",
+                                      "import",
+                                      "void",
+                                      "with",
                                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
     for (size_t i = 0; i < N(ok); i++)
         if (!pub_name_valid(ok[i]))
@@ -421,8 +441,8 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_typing),      cmocka_unit_test(test_refused),      cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_fields),      cmocka_unit_test(test_bad_pubspecs), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_typing), cmocka_unit_test(test_refused),      cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_fields), cmocka_unit_test(test_bad_pubspecs), cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,277 @@
+/*
+ * owner.c — what a package's owners (and admins) change from its page:
+ * yank and unyank (every ecosystem), retire (Hex), retract and discontinue
+ * (pub), deprecate (npm), and adding or removing owners.
+ *
+ * Every change goes through a confirmation page first (a GET that shows what
+ * will happen and asks for the details the change needs), whose form POSTs
+ * to /packages/{eco}/{name}/action with the CSRF token. The rules (who may,
+ * what exists) are core's: this file only maps a form to a core call, so
+ * the same change through the API and through the page behaves the same.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/packages.h"
+#include "web.h"
+
+enum need { NEED_NONE, NEED_VERSION, NEED_USER };
+
+static const struct action {
+    const char *code;
+    const char *eco; /* NULL: every ecosystem */
+    enum need need;
+    const char *title;   /* "Yank {name} {version}" without the names */
+    const char *explain; /* what it means */
+    bool danger;
+} actions[] = {
+    {"yank", NULL, NEED_VERSION, "Yank",
+     "A yanked version stays downloadable by its exact number (so existing lock files keep working), but "
+     "resolvers no longer choose it and it stops being the latest.",
+     true},
+    {"unyank", NULL, NEED_VERSION, "Unyank", "The version becomes available to resolvers again.", false},
+    {"retire", "hex", NEED_VERSION, "Retire",
+     "Hex clients warn everyone who uses a retired release, with the reason and message you give.", true},
+    {"unretire", "hex", NEED_VERSION, "Unretire", "The release is no longer marked retired.", false},
+    {"retract", "pub", NEED_VERSION, "Retract",
+     "pub no longer picks a retracted version for new resolutions; existing lock files keep it.", true},
+    {"unretract", "pub", NEED_VERSION, "Unretract", "The version is no longer retracted.", false},
+    {"deprecate", "npm", NEED_VERSION, "Deprecate",
+     "npm warns everyone who installs this version, with your message.", true},
+    {"undeprecate", "npm", NEED_VERSION, "Undeprecate", "npm stops warning about this version.", false},
+    {"discontinue", "pub", NEED_NONE, "Discontinue",
+     "The package is shown as discontinued; pub tells its users, and names the replacement if you give one.",
+     true},
+    {"undiscontinue", "pub", NEED_NONE, "Undiscontinue", "The package is no longer marked discontinued.",
+     false},
+    {"owner-add", NULL, NEED_USER, "Add owner",
+     "An owner can publish new versions, change versions and manage the owners of this package.", false},
+    {"owner-remove", NULL, NEED_USER, "Remove owner",
+     "The user can no longer publish or change this package. The last owner cannot be removed.", true},
+};
+
+static const char *const retire_reasons[] = {"other", "invalid", "security", "deprecated", "renamed", NULL};
+
+static const struct action *find_action(const store_package *p, const char *code)
+{
+    for (size_t i = 0; code && i < sizeof actions / sizeof actions[0]; i++)
+        if (!strcmp(actions[i].code, code) && (!actions[i].eco || !strcmp(actions[i].eco, p->ecosystem)))
+            return &actions[i];
+    return NULL;
+}
+
+bool web_may_change(req *r, const store_package *p)
+{
+    if (!web_session(r))
+        return false;
+    if (r->who.is_admin)
+        return true;
+    derr e;
+    return store_call(r->core->st, owner_is, p->id, r->who.user_id, &e) == STORE_OK;
+}
+
+static void action_link(page *pg, const store_package *p, const char *code, const char *label,
+                        const char *version)
+{
+    req *r = pg->r;
+    H(&pg->b,
+      "<a class=\"button small secondary\" href=\"{}/confirm?action={}&amp;version={}\">{}<span "
+      "class=\"vh\"> "
+      "{}</span></a> ",
+      web_pkg_path(r->a, p->ecosystem, p->name), code, web_q(r->a, version), label, version);
+}
+
+void web_version_actions(page *pg, const store_package *p, const store_version *v)
+{
+    action_link(pg, p, v->yanked ? "unyank" : "yank", v->yanked ? "Unyank" : "Yank", v->version);
+    if (!strcmp(p->ecosystem, "hex"))
+        action_link(pg, p, v->retired_reason ? "unretire" : "retire",
+                    v->retired_reason ? "Unretire" : "Retire", v->version);
+    if (!strcmp(p->ecosystem, "pub"))
+        action_link(pg, p, v->retracted ? "unretract" : "retract", v->retracted ? "Unretract" : "Retract",
+                    v->version);
+    if (!strcmp(p->ecosystem, "npm"))
+        action_link(pg, p, v->deprecated ? "undeprecate" : "deprecate",
+                    v->deprecated ? "Undeprecate" : "Deprecate", v->version);
+}
+
+/* Checks that the requester may change p; answers (login redirect or 403) and returns false if not. */
+static bool allowed(req *r, const store_package *p)
+{
+    if (!web_session(r)) {
+        web_redirect(
+            r, arena_printf(r->a, "/login?next=%s", web_q(r->a, web_pkg_path(r->a, p->ecosystem, p->name))));
+        return false;
+    }
+    if (!web_may_change(r, p)) {
+        web_error_page(r, 403, "Not allowed", "Only the owners of this package (and admins) can change it.");
+        return false;
+    }
+    return true;
+}
+
+void web_owner_confirm(req *r, const store_package *p, const char *code)
+{
+    if (!allowed(r, p))
+        return;
+    const struct action *act = find_action(p, code);
+    if (!act) {
+        web_error_page(r, 404, "Unknown change", "This package has no such change.");
+        return;
+    }
+    const char *version = req_query(r, "version"), *user = req_query(r, "user");
+    derr e;
+    if (act->need == NEED_VERSION) {
+        store_version v;
+        if (!version || packages_version(r->core, r->a, p, version, &v, &e) < 0) {
+            web_error_page(r, 404, "No such version", "The package has no such version.");
+            return;
+        }
+    }
+    if (act->need == NEED_USER && (!user || !*user)) {
+        web_error_page(r, 400, "Who?", "Name the user.");
+        return;
+    }
+    const char *path = web_pkg_path(r->a, p->ecosystem, p->name);
+    const char *what = act->need == NEED_VERSION ? arena_printf(r->a, "%s %s", p->name, version)
+                       : act->need == NEED_USER  ? arena_printf(r->a, "%s for %s", user, p->name)
+                                                 : p->name;
+    page pg;
+    page_start(&pg, r, arena_printf(r->a, "%s %s", act->title, what), CACHE_NO_STORE);
+    buf *b = &pg.b;
+    H(b, "<section class=\"confirm\" aria-labelledby=\"h-confirm\"><h1 id=\"h-confirm\">{} {}?</h1><p>{}</p>",
+      act->title, what, act->explain);
+    H(b,
+      "<form method=\"post\" action=\"{}/action\" class=\"form\"><input type=\"hidden\" name=\"action\" "
+      "value=\"{}\">",
+      path, act->code);
+    web_csrf_field(&pg);
+    if (version)
+        H(b, "<input type=\"hidden\" name=\"version\" value=\"{}\">", version);
+    if (user)
+        H(b, "<input type=\"hidden\" name=\"user\" value=\"{}\">", user);
+    if (!strcmp(act->code, "retire")) {
+        html_raw(b, "<div class=\"field\"><label for=\"reason\">Reason</label><select id=\"reason\" "
+                    "name=\"reason\">");
+        for (int i = 0; retire_reasons[i]; i++)
+            H(b, "<option>{}</option>", retire_reasons[i]);
+        html_raw(
+            b,
+            "</select></div><div class=\"field\"><label for=\"message\">Message (3 to 140 characters, "
+            "optional)</label><input id=\"message\" type=\"text\" name=\"message\" maxlength=\"140\"></div>");
+    } else if (!strcmp(act->code, "deprecate")) {
+        html_raw(b,
+                 "<div class=\"field\"><label for=\"message\">Message shown to people who install it</label>"
+                 "<input id=\"message\" type=\"text\" name=\"message\" required maxlength=\"1000\"></div>");
+    } else if (!strcmp(act->code, "discontinue")) {
+        html_raw(b,
+                 "<div class=\"field\"><label for=\"replaced\">Replaced by (a package name, optional)</label>"
+                 "<input id=\"replaced\" type=\"text\" name=\"replaced_by\" maxlength=\"214\"></div>");
+    }
+    H(b,
+      "<div class=\"actions\"><button type=\"submit\" class=\"{}\">{} {}</button><a "
+      "href=\"{}\">Cancel</a></div>"
+      "</form></section>\n",
+      act->danger ? "danger" : "", act->title, what, path);
+    page_finish(&pg, 200);
+}
+
+/* pub's discontinued flag lives in the package's meta: change those two keys, keep the rest. */
+static int set_discontinued(req *r, const store_package *p, bool on, const char *replaced_by, derr *e)
+{
+    json_t *m = p->meta ? json_loads(p->meta, 0, NULL) : NULL;
+    if (!json_is_object(m)) {
+        json_decref(m);
+        m = json_object();
+    }
+    json_object_set_new(m, "isDiscontinued", json_boolean(on));
+    if (on && replaced_by && *replaced_by)
+        json_object_set_new(m, "replacedBy", json_string(replaced_by));
+    else
+        json_object_del(m, "replacedBy");
+    char *text = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    if (!text)
+        return derr_set(e, 500, "internal", "cannot write the package options");
+    const char *meta = arena_strdup(r->a, text);
+    free(text);
+    return packages_set_meta(r->core, r->a, &r->who, p->ecosystem, p->name, meta, r->ip, e);
+}
+
+void web_owner_post(req *r, const store_package *p)
+{
+    if (!web_check_post(r) || !allowed(r, p))
+        return;
+    const struct action *act = find_action(p, form_get(r, "action"));
+    if (!act) {
+        web_error_page(r, 400, "Unknown change", "This package has no such change.");
+        return;
+    }
+    const char *version = form_get(r, "version"), *user = form_get(r, "user");
+    const char *message = form_get(r, "message");
+    if ((act->need == NEED_VERSION && !version) || (act->need == NEED_USER && (!user || !*user))) {
+        web_error_page(r, 400, "Something is missing", "The form lacks the version or the user.");
+        return;
+    }
+    const char *eco = p->ecosystem, *name = p->name, *code = act->code;
+    derr e;
+    int rc;
+    store_version_status st = {0};
+    if (!strcmp(code, "yank") || !strcmp(code, "unyank")) {
+        rc = packages_yank(r->core, r->a, &r->who, eco, name, version, code[0] == 'y', r->ip, &e);
+    } else if (!strcmp(code, "retire")) {
+        const char *reason = form_get(r, "reason");
+        bool known = false;
+        for (int i = 0; reason && retire_reasons[i]; i++)
+            known |= !strcmp(reason, retire_reasons[i]);
+        size_t ml = message ? strlen(message) : 0;
+        if (!known || (ml && (ml < 3 || ml > 140))) {
+            web_error_page(r, 422, "Check the form", "Pick a reason; a message has 3 to 140 characters.");
+            return;
+        }
+        st.set_retired = 1;
+        st.retired_reason = reason;
+        st.retired_message = ml ? message : NULL;
+        rc =
+            packages_set_status(r->core, r->a, &r->who, eco, name, version, &st, "version.retire", r->ip, &e);
+    } else if (!strcmp(code, "unretire")) {
+        st.set_retired = -1;
+        rc = packages_set_status(r->core, r->a, &r->who, eco, name, version, &st, "version.unretire", r->ip,
+                                 &e);
+    } else if (!strcmp(code, "retract") || !strcmp(code, "unretract")) {
+        st.set_retracted = code[0] == 'r' ? 1 : -1;
+        rc = packages_set_status(r->core, r->a, &r->who, eco, name, version, &st,
+                                 code[0] == 'r' ? "version.retract" : "version.unretract", r->ip, &e);
+    } else if (!strcmp(code, "deprecate")) {
+        if (!message || !*message || strlen(message) > 1000) {
+            web_error_page(r, 422, "Check the form",
+                           "A deprecation needs a message (at most 1000 characters).");
+            return;
+        }
+        st.set_deprecated = 1;
+        st.deprecated = message;
+        rc = packages_set_status(r->core, r->a, &r->who, eco, name, version, &st, "version.deprecate", r->ip,
+                                 &e);
+    } else if (!strcmp(code, "undeprecate")) {
+        st.set_deprecated = -1;
+        rc = packages_set_status(r->core, r->a, &r->who, eco, name, version, &st, "version.undeprecate",
+                                 r->ip, &e);
+    } else if (!strcmp(code, "discontinue") || !strcmp(code, "undiscontinue")) {
+        const char *rb = form_get(r, "replaced_by");
+        if (rb && strlen(rb) > 214) {
+            web_error_page(r, 422, "Check the form", "A package name has at most 214 characters.");
+            return;
+        }
+        rc = set_discontinued(r, p, code[0] == 'd', rb, &e);
+    } else if (!strcmp(code, "owner-add")) {
+        rc = packages_owner_add(r->core, r->a, &r->who, eco, name, user, r->ip, &e);
+    } else {
+        rc = packages_owner_remove(r->core, r->a, &r->who, eco, name, user, r->ip, &e);
+    }
+    if (rc < 0) {
+        web_derr_page(r, &e);
+        return;
+    }
+    web_redirect(r, arena_printf(r->a, "%s?done=%s", web_pkg_path(r->a, eco, name), code));
+}

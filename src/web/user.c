@@ -1,0 +1,44 @@
+/*
+ * user.c — a user's public page: name, when they joined, and the packages
+ * they own in every ecosystem. Email addresses are never shown; a disabled
+ * account has no page.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "../core/core.h"
+#include "web.h"
+
+void web_user(req *r)
+{
+    const char *name = req_param(r, "username");
+    derr e;
+    store_user u;
+    int rc = store_call(r->core->st, user_by_login, r->a, name, &u, &e);
+    if (rc == STORE_ERROR) {
+        web_derr_page(r, &e);
+        return;
+    }
+    /* By username only (the store also matches emails), and never a disabled account. */
+    if (rc == STORE_NOT_FOUND || u.disabled || strcasecmp(u.username, name) != 0) {
+        web_error_page(r, 404, "User not found", "There is no user by that name.");
+        return;
+    }
+    store_package *ps;
+    int n;
+    if (store_call(r->core->st, user_packages, r->a, u.id, &ps, &n, &e) != STORE_OK) {
+        web_derr_page(r, &e);
+        return;
+    }
+    page pg;
+    page_start(&pg, r, u.username, CACHE_PUBLIC);
+    buf *b = &pg.b;
+    H(b, "<h1>{}</h1><p class=\"meta\">Joined {}{}</p>", u.username, web_date(r->a, u.created_at),
+      u.is_admin ? " · administrator of this registry" : "");
+    if (web_session(r) && r->who.user_id == u.id)
+        html_raw(b, "<p><a href=\"/account\">Manage your account and API tokens</a></p>");
+    H(b, "<section aria-labelledby=\"h-pkgs\"><h2 id=\"h-pkgs\">Packages ({})</h2>", web_num(r->a, n));
+    web_package_list(b, r->a, ps, n, true);
+    html_raw(b, "</section>\n");
+    page_finish(&pg, 200);
+}
