@@ -270,7 +270,9 @@ int hex_registry_scan(core *c, arena *a, bool versions, hex_pkg_entry **out, int
 
 int hex_registry_stamp(core *c, arena *a, int64_t *stamp, derr *e)
 {
-    return hex_registry_scan(c, a, false, NULL, NULL, stamp, e);
+    /* The store's per-ecosystem counter moves with every change to any Hex package. */
+    (void)a;
+    return store_call(c->st, eco_generation, "hex", stamp, e) == STORE_OK ? 0 : -1;
 }
 
 int hex_registry_names(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len, derr *e)

@@ -49,7 +49,7 @@ int hex_registry_names(core *c, arena *a, const hex_pkg_entry *pk, int n, char *
 int hex_registry_versions(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len,
                           derr *e);
 
-/* Only the stamp (hex_registry_scan without building the list), for a cache check. */
+/* The stamp of /names and /versions: the store's per-ecosystem generation (one lookup). */
 int hex_registry_stamp(core *c, arena *a, int64_t *stamp, derr *e);
 
 /* Sorts versions ascending by SemVer, in place. */

@@ -5,8 +5,8 @@
  * Registry files are built once per change and served from the read cache
  * (core/documents.h): /packages/NAME is stamped with the package's
  * generation (one indexed lookup per read); /names and /versions span every
- * Hex package and are stamped with hex_registry_stamp (a scan of the package
- * list; no client resolves with them, see hex.md §1.1). They are gzip bytes
+ * Hex package and are stamped with the store's per-ecosystem generation (one lookup;
+ * no client resolves with them, see hex.md §1.1). They are gzip bytes
  * in the body and never carry Content-Encoding (hex.md §0 fact 1).
  * Tarballs carry an ETag and honour If-None-Match, which rebar3 needs
  * (fact 2), and are sent from the blob file with zero copies.

@@ -91,6 +91,7 @@ enum query {
     Q_JWT_INSERT,
     Q_JWT_CHECK,
     Q_AUTH_EPOCH,
+    Q_ECO_GEN,
     Q_AUDIT_INSERT,
     Q_BEGIN_READ,
     Q_PKG_GET,
@@ -228,6 +229,7 @@ static const char *const sql_text[Q__COUNT] = {
                      " ON CONFLICT (jti) DO NOTHING",
     [Q_JWT_CHECK] = "SELECT 1 FROM revoked_jwts WHERE jti = ?1",
     [Q_AUTH_EPOCH] = "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'auth_epoch'",
+    [Q_ECO_GEN] = "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'eco_gen:' || ?1",
     [Q_AUDIT_INSERT] = "INSERT INTO audit_log (at, user_id, action, target, detail, ip)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     /* A read transaction: the reads of one operation see one snapshot. */
@@ -1301,16 +1303,18 @@ static int sq_jwt_is_revoked(store *s, const char *jti, derr *e)
     return ret;
 }
 
-static int sq_auth_epoch(store *s, int64_t *out, derr *e)
+/* One integer from the settings table (auth_epoch, eco_gen:<ecosystem>); 0 when absent. */
+static int settings_counter(store *s, int q, const char *arg, int64_t *out, const char *op, derr *e)
 {
-    static const char op[] = "auth_epoch";
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
-    sqlite3_stmt *st = prep(c, Q_AUTH_EPOCH, op, e);
+    sqlite3_stmt *st = prep(c, q, op, e);
     if (!st)
         return STORE_ERROR;
-    int rc = sqlite3_step(st);
+    int rc = arg ? bind_text(st, 1, arg) : SQLITE_OK;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     int ret = STORE_OK;
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
@@ -1320,6 +1324,16 @@ static int sq_auth_epoch(store *s, int64_t *out, derr *e)
         ret = fail(c, rc, op, e);
     release(st);
     return ret;
+}
+
+static int sq_auth_epoch(store *s, int64_t *out, derr *e)
+{
+    return settings_counter(s, Q_AUTH_EPOCH, NULL, out, "auth_epoch", e);
+}
+
+static int sq_eco_generation(store *s, const char *ecosystem, int64_t *out, derr *e)
+{
+    return settings_counter(s, Q_ECO_GEN, ecosystem, out, "eco_generation", e);
 }
 
 /* ---- operations: integrity, backup, blob references ------------------ */
@@ -3878,6 +3892,7 @@ static const struct store_ops sqlite_ops = {
     .jwt_is_revoked = sq_jwt_is_revoked,
     .audit = sq_audit,
     .auth_epoch = sq_auth_epoch,
+    .eco_generation = sq_eco_generation,
     .integrity = sq_integrity,
     .backup = sq_backup,
     .each_blob_ref = sq_each_blob_ref,

@@ -283,6 +283,9 @@ struct store_ops {
     /* Bumps every package's generation, so every server rebuilds its cached documents. */
     int (*bump_generations)(store *s, derr *e);
 
+    /* A counter that moves whenever any package of the ecosystem changes (0 before the first). */
+    int (*eco_generation)(store *s, const char *ecosystem, int64_t *out, derr *e);
+
     /* The revocation epoch: moves (in the same transaction) whenever a token is deleted, a session
      * revoked, or a user disabled, demoted, re-passworded or deleted. */
     int (*auth_epoch)(store *s, int64_t *out, derr *e);
