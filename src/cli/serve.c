@@ -13,6 +13,7 @@
 #include "../core/core.h"
 #include "../core/documents.h"
 #include "../core/downloads.h"
+#include "../hex/sign.h"
 #include "../http/server.h"
 #include "../lib/log.h"
 #include "cli.h"
@@ -42,6 +43,15 @@ int cli_serve(int argc, char **argv)
     core c;
     if (core_open(&c, &cfg, &e) < 0) {
         log_error("cannot open the registry", "error", e.message, NULL);
+        config_free(&cfg);
+        return 1;
+    }
+    /* The Hex repository key is loaded (or made, at first start) now, so the first registry
+     * read does not pay for an RSA key generation. */
+    const hex_key *hk;
+    if (hex_key_get(&cfg, &hk, &e) < 0) {
+        log_error("cannot load the Hex repository key", "error", e.message, NULL);
+        core_close(&c);
         config_free(&cfg);
         return 1;
     }
