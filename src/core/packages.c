@@ -129,9 +129,16 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
             return derr_set(e, 403, "forbidden", "you are not an owner of %s", name);
         store_version old;
         rc = store_call(c->st, version_get, a, existing.id, in->version, &old, e);
-        if (rc == STORE_OK)
+        if (rc == STORE_OK && !in->replace)
             return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name,
                             in->version);
+        if (rc == STORE_OK) {
+            long window = c->cfg->unpublish_window;
+            if (window <= 0 || now_unix() - old.published_at > window)
+                return derr_set(e, 403, "forbidden",
+                                "%s %s was published more than %ld hours ago and can no longer be replaced", name,
+                                in->version, window / 3600);
+        }
         if (rc == STORE_ERROR)
             return -1;
         /* SemVer gives versions that differ only in build metadata equal precedence, so two of them
@@ -186,6 +193,7 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
     p.publisher_id = in->who->user_id;
     p.check_owner = true;
     p.tag = in->tag;
+    p.replace = in->replace;
     rc = store_call(c->st, publish, &p, e);
     if (rc == STORE_CONFLICT)
         return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name, in->version);

@@ -38,6 +38,8 @@ typedef struct publish_in {
     const char *signature_b64;  /* detached Ed25519 over the tarball bytes, or NULL */
     const char *tag;            /* dist-tag to point at the new version (npm), or NULL */
     const char *extra;          /* JSON object text of ecosystem extras kept with the version, or NULL */
+    bool replace;               /* an existing version of that number is replaced (Hex), by an owner, within
+                                 * --unpublish-window of its publication; one transaction */
     const principal *who;
     const char *ip;
 } publish_in;

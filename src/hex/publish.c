@@ -14,10 +14,8 @@
  *
  * `replace` (hex.md §2.5): an existing version is an error unless
  * replace=true; then, as in hex.pm's private repositories, the owner may
- * replace it, within the server's --unpublish-window. The old version is
- * removed and the new one published. The two steps are not yet one store
- * transaction: a failure between them leaves the version absent (the old
- * tarball's blob stays), which a retry of the publish repairs.
+ * replace it, within the server's --unpublish-window: the old version goes
+ * and the new one comes in one store transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -207,11 +205,6 @@ void hex_publish(req *r)
                 version_exists(r);
                 return;
             }
-            if (packages_remove_version(r->core, r->a, &r->who, HEX, m->name, m->version, false, r->ip, &e) <
-                0) {
-                hex_derr(r, &e);
-                return;
-            }
             existed = true;
         } else if (e.status != 404) {
             hex_derr(r, &e);
@@ -224,6 +217,7 @@ void hex_publish(req *r)
 
     publish_in in;
     fill_publish(r, &t, &in);
+    in.replace = existed;
     store_package pkg;
     store_version v;
     bool created;

@@ -2126,6 +2126,9 @@ static int publish_version(struct conn *c, store_publish *p, const char *name,
  * second sees what the first wrote. published_at 0 means now; it is also
  * the package's updated_at (and created_at when this creates it), and the
  * time of p->tag when one is given. */
+static int delete_version_tx(struct conn *c, int64_t package_id, const char *version, bool tombstone, int64_t now,
+                             const char *op, derr *e);
+
 static int sq_publish(store *s, store_publish *p, derr *e)
 {
     static const char op[] = "publish";
@@ -2150,6 +2153,12 @@ static int sq_publish(store *s, store_publish *p, derr *e)
         snprintf(name, sizeof name, "%s", p->pkg.name ? p->pkg.name : p->pkg.normalized_name);
     } else if (ret == STORE_OK) {
         ret = publish_refresh(c, p, publisher, op, e);
+        if (ret == STORE_OK && p->replace) {
+            /* Hex's replace: the old release goes and the new one comes in one transaction. */
+            ret = delete_version_tx(c, p->pkg.id, p->ver.version, false, now, op, e);
+            if (ret == STORE_NOT_FOUND)
+                ret = STORE_OK;
+        }
     }
     if (ret == STORE_OK)
         ret = publish_version(c, p, name, publisher, now, op, e);
@@ -3244,22 +3253,17 @@ out:
  * tombstone is written when asked, and latest_version and the generation
  * are settled. Docs sites of the version stay (docs_versions still lists
  * them). now 0 means the clock. */
-static int sq_version_delete(store *s, int64_t package_id, const char *version, bool tombstone,
-                             int64_t now, derr *e)
+/* Removes a version inside the caller's transaction: its row (dependencies, tags and daily
+ * downloads go with it), its downloads from the package's total, and with tombstone a record
+ * that the number is spent. STORE_NOT_FOUND when absent. The caller settles the package. */
+static int delete_version_tx(struct conn *c, int64_t package_id, const char *version, bool tombstone, int64_t now,
+                             const char *op, derr *e)
 {
-    static const char op[] = "version_delete";
-    if (!version)
-        return not_found(e, "version");
-    struct conn *c = conn_get(s, e);
-    if (!c)
-        return STORE_ERROR;
-    if (tx_begin(c, op, e) != STORE_OK)
-        return STORE_ERROR;
     int ret = STORE_ERROR;
     int64_t version_id = 0, downloads = 0;
     sqlite3_stmt *st = prep(c, Q_VERSION_FIND, op, e);
     if (!st)
-        goto out;
+        return ret;
     struct binder b = {st, SQLITE_OK};
     b_i64(&b, 1, package_id);
     b_text(&b, 2, version);
@@ -3275,13 +3279,13 @@ static int sq_version_delete(store *s, int64_t package_id, const char *version, 
     }
     release(st);
     if (ret != STORE_OK)
-        goto out;
+        return ret;
     ret = run_id(c, Q_VERSION_DELETE, version_id, op, e);
     if (ret == STORE_OK && downloads != 0) {
         ret = STORE_ERROR;
         st = prep(c, Q_PKG_DL_SUB, op, e);
         if (!st)
-            goto out;
+            return ret;
         b = (struct binder){st, SQLITE_OK};
         b_i64(&b, 1, package_id);
         b_i64(&b, 2, downloads);
@@ -3293,7 +3297,7 @@ static int sq_version_delete(store *s, int64_t package_id, const char *version, 
         ret = STORE_ERROR;
         st = prep(c, Q_TOMBSTONE_INSERT, op, e);
         if (!st)
-            goto out;
+            return ret;
         b = (struct binder){st, SQLITE_OK};
         b_i64(&b, 1, package_id);
         b_text(&b, 2, version);
@@ -3302,9 +3306,23 @@ static int sq_version_delete(store *s, int64_t package_id, const char *version, 
         ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
         release(st);
     }
+    return ret;
+}
+
+static int sq_version_delete(store *s, int64_t package_id, const char *version, bool tombstone,
+                             int64_t now, derr *e)
+{
+    static const char op[] = "version_delete";
+    if (!version)
+        return not_found(e, "version");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = delete_version_tx(c, package_id, version, tombstone, now, op, e);
     if (ret == STORE_OK)
         ret = pkg_settle(c, package_id, 1, 0, NULL, op, e);
-out:
     return tx_end(c, ret, op, e);
 }
 

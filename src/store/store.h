@@ -160,6 +160,7 @@ typedef struct store_publish {
     int64_t publisher_id;
     bool check_owner;       /* refuse (STORE_FORBIDDEN) unless publisher_id owns an existing package */
     const char *tag;        /* when not NULL, this dist-tag points at the new version (same transaction) */
+    bool replace;           /* an existing version of that number is removed first (same transaction) */
     bool created;           /* out: the package was made by this publish (publisher is its owner) */
 } store_publish;
 
