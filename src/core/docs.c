@@ -350,10 +350,11 @@ int docs_remove(core *c, arena *a, const principal *who, const char *ecosystem, 
     return 0;
 }
 
-/* Opens a blob the store names; a missing one is our fault, not the client's. */
-static int open_blob(core *c, const char *hex, blob_reader *r, derr *e)
+/* Opens a blob the store names, for sending (blob_open_send); a missing one is our fault, not the
+ * client's. */
+static int open_blob(core *c, const char *hex, unsigned flags, blob_reader *r, derr *e)
 {
-    if (blob_call(c->blobs, open, hex, r, e) == 0)
+    if (blob_open_send(c->blobs, hex, flags, r, e) == 0)
         return 0;
     if (e && e->status == 404) {
         log_error("a docs blob the store names is missing", "sha256", hex, NULL);
@@ -378,7 +379,8 @@ int docs_open(core *c, arena *a, const char *ecosystem, const char *name, const 
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "the docs of %s %s have no file %s", p.name, clip(a, version),
                         clip(a, full));
-    if (rc != STORE_OK || open_blob(c, f.sha256, r, e) < 0)
+    /* Never a redirect: a docs page needs its own Content-Type and sandbox headers. */
+    if (rc != STORE_OK || open_blob(c, f.sha256, 0, r, e) < 0)
         return -1;
     *ctype = docs_content_type(full);
     *sha256 = f.sha256;
@@ -398,7 +400,7 @@ int docs_open_archive(core *c, arena *a, const char *ecosystem, const char *name
         return derr_set(e, 404, "not_found", "%s %s has no docs", p.name, clip(a, version));
     if (rc != STORE_OK)
         return -1;
-    return open_blob(c, hex, r, e);
+    return open_blob(c, hex, c->cfg->blob_redirect ? BLOB_SEND_REDIRECT : 0, r, e);
 }
 
 int docs_latest(core *c, arena *a, const char *ecosystem, const char *name, const char **version, derr *e)

@@ -408,7 +408,8 @@ int packages_remove_version(core *c, arena *a, const principal *who, const char 
 
 int packages_open_tarball(core *c, const store_version *v, bool count, blob_reader *r, derr *e)
 {
-    if (blob_call(c->blobs, open, v->sha256, r, e) < 0)
+    unsigned flags = (count ? 0 : BLOB_SEND_HEAD) | (c->cfg->blob_redirect ? BLOB_SEND_REDIRECT : 0);
+    if (blob_open_send(c->blobs, v->sha256, flags, r, e) < 0)
         return -1;
     if (count)
         downloads_count(v->id);

@@ -97,7 +97,9 @@ int packages_tag_delete(core *c, arena *a, const principal *who, const char *eco
 int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                             const char *version, bool tombstone, const char *ip, derr *e);
 
-/* Opens a version's tarball for sending; counts the download when count (not for HEAD). */
+/* Opens a version's tarball for sending (blob_open_send): counts the download when count, i.e. for
+ * a GET; false (a HEAD) asks the store for the size only. Under --blob-redirect the reader may be a
+ * presigned URL. Send it with resp_blob. */
 int packages_open_tarball(core *c, const store_version *v, bool count, blob_reader *r, derr *e);
 
 /* Signing keys (Ed25519, base64 public keys). key_id: hex of the first 8 bytes of SHA-256 of the key. */

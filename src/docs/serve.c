@@ -190,7 +190,7 @@ void docs_serve(req *r)
             derr e2;
             if (docs_open(r->core, r->a, eco, name, version, arena_printf(r->a, "%s/", path), &br, &ctype,
                           &sha, &e2) == 0) {
-                close(br.fd);
+                blob_reader_close(&br);
                 redirect(r, 301, arena_printf(r->a, "./%s/", last_seg(r)), "public, max-age=3600");
                 return;
             }
@@ -203,13 +203,13 @@ void docs_serve(req *r)
     const char *cache = r->cfg->private_mode ? "private, max-age=300" : "public, max-age=300";
     const char *etag = arena_printf(r->a, "\"%s\"", sha);
     if (req_not_modified(r, etag)) {
-        close(br.fd);
+        blob_reader_close(&br);
         resp_header(r, "Cache-Control", cache);
         cors_for_sandbox(r);
         guard(r);
         return;
     }
-    resp_fd(r, 200, ctype, br.fd, br.size);
+    resp_blob(r, 200, ctype, &br);
     resp_header(r, "ETag", etag);
     resp_header(r, "Cache-Control", cache);
     cors_for_sandbox(r);

@@ -171,7 +171,8 @@ void hex_repo_tarball(req *r)
         hex_derr(r, &e);
         return;
     }
-    resp_fd(r, 200, "application/octet-stream", br.fd, br.size);
+    if (!resp_blob(r, 200, "application/octet-stream", &br))
+        return;
     resp_header(r, "ETag", etag);
     resp_header(r, "Cache-Control", cache_control(r, 3600));
 }
@@ -191,8 +192,8 @@ void hex_repo_docs(req *r)
         hex_derr(r, &e);
         return;
     }
-    resp_fd(r, 200, "application/gzip", br.fd, br.size);
-    resp_header(r, "Cache-Control", cache_control(r, 3600));
+    if (resp_blob(r, 200, "application/gzip", &br))
+        resp_header(r, "Cache-Control", cache_control(r, 3600));
 }
 
 void hex_repo_public_key(req *r)

@@ -227,7 +227,8 @@ void native_download(req *r)
         resp_derr(r, &e);
         return;
     }
-    resp_fd(r, 200, "application/gzip", br.fd, br.size);
+    if (!resp_blob(r, 200, "application/gzip", &br))
+        return;
     resp_header(r, "ETag", etag);
     resp_header(r, "X-Checksum-SHA256", v.sha256);
     resp_header(r, "Content-Disposition",

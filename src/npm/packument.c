@@ -349,7 +349,8 @@ void npm_tarball(req *r)
         npm_derr(r, &e);
         return;
     }
-    resp_fd(r, 200, "application/octet-stream", br.fd, br.size);
+    if (!resp_blob(r, 200, "application/octet-stream", &br))
+        return;
     resp_header(r, "ETag", etag);
     cache_headers(r, true);
 }

@@ -41,7 +41,8 @@ void pub_archive(req *r)
         pub_derr(r, &e);
         return;
     }
-    resp_fd(r, 200, "application/octet-stream", br.fd, br.size);
+    if (!resp_blob(r, 200, "application/octet-stream", &br))
+        return;
     resp_header(r, "ETag", etag);
     /* A published archive never changes; under --private only the client may keep it. */
     resp_header(r, "Cache-Control",

@@ -8,7 +8,9 @@
  * puts, the checksum check, absent blobs, removal, bad keys, check), and what only a remote store
  * has: streamed reads that wait for bytes, the size for HEAD, presigned URLs, virtual-host
  * addressing, an object whose bytes do not match its key (never handed out whole), and a store
- * that cannot be reached (503 after the retries). Plus URLs the store refuses.
+ * that cannot be reached (503 after the retries). Without a server too: retries and backoff
+ * against a scripted one (5xx and 429 again, 4xx final), the exact requests a put makes, and
+ * URLs the store refuses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,11 +19,14 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,12 +63,12 @@ static int group_setup(void **state)
     if (crypto_init() < 0)
         return -1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const char *u = getenv("DEPOT_TEST_S3_URL");
-    if (!u || !*u)
-        return 0;
     snprintf(g_tmp, sizeof g_tmp, "/tmp/depot-test-s3-XXXXXX");
     if (!mkdtemp(g_tmp))
         return -1;
+    const char *u = getenv("DEPOT_TEST_S3_URL");
+    if (!u || !*u)
+        return 0;
     make_url(u, "", g_url, sizeof g_url);
     const char *v = getenv("DEPOT_TEST_S3_VHOST_URL");
     if (v && *v)
@@ -541,8 +546,6 @@ static void test_corrupt_object(void **state)
 static void test_unreachable(void **state)
 {
     (void)state;
-    if (!g_url[0])
-        skip();
     /* A port nothing listens on (bound, never listened). */
     char url[1024];
     snprintf(url, sizeof url, "s3://depot-test?endpoint=http://127.0.0.1:9&access_key=a&secret_key=TOPSECRETVALUE&retries=1&tmp=%s",
@@ -570,6 +573,200 @@ static void test_unreachable(void **state)
     assert_int_equal(blob_open_send(b, hex, 0, &r, &e), -1);
     assert_int_equal(e.status, 503);
     blob_call(b, close);
+    unlink(path);
+}
+
+/* ---- a scripted server: what the store sends, and what it does with each answer ---- */
+
+struct script {
+    int lfd, port;
+    const int *statuses; /* one per connection; the last repeats */
+    int nstatuses;
+    int served;
+    buf heads[8]; /* the first requests' heads and bodies, for the test to read */
+    buf bodies[8];
+    pthread_t th;
+};
+
+static void *script_run(void *arg)
+{
+    struct script *sc = arg;
+    for (;;) {
+        int c = accept(sc->lfd, NULL, NULL);
+        if (c < 0)
+            return NULL;
+        int i = sc->served;
+        buf in;
+        buf_init(&in, 0);
+        char chunk[4096];
+        const char *end = NULL;
+        while (!end) {
+            ssize_t n = read(c, chunk, sizeof chunk);
+            if (n <= 0)
+                break;
+            buf_append(&in, chunk, (size_t)n);
+            end = strstr(in.data, "\r\n\r\n");
+        }
+        if (end) {
+            size_t head = (size_t)(end - in.data) + 4;
+            const char *cl = strcasestr(in.data, "\ncontent-length:");
+            size_t want = cl && cl < end ? (size_t)strtoul(cl + 16, NULL, 10) : 0;
+            if (strcasestr(in.data, "\nexpect: 100-continue") && want) {
+                const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                if (write(c, cont, sizeof cont - 1) < 0)
+                    want = 0; /* the client went away */
+            }
+            while (in.len - head < want) {
+                ssize_t n = read(c, chunk, sizeof chunk);
+                if (n <= 0)
+                    break;
+                buf_append(&in, chunk, (size_t)n);
+            }
+            if (i < 8) {
+                buf_init(&sc->heads[i], 0);
+                buf_append(&sc->heads[i], in.data, head);
+                buf_init(&sc->bodies[i], 0);
+                buf_append(&sc->bodies[i], in.data + head, in.len - head);
+            }
+        }
+        int st = sc->statuses[i < sc->nstatuses ? i : sc->nstatuses - 1];
+        char out[256];
+        int n = snprintf(out, sizeof out,
+                         "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", st);
+        if (write(c, out, (size_t)n) < 0) {
+            /* the client went away: fine */
+        }
+        close(c);
+        buf_free(&in);
+        __atomic_store_n(&sc->served, i + 1, __ATOMIC_SEQ_CST);
+    }
+}
+
+static void script_start(struct script *sc, const int *statuses, int n)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->statuses = statuses;
+    sc->nstatuses = n;
+    sc->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(sc->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(sc->lfd, 16), 0);
+    getsockname(sc->lfd, (struct sockaddr *)&a, &al);
+    sc->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&sc->th, NULL, script_run, sc), 0);
+}
+
+/* Stops the server; what it recorded stays readable until script_free. */
+static void script_stop(struct script *sc)
+{
+    shutdown(sc->lfd, SHUT_RDWR);
+    close(sc->lfd);
+    pthread_join(sc->th, NULL);
+}
+
+static void script_free(struct script *sc)
+{
+    for (int i = 0; i < 8 && i < sc->served; i++) {
+        buf_free(&sc->heads[i]);
+        buf_free(&sc->bodies[i]);
+    }
+}
+
+static blob_store *script_store(struct script *sc, const char *extra)
+{
+    char url[1024];
+    snprintf(url, sizeof url,
+             "s3://bkt/pre?endpoint=http://127.0.0.1:%d&region=eu-west-3&access_key=AK&secret_key=SK&tmp=%s%s",
+             sc->port, g_tmp, extra);
+    derr e;
+    blob_store *b = blob_open(url, &e);
+    assert_non_null(b);
+    return b;
+}
+
+/* 5xx and 429 are tried again with backoff; 4xx are final; 404 is an answer. */
+static void test_retries(void **state)
+{
+    (void)state;
+    char hex[65];
+    sha256_hex("r", 1, hex);
+    derr e;
+    struct sc_case {
+        int statuses[4];
+        int n;
+        const char *extra;
+        int want_rc, want_status, want_served;
+    } cases[] = {
+        {{503, 500, 200}, 3, "", 1, 0, 3},              /* two failures, then there */
+        {{429, 404}, 2, "", 0, 0, 2},                   /* slow down, then absent */
+        {{502, 503, 504, 500}, 4, "&retries=2", -1, 503, 3}, /* gives up after 1 + 2 tries */
+        {{403}, 1, "", -1, 500, 1},                     /* refused: no retry, not our client's fault */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct script sc;
+        script_start(&sc, cases[i].statuses, cases[i].n);
+        blob_store *b = script_store(&sc, cases[i].extra);
+        int rc = blob_call(b, exists, hex, &e);
+        assert_int_equal(rc, cases[i].want_rc);
+        if (rc < 0)
+            assert_int_equal(e.status, cases[i].want_status);
+        blob_call(b, close);
+        script_stop(&sc);
+        script_free(&sc);
+        if (sc.served != cases[i].want_served)
+            fail_msg("case %zu: %d requests, expected %d", i, sc.served, cases[i].want_served);
+    }
+
+    /* A GET for a download is tried again too, before any byte went out. */
+    static const int get_st[] = {503, 404};
+    struct script sc;
+    script_start(&sc, get_st, 2);
+    blob_store *b = script_store(&sc, "");
+    blob_reader r;
+    assert_int_equal(blob_open_send(b, hex, 0, &r, &e), -1);
+    assert_int_equal(e.status, 404);
+    blob_call(b, close);
+    script_stop(&sc);
+    script_free(&sc);
+    assert_int_equal(sc.served, 2);
+}
+
+/* What a put sends: HEAD first, then the PUT of the file's bytes with their real SHA-256 in
+ * x-amz-content-sha256, signed for the region, to PREFIX/ab/cd/HEX (path style). */
+static void test_put_request(void **state)
+{
+    (void)state;
+    static const int st[] = {404, 200};
+    struct script sc;
+    script_start(&sc, st, 2);
+    blob_store *b = script_store(&sc, "");
+    char text[3000];
+    random_text(text, sizeof text);
+    char path[600], hex[65];
+    snprintf(path, sizeof path, "%s/put-req", g_tmp);
+    FILE *fp = fopen(path, "w");
+    fwrite(text, 1, sizeof text, fp);
+    fclose(fp);
+    sha256_hex(text, sizeof text, hex);
+    derr e;
+    assert_int_equal(blob_call(b, put_file, hex, path, &e), 0);
+    blob_call(b, close);
+    script_stop(&sc);
+    assert_int_equal(sc.served, 2);
+    char line[300];
+    snprintf(line, sizeof line, "HEAD /bkt/pre/%.2s/%.2s/%s HTTP/1.1\r\n", hex, hex + 2, hex);
+    assert_true(strncmp(sc.heads[0].data, line, strlen(line)) == 0);
+    snprintf(line, sizeof line, "PUT /bkt/pre/%.2s/%.2s/%s HTTP/1.1\r\n", hex, hex + 2, hex);
+    assert_true(strncmp(sc.heads[1].data, line, strlen(line)) == 0);
+    snprintf(line, sizeof line, "x-amz-content-sha256: %s\r\n", hex);
+    assert_non_null(strstr(sc.heads[1].data, line));
+    assert_non_null(strstr(sc.heads[0].data, "x-amz-content-sha256: " SIGV4_EMPTY_SHA256 "\r\n"));
+    assert_non_null(strstr(sc.heads[1].data, "Authorization: AWS4-HMAC-SHA256 Credential=AK/"));
+    assert_non_null(strstr(sc.heads[1].data, "/eu-west-3/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature="));
+    assert_int_equal(sc.bodies[1].len, sizeof text);
+    assert_memory_equal(sc.bodies[1].data, text, sizeof text);
+    script_free(&sc);
     unlink(path);
 }
 
@@ -627,6 +824,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_virtual_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_object, setup, teardown),
         cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_retries),
+        cmocka_unit_test(test_put_request),
         cmocka_unit_test(test_bad_urls),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
