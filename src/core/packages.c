@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
@@ -342,6 +343,37 @@ int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosy
     if (store_call(c->st, pkg_set_meta, p.id, meta, e) != STORE_OK)
         return -1;
     core_audit(c, who->user_id, "package.options", arena_printf(a, "%s/%s", ecosystem, p.name), meta, ip);
+    return 0;
+}
+
+int packages_discontinue(core *c, arena *a, const principal *who, const char *ecosystem, const char *name, bool on,
+                         const char *replaced_by, const char *ip, derr *e)
+{
+    store_package p;
+    if (packages_for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    if (replaced_by && *replaced_by && (!on || strcmp(replaced_by, p.name) == 0 || strlen(replaced_by) > 214))
+        return derr_set(e, 422, "invalid", "replaced_by: another package's name, and only when discontinued");
+    json_t *m = p.meta ? json_loads(p.meta, 0, NULL) : NULL;
+    if (!json_is_object(m)) {
+        json_decref(m);
+        m = json_object();
+    }
+    json_object_set_new(m, "isDiscontinued", json_boolean(on));
+    if (on && replaced_by && *replaced_by)
+        json_object_set_new(m, "replacedBy", json_string(replaced_by));
+    else
+        json_object_del(m, "replacedBy");
+    char *text = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    if (!text)
+        return derr_set(e, 500, "internal", "cannot write the package's options");
+    const char *meta = arena_strdup(a, text);
+    free(text);
+    if (store_call(c->st, pkg_set_meta, p.id, meta, e) != STORE_OK)
+        return -1;
+    core_audit(c, who->user_id, on ? "package.discontinue" : "package.undiscontinue",
+               arena_printf(a, "%s/%s", ecosystem, p.name), replaced_by, ip);
     return 0;
 }
 

@@ -86,6 +86,10 @@ int packages_set_status(core *c, arena *a, const principal *who, const char *eco
 /* Replaces the package's ecosystem extras (JSON object text), for owners. */
 int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                       const char *meta, const char *ip, derr *e);
+/* Discontinues a package (pub's isDiscontinued, optionally replacedBy another package's name), or
+ * lifts it; owners. Other keys of the package's extras stay. */
+int packages_discontinue(core *c, arena *a, const principal *who, const char *ecosystem, const char *name, bool on,
+                         const char *replaced_by, const char *ip, derr *e);
 /* Dist-tags: anyone who may read lists them; owners set and delete. */
 int packages_tags(core *c, arena *a, const store_package *p, store_tag **out, int *n, derr *e);
 int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,

@@ -187,8 +187,9 @@ __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int stat
 static int rate_check(server *s, conn_ctx *x, enum rl_class cls);
 static void auth_fail(req *r, const derr *e);
 
-/* An upload's credential is checked before its body is read (so a client that sent
- * `Expect: 100-continue` with a bad or missing key is answered before it uploads): 0 to go on
+/* An upload's credential is checked before its body is read when the client sent
+ * `Expect: 100-continue` (mix, rebar3, curl for large bodies), so a bad or missing key is answered
+ * before it uploads: 0 to go on
  * (x->authed set when the credential was checked here), -1 after answering. Password
  * credentials (Basic) cost a hash and are left to the worker pool after the body. */
 static int early_auth(server *s, conn_ctx *x)
@@ -296,7 +297,10 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
             return;
         }
     }
-    if (rt->body == BODY_UPLOAD && early_auth(s, x) < 0)
+    /* Only a client waiting for `100 Continue` is answered before its body: one that sends the
+     * body straight away would see the connection reset instead of the answer. */
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    if (rt->body == BODY_UPLOAD && expect && strcasecmp(expect, "100-continue") == 0 && early_auth(s, x) < 0)
         return;
     if (rt->body == BODY_JSON) {
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);

@@ -265,13 +265,31 @@ void native_unyank(req *r)
     yank(r, false);
 }
 
+/* The ecosystem a cross-ecosystem endpoint acts on: ?ecosystem= (native, hex, pub, npm), native
+ * when absent. NULL after answering 400 for an unknown one. One owner model serves every
+ * ecosystem, so owners (and pub's retract and discontinue) are reachable here for all of them. */
+static const char *ecosystem_of(req *r)
+{
+    const char *eco = req_query(r, "ecosystem");
+    if (!eco || !*eco)
+        return NATIVE;
+    for (int i = 0; auth_ecosystems[i]; i++)
+        if (strcmp(auth_ecosystems[i], eco) == 0)
+            return auth_ecosystems[i];
+    resp_error(r, 400, "bad_request", "ecosystem: expected native, hex, pub or npm");
+    return NULL;
+}
+
 void native_owners(req *r)
 {
     derr e;
     store_package p;
     store_owner *os;
     int n;
-    if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), &p, &e) < 0 ||
+    const char *eco = ecosystem_of(r);
+    if (!eco)
+        return;
+    if (packages_get(r->core, r->a, eco, req_param(r, "name"), &p, &e) < 0 ||
         packages_owners(r->core, r->a, &p, &os, &n, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -292,7 +310,10 @@ void native_owners(req *r)
 void native_owner_add(req *r)
 {
     derr e;
-    if (packages_owner_add(r->core, r->a, &r->who, NATIVE, req_param(r, "name"), req_param(r, "username"), r->ip,
+    const char *eco = ecosystem_of(r);
+    if (!eco)
+        return;
+    if (packages_owner_add(r->core, r->a, &r->who, eco, req_param(r, "name"), req_param(r, "username"), r->ip,
                            &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -303,12 +324,80 @@ void native_owner_add(req *r)
 void native_owner_remove(req *r)
 {
     derr e;
-    if (packages_owner_remove(r->core, r->a, &r->who, NATIVE, req_param(r, "name"), req_param(r, "username"),
+    const char *eco = ecosystem_of(r);
+    if (!eco)
+        return;
+    if (packages_owner_remove(r->core, r->a, &r->who, eco, req_param(r, "name"), req_param(r, "username"),
                               r->ip, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
     native_owners(r);
+}
+
+/* PUT/DELETE .../versions/{version}/retract?ecosystem=pub: pub's retraction, from the native API. */
+static void retract(req *r, bool on)
+{
+    const char *eco = ecosystem_of(r);
+    if (!eco)
+        return;
+    if (strcmp(eco, "pub") != 0) {
+        resp_error(r, 422, "invalid", "ecosystem: retraction is pub's (use ?ecosystem=pub); yank elsewhere");
+        return;
+    }
+    store_version_status st = {.set_retracted = on ? 1 : -1};
+    derr e;
+    if (packages_set_status(r->core, r->a, &r->who, eco, req_param(r, "name"), req_param(r, "version"), &st,
+                            on ? "version.retract" : "version.unretract", r->ip, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *doc = json_object();
+    json_set_str(doc, "ecosystem", eco);
+    json_set_str(doc, "version", req_param(r, "version"));
+    json_object_set_new(doc, "retracted", json_boolean(on));
+    resp_json(r, 200, doc);
+}
+
+void native_retract(req *r)
+{
+    retract(r, true);
+}
+
+void native_unretract(req *r)
+{
+    retract(r, false);
+}
+
+/* PUT .../discontinue?ecosystem=pub {"replaced_by": NAME?}, DELETE to lift it. */
+void native_discontinue(req *r)
+{
+    const char *eco = ecosystem_of(r);
+    if (!eco)
+        return;
+    bool on = strcmp(r->method, "PUT") == 0;
+    const char *rb = NULL;
+    if (on && r->body_len) {
+        json_t *doc = req_json(r);
+        if (!doc)
+            return;
+        derr e;
+        if (json_str(doc, "replaced_by", false, &rb, &e) < 0) {
+            resp_derr(r, &e);
+            return;
+        }
+    }
+    derr e;
+    if (packages_discontinue(r->core, r->a, &r->who, eco, req_param(r, "name"), on, rb, r->ip, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *doc = json_object();
+    json_set_str(doc, "ecosystem", eco);
+    json_set_str(doc, "name", req_param(r, "name"));
+    json_object_set_new(doc, "discontinued", json_boolean(on));
+    json_set_str(doc, "replaced_by", on ? rb : NULL);
+    resp_json(r, 200, doc);
 }
 
 void native_settings(req *r)

@@ -84,27 +84,14 @@ void pub_put_options(req *r)
         pub_error(r, 422, "invalid", "isUnlisted is not supported by this server");
         return;
     }
-    /* Keep whatever else the meta holds. */
-    json_t *meta = p.meta ? json_loads(p.meta, 0, NULL) : NULL;
-    if (!json_is_object(meta)) {
-        json_decref(meta);
-        meta = json_object();
-    }
-    json_object_set_new(meta, "isDiscontinued", json_boolean(disc));
-    if (rb)
-        json_object_set_new(meta, "replacedBy", json_string(rb));
-    else
-        json_object_del(meta, "replacedBy");
-    char *text = json_dumps(meta, JSON_COMPACT);
-    json_decref(meta);
-    const char *mt = arena_strdup(r->a, text ? text : "{}");
-    free(text);
     derr e;
-    if (packages_set_meta(r->core, r->a, &r->who, PUB, p.name, mt, r->ip, &e) < 0) {
+    if (packages_discontinue(r->core, r->a, &r->who, PUB, p.name, disc, rb, r->ip, &e) < 0) {
         pub_derr(r, &e);
         return;
     }
-    p.meta = mt;
+    /* Answer with the options as stored. */
+    if (pub_load_package(r, p.name, &p) < 0)
+        return;
     pub_json(r, 200, pkg_options(&p, r->a));
 }
 

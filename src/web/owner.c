@@ -177,26 +177,10 @@ void web_owner_confirm(req *r, const store_package *p, const char *code)
     page_finish(&pg, 200);
 }
 
-/* pub's discontinued flag lives in the package's meta: change those two keys, keep the rest. */
+/* pub's discontinued flag: the rule is core's. */
 static int set_discontinued(req *r, const store_package *p, bool on, const char *replaced_by, derr *e)
 {
-    json_t *m = p->meta ? json_loads(p->meta, 0, NULL) : NULL;
-    if (!json_is_object(m)) {
-        json_decref(m);
-        m = json_object();
-    }
-    json_object_set_new(m, "isDiscontinued", json_boolean(on));
-    if (on && replaced_by && *replaced_by)
-        json_object_set_new(m, "replacedBy", json_string(replaced_by));
-    else
-        json_object_del(m, "replacedBy");
-    char *text = json_dumps(m, JSON_COMPACT);
-    json_decref(m);
-    if (!text)
-        return derr_set(e, 500, "internal", "cannot write the package options");
-    const char *meta = arena_strdup(r->a, text);
-    free(text);
-    return packages_set_meta(r->core, r->a, &r->who, p->ecosystem, p->name, meta, r->ip, e);
+    return packages_discontinue(r->core, r->a, &r->who, p->ecosystem, p->name, on, replaced_by, r->ip, e);
 }
 
 void web_owner_post(req *r, const store_package *p)

@@ -17,27 +17,29 @@
     }
 
 static const route routes[] = {
-    P("GET", "/", web_home, BODY_NONE, AUTH_READ, RL_OTHER, false),
+    /* Page views count as reads in the download class (500 an hour per anonymous IP, 5000 per
+     * user): browsing a registry must not run into the 100 an hour of "other" requests. */
+    P("GET", "/", web_home, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
     P("GET", "/search", web_search, BODY_NONE, AUTH_READ, RL_SEARCH, false),
-    P("GET", "/packages/{ecosystem}/{rest*}", web_package_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
+    P("GET", "/packages/{ecosystem}/{rest*}", web_package_get, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
     P("POST", "/packages/{ecosystem}/{rest*}", web_package_post, BODY_FORM, AUTH_READ, RL_OTHER, false),
-    P("GET", "/users/{username}", web_user, BODY_NONE, AUTH_READ, RL_OTHER, false),
+    P("GET", "/users/{username}", web_user, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
     /* accounts */
-    P("GET", "/register", web_register_get, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    P("GET", "/register", web_register_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
     P("POST", "/register", web_register_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
-    P("GET", "/login", web_login_get, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    P("GET", "/login", web_login_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
     P("POST", "/login", web_login_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
     P("POST", "/logout", web_logout, BODY_FORM, AUTH_NONE, RL_OTHER, false),
-    P("GET", "/account", web_account, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    P("GET", "/account", web_account, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
     P("POST", "/account/{action}", web_account_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
-    P("GET", "/password/forgot", web_forgot_get, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    P("GET", "/password/forgot", web_forgot_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
     P("POST", "/password/forgot", web_forgot_post, BODY_FORM, AUTH_NONE, RL_OTHER, false),
-    P("GET", "/password/reset", web_reset_get, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    P("GET", "/password/reset", web_reset_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
     P("POST", "/password/reset", web_reset_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
-    P("GET", "/email/verify", web_verify_get, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    P("GET", "/email/verify", web_verify_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
     P("POST", "/email/verify", web_verify_post, BODY_FORM, AUTH_NONE, RL_OTHER, false),
     /* admin */
-    P("GET", "/admin", web_admin, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    P("GET", "/admin", web_admin, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
     P("POST", "/admin/{action}", web_admin_post, BODY_FORM, AUTH_NONE, RL_OTHER, false),
     /* assets */
     P("GET", "/static/{version}/{file}", web_static, BODY_NONE, AUTH_NONE, RL_NONE, false),

@@ -471,6 +471,13 @@ async function scenario() {
     status: 403, auth: roTok, body: site, headers: { "Content-Type": "application/gzip" } });
   await call("DELETE", D, `${P}/left-pad/versions/1.1.0/docs`, { status: 204, auth: ciTok });
   await call("DELETE", D, `${P}/left-pad/versions/1.1.0/docs`, { status: 404, auth: ciTok });
+  // pub's retract and discontinue through the native API (native packages cannot be retracted)
+  const RT = `${P}/{name}/versions/{version}/retract`;
+  await call("PUT", RT, `${P}/left-pad/versions/1.1.0/retract?ecosystem=native`, { status: 422, auth: ciTok });
+  await call("DELETE", RT, `${P}/left-pad/versions/1.1.0/retract?ecosystem=pub`, { status: 404, auth: ciTok });
+  const DC = `${P}/{name}/discontinue`;
+  await call("PUT", DC, `${P}/left-pad/discontinue`, { status: 200, auth: ciTok, json: { replaced_by: "right-pad" } });
+  await call("DELETE", DC, `${P}/left-pad/discontinue`, { status: 200, auth: ciTok });
 
   // owners and settings
   await call("GET", `${P}/{name}/owners`, `${P}/left-pad/owners`, { status: 200 });
