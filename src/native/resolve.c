@@ -5,7 +5,11 @@
  */
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "../core/documents.h"
 #include "../core/packages.h"
+#include "../lib/crypto.h"
 #include "../core/resolve.h"
 #include "../core/core.h"
 #include "../lib/json.h"
@@ -78,6 +82,50 @@ static const char *native_key(void *vctx, arena *a, const char *name)
     return package_key(a, NATIVE, name);
 }
 
+struct resolve_job {
+    req *r;
+    const char **names, **reqs;
+    int n;
+    bool include_prerelease;
+};
+
+/* Resolves and renders the answer (a documents builder). */
+static int build_resolve(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
+{
+    struct resolve_job *job = vctx;
+    req *r = job->r;
+    struct provider_ctx pc = {r};
+    resolve_provider prov = {versions, native_key, &pc};
+    resolve_opts opts = {.dialect = SEMVER_NATIVE, .include_prerelease = job->include_prerelease, .max_steps = 0};
+    resolve_pick *picks;
+    int np;
+    if (resolve(a, &prov, job->names, job->reqs, job->n, &opts, &picks, &np, e) < 0)
+        return -1;
+    json_t *out = json_object();
+    for (int j = 0; j < np; j++) {
+        const struct pick_info *pi = picks[j].c->user;
+        const store_version *sv = &pi->v;
+        json_t *o = json_object();
+        json_set_str(o, "version", sv->version);
+        json_object_set_new(o, "checksum", json_string(arena_printf(a, "sha256:%s", sv->sha256)));
+        json_set_str(o, "sha256", sv->sha256);
+        json_object_set_new(o, "yanked", json_boolean(sv->yanked));
+        json_object_set_new(o, "signature", native_signature_json(sv));
+        json_set_str(o, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download",
+                                                   native_seg(r, pi->name), native_seg(r, sv->version)));
+        json_object_set_new(out, pi->name, o);
+    }
+    json_t *res = json_object();
+    json_object_set_new(res, "packages", out);
+    *text = json_dumps(res, JSON_COMPACT);
+    json_decref(res);
+    if (!*text)
+        return derr_set(e, 500, "internal", "cannot render the resolution");
+    *len = strlen(*text);
+    *ctype = "application/json";
+    return 0;
+}
+
 void native_resolve(req *r)
 {
     json_t *doc = req_json(r);
@@ -118,30 +166,23 @@ void native_resolve(req *r)
         reqs[i] = json_string_value(v);
         i++;
     }
-    struct provider_ctx pc = {r};
-    resolve_provider prov = {versions, native_key, &pc};
-    resolve_opts opts = {.dialect = SEMVER_NATIVE, .include_prerelease = json_is_true(pre), .max_steps = 0};
-    resolve_pick *picks;
-    int np;
-    if (resolve(r->a, &prov, names, reqs, (int)n, &opts, &picks, &np, &e) < 0) {
+    /* Answers are cached per request and per state of the native ecosystem: a CI fleet resolving
+     * the same graph again costs one counter lookup. A conflict (422) is never cached. */
+    struct resolve_job job = {r, names, reqs, (int)n, json_is_true(pre)};
+    int64_t gen;
+    if (store_call(r->core->st, eco_generation, NATIVE, &gen, &e) != STORE_OK) {
         resp_derr(r, &e);
         return;
     }
-    json_t *out = json_object();
-    for (int j = 0; j < np; j++) {
-        const struct pick_info *pi = picks[j].c->user;
-        const store_version *sv = &pi->v;
-        json_t *o = json_object();
-        json_set_str(o, "version", sv->version);
-        json_object_set_new(o, "checksum", json_string(arena_printf(r->a, "sha256:%s", sv->sha256)));
-        json_set_str(o, "sha256", sv->sha256);
-        json_object_set_new(o, "yanked", json_boolean(sv->yanked));
-        json_object_set_new(o, "signature", native_signature_json(sv));
-        json_set_str(o, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download",
-                                                   native_seg(r, pi->name), native_seg(r, sv->version)));
-        json_object_set_new(out, pi->name, o);
+    char *canon = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    char hex[65];
+    sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hex);
+    free(canon);
+    const cdoc *d;
+    doc_ref *ref = documents_get(arena_printf(r->a, "native:resolve:%s", hex), gen, build_resolve, &job, r->a, &d, &e);
+    if (!ref) {
+        resp_derr(r, &e);
+        return;
     }
-    json_t *res = json_object();
-    json_object_set_new(res, "packages", out);
-    resp_json(r, 200, res);
+    resp_doc(r, ref, d);
 }

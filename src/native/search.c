@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "../core/core.h"
+#include "../core/documents.h"
+#include "../lib/timeutil.h"
 #include "../lib/json.h"
 #include "native.h"
 
@@ -64,6 +66,45 @@ static const char *page_link(req *r, long page, long per_page)
     return url;
 }
 
+struct search_job {
+    req *r;
+    const store_search *q;
+    long page, per_page;
+};
+
+/* Runs the search and renders the page (a documents builder). */
+static int build_search(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
+{
+    struct search_job *job = vctx;
+    req *r = job->r;
+    long page = job->page, per_page = job->per_page;
+    store_package *ps;
+    int n;
+    int64_t total;
+    if (store_call(r->core->st, search, a, job->q, &ps, &n, &total, e) != STORE_OK)
+        return -1;
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, native_summary_json(&ps[i]));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "packages", arr);
+    json_object_set_new(doc, "total", json_integer(total));
+    json_object_set_new(doc, "page", json_integer(page));
+    json_object_set_new(doc, "per_page", json_integer(per_page));
+    json_t *links = json_object();
+    json_set_str(links, "self", page_link(r, page, per_page));
+    json_set_str(links, "next", (int64_t)(page * per_page) < total ? page_link(r, page + 1, per_page) : NULL);
+    json_set_str(links, "prev", page > 1 ? page_link(r, page - 1, per_page) : NULL);
+    json_object_set_new(doc, "links", links);
+    *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!*text)
+        return derr_set(e, 500, "internal", "cannot render the search");
+    *len = strlen(*text);
+    *ctype = "application/json";
+    return 0;
+}
+
 void native_search(req *r)
 {
     long page, per_page;
@@ -92,26 +133,23 @@ void native_search(req *r)
     }
     q.offset = (page - 1) * per_page;
     q.limit = per_page;
-    store_package *ps;
-    int n;
-    int64_t total;
+    /* A page of results is cached per query and per state of the native ecosystem; the stamp
+     * also moves every two seconds, since download counts (shown, and a sort key) change without
+     * a generation — they are written every few seconds anyway (core/downloads.c). */
+    struct search_job job = {r, &q, page, per_page};
+    int64_t gen;
     derr e;
-    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+    if (store_call(r->core->st, eco_generation, NATIVE, &gen, &e) != STORE_OK) {
         resp_derr(r, &e);
         return;
     }
-    json_t *arr = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, native_summary_json(&ps[i]));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "packages", arr);
-    json_object_set_new(doc, "total", json_integer(total));
-    json_object_set_new(doc, "page", json_integer(page));
-    json_object_set_new(doc, "per_page", json_integer(per_page));
-    json_t *links = json_object();
-    json_set_str(links, "self", page_link(r, page, per_page));
-    json_set_str(links, "next", (int64_t)(page * per_page) < total ? page_link(r, page + 1, per_page) : NULL);
-    json_set_str(links, "prev", page > 1 ? page_link(r, page - 1, per_page) : NULL);
-    json_object_set_new(doc, "links", links);
-    resp_json(r, 200, doc);
+    int64_t stamp = gen * 1000000 + now_unix() / 2 % 1000000;
+    const char *key = arena_printf(r->a, "native:search:%s:%s", r->path, r->query ? r->query : "");
+    const cdoc *d;
+    doc_ref *ref = documents_get(key, stamp, build_search, &job, r->a, &d, &e);
+    if (!ref) {
+        resp_derr(r, &e);
+        return;
+    }
+    resp_doc(r, ref, d);
 }
