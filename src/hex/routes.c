@@ -101,4 +101,5 @@ static const route routes[] = {
 };
 
 const route_set hex_route_set = {
-    .front = "hex", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = hex_auth_error};
+    .front = "hex", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = hex_auth_error,
+    .error = hex_derr};

@@ -70,6 +70,11 @@ typedef struct route_set {
      * route, or an AUTH_READ route under --private, called without a credential. It must set a
      * response. NULL: the generic error. */
     void (*auth_error)(req *r, const derr *e);
+    /* Optional: answers the errors the server itself gives on this front's routes once they are
+     * routed (413 too large, 415 content type, 429 rate limited, 400 malformed path) in the front's
+     * own shape, so its clients print the message (npm shows an object as "[object Object]").
+     * It must set a response; the server adds Retry-After to a 429 after it. NULL: the generic. */
+    void (*error)(req *r, const derr *e);
     /* Optional: answers a GET or HEAD that no route matches when the client asks for HTML (a
      * browser: Accept has text/html), in place of the JSON 404. The first front that has one
      * answers. It must set a response. */

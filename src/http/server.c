@@ -171,6 +171,22 @@ static const char *cors_origin(server *s, req *r)
 
 /* ---- the request's phases ---- */
 
+static const route_set *front_of(const route *rt);
+
+/* An error the server itself gives, in the shape of the route's front when it has one. */
+static void front_error(req *r, int status, const char *code, const char *msg)
+{
+    const route_set *rs = r->route ? front_of(r->route) : NULL;
+    if (rs && rs->error) {
+        derr e;
+        derr_set(&e, status, code, "%s", msg);
+        rs->error(r, &e);
+        if (r->resp)
+            return;
+    }
+    resp_error(r, status, code, "%s", msg);
+}
+
 /* Answers now with an error whose message is fmt with one %s. */
 __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int status, const char *code,
                                                            const char *fmt, ...)
@@ -180,7 +196,7 @@ __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int stat
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    resp_error(&x->r, status, code, "%s", msg);
+    front_error(&x->r, status, code, msg);
     x->failed = 1;
 }
 
@@ -406,8 +422,9 @@ static int rate_check(server *s, conn_ctx *x, enum rl_class cls)
     if (x->rlv.allowed)
         return 0;
     int64_t wait = x->rlv.reset - now_unix();
-    resp_error(r, 429, "rate_limited", "too many requests; try again in %lld seconds",
-               (long long)(wait > 0 ? wait : 1));
+    char msg[96];
+    snprintf(msg, sizeof msg, "too many requests; try again in %lld seconds", (long long)(wait > 0 ? wait : 1));
+    front_error(r, 429, "rate_limited", msg);
     char v[32];
     snprintf(v, sizeof v, "%lld", (long long)(wait > 0 ? wait : 1));
     resp_header(r, "Retry-After", v);

@@ -64,4 +64,5 @@ static const route routes[] = {
 
 /* Authentication failures in npm's error shape too (and see npm_auth_error on logging in). */
 const route_set npm_route_set = {
-    .front = "npm", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = npm_auth_error};
+    .front = "npm", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = npm_auth_error,
+    .error = npm_derr};

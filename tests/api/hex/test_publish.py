@@ -117,6 +117,7 @@ class Publish(HexTestCase):
             r = c.read_response(timeout=5)
         self.assertIsNotNone(r)
         self.assertEqual(r.status, 413)
+        r.method, r.path = "POST", "/hex/api/packages/big/releases"  # a Hex-shaped error, checked as one
         self.depot.responses.append(r)
 
     def test_validation_errors(self):
