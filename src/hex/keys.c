@@ -144,6 +144,8 @@ static const char *perm_scope(req *r, json_t *p, const char **why)
     const char *domain = json_string_value(json_object_get(p, "domain"));
     json_t *res = json_object_get(p, "resource");
     const char *resource = json_is_string(res) ? json_string_value(res) : NULL;
+    if (resource && !*resource)
+        resource = NULL; /* mix sends "" for "no resource" (a full API key), as hex.pm reads it */
     if (!json_is_object(p) || !domain) {
         *why = "each permission is a map with a domain";
         return NULL;

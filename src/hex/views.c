@@ -199,7 +199,8 @@ json_t *hex_release_json(req *r, const store_package *p, const store_version *v)
     json_object_set_new(o, "package_url", json_string(hex_url(r, "/hex/api/packages/%s", p->name)));
     json_object_set_new(o, "url",
                         json_string(hex_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
-    json_object_set_new(o, "html_url", json_string(hex_url(r, "/packages/hex/%s/%s", p->name, v->version)));
+    /* The dashboard's package page lists every release (it has no page per release). */
+    json_object_set_new(o, "html_url", json_string(hex_url(r, "/packages/hex/%s", p->name)));
     json_object_set_new(o, "docs_html_url",
                         docs ? json_string(hex_docs_url(r, p->name, v->version)) : json_null());
     json_t *reqs = json_object();
