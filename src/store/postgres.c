@@ -23,6 +23,9 @@
  * Statements are prepared once per connection, on first use, by name
  * ("q<N>" from enum query, "s<N>" for search shapes), and run with text
  * parameters; NULL strings and zero times go as SQL NULL, as in sqlite.c.
+ * A session that lost them (a pooler's DISCARD ALL) prepares them again.
+ * Text that is not UTF-8, which PostgreSQL refuses, names nothing stored:
+ * look-ups answer "not found" as SQLite would.
  *
  * Transactions: every write of more than one statement runs in one READ
  * COMMITTED transaction that first locks the package row it changes
@@ -45,14 +48,19 @@
  * SQL as written: it is cut into words here (runs of ASCII letters and
  * digits and of non-ASCII characters; invalid UTF-8 separates), at most 16
  * of at most 64 bytes, and passed as a text[] that depot_search_query()
- * turns into ANDed prefix terms. When a query with words matches nothing,
- * names are tried by trigram word similarity (pg_trgm), so a typo still
- * finds the package.
+ * turns into ANDed prefix terms. When a query written like a name (no
+ * spaces) matches nothing, names are tried by trigram similarity
+ * (pg_trgm's % and <% operators at their default thresholds, 0.3 and 0.6),
+ * so a typo still finds the package. Pages of a text or filter search sort
+ * their matches with keys no index matches, so the planner never walks a
+ * whole ordered index testing each row.
  *
  * Errors: SQL and PostgreSQL's message go to the log with the operation's
  * name; the caller's derr gets only "internal", "unavailable" (unreachable,
  * a timeout, a deadlock), or, for a unique key that is taken,
- * STORE_CONFLICT with the sentence sqlite.c uses for that key.
+ * STORE_CONFLICT with the sentence sqlite.c uses for that key (the schema
+ * declares the keys in the order SQLite checks them, so a row breaking two
+ * gets the same sentence).
  *
  * backup writes a SQLite file in depot's own schema (a consistent snapshot
  * of every table), so `depot backup` and `depot restore` work the same on
@@ -109,6 +117,7 @@ enum query {
     Q_JWT_INSERT,
     Q_JWT_CHECK,
     Q_AUTH_EPOCH,
+    Q_ECO_GEN,
     Q_AUDIT_INSERT,
     Q_PKG_GET,
     Q_PKG_GENERATION,
@@ -168,6 +177,15 @@ enum query {
     Q_UPLOAD_GET,
     Q_UPLOAD_UPDATE,
     Q_UPLOAD_EXPIRE,
+    Q_EMAIL_TOKEN_PURGE,
+    Q_EMAIL_TOKEN_REPLACE,
+    Q_EMAIL_TOKEN_INSERT,
+    Q_EMAIL_TOKEN_GET,
+    Q_EMAIL_TOKEN_USE,
+    Q_USER_SET_VERIFIED,
+    Q_USER_VERIFIED,
+    Q_AUDIT_RECENT,
+    Q_PKG_DEPENDENTS,
     Q__COUNT
 };
 
@@ -230,6 +248,7 @@ static const char *const sql_text[Q__COUNT] = {
                      " ON CONFLICT (jti) DO NOTHING",
     [Q_JWT_CHECK] = "SELECT 1 FROM revoked_jwts WHERE jti = $1",
     [Q_AUTH_EPOCH] = "SELECT value::bigint FROM settings WHERE key = 'auth_epoch'",
+    [Q_ECO_GEN] = "SELECT value::bigint FROM settings WHERE key = 'eco_gen:' || $1::text",
     [Q_AUDIT_INSERT] = "INSERT INTO audit_log (at, user_id, action, target, detail, ip)"
                        " VALUES ($1, $2, $3, $4, $5, $6)",
     [Q_PKG_GET] = "SELECT " PKG_COLS " FROM packages p"
@@ -396,6 +415,29 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_UPLOAD_UPDATE] = "UPDATE uploads SET sha256 = $2, size = $3, result = $4, failed = $5"
                         " WHERE id = $1",
     [Q_UPLOAD_EXPIRE] = "DELETE FROM uploads WHERE expires_at <= $1",
+    [Q_EMAIL_TOKEN_PURGE] = "DELETE FROM email_tokens WHERE expires_at <= $1",
+    [Q_EMAIL_TOKEN_REPLACE] = "DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2"
+                              " AND used_at IS NULL",
+    [Q_EMAIL_TOKEN_INSERT] = "INSERT INTO email_tokens (hash, user_id, purpose, email, created_at,"
+                             " expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    [Q_EMAIL_TOKEN_GET] = "SELECT hash, user_id, purpose, email, created_at, expires_at, used_at"
+                          " FROM email_tokens WHERE hash = $1 AND purpose = $2 AND used_at IS NULL"
+                          " AND expires_at > $3",
+    /* One statement: of two concurrent uses, the second finds it used. */
+    [Q_EMAIL_TOKEN_USE] = "UPDATE email_tokens SET used_at = $3 WHERE hash = $1 AND purpose = $2"
+                          " AND used_at IS NULL AND expires_at > $3"
+                          " RETURNING hash, user_id, purpose, email, created_at, expires_at, used_at",
+    [Q_USER_SET_VERIFIED] = "UPDATE users SET email_verified_at = $2, updated_at = $3 WHERE id = $1",
+    [Q_USER_VERIFIED] = "SELECT coalesce(email_verified_at, 0) FROM users WHERE id = $1",
+    [Q_AUDIT_RECENT] = "SELECT a.id, a.at, coalesce(a.user_id, 0), u.username, a.action, a.target,"
+                       " a.detail, a.ip FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
+                       " ORDER BY a.at DESC, a.id DESC LIMIT $1",
+    /* Starts from the dependency's name (indexed); a package counts once, by its latest version. */
+    [Q_PKG_DEPENDENTS] = "SELECT " PKG_LIST_COLS " FROM dependencies d"
+                         " JOIN versions v ON v.id = d.version_id"
+                         " JOIN packages p ON p.id = v.package_id AND p.latest_version = v.version"
+                         " WHERE d.name = $2 AND d.kind <> 'dev' AND p.ecosystem = $1"
+                         " GROUP BY p.id ORDER BY p.downloads DESC, p.id DESC LIMIT $3",
 };
 
 /* Which unique key a constraint names, and how to say it to a person (the
@@ -684,6 +726,14 @@ static PGresult *run_stmt(struct conn *c, const char *name, unsigned char *prepa
             log_warn("store connection lost; connecting again", "op", op, "store",
                      c->owner->where, NULL);
             conn_drop(c);
+            continue;
+        }
+        if (attempt == 0 && !c->in_tx && name && state_is(state, "26000")) {
+            /* The session lost its prepared statements (DISCARD ALL by a
+             * pooler between sessions): prepare them again as needed. */
+            PQclear(r);
+            memset(c->prepared, 0, sizeof c->prepared);
+            memset(c->sprepared, 0, sizeof c->sprepared);
             continue;
         }
         *rc = fail(c, r, op, e);
@@ -1420,18 +1470,36 @@ static int pg_jwt_is_revoked(store *s, const char *jti, derr *e)
     return ret;
 }
 
-static int pg_auth_epoch(store *s, int64_t *out, derr *e)
+/* One integer from the settings table (auth_epoch, eco_gen:<ecosystem>); 0 when absent. */
+static int settings_counter(store *s, enum query q, const char *arg, int64_t *out, const char *op,
+                            derr *e)
 {
+    *out = 0;
+    if (arg && !utf8_valid(arg))
+        return STORE_OK; /* no such ecosystem */
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
+    struct params p = {0};
+    if (arg)
+        p_text(&p, arg);
     int rc = STORE_ERROR;
-    PGresult *r = q_run(c, Q_AUTH_EPOCH, NULL, "auth_epoch", e, &rc);
+    PGresult *r = q_run(c, q, &p, op, e, &rc);
     if (!r)
         return rc;
     *out = PQntuples(r) > 0 ? col_i64(r, 0, 0) : 0;
     PQclear(r);
     return STORE_OK;
+}
+
+static int pg_auth_epoch(store *s, int64_t *out, derr *e)
+{
+    return settings_counter(s, Q_AUTH_EPOCH, NULL, out, "auth_epoch", e);
+}
+
+static int pg_eco_generation(store *s, const char *ecosystem, int64_t *out, derr *e)
+{
+    return settings_counter(s, Q_ECO_GEN, ecosystem ? ecosystem : "", out, "eco_generation", e);
 }
 
 /* ---- audit ----------------------------------------------------------- */
@@ -1920,6 +1988,9 @@ static int publish_version(struct conn *c, store_publish *p, const char *name,
     return STORE_OK;
 }
 
+static int delete_version_tx(struct conn *c, int64_t package_id, const char *version,
+                             bool tombstone, int64_t now, const char *op, derr *e);
+
 /* The whole publish in one transaction holding the package's row lock, so
  * two publishers of the same package queue up and the second sees what the
  * first wrote; a package created by someone else between the look-up and
@@ -1960,6 +2031,12 @@ static int pg_publish(store *s, store_publish *p, derr *e)
     }
     if (ret == STORE_OK && !p->created)
         ret = publish_refresh(c, p, publisher, op, e);
+    if (ret == STORE_OK && !p->created && p->replace) {
+        /* Hex's replace: the old release goes and the new one comes in one transaction. */
+        ret = delete_version_tx(c, p->pkg.id, p->ver.version, false, now, op, e);
+        if (ret == STORE_NOT_FOUND)
+            ret = STORE_OK;
+    }
     if (ret == STORE_OK)
         ret = publish_version(c, p, name, publisher, now, op, e);
     if (ret == STORE_OK && p->tag)
@@ -2159,16 +2236,21 @@ static int pg_user_packages(store *s, arena *a, int64_t user_id, store_package *
 /* Bounds on the work one query can ask for (as in sqlite.c). */
 #define SEARCH_MAX_TERMS 16
 #define SEARCH_MAX_TERM 64 /* bytes; a longer word is cut to a prefix of itself */
+#define SEARCH_MAX_NAME 214 /* bytes: no name is longer (npm's limit), so no longer query is a typo of one */
 
 static const char *const search_sorts[] = {"relevance", "downloads", "recent", "name"};
 enum { SORT_RELEVANCE, SORT_DOWNLOADS, SORT_RECENT, SORT_NAME };
-/* The column and direction of each sort but relevance; ties go by id. */
+/* The column and direction of each sort but relevance; ties go by id.
+ * `hidden` is the same order written so that no index matches it: a page
+ * of a text or filter search sorts its matches (found through a GIN
+ * index) rather than walking a whole ordered index and testing every row,
+ * which is slow exactly when the matches are few or far apart. */
 static const struct {
-    const char *column, *dir;
+    const char *column, *hidden, *dir;
 } sort_keys[] = {
-    [SORT_DOWNLOADS] = {"downloads", "DESC"},
-    [SORT_RECENT] = {"updated_at", "DESC"},
-    [SORT_NAME] = {"normalized_name", "ASC"},
+    [SORT_DOWNLOADS] = {"p.downloads", "(p.downloads + 0)", "DESC"},
+    [SORT_RECENT] = {"p.updated_at", "(p.updated_at + 0)", "DESC"},
+    [SORT_NAME] = {"p.normalized_name", "(p.normalized_name || '')", "ASC"},
 };
 
 /* Shape bits: which parts a search statement has. */
@@ -2282,7 +2364,7 @@ static size_t search_sql(int shape, char *sql, size_t cap)
         sql_add(sql, cap, &len, " FROM packages p");
     sql_add(sql, cap, &len, match ? " WHERE p.search_doc @@ q.tsq" : " WHERE true");
     if (shape & SH_FUZZY)
-        sql_add(sql, cap, &len, " AND $9 <%% p.normalized_name");
+        sql_add(sql, cap, &len, " AND (p.normalized_name %% $9 OR $9 <%% p.normalized_name)");
     if (shape & SH_ECO)
         sql_add(sql, cap, &len, " AND p.ecosystem = $2");
     if (shape & SH_KEYWORD)
@@ -2302,9 +2384,13 @@ static size_t search_sql(int shape, char *sql, size_t cap)
     else if (sort == SORT_RELEVANCE)
         sql_add(sql, cap, &len,
                 " ORDER BY coalesce(p.normalized_name = $6, false) DESC,"
-                " word_similarity($9, p.normalized_name) DESC, p.id");
+                " greatest(similarity(p.normalized_name, $9), word_similarity($9, p.normalized_name))"
+                " DESC, p.id");
+    else if (shape & (SH_MATCH | SH_FUZZY | SH_KEYWORD | SH_CATEGORY | SH_TAG))
+        sql_add(sql, cap, &len, " ORDER BY %s %s, (p.id + 0) %s", sort_keys[sort].hidden,
+                sort_keys[sort].dir, sort_keys[sort].dir);
     else
-        sql_add(sql, cap, &len, " ORDER BY p.%s %s, p.id %s", sort_keys[sort].column,
+        sql_add(sql, cap, &len, " ORDER BY %s %s, p.id %s", sort_keys[sort].column,
                 sort_keys[sort].dir, sort_keys[sort].dir);
     sql_add(sql, cap, &len, " LIMIT $7 OFFSET $8");
     return len;
@@ -2422,8 +2508,10 @@ static int pg_search(store *s, arena *a, const store_search *q, store_package **
                 PQclear(r);
                 r = NULL;
             }
-        } else if (*total == 0 && (shape & SH_MATCH) && exact) {
-            /* Nothing has these words: try names that look like the query. */
+        } else if (*total == 0 && (shape & SH_MATCH) && exact && !strpbrk(exact, " \t") &&
+                   strlen(exact) <= SEARCH_MAX_NAME) {
+            /* A query written like a name whose words match nothing (a
+             * typo): try names that look like it. */
             shape = (shape & ~SH_MATCH) | SH_FUZZY;
             r = search_run(c, shape | SH_COUNT, vals, op, e, &rc);
             ret = r ? STORE_OK : rc;
@@ -2828,10 +2916,51 @@ static int pg_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
     return tx_end(c, ret, op, e);
 }
 
-/* In one transaction: the version row goes (its dependencies, tags and
- * daily download rows with it, by ON DELETE CASCADE), its downloads leave
- * the package's total, the tombstone is written when asked, and
- * latest_version and the generation are settled. Docs sites stay. */
+/* Removes a version inside the caller's transaction (which holds the
+ * package's lock): its row (dependencies, tags and daily download rows go
+ * with it, by ON DELETE CASCADE), its downloads from the package's total,
+ * and with tombstone a record that the number is spent. STORE_NOT_FOUND
+ * when absent. The caller settles the package. */
+static int delete_version_tx(struct conn *c, int64_t package_id, const char *version,
+                             bool tombstone, int64_t now, const char *op, derr *e)
+{
+    int64_t version_id = 0, downloads = 0;
+    struct params p = {0};
+    p_i64(&p, package_id);
+    p_text(&p, version);
+    int rc = STORE_ERROR;
+    PGresult *r = q_run(c, Q_VERSION_FIND, &p, op, e, &rc);
+    if (!r)
+        return rc == STORE_NOT_FOUND ? not_found(e, "version") : rc;
+    int ret = STORE_OK;
+    if (PQntuples(r) > 0) {
+        version_id = col_i64(r, 0, 0);
+        downloads = col_i64(r, 0, 1);
+    } else {
+        ret = not_found(e, "version");
+    }
+    PQclear(r);
+    if (ret == STORE_OK)
+        ret = q_exec_id(c, Q_VERSION_DELETE, version_id, op, e);
+    if (ret == STORE_OK && downloads != 0) {
+        p = (struct params){0};
+        p_i64(&p, package_id);
+        p_i64(&p, downloads);
+        ret = q_exec(c, Q_PKG_DL_SUB, &p, NULL, op, e);
+    }
+    if (ret == STORE_OK && tombstone) {
+        p = (struct params){0};
+        p_i64(&p, package_id);
+        p_text(&p, version);
+        p_i64(&p, now > 0 ? now : now_s());
+        ret = q_exec(c, Q_TOMBSTONE_INSERT, &p, NULL, op, e);
+    }
+    return ret;
+}
+
+/* In one transaction, under the package's lock: the version goes (see
+ * delete_version_tx), and latest_version and the generation are settled.
+ * Docs sites of the version stay. now 0 means the clock. */
 static int pg_version_delete(store *s, int64_t package_id, const char *version, bool tombstone,
                              int64_t now, derr *e)
 {
@@ -2843,41 +2972,9 @@ static int pg_version_delete(store *s, int64_t package_id, const char *version, 
         return STORE_ERROR;
     if (tx_begin(c, op, e) != STORE_OK)
         return STORE_ERROR;
-    int64_t version_id = 0, downloads = 0;
     int ret = pkg_lock(c, package_id, op, e);
-    if (ret == STORE_OK) {
-        struct params p = {0};
-        p_i64(&p, package_id);
-        p_text(&p, version);
-        int rc = STORE_ERROR;
-        PGresult *r = q_run(c, Q_VERSION_FIND, &p, op, e, &rc);
-        if (!r) {
-            ret = rc == STORE_NOT_FOUND ? not_found(e, "version") : rc;
-        } else {
-            if (PQntuples(r) > 0) {
-                version_id = col_i64(r, 0, 0);
-                downloads = col_i64(r, 0, 1);
-            } else {
-                ret = not_found(e, "version");
-            }
-            PQclear(r);
-        }
-    }
     if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_VERSION_DELETE, version_id, op, e);
-    if (ret == STORE_OK && downloads != 0) {
-        struct params p = {0};
-        p_i64(&p, package_id);
-        p_i64(&p, downloads);
-        ret = q_exec(c, Q_PKG_DL_SUB, &p, NULL, op, e);
-    }
-    if (ret == STORE_OK && tombstone) {
-        struct params p = {0};
-        p_i64(&p, package_id);
-        p_text(&p, version);
-        p_i64(&p, now > 0 ? now : now_s());
-        ret = q_exec(c, Q_TOMBSTONE_INSERT, &p, NULL, op, e);
-    }
+        ret = delete_version_tx(c, package_id, version, tombstone, now, op, e);
     if (ret == STORE_OK)
         ret = pkg_settle(c, package_id, 1, 0, NULL, op, e);
     return tx_end(c, ret, op, e);
@@ -3171,6 +3268,170 @@ static int pg_upload_expire(store *s, int64_t now, int *n, derr *e)
     return q_exec(c, Q_UPLOAD_EXPIRE, &p, n, "upload_expire", e);
 }
 
+/* ---- mailed secrets, address verification, audit log, dependents ---- */
+
+static void read_email_token(arena *a, const PGresult *r, int i, store_email_token *t)
+{
+    t->hash = col_text(a, r, i, 0);
+    t->user_id = col_i64(r, i, 1);
+    t->purpose = col_text(a, r, i, 2);
+    t->email = col_text(a, r, i, 3);
+    t->created_at = col_i64(r, i, 4);
+    t->expires_at = col_i64(r, i, 5);
+    t->used_at = col_i64(r, i, 6);
+}
+
+/* In one transaction: expired secrets go, the user's earlier unused ones of
+ * the purpose go (only the newest link works), the new one goes in. */
+static int pg_email_token_create(store *s, const store_email_token *t, derr *e)
+{
+    static const char op[] = "email_token_create";
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int64_t now = t->created_at ? t->created_at : now_s();
+    struct params p = {0};
+    p_i64(&p, now);
+    int ret = q_exec(c, Q_EMAIL_TOKEN_PURGE, &p, NULL, op, e);
+    if (ret == STORE_OK) {
+        p = (struct params){0};
+        p_i64(&p, t->user_id);
+        p_text(&p, t->purpose);
+        ret = q_exec(c, Q_EMAIL_TOKEN_REPLACE, &p, NULL, op, e);
+    }
+    if (ret == STORE_OK) {
+        p = (struct params){0};
+        p_text(&p, t->hash);
+        p_i64(&p, t->user_id);
+        p_text(&p, t->purpose);
+        p_text(&p, t->email);
+        p_i64(&p, now);
+        p_i64(&p, t->expires_at);
+        ret = q_exec(c, Q_EMAIL_TOKEN_INSERT, &p, NULL, op, e);
+    }
+    return tx_end(c, ret, op, e);
+}
+
+/* Runs Q_EMAIL_TOKEN_GET or Q_EMAIL_TOKEN_USE: $1 hash, $2 purpose, $3 now. */
+static int email_token_one(store *s, arena *a, enum query q, const char *hash, const char *purpose,
+                           int64_t now, store_email_token *out, const char *op, derr *e)
+{
+    if (!hash || !purpose)
+        return not_found(e, "link");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    struct params p = {0};
+    p_text(&p, hash);
+    p_text(&p, purpose);
+    p_i64(&p, now);
+    int rc = STORE_ERROR;
+    PGresult *r = q_run(c, q, &p, op, e, &rc);
+    if (!r)
+        return rc == STORE_NOT_FOUND ? not_found(e, "link") : rc;
+    int ret = PQntuples(r) > 0 ? STORE_OK : not_found(e, "link");
+    if (ret == STORE_OK)
+        read_email_token(a, r, 0, out);
+    PQclear(r);
+    return ret;
+}
+
+static int pg_email_token_get(store *s, arena *a, const char *hash, const char *purpose,
+                              int64_t now, store_email_token *out, derr *e)
+{
+    return email_token_one(s, a, Q_EMAIL_TOKEN_GET, hash, purpose, now, out, "email_token_get", e);
+}
+
+static int pg_email_token_use(store *s, arena *a, const char *hash, const char *purpose,
+                              int64_t now, store_email_token *out, derr *e)
+{
+    return email_token_one(s, a, Q_EMAIL_TOKEN_USE, hash, purpose, now, out, "email_token_use", e);
+}
+
+/* at 0 clears it. */
+static int pg_user_set_email_verified(store *s, int64_t id, int64_t at, derr *e)
+{
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    struct params p = {0};
+    p_i64(&p, id);
+    p_time(&p, at);
+    p_i64(&p, now_s());
+    int changed = 0;
+    int ret = q_exec(c, Q_USER_SET_VERIFIED, &p, &changed, "user_set_email_verified", e);
+    if (ret == STORE_OK && changed == 0)
+        ret = not_found(e, "user");
+    return ret;
+}
+
+static int pg_user_email_verified(store *s, int64_t id, int64_t *at, derr *e)
+{
+    *at = 0;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    struct params p = {0};
+    p_i64(&p, id);
+    int rc = STORE_ERROR;
+    PGresult *r = q_run(c, Q_USER_VERIFIED, &p, "user_email_verified", e, &rc);
+    if (!r)
+        return rc;
+    int ret = PQntuples(r) > 0 ? STORE_OK : not_found(e, "user");
+    if (ret == STORE_OK)
+        *at = col_i64(r, 0, 0);
+    PQclear(r);
+    return ret;
+}
+
+static void read_audit_row(arena *a, const PGresult *r, int i, void *p)
+{
+    store_audit_row *row = p;
+    row->id = col_i64(r, i, 0);
+    row->at = col_i64(r, i, 1);
+    row->user_id = col_i64(r, i, 2);
+    row->username = col_text(a, r, i, 3);
+    row->action = col_text(a, r, i, 4);
+    row->target = col_text(a, r, i, 5);
+    row->detail = col_text(a, r, i, 6);
+    row->ip = col_text(a, r, i, 7);
+}
+
+/* Newest first, at most limit (capped at MAX_PAGE). */
+static int pg_audit_recent(store *s, arena *a, int limit, store_audit_row **out, int *n, derr *e)
+{
+    void *arr = NULL;
+    int ret = list_by_id(s, a, Q_AUDIT_RECENT, clamp_limit(limit < 0 ? 0 : limit), sizeof **out,
+                         read_audit_row, &arr, n, "audit_recent", e);
+    *out = arr;
+    return ret;
+}
+
+/* Packages of the ecosystem whose latest version depends (not as a dev
+ * dependency) on `name` as written, most downloaded first. */
+static int pg_pkg_dependents(store *s, arena *a, const char *ecosystem, const char *name, int limit,
+                             store_package **out, int *n, derr *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!ecosystem || !name || !utf8_valid(ecosystem) || !utf8_valid(name))
+        return STORE_OK;
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    struct params p = {0};
+    p_text(&p, ecosystem);
+    p_text(&p, name);
+    p_i64(&p, clamp_limit(limit < 0 ? 0 : limit));
+    void *arr = NULL;
+    int ret = q_list(c, a, Q_PKG_DEPENDENTS, &p, sizeof **out, read_package_v, &arr, n,
+                     "pkg_dependents", e);
+    *out = arr;
+    return ret;
+}
+
 /* ---- operations: integrity, backup, blob references ------------------ */
 
 /* PostgreSQL checks its own pages (with data checksums on) and enforces
@@ -3442,6 +3703,7 @@ static const struct store_ops postgres_ops = {
     .jwt_is_revoked = pg_jwt_is_revoked,
     .audit = pg_audit,
     .auth_epoch = pg_auth_epoch,
+    .eco_generation = pg_eco_generation,
     .integrity = pg_integrity,
     .backup = pg_backup,
     .each_blob_ref = pg_each_blob_ref,
@@ -3483,6 +3745,13 @@ static const struct store_ops postgres_ops = {
     .upload_get = pg_upload_get,
     .upload_update = pg_upload_update,
     .upload_expire = pg_upload_expire,
+    .email_token_create = pg_email_token_create,
+    .email_token_get = pg_email_token_get,
+    .email_token_use = pg_email_token_use,
+    .user_set_email_verified = pg_user_set_email_verified,
+    .user_email_verified = pg_user_email_verified,
+    .audit_recent = pg_audit_recent,
+    .pkg_dependents = pg_pkg_dependents,
 };
 
 /* Appends a connection parameter to the arrays being built. */

@@ -282,8 +282,14 @@ def main():
         sys.path.insert(0, os.path.join(HERE, "..", "harness"))
         import pg
         t = time.monotonic()
-        cluster = pg.Cluster(max_connections=max(200, 60 * args.jobs))
-        cluster.start()
+        try:
+            cluster = pg.Cluster(max_connections=max(200, 60 * args.jobs))
+            cluster.start()
+        except pg.PgError as e:
+            if cluster:
+                cluster.close()
+            sys.stderr.write("run.py: --store postgres needs a throwaway PostgreSQL: %s\n" % e)
+            sys.exit(2)
         os.environ["DEPOT_TEST_PG"] = cluster.url("postgres")
         print("PostgreSQL for the run: %s (%.1fs to start)" % (cluster.url(""), time.monotonic() - t),
               flush=True)

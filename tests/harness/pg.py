@@ -43,6 +43,8 @@ _live = set()
 
 def pg_bin_dir():
     if os.environ.get("PG_BIN"):
+        if not os.path.exists(os.path.join(os.environ["PG_BIN"], "initdb")):
+            raise PgError("PG_BIN=%s holds no initdb" % os.environ["PG_BIN"])
         return os.environ["PG_BIN"]
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
                    key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
@@ -183,7 +185,10 @@ class Cluster:
             kw["extra_groups"] = []
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C.UTF-8"
-        p = subprocess.run(args, text=True, env=env, cwd=self.root, **kw)
+        try:
+            p = subprocess.run(args, text=True, env=env, cwd=self.root, **kw)
+        except OSError as e:
+            raise PgError("cannot run %s: %s" % (args[0], e))
         if check and p.returncode != 0:
             raise PgError("%s failed (exit %d):\n%s" % (os.path.basename(args[0]), p.returncode,
                                                          p.stdout or ""))
@@ -361,12 +366,21 @@ def main(argv):
         c.close()
         return 0
     if len(argv) >= 2 and argv[0] == "run":
-        if not available():
-            sys.stderr.write("pg.py: PostgreSQL is not installed; running without it\n")
+        c = Cluster() if available() else None
+        try:
+            if c:
+                c.start()
+        except PgError as e:
+            sys.stderr.write("pg.py: no throwaway PostgreSQL (%s); running without it\n" % e)
+            c.close()
+            c = None
+        if not c:
             return subprocess.call(argv[1:])
-        with Cluster() as c:
+        try:
             env = dict(os.environ, DEPOT_TEST_PG_URL=c.url("postgres"))
             return subprocess.call(argv[1:], env=env)
+        finally:
+            c.close()
     sys.stderr.write("usage: pg.py start | pg.py stop DIR | pg.py run CMD...\n")
     return 2
 

@@ -42,8 +42,12 @@ CREATE TABLE users (
     disabled          BOOLEAN NOT NULL DEFAULT false,
     created_at        BIGINT  NOT NULL,
     updated_at        BIGINT  NOT NULL,
-    CONSTRAINT users_username_lower_key UNIQUE (username_lower),
-    CONSTRAINT users_email_lower_key UNIQUE (email_lower)
+    -- SQLite checks a table's unique keys last-declared first, and says
+    -- which one a row breaks first; PostgreSQL checks them in the order they
+    -- were made. The keys here are made in SQLite's checking order, so a
+    -- row that breaks two gets the same answer from both stores.
+    CONSTRAINT users_email_lower_key UNIQUE (email_lower),
+    CONSTRAINT users_username_lower_key UNIQUE (username_lower)
 );
 
 -- API tokens: only the SHA-256 of the secret (hex) is kept; prefix is the
@@ -59,8 +63,8 @@ CREATE TABLE api_tokens (
     created_at   BIGINT NOT NULL,
     expires_at   BIGINT,
     last_used_at BIGINT,
-    CONSTRAINT api_tokens_hash_key UNIQUE (hash),
-    CONSTRAINT api_tokens_user_id_name_key UNIQUE (user_id, name)
+    CONSTRAINT api_tokens_user_id_name_key UNIQUE (user_id, name), -- checked first, as in SQLite
+    CONSTRAINT api_tokens_hash_key UNIQUE (hash)
 );
 
 -- Single-use secrets sent by email (address verification, password reset).
@@ -96,13 +100,14 @@ CREATE TABLE signing_keys (
     public_key TEXT   COLLATE "C" NOT NULL,
     name       TEXT   COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
-    revoked_at BIGINT,
-    CONSTRAINT signing_keys_key_id_key UNIQUE (key_id)
+    revoked_at BIGINT
 );
 -- A name is unique among a user's live keys only: revoking "laptop" frees
 -- the name for the key that replaces it. key_id stays unique for ever, so a
--- revoked key cannot come back.
+-- revoked key cannot come back. (Made in this order so the name is checked
+-- first, as SQLite checks it: see users.)
 CREATE UNIQUE INDEX signing_keys_name ON signing_keys (user_id, name) WHERE revoked_at IS NULL;
+ALTER TABLE signing_keys ADD CONSTRAINT signing_keys_key_id_key UNIQUE (key_id);
 
 -- Packages, one row per (ecosystem, name); see 0001_init.sql of SQLite for
 -- the meaning of every column. The search_* columns are PostgreSQL's
