@@ -5,8 +5,7 @@ tarballs (version 3) built the way hex_core builds them, the registry's gzip(Sig
 decoded with a small protobuf reader, signatures checked with the openssl command line, and
 HexTestCase, the base class whose response invariants are hex.pm's error shape.
 
-The facts behind the formats are in ../shared/docs/protocols/hex.md; the captures of the real
-clients in ../shared/fixtures/hex (SHARED below, found relative to the repository).
+The captures of the real clients are in tests/fixtures/hex (FIXTURES below).
 """
 
 import gzip
@@ -22,8 +21,7 @@ import tempfile
 from apitest import DepotTestCase, error_body_problems, leak_problems  # noqa: F401
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-SHARED = os.path.join(REPO_ROOT, "..", "shared")
-FIXTURES = os.path.join(SHARED, "fixtures", "hex")
+FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "hex")
 
 ETF = "application/vnd.hex+erlang"
 API = "/hex/api"

@@ -1,6 +1,6 @@
 /*
  * test_tarball.c — src/hex/tarball.c: the captured mix-built tarball
- * (hexcap_demo 0.1.0, ../shared/fixtures/hex) reads with the inner checksum
+ * (hexcap_demo 0.1.0, tests/fixtures/hex) reads with the inner checksum
  * mix printed, and tarballs built here with libarchive, the way hex_core
  * builds them, cover every refusal: a wrong CHECKSUM, VERSION other than 3,
  * members missing, duplicated, unexpected or out of order, a corrupt or
@@ -230,11 +230,9 @@ static void expect_refusal(const struct outer *o, const char *why)
 static void test_fixture_tarball(void **st)
 {
     (void)st;
-    int fd = open("../shared/fixtures/hex/hexcap_demo-0.1.0.tar", O_RDONLY);
-    if (fd < 0) {
-        skip();
-        return;
-    }
+    int fd = open("tests/fixtures/hex/hexcap_demo-0.1.0.tar", O_RDONLY);
+    if (fd < 0)
+        fail_msg("cannot open the captured tarball (run from the repository root)");
     struct stat sb;
     fstat(fd, &sb);
     hex_tarball t;

@@ -20,7 +20,7 @@
 #include "hex/metadata.h"
 #include "hex/term.h"
 
-/* metadata.config of the captured hexcap_demo 0.1.0 (../shared/fixtures/hex/publish/02-request-body.txt). */
+/* metadata.config of the captured hexcap_demo 0.1.0 (tests/fixtures/hex/publish/02-request-body.txt). */
 static const char mix_meta[] =
     "{<<\"app\">>,<<\"hexcap_demo\">>}.\n"
     "{<<\"build_tools\">>,[<<\"mix\">>]}.\n"
