@@ -10,7 +10,14 @@ CC ?= cc
 PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto zlib libarchive libcurl libprotobuf-c yaml-0.1 libpq libcmark hiredis
 SAN ?= 0
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# The library for the libFuzzer drivers (make fuzz): clang, coverage for the fuzzer, ASan + UBSan.
+CC := clang
+BUILD := build/fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+OPT := -O1 -g
+else ifeq ($(SAN),1)
 BUILD := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT := -O1 -g
@@ -22,6 +29,9 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
         -Wmissing-prototypes -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(FUZZ),1)
+WARN += -Wno-format-nonliteral # clang's -Wformat=2 also flags vprintf-style wrappers; gcc does not
+endif
 CFLAGS_ALL = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP -I$(BUILD)/gen \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(SANFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(LDLIBS)
@@ -47,7 +57,7 @@ LIBOBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps bench-deps run test unit api api-pg clients npm-clients hex-clients openapi browser bench clean format check-banned
+.PHONY: all deps test-deps bench-deps run test unit fuzz fuzz-build fuzz-short api api-pg clients npm-clients hex-clients openapi browser bench clean format check-banned
 
 all: deps $(BUILD)/depot
 
@@ -159,7 +169,27 @@ openapi: deps $(BUILD)/depot
 browser: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) tests/browser/run
 
-test: check-banned unit api api-pg clients npm-clients hex-clients openapi browser
+test: check-banned unit fuzz-short api api-pg clients npm-clients hex-clients openapi browser
+
+# libFuzzer drivers, one per parser (fuzz/README.md), linked with a library compiled by clang for
+# fuzzing into build/fuzz/. `make fuzz` runs each for FUZZ_TIME seconds (FUZZERS=names picks some);
+# `make fuzz-short` (part of make test) replays each seed corpus and mutates for FUZZ_SHORT_TIME.
+FUZZ_TIME ?= 60
+FUZZ_SHORT_TIME ?= 3
+FUZZERS ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+
+fuzz-build: deps test-deps
+	@$(MAKE) -s --no-print-directory FUZZ=1 $(FUZZERS:%=build/fuzz/bin/fuzz_%)
+
+fuzz: fuzz-build
+	@fuzz/run $(FUZZ_TIME) $(FUZZERS)
+
+fuzz-short: fuzz-build
+	@fuzz/run $(FUZZ_SHORT_TIME) $(FUZZERS)
+
+$(BUILD)/bin/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libdepot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Isrc -fsanitize=fuzzer -o $@ $< $(BUILD)/libdepot.a $(LDLIBS_ALL)
 
 bench: deps bench-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) bench/run
