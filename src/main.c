@@ -20,6 +20,7 @@ static void usage(FILE *out)
             "  fsck [--repair]  check every blob, the store's integrity, stale temp files\n"
             "  backup DIR       consistent online copy of the store, blobs and secrets\n"
             "  restore DIR      into an empty data folder (server stopped)\n"
+            "  routes [--json]  every route the server answers, with its auth rule and whether it writes\n"
             "\n"
             "Every server command takes --data DIR and --store URL as `serve` does.\n\n");
     cli_client_usage(out);
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
         return cli_admin(argc - 1, argv + 1);
     if (strcmp(cmd, "fsck") == 0 || strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
         return cli_ops(argc - 1, argv + 1);
+    if (strcmp(cmd, "routes") == 0)
+        return cli_routes(argc - 1, argv + 1);
     if (strcmp(cmd, "hex") == 0)
         return hex_cli(argc - 1, argv + 1);
     if (cli_client_is(cmd))

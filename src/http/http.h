@@ -56,6 +56,9 @@ typedef struct route {
     /* The largest body this route takes, from the settings; NULL: --max-body for JSON and
      * forms, --max-upload for uploads. A declared size over it is refused before the body. */
     uint64_t (*max_body)(const config *cfg);
+    /* A GET that changes stored state (pub's publish steps, which the client sends as GETs).
+     * Every route of another method is taken to write; `depot routes` lists both. */
+    bool get_writes;
 } route;
 
 /* A front's routes: one table per front, listed once in routes.c. */

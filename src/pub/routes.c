@@ -13,11 +13,17 @@
         m, PUB_MOUNT p, fn, NULL, body, auth, rl, false                                                      \
     }
 
+/* A GET of the publish flow: it starts an upload or publishes one (route.get_writes). */
+#define GW(p, fn)                                                                                            \
+    {                                                                                                        \
+        "GET", PUB_MOUNT p, fn, NULL, BODY_NONE, AUTH_USER, RL_PUBLISH, false, NULL, true                    \
+    }
+
 static const route routes[] = {
     /* publishing: the three steps */
-    R("GET", "/api/packages/versions/new", pub_versions_new, BODY_NONE, AUTH_USER, RL_PUBLISH),
+    GW("/api/packages/versions/new", pub_versions_new),
     R("POST", "/api/packages/versions/newUpload", pub_upload, BODY_UPLOAD, AUTH_USER, RL_PUBLISH),
-    R("GET", "/api/packages/versions/newUploadFinish", pub_finalize, BODY_NONE, AUTH_USER, RL_PUBLISH),
+    GW("/api/packages/versions/newUploadFinish", pub_finalize),
     /* reads */
     R("GET", "/api/packages/{name}", pub_listing, BODY_NONE, AUTH_READ, RL_OTHER),
     R("GET", "/api/packages/{name}/advisories", pub_advisories, BODY_NONE, AUTH_READ, RL_OTHER),
