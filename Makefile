@@ -146,9 +146,10 @@ unit: deps test-deps $(BUILD)/depot $(UNIT_BIN)
 api: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/api/run.py
 
-# The same black-box suite with every server on PostgreSQL (a throwaway cluster on loopback).
+# The same black-box suite as several servers run it: every server on PostgreSQL, its blobs in
+# S3 and its rate limits in Redis (a throwaway cluster, s3rver and redis-server on loopback).
 api-pg: deps test-deps $(BUILD)/depot
-	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/api/run.py --store postgres
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/api/run.py --store postgres --blobs s3 --redis
 
 clients: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/clients/run.py

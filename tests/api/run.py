@@ -2,7 +2,8 @@
 """
 run.py — runs depot's black-box API tests.
 
-    DEPOT_BIN=build/depot python3 tests/api/run.py [-j N] [-v] [--store postgres] [PATTERN...]
+    DEPOT_BIN=build/depot python3 tests/api/run.py [-j N] [-v] [--store postgres] [--blobs s3]
+                                                   [--redis] [PATTERN...]
 
 Finds every tests/api/**/test_*.py, and runs each TestCase class in its own worker process
 (classes start their own servers, so they run side by side, API_JOBS or -j at a time). Prints
@@ -14,6 +15,12 @@ PATTERNs select tests whose id (core.test_tokens.Tokens.test_create) contains on
 PostgreSQL: one throwaway cluster for the run (tests/harness/pg.py: initdb in a temp dir, trust
 auth, a free port on 127.0.0.1, removed at the end) and a fresh database per server in it. Tests
 that only make sense on SQLite (SQLITE_ONLY below) are reported as skipped, with the reason.
+
+--blobs s3 starts one throwaway s3rver (tests/harness/s3.py) and gives every server a key prefix
+of its own in its bucket; --redis starts one throwaway redis-server (tests/harness/redis.py) and
+gives every server a database of its own in it (tests/harness/depot.py, "Blobs and rate limits").
+`make api-pg` runs the suite with all three: the deployment of several servers, on one machine.
+Tests that look into the blob folder itself (FOLDER_ONLY) are skipped with --blobs s3.
 """
 
 import argparse
@@ -37,6 +44,13 @@ SQLITE_ONLY = {
     "ops.test_backup_fsck.BackupRestoreFsck.test_backup_while_serving_then_restore_serves_the_same":
         "`depot restore` rebuilds a SQLite data folder; a PostgreSQL store moves with "
         "migrate-store (its backup, a SQLite file, is tested in tests/unit/store/test_postgres.c)",
+}
+
+# Tests that read or damage files in the blob folder itself, skipped with --blobs s3 (S3 blobs
+# have their own tests in tests/api/scale/test_s3_redis.py and tests/unit/blob/test_s3.c).
+FOLDER_ONLY = {
+    "ops.test_backup_fsck.BackupRestoreFsck.test_fsck_finds_a_damaged_blob_and_repair_cleans_temp_files":
+        "it damages a blob file in the folder; fsck over S3 reads through the same blob interface",
 }
 
 
@@ -269,6 +283,12 @@ def main():
     ap.add_argument("--store", choices=("sqlite", "postgres"),
                     default=os.environ.get("DEPOT_TEST_STORE", "sqlite") or "sqlite",
                     help="the store every server runs on (default $DEPOT_TEST_STORE or sqlite)")
+    ap.add_argument("--blobs", choices=("folder", "s3"),
+                    default=os.environ.get("DEPOT_TEST_BLOBS", "folder") or "folder",
+                    help="the blob store of every server (default $DEPOT_TEST_BLOBS or folder)")
+    ap.add_argument("--redis", action="store_true",
+                    default=bool(os.environ.get("DEPOT_TEST_WITH_REDIS")),
+                    help="rate limits of every server in a throwaway Redis")
     ap.add_argument("--worker", nargs=2, metavar=("MODULE", "CLASS"), help=argparse.SUPPRESS)
     ap.add_argument("patterns", nargs="*")
     args = ap.parse_args()
@@ -277,9 +297,48 @@ def main():
         sys.exit(worker(args.worker[0], args.worker[1], args.patterns))
 
     sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+    services = []
+    try:
+        cluster = start_services(args, services)
+        run_suite(args, cluster)
+    finally:
+        for s in reversed(services):
+            s.close()
+
+
+def start_services(args, services):
+    """The throwaway PostgreSQL, s3rver and redis-server the options ask for, announced in
+    os.environ for the harness; returns the PostgreSQL cluster (or None). Exits 2 when one
+    cannot be had."""
     cluster = None
+    if args.blobs == "s3":
+        import s3
+        t = time.monotonic()
+        try:
+            srv = s3.S3Server(bucket="depot")
+            services.append(srv)
+            srv.start()
+        except (s3.Unavailable, RuntimeError) as e:
+            sys.stderr.write("run.py: --blobs s3 needs a throwaway s3rver: %s\n" % e)
+            sys.exit(2)
+        os.environ["DEPOT_TEST_S3"] = srv.url
+        print("S3 for the run: %s (%.1fs to start)" % (srv.endpoint, time.monotonic() - t),
+              flush=True)
+    if args.redis:
+        import redis
+        dbs = 16384
+        try:
+            srv = redis.RedisServer(databases=dbs)
+            services.append(srv)
+            srv.start()
+        except (redis.Unavailable, RuntimeError) as e:
+            sys.stderr.write("run.py: --redis needs a throwaway redis-server: %s\n" % e)
+            sys.exit(2)
+        os.environ["DEPOT_TEST_REDIS"] = "redis://127.0.0.1:%d" % srv.port
+        os.environ["DEPOT_TEST_REDIS_DBS"] = str(dbs)
+        print("Redis for the run: 127.0.0.1:%d" % srv.port, flush=True)
     if args.store == "postgres":
-        sys.path.insert(0, os.path.join(HERE, "..", "harness"))
         import pg
         t = time.monotonic()
         try:
@@ -290,14 +349,11 @@ def main():
                 cluster.close()
             sys.stderr.write("run.py: --store postgres needs a throwaway PostgreSQL: %s\n" % e)
             sys.exit(2)
+        services.append(cluster)
         os.environ["DEPOT_TEST_PG"] = cluster.url("postgres")
         print("PostgreSQL for the run: %s (%.1fs to start)" % (cluster.url(""), time.monotonic() - t),
               flush=True)
-    try:
-        run_suite(args, cluster)
-    finally:
-        if cluster:
-            cluster.close()
+    return cluster
 
 
 def run_suite(args, cluster):
@@ -316,12 +372,12 @@ def run_suite(args, cluster):
         for cname, tests in classes:
             sel = [t for t in tests if not args.patterns
                    or any(p in "%s.%s.%s" % (m, cname, t) for p in args.patterns)]
-            if cluster:
-                for t in [t for t in sel if "%s.%s.%s" % (m, cname, t) in SQLITE_ONLY]:
+            for only, why, on in ((SQLITE_ONLY, "SQLite only: ", cluster),
+                                  (FOLDER_ONLY, "blob folder only: ", args.blobs == "s3")):
+                for t in [t for t in sel if on and "%s.%s.%s" % (m, cname, t) in only]:
                     tid = "%s.%s.%s" % (m, cname, t)
                     import_failures.append({"id": tid, "status": "skip",
-                                            "detail": "SQLite only: " + SQLITE_ONLY[tid],
-                                            "secs": 0})
+                                            "detail": why + only[tid], "secs": 0})
                     sel.remove(t)
             if sel:
                 jobs.append((m, cname, sel))
@@ -363,7 +419,10 @@ def run_suite(args, cluster):
     for r in skipped:
         print("skipped %s: %s" % (r["id"], r["detail"]))
     print("\n(%d classes in %.1fs, %d at a time)" % (len(jobs), time.monotonic() - t0, args.jobs))
-    line = "api%s: %d passed, %d failed" % (" (postgres)" if cluster else "", passed, len(failed))
+    backends = ([args.store] if args.store != "sqlite" else []) + \
+        (["s3"] if args.blobs == "s3" else []) + (["redis"] if args.redis else [])
+    line = "api%s: %d passed, %d failed" % (" (%s)" % "+".join(backends) if backends else "",
+                                           passed, len(failed))
     if skipped:
         line += ", %d skipped" % len(skipped)
     print(line)

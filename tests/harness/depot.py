@@ -10,7 +10,8 @@ depot.py — black-box harness for the depot server binary (Python 3 standard li
     d.close(keep=failed)             # removes the temp dir unless keep
     d.publish(tgz, metadata={...}, auth=bearer(jwt))   # native multipart publish
 
-The binary comes from $DEPOT_BIN (default: build/depot at the repo root). Every server runs on
+The binary comes from $DEPOT_BIN (default: build/depot at the repo root), started under
+$DEPOT_WRAPPER when set (a command line such as valgrind's, put before the binary's). Every server runs on
 127.0.0.1 only. The harness never inherits DEPOT_* variables from the caller's environment except
 DEPOT_BIN, so a developer's shell settings cannot leak into a test.
 
@@ -18,6 +19,11 @@ The store: SQLite in the data dir, unless $DEPOT_TEST_PG names a PostgreSQL clus
 --store postgres starts a throwaway one and sets it): then every Depot gets a fresh database of its
 own there (DEPOT_STORE for the server and the CLI; dropped by close()), unless the test chose a
 store itself (--store, DEPOT_STORE or a config `store`).
+
+Blobs and rate limits likewise: with $DEPOT_TEST_S3 (an s3:// URL of a throwaway bucket; run.py
+--blobs s3) every Depot keeps its blobs under a key prefix of its own in that bucket (DEPOT_BLOBS),
+and with $DEPOT_TEST_REDIS (a redis:// URL without a database; run.py --redis) it counts its rate
+limits in a Redis database of its own (DEPOT_REDIS), unless the test chose `blobs` or `redis`.
 """
 
 import atexit
@@ -27,6 +33,7 @@ import json as jsonlib
 import os
 import re
 import shutil
+import shlex
 import signal
 import socket
 import subprocess
@@ -43,6 +50,16 @@ CHEAP_HASH_ARGS = ["--argon2-ops", "1", "--argon2-mem", "8192"]
 
 def depot_bin():
     return os.path.abspath(os.environ.get("DEPOT_BIN") or os.path.join(REPO, "build", "depot"))
+
+
+def wrapper():
+    """$DEPOT_WRAPPER split into words: a command every server is started under (e.g.
+    `valgrind --error-exitcode=99`), empty when unset. Under one, start and stop wait longer
+    (WRAPPER_SLOWDOWN times)."""
+    return shlex.split(os.environ.get("DEPOT_WRAPPER", ""))
+
+
+WRAPPER_SLOWDOWN = 10
 
 
 def free_port():
@@ -366,6 +383,9 @@ def _kill_leftovers():
             d.proc.wait()
 
 
+_remote_seq = 0  # servers made by this process (for their own S3 prefix and Redis database)
+
+
 def _pg():
     """tests/harness/pg.py, beside this file."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -391,6 +411,8 @@ class Depot:
                  listen=None, base_url=None, binary=None, start_timeout=10.0, name="depot",
                  log_format="text"):
         self.store_url = None  # a PostgreSQL database made for this server (see the top)
+        self.blobs_url = None  # a key prefix of its own in $DEPOT_TEST_S3's bucket
+        self.redis_url = None  # a database of its own in $DEPOT_TEST_REDIS
         self.binary = os.path.abspath(binary) if binary else depot_bin()
         self.extra_args = list(extra_args)
         self.extra_env = dict(env or {})
@@ -418,6 +440,7 @@ class Depot:
         self.responses = []       # every Response returned by request()/raw helpers
         self.starts = 0
         self._pg_store()
+        self._remote_backends()
 
     # ---- process ----------------------------------------------------------------------------
 
@@ -446,6 +469,10 @@ class Depot:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOT_")}
         if self.store_url:
             env["DEPOT_STORE"] = self.store_url
+        if self.blobs_url:
+            env["DEPOT_BLOBS"] = self.blobs_url
+        if self.redis_url:
+            env["DEPOT_REDIS"] = self.redis_url
         env.update(self.extra_env)
         return env
 
@@ -462,9 +489,39 @@ class Depot:
         if not os.environ.get("DEPOT_STORE"):
             os.environ["DEPOT_STORE"] = self.store_url
 
+    def _chose(self, option):
+        """Whether the test picked `option` itself (a flag, a DEPOT_ variable or a config key)."""
+        conf = self.config if isinstance(self.config, str) else "\n".join(self.config or {})
+        return (any(a == "--" + option or a.startswith("--%s=" % option) for a in self.extra_args)
+                or "DEPOT_" + option.upper() in self.extra_env
+                or re.search(r"(?m)^\s*%s\b" % option, conf) is not None)
+
+    def _remote_backends(self):
+        """$DEPOT_TEST_S3 and $DEPOT_TEST_REDIS (see the top): a prefix and a database of this
+        server's own, so servers that run side by side never see each other's blobs or counts."""
+        global _remote_seq
+        _remote_seq += 1
+        own = "%d-%d" % (os.getpid(), _remote_seq)
+        s3 = os.environ.get("DEPOT_TEST_S3")
+        if s3 and not self._chose("blobs"):
+            bucket, _, query = s3.partition("?")
+            self.blobs_url = "%s/t%s?%s" % (bucket, own, query)
+            if not os.environ.get("DEPOT_BLOBS"):  # as DEPOT_STORE in _pg_store
+                os.environ["DEPOT_BLOBS"] = self.blobs_url
+        redis = os.environ.get("DEPOT_TEST_REDIS")
+        if redis and not self._chose("redis"):
+            dbs = int(os.environ.get("DEPOT_TEST_REDIS_DBS", "16"))
+            self.redis_url = "%s/%d" % (redis.rstrip("/"), (os.getpid() * 64 + _remote_seq) % dbs)
+
     @property
     def url(self):
         return "http://%s:%d" % (self.host, self.port)
+
+    @property
+    def blob_tmp_dir(self):
+        """Where uploads wait before they become blobs: the folder store's blobs/tmp, or the S3
+        store's local s3-tmp (docs/s3-and-redis.md)."""
+        return os.path.join(self.data_dir, "s3-tmp" if self.blobs_url else os.path.join("blobs", "tmp"))
 
     def start(self):
         if not os.path.exists(self.binary):
@@ -472,14 +529,14 @@ class Depot:
                              % self.binary)
         self.starts += 1
         first_line = len(self._lines)
-        self.proc = subprocess.Popen(self.serve_args(), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(wrapper() + self.serve_args(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      env=self.environment(), cwd=self.root)
         _live.add(self)
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,),
                                         daemon=True)
         self._reader.start()
-        deadline = time.monotonic() + self.start_timeout
+        deadline = time.monotonic() + self.start_timeout * (WRAPPER_SLOWDOWN if wrapper() else 1)
         if self.listen and not self.listen.endswith(":0"):
             self.host, port = self.listen.rsplit(":", 1)
             self.port = int(port)
@@ -577,6 +634,8 @@ class Depot:
         signal; the harness kills it after timeout and returns that)."""
         if self.proc is None:
             return None
+        if wrapper():
+            timeout *= WRAPPER_SLOWDOWN
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(sig)
@@ -621,6 +680,8 @@ class Depot:
                     pass
         if self.store_url and os.environ.get("DEPOT_STORE") == self.store_url:
             del os.environ["DEPOT_STORE"]
+        if self.blobs_url and os.environ.get("DEPOT_BLOBS") == self.blobs_url:
+            del os.environ["DEPOT_BLOBS"]
 
     # ---- stderr / logs ----------------------------------------------------------------------
 

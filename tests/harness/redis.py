@@ -48,7 +48,8 @@ def _free_port():
 
 
 class RedisServer:
-    def __init__(self):
+    def __init__(self, databases=4):
+        self.databases = databases
         self.binary = shutil.which("redis-server") or (
             "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
         self.root = tempfile.mkdtemp(prefix="depot-redis-")
@@ -63,7 +64,7 @@ class RedisServer:
             port = self.port or _free_port()
             args = [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--dir", self.root, "--daemonize", "no",
-                    "--logfile", os.path.join(self.root, "redis.log"), "--databases", "4"]
+                    "--logfile", os.path.join(self.root, "redis.log"), "--databases", str(self.databases)]
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, start_new_session=True)
             _live.add(self)

@@ -502,9 +502,10 @@ class Hostile(DocsCase):
         self.assertError(self.depot.get(self.site(self.name, "1.0.0", "index.html")), 404)
         self.assertEqual(self.blob_files(), before, "a refused archive left blobs behind")
         # the upload's temp file goes when the request is done (just after the response)
-        tmp = os.path.join(self.depot.data_dir, "blobs", "tmp")
+        tmp = self.depot.blob_tmp_dir
         left = self.wait_until(lambda: not os.path.isdir(tmp) or not os.listdir(tmp), 5)
-        self.assertTrue(left, "a refused archive left temp files: %r" % os.listdir(tmp))
+        self.assertTrue(left, "a refused archive left temp files: %r"
+                        % (os.listdir(tmp) if os.path.isdir(tmp) else []))
         return err
 
     def test_paths(self):
