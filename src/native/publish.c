@@ -92,10 +92,11 @@ static const char *part_text(req *r, const mp_part *p, size_t max, size_t *len)
 
 static int check_reqs(req *r, const manifest_dep *d, int n, const char *field, derr *e)
 {
+    derr why; /* the parser's own words, formatted into e (never e itself: they would overlap) */
     for (int i = 0; i < n; i++)
-        if (!semver_req_parse(r->a, SEMVER_NATIVE, d[i].req, e))
+        if (!semver_req_parse(r->a, SEMVER_NATIVE, d[i].req, &why))
             return derr_set(e, 422, "invalid", "%s.%s: '%.100s' is not a version requirement (%s)", field,
-                            d[i].name, d[i].req, e->message);
+                            d[i].name, d[i].req, why.message);
     return 0;
 }
 
