@@ -11,6 +11,12 @@
  * concurrent puts of the same bytes are harmless (the later rename replaces
  * identical content).
  *
+ * A process killed in the middle of an upload leaves its temp file behind.
+ * Every process that opens the store holds a shared lock on DIR/tmp.lock for
+ * as long as it has it open; one that can take that lock exclusively at open
+ * is alone with the folder, so whatever is in tmp/ belongs to a process that
+ * is gone, and is removed then (a restart after a crash cleans up).
+ *
  * Paths of this machine go to the log, never into a derr (err.h).
  */
 #include <errno.h>
@@ -20,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -40,6 +48,7 @@ typedef struct file_store {
     char *dir;       /* absolute, no trailing slash */
     char *tmp;       /* dir + "/tmp" */
     dev_t tmp_dev;   /* the file system of tmp: a source elsewhere is copied, not renamed */
+    int lock_fd;     /* DIR/tmp.lock, share-locked while the store is open */
 } file_store;
 
 /* Logs what failed, with the path and errno text, and answers 500 without them. */
@@ -377,6 +386,8 @@ static void file_close(blob_store *b)
     if (!b)
         return;
     file_store *fs = (file_store *)b;
+    if (fs->lock_fd >= 0)
+        close(fs->lock_fd);
     free(fs->dir);
     free(fs->tmp);
     free(fs);
@@ -392,6 +403,54 @@ static const struct blob_ops file_ops = {
     .check = file_check,
     .tmp_dir = file_tmp_dir,
 };
+
+/* Removes every regular file in tmp (their writers are gone: see the top). */
+static void sweep_tmp(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    if (!d) {
+        log_warn("cannot list the blob store's temp folder", "path", tmp, "error", strerror(errno), NULL);
+        return;
+    }
+    long n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    if (n) {
+        char count[24];
+        snprintf(count, sizeof count, "%ld", n);
+        log_info("removed temp files left by a stopped process", "path", tmp, "files", count, NULL);
+    }
+}
+
+/* Opens and share-locks DIR/tmp.lock, first sweeping tmp when no other
+ * process has the store open. Returns the fd, or -1 (logged, e filled). */
+static int claim_tmp(const char *dir, const char *tmp, derr *e)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/tmp.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return internal(e, "open", path, errno);
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        sweep_tmp(tmp);
+    /* Turns the exclusive lock into a shared one, or waits for a process sweeping now. */
+    while (flock(fd, LOCK_SH) < 0) {
+        if (errno != EINTR) {
+            internal(e, "flock", path, errno);
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
 
 /* Creates DIR and DIR/tmp when missing and remembers DIR as an absolute path
  * (realpath: no trailing slash, no symlinks), so that a later chdir cannot
@@ -429,10 +488,17 @@ blob_store *blob_file_open(const char *dir, derr *e)
         return NULL;
     }
 
+    int lock_fd = claim_tmp(abs, tmp, e);
+    if (lock_fd < 0) {
+        free(abs);
+        return NULL;
+    }
+
     file_store *fs = xcalloc(1, sizeof *fs);
     fs->base.ops = &file_ops;
     fs->dir = abs;
     fs->tmp = xstrdup(tmp);
     fs->tmp_dev = st.st_dev;
+    fs->lock_fd = lock_fd;
     return &fs->base;
 }
