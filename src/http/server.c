@@ -456,8 +456,9 @@ static void auth_fail(req *r, const derr *e)
 /* A browser's session cookie (when no Authorization header was sent) becomes the principal.
  * A cookie that fails is ignored (the request is anonymous; the web front clears it), so a stale
  * cookie never turns a page into an error. Cookies ride along on cross-site requests, so on
- * another front's writes (anything but GET, HEAD, OPTIONS) the cookie counts only with the
- * session's CSRF token in X-CSRF-Token; the web front checks its forms itself. */
+ * another front's writes (anything but GET, HEAD, OPTIONS, and the GETs that write, such as pub's
+ * publish steps) the cookie counts only with the session's CSRF token in X-CSRF-Token; the web
+ * front checks its forms itself. */
 static void session_cookie(server *s, req *r, const route *rt)
 {
     const char *cookie = req_header(r, "Cookie");
@@ -469,7 +470,8 @@ static void session_cookie(server *s, req *r, const route *rt)
         return;
     const route_set *rs = front_of(rt);
     bool web = rs && strcmp(rs->front, "web") == 0;
-    bool safe = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD") || !strcmp(r->method, "OPTIONS");
+    bool safe = (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD") || !strcmp(r->method, "OPTIONS")) &&
+                !(rt && rt->get_writes);
     if (!web && !safe && !auth_csrf_ok(s->core, &p, req_header(r, "X-CSRF-Token")))
         return;
     r->who = p;

@@ -284,6 +284,12 @@ void npm_tokens_list(req *r)
 void npm_tokens_create(req *r)
 {
     derr e;
+    /* The password in the body proves the user; the credential must still be one that may manage
+     * tokens, as for listing and revoking them (a read-only token may not make a publish token). */
+    if (may_manage(r, &e) < 0) {
+        npm_derr(r, &e);
+        return;
+    }
     json_t *doc = npm_json_body(r);
     if (!doc)
         return;

@@ -83,15 +83,23 @@ static const char *new_upload(req *r, const char *result, derr *e)
 
 /* ---- step 1 ---- */
 
+/* Answers 403 and returns false when the caller may not publish pub packages at all (each step
+ * checks: a client may start at the upload or the finalize URL). */
+static bool publish_allowed(req *r)
+{
+    if (may_publish_pub(&r->who))
+        return true;
+    pub_error(r, 403, "forbidden",
+              "your token may not publish pub packages; it needs the scope publish, publish:pub or "
+              "publish:pub/<package>");
+    return false;
+}
+
 void pub_versions_new(req *r)
 {
     derr e;
-    if (!may_publish_pub(&r->who)) {
-        pub_error(r, 403, "forbidden",
-                  "your token may not publish pub packages; it needs the scope publish, publish:pub or "
-                  "publish:pub/<package>");
+    if (!publish_allowed(r))
         return;
-    }
     int expired = 0;
     if (store_call(r->core->st, upload_expire, now_unix(), &expired, &e) != STORE_OK)
         log_warn("cannot delete expired uploads", "request_id", r->request_id, NULL);
@@ -143,6 +151,8 @@ static void fail_upload(req *r, store_upload *u, const char *why)
 void pub_upload(req *r)
 {
     derr e;
+    if (!publish_allowed(r))
+        return;
     const char *ct = req_header(r, "Content-Type");
     const char *id = NULL, *why = NULL;
     const char *path = NULL;
@@ -320,6 +330,8 @@ static void reject(req *r, store_upload *u, const derr *e)
 void pub_finalize(req *r)
 {
     derr e;
+    if (!publish_allowed(r))
+        return;
     const char *id = req_query(r, "upload_id");
     if (!id || !*id) {
         pub_error(r, 400, "bad_request", "the finalize URL lacks its upload_id");
