@@ -51,13 +51,14 @@ typedef struct file_store {
     int lock_fd;     /* DIR/tmp.lock, share-locked while the store is open */
 } file_store;
 
-/* Logs what failed, with the path and errno text, and answers 500 without them. */
+/* Logs what failed, with the path and errno text, and answers without them:
+ * 507 when the disk is full, 503 when it refuses writes, else 500 (derr_storage). */
 static int internal(derr *e, const char *what, const char *path, int errnum)
 {
     char eb[128];
     const char *why = errnum ? strerror_r(errnum, eb, sizeof eb) : "";
     log_error("blob store failed", "op", what, "path", path ? path : "", "error", why, NULL);
-    return derr_set(e, 500, "internal", "the blob store failed; see the server log");
+    return derr_storage(e, errnum, "the blob store");
 }
 
 static bool key_ok(const char *hex)
@@ -436,7 +437,9 @@ static int claim_tmp(const char *dir, const char *tmp, derr *e)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/tmp.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    /* Read-only: an fd open for writing would keep the file system from being remounted
+     * read-only, and flock does not need one. */
+    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0)
         return internal(e, "open", path, errno);
     if (flock(fd, LOCK_EX | LOCK_NB) == 0)

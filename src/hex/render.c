@@ -75,7 +75,7 @@ static const char *field_of(const char *msg, size_t *flen)
 void hex_derr(req *r, const derr *e)
 {
     int status = e->status ? e->status : 500;
-    if (status >= 500) {
+    if (status >= 500 && status != 503 && status != 507) {
         resp_derr(r, e); /* logs, and says only "the server failed" */
         const char *msg =
             arena_printf(r->a, "the server failed (request %s); the log has the detail", r->request_id);

@@ -321,7 +321,7 @@ static int sink(struct mp *m, const char *p, size_t n)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return derr_set(m->e, 500, "internal", "the server could not store an uploaded part");
+            return derr_storage(m->e, w < 0 ? errno : ENOSPC, "the server's storage for uploads");
         p += w;
         n -= (size_t)w;
     }
@@ -440,7 +440,7 @@ static int part_begin(struct mp *m, mp_part *pt)
     char *path = arena_printf(m->a, "%s/part-XXXXXX", m->tmp_dir);
     pt->fd = mkostemp(path, O_CLOEXEC);
     if (pt->fd < 0)
-        return derr_set(m->e, 500, "internal", "the server could not store an uploaded part");
+        return derr_storage(m->e, errno, "the server's storage for uploads");
     pt->path = path;
     return 0;
 }

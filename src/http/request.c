@@ -207,8 +207,9 @@ void resp_derr(req *r, const derr *e)
 {
     int status = e->status ? e->status : 500;
     const char *code = e->code ? e->code : "internal";
-    if (status >= 500) {
-        /* Never hand internals to a client: the detail went to the log. */
+    if (status >= 500 && status != 503 && status != 507) {
+        /* Never hand internals to a client: the detail went to the log. A 503 or 507 says
+         * what the client can act on (try again, the server is full), never how. */
         resp_error(r, status, code, "the server failed (request %s); the log has the detail",
                    r->request_id);
         return;

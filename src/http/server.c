@@ -344,9 +344,11 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
         up->path = arena_printf(r->a, "%s/upload-XXXXXX", dir);
         up->fd = mkostemp(up->path, O_CLOEXEC);
         if (up->fd < 0) {
+            derr se;
+            derr_storage(&se, errno, "the server's storage for uploads");
             log_error("cannot create an upload file", "dir", dir, "error", strerror(errno), NULL);
             up->path = NULL;
-            fail_now(x, 500, "internal", "the server could not store the upload%s", "");
+            fail_now(x, se.status, se.code, "%s", se.message);
             return;
         }
         sha256_init(&up->sha);
@@ -374,9 +376,11 @@ static void absorb(server *s, conn_ctx *x, const char *data, size_t n)
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
-                log_error("cannot write an upload", "error", strerror(errno), NULL);
+                derr se;
+                derr_storage(&se, w < 0 ? errno : ENOSPC, "the server's storage for uploads");
+                log_error("cannot write an upload", "error", strerror(w < 0 ? errno : ENOSPC), NULL);
                 metrics_blob_error();
-                fail_now(x, 507, "insufficient_storage", "the server could not store the upload%s", "");
+                fail_now(x, se.status, se.code, "%s", se.message);
                 return;
             }
             data += w;

@@ -1,6 +1,7 @@
 /* err.c — filling the error struct. */
 #include "err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -15,6 +16,15 @@ int derr_set(derr *e, int status, const char *code, const char *fmt, ...)
     vsnprintf(e->message, sizeof e->message, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+int derr_storage(derr *e, int errnum, const char *what)
+{
+    if (errnum == ENOSPC || errnum == EDQUOT)
+        return derr_set(e, 507, "insufficient_storage", "%s is out of space", what);
+    if (errnum == EROFS || errnum == EIO)
+        return derr_set(e, 503, "unavailable", "%s cannot be written now; try again later", what);
+    return derr_set(e, 500, "internal", "%s failed; see the server log", what);
 }
 
 void derr_clear(derr *e)

@@ -20,6 +20,13 @@ typedef struct derr {
 int derr_set(derr *e, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* For a failed write to local storage (a temp file, the blob folder), by its
+ * errno: ENOSPC, EDQUOT are 507 "insufficient_storage" ("<what> is out of
+ * space"); EROFS, EIO are 503 "unavailable" (the file system refuses writes
+ * for now); anything else is 500 "internal". `what` names the storage for a
+ * person, without a path ("the blob store"). Returns -1. */
+int derr_storage(derr *e, int errnum, const char *what);
+
 /* Clears e. */
 void derr_clear(derr *e);
 

@@ -26,8 +26,9 @@ void npm_error(req *r, int status, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (status >= 500) {
+    if (status >= 500)
         log_error("request failed", "request_id", r->request_id, "status", code, "message", msg, NULL);
+    if (status >= 500 && status != 503 && status != 507) { /* those say what to do, not how */
         snprintf(msg, sizeof msg, "the server failed (request %s); the log has the detail", r->request_id);
     }
     json_t *doc = json_object();

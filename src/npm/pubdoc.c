@@ -352,7 +352,7 @@ static int flush(struct sink *k, derr *e)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return derr_set(e, 500, "internal", "cannot write the decoded attachment");
+            return derr_storage(e, w < 0 ? errno : ENOSPC, "the server's storage for uploads");
         p += w;
         left -= (size_t)w;
     }

@@ -22,6 +22,7 @@
  * versions must name the package's current _rev, so a document npm read
  * before someone else published cannot unpublish that newer version.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,7 +429,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     json_t *length = json_object_get(tgz->obj, "length");
     struct tmpfile *t = tmp_open(r);
     if (!t) {
-        npm_error(r, 500, "internal", "cannot create a temp file for the tarball");
+        derr_storage(&e, errno, "the server's storage for uploads");
+        npm_error(r, e.status, e.code, "%s", e.message);
         return;
     }
     npm_sums sums;

@@ -26,6 +26,7 @@
  * content-addressed and possibly shared with a published version, are left
  * to fsck like every unreferenced blob.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,8 +286,9 @@ static int blob_copy(req *r, const char *hex, struct tmpfile **out, uint64_t *si
     t->path = arena_printf(r->a, "%s/pub-finalize-XXXXXX", blob_call(r->core->blobs, tmp_dir));
     t->fd = mkstemp(t->path);
     if (t->fd < 0) {
+        int err = errno;
         close(br.fd);
-        return derr_set(e, 500, "internal", "cannot make a temp file");
+        return derr_storage(e, err, "the server's storage for uploads");
     }
     arena_on_free(r->a, tmpfile_done, t);
     char chunk[64 * 1024];
@@ -296,8 +298,9 @@ static int blob_copy(req *r, const char *hex, struct tmpfile **out, uint64_t *si
         if (n == 0)
             break;
         if (n < 0 || write(t->fd, chunk, (size_t)n) != n) {
+            int err = n < 0 ? EIO : errno ? errno : ENOSPC;
             close(br.fd);
-            return derr_set(e, 500, "internal", "cannot copy the upload");
+            return derr_storage(e, err, "the server's storage for uploads");
         }
         done += (uint64_t)n;
     }

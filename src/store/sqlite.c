@@ -499,6 +499,15 @@ static int fail(struct conn *c, int rc, const char *op, derr *e)
         derr_set(e, 503, "unavailable", "the store is busy; try again");
         return STORE_ERROR;
     }
+    /* The disk is full, failing or read-only: the client can only wait (507: for an operator). */
+    if ((rc & 0xff) == SQLITE_FULL) {
+        derr_set(e, 507, "insufficient_storage", "the store is out of space");
+        return STORE_ERROR;
+    }
+    if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_READONLY) {
+        derr_set(e, 503, "unavailable", "the store cannot be written now; try again later");
+        return STORE_ERROR;
+    }
     derr_set(e, 500, "internal", "the store failed; see the server log");
     return STORE_ERROR;
 }
