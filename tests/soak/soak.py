@@ -231,7 +231,7 @@ class Registry:
     # ---- the data folder ---------------------------------------------------------------------
 
     def temp_files(self):
-        """Names of the files in the blob store's temp folder."""
+        """Names of the files in the blob store's temp folder (the default blob folder)."""
         tmp = os.path.join(self.depot.data_dir, "blobs", "tmp")
         try:
             return sorted(f for f in os.listdir(tmp) if not f.startswith("."))
@@ -246,6 +246,8 @@ class Registry:
             db.close()
 
     def fsck(self):
-        """(ok, output) of `depot fsck`."""
-        p = self.depot.cli("fsck", timeout=300)
+        """(ok, output) of `depot fsck` (on the server's blob store)."""
+        args = self.depot.extra_args
+        blobs = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--blobs"]
+        p = self.depot.cli("fsck", *(["--blobs", blobs[0]] if blobs else []), timeout=300)
         return p.returncode == 0 and "fsck: clean" in p.stdout, p.stdout + p.stderr
