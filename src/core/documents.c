@@ -38,7 +38,7 @@ struct entry {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *buckets[NBUCKETS];
 static struct entry *lru_head, *lru_tail; /* head: most recent */
-static size_t total, budget = 64u << 20;
+static size_t total, count, budget = 64u << 20;
 
 static uint64_t hash(const char *s)
 {
@@ -52,6 +52,15 @@ void documents_init(size_t max_bytes)
 {
     if (max_bytes)
         budget = max_bytes;
+}
+
+void documents_stats(size_t *bytes, size_t *entries, size_t *max_bytes)
+{
+    pthread_mutex_lock(&mu);
+    *bytes = total;
+    *entries = count;
+    *max_bytes = budget;
+    pthread_mutex_unlock(&mu);
 }
 
 void documents_release(doc_ref *r)
@@ -98,6 +107,7 @@ static void drop(struct entry *e)
         *pp = e->next;
     lru_unlink(e);
     total -= e->bytes;
+    count--;
     documents_release(e->ref);
     free(e->key);
     free(e);
@@ -175,10 +185,20 @@ doc_ref *documents_get(const char *key, int64_t gen, doc_builder build, void *ct
             drop(en);
             break;
         }
+    if (ne->bytes > budget) {
+        /* larger than the whole budget: served this once, never kept */
+        pthread_mutex_unlock(&mu);
+        atomic_fetch_sub(&r->refs, 1);
+        free(ne->key);
+        free(ne);
+        *out = &r->d;
+        return r;
+    }
     ne->next = buckets[h];
     buckets[h] = ne;
     lru_front(ne);
     total += ne->bytes;
+    count++;
     while (total > budget && lru_tail && lru_tail != ne)
         drop(lru_tail);
     pthread_mutex_unlock(&mu);

@@ -35,7 +35,12 @@ typedef int (*doc_builder)(void *ctx, arena *a, char **text, size_t *len, const 
 
 typedef struct doc_ref doc_ref;
 
+/* max_bytes: the cache's budget (0: the default, 64 MiB). Entries are counted
+ * with their gzip variant, key and bookkeeping; a document larger than the
+ * whole budget is served but not kept. */
 void documents_init(size_t max_bytes);
+/* What the cache holds now, for /metrics. */
+void documents_stats(size_t *bytes, size_t *entries, size_t *max_bytes);
 void documents_shutdown(void);
 
 /* The cached document for key at generation gen, or the builder's fresh one.

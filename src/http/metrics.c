@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/documents.h"
+
 #define MAX_SERIES 1024
 
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -121,4 +123,18 @@ void metrics_render(buf *o)
                "depot_blob_errors_total %llu\n",
                atomic_load(&in_flight), (unsigned long long)atomic_load(&store_errors),
                (unsigned long long)atomic_load(&blob_errors));
+
+    size_t bytes, entries, budget;
+    documents_stats(&bytes, &entries, &budget);
+    buf_printf(o,
+               "# HELP depot_document_cache_bytes Bytes held by the cache of built documents.\n"
+               "# TYPE depot_document_cache_bytes gauge\n"
+               "depot_document_cache_bytes %zu\n"
+               "# HELP depot_document_cache_budget_bytes The cache's budget (--cache-size).\n"
+               "# TYPE depot_document_cache_budget_bytes gauge\n"
+               "depot_document_cache_budget_bytes %zu\n"
+               "# HELP depot_document_cache_entries Documents in the cache.\n"
+               "# TYPE depot_document_cache_entries gauge\n"
+               "depot_document_cache_entries %zu\n",
+               bytes, budget, entries);
 }
