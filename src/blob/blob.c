@@ -5,9 +5,14 @@
  */
 #include "blob.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../lib/crypto.h"
 
 /* "file:DIR" → the folder store, "s3://..." → the S3 store. The message names
  * no path: the URL comes from the operator, who already knows it. */
@@ -49,4 +54,99 @@ void blob_reader_close(blob_reader *r)
     free(r->url);
     memset(r, 0, sizeof *r);
     r->fd = -1;
+}
+
+/* Reads fd to its end, hashing, and writing to out when out >= 0; 0, or -1 with why filled. */
+static int hash_fd(int fd, int out, char hex[65], uint64_t *total, char *why, size_t whylen)
+{
+    sha256_ctx c;
+    sha256_init(&c);
+    unsigned char buf[65536];
+    ssize_t n;
+    *total = 0;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        sha256_update(&c, buf, (size_t)n);
+        *total += (uint64_t)n;
+        if (out >= 0 && write(out, buf, (size_t)n) != n) {
+            snprintf(why, whylen, "cannot write a temp file: %s", strerror(errno));
+            return -1;
+        }
+    }
+    if (n < 0) {
+        snprintf(why, whylen, "unreadable: %s", strerror(errno));
+        return -1;
+    }
+    unsigned char sum[32];
+    sha256_final(&c, sum);
+    hex_encode(sum, 32, hex);
+    return 0;
+}
+
+int blob_verify(blob_store *b, const char *sha256hex, int64_t size, uint64_t *bytes, char *why, size_t whylen)
+{
+    derr e;
+    blob_reader r;
+    uint64_t total = 0;
+    if (bytes)
+        *bytes = 0;
+    if (blob_call(b, open, sha256hex, &r, &e) < 0) {
+        snprintf(why, whylen, "%s", e.status == 404 ? "missing" : e.message);
+        return -1;
+    }
+    char hex[65];
+    int rc = hash_fd(r.fd, -1, hex, &total, why, whylen);
+    close(r.fd);
+    if (bytes)
+        *bytes = total;
+    if (rc < 0)
+        return -1;
+    if (strcmp(hex, sha256hex) != 0) {
+        snprintf(why, whylen, "content hashes to %s", hex);
+        return -1;
+    }
+    if (size >= 0 && total != (uint64_t)size) {
+        snprintf(why, whylen, "size %llu, expected %lld", (unsigned long long)total, (long long)size);
+        return -1;
+    }
+    return 0;
+}
+
+int blob_copy_to(blob_store *from, blob_store *to, const char *sha256hex, uint64_t *bytes, char *why, size_t whylen)
+{
+    derr e;
+    blob_reader r;
+    uint64_t total = 0;
+    if (bytes)
+        *bytes = 0;
+    if (blob_call(from, open, sha256hex, &r, &e) < 0) {
+        snprintf(why, whylen, "%s", e.status == 404 ? "missing" : e.message);
+        return -1;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/copy-XXXXXX", to->ops->tmp_dir(to));
+    int out = mkostemp(tmp, O_CLOEXEC);
+    if (out < 0) {
+        snprintf(why, whylen, "cannot create a temp file: %s", strerror(errno));
+        close(r.fd);
+        return -1;
+    }
+    char hex[65];
+    int rc = hash_fd(r.fd, out, hex, &total, why, whylen);
+    close(r.fd);
+    if (close(out) < 0 && rc == 0) {
+        snprintf(why, whylen, "cannot write a temp file: %s", strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && strcmp(hex, sha256hex) != 0) {
+        snprintf(why, whylen, "the source's content hashes to %s", hex);
+        rc = -1;
+    }
+    if (rc == 0 && blob_call(to, put_file, sha256hex, tmp, &e) < 0) {
+        snprintf(why, whylen, "storing failed: %s", e.message);
+        rc = -1;
+    }
+    unlink(tmp);
+    if (bytes)
+        *bytes = total;
+    return rc;
 }

@@ -121,6 +121,18 @@ int blob_open_send(blob_store *b, const char *sha256hex, unsigned flags, blob_re
  * the fd.) */
 void blob_reader_close(blob_reader *r);
 
+/* Reads a blob back through `open` and hashes it: 0 when its bytes hash to sha256hex (and number
+ * `size`, when size >= 0); -1 otherwise, with why (the caller's buffer) saying "missing",
+ * "unreadable: ...", "content hashes to ..." or "size ..., expected ...". *bytes (when not NULL)
+ * gets how many bytes were read. For operators' tools (fsck, backup, migrate-blobs). */
+int blob_verify(blob_store *b, const char *sha256hex, int64_t size, uint64_t *bytes, char *why, size_t whylen);
+
+/* Copies one blob from `from` into `to` through a temp file in to's tmp_dir: the bytes are hashed
+ * as they are read and must match sha256hex before put_file (which checks again) stores them.
+ * 0 copied (or already there: put_file is idempotent); -1 with why filled as for blob_verify, or
+ * naming the step that failed. *bytes (when not NULL) gets the size copied. */
+int blob_copy_to(blob_store *from, blob_store *to, const char *sha256hex, uint64_t *bytes, char *why, size_t whylen);
+
 /* The backends, for blob_open; callers use blob_open. */
 blob_store *blob_file_open(const char *dir, derr *e);
 blob_store *blob_s3_open(const char *url, derr *e);

@@ -23,44 +23,6 @@
 #include "../lib/timeutil.h"
 #include "cli.h"
 
-/* Hashes a blob's bytes; 0 when they match sha256hex and size. */
-static int verify_blob(blob_store *b, const char *sha256hex, int64_t size, char *why, size_t whylen)
-{
-    derr e;
-    blob_reader r;
-    if (blob_call(b, open, sha256hex, &r, &e) < 0) {
-        snprintf(why, whylen, "missing");
-        return -1;
-    }
-    sha256_ctx c;
-    sha256_init(&c);
-    unsigned char buf[65536];
-    uint64_t total = 0;
-    ssize_t n;
-    while ((n = read(r.fd, buf, sizeof buf)) > 0) {
-        sha256_update(&c, buf, (size_t)n);
-        total += (uint64_t)n;
-    }
-    close(r.fd);
-    unsigned char sum[32];
-    char hex[65];
-    sha256_final(&c, sum);
-    hex_encode(sum, 32, hex);
-    if (n < 0) {
-        snprintf(why, whylen, "unreadable: %s", strerror(errno));
-        return -1;
-    }
-    if (strcmp(hex, sha256hex) != 0) {
-        snprintf(why, whylen, "content hashes to %s", hex);
-        return -1;
-    }
-    if (size >= 0 && total != (uint64_t)size) {
-        snprintf(why, whylen, "size %llu, expected %lld", (unsigned long long)total, (long long)size);
-        return -1;
-    }
-    return 0;
-}
-
 struct fsck_ctx {
     blob_store *b;
     long checked, bad;
@@ -71,7 +33,7 @@ static int fsck_one(void *vctx, const char *kind, const char *sha, int64_t size,
     struct fsck_ctx *f = vctx;
     char why[160];
     f->checked++;
-    if (verify_blob(f->b, sha, kind && strcmp(kind, "version") == 0 ? size : -1, why, sizeof why) < 0) {
+    if (blob_verify(f->b, sha, kind && strcmp(kind, "version") == 0 ? size : -1, NULL, why, sizeof why) < 0) {
         f->bad++;
         printf("BAD  %s %s: blob %s %s\n", kind, what, sha, why);
     }
@@ -177,38 +139,22 @@ struct copy_ctx {
     long copied, failed;
 };
 
-/* Copies one blob between stores through a temp file, which put_file re-verifies. */
+/* Copies one blob between stores (blob_copy_to hashes it on the way, put_file again). */
 static int copy_blob(void *vctx, const char *kind, const char *sha, int64_t size, const char *what)
 {
     struct copy_ctx *cc = vctx;
     derr e;
+    char why[200];
+    (void)size;
     if (blob_call(cc->to, exists, sha, &e) == 1)
         return 0;
-    blob_reader r;
-    if (blob_call(cc->from, open, sha, &r, &e) < 0) {
-        printf("MISSING %s %s: blob %s\n", kind, what, sha);
-        cc->failed++;
-        return 0;
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s/copy-XXXXXX", cc->to->ops->tmp_dir(cc->to));
-    int out = mkostemp(tmp, O_CLOEXEC);
-    int ok = out >= 0;
-    char buf[65536];
-    ssize_t n;
-    while (ok && (n = read(r.fd, buf, sizeof buf)) > 0)
-        ok = write(out, buf, (size_t)n) == n;
-    close(r.fd);
-    if (out >= 0)
-        close(out);
-    if (!ok || blob_call(cc->to, put_file, sha, tmp, &e) < 0) {
-        printf("FAILED %s %s: blob %s\n", kind, what, sha);
+    if (blob_copy_to(cc->from, cc->to, sha, NULL, why, sizeof why) < 0) {
+        printf("%s %s %s: blob %s %s\n", strcmp(why, "missing") == 0 ? "MISSING" : "FAILED", kind, what, sha,
+               why);
         cc->failed++;
     } else {
         cc->copied++;
     }
-    unlink(tmp);
-    (void)size;
     return 0;
 }
 
