@@ -1572,6 +1572,154 @@ static int tx_end(struct conn *c, int ret, const char *op, derr *e)
     return ret;
 }
 
+/* ---- copying rows in (migrate-store) ---------------------------------- */
+
+/* Names come from the schema; one that could break out of its quotes is refused all the same. */
+static bool rows_names_ok(const store_rows *r)
+{
+    if (!r->table || !*r->table || strchr(r->table, '"') || r->ncols <= 0 || r->nkey <= 0 ||
+        r->nkey > r->ncols)
+        return false;
+    for (int i = 0; i < r->ncols; i++)
+        if (!r->cols[i] || !*r->cols[i] || strchr(r->cols[i], '"'))
+            return false;
+    return true;
+}
+
+/* "c1", "c2", ... for columns [from, to) of r, each wrapped as pre"c"post. */
+static void rows_cols(buf *b, const store_rows *r, int from, int to, const char *pre, const char *post)
+{
+    for (int i = from; i < to; i++)
+        buf_printf(b, "%s%s\"%s\"%s", i > from ? ", " : "", pre, r->cols[i], post);
+}
+
+static int sq_rows_put(store *s, const store_rows *r, bool replace, int *inserted, derr *e)
+{
+    static const char op[] = "rows_put";
+    *inserted = 0;
+    if (!rows_names_ok(r))
+        return derr_set(e, 400, "bad_request", "a table or column name that cannot be used");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    buf sql;
+    buf_init(&sql, 0);
+    buf_printf(&sql, "INSERT INTO \"%s\" (", r->table);
+    rows_cols(&sql, r, 0, r->ncols, "", "");
+    buf_puts(&sql, ") VALUES (");
+    for (int i = 0; i < r->ncols; i++)
+        buf_puts(&sql, i ? ", ?" : "?");
+    buf_puts(&sql, ") ON CONFLICT ");
+    if (replace && r->nkey < r->ncols) {
+        buf_puts(&sql, "(");
+        rows_cols(&sql, r, 0, r->nkey, "", "");
+        buf_puts(&sql, ") DO UPDATE SET (");
+        rows_cols(&sql, r, r->nkey, r->ncols, "", "");
+        buf_puts(&sql, ") = (");
+        rows_cols(&sql, r, r->nkey, r->ncols, "excluded.", "");
+        buf_puts(&sql, ")");
+    } else {
+        buf_puts(&sql, "DO NOTHING");
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql.data, -1, &st, NULL);
+    buf_free(&sql);
+    if (rc != SQLITE_OK) {
+        int ret = fail(c, rc, op, e);
+        sqlite3_finalize(st);
+        return ret;
+    }
+    int ret = tx_begin(c, op, e);
+    for (int i = 0; ret == STORE_OK && i < r->nrows; i++) {
+        for (int j = 0; j < r->ncols; j++)
+            bind_text(st, j + 1, r->vals[(size_t)i * (size_t)r->ncols + (size_t)j]);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            *inserted += sqlite3_changes(c->db);
+        else
+            ret = fail(c, rc, op, e);
+        release(st);
+    }
+    sqlite3_finalize(st);
+    ret = tx_end(c, ret, op, e);
+    if (ret != STORE_OK)
+        *inserted = 0;
+    return ret;
+}
+
+static int sq_rows_get(store *s, arena *a, store_rows *r, const char *const *after, const char *const *upto,
+                       int limit, derr *e)
+{
+    static const char op[] = "rows_get";
+    r->vals = NULL;
+    r->nrows = 0;
+    if (!rows_names_ok(r))
+        return derr_set(e, 400, "bad_request", "a table or column name that cannot be used");
+    struct conn *c = conn_get(s, e);
+    if (!c)
+        return STORE_ERROR;
+    buf sql;
+    buf_init(&sql, 0);
+    buf_puts(&sql, "SELECT ");
+    rows_cols(&sql, r, 0, r->ncols, "", "");
+    buf_printf(&sql, " FROM \"%s\" WHERE 1", r->table);
+    const char *const *bounds[2] = {after, upto};
+    for (int k = 0; k < 2; k++) {
+        if (!bounds[k])
+            continue;
+        buf_puts(&sql, " AND (");
+        rows_cols(&sql, r, 0, r->nkey, "", "");
+        buf_printf(&sql, ") %s (", k ? "<=" : ">");
+        for (int i = 0; i < r->nkey; i++)
+            buf_puts(&sql, i ? ", ?" : "?");
+        buf_puts(&sql, ")");
+    }
+    buf_puts(&sql, " ORDER BY ");
+    rows_cols(&sql, r, 0, r->nkey, "", "");
+    buf_printf(&sql, " LIMIT %d", limit > 0 ? limit : 0);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql.data, -1, &st, NULL);
+    buf_free(&sql);
+    if (rc != SQLITE_OK) {
+        int ret = fail(c, rc, op, e);
+        sqlite3_finalize(st);
+        return ret;
+    }
+    int at = 1;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; bounds[k] && i < r->nkey; i++)
+            bind_text(st, at++, bounds[k][i]);
+    int cap = 0;
+    const char **vals = NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->nrows == cap) {
+            int ncap = cap ? cap * 2 : 64;
+            const char **nv = arena_alloc(a, (size_t)ncap * (size_t)r->ncols * sizeof *nv);
+            if (vals)
+                memcpy(nv, vals, (size_t)cap * (size_t)r->ncols * sizeof *nv);
+            vals = nv;
+            cap = ncap;
+        }
+        for (int j = 0; j < r->ncols; j++)
+            vals[(size_t)r->nrows * (size_t)r->ncols + (size_t)j] = col_text(a, st, j);
+        r->nrows++;
+    }
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    sqlite3_finalize(st);
+    r->vals = ret == STORE_OK ? vals : NULL;
+    if (ret != STORE_OK)
+        r->nrows = 0;
+    return ret;
+}
+
+/* An INTEGER PRIMARY KEY takes the highest id plus one by itself. */
+static int sq_rows_settle(store *s, derr *e)
+{
+    (void)s;
+    (void)e;
+    return STORE_OK;
+}
+
 static int64_t clamp_limit(int64_t limit)
 {
     return limit > MAX_PAGE ? MAX_PAGE : limit;
@@ -3924,6 +4072,9 @@ static const struct store_ops sqlite_ops = {
     .backup = sq_backup,
     .each_blob_ref = sq_each_blob_ref,
     .bump_generations = sq_bump_generations,
+    .rows_put = sq_rows_put,
+    .rows_get = sq_rows_get,
+    .rows_settle = sq_rows_settle,
     .pkg_get = sq_pkg_get,
     .pkg_generation = sq_pkg_generation,
     .pkg_versions = sq_pkg_versions,

@@ -229,6 +229,18 @@ typedef struct store_audit_row {
     const char *action, *target, *detail, *ip;
 } store_audit_row;
 
+/* A batch of whole rows of one table, for copying a store into another (depot migrate-store). Every
+ * value is text as SQLite writes it: integers in decimal, booleans 0 or 1, a NULL pointer for SQL
+ * NULL. The first nkey columns are the table's primary key. Table and column names come from the
+ * schema (never from a client) and are used as quoted identifiers. Pointers are borrowed. */
+typedef struct store_rows {
+    const char *table;
+    const char *const *cols;
+    int ncols, nkey;
+    const char **vals; /* nrows * ncols values, row after row */
+    int nrows;
+} store_rows;
+
 typedef struct store store;
 
 struct store_ops {
@@ -283,6 +295,19 @@ struct store_ops {
                          void *ctx, derr *e);
     /* Bumps every package's generation, so every server rebuilds its cached documents. */
     int (*bump_generations)(store *s, derr *e);
+
+    /* Copying rows in (depot migrate-store). rows_put inserts r's rows in one transaction, each
+     * unless a row with its primary key (or another of its unique values) is there already: that
+     * row is skipped, or with replace overwritten by the new one; *inserted counts the rows
+     * written. rows_get reads the rows of r->table whose key is after `after` (NULL: from the
+     * first) and up to `upto` included (NULL: to the last), in key order (integers by value, text
+     * bytewise), at most limit, into r->vals and r->nrows (from the arena), values written as
+     * rows_put takes them. rows_settle, once the rows are in: ids made from now on start past
+     * the highest copied one (PostgreSQL's identity sequences; SQLite does this by itself). */
+    int (*rows_put)(store *s, const store_rows *r, bool replace, int *inserted, derr *e);
+    int (*rows_get)(store *s, arena *a, store_rows *r, const char *const *after, const char *const *upto,
+                    int limit, derr *e);
+    int (*rows_settle)(store *s, derr *e);
 
     /* A counter that moves whenever any package of the ecosystem changes (0 before the first). */
     int (*eco_generation)(store *s, const char *ecosystem, int64_t *out, derr *e);
