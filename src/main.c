@@ -20,6 +20,8 @@ static void usage(FILE *out)
             "  fsck [--repair]  check every blob, the store's integrity, stale temp files\n"
             "  backup DIR       consistent online copy of the store, blobs and secrets\n"
             "  restore DIR      into an empty data folder (server stopped)\n"
+            "  migrate-store    copy a SQLite store into PostgreSQL (or any store), resumable\n"
+            "  migrate-blobs    copy every referenced blob to another blob store (e.g. S3)\n"
             "  routes [--json]  every route the server answers, with its auth rule and whether it writes\n"
             "\n"
             "Every server command takes --data DIR and --store URL as `serve` does.\n\n");
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return cli_ops(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0)
         return cli_routes(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate-store") == 0 || strcmp(cmd, "migrate-blobs") == 0)
+        return cli_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "hex") == 0)
         return hex_cli(argc - 1, argv + 1);
     if (cli_client_is(cmd))

@@ -13,6 +13,8 @@ int cli_serve(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 /* fsck, backup, restore: operate on the store and blobs directly (ops.c). */
 int cli_ops(int argc, char **argv);
+/* migrate-store, migrate-blobs: copy a registry onto other backends (migrate.c). */
+int cli_migrate(int argc, char **argv);
 /* routes [--json]: every route of the server's front tables (routes.c). */
 int cli_routes(int argc, char **argv);
 
