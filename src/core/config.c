@@ -55,6 +55,8 @@ static const struct opt opts[] = {
     {"connection-timeout", T_LONG, "30", O(connection_timeout), 1, 86400, "seconds an idle connection stays open"},
     {"request-timeout", T_LONG, "300", O(request_timeout), 1, 86400, "seconds one request may take to arrive (408 past it)"},
     {"shutdown-timeout", T_LONG, "30", O(shutdown_timeout), 0, 3600, "seconds to let in-flight requests finish on SIGTERM"},
+    {"tls-cert", T_STR, "", O(tls_cert), 0, 0, "PEM certificate (chain) to serve HTTPS with, leaf first; needs --tls-key (empty: plain HTTP)"},
+    {"tls-key", T_STR, "", O(tls_key), 0, 0, "PEM private key of --tls-cert (unencrypted; keep it readable by this user only)"},
     {"cors-origins", T_STR, "", O(cors_origins), 0, 0, "comma-separated origins allowed by CORS (empty: none)"},
     {"registration", T_STR, "open", O(registration), 0, 0, "open (anyone may register) or closed (only an admin adds users)"},
     {"private", T_BOOL, "false", O(private_mode), 0, 0, "every read needs a credential"},
@@ -237,6 +239,8 @@ static int check(config *c, derr *e)
         return derr_set(e, 400, "config", "--argon2-mem: at least 8192 bytes");
     if (!c->data[0])
         return derr_set(e, 400, "config", "--data: a folder is needed");
+    if (!c->tls_cert[0] != !c->tls_key[0])
+        return derr_set(e, 400, "config", "--tls-cert and --tls-key go together: give both or neither");
     /* Derived defaults. */
     char *s;
     if (!c->store_url[0]) {
@@ -269,12 +273,14 @@ static int check(config *c, derr *e)
     if (!c->base_url[0]) {
         size_t n = strlen(c->listen) + 32;
         s = own(c, xmalloc(n));
-        snprintf(s, n, "http://%s", c->listen);
+        snprintf(s, n, "%s://%s", c->tls_cert[0] ? "https" : "http", c->listen);
         c->base_url = s;
         c->base_url_derived = true;
     } else {
         if (strncmp(c->base_url, "http://", 7) && strncmp(c->base_url, "https://", 8))
             return derr_set(e, 400, "config", "--base-url: expected http:// or https://");
+        if (c->tls_cert[0] && strncmp(c->base_url, "https://", 8))
+            return derr_set(e, 400, "config", "--base-url: this server speaks HTTPS (--tls-cert), so its URL starts with https://");
         size_t n = strlen(c->base_url);
         if (c->base_url[n - 1] == '/') {
             s = own(c, xstrdup(c->base_url));
@@ -283,6 +289,7 @@ static int check(config *c, derr *e)
             c->base_url = s;
         }
     }
+    c->https = c->tls_cert[0] || strncmp(c->base_url, "https://", 8) == 0;
     return 0;
 }
 

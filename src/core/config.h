@@ -33,6 +33,9 @@ typedef struct config {
     long max_url, max_headers;
     long max_connections, max_connections_per_ip;
     long connection_timeout, request_timeout, shutdown_timeout;
+    const char *tls_cert, *tls_key; /* PEM files for HTTPS ("" both: plain HTTP) */
+    bool https;               /* browsers reach this server over HTTPS: TLS here, or an https:// --base-url
+                               * (a TLS-terminating proxy); HSTS and Secure cookies follow */
     const char *cors_origins; /* comma-separated, "" none, "*" any */
     const char *registration; /* open | closed */
     bool private_mode;

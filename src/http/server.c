@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "router.h"
+#include "tls.h"
 #include "workers.h"
 
 struct server {
@@ -53,6 +55,9 @@ struct server {
     int ncors;
     int cors_any;
     char *bound_url; /* base URL made from the bound port, when --base-url was not given */
+    tls_pem tls;     /* --tls-cert and --tls-key as read at start (kept while the daemon runs) */
+    pthread_mutex_t mhd_err_lock;
+    char mhd_err[256]; /* libmicrohttpd's last complaint, for the message when it will not start */
 };
 
 enum rstate { RS_NEW, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
@@ -624,6 +629,17 @@ static enum MHD_Result queue(server *s, conn_ctx *x)
                     "ETag, X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After");
         resp_header(r, "Vary", "Origin");
     }
+    /* A response that sets no policy of its own (everything but the dashboard's pages and the
+     * hosted docs: JSON, registry files, tarballs) is never sniffed, rendered with script,
+     * or framed, should a browser be led to open it. */
+    if (!MHD_get_response_header(r->resp, "X-Content-Type-Options"))
+        resp_header(r, "X-Content-Type-Options", "nosniff");
+    if (!MHD_get_response_header(r->resp, "Content-Security-Policy"))
+        resp_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox");
+    /* Browsers reach this server over HTTPS only (TLS here, or an https:// --base-url behind a
+     * TLS proxy): they are told to never try plain HTTP again (a year, this host only). */
+    if (s->cfg->https)
+        resp_header(r, "Strict-Transport-Security", "max-age=31536000");
     if (atomic_load(&s->stopping))
         resp_header(r, "Connection", "close");
     x->st = RS_QUEUED;
@@ -731,11 +747,15 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    server *s = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
+    pthread_mutex_lock(&s->mhd_err_lock);
+    snprintf(s->mhd_err, sizeof s->mhd_err, "%s", msg);
+    pthread_mutex_unlock(&s->mhd_err_lock);
     log_debug("libmicrohttpd", "detail", msg, NULL);
 }
 
@@ -753,6 +773,7 @@ server *server_new(const config *cfg, core *c, derr *e)
         free(s);
         return NULL;
     }
+    pthread_mutex_init(&s->mhd_err_lock, NULL);
     cors_parse(s);
     metrics_init();
     return s;
@@ -787,6 +808,13 @@ int server_start(server *s, derr *e)
 {
     struct sockaddr_storage ss;
     socklen_t sl = 0;
+    bool tls = s->cfg->tls_cert[0] != '\0';
+    if (tls && !tls_supported())
+        return derr_set(e, 500, "config",
+                        "--tls-cert: this libmicrohttpd was built without TLS; serve plain HTTP behind a "
+                        "TLS-terminating proxy, or link one built with GnuTLS");
+    if (tls && !s->tls.cert && tls_load(s->cfg->tls_cert, s->cfg->tls_key, &s->tls, e) < 0)
+        return -1;
     if (resolve_listen(s->cfg->listen, &ss, &sl, e) < 0)
         return -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -803,6 +831,18 @@ int server_start(server *s, derr *e)
                      MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* With TLS, libmicrohttpd never uses sendfile: file responses (resp_fd) are read and
+     * encrypted piece by piece, so every response path works the same. TLS 1.2 and 1.3 only. */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls.cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (tls)
+        flags |= MHD_USE_TLS;
+    else
+        tls_opts[0].option = MHD_OPTION_END;
     /* Bind here, so a taken port fails plainly and port 0 is known before serving. */
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
@@ -824,19 +864,23 @@ int server_start(server *s, derr *e)
         (unsigned)s->cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlimit,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_END);
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!s->d) {
         close(fd);
         workers_stop(s->wk);
         s->wk = NULL;
-        return derr_set(e, 500, "listen", "cannot serve on %s", s->cfg->listen);
+        pthread_mutex_lock(&s->mhd_err_lock);
+        derr_set(e, 500, "listen", "cannot serve on %s%s%.160s", s->cfg->listen, s->mhd_err[0] ? ": " : "",
+                 s->mhd_err);
+        pthread_mutex_unlock(&s->mhd_err_lock);
+        return -1;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
     char addr[300], url[600];
     const char *colon = strrchr(s->cfg->listen, ':');
     snprintf(addr, sizeof addr, "%.*s:%d", (int)(colon - s->cfg->listen), s->cfg->listen, s->port);
-    snprintf(url, sizeof url, "http://%s", addr);
+    snprintf(url, sizeof url, "%s://%s", tls ? "https" : "http", addr);
     char nt[16];
     snprintf(nt, sizeof nt, "%u", threads);
     if (s->cfg->base_url_derived) {
@@ -845,7 +889,8 @@ int server_start(server *s, derr *e)
         s->bound_url = xstrdup(url);
         ((config *)s->cfg)->base_url = s->bound_url;
     }
-    log_info("listening", "addr", addr, "url", url, "base_url", s->cfg->base_url, "threads", nt, NULL);
+    log_info("listening", "addr", addr, "url", url, "base_url", s->cfg->base_url, "threads", nt, "tls",
+             tls ? "on" : "off", NULL);
     return 0;
 }
 
@@ -890,5 +935,7 @@ void server_free(server *s)
         free(s->cors[i]);
     free(s->cors);
     free(s->bound_url);
+    tls_pem_free(&s->tls);
+    pthread_mutex_destroy(&s->mhd_err_lock);
     free(s);
 }

@@ -87,7 +87,7 @@ static void start_session(req *r, const session *s, const char *next)
     web_redirect(r, next);
     resp_header(r, "Set-Cookie", web_session_cookie(r, s->token, s->expires_at - now_unix()));
     /* The form's anonymous CSRF cookie is done with. */
-    resp_header(r, "Set-Cookie", "depot_csrf=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+    resp_header(r, "Set-Cookie", web_anon_cookie_clear(r));
 }
 
 void web_register_post(req *r)

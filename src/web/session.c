@@ -52,8 +52,7 @@ const char *web_cookie(req *r, const char *name)
 
 static const char *cookie_attrs(req *r)
 {
-    bool https = strncmp(r->cfg->base_url, "https://", 8) == 0;
-    return https ? "; Path=/; HttpOnly; SameSite=Lax; Secure" : "; Path=/; HttpOnly; SameSite=Lax";
+    return r->cfg->https ? "; Path=/; HttpOnly; SameSite=Lax; Secure" : "; Path=/; HttpOnly; SameSite=Lax";
 }
 
 const char *web_session_cookie(req *r, const char *jwt, int64_t max_age)
@@ -65,6 +64,11 @@ const char *web_session_cookie(req *r, const char *jwt, int64_t max_age)
 const char *web_session_cookie_clear(req *r)
 {
     return arena_printf(r->a, AUTH_SESSION_COOKIE "=; Max-Age=0%s", cookie_attrs(r));
+}
+
+const char *web_anon_cookie_clear(req *r)
+{
+    return arena_printf(r->a, ANON_COOKIE "=; Max-Age=0%s", cookie_attrs(r));
 }
 
 /* The token for an anonymous form: HMAC of the depot_csrf cookie's value. */

@@ -123,6 +123,8 @@ int form_values(req *r, const char *name, const char **out, int max);
 /* Set-Cookie values for the session cookie, and for clearing it. In the arena. */
 const char *web_session_cookie(req *r, const char *jwt, int64_t max_age);
 const char *web_session_cookie_clear(req *r);
+/* The Set-Cookie value that drops the anonymous forms' CSRF cookie (after a login). In the arena. */
+const char *web_anon_cookie_clear(req *r);
 
 /* ---- assets (assets.c) ---- */
 
