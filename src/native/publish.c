@@ -159,6 +159,21 @@ void native_publish(req *r)
         resp_error(r, e.status ? e.status : 422, e.code ? e.code : "invalid", "tarball: %s", e.message);
         return;
     }
+    /* Regular files and folders only (a link or a device is a trap for whoever unpacks it), and
+     * at least one file. */
+    int nregular = 0;
+    for (int i = 0; i < nents; i++) {
+        if (ents[i].type != 'f' && ents[i].type != 'd') {
+            resp_error(r, 422, "invalid", "tarball: %.200s is a link or a special file; a package holds "
+                       "regular files and folders only", ents[i].path);
+            return;
+        }
+        nregular += ents[i].type == 'f';
+    }
+    if (nregular == 0) {
+        resp_error(r, 422, "invalid", "tarball: it holds no file");
+        return;
+    }
     const targz_file *dj = find(files, nfiles, "depot.json");
     json_t *file_doc = NULL;
     if (dj) {
