@@ -6,8 +6,12 @@ works on every store), and response invariants that follow each front's own erro
 """
 
 import base64
+import gzip
+import io
 import json
+import re
 import subprocess
+import tarfile
 import time
 
 from apitest import DepotTestCase, bearer, depot_bin, format_time
@@ -215,3 +219,72 @@ def strip_volatile(v):
     if isinstance(v, list):
         return [strip_volatile(x) for x in v]
     return v
+
+
+# ---- hostile inputs: a table of cases, one test method each -----------------------------------
+
+class Case:
+    """One hostile request: send(t) returns the Response (None: the server closed without one);
+    want: the acceptable statuses (all 4xx); unchanged: stored data must stay as it was."""
+
+    def __init__(self, front, name, send, want, unchanged=True, closed_ok=False):
+        self.front, self.name, self.send = front, name, send
+        self.want = want if isinstance(want, tuple) else (want,)
+        self.unchanged = unchanged
+        self.closed_ok = closed_ok
+
+
+class HostileTestCase(SecurityTestCase):
+
+    def run_case(self, case):
+        before = self.snapshot() if case.unchanged else None
+        r = case.send(self)
+        if r is None:
+            self.assertTrue(case.closed_ok, "%s: the server closed the connection without an "
+                            "answer; expected %s" % (case.name, case.want))
+        else:
+            self.assertIn(r.status, case.want, "%s: %s" % (case.name, r.describe(500)))
+        h = self.depot.get("/health")
+        self.assertEqual(h.status, 200, "the server stopped answering after %s" % case.name)
+        if before is not None:
+            self.assertUnchanged(before, case.name)
+
+
+def add_cases(cls, cases):
+    """One test method per case, named after its front and name; returns how many."""
+    seen = set()
+    for c in cases:
+        name = "test_%s_%s" % (c.front, re.sub(r"[^a-z0-9]+", "_", c.name.lower()).strip("_"))
+        assert name not in seen, "two cases named %s" % name
+        seen.add(name)
+
+        def t(self, c=c):
+            self.run_case(c)
+        t.__doc__ = "%s: %s is refused with a 4xx" % (c.front, c.name)
+        setattr(cls, name, t)
+    return len(seen)
+
+
+def tar_entries(entries, gz=True):
+    """A tar (gzipped unless gz is False) of (name, kind, data, linkname) entries; kind is one
+    of file, dir, symlink, hardlink, chardev, blockdev, fifo."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name, kind, data, link in entries:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1700000000
+            ti.type = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE,
+                       "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
+                       "chardev": tarfile.CHRTYPE, "blockdev": tarfile.BLKTYPE,
+                       "fifo": tarfile.FIFOTYPE}[kind]
+            ti.mode = 0o755 if kind == "dir" else 0o644
+            if link:
+                ti.linkname = link
+            if kind == "file":
+                data = data.encode() if isinstance(data, str) else (data or b"")
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+            else:
+                t.addfile(ti)
+    b = raw.getvalue()
+    return gzip.compress(b, mtime=0) if gz else b
