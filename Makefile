@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, serve on http://127.0.0.1:4000
 #   make test       install what is missing, build, run every suite
 #   make bench      depot beside nginx under wrk, one table
+#   make soak       crash, load, fault and valgrind runs (tests/soak/README.md)
 .DEFAULT_GOAL := all
 
 CC ?= cc
@@ -57,7 +58,7 @@ LIBOBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps bench-deps run test unit fuzz fuzz-build fuzz-short api api-pg clients npm-clients hex-clients openapi browser bench clean format check-banned
+.PHONY: all deps test-deps bench-deps run test unit fuzz fuzz-build fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak soak-short bench clean format check-banned
 
 all: deps $(BUILD)/depot
 
@@ -170,7 +171,24 @@ openapi: deps $(BUILD)/depot
 browser: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) tests/browser/run
 
-test: check-banned unit fuzz-short api api-pg clients npm-clients hex-clients openapi browser
+test: check-banned unit fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak-short
+
+# tests/soak (README.md there): crash safety under SIGKILL, load with 1,000 connections and 500
+# slowloris ones, disk full / read-only / busy-database faults (needs root for its tmpfs), and the
+# API suite under valgrind. `make soak` is the long form (CRASH_ROUNDS, LOAD_SECONDS); soak-short,
+# part of make test, takes about a minute and a half.
+CRASH_ROUNDS ?= 50
+LOAD_SECONDS ?= 60
+soak: deps test-deps $(BUILD)/depot
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/soak/crash.py $(CRASH_ROUNDS)
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) SLOW_SECONDS=30 python3 tests/soak/load.py $(LOAD_SECONDS)
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/soak/faults.py
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/soak/memcheck.py
+
+soak-short: deps test-deps $(BUILD)/depot
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/soak/crash.py 5
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/soak/load.py 10
+	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/soak/faults.py
 
 # libFuzzer drivers, one per parser (fuzz/README.md), linked with a library compiled by clang for
 # fuzzing into build/fuzz/. `make fuzz` runs each for FUZZ_TIME seconds (FUZZERS=names picks some);
