@@ -8,24 +8,23 @@ tokens, native versions with a yank, an added owner, a docs site and downloads; 
 packages. It is stopped; the source files are hashed; migrate-store is killed after its first
 progress line (one row per batch) and run again (it resumes: rows already there are counted as
 such), then once more (nothing left to copy); migrate-blobs copies into a throwaway s3rver
-(tests/harness/s3.py) and a second run finds everything there. A server on the same data folder
-(secrets), the same port (base URL), the new PostgreSQL database (tests/harness/pg.py) and the
+(tests/harness/s3.py) and a second run finds everything there. A row changed in the target makes
+a further migrate-store refuse, naming the row, and leave it as it is. A server on the same data
+folder (secrets), the same port (base URL), the new PostgreSQL database (tests/harness/pg.py) and the
 bucket must serve byte for byte what the old one served: native package and owners documents, a
 docs page, Hex /packages/NAME, /names and /versions, the npm packument (both forms), the pub
-listing, and every tarball (whose SHA-256 is the one the documents name); tokens and JWTs made
-before still work, and new rows get new ids. The source files are unchanged. Last, a row changed
-in the target makes a further migrate-store refuse, naming the row, and leave it as it is.
+listing (npm's _rev, the generation the move bumps, only moves forward), and every tarball (whose
+SHA-256 is the one the documents name); tokens and JWTs made before still work, and new rows
+get new ids. The source files are unchanged throughout.
 A missing PostgreSQL or s3rver (Node.js) skips the test, with the reason.
 """
 
 import hashlib
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
 
 import hex.hextest as hextest
 import npm.npmtest as npmtest
