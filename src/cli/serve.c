@@ -55,7 +55,7 @@ int cli_serve(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    documents_init(0);
+    documents_init((size_t)cfg.cache_size << 20);
     downloads_start(c.st, 5000);
     server *s = server_new(&cfg, &c, &e);
     if (!s || server_start(s, &e) < 0) {

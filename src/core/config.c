@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "../lib/buf.h"
+#include "../lib/netaddr.h"
 #include "../lib/xalloc.h"
 
 enum opt_type { T_STR, T_LONG, T_BOOL };
@@ -57,6 +58,7 @@ static const struct opt opts[] = {
     {"shutdown-timeout", T_LONG, "30", O(shutdown_timeout), 0, 3600, "seconds to let in-flight requests finish on SIGTERM"},
     {"tls-cert", T_STR, "", O(tls_cert), 0, 0, "PEM certificate (chain) to serve HTTPS with, leaf first; needs --tls-key (empty: plain HTTP)"},
     {"tls-key", T_STR, "", O(tls_key), 0, 0, "PEM private key of --tls-cert (unencrypted; keep it readable by this user only)"},
+    {"trusted-proxies", T_STR, "", O(trusted_proxies), 0, 0, "comma-separated addresses or networks (10.0.0.0/8, ::1) of load balancers whose X-Forwarded-For names the client, for rate limits and logs (empty: none)"},
     {"cors-origins", T_STR, "", O(cors_origins), 0, 0, "comma-separated origins allowed by CORS (empty: none)"},
     {"registration", T_STR, "open", O(registration), 0, 0, "open (anyone may register) or closed (only an admin adds users)"},
     {"private", T_BOOL, "false", O(private_mode), 0, 0, "every read needs a credential"},
@@ -80,6 +82,7 @@ static const struct opt opts[] = {
     {"pub-max-unpacked", T_LONG, "268435456", O(pub_max_unpacked), 1024, LONG_MAX, "largest expansion of a pub package archive, bytes (pub.dev: 256 MiB)"},
     {"pub-max-entries", T_LONG, "65536", O(pub_max_entries), 1, 10000000, "most entries in a pub package archive (pub.dev: 65,536)"},
     {"docs-url", T_STR, "", O(docs_url), 0, 0, "public URL of a separate origin serving hosted docs (default: /docs on this server)"},
+    {"cache-size", T_LONG, "64", O(cache_size), 1, 1048576, "MiB of built documents (packuments, registry files, listings) kept in memory"},
     {"auth-cache-ttl", T_LONG, "30", O(auth_cache_ttl), 0, 3600, "seconds a checked token or session is kept in memory (any revocation anywhere drops it at once; 0: off)"},
     {"argon2-ops", T_LONG, "0", O(argon2_ops), 0, 64, "Argon2id passes (0: libsodium's interactive default)"},
     {"argon2-mem", T_LONG, "0", O(argon2_mem), 0, 4294967296L, "Argon2id memory, bytes (0: libsodium's interactive default; minimum 8192)"},
@@ -241,6 +244,9 @@ static int check(config *c, derr *e)
         return derr_set(e, 400, "config", "--data: a folder is needed");
     if (!c->tls_cert[0] != !c->tls_key[0])
         return derr_set(e, 400, "config", "--tls-cert and --tls-key go together: give both or neither");
+    netaddr_list proxies;
+    if (netaddr_list_parse(c->trusted_proxies, &proxies, e) < 0)
+        return -1;
     /* Derived defaults. */
     char *s;
     if (!c->store_url[0]) {

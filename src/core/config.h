@@ -37,6 +37,7 @@ typedef struct config {
     bool https;               /* browsers reach this server over HTTPS: TLS here, or an https:// --base-url
                                * (a TLS-terminating proxy); HSTS and Secure cookies follow */
     const char *cors_origins; /* comma-separated, "" none, "*" any */
+    const char *trusted_proxies; /* networks whose X-Forwarded-For names the client ("" none) */
     const char *registration; /* open | closed */
     bool private_mode;
     const char *jwt_secret;   /* "" → generated and kept in DATA/jwt.key */
@@ -44,6 +45,7 @@ typedef struct config {
     bool rate_limit;
     long rate[RL_NCLASS][2];  /* [class][0 anonymous, 1 authenticated] per hour; 0: none */
     long argon2_ops, argon2_mem;
+    long cache_size;          /* MiB budget of the document cache */
     long auth_cache_ttl;      /* seconds a checked credential is trusted without the store (0: off) */
     const char *hex_repo;     /* the Hex repository's name, signed into every registry resource */
     const char *hex_key;      /* PEM private key path ("" → DATA/hex_repo_key.pem, made at first start) */

@@ -34,6 +34,7 @@
 #include "../lib/buf.h"
 #include "../lib/crypto.h"
 #include "../lib/log.h"
+#include "../lib/netaddr.h"
 #include "../lib/timeutil.h"
 #include "../lib/xalloc.h"
 #include "metrics.h"
@@ -56,6 +57,7 @@ struct server {
     int cors_any;
     char *bound_url; /* base URL made from the bound port, when --base-url was not given */
     tls_pem tls;     /* --tls-cert and --tls-key as read at start (kept while the daemon runs) */
+    netaddr_list proxies; /* --trusted-proxies */
     pthread_mutex_t mhd_err_lock;
     char mhd_err[256]; /* libmicrohttpd's last complaint, for the message when it will not start */
 };
@@ -250,6 +252,12 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
     r->conn = conn;
     r->method = arena_strdup(r->a, method);
     r->ip = client_ip(r->a, conn);
+    if (s->proxies.n) {
+        char ip[INET6_ADDRSTRLEN];
+        const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        if (xff)
+            r->ip = arena_strdup(r->a, netaddr_client(&s->proxies, r->ip, xff, ip, sizeof ip));
+    }
     const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
     if (rid && sane_request_id(rid)) {
         snprintf(r->request_id, sizeof r->request_id, "%s", rid);
@@ -767,6 +775,11 @@ server *server_new(const config *cfg, core *c, derr *e)
     s->cfg = cfg;
     s->core = c;
     s->rt = router_new(server_fronts, server_nfronts);
+    if (netaddr_list_parse(cfg->trusted_proxies, &s->proxies, e) < 0) {
+        router_free(s->rt);
+        free(s);
+        return NULL;
+    }
     s->rl = cfg->redis_url && cfg->redis_url[0] ? ratelimit_redis_new(cfg->redis_url, e) : ratelimit_memory_new();
     if (!s->rl) {
         router_free(s->rt);
