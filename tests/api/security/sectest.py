@@ -227,8 +227,8 @@ class Case:
     """One hostile request: send(t) returns the Response (None: the server closed without one);
     want: the acceptable statuses (all 4xx); unchanged: stored data must stay as it was."""
 
-    def __init__(self, front, name, send, want, unchanged=True, closed_ok=False):
-        self.front, self.name, self.send = front, name, send
+    def __init__(self, front, name, send, want, unchanged=True, closed_ok=False, check=None):
+        self.front, self.name, self.send, self.check = front, name, send, check
         self.want = want if isinstance(want, tuple) else (want,)
         self.unchanged = unchanged
         self.closed_ok = closed_ok
@@ -244,6 +244,8 @@ class HostileTestCase(SecurityTestCase):
                             "answer; expected %s" % (case.name, case.want))
         else:
             self.assertIn(r.status, case.want, "%s: %s" % (case.name, r.describe(500)))
+            if case.check:
+                case.check(self, r)
         h = self.depot.get("/health")
         self.assertEqual(h.status, 200, "the server stopped answering after %s" % case.name)
         if before is not None:
