@@ -7,6 +7,8 @@
 #include "accounts.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -139,14 +141,28 @@ static int issue(core *c, arena *a, const store_user *u, session *out, derr *e)
     return 0;
 }
 
+void accounts_audit_login_failure(core *c, const char *login, const derr *e, const char *via, const char *ip)
+{
+    json_t *d = json_pack("{s:s, s:s}", "reason", e->message, "via", via);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    char target[128];
+    snprintf(target, sizeof target, "%.100s", login ? login : "");
+    core_audit(c, 0, "auth.login_failed", target, detail, ip);
+    free(detail);
+}
+
 int accounts_login(core *c, arena *a, const char *login, const char *password, size_t pwlen,
                    const char *ip, session *out, derr *e)
 {
     principal p;
-    if (pwlen > 1024)
-        return derr_set(e, 401, "unauthorized", "wrong username or password");
-    if (auth_password(c, a, login, password, pwlen, &p, e) < 0)
+    if (pwlen > 1024 || auth_password(c, a, login, password, pwlen, &p, e) < 0) {
+        if (pwlen > 1024)
+            derr_set(e, 401, "unauthorized", "wrong username or password");
+        if (e->status < 500)
+            accounts_audit_login_failure(c, login, e, "login", ip);
         return -1;
+    }
     store_user u;
     if (accounts_get(c, a, p.user_id, &u, e) < 0)
         return -1;
@@ -242,8 +258,13 @@ int accounts_change_password(core *c, arena *a, const principal *p, const char *
         return -1;
     principal check;
     if (curlen > 1024 || auth_password(c, a, p->username, current, curlen, &check, e) < 0 ||
-        check.user_id != p->user_id)
-        return derr_set(e, 401, "unauthorized", "the current password is wrong");
+        check.user_id != p->user_id) {
+        if (curlen <= 1024 && e->status >= 500)
+            return -1;
+        derr_set(e, 401, "unauthorized", "the current password is wrong");
+        accounts_audit_login_failure(c, p->username, e, "password change", ip);
+        return -1;
+    }
     char hash[128];
     if (password_hash(pw, n, hash) < 0)
         return derr_set(e, 500, "internal", "password hashing failed");

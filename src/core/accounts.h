@@ -29,7 +29,11 @@ int account_check_password(const char *s, size_t n, derr *e);
 int accounts_register(core *c, arena *a, const char *username, const char *email,
                       const char *password, size_t pwlen, bool by_admin, bool make_admin,
                       const char *ip, store_user *out, derr *e);
-/* Checks the password and issues a session JWT. */
+/* Writes the audit entry of a refused password (auth.login_failed): the login as given (cut to
+ * 100 bytes), e's reason, the front or flow it came through (`via`), the caller's IP. Fronts that
+ * check a password without accounts_login call it themselves. */
+void accounts_audit_login_failure(core *c, const char *login, const derr *e, const char *via, const char *ip);
+/* Checks the password and issues a session JWT; a refusal is written to the audit log. */
 int accounts_login(core *c, arena *a, const char *login, const char *password, size_t pwlen,
                    const char *ip, session *out, derr *e);
 /* A fresh JWT for the holder of a session JWT. */

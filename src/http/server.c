@@ -210,6 +210,45 @@ __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int stat
 static int rate_check(server *s, conn_ctx *x, enum rl_class cls);
 static void auth_fail(req *r, const derr *e);
 
+/* What a request is, for the audit log: "METHOD /path" (query left out, long paths cut). */
+static const char *audit_target(req *r)
+{
+    return arena_printf(r->a, "%s %.200s", r->method, r->path ? r->path : r->raw_url);
+}
+
+/* An audit entry for a credential that was sent and refused (wrong, expired, revoked, of a
+ * disabled account): the scheme, the reason, and for Basic the login it named; never the
+ * secret. Counted by the rate limiter first, so a flood of them is cut off at the limit. */
+static void audit_bad_credential(server *s, req *r, const char *authz, const derr *e)
+{
+    if (e->status >= 500)
+        return;
+    while (*authz == ' ')
+        authz++;
+    const char *scheme = strncasecmp(authz, "Bearer ", 7) == 0  ? "bearer"
+                         : strncasecmp(authz, "Basic ", 6) == 0 ? "basic"
+                                                                : "token";
+    json_t *d = json_pack("{s:s, s:s}", "credential", scheme, "reason", e->message);
+    if (d && strcmp(scheme, "basic") == 0) {
+        unsigned char *dec;
+        size_t dlen;
+        const char *v = authz + 6;
+        while (*v == ' ')
+            v++;
+        if (b64_decode(r->a, v, strlen(v), &dec, &dlen) == 0) {
+            const unsigned char *colon = memchr(dec, ':', dlen);
+            size_t n = colon ? (size_t)(colon - dec) : 0;
+            json_t *login = json_stringn((const char *)dec, n > 100 ? 100 : n);
+            if (login)
+                json_object_set_new(d, "login", login);
+        }
+    }
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    core_audit(s->core, 0, "auth.bad_credential", audit_target(r), text, r->ip);
+    free(text);
+}
+
 /* An upload's credential is checked before its body is read when the client sent
  * `Expect: 100-continue` (mix, rebar3, curl for large bodies), so a bad or missing key is answered
  * before it uploads: 0 to go on
@@ -236,8 +275,10 @@ static int early_auth(server *s, conn_ctx *x)
         memset(&r->who, 0, sizeof r->who);
         if (e.status >= 500)
             metrics_store_error();
-        if (rate_check(s, x, RL_OTHER) == 0)
+        if (rate_check(s, x, RL_OTHER) == 0) {
+            audit_bad_credential(s, r, authz, &e);
             auth_fail(r, &e);
+        }
         x->failed = 1;
         return -1;
     }
@@ -537,8 +578,10 @@ static void run(server *s, conn_ctx *x)
             if (e.status >= 500)
                 metrics_store_error();
             /* Failed credentials count against the caller's IP. */
-            if (rate_check(s, x, RL_OTHER) == 0)
+            if (rate_check(s, x, RL_OTHER) == 0) {
+                audit_bad_credential(s, r, authz, &e);
                 auth_fail(r, &e);
+            }
             return;
         }
     } else if (!x->authed && !(rt && rt->auth == AUTH_NONE && rt->rl == RL_NONE)) {
@@ -585,6 +628,10 @@ static void run(server *s, conn_ctx *x)
     rt->fn(r);
     if (!r->resp)
         resp_error(r, 500, "internal", "the handler gave no response");
+    /* Every refusal of an action (not an owner, a token without the scope, a forged form, a
+     * disabled account) is written down with who tried it. */
+    if (r->status == 403)
+        core_audit(s->core, r->who.user_id, "auth.forbidden", audit_target(r), NULL, r->ip);
 }
 
 static void run_job(void *p)

@@ -112,6 +112,8 @@ void npm_couch_login(req *r)
         created = true;
     }
     if (auth_password(r->core, r->a, name, password, pwlen, &who, &e) < 0) {
+        if (e.status < 500)
+            accounts_audit_login_failure(r->core, name, &e, "npm login", r->ip);
         if (e.status == 401)
             bad_password(r);
         else
@@ -343,6 +345,8 @@ void npm_tokens_create(req *r)
     principal who;
     size_t pwlen = json_string_length(json_object_get(doc, "password"));
     if (auth_password(r->core, r->a, r->who.username, password, pwlen, &who, &e) < 0) {
+        if (e.status < 500)
+            accounts_audit_login_failure(r->core, r->who.username, &e, "npm token create", r->ip);
         if (e.status == 401)
             bad_password(r);
         else

@@ -154,18 +154,18 @@ static void audit(page *pg)
         "<section aria-labelledby=\"h-audit\"><h2 id=\"h-audit\">Recent activity</h2><div "
         "class=\"table-wrap\"><table><thead><tr><th scope=\"col\">When (UTC)</th><th scope=\"col\">Who</th>"
         "<th scope=\"col\">What</th><th scope=\"col\">On</th><th "
-        "scope=\"col\">From</th></tr></thead><tbody>");
+        "scope=\"col\">From</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
     for (int i = 0; i < n; i++) {
         const store_audit_row *a = &rows[i];
         char when[32];
         time_rfc3339(a->at, when);
         when[10] = ' ';
         when[19] = '\0';
-        H(&pg->b, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n", when,
+        H(&pg->b, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n", when,
           a->username  ? a->username
           : a->user_id ? "(deleted user)"
                        : "—",
-          a->action, a->target ? a->target : "", a->ip ? a->ip : "");
+          a->action, a->target ? a->target : "", a->ip ? a->ip : "", a->detail ? a->detail : "");
     }
     html_raw(&pg->b, "</tbody></table></div></section>\n");
 }
