@@ -72,6 +72,12 @@ def main():
     patterns = args.patterns or ([] if args.all else SUBSET)
     logdir = tempfile.mkdtemp(prefix="depot-memcheck-")
     env = dict(os.environ)
+    # A copy of the binary: a rebuild during the long run (the linker rewriting it) would make
+    # servers started then fail with "Permission denied".
+    binary = os.path.join(logdir, "depot")
+    shutil.copy2(os.environ.get("DEPOT_BIN") or os.path.join(HERE, "..", "..", "build", "depot"),
+                 binary)
+    env["DEPOT_BIN"] = binary
     env["DEPOT_WRAPPER"] = " ".join(VALGRIND + ["--log-file=%s/vg.%%p.log" % logdir])
     env.setdefault("API_CLASS_TIMEOUT", "1800")
     t0 = time.monotonic()
