@@ -68,6 +68,8 @@ static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, 
         return -1;
     if (rc == STORE_NOT_FOUND || u.disabled)
         return unauthorized(e, "the session token's account is gone or disabled");
+    if (cl.iat < u.password_changed_at)
+        return unauthorized(e, "the session ended when the account's password was changed; log in again");
     from_user(p, &u, CRED_JWT);
     p->jti = cl.jti;
     p->expires_at = cl.exp;

@@ -189,7 +189,7 @@ enum query {
     Q__COUNT
 };
 
-#define USER_COLS "id, username, email, password_hash, is_admin, disabled, created_at"
+#define USER_COLS "id, username, email, password_hash, is_admin, disabled, created_at, password_changed_at"
 #define TOKEN_COLS \
     "id, user_id, name, hash, prefix, scopes, created_at, expires_at, last_used_at"
 /* Package columns in read_package() order; lists read the readme as NULL. */
@@ -231,7 +231,7 @@ static const char *const sql_text[Q__COUNT] = {
                         " WHERE username_lower = $1 OR email_lower = $1"
                         " ORDER BY username_lower = $1 DESC LIMIT 1",
     [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username_lower, id",
-    [Q_USER_SET_PASSWORD] = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+    [Q_USER_SET_PASSWORD] = "UPDATE users SET password_hash = $2, updated_at = $3, password_changed_at = $3 WHERE id = $1",
     [Q_USER_SET_DISABLED] = "UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1",
     [Q_USER_SET_ADMIN] = "UPDATE users SET is_admin = $2, updated_at = $3 WHERE id = $1",
     [Q_TOKEN_INSERT] = "INSERT INTO api_tokens (user_id, name, hash, prefix, scopes, created_at,"
@@ -1177,6 +1177,7 @@ static void read_user(arena *a, const PGresult *r, int i, store_user *u)
     u->is_admin = col_bool(r, i, 4);
     u->disabled = col_bool(r, i, 5);
     u->created_at = col_i64(r, i, 6);
+    u->password_changed_at = col_i64(r, i, 7);
 }
 
 static void read_user_v(arena *a, const PGresult *r, int i, void *u)

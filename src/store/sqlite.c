@@ -162,7 +162,7 @@ enum query {
     Q__COUNT
 };
 
-#define USER_COLS "id, username, email, password_hash, is_admin, disabled, created_at"
+#define USER_COLS "id, username, email, password_hash, is_admin, disabled, created_at, password_changed_at"
 #define TOKEN_COLS \
     "id, user_id, name, hash, prefix, scopes, created_at, expires_at, last_used_at"
 /* Package columns in read_package() order. Lists leave out the readme (it
@@ -212,7 +212,7 @@ static const char *const sql_text[Q__COUNT] = {
                         " WHERE username_lower = ?1 OR email_lower = ?1"
                         " ORDER BY username_lower = ?1 DESC LIMIT 1",
     [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username_lower, id",
-    [Q_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+    [Q_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2, updated_at = ?3, password_changed_at = ?3 WHERE id = ?1",
     [Q_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1",
     [Q_USER_SET_ADMIN] = "UPDATE users SET is_admin = ?2, updated_at = ?3 WHERE id = ?1",
     [Q_TOKEN_INSERT] = "INSERT INTO api_tokens (user_id, name, hash, prefix, scopes, created_at,"
@@ -909,6 +909,7 @@ static void read_user(arena *a, sqlite3_stmt *st, store_user *u)
     u->is_admin = sqlite3_column_int(st, 4) != 0;
     u->disabled = sqlite3_column_int(st, 5) != 0;
     u->created_at = sqlite3_column_int64(st, 6);
+    u->password_changed_at = sqlite3_column_int64(st, 7);
 }
 
 /* Runs a query that yields at most one user; ?1 is `text` when given, else `id`. */

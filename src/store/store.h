@@ -39,6 +39,7 @@ typedef struct store_user {
     bool is_admin;
     bool disabled;
     int64_t created_at; /* seconds since the epoch */
+    int64_t password_changed_at; /* sessions issued before it are over (0: never changed) */
 } store_user;
 
 typedef struct store_token {

@@ -505,4 +505,9 @@ void web_account_post(req *r)
         return;
     }
     web_redirect(r, arena_printf(r->a, "/account?done=%s", done));
+    /* A new password ends every session issued before it (this one too): keep this browser
+     * signed in with a fresh one. */
+    session fresh;
+    if (!strcmp(done, "password") && accounts_refresh(r->core, r->a, &r->who, &fresh, &e) == 0)
+        resp_header(r, "Set-Cookie", web_session_cookie(r, fresh.token, fresh.expires_at - now_unix()));
 }

@@ -291,8 +291,20 @@ class Pages(Base):
         # Password change.
         r = w.submit("/account", "/account/password", {"current": "wrong", "password": "new-password-1"})
         self.status(r, 401)
+        other = WebClient(self.d)  # another browser, and a session token of the API
+        self.status(other.login("tina"), 303)
+        jwt = self.d.login("tina", "password123").json()["token"]
+        self.status(self.d.get("/api/v1/me", auth=bearer(jwt)), 200)
+        time.sleep(1.1)  # sessions carry their issue time in whole seconds
         r = w.submit("/account", "/account/password", {"current": "password123", "password": "new-password-1"})
         self.status(r, 303)
+        # this browser stays signed in; every other session of the account is over
+        self.assertIn("tina", w.get("/account").text)
+        self.status(w.get("/account"), 200)
+        self.assertIn(other.get("/account").status, (302, 303))
+        r = self.d.get("/api/v1/me", auth=bearer(jwt))
+        self.status(r, 401)
+        self.assertIn("password was changed", r.text)
         self.status(WebClient(self.d).login("tina", "new-password-1"), 303)
 
     def test_yank_and_owners_from_the_ui(self):
