@@ -4,9 +4,7 @@
  * 400, never crash or read past the input; a decoded value must encode and
  * decode back to an equal value (round trip).
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_etf.c src/hex/etf.c src/lib/{buf,err,xalloc}.c -ljansson -o build/fuzz_etf
- *   build/fuzz_etf -dict=fuzz/etf.dict fuzz/corpus/etf
+ *   make fuzz FUZZERS=etf   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>

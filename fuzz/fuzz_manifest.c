@@ -4,10 +4,7 @@
  * against rules with a category list and a reserved name. A manifest that
  * passes must have every array present and every dependency named.
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_manifest.c src/core/manifest.c src/lib/{spdx,arena,err,xalloc}.c -ljansson \
- *       -o build/fuzz_manifest
- *   build/fuzz_manifest -dict=fuzz/manifest.dict fuzz/corpus/manifest
+ *   make fuzz FUZZERS=manifest   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>

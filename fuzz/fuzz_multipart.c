@@ -6,10 +6,7 @@
  * quickly). Every part it returns must be consistent (a field has its
  * value, a file part its temp file), and no temp file may outlive the arena.
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_multipart.c src/http/multipart.c src/lib/{arena,buf,err,xalloc,crypto}.c \
- *       $(pkg-config --cflags --libs libsodium libcrypto) -o build/fuzz_multipart
- *   build/fuzz_multipart -dict=fuzz/multipart.dict fuzz/corpus/multipart
+ *   make fuzz FUZZERS=multipart   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>

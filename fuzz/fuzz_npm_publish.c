@@ -10,10 +10,7 @@
  * 413; a decode either succeeds with a size within the cap and exactly that
  * many bytes written, or fails with 400 or 413. Nothing may outlive the arena.
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_npm_publish.c src/npm/pubdoc.c src/lib/{arena,err,xalloc,crypto}.c \
- *       $(pkg-config --cflags --libs jansson libsodium libcrypto) -o build/fuzz_npm_publish
- *   build/fuzz_npm_publish -dict=fuzz/npm_publish.dict fuzz/corpus/npm_publish
+ *   make fuzz FUZZERS=npm_publish   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>

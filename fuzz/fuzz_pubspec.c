@@ -5,10 +5,7 @@
  * passes must have a valid name, a version that parses, JSON text, and every
  * dependency named with a requirement.
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_pubspec.c src/pub/{pubspec,version}.c src/lib/{semver,buf,arena,err,xalloc}.c \
- *       -ljansson -lyaml -lm -o build/fuzz_pubspec
- *   build/fuzz_pubspec -dict=fuzz/pubspec.dict fuzz/corpus/pubspec
+ *   make fuzz FUZZERS=pubspec   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>

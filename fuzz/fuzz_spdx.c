@@ -4,9 +4,7 @@
  * crash, and an accepted expression must still be accepted with its ids in
  * lower case (ids match in any case; operators are left alone).
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_spdx.c src/lib/spdx.c -o build/fuzz_spdx
- *   build/fuzz_spdx -dict=fuzz/spdx.dict fuzz/corpus/spdx
+ *   make fuzz FUZZERS=spdx   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -4,9 +4,7 @@
  * with every regular file wanted. Each entry returned must have a safe,
  * normalised path; errors must be 400 or 422.
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_targz.c src/lib/{targz,arena,err,xalloc}.c -larchive -o build/fuzz_targz
- *   build/fuzz_targz fuzz/corpus/targz
+ *   make fuzz FUZZERS=targz   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -4,10 +4,7 @@
  * bytes as metadata.config must give 0 or -1 with a 422, never a crash,
  * unbounded recursion or an over-read; parsed terms convert to JSON.
  *
- *   clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       fuzz/fuzz_term.c src/hex/{term,metadata}.c src/lib/{arena,buf,err,xalloc,semver}.c \
- *       -ljansson -o build/fuzz_term
- *   build/fuzz_term -dict=fuzz/term.dict fuzz/corpus/term
+ *   make fuzz FUZZERS=term   (see fuzz/README.md)
  */
 #include <stddef.h>
 #include <stdint.h>
