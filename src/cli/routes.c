@@ -16,54 +16,10 @@
 #include <string.h>
 
 #include "../http/http.h"
+#include "../http/router.h"
 #include "../http/server.h"
 #include "cli.h"
 
-static const char *auth_name(enum route_auth a)
-{
-    switch (a) {
-    case AUTH_NONE:
-        return "none";
-    case AUTH_READ:
-        return "read";
-    case AUTH_USER:
-        return "user";
-    }
-    return "?";
-}
-
-static const char *body_name(enum body_kind b)
-{
-    switch (b) {
-    case BODY_NONE:
-        return "none";
-    case BODY_JSON:
-        return "json";
-    case BODY_UPLOAD:
-        return "upload";
-    case BODY_FORM:
-        return "form";
-    }
-    return "?";
-}
-
-static const char *rl_name(enum rl_class c)
-{
-    switch (c) {
-    case RL_SEARCH:
-        return "search";
-    case RL_DOWNLOAD:
-        return "download";
-    case RL_PUBLISH:
-        return "publish";
-    case RL_OTHER:
-        return "other";
-    case RL_NCLASS:
-    case RL_NONE:
-        break;
-    }
-    return "none";
-}
 
 static bool route_writes(const route *rt)
 {
@@ -100,13 +56,13 @@ int cli_routes(int argc, char **argv)
             bool alias = strncmp(rt->pattern, "/api/v1/", 8) == 0;
             if (!as_json) {
                 printf("%-6s %-58s %-6s auth=%-4s body=%-6s rl=%-8s%s\n", rt->method, rt->pattern, rs->front,
-                       auth_name(rt->auth), body_name(rt->body), rl_name(rt->rl),
+                       route_auth_name(rt->auth), route_body_name(rt->body), route_rl_name(rt->rl),
                        route_writes(rt) ? " writes" : "");
                 continue;
             }
             json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "method", rt->method, "pattern",
-                                  rt->pattern, "front", rs->front, "auth", auth_name(rt->auth), "body",
-                                  body_name(rt->body), "rate_class", rl_name(rt->rl), "writes",
+                                  rt->pattern, "front", rs->front, "auth", route_auth_name(rt->auth), "body",
+                                  route_body_name(rt->body), "rate_class", route_rl_name(rt->rl), "writes",
                                   route_writes(rt), "slow", rt->slow);
             json_object_set_new(o, "name", rt->name ? json_string(rt->name) : json_null());
             char also[512];

@@ -256,3 +256,51 @@ enum router_result router_match(const router *rt, arena *a, const char *method, 
     *out = best->r;
     return ROUTER_FOUND;
 }
+
+/* ---- names of a route's properties (depot routes, the OpenAPI check) ---- */
+
+const char *route_auth_name(enum route_auth a)
+{
+    switch (a) {
+    case AUTH_NONE:
+        return "none";
+    case AUTH_READ:
+        return "read";
+    case AUTH_USER:
+        return "user";
+    }
+    return "?";
+}
+
+const char *route_body_name(enum body_kind b)
+{
+    switch (b) {
+    case BODY_NONE:
+        return "none";
+    case BODY_JSON:
+        return "json";
+    case BODY_UPLOAD:
+        return "upload";
+    case BODY_FORM:
+        return "form";
+    }
+    return "?";
+}
+
+const char *route_rl_name(enum rl_class c)
+{
+    switch (c) {
+    case RL_SEARCH:
+        return "search";
+    case RL_DOWNLOAD:
+        return "download";
+    case RL_PUBLISH:
+        return "publish";
+    case RL_OTHER:
+        return "other";
+    case RL_NCLASS:
+    case RL_NONE:
+        break;
+    }
+    return "none";
+}

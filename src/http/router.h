@@ -21,6 +21,13 @@ typedef struct router router;
 router *router_new(const route_set *const *sets, size_t nsets);
 void router_free(router *rt);
 
+/* The words `depot routes` and the OpenAPI document use for a route's
+ * properties: "none" | "read" | "user"; "none" | "json" | "upload" | "form";
+ * "none" | "search" | "download" | "publish" | "other". */
+const char *route_auth_name(enum route_auth a);
+const char *route_body_name(enum body_kind b);
+const char *route_rl_name(enum rl_class c);
+
 enum router_result {
     ROUTER_FOUND = 0,
     ROUTER_NOT_FOUND = 1,

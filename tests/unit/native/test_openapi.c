@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "native/native.h"
 #include "native/openapi.h"
@@ -49,37 +50,6 @@ static void lower(const char *in, char *out, size_t cap)
     out[i] = '\0';
 }
 
-static const char *auth_name(enum route_auth a)
-{
-    switch (a) {
-    case AUTH_NONE:
-        return "none";
-    case AUTH_READ:
-        return "read";
-    case AUTH_USER:
-        return "user";
-    }
-    return "?";
-}
-
-static const char *rl_name(enum rl_class c)
-{
-    switch (c) {
-    case RL_NONE:
-        return "none";
-    case RL_SEARCH:
-        return "search";
-    case RL_DOWNLOAD:
-        return "download";
-    case RL_PUBLISH:
-        return "publish";
-    case RL_OTHER:
-        return "other";
-    case RL_NCLASS:
-        break;
-    }
-    return "?";
-}
 
 /* The operation for a route, or NULL. */
 static json_t *operation(const route *rt)
@@ -191,14 +161,14 @@ static void test_every_route_documented(void **state)
             }
             const char *auth = json_string_value(json_object_get(op, "x-depot-auth"));
             const char *rl = json_string_value(json_object_get(op, "x-depot-rate-limit"));
-            if (!auth || strcmp(auth, auth_name(rt->auth)) != 0) {
+            if (!auth || strcmp(auth, route_auth_name(rt->auth)) != 0) {
                 fprintf(stderr, "%s %s: x-depot-auth %s, the route says %s\n", rt->method, rt->pattern,
-                        auth ? auth : "(none)", auth_name(rt->auth));
+                        auth ? auth : "(none)", route_auth_name(rt->auth));
                 missing++;
             }
-            if (!rl || strcmp(rl, rl_name(rt->rl)) != 0) {
+            if (!rl || strcmp(rl, route_rl_name(rt->rl)) != 0) {
                 fprintf(stderr, "%s %s: x-depot-rate-limit %s, the route says %s\n", rt->method, rt->pattern,
-                        rl ? rl : "(none)", rl_name(rt->rl));
+                        rl ? rl : "(none)", route_rl_name(rt->rl));
                 missing++;
             }
         }
