@@ -3540,28 +3540,6 @@ static int pg_bump_generations(store *s, derr *e)
 
 /* ---- copying rows in (migrate-store) ---------------------------------- */
 
-/* The most parameters one INSERT of rows_put binds (PostgreSQL allows 65535). */
-#define ROWS_MAX_PARAMS 30000
-
-/* Names come from the schema; one that could break out of its quotes is refused all the same. */
-static bool rows_names_ok(const store_rows *r)
-{
-    if (!r->table || !*r->table || strchr(r->table, '"') || r->ncols <= 0 || r->nkey <= 0 ||
-        r->nkey > r->ncols || r->ncols > ROWS_MAX_PARAMS)
-        return false;
-    for (int i = 0; i < r->ncols; i++)
-        if (!r->cols[i] || !*r->cols[i] || strchr(r->cols[i], '"'))
-            return false;
-    return true;
-}
-
-/* "c1", "c2", ... for columns [from, to) of r, each wrapped as pre"c". */
-static void rows_cols(buf *b, const store_rows *r, int from, int to, const char *pre)
-{
-    for (int i = from; i < to; i++)
-        buf_printf(b, "%s%s\"%s\"", i > from ? ", " : "", pre, r->cols[i]);
-}
-
 /* Rows go in as many multi-row INSERTs as the parameter cap needs, in one
  * transaction; parameters are untyped text, which PostgreSQL reads as the
  * column's type (a boolean takes 0 and 1). */
@@ -3569,39 +3547,18 @@ static int pg_rows_put(store *s, const store_rows *r, bool replace, int *inserte
 {
     static const char op[] = "rows_put";
     *inserted = 0;
-    if (!rows_names_ok(r))
+    if (!store_rows_names_ok(r))
         return derr_set(e, 400, "bad_request", "a table or column name that cannot be used");
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
-    int per = ROWS_MAX_PARAMS / r->ncols;
+    int per = STORE_ROWS_MAX_PARAMS / r->ncols;
     int ret = tx_begin(c, op, e);
     for (int first = 0; ret == STORE_OK && first < r->nrows; first += per) {
         int n = r->nrows - first < per ? r->nrows - first : per;
         buf sql;
         buf_init(&sql, 0);
-        buf_printf(&sql, "INSERT INTO \"%s\" (", r->table);
-        rows_cols(&sql, r, 0, r->ncols, "");
-        buf_puts(&sql, ") VALUES ");
-        int p = 1;
-        for (int i = 0; i < n; i++) {
-            buf_puts(&sql, i ? ", (" : "(");
-            for (int j = 0; j < r->ncols; j++)
-                buf_printf(&sql, "%s$%d", j ? ", " : "", p++);
-            buf_puts(&sql, ")");
-        }
-        buf_puts(&sql, " ON CONFLICT ");
-        if (replace && r->nkey < r->ncols) {
-            buf_puts(&sql, "(");
-            rows_cols(&sql, r, 0, r->nkey, "");
-            buf_puts(&sql, ") DO UPDATE SET (");
-            rows_cols(&sql, r, r->nkey, r->ncols, "");
-            buf_puts(&sql, ") = ROW(");
-            rows_cols(&sql, r, r->nkey, r->ncols, "EXCLUDED.");
-            buf_puts(&sql, ")");
-        } else {
-            buf_puts(&sql, "DO NOTHING");
-        }
+        store_rows_insert_sql(&sql, r, n, replace, '$');
         int rc = STORE_ERROR;
         PGresult *res = run_stmt(c, NULL, NULL, sql.data, n * r->ncols, NULL,
                                  r->vals + (size_t)first * (size_t)r->ncols, op, e, &rc);
@@ -3625,34 +3582,20 @@ static int pg_rows_get(store *s, arena *a, store_rows *r, const char *const *aft
     static const char op[] = "rows_get";
     r->vals = NULL;
     r->nrows = 0;
-    if (!rows_names_ok(r) || r->nkey > MAX_PARAMS / 2)
+    if (!store_rows_names_ok(r) || r->nkey > MAX_PARAMS)
         return derr_set(e, 400, "bad_request", "a table or column name that cannot be used");
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
     buf sql;
     buf_init(&sql, 0);
-    buf_puts(&sql, "SELECT ");
-    rows_cols(&sql, r, 0, r->ncols, "");
-    buf_printf(&sql, " FROM \"%s\" WHERE true", r->table);
+    store_rows_select_sql(&sql, r, after != NULL, upto != NULL, limit, '$');
     const char *const *bounds[2] = {after, upto};
-    const char *params[MAX_PARAMS];
+    const char *params[2 * MAX_PARAMS];
     int np = 0;
-    for (int k = 0; k < 2; k++) {
-        if (!bounds[k])
-            continue;
-        buf_puts(&sql, " AND (");
-        rows_cols(&sql, r, 0, r->nkey, "");
-        buf_printf(&sql, ") %s (", k ? "<=" : ">");
-        for (int i = 0; i < r->nkey; i++) {
-            params[np] = bounds[k][i];
-            buf_printf(&sql, "%s$%d", i ? ", " : "", ++np);
-        }
-        buf_puts(&sql, ")");
-    }
-    buf_puts(&sql, " ORDER BY ");
-    rows_cols(&sql, r, 0, r->nkey, "");
-    buf_printf(&sql, " LIMIT %d", limit > 0 ? limit : 0);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; bounds[k] && i < r->nkey; i++)
+            params[np++] = bounds[k][i];
     int rc = STORE_ERROR;
     PGresult *res = run_stmt(c, NULL, NULL, sql.data, np, NULL, params, op, e, &rc);
     buf_free(&sql);

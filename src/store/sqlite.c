@@ -1575,53 +1575,18 @@ static int tx_end(struct conn *c, int ret, const char *op, derr *e)
 
 /* ---- copying rows in (migrate-store) ---------------------------------- */
 
-/* Names come from the schema; one that could break out of its quotes is refused all the same. */
-static bool rows_names_ok(const store_rows *r)
-{
-    if (!r->table || !*r->table || strchr(r->table, '"') || r->ncols <= 0 || r->nkey <= 0 ||
-        r->nkey > r->ncols)
-        return false;
-    for (int i = 0; i < r->ncols; i++)
-        if (!r->cols[i] || !*r->cols[i] || strchr(r->cols[i], '"'))
-            return false;
-    return true;
-}
-
-/* "c1", "c2", ... for columns [from, to) of r, each wrapped as pre"c"post. */
-static void rows_cols(buf *b, const store_rows *r, int from, int to, const char *pre, const char *post)
-{
-    for (int i = from; i < to; i++)
-        buf_printf(b, "%s%s\"%s\"%s", i > from ? ", " : "", pre, r->cols[i], post);
-}
-
 static int sq_rows_put(store *s, const store_rows *r, bool replace, int *inserted, derr *e)
 {
     static const char op[] = "rows_put";
     *inserted = 0;
-    if (!rows_names_ok(r))
+    if (!store_rows_names_ok(r))
         return derr_set(e, 400, "bad_request", "a table or column name that cannot be used");
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
     buf sql;
     buf_init(&sql, 0);
-    buf_printf(&sql, "INSERT INTO \"%s\" (", r->table);
-    rows_cols(&sql, r, 0, r->ncols, "", "");
-    buf_puts(&sql, ") VALUES (");
-    for (int i = 0; i < r->ncols; i++)
-        buf_puts(&sql, i ? ", ?" : "?");
-    buf_puts(&sql, ") ON CONFLICT ");
-    if (replace && r->nkey < r->ncols) {
-        buf_puts(&sql, "(");
-        rows_cols(&sql, r, 0, r->nkey, "", "");
-        buf_puts(&sql, ") DO UPDATE SET (");
-        rows_cols(&sql, r, r->nkey, r->ncols, "", "");
-        buf_puts(&sql, ") = (");
-        rows_cols(&sql, r, r->nkey, r->ncols, "excluded.", "");
-        buf_puts(&sql, ")");
-    } else {
-        buf_puts(&sql, "DO NOTHING");
-    }
+    store_rows_insert_sql(&sql, r, 1, replace, '?');
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, sql.data, -1, &st, NULL);
     buf_free(&sql);
@@ -1654,30 +1619,14 @@ static int sq_rows_get(store *s, arena *a, store_rows *r, const char *const *aft
     static const char op[] = "rows_get";
     r->vals = NULL;
     r->nrows = 0;
-    if (!rows_names_ok(r))
+    if (!store_rows_names_ok(r))
         return derr_set(e, 400, "bad_request", "a table or column name that cannot be used");
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
     buf sql;
     buf_init(&sql, 0);
-    buf_puts(&sql, "SELECT ");
-    rows_cols(&sql, r, 0, r->ncols, "", "");
-    buf_printf(&sql, " FROM \"%s\" WHERE 1", r->table);
-    const char *const *bounds[2] = {after, upto};
-    for (int k = 0; k < 2; k++) {
-        if (!bounds[k])
-            continue;
-        buf_puts(&sql, " AND (");
-        rows_cols(&sql, r, 0, r->nkey, "", "");
-        buf_printf(&sql, ") %s (", k ? "<=" : ">");
-        for (int i = 0; i < r->nkey; i++)
-            buf_puts(&sql, i ? ", ?" : "?");
-        buf_puts(&sql, ")");
-    }
-    buf_puts(&sql, " ORDER BY ");
-    rows_cols(&sql, r, 0, r->nkey, "", "");
-    buf_printf(&sql, " LIMIT %d", limit > 0 ? limit : 0);
+    store_rows_select_sql(&sql, r, after != NULL, upto != NULL, limit, '?');
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, sql.data, -1, &st, NULL);
     buf_free(&sql);
@@ -1686,6 +1635,7 @@ static int sq_rows_get(store *s, arena *a, store_rows *r, const char *const *aft
         sqlite3_finalize(st);
         return ret;
     }
+    const char *const *bounds[2] = {after, upto};
     int at = 1;
     for (int k = 0; k < 2; k++)
         for (int i = 0; bounds[k] && i < r->nkey; i++)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
 #include "postgres.h"
@@ -71,4 +72,69 @@ store *store_open(const char *url, derr *e)
     derr_set(e, 400, "bad_request",
              "unsupported store URL (expected sqlite:PATH or postgres://USER@HOST:PORT/DB)");
     return NULL;
+}
+
+/* ---- the SQL of copying rows (migrate-store) ---------------------------- */
+
+bool store_rows_names_ok(const store_rows *r)
+{
+    if (!r->table || !*r->table || strchr(r->table, '"') || r->ncols <= 0 || r->nkey <= 0 ||
+        r->nkey > r->ncols || r->ncols > STORE_ROWS_MAX_PARAMS || 2 * r->nkey > STORE_ROWS_MAX_PARAMS)
+        return false;
+    for (int i = 0; i < r->ncols; i++)
+        if (!r->cols[i] || !*r->cols[i] || strchr(r->cols[i], '"'))
+            return false;
+    return true;
+}
+
+/* "c1", "c2", ... for columns [from, to) of r. */
+static void rows_cols(buf *b, const store_rows *r, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        buf_printf(b, "%s\"%s\"", i > from ? ", " : "", r->cols[i]);
+}
+
+void store_rows_insert_sql(buf *b, const store_rows *r, int nrows, bool replace, char mark)
+{
+    buf_printf(b, "INSERT INTO \"%s\" (", r->table);
+    rows_cols(b, r, 0, r->ncols);
+    buf_puts(b, ") VALUES ");
+    int p = 1;
+    for (int i = 0; i < nrows; i++) {
+        buf_puts(b, i ? ", (" : "(");
+        for (int j = 0; j < r->ncols; j++)
+            buf_printf(b, "%s%c%d", j ? ", " : "", mark, p++);
+        buf_puts(b, ")");
+    }
+    buf_puts(b, " ON CONFLICT (");
+    rows_cols(b, r, 0, r->nkey);
+    if (replace && r->nkey < r->ncols) {
+        buf_puts(b, ") DO UPDATE SET ");
+        for (int i = r->nkey; i < r->ncols; i++)
+            buf_printf(b, "%s\"%s\" = excluded.\"%s\"", i > r->nkey ? ", " : "", r->cols[i], r->cols[i]);
+    } else {
+        buf_puts(b, ") DO NOTHING");
+    }
+}
+
+void store_rows_select_sql(buf *b, const store_rows *r, bool after, bool upto, int limit, char mark)
+{
+    buf_puts(b, "SELECT ");
+    rows_cols(b, r, 0, r->ncols);
+    buf_printf(b, " FROM \"%s\" WHERE true", r->table);
+    bool bounds[2] = {after, upto};
+    int p = 1;
+    for (int k = 0; k < 2; k++) {
+        if (!bounds[k])
+            continue;
+        buf_puts(b, " AND (");
+        rows_cols(b, r, 0, r->nkey);
+        buf_printf(b, ") %s (", k ? "<=" : ">");
+        for (int i = 0; i < r->nkey; i++)
+            buf_printf(b, "%s%c%d", i ? ", " : "", mark, p++);
+        buf_puts(b, ")");
+    }
+    buf_puts(b, " ORDER BY ");
+    rows_cols(b, r, 0, r->nkey);
+    buf_printf(b, " LIMIT %d", limit > 0 ? limit : 0);
 }

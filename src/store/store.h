@@ -451,6 +451,19 @@ struct store {
  * later "postgres://...". Returns NULL and fills e on failure. */
 store *store_open(const char *url, derr *e);
 
+/* The SQL of rows_put and rows_get, one text for both backends. Placeholders are numbered from 1
+ * with `mark` before each number (SQLite's ?N, PostgreSQL's $N). */
+struct buf;
+#define STORE_ROWS_MAX_PARAMS 30000 /* the most one statement binds (PostgreSQL allows 65535) */
+/* Names come from the schema; one that could break out of its quotes is refused all the same. */
+bool store_rows_names_ok(const store_rows *r);
+/* INSERT of nrows rows of r's columns; a row whose key is taken is skipped, or with `replace` its
+ * other columns are overwritten. Binds nrows * ncols values, row after row. */
+void store_rows_insert_sql(struct buf *b, const store_rows *r, int nrows, bool replace, char mark);
+/* SELECT of r's columns in key order, at most limit rows, with the key above `after` and up to
+ * `upto` when those are given. Binds the nkey values of after, then those of upto. */
+void store_rows_select_sql(struct buf *b, const store_rows *r, bool after, bool upto, int limit, char mark);
+
 /* Shorthands so callers read as calls, not vtable lookups. */
 #define store_call(s, op, ...) ((s)->ops->op((s), __VA_ARGS__))
 
