@@ -1,9 +1,10 @@
 """
 bench/corpus.py — what the scenarios of `make bench` read: packages published through the
-real API (a 1 MiB tarball, a 50-package dependency graph; a pub package of 20 versions whose last
+real API (1 MiB and 10 MiB tarballs, a 50-package dependency graph; a pub package of 20 versions whose last
 archive is 1 MiB, through pub's three-step publish; an npm package of 20 versions whose last
 tarball is 1 MiB, through npm's publish document, also published to Verdaccio; a Hex package of 20 versions whose
-last tarball is 1 MiB, through the Hex API) and a search corpus of 100,000
+last tarball is 1 MiB, through the Hex API; npm publish documents for a 50-package tree that
+`npm install` fetches and for the small packages of the publish race) and a search corpus of 100,000
 generated packages written straight into the store's SQLite file (publishing 100,000 packages
 over HTTP one by one would take the whole bench's time; the rows are the same ones a publish
 writes, and the search index is filled by the schema's own triggers).
@@ -59,6 +60,9 @@ def seed_api(depot, token):
     publish(depot, token, {"name": "big-blob", "version": "1.0.0", "description": "A 1 MiB tarball",
                            "license": "MIT"},
             {"data.bin": rnd.randbytes(1 << 20)})
+    publish(depot, token, {"name": "huge-blob", "version": "1.0.0", "description": "A 10 MiB tarball",
+                           "license": "MIT"},
+            {"data.bin": random.Random(8).randbytes(10 << 20)})
     # pkg-0 .. pkg-49, three versions each; pkg-i depends on up to three of pkg-0 .. pkg-(i-1).
     for i in range(50):
         deps = {}
@@ -72,12 +76,10 @@ def seed_api(depot, token):
     return json.dumps({"dependencies": {"pkg-49": "^1.0", "pkg-48": "^1.0", "pkg-47": "^1.0"}})
 
 
-def seed_search(db_path, n=100000):
-    """n generated packages with one version each, in one transaction."""
+def search_names(n=100000):
+    """The names and rows of the generated corpus, the same on every run."""
     rnd = random.Random(11)
-    db = sqlite3.connect(db_path, timeout=30)
     now = int(time.time())
-    user = db.execute("SELECT id FROM users ORDER BY id LIMIT 1").fetchone()[0]
     rows = []
     for i in range(n):
         a, b = rnd.choice(WORDS), rnd.choice(WORDS)
@@ -85,6 +87,15 @@ def seed_search(db_path, n=100000):
         desc = " ".join(rnd.choice(WORDS) for _ in range(8))
         kw = json.dumps(sorted({a, b}))
         rows.append((name, name.replace("-", "_"), desc, kw, rnd.randint(0, 100000), now - i))
+    return rows
+
+
+def seed_search(db_path, start=0, end=100000):
+    """Packages start .. end-1 of the generated corpus, one version each, in one transaction
+    (seed 0..1000 first and 1000..100000 later to have both sizes)."""
+    rows = search_names(end)[start:]
+    db = sqlite3.connect(db_path, timeout=30)
+    user = db.execute("SELECT id FROM users ORDER BY id LIMIT 1").fetchone()[0]
     with db:
         db.executemany(
             "INSERT INTO packages (ecosystem, name, normalized_name, description, license, keywords,"
@@ -95,8 +106,7 @@ def seed_search(db_path, n=100000):
             "INSERT INTO versions (package_id, version, major, minor, patch, sha256, size, manifest,"
             " publisher_id, published_at)"
             " SELECT id, '1.0.0', 1, 0, 0, '" + "0" * 64 + "', 0, '{}', ?, created_at FROM packages"
-            " WHERE ecosystem = 'native' AND name NOT IN ('big-blob') AND name NOT LIKE 'pkg-%'",
-            (user,))
+            " WHERE ecosystem = 'native' AND id NOT IN (SELECT package_id FROM versions)", (user,))
         db.execute("INSERT INTO owners (package_id, user_id, added_at)"
                    " SELECT id, ?, created_at FROM packages WHERE id NOT IN (SELECT package_id FROM owners)",
                    (user,))
@@ -143,45 +153,65 @@ def seed_pub(depot, token):
         pub_publish(depot, token, "bench_pub", "1.%d.0" % minor, files)
 
 
-def npm_docs(name="bench-npm", versions=20):
-    """npm publish documents (as npm 11 sends them) for name 1.0.0 .. 1.<versions-1>.0; the last
-    tarball holds 1 MiB of random bytes. The same documents seed depot and Verdaccio."""
+def npm_doc(name, version, deps=None, extra=None):
+    """The publish document npm 11 sends for name@version (a small package; extra: more
+    {path: bytes} in its tarball)."""
     import base64
     import hashlib
+    pkg = {"name": name, "version": version, "description": "an npm bench package",
+           "main": "index.js", "license": "MIT", "dependencies": deps or {}}
+    files = {"package.json": json.dumps(pkg).encode(),
+             "index.js": b"module.exports = %s;\n" % json.dumps(name + "@" + version).encode()}
+    files.update(extra or {})
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as t:
+        for path, data in sorted(files.items()):
+            info = tarfile.TarInfo("package/" + path)
+            info.size = len(data)
+            info.mode = 0o644
+            t.addfile(info, io.BytesIO(data))
+    tgz = gzip.compress(raw.getvalue(), mtime=0)
+    # npm names the tarball under its configured registry; both registries serve their own URL
+    man = dict(pkg, _id="%s@%s" % (name, version), readme="# %s\n" % name,
+               dist={"tarball": "http://localhost:4873/%s/-/%s-%s.tgz" % (name, name, version),
+                     "integrity": "sha512-" + base64.b64encode(hashlib.sha512(tgz).digest()).decode(),
+                     "shasum": hashlib.sha1(tgz).hexdigest()})
+    return {"_id": name, "name": name, "dist-tags": {"latest": version},
+            "versions": {version: man}, "access": None,
+            "_attachments": {"%s-%s.tgz" % (name, version): {
+                "content_type": "application/octet-stream",
+                "data": base64.b64encode(tgz).decode(), "length": len(tgz)}}}
+
+
+def npm_docs(name="bench-npm", versions=20):
+    """npm publish documents for name 1.0.0 .. 1.<versions-1>.0 as (version, document); the last
+    tarball holds 1 MiB of random bytes. The same documents seed depot and Verdaccio."""
     rnd = random.Random(17)
     docs = []
     for minor in range(versions):
         version = "1.%d.0" % minor
-        pkg = {"name": name, "version": version, "description": "an npm bench package",
-               "main": "index.js", "license": "MIT", "dependencies": {"left-pad": "^1.3.0"}}
-        files = {"package.json": json.dumps(pkg).encode(), "index.js": b"module.exports = %d;\n" % minor}
-        if minor == versions - 1:
-            files["data.bin"] = rnd.randbytes(1 << 20)
-        raw = io.BytesIO()
-        with tarfile.open(fileobj=raw, mode="w") as t:
-            for path, data in sorted(files.items()):
-                info = tarfile.TarInfo("package/" + path)
-                info.size = len(data)
-                info.mode = 0o644
-                t.addfile(info, io.BytesIO(data))
-        tgz = gzip.compress(raw.getvalue(), mtime=0)
-        man = dict(pkg, _id="%s@%s" % (name, version), readme="# %s\n" % name,
-                   dist={"integrity": "sha512-" + base64.b64encode(hashlib.sha512(tgz).digest()).decode(),
-                         "shasum": hashlib.sha1(tgz).hexdigest()})
-        docs.append((version, {"_id": name, "name": name, "dist-tags": {"latest": version},
-                               "versions": {version: man}, "access": None,
-                               "_attachments": {"%s-%s.tgz" % (name, version): {
-                                   "content_type": "application/octet-stream",
-                                   "data": base64.b64encode(tgz).decode(), "length": len(tgz)}}}))
+        extra = {"data.bin": rnd.randbytes(1 << 20)} if minor == versions - 1 else None
+        docs.append((version, npm_doc(name, version, {"left-pad": "^1.3.0"}, extra)))
     return docs
 
 
-def seed_npm(depot, token):
-    """bench-npm with 20 versions through the npm front's publish."""
-    for version, doc in npm_docs():
-        r = depot.request("PUT", "/npm/bench-npm", json=doc, headers={"Authorization": "Bearer " + token})
+def npm_tree_docs(n=50, prefix="bench-tree"):
+    """n packages forming one tree: <prefix>-i depends on <prefix>-(2i+1) and <prefix>-(2i+2), so
+    installing <prefix>-0 installs all n. Returns [(version, document)]."""
+    docs = []
+    for i in range(n):
+        deps = {"%s-%d" % (prefix, j): "^1.0.0" for j in (2 * i + 1, 2 * i + 2) if j < n}
+        docs.append(("1.0.0", npm_doc("%s-%d" % (prefix, i), "1.0.0", deps)))
+    return docs
+
+
+def seed_npm(depot, token, docs=None):
+    """bench-npm with 20 versions (or the given documents) through the npm front's publish."""
+    for version, doc in docs or npm_docs():
+        r = depot.request("PUT", "/npm/" + doc["name"], json=doc,
+                          headers={"Authorization": "Bearer " + token})
         if r.status != 201:
-            raise RuntimeError("npm publish bench-npm %s: %d %s" % (version, r.status, r.body[:300]))
+            raise RuntimeError("npm publish %s %s: %d %s" % (doc["name"], version, r.status, r.body[:300]))
 
 
 def seed_hex(depot, token):
