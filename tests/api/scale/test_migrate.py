@@ -16,7 +16,7 @@ docs page, Hex /packages/NAME, /names and /versions, the npm packument (both for
 listing (npm's _rev, the generation the move bumps, only moves forward), and every tarball (whose
 SHA-256 is the one the documents name); tokens and JWTs made before still work, and new rows
 get new ids. The source files are unchanged throughout.
-A missing PostgreSQL or s3rver (Node.js) skips the test, with the reason.
+A missing PostgreSQL or s3rver (Node.js) fails the test (scale/stack.py).
 """
 
 import hashlib
@@ -24,21 +24,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 
-import hex.hextest as hextest
-import npm.npmtest as npmtest
-import pub.pubtest as pubtest
-from native.nativetest import PACKAGES, NativeTestCase, targz
+from native.nativetest import PACKAGES, targz
 from hex.hextest import API as HEX_API, ETF, REPO as HEX_REPO, hex_tarball
 from npm.npmtest import NPM, CORGI, esc, publish_doc
 from pub.dartpub import DartPub, package as pub_package
 
-HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness")
-sys.path.insert(0, os.path.abspath(HARNESS))
-
-import pg as pg_harness  # noqa: E402  (tests/harness/pg.py)
-import s3 as s3_harness  # noqa: E402  (tests/harness/s3.py)
+from scale.stack import StackTestCase
 
 
 def tree_hashes(*paths):
@@ -57,53 +49,8 @@ def tree_hashes(*paths):
     return out
 
 
-class MigrateToPostgresAndS3(NativeTestCase):
-    start_server = False
-    create_admin = False
-    unavailable = None
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.cluster = cls.s3 = None
-        if not pg_harness.available():
-            cls.unavailable = "PostgreSQL is not installed (apt-get install postgresql)"
-            return
-        s3 = s3_harness.S3Server()
-        try:
-            s3.start()
-        except s3_harness.Unavailable as e:
-            s3.close()
-            cls.unavailable = str(e)
-            return
-        cls.s3 = s3
-        cls.cluster = pg_harness.Cluster(max_connections=50)
-        cls.cluster.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            if cls.cluster:
-                cls.cluster.close()
-            if cls.s3:
-                cls.s3.close()
-
-    @staticmethod
-    def invariant_problems(r):
-        """Each front's responses by its own rules (its tests' base classes)."""
-        path = (r.path or "").split("?")[0]
-        for prefix, case in (("/hex/", hextest.HexTestCase), (NPM + "/", npmtest.NpmTestCase),
-                             ("/pub/", pubtest.PubTestCase)):
-            if path.startswith(prefix):
-                return case.invariant_problems(r)
-        return NativeTestCase.invariant_problems(r)
-
-    def setUp(self):
-        if self.unavailable:
-            self.skipTest(self.unavailable)
-        super().setUp()
+class MigrateToPostgresAndS3(StackTestCase):
+    services = ("pg", "s3")
 
     # ---- filling the old registry -------------------------------------------------------------
 
@@ -249,7 +196,7 @@ class MigrateToPostgresAndS3(NativeTestCase):
 
         source = tree_hashes(db, blobs)
         self.assertTrue(any("/blobs/" in k for k in source), source)
-        pg_url = self.cluster.create_database()
+        pg_url = self.pg.create_database()
         pg_db = pg_url.rsplit("/", 1)[-1]
 
         # migrate-store, killed after its first progress line with a row done ...
@@ -266,7 +213,7 @@ class MigrateToPostgresAndS3(NativeTestCase):
         proc.stdout.close()
         proc.stderr.close()
         self.assertEqual(proc.returncode, -signal.SIGKILL, "".join(seen))
-        copied = int(self.cluster.query("SELECT count(*) FROM audit_log", db=pg_db)[0][0])
+        copied = int(self.pg.query("SELECT count(*) FROM audit_log", db=pg_db)[0][0])
         self.assertGreater(copied, 0, "the first batch should be committed before the kill")
 
         # ... resumes: the rows already there are skipped and checked
@@ -299,16 +246,16 @@ class MigrateToPostgresAndS3(NativeTestCase):
 
         # Other data under a key in the target: refused, named, and left alone.
         sql = "UPDATE users SET email = %s WHERE id = (SELECT min(id) FROM users) RETURNING 1"
-        before = self.cluster.query("SELECT email FROM users WHERE id = (SELECT min(id) FROM users)",
+        before = self.pg.query("SELECT email FROM users WHERE id = (SELECT min(id) FROM users)",
                                     db=pg_db)[0][0]
-        self.cluster.query(sql % "'changed@example.com'", db=pg_db)
+        self.pg.query(sql % "'changed@example.com'", db=pg_db)
         p = self.run_depot("migrate-store", "--from", "sqlite:" + db, "--to", pg_url)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertRegex(p.stderr, r"other data for users id=\d+ \(column email")
-        rows = self.cluster.query("SELECT email FROM users WHERE id = (SELECT min(id) FROM users)",
+        rows = self.pg.query("SELECT email FROM users WHERE id = (SELECT min(id) FROM users)",
                                   db=pg_db)
         self.assertEqual(rows[0][0], "changed@example.com")
-        self.cluster.query(sql % ("'%s'" % before), db=pg_db)
+        self.pg.query(sql % ("'%s'" % before), db=pg_db)
 
         self.assertEqual(tree_hashes(db, blobs), source, "the source must not change")
 

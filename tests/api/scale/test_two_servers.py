@@ -23,60 +23,32 @@ import base64
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-from native.nativetest import PACKAGES, NativeTestCase, sha256_hex
-from hex.hextest import (API as HEX_API, REPO as HEX_REPO, HexTestCase, decode_package,
-                         hex_tarball, open_registry)
-from npm.npmtest import NPM, NpmTestCase, esc, publish_doc
+from native.nativetest import PACKAGES, sha256_hex
+from hex.hextest import API as HEX_API, REPO as HEX_REPO, decode_package, hex_tarball, open_registry
+from npm.npmtest import NPM, esc, publish_doc
 from pub.dartpub import DartPub, package as pub_package
-from pub.pubtest import PUB, PubTestCase
-
-HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness")
-sys.path.insert(0, os.path.abspath(HARNESS))
-
-import pg as pg_harness  # noqa: E402
-import redis as redis_harness  # noqa: E402
-import s3 as s3_harness  # noqa: E402
+from pub.pubtest import PUB
+from scale.stack import StackTestCase
 
 LIMIT = 40  # searches per hour for anonymous clients, shared through Redis (the rest unlimited)
 
 
-class TwoServersFullStack(NativeTestCase):
-    start_server = False
-    create_admin = False
-
-    @staticmethod
-    def invariant_problems(r):
-        """Each front's answers checked by that front's own rules."""
-        path = r.path or ""
-        for prefix, case in (("/hex/", HexTestCase), (NPM + "/", NpmTestCase),
-                             (PUB + "/", PubTestCase)):
-            if path.startswith(prefix):
-                return case.invariant_problems(r)
-        return NativeTestCase.invariant_problems(r)
+class TwoServersFullStack(StackTestCase):
+    services = ("pg", "s3", "redis")
 
     @classmethod
     def setUpClass(cls):
-        cls.services = []
+        super().setUpClass()
         cls.shared = tempfile.mkdtemp(prefix="depot-two-full-")
         try:
-            cls.cluster = pg_harness.Cluster(max_connections=100)
-            cls.services.append(cls.cluster)
-            cls.cluster.start()
-            cls.s3 = s3_harness.S3Server()
-            cls.services.append(cls.s3)
-            cls.s3.start()
-            cls.redis = redis_harness.RedisServer()
-            cls.services.append(cls.redis)
-            cls.redis.start()
             key = os.path.join(cls.shared, "hex.pem")
             subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True,
                            capture_output=True)
-            common = ["--store", cls.cluster.create_database(),
+            common = ["--store", cls.pg.create_database(),
                       "--blobs", cls.s3.url_with("registry"),
                       "--redis", cls.redis.url,
                       "--jwt-secret", base64.b64encode(os.urandom(32)).decode(),
@@ -85,7 +57,6 @@ class TwoServersFullStack(NativeTestCase):
             for c in ("other-anon", "other-user", "download-anon", "download-user",
                       "publish-user"):
                 common += ["--rate-" + c, "1000000"]
-            super().setUpClass()
             cls.a = cls.make_depot(extra_args=common, rate_limit=True)
             cls.b = cls.make_depot(extra_args=common, rate_limit=True)
             cls.depot = cls.a
@@ -97,7 +68,7 @@ class TwoServersFullStack(NativeTestCase):
                     raise AssertionError("cannot make a token: %s" % r.describe())
                 cls.tokens[eco] = r.json()["token"]
         except BaseException:
-            cls.tear_down_services()
+            cls.tearDownClass()
             raise
 
     @classmethod
@@ -105,15 +76,7 @@ class TwoServersFullStack(NativeTestCase):
         try:
             super().tearDownClass()
         finally:
-            cls.tear_down_services()
-
-    @classmethod
-    def tear_down_services(cls):
-        for d in getattr(cls, "_depots", []):
-            d.close()
-        for s in reversed(cls.services):
-            s.close()
-        shutil.rmtree(cls.shared, ignore_errors=True)
+            shutil.rmtree(cls.shared, ignore_errors=True)
 
     def both(self):
         return (self.a, self.b)
