@@ -14,7 +14,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>t</title>
 <link rel="stylesheet" href="css/site.css"></head>
 <body><pre id="out"></pre>
-<img src="img/pic.svg" onload="note('img ok')" onerror="note('img FAIL')">
 <script>
 function note(s) { document.getElementById('out').textContent += s + '\\n'; }
 note('origin=' + self.origin);
@@ -26,6 +25,7 @@ fetch('/api/v1/me').then(r => note('api read ' + r.status)).catch(e => note('api
 setTimeout(function () {
   note('color=' + getComputedStyle(document.body).color); note('done'); }, 500);
 </script>
+<img src="img/pic.svg" onload="note('img ok')" onerror="note('img FAIL')">
 <script src="js/app.js"></script>
 <script type="module" src="js/mod.js"></script>
 </body></html>"""
