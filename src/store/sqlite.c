@@ -2722,15 +2722,18 @@ static void sql_json_has(char *sql, size_t cap, size_t *len, const char *t, cons
  * FTS table drives (CROSS JOIN keeps the planner from starting at packages
  * and running the MATCH once per row) and packages is joined only when a
  * filter or the sort needs its columns. When only the ecosystem is needed,
- * the (id, ecosystem) index answers without reading the row; when the row
- * is read anyway, "+" keeps the planner from looking in that index first. */
+ * the (id, ecosystem) index answers without reading the row (named, since
+ * without statistics the planner prefers the rowid and reads every matching
+ * row: a third of a two-word search over 100,000 packages); when the row is
+ * read anyway, "+" keeps the planner from looking in that index first. */
 static void sql_from_where(int shape, bool join, bool row, const char *t, char *sql, size_t cap,
                            size_t *len)
 {
     if (shape & SH_MATCH) {
         sql_add(sql, cap, len, " FROM packages_fts");
         if (join)
-            sql_add(sql, cap, len, " CROSS JOIN packages %s ON %s.id = packages_fts.rowid", t, t);
+            sql_add(sql, cap, len, " CROSS JOIN packages %s%s ON %s.id = packages_fts.rowid", t,
+                    row ? "" : " INDEXED BY packages_id_ecosystem", t);
         sql_add(sql, cap, len, " WHERE packages_fts MATCH :q");
     } else {
         sql_add(sql, cap, len, " FROM packages %s WHERE 1", t);
