@@ -333,11 +333,12 @@ def _callgrind_control(option, pid):
 def instructions_per_request(serve_cmd, root, requests, n, batches=2):
     """Starts `serve_cmd` under callgrind and, for each (name, path, headers) in requests, warms the
     path, then `batches` times: zeroes the counters, sends n GETs on one keep-alive connection,
-    dumps and divides the instructions counted (all threads) by n. Returns {name: [per batch]}."""
+    dumps and divides the instructions counted (all threads) by n. Returns ({name: [per batch]},
+    {name: [(function, share of the instructions)] of the last batch, largest first})."""
     out_file = os.path.join(root, "callgrind.out")
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file] + serve_cmd
     server = Server(cmd, root, "callgrind", timeout=300)
-    results = {}
+    results, tops = {}, {}
     try:
         c = Conn(server.port)
         for name, path, headers in requests:
@@ -360,10 +361,44 @@ def instructions_per_request(serve_cmd, root, requests, n, batches=2):
                 if not m:
                     raise MeasureError("no totals in " + dumps[-1])
                 results[name].append(int(m.group(1)) / n)
+            costs = callgrind_self_costs(dumps[-1])
+            total = sum(costs.values()) or 1
+            tops[name] = [(f, v / total) for f, v in sorted(costs.items(), key=lambda x: -x[1])[:5]]
         c.close()
     finally:
         server.stop()
-    return results
+    return results, tops
+
+
+def callgrind_self_costs(path):
+    """Instructions spent in each function itself (not its callees) in a callgrind dump:
+    {function name: Ir}. Functions of stripped libraries are named by address."""
+    names, costs = {}, {}
+    fn, after_call = None, False
+
+    def name_of(ref):
+        m = re.match(r"\((\d+)\)(?: (.*))?$", ref)
+        if not m:
+            return ref
+        if m.group(2):
+            names[m.group(1)] = m.group(2)
+        return names.get(m.group(1), m.group(1))
+
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("fn="):
+                fn = name_of(line[3:])
+            elif line.startswith("cfn="):
+                name_of(line[4:])
+            elif line.startswith("calls="):
+                after_call = True  # the next cost line is the call's inclusive cost
+            elif line[:1].isdigit() or line[:1] in "+-*":
+                parts = line.split()
+                if len(parts) >= 2 and not after_call:
+                    costs[fn] = costs.get(fn, 0) + int(parts[1])
+                after_call = False
+    return costs
 
 
 def median(values):
