@@ -204,7 +204,7 @@ fuzz: fuzz-build
 	@fuzz/run $(FUZZ_TIME) $(FUZZERS)
 
 fuzz-short: fuzz-build
-	@fuzz/run $(FUZZ_SHORT_TIME) $(FUZZERS)
+	@fuzz/run --short $(FUZZ_SHORT_TIME) $(FUZZERS)
 
 $(BUILD)/bin/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libdepot.a
 	@mkdir -p $(dir $@)
