@@ -30,10 +30,65 @@ struct cpattern {
     struct seg segs[MAX_SEGS];
 };
 
+/* Patterns whose first segment is a literal and that have no {rest*} segment,
+ * grouped by that literal and their segment count: a path is only tried
+ * against its own group and the patterns no group could hold (`general`). */
+struct bucket {
+    const char *lit;
+    size_t len;
+    int nsegs;
+    size_t *idx, n;
+};
+
 struct router {
     struct cpattern *pats;
     size_t n;
+    struct bucket *buckets;
+    size_t nbuckets;
+    size_t *general, ngeneral;
 };
+
+static int groupable(const struct cpattern *cp)
+{
+    if (cp->nsegs == 0 || cp->segs[0].kind != SEG_LIT)
+        return 0;
+    for (int i = 0; i < cp->nsegs; i++)
+        if (cp->segs[i].kind == SEG_REST)
+            return 0;
+    return 1;
+}
+
+static struct bucket *find_bucket(const router *rt, const char *lit, size_t len, int nsegs)
+{
+    for (size_t i = 0; i < rt->nbuckets; i++) {
+        struct bucket *b = &rt->buckets[i];
+        if (b->nsegs == nsegs && b->len == len && memcmp(b->lit, lit, len) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+static void index_patterns(router *rt)
+{
+    rt->buckets = xcalloc(rt->n ? rt->n : 1, sizeof *rt->buckets);
+    rt->general = xcalloc(rt->n ? rt->n : 1, sizeof *rt->general);
+    for (size_t i = 0; i < rt->n; i++) {
+        const struct cpattern *cp = &rt->pats[i];
+        if (!groupable(cp)) {
+            rt->general[rt->ngeneral++] = i;
+            continue;
+        }
+        struct bucket *b = find_bucket(rt, cp->segs[0].text, cp->segs[0].len, cp->nsegs);
+        if (!b) {
+            b = &rt->buckets[rt->nbuckets++];
+            b->lit = cp->segs[0].text;
+            b->len = cp->segs[0].len;
+            b->nsegs = cp->nsegs;
+            b->idx = xcalloc(rt->n, sizeof *b->idx);
+        }
+        b->idx[b->n++] = i;
+    }
+}
 
 static int compile(struct cpattern *cp, const route *r, const char *pattern)
 {
@@ -94,6 +149,7 @@ router *router_new(const route_set *const *sets, size_t nsets)
                 alias->nlit--;
             }
         }
+    index_patterns(rt);
     return rt;
 }
 
@@ -101,6 +157,10 @@ void router_free(router *rt)
 {
     if (!rt)
         return;
+    for (size_t i = 0; i < rt->nbuckets; i++)
+        free(rt->buckets[i].idx);
+    free(rt->buckets);
+    free(rt->general);
     free(rt->pats);
     free(rt);
 }
@@ -203,7 +263,16 @@ enum router_result router_match(const router *rt, arena *a, const char *method, 
     char methods[128] = "";
     size_t mlen = 0;
     int any = 0;
-    for (size_t i = 0; i < rt->n; i++) {
+    /* The path's group and the general patterns, merged in table order (the
+     * order decides ties and the order of Allow). */
+    const struct bucket *b = n > 0 ? find_bucket(rt, starts[0], lens[0], n) : NULL;
+    size_t bi = 0, gi = 0, bn = b ? b->n : 0;
+    while (bi < bn || gi < rt->ngeneral) {
+        size_t i;
+        if (gi == rt->ngeneral || (bi < bn && b->idx[bi] < rt->general[gi]))
+            i = b->idx[bi++];
+        else
+            i = rt->general[gi++];
         const struct cpattern *cp = &rt->pats[i];
         if (!matches(cp, starts, lens, n))
             continue;

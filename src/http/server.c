@@ -915,7 +915,7 @@ int server_start(server *s, derr *e)
         s->wk = NULL;
         return derr_set(e, 500, "listen", "cannot listen on %s: %s", s->cfg->listen, strerror(err));
     }
-    size_t memlimit = (size_t)(s->cfg->max_headers + s->cfg->max_url) * 2 + 32768;
+    size_t memlimit = (size_t)(s->cfg->max_headers + s->cfg->max_url) + 16384;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
