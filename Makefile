@@ -3,7 +3,7 @@
 #   make SAN=1      the same with ASan + UBSan (into build/san/)
 #   make run        install what is missing, build, serve on http://127.0.0.1:4000
 #   make test       install what is missing, build, run every suite
-#   make bench      depot beside nginx under wrk, one table
+#   make bench      every performance target beside nginx and Verdaccio (bench/README.md)
 #   make soak       crash, load, fault and valgrind runs (tests/soak/README.md)
 .DEFAULT_GOAL := all
 
@@ -171,7 +171,12 @@ openapi: deps $(BUILD)/depot
 browser: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) tests/browser/run
 
-test: check-banned unit fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak-short
+# The unit tests and the black-box suite again on a build with ASan + UBSan (build/san/): any
+# memory error or undefined behaviour aborts the server or the test, and fails the run.
+sanitized: deps test-deps
+	@$(MAKE) -s --no-print-directory SAN=1 unit api
+
+test: check-banned unit fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak-short sanitized
 
 # tests/soak (README.md there): crash safety under SIGKILL, load with 1,000 connections and 500
 # slowloris ones, disk full / read-only / busy-database faults (needs root for its tmpfs), and the

@@ -809,7 +809,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     pthread_mutex_lock(&s->mhd_err_lock);
-    snprintf(s->mhd_err, sizeof s->mhd_err, "%s", msg);
+    size_t keep = n < sizeof s->mhd_err ? n : sizeof s->mhd_err - 1; /* a long complaint is cut */
+    memcpy(s->mhd_err, msg, keep);
+    s->mhd_err[keep] = '\0';
     pthread_mutex_unlock(&s->mhd_err_lock);
     log_debug("libmicrohttpd", "detail", msg, NULL);
 }

@@ -4,6 +4,7 @@ that address; a client cannot pick its own address by sending the header itself;
 stops the start with a clear message."""
 
 import subprocess
+import time
 
 from apitest import DepotTestCase
 from depot import depot_bin
@@ -13,6 +14,17 @@ LIMIT = 2
 
 def remaining(r):
     return int(r.headers["X-RateLimit-Remaining"])
+
+
+def search_lines(depot, want=1, timeout=5.0):
+    """The access-log lines of searches, once at least `want` are there (a line is written just
+    after its response is sent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [ln for ln in depot.stderr_lines() if "path=/api/v1/search" in ln]
+        if len(lines) >= want or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
 
 
 class BehindTrustedProxy(DepotTestCase):
@@ -33,14 +45,15 @@ class BehindTrustedProxy(DepotTestCase):
         self.assertError(self.search("203.0.113.1, " + a), 429)
         # proxies in the chain are skipped: the client is the rightmost untrusted entry
         self.assertError(self.search(a + ", 127.0.0.5"), 429)
-        lines = [ln for ln in self.depot.stderr_lines() if "path=/api/v1/search" in ln]
+        lines = search_lines(self.depot, 6)
         self.assertTrue(any("ip=" + a in ln for ln in lines), lines[-3:])
         self.assertTrue(any("ip=" + b in ln for ln in lines), lines[-3:])
 
     def test_garbage_in_the_header_falls_back_to_the_proxy(self):
+        before = len(search_lines(self.depot, 0))
         r = self.search("<script>, not-an-ip")
         self.assertStatus(r, 200, 429)
-        line = [ln for ln in self.depot.stderr_lines() if "path=/api/v1/search" in ln][-1]
+        line = search_lines(self.depot, before + 1)[-1]
         self.assertIn("ip=127.0.0.1", line)
 
     _n = 0
@@ -61,7 +74,7 @@ class NoTrustedProxy(DepotTestCase):
         seen = [remaining(self.depot.get(path, headers={"X-Forwarded-For": "198.51.100.%d" % i}))
                 for i in range(LIMIT)]
         self.assertEqual(seen, [1, 0], "without --trusted-proxies every request is 127.0.0.1's")
-        line = [ln for ln in self.depot.stderr_lines() if "path=/api/v1/search" in ln][-1]
+        line = search_lines(self.depot, LIMIT)[-1]
         self.assertIn("ip=127.0.0.1", line)
 
     def test_a_bad_list_stops_the_start(self):
