@@ -123,7 +123,7 @@ class Faults:
         return tried
 
     @staticmethod
-    def publish_raw(reg, eco, name, wire):
+    def publish_raw(reg, eco, name, wire, timeout=30.0):
         """reg.publish, with the answer's headers too (the error shape depends on them)."""
         seen = {}
         real = reg.call
@@ -135,7 +135,7 @@ class Faults:
 
         reg.call = call
         try:
-            st, body = reg.publish(eco, name, "1.0.0", wire)
+            st, body = reg.publish(eco, name, "1.0.0", wire, timeout)
         finally:
             reg.call = real
         return st, seen.get("h", {}), body
@@ -230,7 +230,9 @@ class Faults:
             def one(eco):
                 name = soak.names_for(eco, "busy")
                 wire, tb = soak.build(eco, name, "1.0.0", 4096)
-                st, h, body = self.publish_raw(reg, eco, name, wire)
+                # Writers wait their turn for the lock, each up to the busy timeout (some steps
+                # twice), on a pool of two workers: four publishes may take 40 s to be refused.
+                st, h, body = self.publish_raw(reg, eco, name, wire, timeout=BUSY_HOLD + 55)
                 results[eco] = (st, h, body, name, wire, tb, time.monotonic() - t0)
 
             threads = [threading.Thread(target=one, args=(eco,)) for eco in soak.ECOSYSTEMS]
