@@ -340,6 +340,9 @@ class RedisDown(ServicesMixin, NativeTestCase):
             # more requests than the limit: all pass while Redis is gone
             for _ in range(self.LIMIT + 2):
                 self.assertStatus(self.d.get(search), 200)
+            # the log is read from the server's stderr as it comes: wait for the line, then count
+            self.d.wait_for_log(lambda e: "Redis cannot be reached" in e.get("raw", ""))
+            time.sleep(0.3)
             warnings = [e for e in self.d.log_entries() if "Redis cannot be reached" in e.get("raw", "")]
             self.assertEqual(len(warnings), 1, "one warning a minute while Redis is down: %r" % warnings)
         finally:
