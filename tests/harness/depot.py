@@ -623,11 +623,15 @@ class Depot:
         self.proc.send_signal(sig)
 
     def wait(self, timeout=10.0):
-        """Waits for the process to exit; returns its exit code or None on timeout."""
+        """Waits for the process to exit, and for its last stderr lines to be read; returns its
+        exit code or None on timeout."""
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        if self._reader:
+            self._reader.join(5)
+        return code
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
         """Signals the server and waits for it; returns the exit code (negative: killed by a
