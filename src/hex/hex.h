@@ -2,7 +2,7 @@
  * hex.h — shared pieces of the Hex front: how its answers are rendered,
  * how request bodies are read, and its handlers (one table in routes.c).
  *
- * The front has two mounts (facts: ../shared/docs/protocols/hex.md):
+ * The front has two mounts (facts: hexpm/specifications and the clients' sources):
  *   /hex/repo  the repository (read protocol): signed, gzipped protobuf
  *              registry files, tarballs, docs tarballs, the public key;
  *   /hex/api   the HTTP API of hex.pm that mix and rebar3 call: users, keys,

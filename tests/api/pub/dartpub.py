@@ -23,8 +23,7 @@ what the real client checks, failing with the real client's words:
 
 Sources: dart-lang/pub lib/src/{http,source/hosted,command/lish,authentication/client,
 authentication/credential}.dart; dart-lang/http pkgs/http/lib/src/multipart_request.dart and
-pkgs/http_parser/lib/src/authentication_challenge.dart — as summarized in
-../shared/docs/protocols/pub.md. None of their code is copied here.
+pkgs/http_parser/lib/src/authentication_challenge.dart. None of their code is copied here.
 """
 
 import gzip
