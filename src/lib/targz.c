@@ -285,6 +285,10 @@ static int read_all(struct reader *r, bool (*want)(const char *, void *), void *
                 type = 'o';
             }
         }
+        if ((r->lim.flags & TARGZ_REGULAR_ONLY) && type != 'f' && type != 'd')
+            return derr_set(r->e, 422, "invalid",
+                            "%s is a link or a special file; a package holds regular files and folders only",
+                            clip(r->a, path));
         int64_t ssz = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
         uint64_t size = ssz > 0 ? (uint64_t)ssz : 0;
         if (size > r->lim.max_total || r->total + size > r->lim.max_total)

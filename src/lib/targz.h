@@ -28,6 +28,8 @@ enum {
     TARGZ_ALLOW_PLAIN = 1 << 0,   /* also accept an uncompressed tar */
     TARGZ_STRIP_PACKAGE = 1 << 1, /* "package/x" → "x" (npm's layout); the "package" directory
                                      entry itself is dropped; paths outside it are kept as they are */
+    TARGZ_REGULAR_ONLY = 1 << 2,  /* refuse links and special files (devices, FIFOs): a package
+                                     that holds only regular files and folders */
 };
 
 typedef struct targz_limits {
@@ -73,7 +75,8 @@ typedef struct targz_file {
  *   422 invalid      "entry ../x escapes the archive", an absolute path, a bad
  *                    or duplicate path, more than N entries, "archive expands
  *                    beyond N bytes", "compression ratio over N", a wanted
- *                    file larger than max_entry
+ *                    file larger than max_entry, with TARGZ_REGULAR_ONLY "x is a link
+ *                    or a special file; ..."
  *   500 internal     libarchive could not be set up
  * Messages do not carry the caller's prefix (callers say "tarball: ..."). */
 int targz_read(arena *a, int fd, const targz_limits *lim, bool (*want)(const char *path, void *ctx),

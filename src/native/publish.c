@@ -149,7 +149,7 @@ void native_publish(req *r)
 
     /* Read the tarball: its manifest and readme, under limits. */
     targz_limits tl = {.max_entries = 20000, .max_total = 1u << 30, .max_entry = WANTED_MAX,
-                       .max_ratio = 200};
+                       .max_ratio = 200, .flags = TARGZ_REGULAR_ONLY};
     struct want_ctx wc = {0};
     targz_entry *ents;
     targz_file *files;
@@ -159,17 +159,11 @@ void native_publish(req *r)
         resp_error(r, e.status ? e.status : 422, e.code ? e.code : "invalid", "tarball: %s", e.message);
         return;
     }
-    /* Regular files and folders only (a link or a device is a trap for whoever unpacks it), and
-     * at least one file. */
+    /* Links and special files were refused by the read (a trap for whoever unpacks them); a
+     * package also holds at least one file. */
     int nregular = 0;
-    for (int i = 0; i < nents; i++) {
-        if (ents[i].type != 'f' && ents[i].type != 'd') {
-            resp_error(r, 422, "invalid", "tarball: %.200s is a link or a special file; a package holds "
-                       "regular files and folders only", ents[i].path);
-            return;
-        }
+    for (int i = 0; i < nents; i++)
         nregular += ents[i].type == 'f';
-    }
     if (nregular == 0) {
         resp_error(r, 422, "invalid", "tarball: it holds no file");
         return;

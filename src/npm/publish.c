@@ -209,8 +209,10 @@ static int check_tarball(req *r, int fd, const char *name, const char *version, 
                          int64_t *bytes)
 {
     derr e;
-    targz_limits lim = {
-        .max_entries = 100000, .max_total = 1u << 30, .max_entry = 1u << 20, .max_ratio = 200};
+    /* npm pack writes regular files and folders only; a link or a device is a trap for whoever
+     * unpacks it. */
+    targz_limits lim = {.max_entries = 100000, .max_total = 1u << 30, .max_entry = 1u << 20,
+                        .max_ratio = 200, .flags = TARGZ_REGULAR_ONLY};
     targz_entry *ents;
     targz_file *fs;
     int nents, nfs;
@@ -219,13 +221,6 @@ static int check_tarball(req *r, int fd, const char *name, const char *version, 
         npm_error(r, e.status ? e.status : 400, e.code ? e.code : "bad_request", "tarball: %s", e.message);
         return -1;
     }
-    /* npm pack writes regular files and folders only; a link or a device is a trap for whoever
-     * unpacks it. */
-    for (int i = 0; i < nents; i++)
-        if (ents[i].type != 'f' && ents[i].type != 'd') {
-            npm_error(r, 422, "invalid", "tarball: %.200s is a link or a special file", ents[i].path);
-            return -1;
-        }
     *files = 0;
     *bytes = 0;
     for (int i = 0; i < nents; i++)

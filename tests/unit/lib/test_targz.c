@@ -251,6 +251,38 @@ static void test_strip_package(void **state)
     arena_free(r.a);
 }
 
+/* TARGZ_REGULAR_ONLY: a link (symbolic or hard) or a FIFO is refused, naming it; files and
+ * folders pass; without the flag the same archives read. */
+static void test_regular_only(void **state)
+{
+    (void)state;
+    static const struct ent fine[] = {{"lib", 'd', NULL, 0, NULL}, {"lib/a.js", 'f', "a", 0, NULL}};
+    static const struct ent sym[] = {{"a", 'f', "a", 0, NULL}, {"pw", 'l', NULL, 0, "/etc/passwd"}};
+    static const struct ent hard[] = {{"a", 'f', "a", 0, NULL}, {"b", 'h', NULL, 0, "a"}};
+    static const struct ent fifo[] = {{"a", 'f', "a", 0, NULL}, {"pipe", 'o', NULL, 0, NULL}};
+    targz_limits lim = {.flags = TARGZ_REGULAR_ONLY};
+    struct result r = read_path(make_archive("fine.tgz", fine, 2, GZ), &lim, NULL, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.nents, 2);
+    arena_free(r.a);
+    const struct {
+        const char *name, *bad;
+        const struct ent *ents;
+    } cases[] = {{"sym.tgz", "pw", sym}, {"hard.tgz", "b", hard}, {"fifo.tgz", "pipe", fifo}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *p = make_archive(cases[i].name, cases[i].ents, 2, GZ);
+        r = read_path(p, &lim, NULL, NULL);
+        assert_int_equal(r.rc, -1);
+        assert_int_equal(r.e.status, 422);
+        if (!strstr(r.e.message, cases[i].bad) || !strstr(r.e.message, "link or a special file"))
+            fail_msg("%s: %s", cases[i].name, r.e.message);
+        arena_free(r.a);
+        r = read_path(p, NULL, NULL, NULL);
+        assert_int_equal(r.rc, 0);
+        arena_free(r.a);
+    }
+}
+
 static void test_unsafe_paths(void **state)
 {
     (void)state;
@@ -580,6 +612,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_entries), cmocka_unit_test(test_strip_package),
+        cmocka_unit_test(test_regular_only),
         cmocka_unit_test(test_unsafe_paths), cmocka_unit_test(test_limits),
         cmocka_unit_test(test_ratio_bomb),   cmocka_unit_test(test_not_targz),
         cmocka_unit_test(test_write),
