@@ -11,7 +11,8 @@ loopback, then depot servers with --blobs s3://... and --redis redis://....
 - S3Redirect: --blob-redirect answers downloads with a 302 to a presigned URL the client
   follows (skipped while the fronts still send the bytes themselves: see blob_open_send).
 - SharedRateLimit: two servers on one Redis spend from one budget; the 429 comes from whichever
-  server is asked once it is spent.
+  server is asked once it is spent (these two classes start Redis through scale/stack.py, which
+  fails rather than skips when redis-server is missing).
 - RedisDown: with Redis gone the limiter fails open (requests pass, one warning), and counts
   again once Redis is back.
 """
@@ -24,6 +25,7 @@ import unittest
 import urllib.request
 
 from native.nativetest import PACKAGES, NativeTestCase, sha256_hex, targz
+from scale.stack import StackTestCase
 
 HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "harness")
 sys.path.insert(0, os.path.abspath(HARNESS))
@@ -251,34 +253,20 @@ def wait_out_the_hour_edge(margin=30):
         time.sleep(left + 1)
 
 
-class SharedRateLimit(ServicesMixin, NativeTestCase):
-    start_server = False
-    create_admin = False
+class SharedRateLimit(StackTestCase):
+    services = ("redis",)
     LIMIT = 6
 
     @classmethod
     def setUpClass(cls):
-        cls.redis = cls.start_service(lambda: redis_harness.RedisServer().start())
         super().setUpClass()
-        if not cls.redis:
-            return
         try:
             args = ["--redis", cls.redis.url, "--rate-other-anon", str(cls.LIMIT)]
             cls.a = cls.make_depot(extra_args=args, rate_limit=True)
             cls.b = cls.make_depot(extra_args=args, rate_limit=True)
         except BaseException:
-            for d in getattr(cls, "_depots", []):
-                d.close()
-            cls.redis.close()
+            cls.tearDownClass()
             raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            if cls.redis:
-                cls.redis.close()
 
     def remaining(self, r):
         return int(r.headers["X-RateLimit-Remaining"])
@@ -301,33 +289,19 @@ class SharedRateLimit(ServicesMixin, NativeTestCase):
         self.assertTrue(0 < ttl <= 3600 + 60, "the key should expire after its window: ttl %s" % ttl)
 
 
-class RedisDown(ServicesMixin, NativeTestCase):
-    start_server = False
-    create_admin = False
+class RedisDown(StackTestCase):
+    services = ("redis",)
     LIMIT = 4
 
     @classmethod
     def setUpClass(cls):
-        cls.redis = cls.start_service(lambda: redis_harness.RedisServer().start())
         super().setUpClass()
-        if not cls.redis:
-            return
         try:
             cls.d = cls.make_depot(extra_args=["--redis", cls.redis.url, "--rate-search-anon", str(cls.LIMIT)],
                                    rate_limit=True)
         except BaseException:
-            for d in getattr(cls, "_depots", []):
-                d.close()
-            cls.redis.close()
+            cls.tearDownClass()
             raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            if cls.redis:
-                cls.redis.close()
 
     def test_fails_open_and_recovers(self):
         wait_out_the_hour_edge()
