@@ -2892,11 +2892,14 @@ static int pg_tag_set(store *s, int64_t package_id, const char *tag, const char 
     return tx_end(c, ret, op, e);
 }
 
-static int pg_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
+/* Deletes the row of package_id keyed by `key` with statement q ($1 the package, $2 the key) under
+ * the package's lock, and bumps the package's generation; STORE_NOT_FOUND ("no such <what>")
+ * when there was none. */
+static int pkg_delete_keyed(store *s, int64_t package_id, const char *key, enum query q, const char *what,
+                            const char *op, derr *e)
 {
-    static const char op[] = "tag_delete";
-    if (!tag)
-        return not_found(e, "tag");
+    if (!key)
+        return not_found(e, what);
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
@@ -2906,15 +2909,20 @@ static int pg_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
     if (ret == STORE_OK) {
         struct params p = {0};
         p_i64(&p, package_id);
-        p_text(&p, tag);
+        p_text(&p, key);
         int changed = 0;
-        ret = q_exec(c, Q_TAG_DELETE, &p, &changed, op, e);
+        ret = q_exec(c, q, &p, &changed, op, e);
         if ((ret == STORE_OK && changed == 0) || ret == STORE_NOT_FOUND)
-            ret = not_found(e, "tag");
+            ret = not_found(e, what);
     }
     if (ret == STORE_OK)
         ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
     return tx_end(c, ret, op, e);
+}
+
+static int pg_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
+{
+    return pkg_delete_keyed(s, package_id, tag, Q_TAG_DELETE, "tag", "tag_delete", e);
 }
 
 /* Removes a version inside the caller's transaction (which holds the
@@ -3157,27 +3165,7 @@ static int pg_docs_versions(store *s, arena *a, int64_t package_id, const char *
 /* STORE_NOT_FOUND when the version has no site. */
 static int pg_docs_delete(store *s, int64_t package_id, const char *version, derr *e)
 {
-    static const char op[] = "docs_delete";
-    if (!version)
-        return not_found(e, "docs site");
-    struct conn *c = conn_get(s, e);
-    if (!c)
-        return STORE_ERROR;
-    if (tx_begin(c, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int ret = pkg_lock(c, package_id, op, e);
-    if (ret == STORE_OK) {
-        struct params p = {0};
-        p_i64(&p, package_id);
-        p_text(&p, version);
-        int changed = 0;
-        ret = q_exec(c, Q_DOCS_SITE_DELETE, &p, &changed, op, e);
-        if ((ret == STORE_OK && changed == 0) || ret == STORE_NOT_FOUND)
-            ret = not_found(e, "docs site");
-    }
-    if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
-    return tx_end(c, ret, op, e);
+    return pkg_delete_keyed(s, package_id, version, Q_DOCS_SITE_DELETE, "docs site", "docs_delete", e);
 }
 
 /* ---- two-step uploads ------------------------------------------------ */
