@@ -3330,33 +3330,50 @@ static int sq_tag_set(store *s, int64_t package_id, const char *tag, const char 
     return tx_end(c, ret, op, e);
 }
 
-static int sq_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
+/* Runs a statement with ?1 = package id and ?2 = a version (or other key) for its effect;
+ * *changed gets the number of rows it changed. */
+static int run_pkg_version(struct conn *c, enum query q, int64_t package_id, const char *version,
+                           int *changed, const char *op, derr *e)
 {
-    static const char op[] = "tag_delete";
-    if (!tag)
-        return not_found(e, "tag");
+    sqlite3_stmt *st = prep(c, q, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct binder b = {st, SQLITE_OK};
+    b_i64(&b, 1, package_id);
+    b_text(&b, 2, version);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
+    if (ret == STORE_OK && changed)
+        *changed = sqlite3_changes(c->db);
+    release(st);
+    return ret;
+}
+
+/* Deletes the row of package_id keyed by `key` with statement q (?1 the package, ?2 the key), and
+ * bumps the package's generation, in one transaction; STORE_NOT_FOUND ("no such <what>") when there
+ * was none. */
+static int pkg_delete_keyed(store *s, int64_t package_id, const char *key, enum query q, const char *what,
+                            const char *op, derr *e)
+{
+    if (!key)
+        return not_found(e, what);
     struct conn *c = conn_get(s, e);
     if (!c)
         return STORE_ERROR;
     if (tx_begin(c, op, e) != STORE_OK)
         return STORE_ERROR;
-    int ret = STORE_ERROR;
-    sqlite3_stmt *st = prep(c, Q_TAG_DELETE, op, e);
-    if (!st)
-        goto out;
-    struct binder b = {st, SQLITE_OK};
-    b_i64(&b, 1, package_id);
-    b_text(&b, 2, tag);
-    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
-    if (rc == SQLITE_DONE)
-        ret = sqlite3_changes(c->db) > 0 ? STORE_OK : not_found(e, "tag");
-    else
-        ret = fail(c, rc, op, e);
-    release(st);
+    int changed = 0;
+    int ret = run_pkg_version(c, q, package_id, key, &changed, op, e);
+    if (ret == STORE_OK && changed == 0)
+        ret = not_found(e, what);
     if (ret == STORE_OK)
         ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
-out:
     return tx_end(c, ret, op, e);
+}
+
+static int sq_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
+{
+    return pkg_delete_keyed(s, package_id, tag, Q_TAG_DELETE, "tag", "tag_delete", e);
 }
 
 /* In one transaction: the version row goes (its dependencies, tags and
@@ -3451,24 +3468,6 @@ static int sq_version_tombstoned(store *s, int64_t package_id, const char *versi
 
 /* ---- hosted docs ----------------------------------------------------- */
 
-/* Runs a statement with ?1 = package id and ?2 = version for its effect;
- * *changed gets the number of rows it changed. */
-static int run_pkg_version(struct conn *c, enum query q, int64_t package_id, const char *version,
-                           int *changed, const char *op, derr *e)
-{
-    sqlite3_stmt *st = prep(c, q, op, e);
-    if (!st)
-        return STORE_ERROR;
-    struct binder b = {st, SQLITE_OK};
-    b_i64(&b, 1, package_id);
-    b_text(&b, 2, version);
-    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
-    int ret = rc == SQLITE_DONE ? STORE_OK : fail(c, rc, op, e);
-    if (ret == STORE_OK && changed)
-        *changed = sqlite3_changes(c->db);
-    release(st);
-    return ret;
-}
 
 /* One transaction: the old site of the version goes (its files with it,
  * by ON DELETE CASCADE), the new site and its files go in, the generation
@@ -3662,21 +3661,7 @@ static int sq_docs_versions(store *s, arena *a, int64_t package_id, const char *
 /* STORE_NOT_FOUND when the version has no site. */
 static int sq_docs_delete(store *s, int64_t package_id, const char *version, derr *e)
 {
-    static const char op[] = "docs_delete";
-    if (!version)
-        return not_found(e, "docs site");
-    struct conn *c = conn_get(s, e);
-    if (!c)
-        return STORE_ERROR;
-    if (tx_begin(c, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int changed = 0;
-    int ret = run_pkg_version(c, Q_DOCS_SITE_DELETE, package_id, version, &changed, op, e);
-    if (ret == STORE_OK && changed == 0)
-        ret = not_found(e, "docs site");
-    if (ret == STORE_OK)
-        ret = run_id(c, Q_PKG_BUMP, package_id, op, e);
-    return tx_end(c, ret, op, e);
+    return pkg_delete_keyed(s, package_id, version, Q_DOCS_SITE_DELETE, "docs site", "docs_delete", e);
 }
 
 /* ---- two-step uploads ------------------------------------------------ */
