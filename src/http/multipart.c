@@ -576,7 +576,7 @@ int multipart_parse(arena *a, int fd, uint64_t len, const char *content_type, co
     m.end = 2;
     buf_init(&m.field, m.lim.max_field);
     m.h = arena_zalloc(a, sizeof *m.h);
-    arena_on_free(a, holder_cleanup, m.h);
+    arena_on_release(a, holder_cleanup, m.h);
 
     int rc = run(&m);
     free(m.b);

@@ -35,6 +35,7 @@
 #include "../lib/crypto.h"
 #include "../lib/log.h"
 #include "../lib/netaddr.h"
+#include "../lib/tempfile.h"
 #include "../lib/timeutil.h"
 #include "../lib/xalloc.h"
 #include "metrics.h"
@@ -65,8 +66,7 @@ struct server {
 enum rstate { RS_NEW, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
 
 struct upload {
-    int fd;
-    char *path;
+    temp_file *f;
     sha256_ctx sha;
 };
 
@@ -124,15 +124,6 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
     size_t *total = cls;
     *total += strlen(k) + (v ? strlen(v) : 0) + 4;
     return MHD_YES;
-}
-
-static void upload_cleanup(void *p)
-{
-    struct upload *up = p;
-    if (up->fd >= 0)
-        close(up->fd);
-    if (up->path)
-        unlink(up->path);
 }
 
 /* ---- CORS ---- */
@@ -393,20 +384,16 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
     }
     if (rt->body == BODY_UPLOAD) {
         struct upload *up = arena_zalloc(r->a, sizeof *up);
-        up->fd = -1;
         const char *dir = s->core->blobs->ops->tmp_dir(s->core->blobs);
-        up->path = arena_printf(r->a, "%s/upload-XXXXXX", dir);
-        up->fd = mkostemp(up->path, O_CLOEXEC);
-        if (up->fd < 0) {
+        up->f = temp_file_new(r->a, dir, "upload");
+        if (!up->f) {
             derr se;
             derr_storage(&se, errno, "the server's storage for uploads");
             log_error("cannot create an upload file", "dir", dir, "error", strerror(errno), NULL);
-            up->path = NULL;
             fail_now(x, se.status, se.code, "%s", se.message);
             return;
         }
         sha256_init(&up->sha);
-        arena_on_free(r->a, upload_cleanup, up);
         x->up = up;
     }
 }
@@ -426,7 +413,7 @@ static void absorb(server *s, conn_ctx *x, const char *data, size_t n)
     if (x->up) {
         sha256_update(&x->up->sha, data, n);
         while (n) {
-            ssize_t w = write(x->up->fd, data, n);
+            ssize_t w = write(x->up->f->fd, data, n);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
@@ -435,6 +422,7 @@ static void absorb(server *s, conn_ctx *x, const char *data, size_t n)
                 log_error("cannot write an upload", "error", strerror(w < 0 ? errno : ENOSPC), NULL);
                 metrics_blob_error();
                 fail_now(x, se.status, se.code, "%s", se.message);
+                temp_file_drop(x->up->f); /* free the disk now: the rest of the body is dropped */
                 return;
             }
             data += w;
@@ -559,8 +547,8 @@ static void run(server *s, conn_ctx *x)
     const route *rt = r->route;
     if (x->up) {
         sha256_final(&x->up->sha, r->body_sha256);
-        r->body_path = x->up->path;
-        r->body_fd = x->up->fd;
+        r->body_path = x->up->f->path;
+        r->body_fd = x->up->f->fd;
         lseek(r->body_fd, 0, SEEK_SET);
     }
     r->body = x->body.data ? x->body.data : "";
@@ -698,6 +686,7 @@ static enum MHD_Result queue(server *s, conn_ctx *x)
     if (atomic_load(&s->stopping))
         resp_header(r, "Connection", "close");
     x->st = RS_QUEUED;
+    arena_release(r->a); /* the request's temp files are gone before the client reads its answer */
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, r->resp);
     MHD_destroy_response(r->resp);
     r->resp = NULL;

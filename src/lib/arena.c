@@ -32,7 +32,7 @@ struct hook {
 
 struct arena {
     struct block *head;
-    struct hook *hooks;
+    struct hook *hooks, *release; /* release: run by arena_release, or first by arena_free */
     size_t next_size, total;
 };
 
@@ -52,6 +52,7 @@ arena *arena_new(size_t first)
         first = ARENA_DEFAULT;
     a->head = block_new(first);
     a->hooks = NULL;
+    a->release = NULL;
     a->next_size = first * 2 > ARENA_BLOCK_CAP ? ARENA_BLOCK_CAP : first * 2;
     a->total = 0;
     return a;
@@ -61,6 +62,7 @@ void arena_free(arena *a)
 {
     if (!a)
         return;
+    arena_release(a);
     for (struct hook *h = a->hooks; h; h = h->next)
         h->fn(h->data);
     struct block *b = a->head;
@@ -160,6 +162,23 @@ void arena_on_free(arena *a, void (*fn)(void *), void *data)
     h->data = data;
     h->next = a->hooks;
     a->hooks = h;
+}
+
+void arena_on_release(arena *a, void (*fn)(void *), void *data)
+{
+    struct hook *h = arena_alloc(a, sizeof *h);
+    h->fn = fn;
+    h->data = data;
+    h->next = a->release;
+    a->release = h;
+}
+
+void arena_release(arena *a)
+{
+    struct hook *h = a->release;
+    a->release = NULL; /* each runs once, even should one register another */
+    for (; h; h = h->next)
+        h->fn(h->data);
 }
 
 size_t arena_used(const arena *a)

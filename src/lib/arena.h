@@ -42,6 +42,15 @@ char *arena_vprintf(arena *a, const char *fmt, va_list ap);
 /* Registers fn(data) to run when the arena is freed. */
 void arena_on_free(arena *a, void (*fn)(void *), void *data);
 
+/* Registers fn(data) to run at arena_release, or else first thing at arena_free: for what must
+ * be gone by the time the client reads the answer, such as a request's temp files (the server
+ * releases a request's arena just before it queues the response, which may still point into
+ * the arena's memory). */
+void arena_on_release(arena *a, void (*fn)(void *), void *data);
+
+/* Runs the release hooks now (last registered first), each once. */
+void arena_release(arena *a);
+
 /* Bytes handed out so far (for tests and metrics). */
 size_t arena_used(const arena *a);
 

@@ -35,6 +35,7 @@
 #include "../lib/crypto.h"
 #include "../lib/semver.h"
 #include "../lib/targz.h"
+#include "../lib/tempfile.h"
 #include "../lib/timeutil.h"
 #include "npm.h"
 #include "pubdoc.h"
@@ -106,32 +107,6 @@ static void decref(void *p)
     json_decref(p);
 }
 
-struct tmpfile {
-    int fd;
-    char *path;
-};
-
-static void tmp_cleanup(void *vt)
-{
-    struct tmpfile *t = vt;
-    if (t->fd >= 0)
-        close(t->fd);
-    if (t->path)
-        unlink(t->path);
-}
-
-static struct tmpfile *tmp_open(req *r)
-{
-    struct tmpfile *t = arena_zalloc(r->a, sizeof *t);
-    t->path = arena_printf(r->a, "%s/npm-XXXXXX", r->core->blobs->ops->tmp_dir(r->core->blobs));
-    t->fd = mkostemp(t->path, O_CLOEXEC);
-    if (t->fd < 0) {
-        t->path = NULL;
-        return NULL;
-    }
-    arena_on_free(r->a, tmp_cleanup, t);
-    return t;
-}
 
 /* Checks dist.integrity (any sha1/sha256/sha512 entries of an SRI list) and dist.shasum
  * against the decoded bytes. 0, or -1 after answering. */
@@ -429,7 +404,7 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
 
     /* The tarball, decoded to a temp file with its sums. */
     json_t *length = json_object_get(tgz->obj, "length");
-    struct tmpfile *t = tmp_open(r);
+    temp_file *t = temp_file_new(r->a, r->core->blobs->ops->tmp_dir(r->core->blobs), "npm");
     if (!t) {
         derr_storage(&e, errno, "the server's storage for uploads");
         npm_error(r, e.status, e.code, "%s", e.message);

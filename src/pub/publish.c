@@ -37,6 +37,7 @@
 #include "../http/multipart.h"
 #include "../lib/crypto.h"
 #include "../lib/log.h"
+#include "../lib/tempfile.h"
 #include "../lib/timeutil.h"
 #include "package.h"
 #include "pub.h"
@@ -262,35 +263,20 @@ static void success(req *r, const char *message)
     pub_json(r, 200, o);
 }
 
-struct tmpfile {
-    int fd;
-    char *path;
-};
-
-static void tmpfile_done(void *p)
-{
-    struct tmpfile *t = p;
-    if (t->fd >= 0)
-        close(t->fd);
-    unlink(t->path);
-}
 
 /* Copies the upload's blob to a temp file (packages_publish takes a path), registered on the
- * arena for removal. */
-static int blob_copy(req *r, const char *hex, struct tmpfile **out, uint64_t *size, derr *e)
+ * arena for removal when the answer is queued. */
+static int blob_copy(req *r, const char *hex, temp_file **out, uint64_t *size, derr *e)
 {
     blob_reader br;
     if (blob_call(r->core->blobs, open, hex, &br, e) < 0)
         return -1;
-    struct tmpfile *t = arena_zalloc(r->a, sizeof *t);
-    t->path = arena_printf(r->a, "%s/pub-finalize-XXXXXX", blob_call(r->core->blobs, tmp_dir));
-    t->fd = mkstemp(t->path);
-    if (t->fd < 0) {
+    temp_file *t = temp_file_new(r->a, blob_call(r->core->blobs, tmp_dir), "pub-finalize");
+    if (!t) {
         int err = errno;
         close(br.fd);
         return derr_storage(e, err, "the server's storage for uploads");
     }
-    arena_on_free(r->a, tmpfile_done, t);
     char chunk[64 * 1024];
     uint64_t done = 0;
     for (;;) {
@@ -369,7 +355,7 @@ void pub_finalize(req *r)
         return;
     }
 
-    struct tmpfile *t;
+    temp_file *t;
     uint64_t size;
     if (blob_copy(r, u.sha256, &t, &size, &e) < 0) {
         pub_derr(r, &e);

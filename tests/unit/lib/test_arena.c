@@ -1,7 +1,9 @@
 /*
  * test_arena.c — src/lib/arena.c: many allocations that never overlap,
  * alignment for any type, blocks larger than the block cap, zeroing, the
- * string helpers, and cleanup hooks running last-registered first.
+ * string helpers, cleanup hooks running last-registered first, release hooks
+ * running once (at arena_release, else before the free hooks), and temp files
+ * gone once their arena is released.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +14,13 @@
 #include <stdalign.h>
 #include <string.h>
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "lib/arena.h"
+#include "lib/tempfile.h"
 
 /* Thousands of pieces of mixed sizes, each filled with its own byte and
  * checked after all are made: no piece overlaps another. */
@@ -182,6 +190,72 @@ static void test_cleanup_sees_arena_memory(void **state)
     arena_free(NULL);
 }
 
+/* Release hooks run once, at arena_release; the free hooks wait for arena_free. */
+static void test_release_hooks(void **state)
+{
+    (void)state;
+    ran.n = 0;
+    arena *a = arena_new(0);
+    tags[0] = 0, tags[1] = 1, tags[2] = 2;
+    arena_on_free(a, hook, &tags[0]);
+    arena_on_release(a, hook, &tags[1]);
+    arena_on_release(a, hook, &tags[2]);
+    arena_release(a);
+    assert_int_equal(ran.n, 2);
+    assert_int_equal(ran.seen[0], 2);
+    assert_int_equal(ran.seen[1], 1);
+    arena_release(a);
+    assert_int_equal(ran.n, 2);
+    arena_free(a);
+    assert_int_equal(ran.n, 3);
+    assert_int_equal(ran.seen[2], 0);
+
+    /* Never released: the release hooks run first thing at arena_free. */
+    ran.n = 0;
+    a = arena_new(0);
+    arena_on_free(a, hook, &tags[0]);
+    arena_on_release(a, hook, &tags[1]);
+    arena_free(a);
+    assert_int_equal(ran.n, 2);
+    assert_int_equal(ran.seen[0], 1);
+    assert_int_equal(ran.seen[1], 0);
+}
+
+/* A temp file is in its folder until its arena is released (or it is dropped), then gone. */
+static void test_temp_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/depot-unit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    arena *a = arena_new(0);
+    temp_file *t = temp_file_new(a, dir, "upload");
+    temp_file *u = temp_file_new(a, dir, "upload");
+    assert_non_null(t);
+    assert_non_null(u);
+    assert_string_not_equal(t->path, u->path);
+    assert_int_equal(write(t->fd, "abc", 3), 3);
+    char *tpath = arena_strdup(a, t->path), *upath = arena_strdup(a, u->path);
+    assert_int_equal(access(tpath, F_OK), 0);
+    temp_file_drop(u);
+    assert_int_equal(u->fd, -1);
+    assert_null(u->path);
+    assert_int_equal(access(upath, F_OK), -1);
+    temp_file_drop(u); /* again: nothing */
+    arena_release(a);
+    assert_int_equal(access(tpath, F_OK), -1);
+    assert_int_equal(t->fd, -1);
+    arena_free(a);
+
+    /* A folder that is not there: NULL, errno says why, nothing registered. */
+    a = arena_new(0);
+    char *missing = arena_printf(a, "%s/missing", dir);
+    errno = 0;
+    assert_null(temp_file_new(a, missing, "upload"));
+    assert_int_equal(errno, ENOENT);
+    arena_free(a);
+    assert_int_equal(rmdir(dir), 0); /* empty: nothing was left behind */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_large_blocks),     cmocka_unit_test(test_zalloc),
         cmocka_unit_test(test_strings),          cmocka_unit_test(test_cleanup_order),
         cmocka_unit_test(test_cleanup_sees_arena_memory),
+        cmocka_unit_test(test_release_hooks),    cmocka_unit_test(test_temp_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
