@@ -83,6 +83,7 @@ typedef struct conn_ctx {
     const char *allow;
     int failed; /* an error response is set while the body still arrives */
     int authed; /* the credential was checked before the body (uploads) */
+    int counted; /* metrics_request_done was called */
 } conn_ctx;
 
 /* libmicrohttpd 0.9.75 can queue a response only before the body is read or
@@ -658,6 +659,19 @@ static void dispatch(server *s, conn_ctx *x)
     x->st = RS_READY;
 }
 
+/* The request in the metrics, once: when its answer is queued (so that a scrape right after an
+ * answer counts it, and the duration is the time to the answer), else when it ends unanswered. */
+static void count_request(conn_ctx *x)
+{
+    req *r = &x->r;
+    if (x->counted)
+        return;
+    x->counted = 1;
+    const char *rname = r->route ? (r->route->name ? r->route->name : r->route->pattern) : "unmatched";
+    metrics_request_done(rname, r->method ? r->method : "?", r->status ? r->status : 499,
+                         now_mono_ns() - x->t0);
+}
+
 static enum MHD_Result queue(server *s, conn_ctx *x)
 {
     req *r = &x->r;
@@ -686,6 +700,7 @@ static enum MHD_Result queue(server *s, conn_ctx *x)
     if (atomic_load(&s->stopping))
         resp_header(r, "Connection", "close");
     x->st = RS_QUEUED;
+    count_request(x);
     arena_release(r->a); /* the request's temp files are gone before the client reads its answer */
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, r->resp);
     MHD_destroy_response(r->resp);
@@ -763,10 +778,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **cc,
         return;
     *cc = NULL;
     req *r = &x->r;
+    count_request(x);
     uint64_t ns = now_mono_ns() - x->t0;
     int status = r->status ? r->status : 499;
-    const char *rname = r->route ? (r->route->name ? r->route->name : r->route->pattern) : "unmatched";
-    metrics_request_done(rname, r->method ? r->method : "?", status, ns);
     if (log_enabled(LOG_INFO)) {
         char st[16], bytes[32], dur[32];
         snprintf(st, sizeof st, "%d", status);
