@@ -171,10 +171,12 @@ openapi: deps $(BUILD)/depot
 browser: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) tests/browser/run
 
-# The unit tests and the black-box suite again on a build with ASan + UBSan (build/san/): any
-# memory error or undefined behaviour aborts the server or the test, and fails the run.
+# Every suite of make test again on a build with ASan + UBSan (build/san/): any memory error or
+# undefined behaviour aborts the server or the test, and fails the run. Not soak-short: its load
+# test measures descriptors and RSS, which ASan's quarantine would swamp (the fuzz drivers are
+# ASan + UBSan builds already).
 sanitized: deps test-deps
-	@$(MAKE) -s --no-print-directory SAN=1 unit api
+	@$(MAKE) -s --no-print-directory SAN=1 unit api api-pg clients npm-clients hex-clients openapi browser
 
 test: check-banned unit fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak-short sanitized
 

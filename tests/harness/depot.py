@@ -61,6 +61,9 @@ def wrapper():
 
 WRAPPER_SLOWDOWN = 10
 
+# How AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer start a report.
+SANITIZER = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: ")
+
 
 def free_port():
     """A port that was free on 127.0.0.1 a moment ago (for programs that cannot take port 0)."""
@@ -662,11 +665,19 @@ class Depot:
         self.start()
         return code
 
+    def sanitizer_reports(self):
+        """The lines of the server's stderr where ASan, LSan or UBSan (make SAN=1) reported."""
+        return [ln for ln in self.stderr_lines() if SANITIZER.search(ln)]
+
     def close(self, keep=False):
         """Stops the server (if running) and removes the temp dir unless keep. A kept dir gets
-        the server's stderr as depot.stderr beside the data dir."""
+        the server's stderr as depot.stderr beside the data dir. A sanitizer report in the
+        server's stderr (a memory error, a leak found at exit, undefined behaviour) keeps the
+        dir and raises DepotError: a test that passed cannot hide one."""
         if self.proc is not None and self.proc.poll() is None:
             self.stop()
+        reports = self.sanitizer_reports()
+        keep = keep or bool(reports)
         if keep:
             try:
                 with open(os.path.join(self.root, "depot.stderr"), "w") as f:
@@ -686,6 +697,9 @@ class Depot:
             del os.environ["DEPOT_STORE"]
         if self.blobs_url and os.environ.get("DEPOT_BLOBS") == self.blobs_url:
             del os.environ["DEPOT_BLOBS"]
+        if reports:
+            raise DepotError("the sanitizers reported in depot's stderr (kept in %s):\n%s"
+                             % (self.root, "".join(reports[:10])))
 
     # ---- stderr / logs ----------------------------------------------------------------------
 
