@@ -61,6 +61,11 @@ def wrapper():
 
 WRAPPER_SLOWDOWN = 10
 
+# Under a wrapper, the Hex repository key the first server of this process generated, given to
+# every later server's fresh data folder: RSA key generation takes tens of seconds under
+# valgrind, and the generating code is checked by that first server.
+_wrapped_hex_key = None
+
 # How AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer start a report.
 SANITIZER = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: ")
 
@@ -532,6 +537,7 @@ class Depot:
                              % self.binary)
         self.starts += 1
         first_line = len(self._lines)
+        self._hex_key_under_wrapper(before=True)
         self.proc = subprocess.Popen(wrapper() + self.serve_args(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      env=self.environment(), cwd=self.root)
@@ -565,7 +571,24 @@ class Depot:
         host, port = addr.rsplit(":", 1)
         self.host = host.strip("[]") if host not in ("0.0.0.0", "") else "127.0.0.1"
         self.port = int(port)
+        self._hex_key_under_wrapper(before=False)
         return self
+
+    def _hex_key_under_wrapper(self, before):
+        """Under a wrapper only: before a start, puts the process's Hex key (_wrapped_hex_key)
+        where a server without --hex-key looks for it; after a start, remembers the key this
+        server generated."""
+        global _wrapped_hex_key
+        path = os.path.join(self.data_dir, "hex_repo_key.pem")
+        if not wrapper() or "--hex-key" in self.extra_args:
+            return
+        if before and _wrapped_hex_key and not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(_wrapped_hex_key)
+        elif not before and _wrapped_hex_key is None and os.path.exists(path):
+            with open(path, "rb") as f:
+                _wrapped_hex_key = f.read()
 
     @staticmethod
     def _listening_addr(line):
