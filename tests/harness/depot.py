@@ -61,10 +61,15 @@ def wrapper():
 
 WRAPPER_SLOWDOWN = 10
 
-# Under a wrapper, the Hex repository key the first server of this process generated, given to
-# every later server's fresh data folder: RSA key generation takes tens of seconds under
-# valgrind, and the generating code is checked by that first server.
-_wrapped_hex_key = None
+
+def wrapped(seconds):
+    """A time limit for waiting on a server: WRAPPER_SLOWDOWN times longer under a wrapper."""
+    return seconds * WRAPPER_SLOWDOWN if wrapper() else seconds
+
+# $DEPOT_TEST_HEX_KEY_CACHE (tests/soak/memcheck.py sets it): a file for the Hex repository key
+# the first server of the run generated, given to every later server's fresh data folder. RSA key
+# generation takes from 20 s to over 100 s under valgrind, and the generating code stays checked
+# by that first server.
 
 # How AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer start a report.
 SANITIZER = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: ")
@@ -332,7 +337,7 @@ class Session:
 
     def __init__(self, depot, timeout=15.0):
         self.depot = depot
-        self.conn = http.client.HTTPConnection(depot.host, depot.port, timeout=timeout)
+        self.conn = http.client.HTTPConnection(depot.host, depot.port, timeout=wrapped(timeout))
 
     def request(self, method, path, body=None, headers=None, json=None):
         return self.depot._do(self.conn, method, path, body, headers, json, close=False)
@@ -545,7 +550,7 @@ class Depot:
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,),
                                         daemon=True)
         self._reader.start()
-        deadline = time.monotonic() + self.start_timeout * (WRAPPER_SLOWDOWN if wrapper() else 1)
+        deadline = time.monotonic() + wrapped(self.start_timeout)
         if self.listen and not self.listen.endswith(":0"):
             self.host, port = self.listen.rsplit(":", 1)
             self.port = int(port)
@@ -575,20 +580,20 @@ class Depot:
         return self
 
     def _hex_key_under_wrapper(self, before):
-        """Under a wrapper only: before a start, puts the process's Hex key (_wrapped_hex_key)
-        where a server without --hex-key looks for it; after a start, remembers the key this
-        server generated."""
-        global _wrapped_hex_key
+        """With $DEPOT_TEST_HEX_KEY_CACHE: before a start, copies the cached Hex key where a
+        server without --hex-key looks for it; after a start, caches the key it generated."""
+        cache = os.environ.get("DEPOT_TEST_HEX_KEY_CACHE")
         path = os.path.join(self.data_dir, "hex_repo_key.pem")
-        if not wrapper() or "--hex-key" in self.extra_args:
+        if not cache or "--hex-key" in self.extra_args:
             return
-        if before and _wrapped_hex_key and not os.path.exists(path):
+        if before and os.path.exists(cache) and not os.path.exists(path):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(_wrapped_hex_key)
-        elif not before and _wrapped_hex_key is None and os.path.exists(path):
-            with open(path, "rb") as f:
-                _wrapped_hex_key = f.read()
+            with os.fdopen(fd, "wb") as f, open(cache, "rb") as src:
+                f.write(src.read())
+        elif not before and not os.path.exists(cache) and os.path.exists(path):
+            tmp = "%s.%d" % (cache, os.getpid())
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, cache)  # whole, even with test processes side by side
 
     @staticmethod
     def _listening_addr(line):
@@ -664,8 +669,7 @@ class Depot:
         signal; the harness kills it after timeout and returns that)."""
         if self.proc is None:
             return None
-        if wrapper():
-            timeout *= WRAPPER_SLOWDOWN
+        timeout = wrapped(timeout)
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(sig)
@@ -786,7 +790,7 @@ class Depot:
         if auth is not None:
             headers = dict(headers or {})
             headers["Authorization"] = auth
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=wrapped(timeout))
         return self._do(conn, method, path, body, headers, json)
 
     def get(self, path, **kw):
