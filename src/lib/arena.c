@@ -155,22 +155,24 @@ char *arena_printf(arena *a, const char *fmt, ...)
     return s;
 }
 
-void arena_on_free(arena *a, void (*fn)(void *), void *data)
+/* Puts fn(data) first on a hook list: the lists run last registered first. */
+static void push_hook(arena *a, struct hook **list, void (*fn)(void *), void *data)
 {
     struct hook *h = arena_alloc(a, sizeof *h);
     h->fn = fn;
     h->data = data;
-    h->next = a->hooks;
-    a->hooks = h;
+    h->next = *list;
+    *list = h;
+}
+
+void arena_on_free(arena *a, void (*fn)(void *), void *data)
+{
+    push_hook(a, &a->hooks, fn, data);
 }
 
 void arena_on_release(arena *a, void (*fn)(void *), void *data)
 {
-    struct hook *h = arena_alloc(a, sizeof *h);
-    h->fn = fn;
-    h->data = data;
-    h->next = a->release;
-    a->release = h;
+    push_hook(a, &a->release, fn, data);
 }
 
 void arena_release(arena *a)
