@@ -396,7 +396,21 @@ def _kill_leftovers():
             d.proc.wait()
 
 
-_remote_seq = 0  # servers made by this process (for their own S3 prefix and Redis database)
+_remote_seq = 0  # servers made by this process (for their own S3 prefix)
+
+
+def _next_redis_database(url):
+    """A Redis database no other server of this run has used: numbers are handed out by INCR on a
+    counter in database 0 of the run's Redis, so processes that run side by side (or one after
+    another) never share rate-limit counters. Database 0 itself is never handed out."""
+    import redis as redis_harness
+    port = int(re.match(r"redis://[^/:]+:(\d+)", url).group(1))
+    dbs = int(os.environ.get("DEPOT_TEST_REDIS_DBS", "16"))
+    n = redis_harness.RedisServer._command_on(port, "INCR", "depot-test:next-database")
+    if n >= dbs:
+        raise DepotError("the run's Redis has only %d databases; server %d wants one of its own"
+                         % (dbs, n))
+    return n
 
 
 def _pg():
@@ -514,7 +528,9 @@ class Depot:
         server's own, so servers that run side by side never see each other's blobs or counts."""
         global _remote_seq
         _remote_seq += 1
-        own = "%d-%d" % (os.getpid(), _remote_seq)
+        # pid and sequence tell apart the servers alive at one moment; the random part keeps a
+        # later process that is given a recycled pid away from an earlier one's blobs.
+        own = "%d-%d-%s" % (os.getpid(), _remote_seq, os.urandom(4).hex())
         s3 = os.environ.get("DEPOT_TEST_S3")
         if s3 and not self._chose("blobs"):
             bucket, _, query = s3.partition("?")
@@ -523,8 +539,7 @@ class Depot:
                 os.environ["DEPOT_BLOBS"] = self.blobs_url
         redis = os.environ.get("DEPOT_TEST_REDIS")
         if redis and not self._chose("redis"):
-            dbs = int(os.environ.get("DEPOT_TEST_REDIS_DBS", "16"))
-            self.redis_url = "%s/%d" % (redis.rstrip("/"), (os.getpid() * 64 + _remote_seq) % dbs)
+            self.redis_url = "%s/%d" % (redis.rstrip("/"), _next_redis_database(redis))
 
     @property
     def url(self):

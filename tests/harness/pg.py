@@ -300,13 +300,19 @@ class Cluster:
 
     def create_database(self, prefix="depot"):
         """Creates a new empty database and returns its URL."""
-        name = "%s_%d_%d" % (prefix, os.getpid(), next(_counter))
+        name = _new_database_name(prefix)
         self.query('CREATE DATABASE "%s"' % name)
         return self.url(name)
 
     def drop_database(self, name_or_url):
         name = name_or_url.rsplit("/", 1)[-1].split("?")[0]
         self.query('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+
+def _new_database_name(prefix):
+    """pid and counter tell apart the databases of processes alive at one moment; the random part
+    keeps a later process given a recycled pid clear of a database an earlier one left behind."""
+    return "%s_%d_%d_%s" % (prefix, os.getpid(), next(_counter), os.urandom(3).hex())
 
 
 def drop_database_at(url):
@@ -329,7 +335,7 @@ def create_database_at(admin_url, prefix="depot"):
     user_host, _ = rest.split("/", 1)
     user, hostport = user_host.split("@", 1)
     host, port = hostport.rsplit(":", 1)
-    name = "%s_%d_%d" % (prefix, os.getpid(), next(_counter))
+    name = _new_database_name(prefix)
     c = Conn(host, int(port), user, "postgres")
     try:
         c.query('CREATE DATABASE "%s"' % name)
