@@ -157,13 +157,15 @@ class Credentials(DepotTestCase):
 
 
 class ExpiredJWT(DepotTestCase):
-    depot_args = ("--jwt-ttl", "1")
+    # exp = iat + ttl in whole seconds and a token is refused from exp on (RFC 7519 4.1.4), so
+    # a token lives between ttl - 1 and ttl seconds: with 1 it may be dead on arrival.
+    depot_args = ("--jwt-ttl", "3")
 
     def test_jwt_expires_after_ttl(self):
         u = self.new_user()
         body = self.assertJSON(self.depot.login(u.username, u.password))
         self.assertJSON(self.depot.get(ME, auth="Bearer " + body["token"]))
-        time.sleep(2.1)
+        time.sleep(3.1)
         self.assertError(self.depot.get(ME, auth="Bearer " + body["token"]), 401)
         self.assertError(self.depot.post("/api/v1/auth/refresh", auth="Bearer " + body["token"]),
                          401)

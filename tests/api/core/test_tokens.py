@@ -148,7 +148,7 @@ class Tokens(DepotTestCase):
         self.assertError(self.create(expires_at="2030-01-01"), (400, 422))
 
     def test_expired_token_is_401(self):
-        t = self.assertJSON(self.create(expires_at=format_time(time.time() + 2)), 201)
+        t = self.assertJSON(self.create(expires_at=format_time(time.time() + 4)), 201)
         self.assertJSON(self.depot.get("/api/v1/me", auth="Bearer " + t["token"]))
         time.sleep(max(0.0, parse_time(t["expires_at"]) - time.time()) + 1.1)
         self.assertError(self.depot.get("/api/v1/me", auth="Bearer " + t["token"]), 401)
