@@ -180,7 +180,7 @@ typedef struct store_search {
     const char *keyword;    /* exact keyword filter or NULL */
     const char *category;   /* exact category filter or NULL */
     const char *tag;        /* exact tag filter or NULL */
-    const char *sort;       /* "relevance" (bm25; name order without a query), "downloads", "recent", "name" */
+    const char *sort;       /* "relevance" (weighted hits; name order without a query), "downloads", "recent", "name" */
     int64_t offset, limit;  /* limit <= 0: only the total; at most 1000 rows a page */
 } store_search;
 
