@@ -19,7 +19,12 @@
  * boundary; refusing every request because Redis is down would turn a
  * limiter outage into a registry outage). A warning is logged at most once a
  * minute while it lasts, and the thread waits a second before trying to
- * reconnect, so a dead Redis costs at most one timeout per thread per second.
+ * reconnect, so a dead Redis costs at most one timeout per thread per second
+ * (two on the hit that finds it gone). A connection that had been working
+ * and breaks (Redis restarted or failed over, an idle connection cut by the
+ * network) is made again at once, within the same hit, so counting resumes
+ * on the first request after Redis is back rather than a second later (a
+ * hit whose answer was lost as the connection broke may count twice).
  *
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?timeout_ms=N]
  *   unix:///PATH/TO/SOCKET[?db=N&password=P&timeout_ms=N]
@@ -149,9 +154,11 @@ fail:
     return -1;
 }
 
-/* This thread's connection, connected; NULL while Redis is out of reach (why filled). */
-static struct rconn *conn_get(redisrl *rl, buf *why)
+/* This thread's connection, connected; NULL while Redis is out of reach (why filled).
+ * *fresh says whether it was made by this call. */
+static struct rconn *conn_get(redisrl *rl, buf *why, bool *fresh)
 {
+    *fresh = false;
     struct rconn *k = pthread_getspecific(rl->key);
     if (!k) {
         k = xcalloc(1, sizeof *k);
@@ -176,6 +183,7 @@ static struct rconn *conn_get(redisrl *rl, buf *why)
         k->retry_at = now + RETRY_NS;
         return NULL;
     }
+    *fresh = true;
     return k;
 }
 
@@ -225,10 +233,19 @@ static void redis_hit(ratelimit *base, const char *key, long limit, int64_t now,
     buf why;
     buf_init(&why, 0);
     long long count = -1;
-    struct rconn *k = conn_get(rl, &why);
+    bool fresh = false;
+    struct rconn *k = conn_get(rl, &why, &fresh);
     if (k) {
         count = count_hit(rl, k, key, window, &why);
-        if (count < 0) {
+        if (count < 0 && !fresh && k->c->err) {
+            /* It served before and broke (see the top): once more on a new connection. */
+            conn_drop(k);
+            buf_reset(&why);
+            k = conn_get(rl, &why, &fresh);
+            if (k)
+                count = count_hit(rl, k, key, window, &why);
+        }
+        if (k && count < 0) {
             /* The connection may be out of step with its replies: start afresh. */
             conn_drop(k);
             k->retry_at = now_mono_ns() + RETRY_NS;
@@ -450,7 +467,8 @@ ratelimit *ratelimit_redis_new(const char *url, derr *e)
      * up yet is not fatal (the limiter fails open until it is). */
     buf why;
     buf_init(&why, 0);
-    if (!conn_get(rl, &why))
+    bool fresh;
+    if (!conn_get(rl, &why, &fresh))
         warn_down(rl, why.data ? why.data : "unknown");
     else
         log_info("rate limits shared through Redis", "redis", rl->path ? rl->path : rl->host, NULL);
