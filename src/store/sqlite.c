@@ -35,8 +35,9 @@
  * Search runs on the FTS5 index the schema keeps over packages, ranked by
  * depot_rank (weighted hits, name matches weighing most). The search text
  * never reaches MATCH as written: it is cut into tokens by the index's own
- * tokenizer and each becomes a quoted prefix term. Search statements differ by which filters
- * are given and the sort; each shape is prepared once per connection too.
+ * tokenizer and each becomes a quoted prefix term. Search statements
+ * differ by which filters are given and the sort; each shape is prepared
+ * once per connection too.
  *
  * Errors: SQL and SQLite's message go to the log with the operation's name;
  * the caller's derr gets only "internal" (or "unavailable" when the lock
