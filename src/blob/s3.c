@@ -67,6 +67,7 @@
 #include "../lib/crypto.h"
 #include "../lib/log.h"
 #include "../lib/sigv4.h"
+#include "../lib/url.h"
 #include "../lib/xalloc.h"
 #include "blob.h"
 
@@ -1356,29 +1357,6 @@ static void curl_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Percent-decodes n bytes of p ('+' stays '+': secret keys have them). NULL on a bad escape. */
-static char *pct_decode(const char *p, size_t n)
-{
-    char *out = xmalloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != '%') {
-            out[o++] = p[i];
-            continue;
-        }
-        unsigned char v;
-        size_t got;
-        if (i + 2 >= n || hex_decode(p + i + 1, 2, &v, 1, &got) < 0 || v == 0) {
-            free(out);
-            return NULL;
-        }
-        out[o++] = (char)v;
-        i += 2;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 enum { OPT_ENDPOINT, OPT_REGION, OPT_PATH_STYLE, OPT_ACCESS, OPT_SECRET, OPT_TOKEN, OPT_PUBLIC, OPT_TTL,
        OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_RETRIES, OPT_CACHE, OPT_TMP, NOPT };
 static const char *const opt_names[NOPT] = {
@@ -1540,7 +1518,7 @@ blob_store *blob_s3_open(const char *url, derr *e)
             goto fail;
         }
         free(val[k]);
-        val[k] = pct_decode(eq + 1, n - kl - 1);
+        val[k] = url_decode_dup(eq + 1, n - kl - 1, false); /* '+' stays: secret keys have them */
         if (!val[k]) {
             derr_set(e, 500, "bad_config", "the S3 blob store URL: bad %%-escape in %s", opt_names[k]);
             goto fail;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/utf8.h"
+
 typedef struct cur {
     const unsigned char *p, *end;
     int depth;
@@ -37,45 +39,6 @@ static int need(cur *c, size_t n)
 static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Is p[0..n) valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF)? */
-static int utf8_valid(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = p[i];
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if ((b & 0xE0) == 0xC0) {
-            len = 2;
-            cp = b & 0x1F;
-        } else if ((b & 0xF0) == 0xE0) {
-            len = 3;
-            cp = b & 0x0F;
-        } else if ((b & 0xF8) == 0xF0) {
-            len = 4;
-            cp = b & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (p[i + k] & 0x3F);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 /* Latin-1 bytes as a JSON string (each byte is the code point of that value). */
@@ -112,7 +75,7 @@ static json_t *atom_value(cur *c, const unsigned char *p, size_t n, int latin1)
         return json_null();
     if (latin1)
         return latin1_string(p, n);
-    if (!utf8_valid(p, n)) {
+    if (!utf8_valid((const char *)p, n)) {
         bad(c, "an atom is not UTF-8");
         return NULL;
     }
@@ -272,7 +235,7 @@ static json_t *term(cur *c)
         c->p += 4;
         if (need(c, n) < 0)
             return NULL;
-        if (!utf8_valid(c->p, n)) {
+        if (!utf8_valid((const char *)c->p, n)) {
             bad(c, "a binary is not UTF-8 text");
             return NULL;
         }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/utf8.h"
+
 typedef struct parser {
     arena *a;
     const uint32_t *cp;
@@ -48,66 +50,15 @@ static void vec_put(arena *a, vec *v, const void *p, size_t n)
     v->p[v->len] = '\0';
 }
 
-static size_t utf8_put(unsigned char out[4], uint32_t c)
-{
-    if (c < 0x80) {
-        out[0] = (unsigned char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (unsigned char)(0xC0 | c >> 6);
-        out[1] = (unsigned char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (unsigned char)(0xE0 | c >> 12);
-        out[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-        out[2] = (unsigned char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xF0 | c >> 18);
-    out[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
-    out[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-    out[3] = (unsigned char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
-/* Decodes UTF-8 into code points; -1 when it is not valid UTF-8. */
-static long utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
+/* Decodes UTF-8 into code points (out holds n); -1 when it is not valid UTF-8. */
+static long utf8_to_cps(const char *s, size_t n, uint32_t *out)
 {
     size_t i = 0, w = 0;
     while (i < n) {
-        unsigned char b = s[i];
-        uint32_t c;
-        size_t len;
-        if (b < 0x80) {
-            out[w++] = b;
-            i++;
-            continue;
-        } else if ((b & 0xE0) == 0xC0) {
-            c = b & 0x1F;
-            len = 2;
-        } else if ((b & 0xF0) == 0xE0) {
-            c = b & 0x0F;
-            len = 3;
-        } else if ((b & 0xF8) == 0xF0) {
-            c = b & 0x07;
-            len = 4;
-        } else {
+        size_t k = utf8_decode(s + i, n - i, &out[w++]);
+        if (k == 0)
             return -1;
-        }
-        if (n - i < len)
-            return -1;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return -1;
-            c = c << 6 | (s[i + k] & 0x3F);
-        }
-        if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10FFFF ||
-            (c >= 0xD800 && c <= 0xDFFF))
-            return -1;
-        out[w++] = c;
-        i += len;
+        i += k;
     }
     return (long)w;
 }
@@ -276,8 +227,8 @@ static const char *cps_utf8(parser *p, const vec *cps, size_t *len)
     const uint32_t *c = (const uint32_t *)(const void *)cps->p;
     size_t n = cps->len / sizeof(uint32_t);
     for (size_t i = 0; i < n; i++) {
-        unsigned char b[4];
-        vec_put(p->a, &out, b, utf8_put(b, c[i]));
+        char b[4];
+        vec_put(p->a, &out, b, utf8_encode(c[i], b));
     }
     *len = out.len;
     return out.p ? (const char *)out.p : "";
@@ -490,15 +441,15 @@ static term *parse_binary(parser *p)
         }
         const uint32_t *cv = (const uint32_t *)(const void *)cps.p;
         for (size_t k = 0; k < cps.len / sizeof(uint32_t); k++) {
-            unsigned char b[4];
+            char b[4];
             if (utf8) {
                 if (cv[k] > 0x10FFFF || (cv[k] >= 0xD800 && cv[k] <= 0xDFFF)) {
                     fail(p, "a character is not a Unicode code point");
                     return NULL;
                 }
-                vec_put(p->a, &bytes, b, utf8_put(b, cv[k]));
+                vec_put(p->a, &bytes, b, utf8_encode(cv[k], b));
             } else {
-                b[0] = (unsigned char)(cv[k] & 0xFF);
+                b[0] = (char)(cv[k] & 0xFF);
                 vec_put(p->a, &bytes, b, 1);
             }
         }
@@ -615,7 +566,7 @@ out:
 int term_parse(arena *a, const char *text, size_t n, term ***forms, size_t *nforms, derr *e)
 {
     uint32_t *cps = arena_alloc(a, sizeof *cps * (n ? n : 1));
-    long m = utf8_decode((const unsigned char *)text, n, cps);
+    long m = utf8_to_cps(text, n, cps);
     if (m < 0) {
         for (size_t i = 0; i < n; i++)
             cps[i] = (unsigned char)text[i];
@@ -652,18 +603,6 @@ int term_parse(arena *a, const char *text, size_t n, term ***forms, size_t *nfor
 
 /* ---- reading terms ---- */
 
-static int utf8_ok(const unsigned char *s, size_t n)
-{
-    uint32_t small[256];
-    uint32_t *tmp = n <= 256 ? small : malloc(sizeof *tmp * n);
-    if (!tmp)
-        return 0;
-    long r = utf8_decode(s, n, tmp);
-    if (tmp != small)
-        free(tmp);
-    return r >= 0;
-}
-
 int term_text(arena *a, const term *t, const char **s, size_t *len)
 {
     if (!t)
@@ -675,15 +614,15 @@ int term_text(arena *a, const term *t, const char **s, size_t *len)
     }
     if (t->kind != TERM_BINARY)
         return 0;
-    if (utf8_ok((const unsigned char *)t->s, t->len)) {
+    if (utf8_valid(t->s, t->len)) {
         *s = t->s;
         *len = t->len;
         return 1;
     }
     vec out = {0};
     for (size_t i = 0; i < t->len; i++) {
-        unsigned char b[4];
-        size_t k = utf8_put(b, (unsigned char)t->s[i]);
+        char b[4];
+        size_t k = utf8_encode((unsigned char)t->s[i], b);
         vec_put(a, &out, b, k);
     }
     *s = (const char *)out.p;

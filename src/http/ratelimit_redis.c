@@ -42,6 +42,7 @@
 #include "../lib/buf.h"
 #include "../lib/log.h"
 #include "../lib/timeutil.h"
+#include "../lib/url.h"
 #include "../lib/xalloc.h"
 #include "ratelimit.h"
 
@@ -296,39 +297,6 @@ static void redis_free(ratelimit *base)
 
 static const struct ratelimit_ops redis_ops = {redis_hit, redis_free};
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes n bytes of p into a new string; NULL on a bad escape or an escaped NUL. */
-static char *pct_dup(const char *p, size_t n)
-{
-    char *out = xmalloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != '%') {
-            out[o++] = p[i];
-            continue;
-        }
-        int hi = i + 2 < n ? hexval(p[i + 1]) : -1, lo = i + 2 < n ? hexval(p[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-            free(out);
-            return NULL;
-        }
-        out[o++] = (char)(hi << 4 | lo);
-        i += 2;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static int parse_num(const char *p, size_t n, long min, long max, long *out)
 {
     char tmp[24];
@@ -368,7 +336,7 @@ static int parse_query(redisrl *rl, const char *q, derr *e)
                 return bad_url(e, "the database is a number");
         } else if (kl == 8 && memcmp(q, "password", 8) == 0) {
             free(rl->password);
-            rl->password = pct_dup(eq + 1, vl);
+            rl->password = url_decode_dup(eq + 1, vl, false);
             if (!rl->password)
                 return bad_url(e, "a bad %-escape in the password");
         } else {
@@ -386,7 +354,7 @@ static int parse_url(redisrl *rl, const char *url, derr *e)
     const char *q = strchr(url, '?');
     size_t len = q ? (size_t)(q - url) : strlen(url);
     if (len > 7 && strncmp(url, "unix://", 7) == 0) {
-        rl->path = pct_dup(url + 7, len - 7);
+        rl->path = url_decode_dup(url + 7, len - 7, false);
         if (!rl->path || rl->path[0] != '/')
             return bad_url(e, "a unix socket path is absolute");
         return parse_query(rl, q ? q + 1 : NULL, e);
@@ -406,9 +374,9 @@ static int parse_url(redisrl *rl, const char *url, derr *e)
         const char *colon = memchr(p, ':', (size_t)(at - p));
         if (!colon)
             return bad_url(e, "credentials are [USER]:PASSWORD@");
-        if (colon > p && !(rl->user = pct_dup(p, (size_t)(colon - p))))
+        if (colon > p && !(rl->user = url_decode_dup(p, (size_t)(colon - p), false)))
             return bad_url(e, "a bad %-escape in the user");
-        if (!(rl->password = pct_dup(colon + 1, (size_t)(at - colon - 1))))
+        if (!(rl->password = url_decode_dup(colon + 1, (size_t)(at - colon - 1), false)))
             return bad_url(e, "a bad %-escape in the password");
         if (!rl->password[0]) {
             free(rl->password);

@@ -18,26 +18,14 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "url.h"
 #include "xalloc.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 
 int sigv4_uri_encode(buf *out, const char *s, bool keep_slash)
 {
-    static const char hexd[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char ch = *p;
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-            ch == '.' || ch == '_' || ch == '~' || (keep_slash && ch == '/')) {
-            if (buf_append(out, p, 1) < 0)
-                return -1;
-        } else {
-            char esc[3] = {'%', hexd[ch >> 4], hexd[ch & 15]};
-            if (buf_append(out, esc, 3) < 0)
-                return -1;
-        }
-    }
-    return 0;
+    return url_encode_buf(out, s, keep_slash ? "/" : NULL); /* SigV4 spells escapes in upper case too */
 }
 
 void sigv4_amz_date(long long unix_time, char out[17])

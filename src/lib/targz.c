@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "utf8.h"
 #include "xalloc.h"
 
 #define PATH_MAX_BYTES 1024
@@ -44,42 +45,21 @@ static const char *clip(arena *a, const char *s)
     return d;
 }
 
-/* Strict UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF) without control characters. */
-static int utf8_check(const unsigned char *s, const char **why)
+/* Strict UTF-8 without control characters; *why names what comes first. */
+static int utf8_check(const char *s, const char **why)
 {
-    while (*s) {
-        unsigned c = *s;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f) {
-                *why = "contains a control character";
-                return -1;
-            }
-            s++;
-            continue;
+    size_t len = strlen(s), ok = utf8_valid_prefix(s, len);
+    for (size_t i = 0; i < ok; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            *why = "contains a control character";
+            return -1;
         }
-        int n;
-        unsigned cp, min;
-        if ((c & 0xe0) == 0xc0)
-            n = 1, cp = c & 0x1f, min = 0x80;
-        else if ((c & 0xf0) == 0xe0)
-            n = 2, cp = c & 0x0f, min = 0x800;
-        else if ((c & 0xf8) == 0xf0)
-            n = 3, cp = c & 0x07, min = 0x10000;
-        else
-            goto bad;
-        for (int i = 1; i <= n; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                goto bad;
-            cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            goto bad;
-        s += n + 1;
+    }
+    if (ok < len) {
+        *why = "is not valid UTF-8";
+        return -1;
     }
     return 0;
-bad:
-    *why = "is not valid UTF-8";
-    return -1;
 }
 
 /* Normalises an archive path (see targz.h). *out is "" for an entry that is
@@ -97,7 +77,7 @@ static int norm_path(arena *a, const char *raw, unsigned flags, const char **out
     if (raw[0] == '/')
         return derr_set(e, 422, "invalid", "entry %s is an absolute path", clip(a, raw));
     const char *why;
-    if (utf8_check((const unsigned char *)raw, &why) < 0)
+    if (utf8_check(raw, &why) < 0)
         return derr_set(e, 422, "invalid", "entry %s has a path that %s", clip(a, raw), why);
     char *res = arena_alloc(a, len + 1);
     size_t n = 0;
