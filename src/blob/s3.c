@@ -1455,57 +1455,41 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-blob_store *blob_s3_open(const char *url, derr *e)
+/* The bucket and the prefix of "BUCKET[/PREFIX]" (p: after "s3://"), into s. */
+static int parse_location(s3_store *s, const char *p, derr *e)
 {
-    char *val[NOPT] = {0};
-    s3_store *s = NULL;
-    if (!url || strncmp(url, "s3://", 5) != 0) {
-        bad_config(e, "expected s3://BUCKET[/PREFIX]?OPTIONS");
-        return NULL;
-    }
-    const char *p = url + 5;
     size_t blen = strcspn(p, "/?");
     const char *q = strchr(p, '?');
     size_t plen = p[blen] == '/' ? (size_t)((q ? q : p + strlen(p)) - (p + blen + 1)) : 0;
-
-    pthread_once(&curl_once, curl_init_once);
-    s = xcalloc(1, sizeof *s);
-    s->base.ops = &s3_ops;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->pump_mu, NULL);
-    if (pthread_key_create(&s->handle_key, handle_free) != 0)
-        xoom();
-    s->key_made = true;
     s->bucket = xmalloc(blen + 1);
     memcpy(s->bucket, p, blen);
     s->bucket[blen] = '\0';
-    if (blen < 3 || blen > 63 || !name_ok(s->bucket, false)) {
-        bad_config(e, "the bucket name must be 3 to 63 letters, digits, '-', '.' or '_'");
-        goto fail;
+    if (blen < 3 || blen > 63 || !name_ok(s->bucket, false))
+        return bad_config(e, "the bucket name must be 3 to 63 letters, digits, '-', '.' or '_'");
+    char *pre = xmalloc(plen + 2);
+    memcpy(pre, p + blen + 1, plen);
+    while (plen && pre[plen - 1] == '/')
+        plen--;
+    pre[plen] = '\0';
+    bool dots = strcmp(pre, ".") == 0 || strcmp(pre, "..") == 0 || strncmp(pre, "./", 2) == 0 ||
+                strncmp(pre, "../", 3) == 0 || strstr(pre, "/./") || strstr(pre, "/../") ||
+                (plen >= 2 && strcmp(pre + plen - 2, "/.") == 0) || (plen >= 3 && strcmp(pre + plen - 3, "/..") == 0);
+    if (plen && (!name_ok(pre, true) || pre[0] == '/' || strstr(pre, "//") || dots)) {
+        free(pre);
+        return bad_config(e, "the prefix may hold letters, digits, '-', '.', '_', '~' and single '/'");
     }
-    {
-        char *pre = xmalloc(plen + 2);
-        memcpy(pre, p + blen + 1, plen);
-        while (plen && pre[plen - 1] == '/')
-            plen--;
-        pre[plen] = '\0';
-        bool dots = strcmp(pre, ".") == 0 || strcmp(pre, "..") == 0 || strncmp(pre, "./", 2) == 0 ||
-                    strncmp(pre, "../", 3) == 0 || strstr(pre, "/./") || strstr(pre, "/../") ||
-                    (plen >= 2 && strcmp(pre + plen - 2, "/.") == 0) || (plen >= 3 && strcmp(pre + plen - 3, "/..") == 0);
-        if (plen && (!name_ok(pre, true) || pre[0] == '/' || strstr(pre, "//") || dots)) {
-            free(pre);
-            bad_config(e, "the prefix may hold letters, digits, '-', '.', '_', '~' and single '/'");
-            goto fail;
-        }
-        if (plen) {
-            pre[plen] = '/';
-            pre[plen + 1] = '\0';
-        }
-        s->prefix = pre;
+    if (plen) {
+        pre[plen] = '/';
+        pre[plen + 1] = '\0';
     }
+    s->prefix = pre;
+    return 0;
+}
 
-    /* Options. */
-    for (const char *o = q ? q + 1 : NULL; o && *o;) {
+/* The options after '?' (o, or NULL), percent-decoded into val (malloc'd; a later one wins). */
+static int parse_options(const char *o, char *val[NOPT], derr *e)
+{
+    while (o && *o) {
         size_t n = strcspn(o, "&");
         const char *eq = memchr(o, '=', n);
         size_t kl = eq ? (size_t)(eq - o) : n;
@@ -1513,28 +1497,28 @@ blob_store *blob_s3_open(const char *url, derr *e)
         for (int i = 0; i < NOPT; i++)
             if (strlen(opt_names[i]) == kl && memcmp(opt_names[i], o, kl) == 0)
                 k = i;
-        if (k < 0 || !eq) {
-            derr_set(e, 500, "bad_config", "the S3 blob store URL: unknown option '%.*s'", (int)(kl < 40 ? kl : 40), o);
-            goto fail;
-        }
+        if (k < 0 || !eq)
+            return derr_set(e, 500, "bad_config", "the S3 blob store URL: unknown option '%.*s'",
+                            (int)(kl < 40 ? kl : 40), o);
         free(val[k]);
         val[k] = url_decode_dup(eq + 1, n - kl - 1, false); /* '+' stays: secret keys have them */
-        if (!val[k]) {
-            derr_set(e, 500, "bad_config", "the S3 blob store URL: bad %%-escape in %s", opt_names[k]);
-            goto fail;
-        }
+        if (!val[k])
+            return derr_set(e, 500, "bad_config", "the S3 blob store URL: bad %%-escape in %s", opt_names[k]);
         o += n;
         if (*o == '&')
             o++;
     }
+    return 0;
+}
 
+/* The region, and the API and public targets (*path_style: the one chosen, for the log). */
+static int set_endpoints(s3_store *s, char *const val[NOPT], long *path_style, derr *e)
+{
     s->region = env_or(val[OPT_REGION], "AWS_REGION", "AWS_DEFAULT_REGION");
     if (!s->region)
         s->region = xstrdup("us-east-1");
-    if (!name_ok(s->region, false)) {
-        bad_config(e, "a region is letters, digits and '-'");
-        goto fail;
-    }
+    if (!name_ok(s->region, false))
+        return bad_config(e, "a region is letters, digits and '-'");
     char *endpoint = env_or(val[OPT_ENDPOINT], "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
     bool aws = !endpoint;
     if (aws) {
@@ -1544,66 +1528,61 @@ blob_store *blob_s3_open(const char *url, derr *e)
         endpoint = xstrdup(b.data);
         buf_free(&b);
     }
-    long path_style = aws ? 0 : 1;
-    if (val[OPT_PATH_STYLE] && parse_long(val[OPT_PATH_STYLE], 0, 1, &path_style) < 0) {
-        free(endpoint);
-        bad_config(e, "path_style is 0 or 1");
-        goto fail;
-    }
-    int trc = make_target(endpoint, s->bucket, path_style, &s->api, e);
-    if (trc == 0)
-        trc = make_target(val[OPT_PUBLIC] ? val[OPT_PUBLIC] : endpoint, s->bucket, path_style, &s->pub, e);
+    *path_style = aws ? 0 : 1;
+    int rc;
+    if (val[OPT_PATH_STYLE] && parse_long(val[OPT_PATH_STYLE], 0, 1, path_style) < 0)
+        rc = bad_config(e, "path_style is 0 or 1");
+    else
+        rc = make_target(endpoint, s->bucket, *path_style, &s->api, e);
+    if (rc == 0)
+        rc = make_target(val[OPT_PUBLIC] ? val[OPT_PUBLIC] : endpoint, s->bucket, *path_style, &s->pub, e);
     free(endpoint);
-    if (trc < 0)
-        goto fail;
+    return rc;
+}
 
+static int set_credentials(s3_store *s, char *const val[NOPT], derr *e)
+{
     s->access_key = env_or(val[OPT_ACCESS], "AWS_ACCESS_KEY_ID", NULL);
     s->secret_key = env_or(val[OPT_SECRET], "AWS_SECRET_ACCESS_KEY", NULL);
     s->token = env_or(val[OPT_TOKEN], "AWS_SESSION_TOKEN", NULL);
-    if (!s->access_key || !s->secret_key) {
-        bad_config(e, "no credentials: give access_key and secret_key, or set AWS_ACCESS_KEY_ID and "
-                      "AWS_SECRET_ACCESS_KEY");
-        goto fail;
-    }
+    if (!s->access_key || !s->secret_key)
+        return bad_config(e, "no credentials: give access_key and secret_key, or set AWS_ACCESS_KEY_ID and "
+                             "AWS_SECRET_ACCESS_KEY");
     if (strchr(s->access_key, '/') || strpbrk(s->access_key, "\r\n") || strpbrk(s->secret_key, "\r\n") ||
-        (s->token && strpbrk(s->token, "\r\n"))) {
-        bad_config(e, "malformed credentials");
-        goto fail;
-    }
+        (s->token && strpbrk(s->token, "\r\n")))
+        return bad_config(e, "malformed credentials");
+    return 0;
+}
 
-    long v;
+/* A numeric option within [min, max] into *out, which keeps its default when v is NULL. */
+static int opt_long(const char *v, long min, long max, long *out, const char *why, derr *e)
+{
+    if (v && parse_long(v, min, max, out) < 0)
+        return bad_config(e, why);
+    return 0;
+}
+
+static int set_limits(s3_store *s, char *const val[NOPT], derr *e)
+{
+    long retries = 3, cache_mib = 256;
     s->presign_ttl = 300;
     s->timeout = 30;
     s->connect_timeout = 5;
-    s->retries = 3;
-    s->cache_max = 256ull << 20;
-    if (val[OPT_TTL] && parse_long(val[OPT_TTL], 1, 604800, &s->presign_ttl) < 0) {
-        bad_config(e, "presign_ttl is 1 to 604800 seconds");
-        goto fail;
-    }
-    if (val[OPT_TIMEOUT] && parse_long(val[OPT_TIMEOUT], 1, 3600, &s->timeout) < 0) {
-        bad_config(e, "timeout is 1 to 3600 seconds");
-        goto fail;
-    }
-    if (val[OPT_CONNECT_TIMEOUT] && parse_long(val[OPT_CONNECT_TIMEOUT], 1, 600, &s->connect_timeout) < 0) {
-        bad_config(e, "connect_timeout is 1 to 600 seconds");
-        goto fail;
-    }
-    if (val[OPT_RETRIES]) {
-        if (parse_long(val[OPT_RETRIES], 0, 20, &v) < 0) {
-            bad_config(e, "retries is 0 to 20");
-            goto fail;
-        }
-        s->retries = (int)v;
-    }
-    if (val[OPT_CACHE]) {
-        if (parse_long(val[OPT_CACHE], 0, 1048576, &v) < 0) {
-            bad_config(e, "cache is 0 to 1048576 MiB");
-            goto fail;
-        }
-        s->cache_max = (uint64_t)v << 20;
-    }
-    const char *tmp = val[OPT_TMP];
+    if (opt_long(val[OPT_TTL], 1, 604800, &s->presign_ttl, "presign_ttl is 1 to 604800 seconds", e) < 0 ||
+        opt_long(val[OPT_TIMEOUT], 1, 3600, &s->timeout, "timeout is 1 to 3600 seconds", e) < 0 ||
+        opt_long(val[OPT_CONNECT_TIMEOUT], 1, 600, &s->connect_timeout, "connect_timeout is 1 to 600 seconds",
+                 e) < 0 ||
+        opt_long(val[OPT_RETRIES], 0, 20, &retries, "retries is 0 to 20", e) < 0 ||
+        opt_long(val[OPT_CACHE], 0, 1048576, &cache_mib, "cache is 0 to 1048576 MiB", e) < 0)
+        return -1;
+    s->retries = (int)retries;
+    s->cache_max = (uint64_t)cache_mib << 20;
+    return 0;
+}
+
+/* The local folder (tmp=, else TMPDIR, else /tmp), made if missing, as an absolute path. */
+static int set_tmp(s3_store *s, const char *tmp, derr *e)
+{
     if (!tmp || !*tmp) {
         tmp = getenv("TMPDIR");
         if (!tmp || !*tmp)
@@ -1613,14 +1592,36 @@ blob_store *blob_s3_open(const char *url, derr *e)
         char eb[128];
         log_error("cannot use the S3 store's local folder", "dir", tmp, "error", strerror_r(errno, eb, sizeof eb),
                   NULL);
-        bad_config(e, "its tmp folder cannot be created or written");
-        goto fail;
+        return bad_config(e, "its tmp folder cannot be created or written");
     }
     s->tmp = realpath(tmp, NULL);
-    if (!s->tmp) {
-        bad_config(e, "its tmp folder cannot be resolved");
-        goto fail;
+    if (!s->tmp)
+        return bad_config(e, "its tmp folder cannot be resolved");
+    return 0;
+}
+
+blob_store *blob_s3_open(const char *url, derr *e)
+{
+    char *val[NOPT] = {0};
+    if (!url || strncmp(url, "s3://", 5) != 0) {
+        bad_config(e, "expected s3://BUCKET[/PREFIX]?OPTIONS");
+        return NULL;
     }
+    pthread_once(&curl_once, curl_init_once);
+    s3_store *s = xcalloc(1, sizeof *s);
+    s->base.ops = &s3_ops;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->pump_mu, NULL);
+    if (pthread_key_create(&s->handle_key, handle_free) != 0)
+        xoom();
+    s->key_made = true;
+
+    const char *q = strchr(url + 5, '?');
+    long path_style;
+    if (parse_location(s, url + 5, e) < 0 || parse_options(q ? q + 1 : NULL, val, e) < 0 ||
+        set_endpoints(s, val, &path_style, e) < 0 || set_credentials(s, val, e) < 0 ||
+        set_limits(s, val, e) < 0 || set_tmp(s, val[OPT_TMP], e) < 0)
+        goto fail;
 
     s->multi = curl_multi_init();
     if (!s->multi)
