@@ -421,6 +421,126 @@ static int resolve(client *c, json_t *roots, json_t **plan)
     return EXIT_OK;
 }
 
+/* depot.json as a JSON object; *out stays NULL (and the reason is printed) otherwise. */
+static int read_manifest(client *c, json_t **out)
+{
+    derr e;
+    json_t *manifest;
+    if (client_read_json(c, "depot.json", true, &manifest, &e) < 0)
+        return client_fail(&e);
+    if (!manifest) {
+        fprintf(stderr, "depot: no depot.json in this folder: `depot install` works in a project folder "
+                        "(write a depot.json with at least \"name\" and \"version\")\n");
+        return EXIT_FAIL;
+    }
+    if (!json_is_object(manifest)) {
+        fprintf(stderr, "depot: depot.json must be a JSON object\n");
+        return EXIT_FAIL;
+    }
+    *out = manifest;
+    return EXIT_OK;
+}
+
+/* What to install: depot.lock when it still matches the roots, else the
+ * registry's resolution (refused with --locked); *from_lock says which. */
+static int make_plan(client *c, json_t *roots, bool locked, json_t **plan, bool *from_lock)
+{
+    derr e;
+    json_t *lock;
+    if (client_read_json(c, "depot.lock", true, &lock, &e) < 0) {
+        fprintf(stderr, "depot: warning: ignoring depot.lock: %s\n", e.message);
+        lock = NULL;
+    }
+    *from_lock = lock && lock_matches(c, lock, roots);
+    if (*from_lock) {
+        *plan = json_object_get(lock, "packages");
+        printf("Installing from depot.lock\n");
+    } else if (locked) {
+        fprintf(stderr,
+                "depot: depot.lock is %s depot.json; run `depot install` without --locked to update it\n",
+                lock ? "out of date with" : "missing for");
+        return EXIT_FAIL;
+    } else if (json_object_size(roots)) {
+        return resolve(c, roots, plan);
+    } else {
+        *plan = json_object();
+        arena_on_free(c->a, free_json, *plan);
+    }
+    return EXIT_OK;
+}
+
+/* Every name of the plan checked before it becomes a path, then the names
+ * sorted (jansson objects iterate in insertion order; output must be stable). */
+static int plan_names(client *c, json_t *plan, const char ***out)
+{
+    const char *name;
+    json_t *entry;
+    json_object_foreach(plan, name, entry)
+    {
+        if (!valid_name(name) || !json_is_object(entry)) {
+            fprintf(stderr, "depot: refusing to install '%.80s': not a valid package name or entry\n", name);
+            return EXIT_FAIL;
+        }
+    }
+    size_t n = json_object_size(plan), k = 0;
+    const char **names = arena_alloc(c->a, sizeof(char *) * (n + 1));
+    json_object_foreach(plan, name, entry)
+    {
+        names[k++] = name;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    *out = names;
+    return EXIT_OK;
+}
+
+/* A fresh folder inside MODULES for the downloads, removed with the arena. */
+static int make_tmpdir(client *c, char **out)
+{
+    if (mkdir(MODULES, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "depot: cannot create %s: %s\n", MODULES, strerror(errno));
+        return EXIT_FAIL;
+    }
+    char *tmp = arena_strdup(c->a, MODULES "/.depot-tmp-XXXXXX");
+    if (!mkdtemp(tmp)) {
+        fprintf(stderr, "depot: cannot make a temp folder in %s: %s\n", MODULES, strerror(errno));
+        return EXIT_FAIL;
+    }
+    arena_on_free(c->a, rm_tmpdir, tmp);
+    *out = tmp;
+    return EXIT_OK;
+}
+
+/* depot.lock: the same shape whether the plan came from the resolver or the old lock. */
+static int write_lock(json_t *roots, json_t *plan)
+{
+    json_t *newlock = json_object();
+    json_object_set_new(newlock, "lockfile_version", json_integer(1));
+    json_object_set(newlock, "dependencies", roots);
+    json_t *pk = json_object();
+    const char *name;
+    json_t *entry;
+    json_object_foreach(plan, name, entry)
+    {
+        json_t *o = json_object();
+        json_object_set(o, "version", json_object_get(entry, "version"));
+        json_object_set(o, "sha256", json_object_get(entry, "sha256"));
+        const char *url = json_string_value(json_object_get(entry, "download_url"));
+        if (url)
+            json_object_set_new(o, "download_url", json_string(url));
+        json_object_set_new(pk, name, o);
+    }
+    json_object_set_new(newlock, "packages", pk);
+    derr e;
+    int wrc = client_write_json("depot.lock", newlock, true, 0644, &e);
+    json_decref(newlock);
+    return wrc < 0 ? client_fail(&e) : EXIT_OK;
+}
+
 int client_install(client *c, int argc, char **argv)
 {
     bool dev = false, no_dev = false, locked = false;
@@ -437,117 +557,31 @@ int client_install(client *c, int argc, char **argv)
         fprintf(stderr, "depot: --locked installs the lock as it is; it cannot add packages\n");
         return EXIT_USAGE;
     }
-    derr e;
-    json_t *manifest;
-    if (client_read_json(c, "depot.json", true, &manifest, &e) < 0)
-        return client_fail(&e);
-    if (!manifest) {
-        fprintf(stderr, "depot: no depot.json in this folder: `depot install` works in a project folder "
-                        "(write a depot.json with at least \"name\" and \"version\")\n");
-        return EXIT_FAIL;
-    }
-    if (!json_is_object(manifest)) {
-        fprintf(stderr, "depot: depot.json must be a JSON object\n");
-        return EXIT_FAIL;
-    }
-    if (npos) {
-        int rc = add_names(c, manifest, pos, npos, dev);
-        if (rc != EXIT_OK)
-            return rc;
-    }
-    json_t *roots;
+    json_t *manifest = NULL, *roots, *plan = NULL;
+    int rc = read_manifest(c, &manifest);
+    if (rc == EXIT_OK && npos)
+        rc = add_names(c, manifest, pos, npos, dev);
+    if (rc != EXIT_OK)
+        return rc;
     if (root_requirements(manifest, no_dev, &roots) < 0)
         return EXIT_FAIL;
     arena_on_free(c->a, free_json, roots);
 
-    json_t *lock;
-    if (client_read_json(c, "depot.lock", true, &lock, &e) < 0) {
-        fprintf(stderr, "depot: warning: ignoring depot.lock: %s\n", e.message);
-        lock = NULL;
-    }
-    json_t *plan = NULL;
-    bool from_lock = lock && lock_matches(c, lock, roots);
-    if (from_lock) {
-        plan = json_object_get(lock, "packages");
-        printf("Installing from depot.lock\n");
-    } else if (locked) {
-        fprintf(stderr,
-                "depot: depot.lock is %s depot.json; run `depot install` without --locked to update it\n",
-                lock ? "out of date with" : "missing for");
-        return EXIT_FAIL;
-    } else if (json_object_size(roots)) {
-        int rc = resolve(c, roots, &plan);
-        if (rc != EXIT_OK)
-            return rc;
-    } else {
-        plan = json_object();
-        arena_on_free(c->a, free_json, plan);
-    }
-
-    /* check every name before it becomes a path */
-    const char *name;
-    json_t *entry;
-    json_object_foreach(plan, name, entry)
-    {
-        if (!valid_name(name) || !json_is_object(entry)) {
-            fprintf(stderr, "depot: refusing to install '%.80s': not a valid package name or entry\n", name);
-            return EXIT_FAIL;
-        }
-    }
-
-    if (mkdir(MODULES, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, "depot: cannot create %s: %s\n", MODULES, strerror(errno));
-        return EXIT_FAIL;
-    }
-    char *tmp = arena_strdup(c->a, MODULES "/.depot-tmp-XXXXXX");
-    if (!mkdtemp(tmp)) {
-        fprintf(stderr, "depot: cannot make a temp folder in %s: %s\n", MODULES, strerror(errno));
-        return EXIT_FAIL;
-    }
-    arena_on_free(c->a, rm_tmpdir, tmp);
-
-    /* jansson objects iterate in insertion order: go by sorted name for stable output */
+    bool from_lock;
+    const char **names;
+    char *tmp;
+    if ((rc = make_plan(c, roots, locked, &plan, &from_lock)) != EXIT_OK ||
+        (rc = plan_names(c, plan, &names)) != EXIT_OK || (rc = make_tmpdir(c, &tmp)) != EXIT_OK)
+        return rc;
     size_t n = json_object_size(plan);
-    const char **names = arena_alloc(c->a, sizeof(char *) * (n + 1));
-    size_t k = 0;
-    json_object_foreach(plan, name, entry)
-    {
-        names[k++] = name;
-    }
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            const char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    for (size_t i = 0; i < n; i++) {
-        json_t *ent = json_object_get(plan, names[i]);
-        if (fetch_one(c, tmp, names[i], ent) != EXIT_OK)
+    for (size_t i = 0; i < n; i++)
+        if (fetch_one(c, tmp, names[i], json_object_get(plan, names[i])) != EXIT_OK)
             return EXIT_FAIL;
-    }
     if (put_in_place(c, tmp, plan) != EXIT_OK)
         return EXIT_FAIL;
-
-    /* the lock: the same shape whether it came from the resolver or the old lock */
-    json_t *newlock = json_object();
-    json_object_set_new(newlock, "lockfile_version", json_integer(1));
-    json_object_set(newlock, "dependencies", roots);
-    json_t *pk = json_object();
-    json_object_foreach(plan, name, entry)
-    {
-        json_t *o = json_object();
-        json_object_set(o, "version", json_object_get(entry, "version"));
-        json_object_set(o, "sha256", json_object_get(entry, "sha256"));
-        const char *url = json_string_value(json_object_get(entry, "download_url"));
-        if (url)
-            json_object_set_new(o, "download_url", json_string(url));
-        json_object_set_new(pk, name, o);
-    }
-    json_object_set_new(newlock, "packages", pk);
-    int wrc = client_write_json("depot.lock", newlock, true, 0644, &e);
-    json_decref(newlock);
-    if (wrc < 0)
-        return client_fail(&e);
+    if ((rc = write_lock(roots, plan)) != EXIT_OK)
+        return rc;
+    derr e;
     if (npos && client_write_json("depot.json", manifest, false, 0644, &e) < 0)
         return client_fail(&e);
 

@@ -104,6 +104,112 @@ static int digest_tarball(client *c, const char *path, const unsigned char *sk, 
     return 0;
 }
 
+/* The packed tarball: where it is and what it holds. */
+typedef struct packed {
+    const char *path;
+    uint64_t unpacked, size; /* bytes of the files, of the tarball */
+    char sha[65];
+    const char *sig; /* base64, or NULL when not signed */
+} packed;
+
+/* Packs the files into a private temp folder (removed with the arena) and
+ * hashes, and signs when sk, the tarball. */
+static int pack_tarball(client *c, const char *dir, const pack_file *files, int n, const unsigned char *sk,
+                        packed *t, derr *e)
+{
+    const char *tmpl = getenv("TMPDIR");
+    char *tmpdir = arena_printf(c->a, "%s/depot-publish-XXXXXX", tmpl && tmpl[0] == '/' ? tmpl : "/tmp");
+    if (!mkdtemp(tmpdir))
+        return derr_set(e, 500, "internal", "cannot make a temp folder: %s", strerror(errno));
+    arena_on_free(c->a, rm_tmpdir, tmpdir);
+    t->path = client_path(c, tmpdir, "package.tar.gz");
+    const char **arcs = arena_alloc(c->a, sizeof(char *) * (size_t)(n + 1));
+    const char **disks = arena_alloc(c->a, sizeof(char *) * (size_t)(n + 1));
+    t->unpacked = 0;
+    for (int i = 0; i < n; i++) {
+        arcs[i] = files[i].arc;
+        disks[i] = files[i].disk;
+        t->unpacked += files[i].size;
+    }
+    if (targz_write(t->path, arcs, disks, n, e) < 0) {
+        char msg[sizeof e->message];
+        memcpy(msg, e->message, sizeof msg);
+        return derr_set(e, e->status, e->code, "cannot pack %s: %s", dir, msg);
+    }
+    t->size = 0;
+    return digest_tarball(c, t->path, sk, &t->size, t->sha, &t->sig, e);
+}
+
+/* --dry-run: the files and what would be uploaded. key_id NULL: not signed. */
+static void print_dry_run(const char *name, const char *version, const pack_file *files, int n, const packed *t,
+                          const char *key_id)
+{
+    char h1[32], h2[32];
+    human(t->unpacked, h1);
+    human(t->size, h2);
+    for (int i = 0; i < n; i++) {
+        char hs[32];
+        human(files[i].size, hs);
+        printf("%10s  %s\n", hs, files[i].arc);
+    }
+    printf("%s@%s: %d files, %s unpacked, tarball %s, sha256 %s\n", name, version, n, h1, h2, t->sha);
+    if (key_id)
+        printf("signed with key %s\n", key_id);
+    else
+        printf("not signed\n");
+    printf("dry run: nothing uploaded\n");
+}
+
+/* The multipart POST of the tarball (and its signature), and what the registry said. */
+static int upload(client *c, const char *name, const char *version, int n, const packed *t, const char *key_id)
+{
+    curl_mime *mime = curl_mime_init(client_curl(c));
+    curl_mimepart *part = curl_mime_addpart(mime);
+    curl_mime_name(part, "tarball");
+    curl_mime_filedata(part, t->path);
+    curl_mime_filename(part, arena_printf(c->a, "%s-%s.tar.gz", name, version));
+    curl_mime_type(part, "application/gzip");
+    if (t->sig) {
+        part = curl_mime_addpart(mime);
+        curl_mime_name(part, "signature");
+        curl_mime_data(part, t->sig, CURL_ZERO_TERMINATED);
+    }
+    c->progress = isatty(STDERR_FILENO);
+    client_resp r;
+    derr e;
+    int crc = client_call(c, "POST", "/api/v1/packages", NULL, mime, &r, &e);
+    curl_mime_free(mime);
+    if (crc < 0) {
+        client_fail(&e);
+        return EXIT_FAIL;
+    }
+    if (r.status != 201 && r.status != 200)
+        return client_fail_resp(c, arena_printf(c->a, "publishing %s@%s failed", name, version), &r);
+    const char *srv_sha = json_string_value(json_object_get(r.json, "sha256"));
+    if (srv_sha && strcmp(srv_sha, t->sha) != 0)
+        fprintf(stderr, "depot: warning: the registry stored sha256 %s, the client sent %s\n", srv_sha, t->sha);
+    char h2[32];
+    human(t->size, h2);
+    printf("Published %s@%s to %s (%d files, %s, sha256 %s%s%s)\n", name, version, c->registry, n, h2, t->sha,
+           key_id ? ", signed with key " : "", key_id ? key_id : "");
+    return EXIT_OK;
+}
+
+/* DIR without trailing slashes, when it is a folder; NULL (said) when not. */
+static const char *package_dir(client *c, const char *dir)
+{
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    dir = arena_strndup(c->a, dir, dl);
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "depot: %s is not a folder\n", dir);
+        return NULL;
+    }
+    return dir;
+}
+
 int client_publish(client *c, int argc, char **argv)
 {
     bool dry = false, no_sign = false;
@@ -117,17 +223,10 @@ int client_publish(client *c, int argc, char **argv)
     int p = client_parse(argc, argv, opts, pos, 1, &npos, publish_usage);
     if (p)
         return p > 0 ? EXIT_OK : EXIT_USAGE;
-    const char *dir = npos ? pos[0] : ".";
-    size_t dl = strlen(dir);
-    while (dl > 1 && dir[dl - 1] == '/')
-        dl--;
-    dir = arena_strndup(c->a, dir, dl);
-    derr e;
-    struct stat st;
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "depot: %s is not a folder\n", dir);
+    const char *dir = package_dir(c, npos ? pos[0] : ".");
+    if (!dir)
         return EXIT_FAIL;
-    }
+    derr e;
     const char *name = NULL, *version = NULL;
     if (read_manifest(c, dir, &name, &version, &e) < 0)
         return client_fail(&e);
@@ -136,7 +235,6 @@ int client_publish(client *c, int argc, char **argv)
         return EXIT_FAIL;
     }
 
-    /* the signing key */
     unsigned char sk[64], pk[32];
     const char *key_path = no_sign ? NULL : client_sign_key_path(c, key_flag);
     if (key_path && client_load_secret_key(c, key_path, sk, pk, &e) < 0)
@@ -147,87 +245,21 @@ int client_publish(client *c, int argc, char **argv)
                           client_path(c, c->config_dir, "credentials.json")};
     pack_file *files;
     int n;
-    int rc = EXIT_FAIL;
-    if (pack_list(c, dir, skip, 3, &files, &n, &e) < 0)
-        goto fail;
-
-    const char *tmpl = getenv("TMPDIR");
-    char *tmpdir = arena_printf(c->a, "%s/depot-publish-XXXXXX", tmpl && tmpl[0] == '/' ? tmpl : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        derr_set(&e, 500, "internal", "cannot make a temp folder: %s", strerror(errno));
-        goto fail;
-    }
-    arena_on_free(c->a, rm_tmpdir, tmpdir);
-    const char *tarball = client_path(c, tmpdir, "package.tar.gz");
-    const char **arcs = arena_alloc(c->a, sizeof(char *) * (size_t)(n + 1));
-    const char **disks = arena_alloc(c->a, sizeof(char *) * (size_t)(n + 1));
-    uint64_t unpacked = 0;
-    for (int i = 0; i < n; i++) {
-        arcs[i] = files[i].arc;
-        disks[i] = files[i].disk;
-        unpacked += files[i].size;
-    }
-    if (targz_write(tarball, arcs, disks, n, &e) < 0) {
-        char msg[sizeof e.message];
-        memcpy(msg, e.message, sizeof msg);
-        derr_set(&e, e.status, e.code, "cannot pack %s: %s", dir, msg);
-        goto fail;
-    }
-    uint64_t size = 0;
-    char sha[65];
-    const char *sig = NULL;
-    if (digest_tarball(c, tarball, key_path ? sk : NULL, &size, sha, &sig, &e) < 0)
-        goto fail;
+    packed t;
+    int rc = pack_list(c, dir, skip, 3, &files, &n, &e);
+    if (rc == 0)
+        rc = pack_tarball(c, dir, files, n, key_path ? sk : NULL, &t, &e);
     sodium_memzero(sk, sizeof sk);
-
-    char h1[32], h2[32];
-    human(unpacked, h1);
-    human(size, h2);
+    if (rc < 0) {
+        client_fail(&e);
+        return EXIT_FAIL;
+    }
     char key_id[17] = "";
     if (key_path)
         client_key_id(pk, key_id);
     if (dry) {
-        for (int i = 0; i < n; i++) {
-            char hs[32];
-            human(files[i].size, hs);
-            printf("%10s  %s\n", hs, files[i].arc);
-        }
-        printf("%s@%s: %d files, %s unpacked, tarball %s, sha256 %s\n", name, version, n, h1, h2, sha);
-        if (key_path)
-            printf("signed with key %s\n", key_id);
-        else
-            printf("not signed\n");
-        printf("dry run: nothing uploaded\n");
+        print_dry_run(name, version, files, n, &t, key_path ? key_id : NULL);
         return EXIT_OK;
     }
-
-    curl_mime *mime = curl_mime_init(client_curl(c));
-    curl_mimepart *part = curl_mime_addpart(mime);
-    curl_mime_name(part, "tarball");
-    curl_mime_filedata(part, tarball);
-    curl_mime_filename(part, arena_printf(c->a, "%s-%s.tar.gz", name, version));
-    curl_mime_type(part, "application/gzip");
-    if (sig) {
-        part = curl_mime_addpart(mime);
-        curl_mime_name(part, "signature");
-        curl_mime_data(part, sig, CURL_ZERO_TERMINATED);
-    }
-    c->progress = isatty(STDERR_FILENO);
-    client_resp r;
-    int crc = client_call(c, "POST", "/api/v1/packages", NULL, mime, &r, &e);
-    curl_mime_free(mime);
-    if (crc < 0)
-        goto fail;
-    if (r.status != 201 && r.status != 200)
-        return client_fail_resp(c, arena_printf(c->a, "publishing %s@%s failed", name, version), &r);
-    const char *srv_sha = json_string_value(json_object_get(r.json, "sha256"));
-    if (srv_sha && strcmp(srv_sha, sha) != 0)
-        fprintf(stderr, "depot: warning: the registry stored sha256 %s, the client sent %s\n", srv_sha, sha);
-    printf("Published %s@%s to %s (%d files, %s, sha256 %s%s%s)\n", name, version, c->registry, n, h2, sha,
-           key_path ? ", signed with key " : "", key_id);
-    return EXIT_OK;
-fail:
-    sodium_memzero(sk, sizeof sk);
-    client_fail(&e);
-    return rc;
+    return upload(c, name, version, n, &t, key_path ? key_id : NULL);
 }

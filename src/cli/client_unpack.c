@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/xalloc.h"
 #include "client.h"
 
 #define UNPACK_MAX_ENTRIES 10000
@@ -113,6 +114,87 @@ static const char *kind(mode_t t)
     }
 }
 
+/* One unpacking: the archive, the destination folder and the caps' counters. */
+typedef struct unpack {
+    struct archive *ar;
+    int dfd;
+    uint64_t entries, total, packed;
+    char path[UNPACK_MAX_PATH + 2];
+    char data[64 * 1024];
+} unpack;
+
+/* Copies the current entry's data to out, counting it against the caps. */
+static int copy_data(unpack *u, int out, derr *e)
+{
+    for (;;) {
+        la_ssize_t got = archive_read_data(u->ar, u->data, sizeof u->data);
+        if (got == 0)
+            return 0;
+        if (got < 0)
+            return derr_set(e, 422, "invalid", "corrupt archive at %s: %s", u->path, archive_error_string(u->ar));
+        u->total += (uint64_t)got;
+        if (u->total > UNPACK_MAX_TOTAL)
+            return derr_set(e, 422, "invalid", "the package expands beyond %llu bytes",
+                            (unsigned long long)UNPACK_MAX_TOTAL);
+        if (u->total > (1u << 20) && u->total / u->packed > UNPACK_MAX_RATIO)
+            return derr_set(e, 422, "invalid", "compression ratio over %d", UNPACK_MAX_RATIO);
+        for (la_ssize_t off = 0; off < got;) {
+            ssize_t w = write(out, u->data + off, (size_t)(got - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return derr_set(e, 500, "internal", "cannot write %s: %s", u->path, strerror(errno));
+            off += w;
+        }
+    }
+}
+
+/* A regular file at u->path (a new file: an entry that appears twice is refused). */
+static int unpack_file(unpack *u, struct archive_entry *ent, derr *e)
+{
+    if (make_dirs(u->dfd, u->path, false, e) < 0)
+        return -1;
+    mode_t mode = (archive_entry_perm(ent) & 0111) ? 0755 : 0644;
+    int out = openat(u->dfd, u->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (out < 0) {
+        if (errno == EEXIST)
+            return derr_set(e, 422, "invalid", "entry %s appears twice", u->path);
+        return derr_set(e, 500, "internal", "cannot create %s: %s", u->path, strerror(errno));
+    }
+    if (copy_data(u, out, e) < 0) {
+        close(out);
+        return -1;
+    }
+    if (close(out) < 0)
+        return derr_set(e, 500, "internal", "cannot write %s: %s", u->path, strerror(errno));
+    return 0;
+}
+
+/* One entry: its path checked, a folder made or a file written, anything else refused. */
+static int unpack_entry(unpack *u, struct archive_entry *ent, derr *e)
+{
+    if (++u->entries > UNPACK_MAX_ENTRIES)
+        return derr_set(e, 422, "invalid", "more than %d entries", UNPACK_MAX_ENTRIES);
+    const char *raw = archive_entry_pathname(ent);
+    int len = clean_path(raw, u->path, sizeof u->path);
+    if (len < 0)
+        return derr_set(e, 422, "invalid",
+                        "entry '%.200s' has a path that is absolute, escapes the package or "
+                        "is not acceptable",
+                        raw ? raw : "(none)");
+    mode_t type = archive_entry_filetype(ent);
+    if (archive_entry_hardlink(ent))
+        return derr_set(e, 422, "invalid", "entry %s is a hard link; refusing to unpack", u->path);
+    if (type == AE_IFDIR)
+        return len ? make_dirs(u->dfd, u->path, true, e) : 0;
+    if (type != AE_IFREG)
+        return derr_set(e, 422, "invalid", "entry %s is %s; refusing to unpack", len ? u->path : "(root)",
+                        kind(type));
+    if (!len)
+        return derr_set(e, 422, "invalid", "a file entry without a name");
+    return unpack_file(u, ent, e);
+}
+
 int unpack_targz(const char *tarball, const char *dest, derr *e)
 {
     struct stat tst;
@@ -123,114 +205,35 @@ int unpack_targz(const char *tarball, const char *dest, derr *e)
     int dfd = open(dest, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (dfd < 0)
         return derr_set(e, 500, "internal", "cannot open %s: %s", dest, strerror(errno));
-    struct archive *ar = archive_read_new();
-    if (!ar) {
+    unpack *u = xcalloc(1, sizeof *u);
+    u->dfd = dfd;
+    u->packed = tst.st_size > 0 ? (uint64_t)tst.st_size : 1;
+    u->ar = archive_read_new();
+    if (!u->ar) {
         close(dfd);
+        free(u);
         return derr_set(e, 500, "internal", "cannot start libarchive");
     }
-    archive_read_support_filter_gzip(ar);
-    archive_read_support_format_tar(ar);
+    archive_read_support_filter_gzip(u->ar);
+    archive_read_support_format_tar(u->ar);
     int rc = -1;
-    int out = -1;
-    char path[UNPACK_MAX_PATH + 2];
-    char data[64 * 1024];
-    if (archive_read_open_filename(ar, tarball, sizeof data) != ARCHIVE_OK) {
-        derr_set(e, 422, "invalid", "not a .tar.gz archive: %s", archive_error_string(ar));
+    if (archive_read_open_filename(u->ar, tarball, sizeof u->data) != ARCHIVE_OK) {
+        derr_set(e, 422, "invalid", "not a .tar.gz archive: %s", archive_error_string(u->ar));
         goto out;
     }
-    uint64_t entries = 0, total = 0;
-    uint64_t packed = tst.st_size > 0 ? (uint64_t)tst.st_size : 1;
     struct archive_entry *ent;
     int r;
-    while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        if (++entries > UNPACK_MAX_ENTRIES) {
-            derr_set(e, 422, "invalid", "more than %d entries", UNPACK_MAX_ENTRIES);
+    while ((r = archive_read_next_header(u->ar, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+        if (unpack_entry(u, ent, e) < 0)
             goto out;
-        }
-        const char *raw = archive_entry_pathname(ent);
-        int len = clean_path(raw, path, sizeof path);
-        if (len < 0) {
-            derr_set(e, 422, "invalid",
-                     "entry '%.200s' has a path that is absolute, escapes the package or "
-                     "is not acceptable",
-                     raw ? raw : "(none)");
-            goto out;
-        }
-        mode_t type = archive_entry_filetype(ent);
-        if (archive_entry_hardlink(ent)) {
-            derr_set(e, 422, "invalid", "entry %s is a hard link; refusing to unpack", path);
-            goto out;
-        }
-        if (type == AE_IFDIR) {
-            if (len && make_dirs(dfd, path, true, e) < 0)
-                goto out;
-            continue;
-        }
-        if (type != AE_IFREG) {
-            derr_set(e, 422, "invalid", "entry %s is %s; refusing to unpack", len ? path : "(root)",
-                     kind(type));
-            goto out;
-        }
-        if (!len) {
-            derr_set(e, 422, "invalid", "a file entry without a name");
-            goto out;
-        }
-        if (make_dirs(dfd, path, false, e) < 0)
-            goto out;
-        mode_t mode = (archive_entry_perm(ent) & 0111) ? 0755 : 0644;
-        out = openat(dfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (out < 0) {
-            if (errno == EEXIST)
-                derr_set(e, 422, "invalid", "entry %s appears twice", path);
-            else
-                derr_set(e, 500, "internal", "cannot create %s: %s", path, strerror(errno));
-            goto out;
-        }
-        for (;;) {
-            la_ssize_t got = archive_read_data(ar, data, sizeof data);
-            if (got == 0)
-                break;
-            if (got < 0) {
-                derr_set(e, 422, "invalid", "corrupt archive at %s: %s", path, archive_error_string(ar));
-                goto out;
-            }
-            total += (uint64_t)got;
-            if (total > UNPACK_MAX_TOTAL) {
-                derr_set(e, 422, "invalid", "the package expands beyond %llu bytes",
-                         (unsigned long long)UNPACK_MAX_TOTAL);
-                goto out;
-            }
-            if (total > (1u << 20) && total / packed > UNPACK_MAX_RATIO) {
-                derr_set(e, 422, "invalid", "compression ratio over %d", UNPACK_MAX_RATIO);
-                goto out;
-            }
-            for (la_ssize_t off = 0; off < got;) {
-                ssize_t w = write(out, data + off, (size_t)(got - off));
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0) {
-                    derr_set(e, 500, "internal", "cannot write %s: %s", path, strerror(errno));
-                    goto out;
-                }
-                off += w;
-            }
-        }
-        if (close(out) < 0) {
-            out = -1;
-            derr_set(e, 500, "internal", "cannot write %s: %s", path, strerror(errno));
-            goto out;
-        }
-        out = -1;
-    }
     if (r != ARCHIVE_EOF) {
-        derr_set(e, 422, "invalid", "corrupt archive: %s", archive_error_string(ar));
+        derr_set(e, 422, "invalid", "corrupt archive: %s", archive_error_string(u->ar));
         goto out;
     }
     rc = 0;
 out:
-    if (out >= 0)
-        close(out);
-    archive_read_free(ar);
+    archive_read_free(u->ar);
     close(dfd);
+    free(u);
     return rc;
 }
