@@ -278,12 +278,10 @@ static int early_auth(server *s, conn_ctx *x)
     return 0;
 }
 
-/* Phase 1: headers are in. */
-static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
+/* Who is asking: the client's address (through trusted proxies), the request id, CORS. */
+static void identify(server *s, conn_ctx *x, struct MHD_Connection *conn)
 {
     req *r = &x->r;
-    r->conn = conn;
-    r->method = arena_strdup(r->a, method);
     r->ip = client_ip(r->a, conn);
     if (s->proxies.n) {
         char ip[INET6_ADDRSTRLEN];
@@ -300,49 +298,63 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
         hex_encode(raw, sizeof raw, r->request_id);
     }
     x->origin_ok = cors_origin(s, r);
-    x->st = RS_BODY;
+}
 
+/* The URL and the headers within their caps; -1 when the request failed. */
+static int check_head_size(server *s, conn_ctx *x, struct MHD_Connection *conn)
+{
+    req *r = &x->r;
     if (strlen(r->raw_url) > (size_t)s->cfg->max_url) {
         fail_now(x, 414, "uri_too_long", "the URL is longer than %s bytes",
                  arena_printf(r->a, "%ld", s->cfg->max_url));
-        return;
+        return -1;
     }
     size_t hsize = 0;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &hsize);
     if (hsize > (size_t)s->cfg->max_headers) {
         fail_now(x, 431, "headers_too_large", "the request headers are larger than %s bytes",
                  arena_printf(r->a, "%ld", s->cfg->max_headers));
-        return;
+        return -1;
     }
+    return 0;
+}
 
-    /* Split path and query. */
+/* Splits the path from the query and finds the route; 0 when one was found for a
+ * method other than OPTIONS (the body checks follow), -1 otherwise. */
+static int find_route(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
+{
+    req *r = &x->r;
     const char *q = strchr(r->raw_url, '?');
     r->path = q ? arena_strndup(r->a, r->raw_url, (size_t)(q - r->raw_url)) : r->raw_url;
     r->query = q ? q + 1 : NULL;
 
-    x->body_cap = (uint64_t)s->cfg->max_body;
     const char *route_method = method;
-    const char *pre = NULL;
-    if (strcmp(method, "OPTIONS") == 0) {
-        pre = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    bool options = strcmp(method, "OPTIONS") == 0;
+    if (options) {
+        const char *pre = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
         route_method = pre ? pre : "OPTIONS";
     }
     int rc = router_match(s->rt, r->a, route_method, r->path, &r->route, &r->nparams, r->param_names,
                           r->param_vals, &x->allow);
-    if (strcmp(method, "OPTIONS") == 0) {
+    if (options) {
         /* Answered in phase 3 (CORS preflight or the list of methods), never routed. */
         r->route = NULL;
         if (rc == ROUTER_NOT_FOUND || rc == ROUTER_BAD_PATH)
             x->allow = NULL;
-        return;
+        return -1;
     }
     if (rc == ROUTER_BAD_PATH) {
         fail_now(x, 400, "bad_request", "the path has a malformed %%-escape%s", "");
-        return;
+        return -1;
     }
-    if (rc != ROUTER_FOUND)
-        return; /* 404/405 after the body is drained, in phase 3 */
+    return rc == ROUTER_FOUND ? 0 : -1; /* 404/405 after the body is drained, in phase 3 */
+}
 
+/* The body the route takes: its size cap, an early answer to `Expect: 100-continue`,
+ * its Content-Type; -1 when the request failed. */
+static int check_body(server *s, conn_ctx *x, struct MHD_Connection *conn)
+{
+    req *r = &x->r;
     const route *rt = r->route;
     if (rt->body == BODY_UPLOAD)
         x->body_cap = (uint64_t)s->cfg->max_upload;
@@ -356,47 +368,65 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
         if (!errno && end != cl && n > x->body_cap) {
             fail_now(x, 413, "payload_too_large", "the request body is larger than %s bytes",
                      arena_printf(r->a, "%llu", (unsigned long long)x->body_cap));
-            return;
+            return -1;
         }
     }
     /* Only a client waiting for `100 Continue` is answered before its body: one that sends the
      * body straight away would see the connection reset instead of the answer. */
     const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     if (rt->body == BODY_UPLOAD && expect && strcasecmp(expect, "100-continue") == 0 && early_auth(s, x) < 0)
-        return;
+        return -1;
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (rt->body == BODY_JSON) {
-        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         int has_body = (cl && strcmp(cl, "0") != 0) ||
                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         if (has_body && ct && strncasecmp(ct, "application/json", 16) != 0 &&
             !(strncasecmp(ct, "application/", 12) == 0 && strstr(ct, "+json"))) {
             fail_now(x, 415, "unsupported_media_type", "expected Content-Type application/json, got %s",
                      arena_strndup(r->a, ct, 100));
-            return;
+            return -1;
         }
     }
-    if (rt->body == BODY_FORM) {
-        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-            fail_now(x, 415, "unsupported_media_type", "expected an HTML form (application/x-www-form-urlencoded)%s",
-                     "");
-            return;
-        }
+    if (rt->body == BODY_FORM && (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)) {
+        fail_now(x, 415, "unsupported_media_type", "expected an HTML form (application/x-www-form-urlencoded)%s", "");
+        return -1;
     }
-    if (rt->body == BODY_UPLOAD) {
-        struct upload *up = arena_zalloc(r->a, sizeof *up);
-        const char *dir = s->core->blobs->ops->tmp_dir(s->core->blobs);
-        up->f = temp_file_new(r->a, dir, "upload");
-        if (!up->f) {
-            derr se;
-            derr_storage(&se, errno, "the server's storage for uploads");
-            log_error("cannot create an upload file", "dir", dir, "error", strerror(errno), NULL);
-            fail_now(x, se.status, se.code, "%s", se.message);
-            return;
-        }
-        sha256_init(&up->sha);
-        x->up = up;
+    return 0;
+}
+
+/* An upload goes to a temp file in the blob store's folder, hashed as it arrives. */
+static void open_upload(server *s, conn_ctx *x)
+{
+    req *r = &x->r;
+    struct upload *up = arena_zalloc(r->a, sizeof *up);
+    const char *dir = s->core->blobs->ops->tmp_dir(s->core->blobs);
+    up->f = temp_file_new(r->a, dir, "upload");
+    if (!up->f) {
+        derr se;
+        derr_storage(&se, errno, "the server's storage for uploads");
+        log_error("cannot create an upload file", "dir", dir, "error", strerror(errno), NULL);
+        fail_now(x, se.status, se.code, "%s", se.message);
+        return;
     }
+    sha256_init(&up->sha);
+    x->up = up;
+}
+
+/* Phase 1: headers are in. */
+static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
+{
+    req *r = &x->r;
+    r->conn = conn;
+    r->method = arena_strdup(r->a, method);
+    identify(s, x, conn);
+    x->st = RS_BODY;
+    if (check_head_size(s, x, conn) < 0)
+        return;
+    x->body_cap = (uint64_t)s->cfg->max_body;
+    if (find_route(s, x, conn, method) < 0 || check_body(s, x, conn) < 0)
+        return;
+    if (r->route->body == BODY_UPLOAD)
+        open_upload(s, x);
 }
 
 /* Phase 2: a piece of the body. */
