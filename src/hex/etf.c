@@ -36,11 +36,6 @@ static int need(cur *c, size_t n)
     return 0;
 }
 
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Latin-1 bytes as a JSON string (each byte is the code point of that value). */
 static json_t *latin1_string(const unsigned char *p, size_t n)
 {
@@ -158,6 +153,70 @@ fail:
     return NULL;
 }
 
+/* A big-endian length of width bytes (1, 2 or 4). */
+static int length(cur *c, int width, uint32_t *n)
+{
+    if (need(c, (size_t)width) < 0)
+        return -1;
+    uint32_t v = 0;
+    for (int i = 0; i < width; i++)
+        v = v << 8 | c->p[i];
+    c->p += width;
+    *n = v;
+    return 0;
+}
+
+/* A length of width bytes and that many bytes after it (*p, *n); the cursor moves past them. */
+static int counted(cur *c, int width, const unsigned char **p, size_t *n)
+{
+    uint32_t len;
+    if (length(c, width, &len) < 0 || need(c, len) < 0)
+        return -1;
+    *p = c->p;
+    *n = len;
+    c->p += len;
+    return 0;
+}
+
+static json_t *new_float(cur *c)
+{
+    if (need(c, 8) < 0)
+        return NULL;
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; i++)
+        bits = bits << 8 | c->p[i];
+    c->p += 8;
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    if (!isfinite(d)) {
+        bad(c, "a float is not finite");
+        return NULL;
+    }
+    return json_real(d);
+}
+
+/* A binary: depot's terms carry text in binaries, so it must be UTF-8. */
+static json_t *text_binary(cur *c, const unsigned char *p, size_t n)
+{
+    if (!utf8_valid((const char *)p, n)) {
+        bad(c, "a binary is not UTF-8 text");
+        return NULL;
+    }
+    return json_stringn((const char *)p, n);
+}
+
+/* A list, tuple or map of n elements, one level deeper. */
+static json_t *nested(cur *c, unsigned char tag, uint32_t n)
+{
+    if (++c->depth > ETF_MAX_DEPTH) {
+        bad(c, "nested too deeply");
+        return NULL;
+    }
+    json_t *v = tag == ETF_MAP ? map(c, n) : seq(c, n, tag == ETF_LIST);
+    c->depth--;
+    return v;
+}
+
 static json_t *term(cur *c)
 {
     if (++c->terms > ETF_MAX_TERMS) {
@@ -167,122 +226,38 @@ static json_t *term(cur *c)
     if (need(c, 1) < 0)
         return NULL;
     unsigned char tag = *c->p++;
-    json_t *v = NULL;
+    uint32_t n;
+    const unsigned char *p;
+    size_t len;
     switch (tag) {
     case ETF_SMALL_INTEGER:
-        if (need(c, 1) < 0)
-            return NULL;
-        return json_integer(*c->p++);
+        return length(c, 1, &n) < 0 ? NULL : json_integer(n);
     case ETF_INTEGER:
-        if (need(c, 4) < 0)
-            return NULL;
-        v = json_integer((json_int_t)(int32_t)be32(c->p));
-        c->p += 4;
-        return v;
+        return length(c, 4, &n) < 0 ? NULL : json_integer((json_int_t)(int32_t)n);
     case ETF_SMALL_BIG:
-        if (need(c, 1) < 0)
-            return NULL;
-        return bignum(c, *c->p++);
-    case ETF_LARGE_BIG: {
-        if (need(c, 4) < 0)
-            return NULL;
-        uint32_t n = be32(c->p);
-        c->p += 4;
-        return bignum(c, n);
-    }
-    case ETF_NEW_FLOAT: {
-        if (need(c, 8) < 0)
-            return NULL;
-        uint64_t bits = 0;
-        for (int i = 0; i < 8; i++)
-            bits = bits << 8 | c->p[i];
-        c->p += 8;
-        double d;
-        memcpy(&d, &bits, sizeof d);
-        if (!isfinite(d)) {
-            bad(c, "a float is not finite");
-            return NULL;
-        }
-        return json_real(d);
-    }
+        return length(c, 1, &n) < 0 ? NULL : bignum(c, n);
+    case ETF_LARGE_BIG:
+        return length(c, 4, &n) < 0 ? NULL : bignum(c, n);
+    case ETF_NEW_FLOAT:
+        return new_float(c);
     case ETF_ATOM:
-    case ETF_ATOM_UTF8: {
-        if (need(c, 2) < 0)
-            return NULL;
-        size_t n = (size_t)c->p[0] << 8 | c->p[1];
-        c->p += 2;
-        if (need(c, n) < 0)
-            return NULL;
-        v = atom_value(c, c->p, n, tag == ETF_ATOM);
-        c->p += n;
-        return v;
-    }
+    case ETF_ATOM_UTF8:
+        return counted(c, 2, &p, &len) < 0 ? NULL : atom_value(c, p, len, tag == ETF_ATOM);
     case ETF_SMALL_ATOM:
-    case ETF_SMALL_ATOM_UTF8: {
-        if (need(c, 1) < 0)
-            return NULL;
-        size_t n = *c->p++;
-        if (need(c, n) < 0)
-            return NULL;
-        v = atom_value(c, c->p, n, tag == ETF_SMALL_ATOM);
-        c->p += n;
-        return v;
-    }
-    case ETF_BINARY: {
-        if (need(c, 4) < 0)
-            return NULL;
-        size_t n = be32(c->p);
-        c->p += 4;
-        if (need(c, n) < 0)
-            return NULL;
-        if (!utf8_valid((const char *)c->p, n)) {
-            bad(c, "a binary is not UTF-8 text");
-            return NULL;
-        }
-        v = json_stringn((const char *)c->p, n);
-        c->p += n;
-        return v;
-    }
-    case ETF_STRING: {
-        if (need(c, 2) < 0)
-            return NULL;
-        size_t n = (size_t)c->p[0] << 8 | c->p[1];
-        c->p += 2;
-        if (need(c, n) < 0)
-            return NULL;
-        v = latin1_string(c->p, n);
-        c->p += n;
-        return v;
-    }
+    case ETF_SMALL_ATOM_UTF8:
+        return counted(c, 1, &p, &len) < 0 ? NULL : atom_value(c, p, len, tag == ETF_SMALL_ATOM);
+    case ETF_BINARY:
+        return counted(c, 4, &p, &len) < 0 ? NULL : text_binary(c, p, len);
+    case ETF_STRING:
+        return counted(c, 2, &p, &len) < 0 ? NULL : latin1_string(p, len);
     case ETF_NIL:
         return json_array();
     case ETF_LIST:
     case ETF_LARGE_TUPLE:
-    case ETF_MAP: {
-        if (need(c, 4) < 0)
-            return NULL;
-        uint32_t n = be32(c->p);
-        c->p += 4;
-        if (++c->depth > ETF_MAX_DEPTH) {
-            bad(c, "nested too deeply");
-            return NULL;
-        }
-        v = tag == ETF_MAP ? map(c, n) : seq(c, n, tag == ETF_LIST);
-        c->depth--;
-        return v;
-    }
-    case ETF_SMALL_TUPLE: {
-        if (need(c, 1) < 0)
-            return NULL;
-        uint32_t n = *c->p++;
-        if (++c->depth > ETF_MAX_DEPTH) {
-            bad(c, "nested too deeply");
-            return NULL;
-        }
-        v = seq(c, n, 0);
-        c->depth--;
-        return v;
-    }
+    case ETF_MAP:
+        return length(c, 4, &n) < 0 ? NULL : nested(c, tag, n);
+    case ETF_SMALL_TUPLE:
+        return length(c, 1, &n) < 0 ? NULL : nested(c, tag, n);
     case ETF_COMPRESSED:
         bad(c, "compressed terms are not accepted");
         return NULL;
