@@ -366,6 +366,81 @@ static int parse_seq(parser *p, uint32_t close, int is_map, term *t)
     return 0;
 }
 
+/* A segment's value: string literals (concatenated), an integer or $c, as code points into cps. */
+static int segment_value(parser *p, vec *cps)
+{
+    uint32_t c = peek(p, 0);
+    if (c == '"') {
+        while (peek(p, 0) == '"' && !at_end(p)) {
+            if (quoted(p, '"', cps) < 0)
+                return -1;
+            skip_space(p);
+        }
+        return 0;
+    }
+    if (!is_digit(c) && c != '$')
+        return fail(p, "expected a string or an integer in a binary");
+    int64_t v;
+    if (c == '$') {
+        next(p);
+        if (at_end(p))
+            return fail(p, "a character literal is cut short");
+        uint32_t ch = next(p);
+        v = ch == '\\' ? escape(p) : ch;
+        if (v < 0)
+            return fail(p, "a bad escape sequence");
+    } else {
+        term *num = parse_number(p, 0);
+        if (!num)
+            return -1;
+        if (num->kind != TERM_INT)
+            return fail(p, "a float in a binary");
+        v = num->i;
+    }
+    uint32_t cp = (uint32_t)(v & 0xFFFFFFFF);
+    vec_put(p->a, cps, &cp, sizeof cp);
+    skip_space(p);
+    return 0;
+}
+
+/* An optional "/utf8" after a segment (*utf8 says whether it was there); no other type is accepted. */
+static int segment_type(parser *p, bool *utf8)
+{
+    *utf8 = false;
+    if (peek(p, 0) != '/')
+        return 0;
+    next(p);
+    skip_space(p);
+    char spec[16];
+    size_t w = 0;
+    while (is_name_char(peek(p, 0)) && !at_end(p) && w + 1 < sizeof spec)
+        spec[w++] = (char)next(p);
+    spec[w] = '\0';
+    if (strcmp(spec, "utf8") != 0)
+        return fail(p, "only the /utf8 type is accepted in a binary");
+    *utf8 = true;
+    skip_space(p);
+    return 0;
+}
+
+/* A segment's code points as bytes: UTF-8 encoded with /utf8, else each the low byte. */
+static int segment_bytes(parser *p, const vec *cps, bool utf8, vec *bytes)
+{
+    const uint32_t *cv = (const uint32_t *)(const void *)cps->p;
+    for (size_t k = 0; k < cps->len / sizeof(uint32_t); k++) {
+        char b[4];
+        if (utf8) {
+            if (cv[k] > 0x10FFFF || (cv[k] >= 0xD800 && cv[k] <= 0xDFFF))
+                return fail(p, "a character is not a Unicode code point");
+            vec_put(p->a, bytes, b, utf8_encode(cv[k], b));
+        } else {
+            b[0] = (char)(cv[k] & 0xFF);
+            vec_put(p->a, bytes, b, 1);
+        }
+    }
+    return 0;
+}
+
 /* <<Seg, Seg, ...>>: each segment is string literals (concatenated), an integer or $c, optionally /utf8. */
 static term *parse_binary(parser *p)
 {
@@ -385,79 +460,14 @@ static term *parse_binary(parser *p)
     for (;;) {
         skip_space(p);
         vec cps = {0};
-        uint32_t c = peek(p, 0);
-        if (c == '"') {
-            while (peek(p, 0) == '"' && !at_end(p)) {
-                if (quoted(p, '"', &cps) < 0)
-                    return NULL;
-                skip_space(p);
-            }
-        } else if (is_digit(c) || c == '$') {
-            int64_t v;
-            if (c == '$') {
-                next(p);
-                if (at_end(p)) {
-                    fail(p, "a character literal is cut short");
-                    return NULL;
-                }
-                uint32_t ch = next(p);
-                v = ch == '\\' ? escape(p) : ch;
-                if (v < 0) {
-                    fail(p, "a bad escape sequence");
-                    return NULL;
-                }
-            } else {
-                term *num = parse_number(p, 0);
-                if (!num)
-                    return NULL;
-                if (num->kind != TERM_INT) {
-                    fail(p, "a float in a binary");
-                    return NULL;
-                }
-                v = num->i;
-            }
-            uint32_t cp = (uint32_t)(v & 0xFFFFFFFF);
-            vec_put(p->a, &cps, &cp, sizeof cp);
-            skip_space(p);
-        } else {
-            fail(p, "expected a string or an integer in a binary");
+        bool utf8;
+        if (segment_value(p, &cps) < 0 || segment_type(p, &utf8) < 0 || segment_bytes(p, &cps, utf8, &bytes) < 0)
             return NULL;
-        }
-        int utf8 = 0;
-        if (peek(p, 0) == '/') {
-            next(p);
-            skip_space(p);
-            char spec[16];
-            size_t w = 0;
-            while (is_name_char(peek(p, 0)) && !at_end(p) && w + 1 < sizeof spec)
-                spec[w++] = (char)next(p);
-            spec[w] = '\0';
-            if (strcmp(spec, "utf8") != 0) {
-                fail(p, "only the /utf8 type is accepted in a binary");
-                return NULL;
-            }
-            utf8 = 1;
-            skip_space(p);
-        }
-        const uint32_t *cv = (const uint32_t *)(const void *)cps.p;
-        for (size_t k = 0; k < cps.len / sizeof(uint32_t); k++) {
-            char b[4];
-            if (utf8) {
-                if (cv[k] > 0x10FFFF || (cv[k] >= 0xD800 && cv[k] <= 0xDFFF)) {
-                    fail(p, "a character is not a Unicode code point");
-                    return NULL;
-                }
-                vec_put(p->a, &bytes, b, utf8_encode(cv[k], b));
-            } else {
-                b[0] = (char)(cv[k] & 0xFF);
-                vec_put(p->a, &bytes, b, 1);
-            }
-        }
         if (at_end(p)) {
             fail(p, "a binary is not closed");
             return NULL;
         }
-        c = next(p);
+        uint32_t c = next(p);
         if (c == '>' && peek(p, 0) == '>') {
             next(p);
             break;
