@@ -247,61 +247,29 @@ static bool want_readme(const char *path, void *ctx)
     return !strchr(path, '/') && strncasecmp(path, "readme", 6) == 0;
 }
 
-int hex_tarball_read(arena *a, int fd, uint64_t size, const hex_limits *lim, hex_tarball *out, derr *e)
+/* VERSION (must say 3) into ver, and CHECKSUM as the 32 bytes it names into want. */
+static int read_version_checksum(int fd, const member *m, char ver[HEX_MAX_VERSION_FILE + 1], unsigned char want[32],
+                                 derr *e)
 {
-    memset(out, 0, sizeof *out);
-    if (size > lim->max_tarball) {
-        char why[96];
-        snprintf(why, sizeof why, "too big (at most %llu bytes)", (unsigned long long)lim->max_tarball);
-        return tar_bad(e, why);
-    }
-    if (size < BLOCK)
-        return tar_bad(e, "not a tar archive");
-    member m[M_COUNT] = {{0}};
-    if (locate(fd, size, m, e) < 0)
-        return -1;
-
-    /* VERSION and CHECKSUM. */
     if (m[M_VERSION].size > HEX_MAX_VERSION_FILE || m[M_CHECKSUM].size > HEX_MAX_CHECKSUM_FILE)
         return tar_bad(e, "VERSION or CHECKSUM is too big");
-    char ver[HEX_MAX_VERSION_FILE + 1], sum[HEX_MAX_CHECKSUM_FILE + 1];
+    char sum[HEX_MAX_CHECKSUM_FILE + 1];
     if (read_at(fd, ver, m[M_VERSION].size, m[M_VERSION].off, e) < 0 ||
         read_at(fd, sum, m[M_CHECKSUM].size, m[M_CHECKSUM].off, e) < 0)
         return -1;
     ver[m[M_VERSION].size] = sum[m[M_CHECKSUM].size] = '\0';
     if (strcmp(ver, "3") != 0)
         return tar_bad(e, "unsupported package version (VERSION should be 3)");
-    unsigned char want[32];
     size_t wl = 0;
-    if (m[M_CHECKSUM].size != 64 || hex_decode(sum, 64, want, sizeof want, &wl) < 0 || wl != 32)
+    if (m[M_CHECKSUM].size != 64 || hex_decode(sum, 64, want, 32, &wl) < 0 || wl != 32)
         return tar_bad(e, "CHECKSUM should be 64 hexadecimal digits");
+    return 0;
+}
 
-    /* metadata.config. */
-    if (m[M_METADATA].size > HEX_MAX_METADATA)
-        return derr_set(e, 422, "invalid", "tar: metadata.config is too big (at most %u bytes)",
-                        HEX_MAX_METADATA);
-    char *meta = arena_alloc(a, (size_t)m[M_METADATA].size + 1);
-    if (read_at(fd, meta, (size_t)m[M_METADATA].size, m[M_METADATA].off, e) < 0)
-        return -1;
-    meta[m[M_METADATA].size] = '\0';
-
-    /* The inner checksum over VERSION ‖ metadata.config ‖ contents.tar.gz (hex.md §1.6). */
-    sha256_ctx c;
-    sha256_init(&c);
-    sha256_update(&c, ver, m[M_VERSION].size);
-    sha256_update(&c, meta, (size_t)m[M_METADATA].size);
-    if (sha_range(fd, &c, m[M_CONTENTS].off, m[M_CONTENTS].size, e) < 0)
-        return -1;
-    unsigned char got[32];
-    sha256_final(&c, got);
-    if (!ct_equal(got, 32, want, 32))
-        return tar_bad(e, "checksum mismatch (CHECKSUM does not match the contents)");
-    hex_encode(got, 32, out->inner_checksum);
-
-    if (hex_metadata_parse(a, meta, (size_t)m[M_METADATA].size, &out->meta, e) < 0)
-        return -1;
-
-    /* contents.tar.gz: paths, types and sizes. */
+/* contents.tar.gz: every entry a file, a folder or a link inside the package;
+ * the file count, the README and the build tools the paths suggest into out. */
+static int read_contents(arena *a, int fd, const member *m, const hex_limits *lim, hex_tarball *out, derr *e)
+{
     out->contents_size = m[M_CONTENTS].size;
     int mfd = memfd_copy(fd, m[M_CONTENTS].off, m[M_CONTENTS].size, e);
     if (mfd < 0)
@@ -347,4 +315,46 @@ int hex_tarball_read(arena *a, int fd, uint64_t size, const hex_limits *lim, hex
     }
     hex_guess_build_tools(&out->meta, paths, np);
     return 0;
+}
+
+int hex_tarball_read(arena *a, int fd, uint64_t size, const hex_limits *lim, hex_tarball *out, derr *e)
+{
+    memset(out, 0, sizeof *out);
+    if (size > lim->max_tarball) {
+        char why[96];
+        snprintf(why, sizeof why, "too big (at most %llu bytes)", (unsigned long long)lim->max_tarball);
+        return tar_bad(e, why);
+    }
+    if (size < BLOCK)
+        return tar_bad(e, "not a tar archive");
+    member m[M_COUNT] = {{0}};
+    char ver[HEX_MAX_VERSION_FILE + 1];
+    unsigned char want[32];
+    if (locate(fd, size, m, e) < 0 || read_version_checksum(fd, m, ver, want, e) < 0)
+        return -1;
+
+    if (m[M_METADATA].size > HEX_MAX_METADATA)
+        return derr_set(e, 422, "invalid", "tar: metadata.config is too big (at most %u bytes)",
+                        HEX_MAX_METADATA);
+    char *meta = arena_alloc(a, (size_t)m[M_METADATA].size + 1);
+    if (read_at(fd, meta, (size_t)m[M_METADATA].size, m[M_METADATA].off, e) < 0)
+        return -1;
+    meta[m[M_METADATA].size] = '\0';
+
+    /* The inner checksum over VERSION ‖ metadata.config ‖ contents.tar.gz (hex.md §1.6). */
+    sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, ver, m[M_VERSION].size);
+    sha256_update(&c, meta, (size_t)m[M_METADATA].size);
+    if (sha_range(fd, &c, m[M_CONTENTS].off, m[M_CONTENTS].size, e) < 0)
+        return -1;
+    unsigned char got[32];
+    sha256_final(&c, got);
+    if (!ct_equal(got, 32, want, 32))
+        return tar_bad(e, "checksum mismatch (CHECKSUM does not match the contents)");
+    hex_encode(got, 32, out->inner_checksum);
+
+    if (hex_metadata_parse(a, meta, (size_t)m[M_METADATA].size, &out->meta, e) < 0)
+        return -1;
+    return read_contents(a, fd, m, lim, out, e);
 }
