@@ -566,43 +566,36 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt, boo
     return argv[++*i];
 }
 
-static int migrate_store(int argc, char **argv)
+/* --from, --to and, when batch is not NULL, --batch in argv[start..argc).
+ * 0 to go on; -1 when --help or -h came first (the caller prints its usage);
+ * 2 on an unexpected argument or a missing value (said on stderr). */
+static int from_to_args(const char *cmd, int argc, char **argv, int start, const char **from, const char **to,
+                        const char **batch)
 {
-    const char *from = NULL, *to = NULL, *batch = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            store_usage(stdout);
-            return 0;
-        }
+    for (int i = start; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return -1;
         bool missing = false;
         const char *v;
         if ((v = opt_value(argc, argv, &i, "--from", &missing)))
-            from = v;
+            *from = v;
         else if ((v = opt_value(argc, argv, &i, "--to", &missing)))
-            to = v;
-        else if ((v = opt_value(argc, argv, &i, "--batch", &missing)))
-            batch = v;
+            *to = v;
+        else if (batch && (v = opt_value(argc, argv, &i, "--batch", &missing)))
+            *batch = v;
         else {
-            fprintf(stderr, "depot migrate-store: %s '%s' (see --help)\n", missing ? "a value is needed after" :
-                    "unexpected", argv[i]);
+            fprintf(stderr, "depot %s: %s '%s' (see --help)\n", cmd,
+                    missing ? "a value is needed after" : "unexpected", argv[i]);
             return 2;
         }
     }
-    if (!from || !to) {
-        store_usage(stderr);
-        return 2;
-    }
-    struct mig m = {.batch = DEFAULT_BATCH};
-    if (batch) {
-        char *end;
-        errno = 0;
-        long b = strtol(batch, &end, 10);
-        if (errno || *end || b < 1 || b > MAX_BATCH) {
-            fprintf(stderr, "depot migrate-store: --batch: expected 1 to %d\n", MAX_BATCH);
-            return 2;
-        }
-        m.batch = (int)b;
-    }
+    return 0;
+}
+
+/* The source: a SQLite file other than the target, opened read only in one
+ * read transaction, so every table comes from the same snapshot. 0, or the exit status. */
+static int open_source(struct mig *m, const char *from, const char *to)
+{
     if (strncmp(from, "sqlite:", 7) != 0 || !from[7]) {
         fprintf(stderr, "depot migrate-store: --from: expected sqlite:PATH (to move a PostgreSQL store, take a"
                         " `depot backup` and migrate its depot.db)\n");
@@ -620,70 +613,117 @@ static int migrate_store(int argc, char **argv)
         return 2;
     }
     log_set_level("warn");
-    if (sqlite3_open_v2(path, &m.src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &m->src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf(stderr, "depot migrate-store: cannot open %s: %s\n", path,
-                m.src ? sqlite3_errmsg(m.src) : "out of memory");
-        sqlite3_close(m.src);
+                m->src ? sqlite3_errmsg(m->src) : "out of memory");
+        sqlite3_close(m->src);
         return 1;
     }
-    sqlite3_busy_timeout(m.src, 5000);
-    int rc = 1;
+    sqlite3_busy_timeout(m->src, 5000);
+    if (sqlite3_exec(m->src, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        report_sqlite(m, "reading the source");
+        sqlite3_close(m->src);
+        return 1;
+    }
+    return 0;
+}
+
+/* The target store, migrated to the current schema, able to take rows. */
+static int open_target(struct mig *m, const char *to)
+{
     derr e;
-    /* One read transaction for the whole run: every table from the same snapshot. */
-    if (sqlite3_exec(m.src, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
-        report_sqlite(&m, "reading the source");
-        sqlite3_close(m.src);
-        return 1;
-    }
-    m.names = arena_new(0);
-    if (check_schema(&m) < 0 || load_tables(&m) < 0)
-        goto out;
-    m.dst = store_open(to, &e);
+    m->dst = store_open(to, &e);
     int applied = 0;
-    if (!m.dst || store_call(m.dst, migrate, &applied, &e) != STORE_OK) {
+    if (!m->dst || store_call(m->dst, migrate, &applied, &e) != STORE_OK) {
         fprintf(stderr, "depot migrate-store: the target: %s\n", e.message);
-        goto out;
+        return -1;
     }
-    if (!m.dst->ops->rows_put || !m.dst->ops->rows_get || !m.dst->ops->rows_settle) {
-        fprintf(stderr, "depot migrate-store: the %s store cannot be copied into\n", m.dst->ops->name);
-        goto out;
+    if (!m->dst->ops->rows_put || !m->dst->ops->rows_get || !m->dst->ops->rows_settle) {
+        fprintf(stderr, "depot migrate-store: the %s store cannot be copied into\n", m->dst->ops->name);
+        return -1;
     }
     fprintf(stderr, "migrate-store: the target's schema is ready (%d migrations applied now)\n", applied);
+    return 0;
+}
+
+/* Every table, parents before children (foreign keys), then the target settled and its counters moved on. */
+static int copy_all(struct mig *m)
+{
     struct table *t;
-    while ((t = next_table(&m)) != NULL) {
-        if (copy_table(&m, t) < 0)
-            goto out;
+    while ((t = next_table(m)) != NULL) {
+        if (copy_table(m, t) < 0)
+            return -1;
         t->done = true;
     }
-    for (int i = 0; i < m.nt; i++)
-        if (!m.t[i].done) {
-            fprintf(stderr, "depot migrate-store: the foreign keys of %s form a cycle\n", m.t[i].name);
-            goto out;
+    for (int i = 0; i < m->nt; i++)
+        if (!m->t[i].done) {
+            fprintf(stderr, "depot migrate-store: the foreign keys of %s form a cycle\n", m->t[i].name);
+            return -1;
         }
-    if (store_call(m.dst, rows_settle, &e) != STORE_OK || store_call(m.dst, bump_generations, &e) != STORE_OK) {
+    derr e;
+    if (store_call(m->dst, rows_settle, &e) != STORE_OK || store_call(m->dst, bump_generations, &e) != STORE_OK) {
         fprintf(stderr, "depot migrate-store: finishing the target: %s\n", e.message);
-        goto out;
+        return -1;
     }
-    for (int i = 0; i < m.nt; i++)
-        if (strcmp(m.t[i].name, "settings") == 0 && move_counters(&m, &m.t[i]) < 0)
-            goto out;
+    for (int i = 0; i < m->nt; i++)
+        if (strcmp(m->t[i].name, "settings") == 0 && move_counters(m, &m->t[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* Row counts and key checksums of every table, source against target. */
+static int verify_all(struct mig *m)
+{
     fprintf(stderr, "migrate-store: verifying\n");
     int bad = 0;
-    for (int i = 0; i < m.nt; i++) {
+    for (int i = 0; i < m->nt; i++) {
         long long n = 0;
-        if (verify_table(&m, &m.t[i], &n) < 0)
+        if (verify_table(m, &m->t[i], &n) < 0)
             bad++;
         else
-            printf("ok   %-20s %lld rows\n", m.t[i].name, n);
+            printf("ok   %-20s %lld rows\n", m->t[i].name, n);
     }
     if (bad) {
         fprintf(stderr, "depot migrate-store: %d tables differ between the source and the target\n", bad);
-        goto out;
+        return -1;
     }
     printf("migrate-store: %d tables, %lld rows (%lld copied now, %lld there already); counts and key"
-           " checksums equal\n", m.nt, m.rows, m.inserted, m.rows - m.inserted);
-    rc = 0;
-out:
+           " checksums equal\n", m->nt, m->rows, m->inserted, m->rows - m->inserted);
+    return 0;
+}
+
+static int migrate_store(int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL, *batch = NULL;
+    int rc = from_to_args("migrate-store", argc, argv, 1, &from, &to, &batch);
+    if (rc < 0) {
+        store_usage(stdout);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (!from || !to) {
+        store_usage(stderr);
+        return 2;
+    }
+    struct mig m = {.batch = DEFAULT_BATCH};
+    if (batch) {
+        char *end;
+        errno = 0;
+        long b = strtol(batch, &end, 10);
+        if (errno || *end || b < 1 || b > MAX_BATCH) {
+            fprintf(stderr, "depot migrate-store: --batch: expected 1 to %d\n", MAX_BATCH);
+            return 2;
+        }
+        m.batch = (int)b;
+    }
+    if ((rc = open_source(&m, from, to)) != 0)
+        return rc;
+    m.names = arena_new(0);
+    rc = check_schema(&m) < 0 || load_tables(&m) < 0 || open_target(&m, to) < 0 || copy_all(&m) < 0 ||
+                 verify_all(&m) < 0
+             ? 1
+             : 0;
     sqlite3_exec(m.src, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(m.src);
     if (m.dst)
@@ -750,6 +790,107 @@ static void blobs_usage(FILE *out)
             "Exit status: 0 all copied and verified; 1 with the list of blobs that failed.\n");
 }
 
+/* One entry per blob (a docs file may be shared by many versions), sorted; the bytes of them all. */
+static size_t unique_refs(struct refs *refs, uint64_t *total_bytes)
+{
+    if (refs->n)
+        qsort(refs->v, refs->n, sizeof *refs->v, ref_cmp);
+    size_t n = 0;
+    *total_bytes = 0;
+    for (size_t i = 0; i < refs->n; i++)
+        if (n == 0 || strcmp(refs->v[n - 1].sha, refs->v[i].sha) != 0) {
+            refs->v[n++] = refs->v[i];
+            *total_bytes += refs->v[i].size > 0 ? (uint64_t)refs->v[i].size : 0;
+        }
+    return n;
+}
+
+enum copy_result { COPY_FAILED = -1, COPY_DONE = 0, COPY_THERE = 1 };
+
+/* One blob into dst, unless it is there already; either way read back and
+ * hashed. *got: the bytes read; why (on COPY_FAILED): what went wrong. */
+static enum copy_result copy_blob(blob_store *src, blob_store *dst, const char *sha, uint64_t *got, char *why,
+                                  size_t whylen)
+{
+    derr e;
+    char w2[256];
+    int there = blob_call(dst, exists, sha, &e);
+    if (there < 0) {
+        snprintf(why, whylen, "the target: %s", e.message);
+        return COPY_FAILED;
+    }
+    if (there == 1) {
+        if (blob_verify(dst, sha, -1, got, w2, sizeof w2) == 0)
+            return COPY_THERE;
+        snprintf(why, whylen, "already in the target with wrong content (%s); left as it is", w2);
+        return COPY_FAILED;
+    }
+    if (blob_copy_to(src, dst, sha, got, why, whylen) < 0)
+        return COPY_FAILED;
+    if (blob_verify(dst, sha, (int64_t)*got, NULL, w2, sizeof w2) < 0) {
+        snprintf(why, whylen, "read back from the target: %s", w2);
+        return COPY_FAILED;
+    }
+    return COPY_DONE;
+}
+
+/* Copies the n unique blobs of refs with progress on stderr, then lists the
+ * failures and the summary on stdout; the exit status. */
+static int copy_blobs(blob_store *src, blob_store *dst, struct refs *refs, size_t n, uint64_t total_bytes)
+{
+    size_t count[2] = {0, 0}, failed = 0; /* COPY_DONE, COPY_THERE */
+    uint64_t bytes_done = 0;
+    const char **fail_lines = arena_alloc(refs->a, (n + 1) * sizeof *fail_lines);
+    double last = 0;
+    fprintf(stderr, "migrate-blobs: 0/%zu blobs, 0/%.1f MiB\n", n, (double)total_bytes / 1048576.0);
+    for (size_t i = 0; i < n; i++) {
+        const struct ref *r = &refs->v[i];
+        char why[512];
+        uint64_t got = 0;
+        enum copy_result res = copy_blob(src, dst, r->sha, &got, why, sizeof why);
+        bytes_done += got;
+        if (res == COPY_FAILED) {
+            fail_lines[failed++] = arena_printf(refs->a, "FAILED %s (%s): %s", r->sha, r->what, why);
+            fprintf(stderr, "migrate-blobs: %s\n", fail_lines[failed - 1]);
+        } else {
+            count[res]++;
+        }
+        double t = now_mono();
+        if (t - last >= 0.5 || i + 1 == n) {
+            last = t;
+            fprintf(stderr, "migrate-blobs: %zu/%zu blobs, %.1f/%.1f MiB (%zu copied, %zu there already, %zu failed)\n",
+                    i + 1, n, (double)bytes_done / 1048576.0, (double)total_bytes / 1048576.0, count[COPY_DONE],
+                    count[COPY_THERE], failed);
+        }
+    }
+    for (size_t i = 0; i < failed; i++)
+        printf("%s\n", fail_lines[i]);
+    printf("migrate-blobs: %zu blobs: %zu copied, %zu there already, %zu failed; every blob read back from the"
+           " target and its SHA-256 checked\n", n, count[COPY_DONE], count[COPY_THERE], failed);
+    return failed ? 1 : 0;
+}
+
+/* The configuration (for the store's URL) and --from/--to; 0, or the exit status. */
+static int blobs_args(int argc, char **argv, config *cfg, const char **from, const char **to)
+{
+    derr e;
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
+    int nrest = 0;
+    if (config_load(cfg, argc, argv, rest, &nrest, stdout, &e) != 0) {
+        fprintf(stderr, "depot migrate-blobs: %s\n", e.message);
+        free(rest);
+        return 2;
+    }
+    /* --help was looked for in all of argv already: rest cannot hold it. */
+    int rc = from_to_args("migrate-blobs", nrest, rest, 0, from, to, NULL);
+    free(rest);
+    if (rc == 0 && (!*from || !*to)) {
+        blobs_usage(stderr);
+        rc = 2;
+    }
+    return rc;
+}
+
 static int migrate_blobs(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -758,40 +899,14 @@ static int migrate_blobs(int argc, char **argv)
             return 0;
         }
     config cfg;
-    derr e;
-    char **rest = calloc((size_t)argc + 1, sizeof(char *));
-    int nrest = 0;
-    if (config_load(&cfg, argc, argv, rest, &nrest, stdout, &e) != 0) {
-        fprintf(stderr, "depot migrate-blobs: %s\n", e.message);
-        free(rest);
-        config_free(&cfg);
-        return 2;
-    }
     const char *from = NULL, *to = NULL;
-    int rc = 0;
-    for (int i = 0; i < nrest && rc == 0; i++) {
-        bool missing = false;
-        const char *v;
-        if ((v = opt_value(nrest, rest, &i, "--from", &missing)))
-            from = v;
-        else if ((v = opt_value(nrest, rest, &i, "--to", &missing)))
-            to = v;
-        else {
-            fprintf(stderr, "depot migrate-blobs: %s '%s' (see --help)\n",
-                    missing ? "a value is needed after" : "unexpected", rest[i]);
-            rc = 2;
-        }
-    }
-    free(rest);
-    if (rc == 0 && (!from || !to)) {
-        blobs_usage(stderr);
-        rc = 2;
-    }
+    int rc = blobs_args(argc, argv, &cfg, &from, &to);
     if (rc) {
         config_free(&cfg);
         return rc;
     }
     log_set_level("warn");
+    derr e;
     blob_store *src = blob_open(from, &e);
     blob_store *dst = src ? blob_open(to, &e) : NULL;
     store *st = dst ? store_open(cfg.store_url, &e) : NULL;
@@ -799,68 +914,11 @@ static int migrate_blobs(int argc, char **argv)
     if (!st || store_call(st, each_blob_ref, collect_ref, &refs, &e) != STORE_OK) {
         fprintf(stderr, "depot migrate-blobs: %s\n", e.message);
         rc = 1;
-        goto out;
+    } else {
+        uint64_t total_bytes;
+        size_t n = unique_refs(&refs, &total_bytes);
+        rc = copy_blobs(src, dst, &refs, n, total_bytes);
     }
-    /* One entry per blob (a docs file may be shared by many versions). */
-    if (refs.n)
-        qsort(refs.v, refs.n, sizeof *refs.v, ref_cmp);
-    size_t n = 0;
-    uint64_t total_bytes = 0;
-    for (size_t i = 0; i < refs.n; i++)
-        if (n == 0 || strcmp(refs.v[n - 1].sha, refs.v[i].sha) != 0) {
-            refs.v[n++] = refs.v[i];
-            total_bytes += refs.v[i].size > 0 ? (uint64_t)refs.v[i].size : 0;
-        }
-    size_t copied = 0, present = 0, failed = 0;
-    uint64_t bytes_done = 0;
-    const char **fail_lines = arena_alloc(refs.a, (n + 1) * sizeof *fail_lines);
-    double last = 0;
-    fprintf(stderr, "migrate-blobs: 0/%zu blobs, 0/%.1f MiB\n", n, (double)total_bytes / 1048576.0);
-    for (size_t i = 0; i < n; i++) {
-        const struct ref *r = &refs.v[i];
-        char why[512], w2[256];
-        uint64_t got = 0;
-        int there = blob_call(dst, exists, r->sha, &e);
-        int ok;
-        if (there < 0) {
-            snprintf(why, sizeof why, "the target: %s", e.message);
-            ok = -1;
-        } else if (there == 1) {
-            ok = blob_verify(dst, r->sha, -1, &got, w2, sizeof w2);
-            if (ok < 0)
-                snprintf(why, sizeof why, "already in the target with wrong content (%s); left as it is", w2);
-            else
-                present++;
-        } else {
-            ok = blob_copy_to(src, dst, r->sha, &got, why, sizeof why);
-            if (ok == 0) {
-                ok = blob_verify(dst, r->sha, (int64_t)got, NULL, w2, sizeof w2);
-                if (ok < 0)
-                    snprintf(why, sizeof why, "read back from the target: %s", w2);
-                else
-                    copied++;
-            }
-        }
-        bytes_done += got;
-        if (ok < 0) {
-            failed++;
-            fail_lines[failed - 1] = arena_printf(refs.a, "FAILED %s (%s): %s", r->sha, r->what, why);
-            fprintf(stderr, "migrate-blobs: %s\n", fail_lines[failed - 1]);
-        }
-        double t = now_mono();
-        if (t - last >= 0.5 || i + 1 == n) {
-            last = t;
-            fprintf(stderr, "migrate-blobs: %zu/%zu blobs, %.1f/%.1f MiB (%zu copied, %zu there already, %zu failed)\n",
-                    i + 1, n, (double)bytes_done / 1048576.0, (double)total_bytes / 1048576.0, copied, present,
-                    failed);
-        }
-    }
-    for (size_t i = 0; i < failed; i++)
-        printf("%s\n", fail_lines[i]);
-    printf("migrate-blobs: %zu blobs: %zu copied, %zu there already, %zu failed; every blob read back from the"
-           " target and its SHA-256 checked\n", n, copied, present, failed);
-    rc = failed ? 1 : 0;
-out:
     if (st)
         st->ops->close(st);
     if (src)
