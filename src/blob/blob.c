@@ -13,6 +13,58 @@
 #include <unistd.h>
 
 #include "../lib/crypto.h"
+#include "../lib/xalloc.h"
+#include "blob_int.h"
+
+bool blob_key_ok(const char *hex)
+{
+    if (!hex || strnlen(hex, 65) != 64)
+        return false;
+    for (size_t i = 0; i < 64; i++) {
+        char ch = hex[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+int blob_bad_key(derr *e)
+{
+    return derr_set(e, 400, "bad_key", "a blob key is 64 lower-case hex characters");
+}
+
+int blob_hash_matches(int fd, const char *hex, uint64_t *size)
+{
+    enum { CHUNK = 64 * 1024 };
+    unsigned char *chunk = xmalloc(CHUNK);
+    sha256_ctx c;
+    sha256_init(&c);
+    uint64_t off = 0;
+    int rc = -1;
+    for (;;) {
+        ssize_t n = pread(fd, chunk, CHUNK, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        sha256_update(&c, chunk, (size_t)n);
+        off += (uint64_t)n;
+    }
+    unsigned char d[32];
+    char got[65];
+    sha256_final(&c, d);
+    hex_encode(d, sizeof d, got);
+    if (size)
+        *size = off;
+    rc = memcmp(got, hex, 64) == 0;
+out:;
+    int saved = errno;
+    free(chunk);
+    errno = saved;
+    return rc;
+}
 
 /* "file:DIR" → the folder store, "s3://..." → the S3 store. The message names
  * no path: the URL comes from the operator, who already knows it. */
@@ -82,17 +134,26 @@ static int hash_fd(int fd, int out, char hex[65], uint64_t *total, char *why, si
     return 0;
 }
 
-int blob_verify(blob_store *b, const char *sha256hex, int64_t size, uint64_t *bytes, char *why, size_t whylen)
+/* Opens a blob for the operators' tools: 0, or -1 with why "missing" or the store's message. */
+static int open_blob(blob_store *b, const char *sha256hex, blob_reader *r, uint64_t *bytes, char *why,
+                     size_t whylen)
 {
     derr e;
-    blob_reader r;
-    uint64_t total = 0;
     if (bytes)
         *bytes = 0;
-    if (blob_call(b, open, sha256hex, &r, &e) < 0) {
+    if (blob_call(b, open, sha256hex, r, &e) < 0) {
         snprintf(why, whylen, "%s", e.status == 404 ? "missing" : e.message);
         return -1;
     }
+    return 0;
+}
+
+int blob_verify(blob_store *b, const char *sha256hex, int64_t size, uint64_t *bytes, char *why, size_t whylen)
+{
+    blob_reader r;
+    uint64_t total = 0;
+    if (open_blob(b, sha256hex, &r, bytes, why, whylen) < 0)
+        return -1;
     char hex[65];
     int rc = hash_fd(r.fd, -1, hex, &total, why, whylen);
     close(r.fd);
@@ -116,12 +177,8 @@ int blob_copy_to(blob_store *from, blob_store *to, const char *sha256hex, uint64
     derr e;
     blob_reader r;
     uint64_t total = 0;
-    if (bytes)
-        *bytes = 0;
-    if (blob_call(from, open, sha256hex, &r, &e) < 0) {
-        snprintf(why, whylen, "%s", e.status == 404 ? "missing" : e.message);
+    if (open_blob(from, sha256hex, &r, bytes, why, whylen) < 0)
         return -1;
-    }
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s/copy-XXXXXX", to->ops->tmp_dir(to));
     int out = mkostemp(tmp, O_CLOEXEC);

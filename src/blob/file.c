@@ -37,6 +37,7 @@
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
 #include "blob.h"
+#include "blob_int.h"
 
 #define DIR_MODE 0750
 #define READ_CHUNK (64 * 1024)
@@ -61,27 +62,14 @@ static int internal(derr *e, const char *what, const char *path, int errnum)
     return derr_storage(e, errnum, "the blob store");
 }
 
-static bool key_ok(const char *hex)
-{
-    if (!hex || strnlen(hex, 65) != 64)
-        return false;
-    for (size_t i = 0; i < 64; i++) {
-        char ch = hex[i];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-            return false;
-    }
-    return true;
-}
-
-static int bad_key(derr *e)
-{
-    return derr_set(e, 400, "bad_key", "a blob key is 64 lower-case hex characters");
-}
-
 /* DIR/ab/cd/<hex>; blob_file_open has checked that it fits. */
-static void blob_path(const file_store *fs, const char *hex, char out[PATH_MAX])
+/* DIR/ab/cd/<hex>, once hex is checked to be a key: 0, or -1 (400 bad_key). */
+static int blob_path(const file_store *fs, const char *hex, char out[PATH_MAX], derr *e)
 {
+    if (!blob_key_ok(hex))
+        return blob_bad_key(e);
     snprintf(out, PATH_MAX, "%s/%.2s/%.2s/%s", fs->dir, hex, hex + 2, hex);
+    return 0;
 }
 
 static int fsync_dir(const char *path)
@@ -145,38 +133,6 @@ static int present(const char *path, derr *e)
     return internal(e, "stat", path, errno);
 }
 
-/* Reads fd from its start to its end, in 64 KiB pieces, and compares the SHA-256 with `hex`.
- * 1 when equal, 0 when not, -1 on a read error (errno set). */
-static int hash_matches(int fd, const char *hex)
-{
-    unsigned char *chunk = xmalloc(READ_CHUNK);
-    sha256_ctx c;
-    sha256_init(&c);
-    off_t off = 0;
-    int rc = -1;
-    for (;;) {
-        ssize_t n = pread(fd, chunk, READ_CHUNK, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto out;
-        if (n == 0)
-            break;
-        sha256_update(&c, chunk, (size_t)n);
-        off += n;
-    }
-    unsigned char d[32];
-    char got[65];
-    sha256_final(&c, d);
-    hex_encode(d, sizeof d, got);
-    rc = memcmp(got, hex, 64) == 0;
-out:;
-    int saved = errno;
-    free(chunk);
-    errno = saved;
-    return rc;
-}
-
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n > 0) {
@@ -238,12 +194,11 @@ fail:
 static int file_put_file(blob_store *b, const char *hex, const char *path, derr *e)
 {
     file_store *fs = (file_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
+    char final[PATH_MAX];
+    if (blob_path(fs, hex, final, e) < 0)
+        return -1;
     if (!path)
         return internal(e, "put", "(null)", EINVAL);
-    char final[PATH_MAX];
-    blob_path(fs, hex, final);
     int have = present(final, e);
     if (have != 0)
         return have < 0 ? -1 : 0;
@@ -272,7 +227,7 @@ static int file_put_file(blob_store *b, const char *hex, const char *path, derr 
         src = copy;
     }
 
-    int ok = hash_matches(fd, hex);
+    int ok = blob_hash_matches(fd, hex, NULL);
     if (ok < 0) {
         internal(e, "read", src, errno);
         goto out;
@@ -315,10 +270,9 @@ out:
 static int file_open(blob_store *b, const char *hex, blob_reader *r, derr *e)
 {
     file_store *fs = (file_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
     char path[PATH_MAX];
-    blob_path(fs, hex, path);
+    if (blob_path(fs, hex, path, e) < 0)
+        return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
@@ -339,10 +293,9 @@ static int file_open(blob_store *b, const char *hex, blob_reader *r, derr *e)
 static int file_exists(blob_store *b, const char *hex, derr *e)
 {
     file_store *fs = (file_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
     char path[PATH_MAX];
-    blob_path(fs, hex, path);
+    if (blob_path(fs, hex, path, e) < 0)
+        return -1;
     return present(path, e);
 }
 
@@ -351,10 +304,9 @@ static int file_exists(blob_store *b, const char *hex, derr *e)
 static int file_remove(blob_store *b, const char *hex, derr *e)
 {
     file_store *fs = (file_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
     char path[PATH_MAX];
-    blob_path(fs, hex, path);
+    if (blob_path(fs, hex, path, e) < 0)
+        return -1;
     if (unlink(path) < 0 && errno != ENOENT && errno != ENOTDIR)
         return internal(e, "unlink", path, errno);
     return 0;

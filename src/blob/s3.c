@@ -70,8 +70,8 @@
 #include "../lib/url.h"
 #include "../lib/xalloc.h"
 #include "blob.h"
+#include "blob_int.h"
 
-#define READ_CHUNK (64 * 1024)
 #define ERRBODY_MAX 1024 /* what is kept of an error answer, for the log */
 #define NBUCKETS 256     /* spool table */
 
@@ -181,23 +181,6 @@ struct s3_store {
 };
 
 /* ---- small helpers ---- */
-
-static bool key_ok(const char *hex)
-{
-    if (!hex || strnlen(hex, 65) != 64)
-        return false;
-    for (size_t i = 0; i < 64; i++) {
-        char ch = hex[i];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-            return false;
-    }
-    return true;
-}
-
-static int bad_key(derr *e)
-{
-    return derr_set(e, 400, "bad_key", "a blob key is 64 lower-case hex characters");
-}
 
 static int unavailable(derr *e)
 {
@@ -1027,8 +1010,8 @@ static spool *fetch(s3_store *s, const char *hex, bool whole, derr *e)
 static int s3_open(blob_store *b, const char *hex, blob_reader *r, derr *e)
 {
     s3_store *s = (s3_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
+    if (!blob_key_ok(hex))
+        return blob_bad_key(e);
     spool *sp = fetch(s, hex, true, e);
     if (!sp)
         return -1;
@@ -1095,8 +1078,8 @@ static int s3_open_send(blob_store *b, const char *hex, unsigned flags, blob_rea
     s3_store *s = (s3_store *)b;
     memset(r, 0, sizeof *r);
     r->fd = -1;
-    if (!key_ok(hex))
-        return bad_key(e);
+    if (!blob_key_ok(hex))
+        return blob_bad_key(e);
     if (flags & BLOB_SEND_REDIRECT) {
         r->kind = BLOB_READER_REDIRECT;
         r->url = presign(s, hex);
@@ -1137,8 +1120,8 @@ static int s3_open_send(blob_store *b, const char *hex, unsigned flags, blob_rea
 static int s3_exists(blob_store *b, const char *hex, derr *e)
 {
     s3_store *s = (s3_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
+    if (!blob_key_ok(hex))
+        return blob_bad_key(e);
     long st;
     if (request(s, "head", "HEAD", hex, -1, 0, SIGV4_EMPTY_SHA256, &st, NULL, e) < 0)
         return -1;
@@ -1149,41 +1132,11 @@ static int s3_exists(blob_store *b, const char *hex, derr *e)
     return internal(e);
 }
 
-/* Reads fd whole and compares its SHA-256 with hex: 1 equal, 0 not, -1 read error. */
-static int hash_matches(int fd, const char *hex, uint64_t *size)
-{
-    unsigned char *chunk = xmalloc(READ_CHUNK);
-    sha256_ctx c;
-    sha256_init(&c);
-    uint64_t off = 0;
-    int rc = -1;
-    for (;;) {
-        ssize_t n = pread(fd, chunk, READ_CHUNK, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto out;
-        if (n == 0)
-            break;
-        sha256_update(&c, chunk, (size_t)n);
-        off += (uint64_t)n;
-    }
-    unsigned char d[32];
-    char got[65];
-    sha256_final(&c, d);
-    hex_encode(d, sizeof d, got);
-    *size = off;
-    rc = memcmp(got, hex, 64) == 0;
-out:
-    free(chunk);
-    return rc;
-}
-
 static int s3_put_file(blob_store *b, const char *hex, const char *path, derr *e)
 {
     s3_store *s = (s3_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
+    if (!blob_key_ok(hex))
+        return blob_bad_key(e);
     char eb[128];
     int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
     if (fd < 0) {
@@ -1199,7 +1152,7 @@ static int s3_put_file(blob_store *b, const char *hex, const char *path, derr *e
         goto out;
     }
     uint64_t size = 0;
-    int ok = hash_matches(fd, hex, &size);
+    int ok = blob_hash_matches(fd, hex, &size);
     if (ok < 0) {
         log_error("blob store failed", "op", "read", "path", path, "error", strerror_r(errno, eb, sizeof eb), NULL);
         internal(e);
@@ -1235,8 +1188,8 @@ out:
 static int s3_remove(blob_store *b, const char *hex, derr *e)
 {
     s3_store *s = (s3_store *)b;
-    if (!key_ok(hex))
-        return bad_key(e);
+    if (!blob_key_ok(hex))
+        return blob_bad_key(e);
     /* No cached copy outlives the object. */
     pthread_mutex_lock(&s->mu);
     for (spool *sp = s->table[bucket_of(hex)]; sp;) {
