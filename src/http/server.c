@@ -241,6 +241,24 @@ static void audit_bad_credential(server *s, req *r, const char *authz, const der
     free(text);
 }
 
+/* Who the Authorization header names, into r->who: 0, or -1 once the refusal is
+ * answered (failed credentials count against the caller's IP, and are audited). */
+static int check_credential(server *s, conn_ctx *x, const char *authz)
+{
+    req *r = &x->r;
+    derr e;
+    if (auth_header(s->core, r->a, authz, &r->who, &e) >= 0)
+        return 0;
+    memset(&r->who, 0, sizeof r->who);
+    if (e.status >= 500)
+        metrics_store_error();
+    if (rate_check(s, x, RL_OTHER) == 0) {
+        audit_bad_credential(s, r, authz, &e);
+        auth_fail(r, &e);
+    }
+    return -1;
+}
+
 /* An upload's credential is checked before its body is read when the client sent
  * `Expect: 100-continue` (mix, rebar3, curl for large bodies), so a bad or missing key is answered
  * before it uploads: 0 to go on
@@ -262,15 +280,7 @@ static int early_auth(server *s, conn_ctx *x)
     }
     if (auth_header_is_slow(authz))
         return 0;
-    derr e;
-    if (auth_header(s->core, r->a, authz, &r->who, &e) < 0) {
-        memset(&r->who, 0, sizeof r->who);
-        if (e.status >= 500)
-            metrics_store_error();
-        if (rate_check(s, x, RL_OTHER) == 0) {
-            audit_bad_credential(s, r, authz, &e);
-            auth_fail(r, &e);
-        }
+    if (check_credential(s, x, authz) < 0) {
         x->failed = 1;
         return -1;
     }
@@ -591,18 +601,8 @@ static void run(server *s, conn_ctx *x)
                             ? NULL
                             : req_header(r, "Authorization");
     if (authz) {
-        derr e;
-        if (auth_header(s->core, r->a, authz, &r->who, &e) < 0) {
-            memset(&r->who, 0, sizeof r->who);
-            if (e.status >= 500)
-                metrics_store_error();
-            /* Failed credentials count against the caller's IP. */
-            if (rate_check(s, x, RL_OTHER) == 0) {
-                audit_bad_credential(s, r, authz, &e);
-                auth_fail(r, &e);
-            }
+        if (check_credential(s, x, authz) < 0)
             return;
-        }
     } else if (!x->authed && !(rt && rt->auth == AUTH_NONE && rt->rl == RL_NONE)) {
         session_cookie(s, r, rt);
     }
