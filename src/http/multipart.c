@@ -84,16 +84,7 @@ struct mp {
  * anything but printable ASCII as '?' (messages go into JSON). */
 static const char *clip(arena *a, const char *s, size_t n)
 {
-    size_t k = n > 60 ? 60 : n;
-    char *d = arena_alloc(a, k + 4);
-    size_t i;
-    for (i = 0; i < k; i++)
-        d[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (k < n)
-        for (int j = 0; j < 3; j++)
-            d[i++] = '.';
-    d[i] = '\0';
-    return d;
+    return derr_clip(arena_alloc(a, 60 + 4), s, n, 60);
 }
 
 /* "part 2 ('tarball')", or "part 2" before its name is known (cur is set as

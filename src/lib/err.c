@@ -27,6 +27,18 @@ int derr_storage(derr *e, int errnum, const char *what)
     return derr_set(e, 500, "internal", "%s failed; see the server log", what);
 }
 
+char *derr_clip(char *out, const char *s, size_t n, size_t max)
+{
+    size_t k = n > max ? max : n, i;
+    for (i = 0; i < k; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (k < n)
+        for (int j = 0; j < 3; j++)
+            out[i++] = '.';
+    out[i] = '\0';
+    return out;
+}
+
 void derr_clear(derr *e)
 {
     if (!e)

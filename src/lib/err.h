@@ -10,6 +10,8 @@
 #ifndef DEPOT_ERR_H
 #define DEPOT_ERR_H
 
+#include <stddef.h>
+
 typedef struct derr {
     int status;         /* HTTP status to answer with: 400, 401, 404, 409, 500 ... */
     const char *code;   /* stable machine code: "not_found", "conflict", ... (static) */
@@ -26,6 +28,12 @@ int derr_set(derr *e, int status, const char *code, const char *fmt, ...)
  * for now); anything else is 500 "internal". `what` names the storage for a
  * person, without a path ("the blob store"). Returns -1. */
 int derr_storage(derr *e, int errnum, const char *what);
+
+/* Client text as a message may show it: the first max bytes of s[0..n)
+ * (then "..." when there were more), anything but printable ASCII as '?'
+ * (messages go into JSON, which wants UTF-8, and into logs). Writes into
+ * out, which holds max + 4 bytes, and returns it. */
+char *derr_clip(char *out, const char *s, size_t n, size_t max);
 
 /* Clears e. */
 void derr_clear(derr *e);

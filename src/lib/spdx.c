@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "err.h"
 #include "spdx_ids.inc"
 
 #define SPDX_MAX_DEPTH 32
@@ -162,14 +163,7 @@ static void next(struct parser *p)
  * printable ASCII as '?' (messages end up in JSON, which wants UTF-8). */
 static const char *clip(struct parser *p, const char *s, size_t n)
 {
-    size_t k = n > SHOW ? SHOW : n, i;
-    for (i = 0; i < k; i++)
-        p->clipped[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (k < n)
-        for (int j = 0; j < 3; j++)
-            p->clipped[i++] = '.';
-    p->clipped[i] = '\0';
-    return p->clipped;
+    return derr_clip(p->clipped, s, n, SHOW);
 }
 
 /* A word that reads as an operator in the wrong case. */

@@ -34,15 +34,8 @@
 /* A path as a message may show it: at most 80 bytes, non-printable ASCII as '?'. */
 static const char *clip(arena *a, const char *s)
 {
-    size_t n = strlen(s), k = n > 80 ? 80 : n, i;
-    char *d = arena_alloc(a, k + 4);
-    for (i = 0; i < k; i++)
-        d[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (k < n)
-        for (int j = 0; j < 3; j++)
-            d[i++] = '.';
-    d[i] = '\0';
-    return d;
+    size_t n = strlen(s);
+    return derr_clip(arena_alloc(a, 80 + 4), s, n, 80);
 }
 
 /* Strict UTF-8 without control characters; *why names what comes first. */
