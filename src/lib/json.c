@@ -27,15 +27,25 @@ json_t *json_parse_object(const char *p, size_t n, derr *e)
     return doc;
 }
 
+/* obj[key] into *v; NULL (and 0) when it is absent or null, unless required (then 400). */
+static int field(json_t *obj, const char *key, bool required, json_t **v, derr *e)
+{
+    *v = json_object_get(obj, key);
+    if (*v && json_is_null(*v))
+        *v = NULL;
+    if (!*v && required)
+        return derr_set(e, 400, "bad_request", "field '%s' is required", key);
+    return 0;
+}
+
 int json_str(json_t *obj, const char *key, bool required, const char **out, derr *e)
 {
-    json_t *v = json_object_get(obj, key);
+    json_t *v;
     *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (required)
-            return derr_set(e, 400, "bad_request", "field '%s' is required", key);
+    if (field(obj, key, required, &v, e) < 0)
+        return -1;
+    if (!v)
         return 0;
-    }
     if (!json_is_string(v))
         return derr_set(e, 400, "bad_request", "field '%s' must be a string", key);
     if (strlen(json_string_value(v)) != json_string_length(v))
@@ -44,24 +54,26 @@ int json_str(json_t *obj, const char *key, bool required, const char **out, derr
     return 0;
 }
 
+bool json_all_strings(const json_t *arr)
+{
+    if (!json_is_array(arr))
+        return false;
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (!json_is_string(json_array_get(arr, i)))
+            return false;
+    return true;
+}
+
 int json_str_array(json_t *obj, const char *key, bool required, json_t **out, derr *e)
 {
-    json_t *v = json_object_get(obj, key);
+    json_t *v;
     *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (required)
-            return derr_set(e, 400, "bad_request", "field '%s' is required", key);
+    if (field(obj, key, required, &v, e) < 0)
+        return -1;
+    if (!v)
         return 0;
-    }
-    if (!json_is_array(v))
+    if (!json_all_strings(v))
         return derr_set(e, 400, "bad_request", "field '%s' must be an array of strings", key);
-    size_t i;
-    json_t *it;
-    json_array_foreach(v, i, it)
-    {
-        if (!json_is_string(it))
-            return derr_set(e, 400, "bad_request", "field '%s' must be an array of strings", key);
-    }
     *out = v;
     return 0;
 }

@@ -22,6 +22,9 @@ int json_str(json_t *obj, const char *key, bool required, const char **out, derr
 /* An array of strings; *out is the json array (borrowed) or NULL when absent/optional. */
 int json_str_array(json_t *obj, const char *key, bool required, json_t **out, derr *e);
 
+/* Whether arr is an array whose every element is a string (an empty one is). */
+bool json_all_strings(const json_t *arr);
+
 /* Adds key: string-or-null to obj. */
 void json_set_str(json_t *obj, const char *key, const char *v);
 /* Adds key: RFC 3339 time, or null when t == 0. */
