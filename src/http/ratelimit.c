@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/hash.h"
 #include "../lib/xalloc.h"
 
 #define SHARDS 64
@@ -30,14 +31,6 @@ typedef struct memrl {
     ratelimit base;
     struct shard shards[SHARDS];
 } memrl;
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 /* Drops entries of past windows; grows the table when it is still crowded. */
 static void sweep(struct shard *sh, int64_t window)
@@ -63,7 +56,7 @@ static void sweep(struct shard *sh, int64_t window)
         struct entry *e = sh->buckets[i];
         while (e) {
             struct entry *next = e->next;
-            size_t j = (fnv(e->key) / SHARDS) % nb;
+            size_t j = (hash_str(e->key) / SHARDS) % nb;
             e->next = b[j];
             b[j] = e;
             e = next;
@@ -78,7 +71,7 @@ static void mem_hit(ratelimit *rl, const char *key, long limit, int64_t now, rl_
 {
     memrl *m = (memrl *)rl;
     int64_t window = now / RL_WINDOW;
-    uint64_t h = fnv(key);
+    uint64_t h = hash_str(key);
     struct shard *sh = &m->shards[h % SHARDS];
     pthread_mutex_lock(&sh->mu);
     size_t b = (h / SHARDS) % sh->nbuckets;

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -118,17 +119,9 @@ struct reader {
     uint64_t total;
 };
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 static void set_insert(struct reader *r, int idx)
 {
-    size_t mask = r->nslots - 1, i = (size_t)fnv(r->ents[idx].path) & mask;
+    size_t mask = r->nslots - 1, i = (size_t)hash_str(r->ents[idx].path) & mask;
     while (r->slots[i])
         i = (i + 1) & mask;
     r->slots[i] = idx + 1;
@@ -146,7 +139,7 @@ static int set_add(struct reader *r, int idx)
             set_insert(r, i);
     }
     const targz_entry *x = &r->ents[idx];
-    size_t mask = r->nslots - 1, i = (size_t)fnv(x->path) & mask;
+    size_t mask = r->nslots - 1, i = (size_t)hash_str(x->path) & mask;
     for (; r->slots[i]; i = (i + 1) & mask) {
         const targz_entry *y = &r->ents[r->slots[i] - 1];
         if (strcmp(x->path, y->path) == 0) {
