@@ -813,6 +813,75 @@ static int pub_version(rparser *p, const char *s, size_t n, size_t *i, semver *v
     return 0;
 }
 
+/* "^V" alone: >=V <nextBreaking(V)-0. */
+static int pub_caret(rparser *p, const char *s, size_t n)
+{
+    semver v;
+    size_t i = 1;
+    while (i < n && is_space(s[i]))
+        i++;
+    if (pub_version(p, s, n, &i, &v) < 0)
+        return -1;
+    if (i != n)
+        return rfail(p, "nothing may follow a \"^\" constraint");
+    if (count_term(p) < 0)
+        return -1;
+    add_written(p, OP_GE, &v);
+    if (v.major > 0)
+        add_upper_major(p, v.major);
+    else
+        add_upper_minor(p, 0, v.minor);
+    return 0;
+}
+
+/* One end of a pub range: the tightest bound written so far. */
+typedef struct pub_bound {
+    semver v;
+    bool has, inc;
+} pub_bound;
+
+/* Tightens b with v: a minimum (dir 1) keeps the larger, a maximum (dir -1) the smaller; of two
+ * equal bounds the exclusive one wins. */
+static void tighten(pub_bound *b, const semver *v, bool inc, int dir)
+{
+    int c = b->has ? semver_cmp(v, &b->v) * dir : 1;
+    if (c > 0) {
+        b->v = *v;
+        b->inc = inc;
+    } else if (c == 0 && !inc) {
+        b->inc = false;
+    }
+    b->has = true;
+}
+
+/* The comparators of the intersected range [min, max]. */
+static void add_pub_range(rparser *p, const pub_bound *min, const pub_bound *max)
+{
+    if (min->has && max->has) {
+        int c = semver_cmp(&min->v, &max->v);
+        if (c > 0 || (c == 0 && !(min->inc && max->inc))) {
+            add_none(p);
+            return;
+        }
+        if (c == 0) {
+            add_written(p, OP_EQ, &min->v);
+            return;
+        }
+    }
+    if (min->has)
+        add_written(p, min->inc ? OP_GE : OP_GT, &min->v);
+    if (max->has) {
+        /* pub_semver: an exclusive maximum that is not a pre-release (and has no
+         * build) excludes its own pre-releases, unless the minimum is a
+         * pre-release of that same version. */
+        if (!max->inc && !has_pre(&max->v) && !max->v.build &&
+            !(min->has && has_pre(&min->v) && cmp_tuple(&min->v, &max->v) == 0))
+            add_cmp(p, OP_LT, max->v.major, max->v.minor, max->v.patch, "0");
+        else
+            add_written(p, max->inc ? OP_LE : OP_LT, &max->v);
+    }
+}
+
 static int parse_pub(rparser *p, const char *s)
 {
     size_t n = strlen(s), i = 0;
@@ -822,28 +891,11 @@ static int parse_pub(rparser *p, const char *s)
         return 0;
     if (n == 0)
         return rfail(p, "it is empty");
-    if (s[0] == '^') { /* "^V" alone: >=V <nextBreaking(V)-0 */
-        semver v;
-        i = 1;
-        while (i < n && is_space(s[i]))
-            i++;
-        if (pub_version(p, s, n, &i, &v) < 0)
-            return -1;
-        if (i != n)
-            return rfail(p, "nothing may follow a \"^\" constraint");
-        if (count_term(p) < 0)
-            return -1;
-        add_written(p, OP_GE, &v);
-        if (v.major > 0)
-            add_upper_major(p, v.major);
-        else
-            add_upper_minor(p, 0, v.minor);
-        return 0;
-    }
+    if (s[0] == '^')
+        return pub_caret(p, s, n);
 
     /* Bare versions and comparisons, intersected into one range as pub_semver does. */
-    semver min = {0}, max = {0};
-    bool has_min = false, has_max = false, inc_min = false, inc_max = false;
+    pub_bound min = {0}, max = {0};
     while (i < n) {
         while (i < n && is_space(s[i]))
             i++;
@@ -867,50 +919,12 @@ static int parse_pub(rparser *p, const char *s)
         semver v;
         if (count_term(p) < 0 || pub_version(p, s, n, &i, &v) < 0)
             return -1;
-        if (lo) {
-            int c = has_min ? semver_cmp(&v, &min) : 1;
-            if (c > 0) {
-                min = v;
-                inc_min = inc;
-            } else if (c == 0 && !inc) {
-                inc_min = false;
-            }
-            has_min = true;
-        }
-        if (hi) {
-            int c = has_max ? semver_cmp(&v, &max) : -1;
-            if (c < 0) {
-                max = v;
-                inc_max = inc;
-            } else if (c == 0 && !inc) {
-                inc_max = false;
-            }
-            has_max = true;
-        }
+        if (lo)
+            tighten(&min, &v, inc, 1);
+        if (hi)
+            tighten(&max, &v, inc, -1);
     }
-    if (has_min && has_max) {
-        int c = semver_cmp(&min, &max);
-        if (c > 0 || (c == 0 && !(inc_min && inc_max))) {
-            add_none(p);
-            return 0;
-        }
-        if (c == 0) {
-            add_written(p, OP_EQ, &min);
-            return 0;
-        }
-    }
-    if (has_min)
-        add_written(p, inc_min ? OP_GE : OP_GT, &min);
-    if (has_max) {
-        /* pub_semver: an exclusive maximum that is not a pre-release (and has no
-         * build) excludes its own pre-releases, unless the minimum is a
-         * pre-release of that same version. */
-        if (!inc_max && !has_pre(&max) && !max.build &&
-            !(has_min && has_pre(&min) && cmp_tuple(&min, &max) == 0))
-            add_cmp(p, OP_LT, max.major, max.minor, max.patch, "0");
-        else
-            add_written(p, inc_max ? OP_LE : OP_LT, &max);
-    }
+    add_pub_range(p, &min, &max);
     return 0;
 }
 
