@@ -20,6 +20,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/crypto.h"
+#include "../lib/url.h"
 #include "client.h"
 
 typedef struct sink {
@@ -343,12 +344,5 @@ int client_fail_resp(client *c, const char *what, const client_resp *r)
 
 const char *client_esc(client *c, const char *segment)
 {
-    char *s = curl_easy_escape(client_curl(c), segment, 0);
-    if (!s) {
-        fprintf(stderr, "depot: out of memory\n");
-        exit(EXIT_FAIL);
-    }
-    const char *out = arena_strdup(c->a, s);
-    curl_free(s);
-    return out;
+    return url_encode(c->a, segment, NULL); /* what curl_easy_escape writes, without a handle */
 }
