@@ -438,103 +438,106 @@ static int part_begin(struct mp *m, mp_part *pt)
 
 /* ---- the loop ---- */
 
+/* HEADERS: one part's header block, once it is all in the buffer; then its BODY. */
+static int read_headers(struct mp *m, enum state *st)
+{
+    size_t avail = m->end - m->start;
+    const char *w = m->b + m->start;
+    const char *hend = NULL;
+    if (avail >= 2 && w[0] == '\r' && w[1] == '\n')
+        hend = w; /* no headers at all */
+    else if (avail >= 4)
+        hend = memmem(w, avail, "\r\n\r\n", 4);
+    if (hend && (size_t)(hend - w) + 2 > m->lim.max_header)
+        hend = NULL; /* counted as too long below */
+    if (!hend) {
+        if (avail > m->lim.max_header + 2)
+            return derr_set(m->e, 400, "bad_request", "%s: the part header is longer than %zu bytes",
+                            part_label(m), m->lim.max_header);
+        if (m->eof)
+            return derr_set(m->e, 400, "bad_request",
+                            "the body ends inside the headers of %s (no closing boundary)", part_label(m));
+        return fill(m);
+    }
+    mp_part *pt = part_new(m);
+    if (!pt)
+        return -1;
+    m->cur = pt;
+    size_t blk = hend == w ? 0 : (size_t)(hend - w) + 2;
+    if (headers(m, pt, w, w + blk) < 0 || part_begin(m, pt) < 0)
+        return -1;
+    m->start += blk + 2;
+    *st = BODY;
+    return 0;
+}
+
+/* PREAMBLE or BODY: content up to the next delimiter (sunk into the part in
+ * BODY), then what the delimiter is: the close (*done), a new part (HEADERS),
+ * or content that only looks like one. */
+static int read_to_delimiter(struct mp *m, enum state *st, bool *done)
+{
+    const char *w = m->b + m->start;
+    size_t avail = m->end - m->start;
+    const char *d = memmem(w, avail, m->delim, m->dlen);
+    if (!d) {
+        if (m->eof)
+            return derr_set(m->e, 400, "bad_request",
+                            *st == PREAMBLE ? "the body has no multipart boundary line"
+                                            : "the body ends before the closing boundary");
+        size_t keep = m->dlen - 1;
+        if (avail > keep) {
+            if (*st == BODY && sink(m, w, avail - keep) < 0)
+                return -1;
+            m->start += avail - keep;
+        }
+        return fill(m);
+    }
+    size_t at = (size_t)(d - w); /* content before the delimiter */
+    const char *after = d + m->dlen, *end = m->b + m->end;
+    /* Decide what follows: "--" (the close), white space then CRLF (a
+     * new part), or anything else (content that looks like a boundary). */
+    const char *s = after;
+    while (s < end && is_ws(*s) && s - after <= MAX_PADDING)
+        s++;
+    bool need_more = end - s < 2;
+    if (need_more && !m->eof) {
+        if (*st == BODY && sink(m, w, at) < 0)
+            return -1;
+        m->start += at;
+        return fill(m);
+    }
+    int kind = 0; /* 1 close, 2 part, 0 content */
+    if (s == after && end - s >= 2 && s[0] == '-' && s[1] == '-')
+        kind = 1;
+    else if (end - s >= 2 && s[0] == '\r' && s[1] == '\n' && s - after <= MAX_PADDING)
+        kind = 2;
+    if (kind == 0) {
+        if (m->eof && need_more)
+            return derr_set(m->e, 400, "bad_request", "the body ends before the closing boundary");
+        /* Not a delimiter: its first byte is content; look again after it. */
+        if (*st == BODY && sink(m, w, at + 1) < 0)
+            return -1;
+        m->start += at + 1;
+        return 0;
+    }
+    if (*st == BODY && (sink(m, w, at) < 0 || part_finish(m) < 0))
+        return -1;
+    if (kind == 1) {
+        *done = true; /* the epilogue is not read */
+    } else {
+        m->start = (size_t)(s + 2 - m->b);
+        *st = HEADERS;
+    }
+    return 0;
+}
+
 static int run(struct mp *m)
 {
     enum state st = PREAMBLE;
     bool done = false;
-    while (!done) {
-        if (st == HEADERS) {
-            size_t avail = m->end - m->start;
-            const char *w = m->b + m->start;
-            const char *hend = NULL;
-            if (avail >= 2 && w[0] == '\r' && w[1] == '\n')
-                hend = w; /* no headers at all */
-            else if (avail >= 4)
-                hend = memmem(w, avail, "\r\n\r\n", 4);
-            if (hend && (size_t)(hend - w) + 2 > m->lim.max_header)
-                hend = NULL; /* counted as too long below */
-            if (!hend) {
-                if (avail > m->lim.max_header + 2)
-                    return derr_set(m->e, 400, "bad_request", "%s: the part header is longer than %zu bytes",
-                                    part_label(m), m->lim.max_header);
-                if (m->eof)
-                    return derr_set(m->e, 400, "bad_request",
-                                    "the body ends inside the headers of %s (no closing boundary)",
-                                    part_label(m));
-                if (fill(m) < 0)
-                    return -1;
-                continue;
-            }
-            mp_part *pt = part_new(m);
-            if (!pt)
-                return -1;
-            m->cur = pt;
-            size_t blk = hend == w ? 0 : (size_t)(hend - w) + 2;
-            if (headers(m, pt, w, w + blk) < 0 || part_begin(m, pt) < 0)
-                return -1;
-            m->start += blk + 2;
-            st = BODY;
-            continue;
-        }
-
-        /* PREAMBLE or BODY: look for the next delimiter. */
-        const char *w = m->b + m->start;
-        size_t avail = m->end - m->start;
-        const char *d = memmem(w, avail, m->delim, m->dlen);
-        if (!d) {
-            if (m->eof)
-                return derr_set(m->e, 400, "bad_request",
-                                st == PREAMBLE ? "the body has no multipart boundary line"
-                                               : "the body ends before the closing boundary");
-            size_t keep = m->dlen - 1;
-            if (avail > keep) {
-                if (st == BODY && sink(m, w, avail - keep) < 0)
-                    return -1;
-                m->start += avail - keep;
-            }
-            if (fill(m) < 0)
-                return -1;
-            continue;
-        }
-        size_t at = (size_t)(d - w); /* content before the delimiter */
-        const char *after = d + m->dlen, *end = m->b + m->end;
-        /* Decide what follows: "--" (the close), white space then CRLF (a
-         * new part), or anything else (content that looks like a boundary). */
-        const char *s = after;
-        while (s < end && is_ws(*s) && s - after <= MAX_PADDING)
-            s++;
-        bool need_more = end - s < 2;
-        if (need_more && !m->eof) {
-            if (st == BODY && sink(m, w, at) < 0)
-                return -1;
-            m->start += at;
-            if (fill(m) < 0)
-                return -1;
-            continue;
-        }
-        int kind = 0; /* 1 close, 2 part, 0 content */
-        if (s == after && end - s >= 2 && s[0] == '-' && s[1] == '-')
-            kind = 1;
-        else if (end - s >= 2 && s[0] == '\r' && s[1] == '\n' && s - after <= MAX_PADDING)
-            kind = 2;
-        if (kind == 0) {
-            if (m->eof && need_more)
-                return derr_set(m->e, 400, "bad_request", "the body ends before the closing boundary");
-            /* Not a delimiter: its first byte is content; look again after it. */
-            if (st == BODY && sink(m, w, at + 1) < 0)
-                return -1;
-            m->start += at + 1;
-            continue;
-        }
-        if (st == BODY && (sink(m, w, at) < 0 || part_finish(m) < 0))
+    while (!done)
+        if ((st == HEADERS ? read_headers(m, &st) : read_to_delimiter(m, &st, &done)) < 0)
             return -1;
-        if (kind == 1) {
-            done = true; /* the epilogue is not read */
-        } else {
-            m->start = (size_t)(s + 2 - m->b);
-            st = HEADERS;
-        }
-    }
     return 0;
 }
 
