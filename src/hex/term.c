@@ -234,7 +234,79 @@ static const char *cps_utf8(parser *p, const vec *cps, size_t *len)
     return out.p ? (const char *)out.p : "";
 }
 
+/* An atom or a string of the code points in cps. */
+static term *text_node(parser *p, enum term_kind kind, const vec *cps)
+{
+    term *t = node(p, kind);
+    if (t)
+        t->s = cps_utf8(p, cps, &t->len);
+    return t;
+}
+
+/* Adjacent string literals ("a" "b"), concatenated into cps. */
+static int strings(parser *p, vec *cps)
+{
+    while (peek(p, 0) == '"' && !at_end(p)) {
+        if (quoted(p, '"', cps) < 0)
+            return -1;
+        skip_space(p);
+    }
+    return 0;
+}
+
+/* $c (p at the '$'): the character's code point, or -1 after failing. */
+static int64_t char_literal(parser *p)
+{
+    next(p);
+    if (at_end(p))
+        return fail(p, "a character literal is cut short");
+    uint32_t ch = next(p);
+    int64_t v = ch == '\\' ? escape(p) : ch;
+    if (v < 0)
+        return fail(p, "a bad escape sequence");
+    return v;
+}
+
 static term *parse_term(parser *p);
+
+/* A float (p after its integer digits, which start at start): digits '.' digits [e [+-] digits]. */
+static term *parse_float(parser *p, size_t start, int neg)
+{
+    next(p);
+    while (is_digit(peek(p, 0)))
+        next(p);
+    if ((peek(p, 0) == 'e' || peek(p, 0) == 'E') &&
+        (is_digit(peek(p, 1)) || ((peek(p, 1) == '-' || peek(p, 1) == '+') && is_digit(peek(p, 2))))) {
+        next(p);
+        if (peek(p, 0) == '-' || peek(p, 0) == '+')
+            next(p);
+        while (is_digit(peek(p, 0)))
+            next(p);
+    }
+    char tmp[64];
+    size_t w = 0;
+    for (size_t k = start; k < p->i; k++) {
+        if (p->cp[k] == '_')
+            continue;
+        if (w + 1 >= sizeof tmp) {
+            fail(p, "a float is too long");
+            return NULL;
+        }
+        tmp[w++] = (char)p->cp[k];
+    }
+    tmp[w] = '\0';
+    term *t = node(p, TERM_FLOAT);
+    if (!t)
+        return NULL;
+    t->f = strtod(tmp, NULL);
+    if (!isfinite(t->f)) {
+        fail(p, "a float is out of range");
+        return NULL;
+    }
+    if (neg)
+        t->f = -t->f;
+    return t;
+}
 
 static term *parse_number(parser *p, int neg)
 {
@@ -270,41 +342,7 @@ static term *parse_number(parser *p, int neg)
             return NULL;
         }
     } else if (peek(p, 0) == '.' && is_digit(peek(p, 1))) {
-        /* A float: digits '.' digits [e [+-] digits]. */
-        next(p);
-        while (is_digit(peek(p, 0)))
-            next(p);
-        if ((peek(p, 0) == 'e' || peek(p, 0) == 'E') &&
-            (is_digit(peek(p, 1)) || ((peek(p, 1) == '-' || peek(p, 1) == '+') && is_digit(peek(p, 2))))) {
-            next(p);
-            if (peek(p, 0) == '-' || peek(p, 0) == '+')
-                next(p);
-            while (is_digit(peek(p, 0)))
-                next(p);
-        }
-        char tmp[64];
-        size_t w = 0;
-        for (size_t k = start; k < p->i; k++) {
-            if (p->cp[k] == '_')
-                continue;
-            if (w + 1 >= sizeof tmp) {
-                fail(p, "a float is too long");
-                return NULL;
-            }
-            tmp[w++] = (char)p->cp[k];
-        }
-        tmp[w] = '\0';
-        term *t = node(p, TERM_FLOAT);
-        if (!t)
-            return NULL;
-        t->f = strtod(tmp, NULL);
-        if (!isfinite(t->f)) {
-            fail(p, "a float is out of range");
-            return NULL;
-        }
-        if (neg)
-            t->f = -t->f;
-        return t;
+        return parse_float(p, start, neg);
     }
     if (overflow || v > (uint64_t)INT64_MAX + (uint64_t)neg) {
         fail(p, "an integer is beyond 64 bits");
@@ -370,25 +408,14 @@ static int parse_seq(parser *p, uint32_t close, int is_map, term *t)
 static int segment_value(parser *p, vec *cps)
 {
     uint32_t c = peek(p, 0);
-    if (c == '"') {
-        while (peek(p, 0) == '"' && !at_end(p)) {
-            if (quoted(p, '"', cps) < 0)
-                return -1;
-            skip_space(p);
-        }
-        return 0;
-    }
+    if (c == '"')
+        return strings(p, cps);
     if (!is_digit(c) && c != '$')
         return fail(p, "expected a string or an integer in a binary");
     int64_t v;
     if (c == '$') {
-        next(p);
-        if (at_end(p))
-            return fail(p, "a character literal is cut short");
-        uint32_t ch = next(p);
-        v = ch == '\\' ? escape(p) : ch;
-        if (v < 0)
-            return fail(p, "a bad escape sequence");
+        if ((v = char_literal(p)) < 0)
+            return -1;
     } else {
         term *num = parse_number(p, 0);
         if (!num)
@@ -510,21 +537,12 @@ static term *parse_term(parser *p)
             t = NULL;
     } else if (c == '"') {
         vec cps = {0};
-        while (peek(p, 0) == '"' && !at_end(p)) {
-            if (quoted(p, '"', &cps) < 0)
-                goto out;
-            skip_space(p);
-        }
-        t = node(p, TERM_STRING);
-        if (t)
-            t->s = cps_utf8(p, &cps, &t->len);
+        if (strings(p, &cps) == 0)
+            t = text_node(p, TERM_STRING, &cps);
     } else if (c == '\'') {
         vec cps = {0};
-        if (quoted(p, '\'', &cps) < 0)
-            goto out;
-        t = node(p, TERM_ATOM);
-        if (t)
-            t->s = cps_utf8(p, &cps, &t->len);
+        if (quoted(p, '\'', &cps) == 0)
+            t = text_node(p, TERM_ATOM, &cps);
     } else if (c == '-' || c == '+') {
         next(p);
         skip_space(p);
@@ -535,19 +553,8 @@ static term *parse_term(parser *p)
     } else if (is_digit(c)) {
         t = parse_number(p, 0);
     } else if (c == '$') {
-        next(p);
-        if (at_end(p)) {
-            fail(p, "a character literal is cut short");
-            goto out;
-        }
-        uint32_t ch = next(p);
-        int64_t v = ch == '\\' ? escape(p) : ch;
-        if (v < 0) {
-            fail(p, "a bad escape sequence");
-            goto out;
-        }
-        t = node(p, TERM_INT);
-        if (t)
+        int64_t v = char_literal(p);
+        if (v >= 0 && (t = node(p, TERM_INT)))
             t->i = v;
     } else if ((c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xFF && c != 0xF7)) {
         vec cps = {0};
@@ -555,9 +562,7 @@ static term *parse_term(parser *p)
             uint32_t ch = next(p);
             vec_put(p->a, &cps, &ch, sizeof ch);
         }
-        t = node(p, TERM_ATOM);
-        if (t)
-            t->s = cps_utf8(p, &cps, &t->len);
+        t = text_node(p, TERM_ATOM, &cps);
     } else if ((c >= 'A' && c <= 'Z') || c == '_') {
         fail(p, "variables are not accepted");
     } else {
