@@ -899,6 +899,43 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ss, sockl
     return 0;
 }
 
+/* Binds here, so a taken port fails plainly and port 0 is known before serving:
+ * the listening socket, or -1 (e filled). */
+static int bind_listener(server *s, const struct sockaddr_storage *ss, socklen_t sl, derr *e)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, 1024) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return derr_set(e, 500, "listen", "cannot listen on %s: %s", s->cfg->listen, strerror(err));
+    }
+    return fd;
+}
+
+/* The port the daemon got, the base URL made from it when it was derived, and the log line. */
+static void announce(server *s, bool tls, unsigned threads)
+{
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    char addr[300], url[600];
+    const char *colon = strrchr(s->cfg->listen, ':');
+    snprintf(addr, sizeof addr, "%.*s:%d", (int)(colon - s->cfg->listen), s->cfg->listen, s->port);
+    snprintf(url, sizeof url, "%s://%s", tls ? "https" : "http", addr);
+    char nt[16];
+    snprintf(nt, sizeof nt, "%u", threads);
+    if (s->cfg->base_url_derived) {
+        /* Port 0 became a real port: every URL the server prints must carry it. Nothing
+         * is served yet, so the settings may still change. */
+        s->bound_url = xstrdup(url);
+        ((config *)s->cfg)->base_url = s->bound_url;
+    }
+    log_info("listening", "addr", addr, "url", url, "base_url", s->cfg->base_url, "threads", nt, "tls",
+             tls ? "on" : "off", NULL);
+}
+
 int server_start(server *s, derr *e)
 {
     struct sockaddr_storage ss;
@@ -938,17 +975,11 @@ int server_start(server *s, derr *e)
         flags |= MHD_USE_TLS;
     else
         tls_opts[0].option = MHD_OPTION_END;
-    /* Bind here, so a taken port fails plainly and port 0 is known before serving. */
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd);
+    int fd = bind_listener(s, &ss, sl, e);
+    if (fd < 0) {
         workers_stop(s->wk);
         s->wk = NULL;
-        return derr_set(e, 500, "listen", "cannot listen on %s: %s", s->cfg->listen, strerror(err));
+        return -1;
     }
     size_t memlimit = (size_t)(s->cfg->max_headers + s->cfg->max_url) + 16384;
     s->d = MHD_start_daemon(
@@ -970,22 +1001,7 @@ int server_start(server *s, derr *e)
         pthread_mutex_unlock(&s->mhd_err_lock);
         return -1;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : 0;
-    char addr[300], url[600];
-    const char *colon = strrchr(s->cfg->listen, ':');
-    snprintf(addr, sizeof addr, "%.*s:%d", (int)(colon - s->cfg->listen), s->cfg->listen, s->port);
-    snprintf(url, sizeof url, "%s://%s", tls ? "https" : "http", addr);
-    char nt[16];
-    snprintf(nt, sizeof nt, "%u", threads);
-    if (s->cfg->base_url_derived) {
-        /* Port 0 became a real port: every URL the server prints must carry it. Nothing
-         * is served yet, so the settings may still change. */
-        s->bound_url = xstrdup(url);
-        ((config *)s->cfg)->base_url = s->bound_url;
-    }
-    log_info("listening", "addr", addr, "url", url, "base_url", s->cfg->base_url, "threads", nt, "tls",
-             tls ? "on" : "off", NULL);
+    announce(s, tls, threads);
     return 0;
 }
 
