@@ -203,6 +203,54 @@ static void *grow(arena *a, void *old, int n, int *cap, size_t elem)
     return p;
 }
 
+/* The entry's type ('f' file, 'd' folder, 'l' symlink, 'h' hard link, 'o' anything else)
+ * and, for a link, its target (in the arena; NULL otherwise). */
+static int entry_type(struct reader *r, struct archive_entry *ae, const char **link)
+{
+    *link = NULL;
+    const char *hl = archive_entry_hardlink_utf8(ae);
+    if (!hl)
+        hl = archive_entry_hardlink(ae);
+    if (hl) {
+        *link = arena_strdup(r->a, hl);
+        return 'h';
+    }
+    switch (archive_entry_filetype(ae)) {
+    case AE_IFREG:
+        return 'f';
+    case AE_IFDIR:
+        return 'd';
+    case AE_IFLNK: {
+        const char *sl = archive_entry_symlink_utf8(ae);
+        *link = arena_strdup(r->a, sl ? sl : archive_entry_symlink(ae));
+        return 'l';
+    }
+    default:
+        return 'o';
+    }
+}
+
+/* Lists the entry (a path given twice is refused) and, for a file the caller
+ * wants, makes room for its bytes (*dst, within max_entry) among the files read. */
+static int record(struct reader *r, const targz_entry *ent, bool (*want)(const char *, void *), void *ctx,
+                  char **dst)
+{
+    r->ents = grow(r->a, r->ents, r->nents, &r->capents, sizeof *r->ents);
+    r->ents[r->nents] = *ent;
+    if (set_add(r, r->nents) < 0)
+        return derr_set(r->e, 422, "invalid", "entry %s appears twice in the archive", clip(r->a, ent->path));
+    r->nents++;
+    if (ent->type != 'f' || !want || !want(ent->path, ctx))
+        return 0;
+    if (ent->size > r->lim.max_entry)
+        return derr_set(r->e, 422, "invalid", "entry %s is larger than %llu bytes", clip(r->a, ent->path),
+                        (unsigned long long)r->lim.max_entry);
+    *dst = arena_zalloc(r->a, (size_t)ent->size + 1);
+    r->files = grow(r->a, r->files, r->nfiles, &r->capfiles, sizeof *r->files);
+    r->files[r->nfiles++] = (targz_file){.path = ent->path, .data = *dst, .len = (size_t)ent->size};
+    return 0;
+}
+
 static int read_all(struct reader *r, bool (*want)(const char *, void *), void *ctx)
 {
     struct archive_entry *ae;
@@ -225,32 +273,8 @@ static int read_all(struct reader *r, bool (*want)(const char *, void *), void *
         if (norm_path(r->a, raw, r->lim.flags, &path, r->e) < 0)
             return -1;
 
-        int type;
-        const char *link = NULL;
-        const char *hl = archive_entry_hardlink_utf8(ae);
-        if (!hl)
-            hl = archive_entry_hardlink(ae);
-        if (hl) {
-            type = 'h';
-            link = arena_strdup(r->a, hl);
-        } else {
-            switch (archive_entry_filetype(ae)) {
-            case AE_IFREG:
-                type = 'f';
-                break;
-            case AE_IFDIR:
-                type = 'd';
-                break;
-            case AE_IFLNK: {
-                type = 'l';
-                const char *sl = archive_entry_symlink_utf8(ae);
-                link = arena_strdup(r->a, sl ? sl : archive_entry_symlink(ae));
-                break;
-            }
-            default:
-                type = 'o';
-            }
-        }
+        const char *link;
+        int type = entry_type(r, ae, &link);
         if ((r->lim.flags & TARGZ_REGULAR_ONLY) && type != 'f' && type != 'd')
             return derr_set(r->e, 422, "invalid",
                             "%s is a link or a special file; a package holds regular files and folders only",
@@ -263,22 +287,9 @@ static int read_all(struct reader *r, bool (*want)(const char *, void *), void *
         r->total += size;
 
         char *dst = NULL;
-        if (path[0]) {
-            r->ents = grow(r->a, r->ents, r->nents, &r->capents, sizeof *r->ents);
-            r->ents[r->nents] = (targz_entry){.path = path, .size = size, .type = type, .link = link};
-            if (set_add(r, r->nents) < 0)
-                return derr_set(r->e, 422, "invalid", "entry %s appears twice in the archive",
-                                clip(r->a, path));
-            r->nents++;
-            if (type == 'f' && want && want(path, ctx)) {
-                if (size > r->lim.max_entry)
-                    return derr_set(r->e, 422, "invalid", "entry %s is larger than %llu bytes",
-                                    clip(r->a, path), (unsigned long long)r->lim.max_entry);
-                dst = arena_zalloc(r->a, (size_t)size + 1);
-                r->files = grow(r->a, r->files, r->nfiles, &r->capfiles, sizeof *r->files);
-                r->files[r->nfiles++] = (targz_file){.path = path, .data = dst, .len = (size_t)size};
-            }
-        }
+        targz_entry ent = {.path = path, .size = size, .type = type, .link = link};
+        if (path[0] && record(r, &ent, want, ctx, &dst) < 0)
+            return -1;
         if (entry_data(r, dst, size) < 0)
             return -1;
     }
