@@ -154,6 +154,59 @@ static char *get_password(client *c, bool from_stdin)
     return read_line(c, NULL, false);
 }
 
+/* The username (asked on a terminal when not given) and the password; 0, or the exit status (said). */
+static int ask_credentials(client *c, const char **username, bool pw_stdin, char **password)
+{
+    if (!*username || !(*username)[0]) {
+        if (pw_stdin || !isatty(STDIN_FILENO)) {
+            fprintf(stderr, "depot: --username is needed when the password comes from stdin\n");
+            return EXIT_USAGE;
+        }
+        *username = read_line(c, "Username: ", false);
+        if (!*username || !(*username)[0]) {
+            fprintf(stderr, "depot: no username\n");
+            return EXIT_USAGE;
+        }
+    }
+    *password = get_password(c, pw_stdin);
+    if (!*password || !(*password)[0]) {
+        fprintf(stderr, "depot: no password given\n");
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* A new API token (read, publish) under the session in c->auth, named by token_name (the next
+ * name after a clash, ten tries): EXIT_OK with *name and *secret, or the exit status (said). */
+static int create_token(client *c, const char **name, const char **secret)
+{
+    client_resp r;
+    derr e;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        *name = token_name(c, attempt);
+        json_t *body = json_object();
+        json_object_set_new(body, "name", json_string(*name));
+        json_t *scopes = json_array();
+        json_array_append_new(scopes, json_string("read"));
+        json_array_append_new(scopes, json_string("publish"));
+        json_object_set_new(body, "scopes", scopes);
+        int crc = client_call(c, "POST", "/api/v1/tokens", body, NULL, &r, &e);
+        json_decref(body);
+        if (crc < 0)
+            return client_fail(&e);
+        if (r.status != 409)
+            break;
+    }
+    if (r.status != 201)
+        return client_fail_resp(c, "cannot create an API token", &r);
+    *secret = json_string_value(json_object_get(r.json, "token"));
+    if (!*secret) {
+        fprintf(stderr, "depot: the registry did not return the new token\n");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 int client_login(client *c, int argc, char **argv)
 {
     const char *username = NULL;
@@ -165,24 +218,12 @@ int client_login(client *c, int argc, char **argv)
     int p = client_parse(argc, argv, opts, pos, 0, &npos, login_usage);
     if (p)
         return p > 0 ? EXIT_OK : EXIT_USAGE;
-    if (!username || !username[0]) {
-        if (pw_stdin || !isatty(STDIN_FILENO)) {
-            fprintf(stderr, "depot: --username is needed when the password comes from stdin\n");
-            return EXIT_USAGE;
-        }
-        username = read_line(c, "Username: ", false);
-        if (!username || !username[0]) {
-            fprintf(stderr, "depot: no username\n");
-            return EXIT_USAGE;
-        }
-    }
-    char *password = get_password(c, pw_stdin);
-    if (!password || !password[0]) {
-        fprintf(stderr, "depot: no password given\n");
-        return EXIT_USAGE;
-    }
+    char *password;
+    int rc = ask_credentials(c, &username, pw_stdin, &password);
+    if (rc != EXIT_OK)
+        return rc;
     const char *jwt = NULL, *user = NULL;
-    int rc = password_login(c, username, password, &jwt, &user);
+    rc = password_login(c, username, password, &jwt, &user);
     wipe(password);
     if (rc != EXIT_OK)
         return rc;
@@ -193,35 +234,12 @@ int client_login(client *c, int argc, char **argv)
         old_token = old_name = NULL;
 
     c->auth = arena_printf(c->a, "Bearer %s", jwt);
+    const char *name = NULL, *secret = NULL;
+    if ((rc = create_token(c, &name, &secret)) != EXIT_OK) {
+        end_session(c, jwt);
+        return rc;
+    }
     client_resp r;
-    const char *name = NULL;
-    for (int attempt = 0; attempt < 10; attempt++) {
-        name = token_name(c, attempt);
-        json_t *body = json_object();
-        json_object_set_new(body, "name", json_string(name));
-        json_t *scopes = json_array();
-        json_array_append_new(scopes, json_string("read"));
-        json_array_append_new(scopes, json_string("publish"));
-        json_object_set_new(body, "scopes", scopes);
-        int crc = client_call(c, "POST", "/api/v1/tokens", body, NULL, &r, &e);
-        json_decref(body);
-        if (crc < 0) {
-            end_session(c, jwt);
-            return client_fail(&e);
-        }
-        if (r.status != 409)
-            break;
-    }
-    if (r.status != 201) {
-        end_session(c, jwt);
-        return client_fail_resp(c, "cannot create an API token", &r);
-    }
-    const char *secret = json_string_value(json_object_get(r.json, "token"));
-    if (!secret) {
-        end_session(c, jwt);
-        fprintf(stderr, "depot: the registry did not return the new token\n");
-        return EXIT_FAIL;
-    }
     if (client_creds_put(c, secret, name, user, &e) < 0) {
         /* do not leave a live token nobody knows about */
         client_call(c, "DELETE", arena_printf(c->a, "/api/v1/tokens/%s", client_esc(c, name)), NULL, NULL, &r,
