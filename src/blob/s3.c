@@ -1426,7 +1426,8 @@ static int parse_location(s3_store *s, const char *p, derr *e)
     pre[plen] = '\0';
     bool dots = strcmp(pre, ".") == 0 || strcmp(pre, "..") == 0 || strncmp(pre, "./", 2) == 0 ||
                 strncmp(pre, "../", 3) == 0 || strstr(pre, "/./") || strstr(pre, "/../") ||
-                (plen >= 2 && strcmp(pre + plen - 2, "/.") == 0) || (plen >= 3 && strcmp(pre + plen - 3, "/..") == 0);
+                (plen >= 2 && strcmp(pre + plen - 2, "/.") == 0) ||
+                (plen >= 3 && strcmp(pre + plen - 3, "/..") == 0);
     if (plen && (!name_ok(pre, true) || pre[0] == '/' || strstr(pre, "//") || dots)) {
         free(pre);
         return bad_config(e, "the prefix may hold letters, digits, '-', '.', '_', '~' and single '/'");

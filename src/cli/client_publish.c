@@ -141,8 +141,8 @@ static int pack_tarball(client *c, const char *dir, const pack_file *files, int 
 }
 
 /* --dry-run: the files and what would be uploaded. key_id NULL: not signed. */
-static void print_dry_run(const char *name, const char *version, const pack_file *files, int n, const packed *t,
-                          const char *key_id)
+static void print_dry_run(const char *name, const char *version, const pack_file *files, int n,
+                          const packed *t, const char *key_id)
 {
     char h1[32], h2[32];
     human(t->unpacked, h1);
@@ -161,7 +161,8 @@ static void print_dry_run(const char *name, const char *version, const pack_file
 }
 
 /* The multipart POST of the tarball (and its signature), and what the registry said. */
-static int upload(client *c, const char *name, const char *version, int n, const packed *t, const char *key_id)
+static int upload(client *c, const char *name, const char *version, int n, const packed *t,
+                  const char *key_id)
 {
     curl_mime *mime = curl_mime_init(client_curl(c));
     curl_mimepart *part = curl_mime_addpart(mime);
@@ -187,7 +188,8 @@ static int upload(client *c, const char *name, const char *version, int n, const
         return client_fail_resp(c, arena_printf(c->a, "publishing %s@%s failed", name, version), &r);
     const char *srv_sha = json_string_value(json_object_get(r.json, "sha256"));
     if (srv_sha && strcmp(srv_sha, t->sha) != 0)
-        fprintf(stderr, "depot: warning: the registry stored sha256 %s, the client sent %s\n", srv_sha, t->sha);
+        fprintf(stderr, "depot: warning: the registry stored sha256 %s, the client sent %s\n", srv_sha,
+                t->sha);
     char h2[32];
     human(t->size, h2);
     printf("Published %s@%s to %s (%d files, %s, sha256 %s%s%s)\n", name, version, c->registry, n, h2, t->sha,

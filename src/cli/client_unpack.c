@@ -131,7 +131,8 @@ static int copy_data(unpack *u, int out, derr *e)
         if (got == 0)
             return 0;
         if (got < 0)
-            return derr_set(e, 422, "invalid", "corrupt archive at %s: %s", u->path, archive_error_string(u->ar));
+            return derr_set(e, 422, "invalid", "corrupt archive at %s: %s", u->path,
+                            archive_error_string(u->ar));
         u->total += (uint64_t)got;
         if (u->total > UNPACK_MAX_TOTAL)
             return derr_set(e, 422, "invalid", "the package expands beyond %llu bytes",

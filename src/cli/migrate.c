@@ -661,7 +661,8 @@ static int copy_all(struct mig *m)
             return -1;
         }
     derr e;
-    if (store_call(m->dst, rows_settle, &e) != STORE_OK || store_call(m->dst, bump_generations, &e) != STORE_OK) {
+    if (store_call(m->dst, rows_settle, &e) != STORE_OK ||
+        store_call(m->dst, bump_generations, &e) != STORE_OK) {
         fprintf(stderr, "depot migrate-store: finishing the target: %s\n", e.message);
         return -1;
     }
@@ -688,7 +689,8 @@ static int verify_all(struct mig *m)
         return -1;
     }
     printf("migrate-store: %d tables, %lld rows (%lld copied now, %lld there already); counts and key"
-           " checksums equal\n", m->nt, m->rows, m->inserted, m->rows - m->inserted);
+           " checksums equal\n",
+           m->nt, m->rows, m->inserted, m->rows - m->inserted);
     return 0;
 }
 
@@ -866,7 +868,8 @@ static int copy_blobs(blob_store *src, blob_store *dst, struct refs *refs, size_
     for (size_t i = 0; i < failed; i++)
         printf("%s\n", fail_lines[i]);
     printf("migrate-blobs: %zu blobs: %zu copied, %zu there already, %zu failed; every blob read back from the"
-           " target and its SHA-256 checked\n", n, count[COPY_DONE], count[COPY_THERE], failed);
+           " target and its SHA-256 checked\n",
+           n, count[COPY_DONE], count[COPY_THERE], failed);
     return failed ? 1 : 0;
 }
 

@@ -38,6 +38,18 @@ static int tar_bad(derr *e, const char *why)
     return derr_set(e, 422, "invalid", "tar: %s", why);
 }
 
+/* tar_bad with a formatted reason. */
+static int tar_badf(derr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int tar_badf(derr *e, const char *fmt, ...)
+{
+    char why[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return tar_bad(e, why);
+}
+
 static int read_at(int fd, void *p, size_t n, uint64_t off, derr *e)
 {
     size_t got = 0;
@@ -134,36 +146,24 @@ static int locate(int fd, uint64_t size, member m[M_COUNT], derr *e)
         else
             snprintf(name, sizeof name, "%.*s", (int)nl, (const char *)h);
         const char *nm = strncmp(name, "./", 2) == 0 ? name + 2 : name;
-        if (type != '0' && type != '\0') {
-            char why[320];
-            snprintf(why, sizeof why, "'%.200s' is not a regular file", nm);
-            return tar_bad(e, why);
-        }
+        if (type != '0' && type != '\0')
+            return tar_badf(e, "'%.200s' is not a regular file", nm);
         int which = -1;
         for (int i = 0; i < M_COUNT; i++)
             if (strcmp(nm, members[i]) == 0)
                 which = i;
-        if (which < 0) {
-            char why[320];
-            snprintf(why, sizeof why,
-                     "unexpected file '%.200s' (a package holds VERSION, CHECKSUM, "
-                     "metadata.config and contents.tar.gz)",
-                     nm);
-            return tar_bad(e, why);
-        }
-        if (m[which].seen) {
-            char why[320];
-            snprintf(why, sizeof why, "'%s' appears twice", members[which]);
-            return tar_bad(e, why);
-        }
-        if (which != next) {
-            char why[320];
-            snprintf(why, sizeof why,
-                     "'%s' is out of order (expected VERSION, CHECKSUM, metadata.config, "
-                     "contents.tar.gz)",
-                     members[which]);
-            return tar_bad(e, why);
-        }
+        if (which < 0)
+            return tar_badf(e,
+                            "unexpected file '%.200s' (a package holds VERSION, CHECKSUM, "
+                            "metadata.config and contents.tar.gz)",
+                            nm);
+        if (m[which].seen)
+            return tar_badf(e, "'%s' appears twice", members[which]);
+        if (which != next)
+            return tar_badf(e,
+                            "'%s' is out of order (expected VERSION, CHECKSUM, metadata.config, "
+                            "contents.tar.gz)",
+                            members[which]);
         m[which] = (member){data, (uint64_t)sz, 1};
         next++;
         off = data + padded;
@@ -171,11 +171,8 @@ static int locate(int fd, uint64_t size, member m[M_COUNT], derr *e)
     if (!ended)
         return tar_bad(e, "the archive is truncated (no end-of-archive marker)");
     for (int i = 0; i < M_COUNT; i++)
-        if (!m[i].seen) {
-            char why[160];
-            snprintf(why, sizeof why, "missing files: %s", members[i]);
-            return tar_bad(e, why);
-        }
+        if (!m[i].seen)
+            return tar_badf(e, "missing files: %s", members[i]);
     return 0;
 }
 
@@ -248,8 +245,8 @@ static bool want_readme(const char *path, void *ctx)
 }
 
 /* VERSION (must say 3) into ver, and CHECKSUM as the 32 bytes it names into want. */
-static int read_version_checksum(int fd, const member *m, char ver[HEX_MAX_VERSION_FILE + 1], unsigned char want[32],
-                                 derr *e)
+static int read_version_checksum(int fd, const member *m, char ver[HEX_MAX_VERSION_FILE + 1],
+                                 unsigned char want[32], derr *e)
 {
     if (m[M_VERSION].size > HEX_MAX_VERSION_FILE || m[M_CHECKSUM].size > HEX_MAX_CHECKSUM_FILE)
         return tar_bad(e, "VERSION or CHECKSUM is too big");
@@ -320,11 +317,8 @@ static int read_contents(arena *a, int fd, const member *m, const hex_limits *li
 int hex_tarball_read(arena *a, int fd, uint64_t size, const hex_limits *lim, hex_tarball *out, derr *e)
 {
     memset(out, 0, sizeof *out);
-    if (size > lim->max_tarball) {
-        char why[96];
-        snprintf(why, sizeof why, "too big (at most %llu bytes)", (unsigned long long)lim->max_tarball);
-        return tar_bad(e, why);
-    }
+    if (size > lim->max_tarball)
+        return tar_badf(e, "too big (at most %llu bytes)", (unsigned long long)lim->max_tarball);
     if (size < BLOCK)
         return tar_bad(e, "not a tar archive");
     member m[M_COUNT] = {{0}};

@@ -488,7 +488,8 @@ static term *parse_binary(parser *p)
         skip_space(p);
         vec cps = {0};
         bool utf8;
-        if (segment_value(p, &cps) < 0 || segment_type(p, &utf8) < 0 || segment_bytes(p, &cps, utf8, &bytes) < 0)
+        if (segment_value(p, &cps) < 0 || segment_type(p, &utf8) < 0 ||
+            segment_bytes(p, &cps, utf8, &bytes) < 0)
             return NULL;
         if (at_end(p)) {
             fail(p, "a binary is not closed");

@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
-#include "http.h"
 #include "../lib/url.h" /* url_decode, which the request and form readers use */
+#include "http.h"
 
 typedef struct router router;
 
@@ -40,8 +40,7 @@ enum router_result {
  * *allow is set (in `a`) on ROUTER_METHOD_NOT_ALLOWED, and on ROUTER_FOUND too
  * (for OPTIONS and CORS). */
 enum router_result router_match(const router *rt, arena *a, const char *method, const char *path,
-                                const route **out, int *nparams, const char **names,
-                                const char **vals, const char **allow);
-
+                                const route **out, int *nparams, const char **names, const char **vals,
+                                const char **allow);
 
 #endif

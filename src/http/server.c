@@ -398,7 +398,8 @@ static int check_body(server *s, conn_ctx *x, struct MHD_Connection *conn)
         }
     }
     if (rt->body == BODY_FORM && (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)) {
-        fail_now(x, 415, "unsupported_media_type", "expected an HTML form (application/x-www-form-urlencoded)%s", "");
+        fail_now(x, 415, "unsupported_media_type",
+                 "expected an HTML form (application/x-www-form-urlencoded)%s", "");
         return -1;
     }
     return 0;

@@ -26,7 +26,10 @@ static const struct {
     bool plus;
     const char *out;
 } dec[] = {
-#define ROW(lit, plus, out) {lit, sizeof(lit) - 1, plus, out}
+#define ROW(lit, plus, out)                                                                                  \
+    {                                                                                                        \
+        lit, sizeof(lit) - 1, plus, out                                                                      \
+    }
     ROW("", false, ""),
     ROW("plain", false, "plain"),
     ROW("a+b%41", true, "a bA"),
@@ -34,7 +37,7 @@ static const struct {
     ROW("%2f%2F", false, "//"),
     ROW("%40scope%2fname", false, "@scope/name"),
     ROW("%e2%82%AC", false, "\xe2\x82\xac"),
-    ROW("%ff", false, "\xff"),         /* bytes, not text: UTF-8 is the caller's check */
+    ROW("%ff", false, "\xff"), /* bytes, not text: UTF-8 is the caller's check */
     ROW("100%25", false, "100%"),
     ROW("%2B+", true, "+ "),
     ROW("%", false, NULL),
@@ -44,8 +47,8 @@ static const struct {
     ROW("%1g", false, NULL),
     ROW("% 1", false, NULL),
     ROW("%-1", false, NULL),
-    ROW("%00", false, NULL),           /* an escaped NUL */
-    ROW("a\0b", false, NULL),          /* a raw NUL */
+    ROW("%00", false, NULL),  /* an escaped NUL */
+    ROW("a\0b", false, NULL), /* a raw NUL */
     ROW("%%41", false, NULL),
 #undef ROW
 };

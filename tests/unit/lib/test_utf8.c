@@ -26,40 +26,43 @@ static const struct {
     bool valid;
     size_t prefix;
 } cases[] = {
-#define ROW(lit, ok, pre) {lit, sizeof(lit) - 1, ok, pre}
+#define ROW(lit, ok, pre)                                                                                    \
+    {                                                                                                        \
+        lit, sizeof(lit) - 1, ok, pre                                                                        \
+    }
     ROW("", true, 0),
     ROW("plain ascii", true, 11),
     ROW("nul\0inside", true, 10),
     ROW("\x7f", true, 1),
-    ROW("\xc2\x80", true, 2),             /* U+0080, the first 2-byte code point */
-    ROW("\xdf\xbf", true, 2),             /* U+07FF */
-    ROW("\xe0\xa0\x80", true, 3),         /* U+0800 */
-    ROW("\xed\x9f\xbf", true, 3),         /* U+D7FF, just below the surrogates */
-    ROW("\xee\x80\x80", true, 3),         /* U+E000, just above them */
-    ROW("\xef\xbf\xbf", true, 3),         /* U+FFFF */
-    ROW("\xf0\x90\x80\x80", true, 4),     /* U+10000 */
-    ROW("\xf4\x8f\xbf\xbf", true, 4),     /* U+10FFFF, the last code point */
+    ROW("\xc2\x80", true, 2),         /* U+0080, the first 2-byte code point */
+    ROW("\xdf\xbf", true, 2),         /* U+07FF */
+    ROW("\xe0\xa0\x80", true, 3),     /* U+0800 */
+    ROW("\xed\x9f\xbf", true, 3),     /* U+D7FF, just below the surrogates */
+    ROW("\xee\x80\x80", true, 3),     /* U+E000, just above them */
+    ROW("\xef\xbf\xbf", true, 3),     /* U+FFFF */
+    ROW("\xf0\x90\x80\x80", true, 4), /* U+10000 */
+    ROW("\xf4\x8f\xbf\xbf", true, 4), /* U+10FFFF, the last code point */
     ROW("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", true, 14),
-    ROW("\xc0\x80", false, 0),            /* overlong NUL */
-    ROW("\xc1\xbf", false, 0),            /* overlong U+007F */
-    ROW("\xe0\x80\x80", false, 0),        /* overlong 3-byte */
-    ROW("\xe0\x9f\xbf", false, 0),        /* overlong U+07FF */
-    ROW("\xf0\x80\x80\x80", false, 0),    /* overlong 4-byte */
-    ROW("\xf0\x8f\xbf\xbf", false, 0),    /* overlong U+FFFF */
-    ROW("\xed\xa0\x80", false, 0),        /* U+D800, a high surrogate */
-    ROW("\xed\xbf\xbf", false, 0),        /* U+DFFF, a low surrogate */
+    ROW("\xc0\x80", false, 0),                 /* overlong NUL */
+    ROW("\xc1\xbf", false, 0),                 /* overlong U+007F */
+    ROW("\xe0\x80\x80", false, 0),             /* overlong 3-byte */
+    ROW("\xe0\x9f\xbf", false, 0),             /* overlong U+07FF */
+    ROW("\xf0\x80\x80\x80", false, 0),         /* overlong 4-byte */
+    ROW("\xf0\x8f\xbf\xbf", false, 0),         /* overlong U+FFFF */
+    ROW("\xed\xa0\x80", false, 0),             /* U+D800, a high surrogate */
+    ROW("\xed\xbf\xbf", false, 0),             /* U+DFFF, a low surrogate */
     ROW("\xed\xa0\xbd\xed\xb8\x80", false, 0), /* a surrogate pair (CESU-8) */
-    ROW("\xf4\x90\x80\x80", false, 0),    /* U+110000 */
-    ROW("\xf5\x80\x80\x80", false, 0),    /* lead byte F5 */
-    ROW("\xf8\x88\x80\x80\x80", false, 0), /* a 5-byte form */
+    ROW("\xf4\x90\x80\x80", false, 0),         /* U+110000 */
+    ROW("\xf5\x80\x80\x80", false, 0),         /* lead byte F5 */
+    ROW("\xf8\x88\x80\x80\x80", false, 0),     /* a 5-byte form */
     ROW("\xfe", false, 0),
     ROW("\xff", false, 0),
-    ROW("\x80", false, 0),                /* a continuation byte alone */
+    ROW("\x80", false, 0), /* a continuation byte alone */
     ROW("\xbf", false, 0),
-    ROW("ab\xc3", false, 2),              /* cut short at the end */
+    ROW("ab\xc3", false, 2), /* cut short at the end */
     ROW("ab\xe2\x82", false, 2),
     ROW("ab\xf0\x9f\x98", false, 2),
-    ROW("\xc3\x28", false, 0),            /* a continuation that is not one */
+    ROW("\xc3\x28", false, 0), /* a continuation that is not one */
     ROW("\xe2\x28\xa1", false, 0),
     ROW("\xe2\x82\x28", false, 0),
     ROW("\xf0\x28\x8c\xbc", false, 0),
@@ -99,12 +102,18 @@ static const struct {
     uint32_t cp;
     const char *bytes;
 } points[] = {
-    {0x00, "\x00"},          {0x41, "A"},
-    {0x7F, "\x7f"},          {0x80, "\xc2\x80"},
-    {0x7FF, "\xdf\xbf"},     {0x800, "\xe0\xa0\x80"},
-    {0xD7FF, "\xed\x9f\xbf"}, {0xE000, "\xee\x80\x80"},
-    {0xFFFD, "\xef\xbf\xbd"}, {0xFFFF, "\xef\xbf\xbf"},
-    {0x10000, "\xf0\x90\x80\x80"}, {0x1F600, "\xf0\x9f\x98\x80"},
+    {0x00, "\x00"},
+    {0x41, "A"},
+    {0x7F, "\x7f"},
+    {0x80, "\xc2\x80"},
+    {0x7FF, "\xdf\xbf"},
+    {0x800, "\xe0\xa0\x80"},
+    {0xD7FF, "\xed\x9f\xbf"},
+    {0xE000, "\xee\x80\x80"},
+    {0xFFFD, "\xef\xbf\xbd"},
+    {0xFFFF, "\xef\xbf\xbf"},
+    {0x10000, "\xf0\x90\x80\x80"},
+    {0x1F600, "\xf0\x9f\x98\x80"},
     {0x10FFFF, "\xf4\x8f\xbf\xbf"},
 };
 
