@@ -38,17 +38,8 @@ static int tar_bad(derr *e, const char *why)
     return derr_set(e, 422, "invalid", "tar: %s", why);
 }
 
-/* tar_bad with a formatted reason. */
-static int tar_badf(derr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int tar_badf(derr *e, const char *fmt, ...)
-{
-    char why[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return tar_bad(e, why);
-}
+/* tar_bad with a formatted reason (fmt is a literal). */
+#define tar_badf(e, fmt, ...) derr_set(e, 422, "invalid", "tar: " fmt, __VA_ARGS__)
 
 static int read_at(int fd, void *p, size_t n, uint64_t off, derr *e)
 {
