@@ -17,16 +17,16 @@
 #include "../lib/log.h"
 #include "../lib/timeutil.h"
 #include "downloads.h"
+#include "ecosystem.h"
 
 const char *package_key(arena *a, const char *ecosystem, const char *name)
 {
     char *k = arena_strdup(a, name);
-    bool native = strcmp(ecosystem, "native") == 0;
-    for (char *p = k; *p; p++) {
+    for (char *p = k; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-        if (native && *p == '-')
-            *p = '_';
-    }
+    const struct eco_desc *eco = ecosystem_find(ecosystem);
+    if (eco && eco->fold_name)
+        eco->fold_name(k);
     return k;
 }
 
@@ -143,8 +143,9 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
         if (rc == STORE_ERROR)
             return -1;
         /* SemVer gives versions that differ only in build metadata equal precedence, so two of them
-         * would make "latest" and "=X.Y.Z" ambiguous. Dart orders build metadata, so pub keeps them. */
-        if (v.build && strcmp(in->ecosystem, "pub") != 0) {
+         * would make "latest" and "=X.Y.Z" ambiguous, unless the ecosystem orders build metadata. */
+        const struct eco_desc *eco = ecosystem_find(in->ecosystem);
+        if (v.build && !(eco && eco->build_metadata)) {
             store_version *vs;
             int nv;
             if (store_call(c->st, pkg_versions, a, existing.id, &vs, &nv, e) != STORE_OK)

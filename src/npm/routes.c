@@ -1,5 +1,5 @@
 /*
- * routes.c — the npm front's one route table: the registry npm sees at
+ * routes.c — the npm front's descriptor and its one route table: the registry npm sees at
  * BASE/npm/ (users set `registry=BASE/npm/`, with the trailing slash, in
  * .npmrc).
  *
@@ -14,55 +14,68 @@
  */
 #include "npm.h"
 
-#define R(m, p, fn, body, auth, rl, slow)                                                                    \
-    {                                                                                                        \
-        m, p, fn, NULL, body, auth, rl, slow                                                                 \
-    }
-
 static const route routes[] = {
     /* packuments, versions, tarballs */
-    R("GET", "/npm/{name}", npm_packument, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{scope}/{name}", npm_get_two, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{scope}/{name}/{version}", npm_scoped_version, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{name}/-/{file}", npm_tarball, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{scope}/{name}/-/{file}", npm_tarball, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
+    ROUTE("GET", "/npm/{name}", npm_packument, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
+    ROUTE("GET", "/npm/{scope}/{name}", npm_get_two, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
+    ROUTE("GET", "/npm/{scope}/{name}/{version}", npm_scoped_version, BODY_NONE, AUTH_READ, RL_DOWNLOAD,
+          false),
+    ROUTE("GET", "/npm/{name}/-/{file}", npm_tarball, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
+    ROUTE("GET", "/npm/{scope}/{name}/-/{file}", npm_tarball, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
     /* publish, deprecate, unpublish, owners */
-    R("PUT", "/npm/{name}", npm_put, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
-    R("PUT", "/npm/{scope}/{name}", npm_put, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
-    R("PUT", "/npm/{name}/-rev/{rev}", npm_put_rev, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/{name}/-rev/{rev}", npm_delete_package, BODY_NONE, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER, RL_PUBLISH,
-      false),
-    R("DELETE", "/npm/{scope}/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER,
-      RL_PUBLISH, false),
+    ROUTE("PUT", "/npm/{name}", npm_put, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
+    ROUTE("PUT", "/npm/{scope}/{name}", npm_put, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
+    ROUTE("PUT", "/npm/{name}/-rev/{rev}", npm_put_rev, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
+    ROUTE("DELETE", "/npm/{name}/-rev/{rev}", npm_delete_package, BODY_NONE, AUTH_USER, RL_PUBLISH, false),
+    ROUTE("DELETE", "/npm/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER, RL_PUBLISH,
+          false),
+    ROUTE("DELETE", "/npm/{scope}/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER,
+          RL_PUBLISH, false),
     /* dist-tags */
-    R("GET", "/npm/-/package/{name}/dist-tags", npm_tags_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("PUT", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_put, BODY_JSON, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_delete, BODY_NONE, AUTH_USER, RL_PUBLISH,
-      false),
+    ROUTE("GET", "/npm/-/package/{name}/dist-tags", npm_tags_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
+    ROUTE("PUT", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_put, BODY_JSON, AUTH_USER, RL_PUBLISH,
+          false),
+    ROUTE("DELETE", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_delete, BODY_NONE, AUTH_USER, RL_PUBLISH,
+          false),
     /* users and tokens */
-    R("POST", "/npm/-/v1/login", npm_web_login, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("PUT", "/npm/-/user/{user}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
-    R("PUT", "/npm/-/user/{user}/-rev/{rev}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
-    R("GET", "/npm/-/user/{user}", npm_user_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("GET", "/npm/-/whoami", npm_whoami, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/npm/-/npm/v1/user", npm_profile, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("DELETE", "/npm/-/user/token/{token}", npm_logout, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/npm/-/npm/v1/tokens", npm_tokens_list, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("POST", "/npm/-/npm/v1/tokens", npm_tokens_create, BODY_JSON, AUTH_USER, RL_OTHER, true),
-    R("DELETE", "/npm/-/npm/v1/tokens/token/{key}", npm_tokens_delete, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    ROUTE("POST", "/npm/-/v1/login", npm_web_login, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("PUT", "/npm/-/user/{user}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
+    ROUTE("PUT", "/npm/-/user/{user}/-rev/{rev}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
+    ROUTE("GET", "/npm/-/user/{user}", npm_user_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
+    ROUTE("GET", "/npm/-/whoami", npm_whoami, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    ROUTE("GET", "/npm/-/npm/v1/user", npm_profile, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    ROUTE("DELETE", "/npm/-/user/token/{token}", npm_logout, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    ROUTE("GET", "/npm/-/npm/v1/tokens", npm_tokens_list, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    ROUTE("POST", "/npm/-/npm/v1/tokens", npm_tokens_create, BODY_JSON, AUTH_USER, RL_OTHER, true),
+    ROUTE("DELETE", "/npm/-/npm/v1/tokens/token/{key}", npm_tokens_delete, BODY_NONE, AUTH_USER, RL_OTHER,
+          false),
     /* search, ping, audit */
-    R("GET", "/npm/-/v1/search", npm_search, BODY_NONE, AUTH_READ, RL_SEARCH, false),
-    R("GET", "/npm/-/ping", npm_ping, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("POST", "/npm/-/npm/v1/security/advisories/bulk", npm_audit, BODY_NONE, AUTH_READ, RL_OTHER, false),
+    ROUTE("GET", "/npm/-/v1/search", npm_search, BODY_NONE, AUTH_READ, RL_SEARCH, false),
+    ROUTE("GET", "/npm/-/ping", npm_ping, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("POST", "/npm/-/npm/v1/security/advisories/bulk", npm_audit, BODY_NONE, AUTH_READ, RL_OTHER, false),
     /* the rest of /npm/ */
-    R("GET", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("PUT", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("POST", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("DELETE", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("GET", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("PUT", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("POST", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("DELETE", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
 };
 
-/* Authentication failures in npm's error shape too (and see npm_auth_error on logging in). */
-const route_set npm_route_set = {
-    .front = "npm", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = npm_auth_error,
-    .error = npm_derr};
+/* Authentication failures, and the server's own errors, in npm's error shape too (and see
+ * npm_auth_error on logging in). */
+const front npm_front = {
+    .eco =
+        {
+            .name = NPM,
+            .label = "npm",
+            .scoped_names = true,
+            .dist_tags = true,
+            .dialect = SEMVER_NPM,
+            .verbs = ECO_DEPRECATE,
+        },
+    .routes = {ROUTE_SET(NPM, routes), .auth_error = npm_auth_error, .error = npm_front_error},
+    .error = npm_front_error,
+    .snippets = npm_snippets,
+    .publish_label = "npm",
+    .publish_lines = npm_publish_lines,
+    .actions = npm_actions,
+};
