@@ -67,6 +67,10 @@ const front *front_at(size_t i);
 #define ROUTE_FIELDS(m_, p_, fn_, body_, auth_, rl_, slow_)                                                  \
     .method = (m_), .pattern = (p_), .fn = (fn_), .body = (body_), .auth = (auth_), .rl = (rl_), .slow = (slow_)
 #define ROUTE(...) {ROUTE_FIELDS(__VA_ARGS__)}
+/* The two most common kinds: a GET without a body that anyone may read (the read scope under
+ * --private), and a route that needs a credential. */
+#define ROUTE_READ(p_, fn_, rl_) ROUTE("GET", p_, fn_, BODY_NONE, AUTH_READ, rl_, false)
+#define ROUTE_USER(m_, p_, fn_, body_, rl_) ROUTE(m_, p_, fn_, body_, AUTH_USER, rl_, false)
 /* A route set's name and table (an array in scope). */
 #define ROUTE_SET(name_, table_) .front = (name_), .routes = (table_), .n = sizeof(table_) / sizeof((table_)[0])
 

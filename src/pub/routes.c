@@ -11,7 +11,10 @@
 #define R(m, p, fn, body, auth, rl) ROUTE(m, PUB_MOUNT p, fn, body, auth, rl, false)
 
 /* A GET of the publish flow: it starts an upload or publishes one (route.get_writes). */
-#define GW(p, fn) {ROUTE_FIELDS("GET", PUB_MOUNT p, fn, BODY_NONE, AUTH_USER, RL_PUBLISH, false), .get_writes = true}
+#define GW(p, fn)                                                                                            \
+    {                                                                                                        \
+        ROUTE_FIELDS("GET", PUB_MOUNT p, fn, BODY_NONE, AUTH_USER, RL_PUBLISH, false), .get_writes = true    \
+    }
 
 static const route routes[] = {
     /* publishing: the three steps */
