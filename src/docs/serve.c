@@ -131,7 +131,8 @@ void docs_serve(req *r)
     bool slash = plen && r->path[plen - 1] == '/';
 
     if (!ecosystem_find(eco)) {
-        derr_set(&e, 404, "not_found", "no ecosystem '%s' (one of %s)", seg(r, eco), ecosystem_names(r->a, ", ", ", "));
+        derr_set(&e, 404, "not_found", "no ecosystem '%s' (one of %s)", seg(r, eco),
+                 ecosystem_names(r->a, ", ", ", "));
         fail(r, &e);
         return;
     }

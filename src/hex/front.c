@@ -64,13 +64,14 @@ int hex_snippets(req *r, const char *name, const char *version, front_snippet *o
     const char *base = r->cfg->base_url, *repo = hex_opts(r->cfg)->repo;
     if (max < 2)
         return 0;
-    out[0] = (front_snippet){"mix.exs", arena_printf(r->a, "{:%s, \"~> %s\", repo: \"%s\"}", name,
-                                                     requirement(r, version), repo)};
-    out[1] = (front_snippet){"Add the repository once",
-                             arena_printf(r->a,
-                                          "curl -so %s.pem %s/hex/repo/public_key\nmix hex.repo add %s %s/hex/repo "
-                                          "--public-key %s.pem",
-                                          repo, base, repo, base, repo)};
+    out[0] = (front_snippet){
+        "mix.exs", arena_printf(r->a, "{:%s, \"~> %s\", repo: \"%s\"}", name, requirement(r, version), repo)};
+    out[1] = (front_snippet){
+        "Add the repository once",
+        arena_printf(r->a,
+                     "curl -so %s.pem %s/hex/repo/public_key\nmix hex.repo add %s %s/hex/repo "
+                     "--public-key %s.pem",
+                     repo, base, repo, base, repo)};
     return 2;
 }
 

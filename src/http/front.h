@@ -37,7 +37,7 @@ typedef struct front_action {
 } front_action;
 
 typedef struct front {
-    eco_desc eco;    /* first: core sees a front as its ecosystem */
+    eco_desc eco;     /* first: core sees a front as its ecosystem */
     route_set routes; /* its routes, hooks for the server's own errors */
     /* The front's error shape: resp_derr on its routes calls it (it must set a response).
      * NULL: depot's {"error": {"code", "message"}}. */
@@ -65,13 +65,18 @@ const front *front_at(size_t i);
  * auth, rate-limit class, slow). ROUTE_FIELDS is the same inside braces that add more fields
  * ({ROUTE_FIELDS(...), .max_body = f}). */
 #define ROUTE_FIELDS(m_, p_, fn_, body_, auth_, rl_, slow_)                                                  \
-    .method = (m_), .pattern = (p_), .fn = (fn_), .body = (body_), .auth = (auth_), .rl = (rl_), .slow = (slow_)
-#define ROUTE(...) {ROUTE_FIELDS(__VA_ARGS__)}
+    .method = (m_), .pattern = (p_), .fn = (fn_), .body = (body_), .auth = (auth_), .rl = (rl_),             \
+    .slow = (slow_)
+#define ROUTE(...)                                                                                           \
+    {                                                                                                        \
+        ROUTE_FIELDS(__VA_ARGS__)                                                                            \
+    }
 /* The two most common kinds: a GET without a body that anyone may read (the read scope under
  * --private), and a route that needs a credential. */
 #define ROUTE_READ(p_, fn_, rl_) ROUTE("GET", p_, fn_, BODY_NONE, AUTH_READ, rl_, false)
 #define ROUTE_USER(m_, p_, fn_, body_, rl_) ROUTE(m_, p_, fn_, body_, AUTH_USER, rl_, false)
 /* A route set's name and table (an array in scope). */
-#define ROUTE_SET(name_, table_) .front = (name_), .routes = (table_), .n = sizeof(table_) / sizeof((table_)[0])
+#define ROUTE_SET(name_, table_)                                                                             \
+    .front = (name_), .routes = (table_), .n = sizeof(table_) / sizeof((table_)[0])
 
 #endif

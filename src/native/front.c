@@ -18,7 +18,8 @@ int native_snippets(req *r, const char *name, const char *version, front_snippet
     const char *ver = version ? version : "0.1.0";
     if (max < 2)
         return 0;
-    out[0] = (front_snippet){"Command", arena_printf(r->a, "depot install %s@^%s --registry %s", name, ver, base)};
+    out[0] =
+        (front_snippet){"Command", arena_printf(r->a, "depot install %s@^%s --registry %s", name, ver, base)};
     out[1] = (front_snippet){"depot.json", arena_printf(r->a, "\"%s\": \"^%s\"", name, ver)};
     return 2;
 }

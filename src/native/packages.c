@@ -347,7 +347,8 @@ static void retract(req *r, bool on)
         for (size_t i = 0; (x = ecosystem_at(i)) && !(x->verbs & ECO_RETRACT); i++)
             ;
         const char *who = x ? x->name : "";
-        resp_error(r, 422, "invalid", "ecosystem: retraction is %s's (use ?ecosystem=%s); yank elsewhere", who, who);
+        resp_error(r, 422, "invalid", "ecosystem: retraction is %s's (use ?ecosystem=%s); yank elsewhere",
+                   who, who);
         return;
     }
     store_version_status st = {.set_retracted = on ? 1 : -1};

@@ -29,6 +29,7 @@ const char *npm_publish_lines(req *r, const char *token)
 const front_action npm_actions[] = {
     {"deprecate", ECO_DEPRECATE, true, true, "Deprecate",
      "npm warns everyone who installs this version, with your message.", true},
-    {"undeprecate", ECO_DEPRECATE, false, true, "Undeprecate", "npm stops warning about this version.", false},
+    {"undeprecate", ECO_DEPRECATE, false, true, "Undeprecate", "npm stops warning about this version.",
+     false},
     {NULL},
 };

@@ -262,8 +262,8 @@ static void tokens_section(page *pg, const store_token *ts, int n)
         "ecosystem)</label>");
     const eco_desc *x;
     for (size_t i = 0; (x = ecosystem_at(i)); i++)
-        H(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"publish:{}\"> publish:{}</label>", x->name,
-          x->name);
+        H(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"publish:{}\"> publish:{}</label>",
+          x->name, x->name);
     if (r->who.is_admin)
         html_raw(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"admin\"> admin</label>");
     html_raw(

@@ -52,10 +52,9 @@ static void ecosystem_filter(buf *b, arena *a, const char *base, const char *cur
       current ? "" : " aria-current=\"page\"");
     const eco_desc *x;
     for (size_t i = 0; (x = ecosystem_at(i)); i++) {
-        const char *e = x->name;
-        bool on = current && !strcmp(current, e);
-        H(b, "<li><a href=\"{}{}ecosystem={}\"{!}>{}</a></li>", base, extra ? extra : "?", e,
-          on ? " aria-current=\"page\"" : "", web_ecosystem_label(e));
+        bool on = current && !strcmp(current, x->name);
+        H(b, "<li><a href=\"{}{}ecosystem={}\"{!}>{}</a></li>", base, extra ? extra : "?", x->name,
+          on ? " aria-current=\"page\"" : "", x->label);
     }
     html_raw(b, "</ul>\n");
 }
@@ -65,8 +64,8 @@ static void eco_options(buf *b, const char *current)
 {
     const eco_desc *x;
     for (size_t i = 0; (x = ecosystem_at(i)); i++)
-        H(b, "<option value=\"{}\"{!}>{}</option>", x->name, current && !strcmp(current, x->name) ? " selected" : "",
-          x->label);
+        H(b, "<option value=\"{}\"{!}>{}</option>", x->name,
+          current && !strcmp(current, x->name) ? " selected" : "", x->label);
 }
 
 static const char *eco_param(req *r)

@@ -45,15 +45,22 @@ static const char *const retire_reasons[] = {"other", "invalid", "security", "de
 /* The change called code on p's page: one of every ecosystem's, or one of its front's. */
 static bool find_action(const store_package *p, const char *code, action *out)
 {
-    for (size_t i = 0; code && i < sizeof actions / sizeof actions[0]; i++)
-        if (!strcmp(actions[i].code, code))
-            return *out = actions[i], true;
+    if (!code)
+        return false;
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (!strcmp(actions[i].code, code)) {
+            *out = actions[i];
+            return true;
+        }
+    }
     const front *f = front_find(p->ecosystem);
-    for (const front_action *fa = f ? f->actions : NULL; code && fa && fa->code; fa++)
-        if (!strcmp(fa->code, code))
-            return *out = (action){fa->code, fa->per_version ? NEED_VERSION : NEED_NONE, fa->title, fa->explain,
-                                   fa->danger},
-                   true;
+    for (const front_action *fa = f ? f->actions : NULL; fa && fa->code; fa++) {
+        if (!strcmp(fa->code, code)) {
+            *out = (action){fa->code, fa->per_version ? NEED_VERSION : NEED_NONE, fa->title, fa->explain,
+                            fa->danger};
+            return true;
+        }
+    }
     return false;
 }
 
