@@ -24,10 +24,18 @@ const char *package_key(arena *a, const char *ecosystem, const char *name)
     char *k = arena_strdup(a, name);
     for (char *p = k; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    const struct eco_desc *eco = ecosystem_find(ecosystem);
+    const eco_desc *eco = ecosystem_find(ecosystem);
     if (eco && eco->fold_name)
         eco->fold_name(k);
     return k;
+}
+
+/* Does the ecosystem order versions by their build metadata, so that two which differ only
+ * there may both exist? */
+static bool orders_build_metadata(const char *ecosystem)
+{
+    const eco_desc *eco = ecosystem_find(ecosystem);
+    return eco && eco->build_metadata;
 }
 
 static int store_rc(int rc, derr *e, const char *what)
@@ -144,8 +152,7 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
             return -1;
         /* SemVer gives versions that differ only in build metadata equal precedence, so two of them
          * would make "latest" and "=X.Y.Z" ambiguous, unless the ecosystem orders build metadata. */
-        const struct eco_desc *eco = ecosystem_find(in->ecosystem);
-        if (v.build && !(eco && eco->build_metadata)) {
+        if (v.build && !orders_build_metadata(in->ecosystem)) {
             store_version *vs;
             int nv;
             if (store_call(c->st, pkg_versions, a, existing.id, &vs, &nv, e) != STORE_OK)
