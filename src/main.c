@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "hex/cli.h"
+#include "core/ecosystem.h"
 
 static void usage(FILE *out)
 {
@@ -15,8 +15,13 @@ static void usage(FILE *out)
             "  serve            run the registry server (depot serve --help)\n"
             "  migrate          apply pending store migrations\n"
             "  user             add | list | passwd | disable | enable | promote | demote\n"
-            "  token            create | list | revoke\n"
-            "  hex              fingerprint | public-key: the Hex repository key for mix and rebar3\n"
+            "  token            create | list | revoke\n");
+    /* the ecosystems' own commands */
+    const eco_desc *eco;
+    for (size_t i = 0; (eco = ecosystem_at(i)); i++)
+        if (eco->command)
+            fprintf(out, "  %-16s %s\n", eco->name, eco->command_help);
+    fprintf(out,
             "  fsck [--repair]  check every blob, the store's integrity, stale temp files\n"
             "  backup DIR       consistent online copy of the store, blobs and secrets\n"
             "  restore DIR      into an empty data folder (server stopped)\n"
@@ -55,8 +60,9 @@ int main(int argc, char **argv)
         return cli_routes(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate-store") == 0 || strcmp(cmd, "migrate-blobs") == 0)
         return cli_migrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "hex") == 0)
-        return hex_cli(argc - 1, argv + 1);
+    const eco_desc *eco = ecosystem_find(cmd);
+    if (eco && eco->command)
+        return eco->command(argc - 1, argv + 1);
     if (cli_client_is(cmd))
         return cli_client(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {

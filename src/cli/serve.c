@@ -13,7 +13,7 @@
 #include "../core/core.h"
 #include "../core/documents.h"
 #include "../core/downloads.h"
-#include "../hex/sign.h"
+#include "../core/ecosystem.h"
 #include "../http/server.h"
 #include "../lib/log.h"
 #include "cli.h"
@@ -46,11 +46,9 @@ int cli_serve(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    /* The Hex repository key is loaded (or made, at first start) now, so the first registry
-     * read does not pay for an RSA key generation. */
-    const hex_key *hk;
-    if (hex_key_get(&cfg, &hk, &e) < 0) {
-        log_error("cannot load the Hex repository key", "error", e.message, NULL);
+    /* The fronts' start-up hooks (keys made at first start, ...), before the first request. */
+    if (ecosystems_start(&cfg, &e) < 0) {
+        log_error("cannot start a front", "error", e.message, NULL);
         core_close(&c);
         config_free(&cfg);
         return 1;

@@ -13,8 +13,7 @@
 #include "../lib/timeutil.h"
 #include "authcache.h"
 #include "core.h"
-
-const char *const auth_ecosystems[] = {"native", "hex", "pub", "npm", NULL};
+#include "ecosystem.h"
 
 static int unauthorized(derr *e, const char *msg)
 {
@@ -244,10 +243,7 @@ bool auth_csrf_ok(const core *c, const principal *p, const char *token)
 
 static bool is_ecosystem(const char *s, size_t n)
 {
-    for (int i = 0; auth_ecosystems[i]; i++)
-        if (strlen(auth_ecosystems[i]) == n && memcmp(auth_ecosystems[i], s, n) == 0)
-            return true;
-    return false;
+    return ecosystem_findn(s, n) != NULL;
 }
 
 bool scope_valid(const char *s)

@@ -37,8 +37,6 @@ typedef struct principal {
     bool via_cookie;    /* the session JWT came in the session cookie (a browser), not a header */
 } principal;
 
-extern const char *const auth_ecosystems[]; /* "native", "hex", "pub", "npm", NULL */
-
 /* Username-or-email and password. 401 "unauthorized" on any mismatch (same
  * message for an unknown user and a wrong password); 403 for a disabled account. */
 int auth_password(struct core *c, arena *a, const char *login, const char *pw, size_t pwlen,

@@ -19,22 +19,17 @@
 #include "../lib/buf.h"
 #include "../lib/netaddr.h"
 #include "../lib/xalloc.h"
+#include "ecosystem.h"
 
-enum opt_type { T_STR, T_LONG, T_BOOL };
-
-struct opt {
-    const char *name;
-    enum opt_type type;
-    const char *def;
-    size_t off;
-    long min, max;
-    const char *help;
-};
+/* The table's short names for config.h's option types. */
+#define T_STR CONFIG_STR
+#define T_LONG CONFIG_LONG
+#define T_BOOL CONFIG_BOOL
 
 #define O(f) offsetof(config, f)
 #define R(cl, who) (offsetof(config, rate) + sizeof(long) * ((size_t)(cl) * 2 + (who)))
 
-static const struct opt opts[] = {
+static const config_opt opts[] = {
     {"listen", T_STR, "127.0.0.1:4000", O(listen), 0, 0, "address to listen on, HOST:PORT (port 0: any free port)"},
     {"data", T_STR, "./data", O(data), 0, 0, "data folder (database, blobs, secrets)"},
     {"base-url", T_STR, "", O(base_url), 0, 0, "public URL of this server, used in every absolute URL it prints (default http://LISTEN)"},
@@ -72,15 +67,7 @@ static const struct opt opts[] = {
     {"rate-publish-user", T_LONG, "60", R(RL_PUBLISH, 1), 0, LONG_MAX, "publishes per hour per user"},
     {"rate-other-anon", T_LONG, "100", R(RL_OTHER, 0), 0, LONG_MAX, "other requests per hour per anonymous IP"},
     {"rate-other-user", T_LONG, "1000", R(RL_OTHER, 1), 0, LONG_MAX, "other requests per hour per user"},
-    {"hex-repo", T_STR, "depot", O(hex_repo), 0, 0, "name of the Hex repository clients configure (signed into every registry file)"},
-    {"hex-key", T_STR, "", O(hex_key), 0, 0, "PEM RSA private key signing the Hex registry (default DATA/hex_repo_key.pem, made at first start)"},
-    {"hex-max-tarball", T_LONG, "16777216", O(hex_max_tarball), 1024, LONG_MAX, "largest Hex package tarball, bytes (hex.pm: 16 MiB; rebar3 before 3.24 and Hex before 2.2 refuse to unpack more than 8 MiB)"},
-    {"hex-max-uncompressed", T_LONG, "134217728", O(hex_max_uncompressed), 1024, LONG_MAX, "largest expansion of a Hex package's contents, bytes (hex.pm: 128 MiB)"},
     {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish, Hex revert); 0: never"},
-    {"upload-ttl", T_LONG, "3600", O(upload_ttl), 60, 604800, "seconds an unfinished two-step upload (pub) is kept"},
-    {"pub-max-archive", T_LONG, "104857600", O(pub_max_archive), 1024, LONG_MAX, "largest pub package archive, bytes (pub.dev: 100 MiB; --max-upload caps every upload too)"},
-    {"pub-max-unpacked", T_LONG, "268435456", O(pub_max_unpacked), 1024, LONG_MAX, "largest expansion of a pub package archive, bytes (pub.dev: 256 MiB)"},
-    {"pub-max-entries", T_LONG, "65536", O(pub_max_entries), 1, 10000000, "most entries in a pub package archive (pub.dev: 65,536)"},
     {"docs-url", T_STR, "", O(docs_url), 0, 0, "public URL of a separate origin serving hosted docs (default: /docs on this server)"},
     {"cache-size", T_LONG, "64", O(cache_size), 1, 1048576, "MiB of built documents (packuments, registry files, listings) kept in memory"},
     {"auth-cache-ttl", T_LONG, "30", O(auth_cache_ttl), 0, 3600, "seconds a checked token or session is kept in memory (any revocation anywhere drops it at once; 0: off)"},
@@ -91,29 +78,84 @@ static const struct opt opts[] = {
     {"smtp-from", T_STR, "", O(smtp_from), 0, 0, "sender address of mail (default depot@ the base URL's host)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
+/* The fronts' options are listed after this one of the table above. */
+#define FRONTS_AFTER "unpublish-window"
+#define MAX_OPTS 128
+
+/* An option and where its value lands: struct config (front -1), or the block of entry `front`
+ * of the table of fronts. */
+typedef struct slot {
+    const config_opt *o;
+    int front;
+} slot;
+
+/* Every option in the order --help lists them: the table above, with each front's options
+ * after FRONTS_AFTER in the order of the table of fronts. Made once (the table is constant);
+ * returns how many. */
+static slot slots[MAX_OPTS];
+static size_t nslots;
+
+static size_t all_slots(void)
+{
+    if (nslots)
+        return nslots;
+    slot *out = slots;
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTS && n < MAX_OPTS; i++) {
+        out[n++] = (slot){&opts[i], -1};
+        if (strcmp(opts[i].name, FRONTS_AFTER) != 0)
+            continue;
+        const eco_desc *eco;
+        for (size_t f = 0; (eco = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+            for (size_t k = 0; eco->opts && eco->opts[k].name && n < MAX_OPTS; k++)
+                out[n++] = (slot){&eco->opts[k], (int)f};
+    }
+    return nslots = n;
+}
+
+void *config_eco(const config *c, const eco_desc *eco)
+{
+    const eco_desc *x;
+    for (size_t f = 0; (x = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+        if (x == eco)
+            return c->eco_opts[f];
+    return NULL;
+}
+
+void config_set_eco(config *c, const eco_desc *eco, void *block)
+{
+    const eco_desc *x;
+    for (size_t f = 0; (x = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+        if (x == eco)
+            c->eco_opts[f] = block;
+}
 
 void config_usage(FILE *out)
 {
     fprintf(out, "usage: depot serve [options]\n\n"
                  "Options (flag > environment DEPOT_NAME > config file > default):\n");
-    for (size_t i = 0; i < NOPTS; i++) {
+    size_t n = all_slots();
+    for (size_t i = 0; i < n; i++) {
+        const config_opt *o = slots[i].o;
         char left[64];
-        snprintf(left, sizeof left, "--%s%s", opts[i].name,
-                 opts[i].type == T_BOOL ? "[=on|off]" : opts[i].type == T_LONG ? " N" : " VALUE");
-        fprintf(out, "  %-30s %s", left, opts[i].help);
-        if (opts[i].def[0])
-            fprintf(out, " [%s]", opts[i].def);
+        snprintf(left, sizeof left, "--%s%s", o->name,
+                 o->type == CONFIG_BOOL ? "[=on|off]" : o->type == CONFIG_LONG ? " N" : " VALUE");
+        fprintf(out, "  %-30s %s", left, o->help);
+        if (o->def[0])
+            fprintf(out, " [%s]", o->def);
         fputc('\n', out);
     }
     fprintf(out, "  %-30s %s\n", "--help", "this list");
 }
 
-static const struct opt *find_opt(const char *name, size_t n)
+/* The index of the option called name (n bytes) in slots[], or -1. */
+static int find_opt(const char *name, size_t n)
 {
-    for (size_t i = 0; i < NOPTS; i++)
-        if (strlen(opts[i].name) == n && memcmp(opts[i].name, name, n) == 0)
-            return &opts[i];
-    return NULL;
+    size_t ns = all_slots();
+    for (size_t i = 0; i < ns; i++)
+        if (strlen(slots[i].o->name) == n && memcmp(slots[i].o->name, name, n) == 0)
+            return (int)i;
+    return -1;
 }
 
 /* Keeps s to be freed by config_free; returns it. */
@@ -178,12 +220,12 @@ static int read_file(config *c, const char *path, const char **vals, derr *e)
             v[vl - 1] = '\0';
             v++;
         }
-        const struct opt *o = find_opt(k, strlen(k));
-        if (!o || strcmp(k, "config") == 0) {
+        int o = find_opt(k, strlen(k));
+        if (o < 0 || strcmp(k, "config") == 0) {
             fclose(f);
             return derr_set(e, 400, "config", "%s:%d: unknown option '%s'", path, lineno, k);
         }
-        vals[o - opts] = own(c, xstrdup(v));
+        vals[o] = own(c, xstrdup(v));
     }
     fclose(f);
     return 0;
@@ -198,13 +240,14 @@ static void env_name(const char *name, char *out, size_t cap)
 
 static int convert(config *c, const char **vals, derr *e)
 {
-    for (size_t i = 0; i < NOPTS; i++) {
-        const struct opt *o = &opts[i];
+    for (size_t i = 0; i < nslots; i++) {
+        const config_opt *o = slots[i].o;
         const char *v = vals[i] ? vals[i] : o->def;
-        void *dst = (char *)c + o->off;
-        if (o->type == T_STR) {
+        char *base = slots[i].front < 0 ? (char *)c : c->eco_opts[slots[i].front];
+        void *dst = base + o->off;
+        if (o->type == CONFIG_STR) {
             *(const char **)dst = v;
-        } else if (o->type == T_BOOL) {
+        } else if (o->type == CONFIG_BOOL) {
             if (parse_bool(v, (bool *)dst) < 0)
                 return derr_set(e, 400, "config", "--%s: expected on or off, got '%s'", o->name, v);
         } else {
@@ -299,28 +342,26 @@ static int check(config *c, derr *e)
     return 0;
 }
 
-int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE *out, derr *e)
+/* The flags of argv into flag_vals[] (by slot), the rest into rest[] when it is not NULL.
+ * 1 when --help was asked (printed to out), 0, or -1 with e filled. */
+static int read_flags(int argc, char **argv, const char **flag_vals, char **rest, int *nrest, FILE *out,
+                      derr *e)
 {
-    const char *flag_vals[NOPTS] = {0}, *vals[NOPTS] = {0};
-    if (nrest)
-        *nrest = 0;
-    memset(c, 0, sizeof *c);
-
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             config_usage(out);
             return 1;
         }
-        const struct opt *o = NULL;
+        int o = -1;
         const char *v = NULL;
         if (strncmp(a, "--", 2) == 0 && a[2]) {
             const char *eq = strchr(a, '=');
             o = find_opt(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
-            if (o && eq)
+            if (o >= 0 && eq)
                 v = eq + 1;
         }
-        if (!o) {
+        if (o < 0) {
             if (!rest)
                 return derr_set(e, 400, "config", "unknown option '%s' (see --help)", a);
             rest[(*nrest)++] = argv[i];
@@ -328,7 +369,7 @@ int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE 
         }
         if (!v) {
             bool b;
-            if (o->type == T_BOOL) {
+            if (slots[o].o->type == CONFIG_BOOL) {
                 if (i + 1 < argc && parse_bool(argv[i + 1], &b) == 0)
                     v = argv[++i];
                 else
@@ -336,22 +377,38 @@ int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE 
             } else if (i + 1 < argc) {
                 v = argv[++i];
             } else {
-                return derr_set(e, 400, "config", "--%s needs a value", o->name);
+                return derr_set(e, 400, "config", "--%s needs a value", slots[o].o->name);
             }
         }
-        flag_vals[o - opts] = v;
+        flag_vals[o] = v;
     }
+    return 0;
+}
+
+int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE *out, derr *e)
+{
+    const char *flag_vals[MAX_OPTS] = {0}, *vals[MAX_OPTS] = {0};
+    if (nrest)
+        *nrest = 0;
+    memset(c, 0, sizeof *c);
+    size_t n = all_slots();
+    const eco_desc *eco;
+    for (size_t f = 0; (eco = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+        if (eco->opts_size)
+            c->eco_opts[f] = own(c, xcalloc(1, eco->opts_size));
+    int rc = read_flags(argc, argv, flag_vals, rest, nrest, out, e);
+    if (rc != 0)
+        return rc;
 
     /* Config file: the flag, else the environment. */
-    const struct opt *cfo = find_opt("config", 6);
-    const char *cf = flag_vals[cfo - opts];
+    const char *cf = flag_vals[find_opt("config", 6)];
     if (!cf)
         cf = getenv("DEPOT_CONFIG");
     if (cf && *cf && read_file(c, cf, vals, e) < 0)
         return -1;
-    for (size_t i = 0; i < NOPTS; i++) {
+    for (size_t i = 0; i < n; i++) {
         char name[64];
-        env_name(opts[i].name, name, sizeof name);
+        env_name(slots[i].o->name, name, sizeof name);
         const char *ev = getenv(name);
         if (ev)
             vals[i] = ev;

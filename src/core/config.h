@@ -4,6 +4,8 @@
  * Precedence: command-line flags > environment (DEPOT_<NAME>, dashes as
  * underscores) > config file (--config FILE or DEPOT_CONFIG; `name = value`
  * lines, # comments) > defaults. `depot serve --help` prints the table.
+ * The fronts add their own options (ecosystem.h): the loader loops over the
+ * table of fronts, so a front's option works in all four places too.
  */
 #ifndef DEPOT_CONFIG_H
 #define DEPOT_CONFIG_H
@@ -14,6 +16,9 @@
 #include "../lib/err.h"
 
 enum rl_class { RL_SEARCH, RL_DOWNLOAD, RL_PUBLISH, RL_OTHER, RL_NCLASS, RL_NONE = -1 };
+
+/* The most entries the table of fronts may have. */
+#define CONFIG_FRONTS_MAX 16
 
 typedef struct config {
     const char *listen;      /* HOST:PORT */
@@ -47,22 +52,37 @@ typedef struct config {
     long argon2_ops, argon2_mem;
     long cache_size;          /* MiB budget of the document cache */
     long auth_cache_ttl;      /* seconds a checked credential is trusted without the store (0: off) */
-    const char *hex_repo;     /* the Hex repository's name, signed into every registry resource */
-    const char *hex_key;      /* PEM private key path ("" → DATA/hex_repo_key.pem, made at first start) */
-    long hex_max_tarball;     /* largest Hex package tarball, bytes */
-    long hex_max_uncompressed; /* largest expansion of a Hex package's contents.tar.gz, bytes */
     long unpublish_window;    /* seconds after publish during which a version may be removed (0: never) */
-    long upload_ttl;          /* seconds a two-step upload (pub) stays open */
-    long pub_max_archive;     /* largest pub package archive (.tar.gz), bytes */
-    long pub_max_unpacked;    /* largest expansion of a pub archive, bytes */
-    long pub_max_entries;     /* most entries in a pub archive */
     const char *docs_url;     /* separate origin for hosted docs ("" → served under /docs on this server) */
     const char *server_name;  /* what people see: page titles, mail sender name and subjects */
     const char *smtp_url;     /* smtp://HOST:PORT or smtps://... for mail ("" → no mail) */
     const char *smtp_from;    /* sender address ("" → depot@<base URL host>) */
+    /* The options of the fronts, one block per entry of the table of fronts (ecosystem.h's
+     * opts), made by config_load and freed by config_free; read them with config_eco(). */
+    void *eco_opts[CONFIG_FRONTS_MAX];
     char *owned[48];          /* strings made while loading, freed by config_free */
     int nowned;
 } config;
+
+/* One option: its name (the flag --NAME, the config-file key, and DEPOT_NAME upper-cased with
+ * dashes as underscores), type, default, where it lands (an offset into struct config, or into
+ * a front's block), its bounds (numbers) and its help line. */
+enum config_type { CONFIG_STR, CONFIG_LONG, CONFIG_BOOL };
+typedef struct config_opt {
+    const char *name;
+    enum config_type type;
+    const char *def;
+    size_t off;
+    long min, max;
+    const char *help;
+} config_opt;
+
+/* The block of a front's options (ecosystem.h), as config_load filled it; NULL when the settings
+ * were not loaded (a config made by hand). Borrowed from c. */
+struct eco_desc;
+void *config_eco(const config *c, const struct eco_desc *eco);
+/* Puts a block of a front's options into a config made by hand (tests). Borrowed. */
+void config_set_eco(config *c, const struct eco_desc *eco, void *opts);
 
 /* Fills c from defaults, file, environment and argv (argv[0] is the command name).
  * Options the table does not know, and positional words, are copied in order to

@@ -17,17 +17,25 @@
 #include "../lib/log.h"
 #include "../lib/timeutil.h"
 #include "downloads.h"
+#include "ecosystem.h"
 
 const char *package_key(arena *a, const char *ecosystem, const char *name)
 {
     char *k = arena_strdup(a, name);
-    bool native = strcmp(ecosystem, "native") == 0;
-    for (char *p = k; *p; p++) {
+    for (char *p = k; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-        if (native && *p == '-')
-            *p = '_';
-    }
+    const eco_desc *eco = ecosystem_find(ecosystem);
+    if (eco && eco->fold_name)
+        eco->fold_name(k);
     return k;
+}
+
+/* Does the ecosystem order versions by their build metadata, so that two which differ only
+ * there may both exist? */
+static bool orders_build_metadata(const char *ecosystem)
+{
+    const eco_desc *eco = ecosystem_find(ecosystem);
+    return eco && eco->build_metadata;
 }
 
 static int store_rc(int rc, derr *e, const char *what)
@@ -143,8 +151,8 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
         if (rc == STORE_ERROR)
             return -1;
         /* SemVer gives versions that differ only in build metadata equal precedence, so two of them
-         * would make "latest" and "=X.Y.Z" ambiguous. Dart orders build metadata, so pub keeps them. */
-        if (v.build && strcmp(in->ecosystem, "pub") != 0) {
+         * would make "latest" and "=X.Y.Z" ambiguous, unless the ecosystem orders build metadata. */
+        if (v.build && !orders_build_metadata(in->ecosystem)) {
             store_version *vs;
             int nv;
             if (store_call(c->st, pkg_versions, a, existing.id, &vs, &nv, e) != STORE_OK)

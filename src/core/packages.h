@@ -21,8 +21,8 @@
 #include "auth.h"
 #include "core.h"
 
-/* The uniqueness key of a name in an ecosystem (native: lower case, '-' as '_';
- * others: lower case). In the arena. */
+/* The uniqueness key of a name in an ecosystem: lower case, then folded further by the
+ * ecosystem's fold_name when it has one (ecosystem.h). In the arena. */
 const char *package_key(arena *a, const char *ecosystem, const char *name);
 
 typedef struct publish_in {

@@ -3,6 +3,7 @@
  * docs_serve, which tells them apart (an npm scope spelled with a real '/'
  * shifts the segments by one, so the patterns alone cannot).
  */
+#include "../http/front.h"
 #include "front.h"
 
 #define R(p)                                                                                                 \
@@ -19,4 +20,5 @@ static const route routes[] = {
     R("/docs/{ecosystem}/{name}/{version}/{path*}"),
 };
 
-const route_set docs_route_set = {.front = "docs", .routes = routes, .n = sizeof routes / sizeof routes[0]};
+/* In the table of fronts; no ecosystem. */
+const front docs_front = {.routes = {ROUTE_SET("docs", routes)}};

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../core/docs.h"
+#include "../core/ecosystem.h"
 #include "front.h"
 
 static const char CSP[] = "sandbox allow-scripts allow-popups allow-forms; "
@@ -68,14 +69,6 @@ static void fail(req *r, const derr *e)
 {
     resp_derr(r, e);
     guard(r);
-}
-
-static bool known_ecosystem(const char *eco)
-{
-    for (int i = 0; auth_ecosystems[i]; i++)
-        if (strcmp(auth_ecosystems[i], eco) == 0)
-            return true;
-    return false;
 }
 
 /* Percent-encodes one path segment (in the arena). */
@@ -137,8 +130,9 @@ void docs_serve(req *r)
     size_t plen = strlen(r->path);
     bool slash = plen && r->path[plen - 1] == '/';
 
-    if (!known_ecosystem(eco)) {
-        derr_set(&e, 404, "not_found", "no ecosystem '%s' (one of native, hex, pub, npm)", seg(r, eco));
+    if (!ecosystem_find(eco)) {
+        derr_set(&e, 404, "not_found", "no ecosystem '%s' (one of %s)", seg(r, eco),
+                 ecosystem_names(r->a, ", ", ", "));
         fail(r, &e);
         return;
     }

@@ -22,8 +22,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "../http/front.h"
 #include "../http/http.h"
 #include "../store/store.h"
+#include "options.h"
 #include "tarball.h"
 
 #define HEX "hex"
@@ -36,10 +38,11 @@ void hex_respond(req *r, int status, json_t *doc);
 /* An error in hex.pm's shape: {status, message, errors?}; errors is stolen (NULL: none).
  * A 401 carries WWW-Authenticate. */
 void hex_error(req *r, int status, const char *message, json_t *errors);
-/* A derr as a Hex error. A 422 whose message reads "FIELD: why" (FIELD may be dotted, as in
- * "requirements.foo") becomes message "Validation error(s)" with errors {FIELD: why} (nested
- * for dotted fields), the shape Hex clients print. 5xx detail never reaches the client. */
-void hex_derr(req *r, const derr *e);
+/* The front's error hook (resp_derr on its routes): a derr as a Hex error. A 422 whose message
+ * reads "FIELD: why" (FIELD may be dotted, as in "requirements.foo") becomes message "Validation
+ * error(s)" with errors {FIELD: why} (nested for dotted fields), the shape Hex clients print.
+ * 5xx detail never reaches the client. */
+void hex_front_error(req *r, const derr *e);
 /* The request body as a JSON object: ETF (application/vnd.hex+erlang), JSON, or an empty
  * body (an empty object). NULL after answering 400/413/415. The object lives with the request. */
 json_t *hex_body(req *r);
@@ -78,6 +81,18 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
 json_t *hex_release_json(req *r, const store_package *p, const store_version *v);
 /* Loads a hex package with at least one version; answers 404 (Hex shape) and returns -1 otherwise. */
 int hex_load_package(req *r, const char *name, store_package *p, store_version **vs, int *nv);
+
+/* ---- the descriptor's pieces (front.c; the descriptor is in routes.c) ---- */
+
+extern const front hex_front;
+extern const config_opt hex_option_table[]; /* ended by a NULL name */
+extern const front_action hex_actions[];    /* ended by a NULL code */
+/* Loads (or makes, at first start) the repository key. */
+int hex_start(const config *cfg, derr *e);
+/* The dashboard's install lines: the mix.exs dependency and the repository set-up. */
+int hex_snippets(req *r, const char *name, const char *version, front_snippet *out, int max);
+/* The account page's lines to add the repository and publish with mix. */
+const char *hex_publish_lines(req *r, const char *token);
 
 /* ---- handlers ---- */
 

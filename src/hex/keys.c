@@ -29,11 +29,11 @@
 static bool org_ok(req *r)
 {
     const char *org = req_param(r, "org");
-    if (!org || strcmp(org, r->cfg->hex_repo) == 0)
+    if (!org || strcmp(org, hex_opts(r->cfg)->repo) == 0)
         return true;
     hex_error(r, 404,
               arena_printf(r->a, "no organization named '%.100s' (this server's repository is '%s')", org,
-                           r->cfg->hex_repo),
+                           hex_opts(r->cfg)->repo),
               NULL);
     return false;
 }
@@ -71,7 +71,7 @@ static json_t *permissions(req *r, const char *scopes)
             add_perm(arr, "api", NULL);
             api = true;
         } else if (strncmp(sc, "publish:hex/", 12) == 0) {
-            add_perm(arr, "package", arena_printf(r->a, "%s/%s", r->cfg->hex_repo, sc + 12));
+            add_perm(arr, "package", arena_printf(r->a, "%s/%s", hex_opts(r->cfg)->repo, sc + 12));
         }
         s += n;
         while (*s == ' ')
@@ -116,7 +116,7 @@ void hex_keys_list(req *r)
     store_token *ts;
     int n;
     if (tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
@@ -132,7 +132,7 @@ void hex_keys_get(req *r)
     derr e;
     store_token t;
     if (tokens_get(r->core, r->a, r->who.user_id, req_param(r, "key"), &t, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     hex_respond(r, 200, key_json(r, &t, NULL));
@@ -165,16 +165,16 @@ static const char *perm_scope(req *r, json_t *p, const char **why)
     if (strcmp(domain, "repositories") == 0)
         return "read";
     if (strcmp(domain, "repository") == 0 || strcmp(domain, "docs") == 0) {
-        if (resource && (strcmp(resource, r->cfg->hex_repo) == 0 || strcmp(resource, "hexpm") == 0))
+        if (resource && (strcmp(resource, hex_opts(r->cfg)->repo) == 0 || strcmp(resource, "hexpm") == 0))
             return "read";
         *why = arena_printf(r->a, "no repository named '%.80s' (this server's is '%s')",
-                            resource ? resource : "", r->cfg->hex_repo);
+                            resource ? resource : "", hex_opts(r->cfg)->repo);
         return NULL;
     }
     if (strcmp(domain, "package") == 0 && resource) {
         const char *slash = strchr(resource, '/');
         const char *name = slash ? slash + 1 : resource;
-        if (slash && strncmp(resource, r->cfg->hex_repo, (size_t)(slash - resource)) != 0 &&
+        if (slash && strncmp(resource, hex_opts(r->cfg)->repo, (size_t)(slash - resource)) != 0 &&
             strncmp(resource, "hexpm/", 6) != 0) {
             *why = "a package permission names a package of this server's repository";
             return NULL;
@@ -265,7 +265,7 @@ void hex_keys_create(req *r)
         if (tokens_create(r->core, r->a, &r->who, tn, scopes, expires, r->ip, &t, &secret, &e) == 0)
             break;
         if (e.status != 409 || i >= 100) {
-            hex_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
     }
@@ -281,7 +281,7 @@ void hex_keys_delete(req *r)
     derr e;
     store_token t;
     if (tokens_get(r->core, r->a, r->who.user_id, name, &t, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     bool self = r->who.kind == CRED_TOKEN && r->who.token_id == t.id;
@@ -291,7 +291,7 @@ void hex_keys_delete(req *r)
         return;
     }
     if (tokens_delete(r->core, r->who.user_id, name, r->ip, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *o = key_json(r, &t, NULL);
@@ -312,7 +312,7 @@ void hex_keys_delete_all(req *r)
     store_token *ts;
     int n;
     if (tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *authing = NULL;
@@ -321,7 +321,7 @@ void hex_keys_delete_all(req *r)
             authing = key_json(r, &ts[i], NULL);
         if (tokens_delete(r->core, r->who.user_id, ts[i].name, r->ip, &e) < 0 && e.status != 404) {
             json_decref(authing);
-            hex_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
     }

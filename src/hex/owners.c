@@ -28,7 +28,7 @@ static const char *resolve_user(req *r, const char *name, const char *who)
     derr e;
     store_package p;
     if (packages_for_change(r->core, r->a, &r->who, HEX, name, &p, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return NULL;
     }
     if (!strchr(who, '@'))
@@ -36,7 +36,7 @@ static const char *resolve_user(req *r, const char *name, const char *who)
     store_user u;
     if (accounts_find(r->core, r->a, who, &u, &e) < 0 || u.disabled) {
         if (e.status >= 500) {
-            hex_derr(r, &e);
+            resp_derr(r, &e);
             return NULL;
         }
         hex_error(r, 404, arena_printf(r->a, "no user '%.100s'", who), NULL);
@@ -66,7 +66,7 @@ static int load(req *r, store_package *p, store_owner **os, int *n)
     if (hex_load_package(r, req_param(r, "name"), p, &vs, &nv) < 0)
         return -1;
     if (packages_owners(r->core, r->a, p, os, n, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return -1;
     }
     return 0;
@@ -145,7 +145,7 @@ void hex_owners_add(req *r)
         return;
     derr e;
     if (packages_owner_add(r->core, r->a, &r->who, HEX, name, who, r->ip, &e) < 0 && e.status != 409) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (transfer) {
@@ -156,7 +156,7 @@ void hex_owners_add(req *r)
         if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 ||
             packages_owners(r->core, r->a, &p, &os, &n, &e) < 0 ||
             accounts_find(r->core, r->a, who, &u, &e) < 0) {
-            hex_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
         /* Everyone but the new owner goes, the caller last (each removal needs an owner). */
@@ -166,7 +166,7 @@ void hex_owners_add(req *r)
                 if (os[i].user_id == u.id || caller != (pass == 1))
                     continue;
                 if (packages_owner_remove(r->core, r->a, &r->who, HEX, name, os[i].username, r->ip, &e) < 0) {
-                    hex_derr(r, &e);
+                    resp_derr(r, &e);
                     return;
                 }
             }
@@ -190,7 +190,7 @@ void hex_owners_remove(req *r)
             hex_error(r, 422, "Validation error(s)", errors);
             return;
         }
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_empty(r, 204);

@@ -76,7 +76,7 @@ void hex_packages_search(req *r)
     int n;
     int64_t total;
     if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
@@ -111,7 +111,7 @@ void hex_release_get(req *r)
     store_version v;
     if (packages_get(r->core, r->a, HEX, req_param(r, "name"), &p, &e) < 0 ||
         packages_version(r->core, r->a, &p, req_param(r, "version"), &v, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     hex_respond(r, 200, hex_release_json(r, &p, &v));
@@ -125,7 +125,7 @@ void hex_release_docs_redirect(req *r)
     derr e;
     store_package p;
     if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (!hex_has_docs(r, &p, version)) {

@@ -65,7 +65,7 @@ static const char *clip_utf8(req *r, const char *s, size_t n, size_t max)
  * requirements are on the packages beside it unless they name another repository. */
 static bool local_repo(req *r, const char *repo)
 {
-    return !repo || strcmp(repo, r->cfg->hex_repo) == 0;
+    return !repo || strcmp(repo, hex_opts(r->cfg)->repo) == 0;
 }
 
 static int check_local_deps(req *r, const hex_metadata *m, derr *e)
@@ -80,7 +80,7 @@ static int check_local_deps(req *r, const hex_metadata *m, derr *e)
             if (pe.status >= 500)
                 return derr_set(e, pe.status, pe.code, "%s", pe.message);
             return derr_set(e, 422, "invalid", "requirements.%s: package does not exist in repository %s",
-                            q->name, r->cfg->hex_repo);
+                            q->name, hex_opts(r->cfg)->repo);
         }
     }
     return 0;
@@ -172,26 +172,26 @@ void hex_publish(req *r)
     if (r->body_fd < 0 || r->body_len == 0) {
         derr e;
         derr_set(&e, 422, "invalid", "tar: the request has no package tarball");
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     derr e;
     hex_limits lim = hex_limits_of(r->cfg);
     hex_tarball t;
     if (hex_tarball_read(r->a, r->body_fd, r->body_len, &lim, &t, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const hex_metadata *m = &t.meta;
     const char *url_name = req_param(r, "name");
     if (url_name && strcmp(url_name, m->name) != 0) {
         derr_set(&e, 422, "invalid", "name: metadata does not match package name");
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (hex_check_name(m->name, "name", &e) < 0 || hex_check_version(r->a, m->version, &e) < 0 ||
         hex_check_requirements(r->a, m, &e) < 0 || check_local_deps(r, m, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
 
@@ -207,11 +207,11 @@ void hex_publish(req *r)
             }
             existed = true;
         } else if (e.status != 404) {
-            hex_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
     } else if (e.status != 404) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
 
@@ -226,7 +226,7 @@ void hex_publish(req *r)
             version_exists(r); /* a concurrent publish of the same version won */
             return;
         }
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     hex_respond(r, existed ? 200 : 201, hex_release_json(r, &pkg, &v));
@@ -241,7 +241,7 @@ void hex_release_revert(req *r)
     const char *name = req_param(r, "name"), *version = req_param(r, "version");
     derr e;
     if (packages_remove_version(r->core, r->a, &r->who, HEX, name, version, false, r->ip, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     /* The version's docs go with it (mix deletes them first; other clients may not). */
@@ -278,7 +278,7 @@ void hex_release_retire(req *r)
     derr e;
     if (packages_set_status(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), &st,
                             "version.retire", r->ip, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_empty(r, 204);
@@ -292,7 +292,7 @@ void hex_release_unretire(req *r)
     derr e;
     if (packages_set_status(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), &st,
                             "version.unretire", r->ip, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_empty(r, 204);
@@ -306,12 +306,12 @@ void hex_docs_publish(req *r)
     derr e;
     if (r->body_fd < 0 || r->body_len == 0) {
         derr_set(&e, 422, "invalid", "tar: the request has no docs tarball");
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
-    if (r->body_len > (size_t)r->cfg->hex_max_tarball) {
-        derr_set(&e, 422, "invalid", "tar: too big (at most %ld bytes)", r->cfg->hex_max_tarball);
-        hex_derr(r, &e);
+    if (r->body_len > (size_t)hex_opts(r->cfg)->max_tarball) {
+        derr_set(&e, 422, "invalid", "tar: too big (at most %ld bytes)", hex_opts(r->cfg)->max_tarball);
+        resp_derr(r, &e);
         return;
     }
     if (docs_publish(r->core, r->a, &r->who, HEX, name, version, r->body_path, r->body_sha256, r->body_len,
@@ -321,10 +321,10 @@ void hex_docs_publish(req *r)
             derr te;
             const char *msg = strncmp(e.message, "docs archive: ", 14) == 0 ? e.message + 14 : e.message;
             derr_set(&te, 422, "invalid", "tar: %s", msg);
-            hex_derr(r, &te);
+            resp_derr(r, &te);
             return;
         }
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_empty(r, 201);
@@ -338,7 +338,7 @@ void hex_docs_delete(req *r)
     derr e;
     if (docs_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), r->ip, &e) <
         0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_empty(r, 204);

@@ -19,6 +19,7 @@
 #include "hex/package.pb-c.h"
 #include "hex/signed.pb-c.h"
 #include "hex/versions.pb-c.h"
+#include "options.h"
 #include "sign.h"
 
 const char *const hex_retire_reasons[] = {"other", "invalid", "security", "deprecated", "renamed", NULL};
@@ -159,7 +160,7 @@ static Hex__Package__Release *release(core *c, arena *a, const store_version *v,
         if (app && strcmp(app, d->name) != 0)
             dep->app = arena_strdup(a, app);
         const char *repo = json_string_value(json_object_get(x, "repository"));
-        if (repo && strcmp(repo, c->cfg->hex_repo) != 0)
+        if (repo && strcmp(repo, hex_opts(c->cfg)->repo) != 0)
             dep->repository = arena_strdup(a, repo);
         json_decref(x);
         rel->dependencies[i] = dep;
@@ -189,7 +190,7 @@ int hex_registry_package(core *c, arena *a, const store_package *p, const store_
     hex_sort_versions(a, sorted, nv);
     Hex__Package__Package pkg = HEX__PACKAGE__PACKAGE__INIT;
     pkg.name = (char *)p->name;
-    pkg.repository = (char *)c->cfg->hex_repo;
+    pkg.repository = (char *)hex_opts(c->cfg)->repo;
     pkg.n_releases = (size_t)nv;
     pkg.releases = arena_alloc(a, sizeof *pkg.releases * (size_t)(nv ? nv : 1));
     for (int i = 0; i < nv; i++)
@@ -278,7 +279,7 @@ int hex_registry_stamp(core *c, arena *a, int64_t *stamp, derr *e)
 int hex_registry_names(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len, derr *e)
 {
     Hex__Names__Names names = HEX__NAMES__NAMES__INIT;
-    names.repository = (char *)c->cfg->hex_repo;
+    names.repository = (char *)hex_opts(c->cfg)->repo;
     names.n_packages = (size_t)n;
     names.packages = arena_alloc(a, sizeof *names.packages * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
@@ -300,7 +301,7 @@ int hex_registry_names(core *c, arena *a, const hex_pkg_entry *pk, int n, char *
 int hex_registry_versions(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len, derr *e)
 {
     Hex__Versions__Versions vers = HEX__VERSIONS__VERSIONS__INIT;
-    vers.repository = (char *)c->cfg->hex_repo;
+    vers.repository = (char *)hex_opts(c->cfg)->repo;
     vers.n_packages = (size_t)n;
     vers.packages = arena_alloc(a, sizeof *vers.packages * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {

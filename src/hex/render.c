@@ -72,11 +72,11 @@ static const char *field_of(const char *msg, size_t *flen)
     return msg + n + 2;
 }
 
-void hex_derr(req *r, const derr *e)
+void hex_front_error(req *r, const derr *e)
 {
     int status = e->status ? e->status : 500;
     if (status >= 500 && status != 503 && status != 507) {
-        resp_derr(r, e); /* logs, and says only "the server failed" */
+        resp_derr_plain(r, e); /* logs, and says only "the server failed" */
         const char *msg =
             arena_printf(r->a, "the server failed (request %s); the log has the detail", r->request_id);
         hex_error(r, status, msg, NULL);
@@ -156,11 +156,11 @@ json_t *hex_body(req *r)
 bool hex_repo_ok(req *r, bool api)
 {
     const char *repo = req_param(r, "repo");
-    if (!repo || strcmp(repo, r->cfg->hex_repo) == 0 || (api && strcmp(repo, "hexpm") == 0))
+    if (!repo || strcmp(repo, hex_opts(r->cfg)->repo) == 0 || (api && strcmp(repo, "hexpm") == 0))
         return true;
     hex_error(
         r, 404,
-        arena_printf(r->a, "no repository named '%.100s' (this server's is '%s')", repo, r->cfg->hex_repo),
+        arena_printf(r->a, "no repository named '%.100s' (this server's is '%s')", repo, hex_opts(r->cfg)->repo),
         NULL);
     return false;
 }
@@ -168,7 +168,7 @@ bool hex_repo_ok(req *r, bool api)
 void hex_auth_error(req *r, const derr *e)
 {
     if (e->status >= 500) {
-        hex_derr(r, e);
+        resp_derr(r, e);
         return;
     }
     /* hex.pm's messages: "invalid API key", "missing authentication information" (hex.md §3.3). */
@@ -220,6 +220,6 @@ json_t *hex_time(int64_t t)
 
 hex_limits hex_limits_of(const config *cfg)
 {
-    hex_limits l = {(uint64_t)cfg->hex_max_tarball, (uint64_t)cfg->hex_max_uncompressed};
+    hex_limits l = {(uint64_t)hex_opts(cfg)->max_tarball, (uint64_t)hex_opts(cfg)->max_uncompressed};
     return l;
 }

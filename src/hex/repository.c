@@ -71,7 +71,7 @@ void hex_repo_package(req *r)
         return;
     }
     if (rc != STORE_OK) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     struct pkg_ctx pc = {r, name};
@@ -79,7 +79,7 @@ void hex_repo_package(req *r)
     doc_ref *ref =
         documents_get(arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, r->a, &d, &e);
     if (!ref) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     send_registry(r, ref, d);
@@ -110,7 +110,7 @@ static void all(req *r, bool versions)
     derr e;
     int64_t stamp;
     if (hex_registry_stamp(r->core, r->a, &stamp, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     struct all_ctx ac = {r, versions};
@@ -118,7 +118,7 @@ static void all(req *r, bool versions)
     doc_ref *ref =
         documents_get(versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, r->a, &d, &e);
     if (!ref) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     send_registry(r, ref, d);
@@ -160,7 +160,7 @@ void hex_repo_tarball(req *r)
     store_version v;
     if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 ||
         packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
@@ -168,7 +168,7 @@ void hex_repo_tarball(req *r)
         return;
     blob_reader br;
     if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (!resp_blob(r, 200, "application/octet-stream", &br))
@@ -189,7 +189,7 @@ void hex_repo_docs(req *r)
     derr e;
     blob_reader br;
     if (docs_open_archive(r->core, r->a, HEX, name, version, &br, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (resp_blob(r, 200, "application/gzip", &br))
@@ -203,7 +203,7 @@ void hex_repo_public_key(req *r)
     derr e;
     const hex_key *k;
     if (hex_key_get(r->cfg, &k, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const char *pem = hex_key_public_pem(k);

@@ -1,5 +1,6 @@
 /*
- * routes.c — the Hex front's one route table: both mounts at a glance.
+ * routes.c — the Hex front's descriptor and its one route table: both
+ * mounts at a glance.
  *
  * Every repository route exists at /hex/repo/... and /hex/repo/repos/{repo}/...,
  * every repository-scoped API route at /hex/api/... and
@@ -12,39 +13,34 @@
  * insists on a JSON content type; hex_body() reads them back under
  * --max-body.
  */
+#include "cli.h"
 #include "hex.h"
 
-/* Reads (anyone, or the read scope under --private) and writes (a credential). */
-#define R(m, p, fn, body, rl, slow)                                                                          \
-    {                                                                                                        \
-        m, p, fn, NULL, body, AUTH_READ, rl, slow                                                            \
-    }
-#define W(m, p, fn, body, rl, slow)                                                                          \
-    {                                                                                                        \
-        m, p, fn, NULL, body, AUTH_USER, rl, slow                                                            \
-    }
+/* Reads (anyone, or the read scope under --private); writes are ROUTE_USER (a credential). */
+#define R(m, p, fn, body, rl, slow) ROUTE(m, p, fn, body, AUTH_READ, rl, slow)
 
 /* A repository route and its /repos/{repo} twin. */
 #define REPO(path, fn, rl)                                                                                   \
-    R("GET", "/hex/repo" path, fn, BODY_NONE, rl, false),                                                    \
-        R("GET", "/hex/repo/repos/{repo}" path, fn, BODY_NONE, rl, false)
+    ROUTE_READ("/hex/repo" path, fn, rl), ROUTE_READ("/hex/repo/repos/{repo}" path, fn, rl)
 
 /* A repository-scoped API route and its /repos/{repo} twin. */
 #define API2(m, path, fn, body, rl)                                                                          \
     R(m, "/hex/api" path, fn, body, rl, false), R(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
 #define API2W(m, path, fn, body, rl)                                                                         \
-    W(m, "/hex/api" path, fn, body, rl, false), W(m, "/hex/api/repos/{repo}" path, fn, body, rl, false)
+    ROUTE_USER(m, "/hex/api" path, fn, body, rl), ROUTE_USER(m, "/hex/api/repos/{repo}" path, fn, body, rl)
 
 /* A publish takes at most --hex-max-tarball bytes: a larger declared size is answered 413 before
  * the body (and before `100 Continue`), with the credential checked first. */
 static uint64_t publish_limit(const config *cfg)
 {
-    return (uint64_t)cfg->hex_max_tarball;
+    return (uint64_t)hex_opts(cfg)->max_tarball;
 }
-#define PUBLISH(path)                                                                                        \
-    {"POST", "/hex/api" path, hex_publish, NULL, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false, publish_limit},   \
-        {"POST", "/hex/api/repos/{repo}" path, hex_publish, NULL, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false, \
-         publish_limit}
+#define PUBLISH1(path)                                                                                       \
+    {                                                                                                        \
+        ROUTE_FIELDS("POST", path, hex_publish, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),                  \
+            .max_body = publish_limit                                                                        \
+    }
+#define PUBLISH(path) PUBLISH1("/hex/api" path), PUBLISH1("/hex/api/repos/{repo}" path)
 
 static const route routes[] = {
     /* the repository */
@@ -54,30 +50,30 @@ static const route routes[] = {
     REPO("/tarballs/{file}", hex_repo_tarball, RL_DOWNLOAD),
     REPO("/docs/{file}", hex_repo_docs, RL_DOWNLOAD),
     /* The public key is no secret, and mix fetches it before it has a key (--fetch-public-key). */
-    {"GET", "/hex/repo/public_key", hex_repo_public_key, NULL, BODY_NONE, AUTH_NONE, RL_OTHER, false},
-    {"GET", "/hex/repo/repos/{repo}/public_key", hex_repo_public_key, NULL, BODY_NONE, AUTH_NONE, RL_OTHER,
-     false},
+    ROUTE("GET", "/hex/repo/public_key", hex_repo_public_key, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("GET", "/hex/repo/repos/{repo}/public_key", hex_repo_public_key, BODY_NONE, AUTH_NONE, RL_OTHER,
+          false),
 
     /* users and repositories */
     R("POST", "/hex/api/users", hex_users_create, BODY_UPLOAD, RL_OTHER, true),
-    W("GET", "/hex/api/users/me", hex_users_me, BODY_NONE, RL_OTHER, false),
-    R("GET", "/hex/api/users/{user}", hex_users_get, BODY_NONE, RL_OTHER, false),
+    ROUTE_USER("GET", "/hex/api/users/me", hex_users_me, BODY_NONE, RL_OTHER),
+    ROUTE_READ("/hex/api/users/{user}", hex_users_get, RL_OTHER),
     R("POST", "/hex/api/users/{user}/reset", hex_users_reset, BODY_UPLOAD, RL_OTHER, false),
-    R("GET", "/hex/api/repos", hex_repos_list, BODY_NONE, RL_OTHER, false),
-    R("GET", "/hex/api/repos/{repo}", hex_repos_get, BODY_NONE, RL_OTHER, false),
+    ROUTE_READ("/hex/api/repos", hex_repos_list, RL_OTHER),
+    ROUTE_READ("/hex/api/repos/{repo}", hex_repos_get, RL_OTHER),
 
     /* keys (depot API tokens), for the user and under /orgs/{org} */
-    W("GET", "/hex/api/keys", hex_keys_list, BODY_NONE, RL_OTHER, false),
-    W("POST", "/hex/api/keys", hex_keys_create, BODY_UPLOAD, RL_OTHER, false),
-    W("DELETE", "/hex/api/keys", hex_keys_delete_all, BODY_NONE, RL_OTHER, false),
-    W("GET", "/hex/api/keys/{key}", hex_keys_get, BODY_NONE, RL_OTHER, false),
-    W("DELETE", "/hex/api/keys/{key}", hex_keys_delete, BODY_NONE, RL_OTHER, false),
-    W("GET", "/hex/api/orgs/{org}/keys", hex_keys_list, BODY_NONE, RL_OTHER, false),
-    W("POST", "/hex/api/orgs/{org}/keys", hex_keys_create, BODY_UPLOAD, RL_OTHER, false),
-    W("DELETE", "/hex/api/orgs/{org}/keys", hex_keys_delete_all, BODY_NONE, RL_OTHER, false),
-    W("GET", "/hex/api/orgs/{org}/keys/{key}", hex_keys_get, BODY_NONE, RL_OTHER, false),
-    W("DELETE", "/hex/api/orgs/{org}/keys/{key}", hex_keys_delete, BODY_NONE, RL_OTHER, false),
-    W("GET", "/hex/api/auth", hex_auth_check, BODY_NONE, RL_OTHER, false),
+    ROUTE_USER("GET", "/hex/api/keys", hex_keys_list, BODY_NONE, RL_OTHER),
+    ROUTE_USER("POST", "/hex/api/keys", hex_keys_create, BODY_UPLOAD, RL_OTHER),
+    ROUTE_USER("DELETE", "/hex/api/keys", hex_keys_delete_all, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", "/hex/api/keys/{key}", hex_keys_get, BODY_NONE, RL_OTHER),
+    ROUTE_USER("DELETE", "/hex/api/keys/{key}", hex_keys_delete, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", "/hex/api/orgs/{org}/keys", hex_keys_list, BODY_NONE, RL_OTHER),
+    ROUTE_USER("POST", "/hex/api/orgs/{org}/keys", hex_keys_create, BODY_UPLOAD, RL_OTHER),
+    ROUTE_USER("DELETE", "/hex/api/orgs/{org}/keys", hex_keys_delete_all, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", "/hex/api/orgs/{org}/keys/{key}", hex_keys_get, BODY_NONE, RL_OTHER),
+    ROUTE_USER("DELETE", "/hex/api/orgs/{org}/keys/{key}", hex_keys_delete, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", "/hex/api/auth", hex_auth_check, BODY_NONE, RL_OTHER),
 
     /* packages and releases */
     API2("GET", "/packages", hex_packages_search, BODY_NONE, RL_SEARCH),
@@ -100,6 +96,23 @@ static const route routes[] = {
     API2W("DELETE", "/packages/{name}/owners/{user}", hex_owners_remove, BODY_NONE, RL_OTHER),
 };
 
-const route_set hex_route_set = {
-    .front = "hex", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = hex_auth_error,
-    .error = hex_derr};
+const front hex_front = {
+    .eco =
+        {
+            .name = HEX,
+            .label = "Hex",
+            .dialect = SEMVER_HEX,
+            .verbs = ECO_RETIRE,
+            .opts = hex_option_table,
+            .opts_size = sizeof(hex_options),
+            .start = hex_start,
+            .command = hex_cli,
+            .command_help = "fingerprint | public-key: the Hex repository key for mix and rebar3",
+        },
+    .routes = {ROUTE_SET(HEX, routes), .auth_error = hex_auth_error, .error = hex_front_error},
+    .error = hex_front_error,
+    .snippets = hex_snippets,
+    .publish_label = "mix (Hex)",
+    .publish_lines = hex_publish_lines,
+    .actions = hex_actions,
+};

@@ -25,6 +25,7 @@
 #include "../lib/crypto.h"
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
+#include "options.h"
 
 struct hex_key {
     EVP_PKEY *pkey;
@@ -179,8 +180,9 @@ static int generate(const char *path, derr *e)
 int hex_key_get(const config *cfg, const hex_key **out, derr *e)
 {
     char path[4096];
-    if (cfg->hex_key && cfg->hex_key[0])
-        snprintf(path, sizeof path, "%s", cfg->hex_key);
+    const char *key = hex_opts(cfg)->key;
+    if (key && key[0])
+        snprintf(path, sizeof path, "%s", key);
     else
         snprintf(path, sizeof path, "%s/hex_repo_key.pem", cfg->data);
     pthread_mutex_lock(&keys_lock);
@@ -191,7 +193,7 @@ int hex_key_get(const config *cfg, const hex_key **out, derr *e)
             return 0;
         }
     int rc = 0;
-    if (!(cfg->hex_key && cfg->hex_key[0]) && access(path, F_OK) != 0)
+    if (!(key && key[0]) && access(path, F_OK) != 0)
         rc = generate(path, e);
     hex_key *k = rc == 0 ? hex_key_load(path, e) : NULL;
     if (k) {

@@ -29,7 +29,7 @@ static void add_packages(req *r, json_t *o, const store_user *u)
             const char *url = hex_url(r, "/hex/api/packages/%s", ps[i].name);
             json_t *x = json_object();
             json_object_set_new(x, "name", json_string(ps[i].name));
-            json_object_set_new(x, "repository", json_string(r->cfg->hex_repo));
+            json_object_set_new(x, "repository", json_string(hex_opts(r->cfg)->repo));
             json_object_set_new(x, "url", json_string(url));
             json_object_set_new(x, "html_url", json_string(hex_url(r, "/packages/hex/%s", ps[i].name)));
             json_array_append_new(list, x);
@@ -64,7 +64,7 @@ void hex_users_create(req *r)
     store_user u;
     if (accounts_register(r->core, r->a, username, email, password, strlen(password), false, false, r->ip, &u,
                           &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *o = hex_user_json(r, &u, true);
@@ -80,7 +80,7 @@ void hex_users_me(req *r)
     derr e;
     store_user u;
     if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *o = hex_user_json(r, &u, true);
@@ -96,7 +96,7 @@ void hex_users_get(req *r)
     const char *login = req_param(r, "user");
     if (accounts_find(r->core, r->a, login, &u, &e) < 0 || u.disabled) {
         if (e.status >= 500) {
-            hex_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
         hex_error(r, 404, arena_printf(r->a, "no user '%.100s'", login), NULL);
@@ -121,13 +121,13 @@ void hex_users_reset(req *r)
 static json_t *repo_json(req *r)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(r->cfg->hex_repo));
+    json_object_set_new(o, "name", json_string(hex_opts(r->cfg)->repo));
     json_object_set_new(o, "public", json_boolean(!r->cfg->private_mode));
     json_object_set_new(o, "active", json_true());
     json_object_set_new(o, "billing_active", json_true());
     json_object_set_new(o, "inserted_at", json_null());
     json_object_set_new(o, "updated_at", json_null());
-    json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/repos/%s", r->cfg->hex_repo)));
+    json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/repos/%s", hex_opts(r->cfg)->repo)));
     return o;
 }
 

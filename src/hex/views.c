@@ -64,7 +64,7 @@ static json_t *configs(req *r, const char *name, const char *version)
         req_text = v.major > 0 ? arena_printf(r->a, "~> %llu.%llu", (unsigned long long)v.major,
                                               (unsigned long long)v.minor)
                                : arena_printf(r->a, "~> %s", version);
-    const char *repo = r->cfg->hex_repo;
+    const char *repo = hex_opts(r->cfg)->repo;
     bool hexpm = strcmp(repo, "hexpm") == 0;
     json_object_set_new(
         o, "mix.exs",
@@ -111,7 +111,7 @@ int hex_load_package(req *r, const char *name, store_package *p, store_version *
     derr e;
     if (packages_get(r->core, r->a, HEX, name, p, &e) < 0 ||
         packages_versions(r->core, r->a, p, vs, nv, &e) < 0) {
-        hex_derr(r, &e);
+        resp_derr(r, &e);
         return -1;
     }
     if (*nv == 0) {
@@ -131,7 +131,7 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
         ndocs = 0;
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "repository", json_string(r->cfg->hex_repo));
+    json_object_set_new(o, "repository", json_string(hex_opts(r->cfg)->repo));
     json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/packages/%s", p->name)));
     json_object_set_new(o, "html_url", json_string(hex_url(r, "/packages/hex/%s", p->name)));
     json_object_set_new(o, "docs_html_url",
@@ -213,7 +213,7 @@ json_t *hex_release_json(req *r, const store_package *p, const store_version *v)
         json_object_set_new(d, "requirement",
                             json_string(v->deps[i].requirement ? v->deps[i].requirement : ""));
         json_t *repo = json_object_get(x, "repository");
-        if (json_is_string(repo) && strcmp(json_string_value(repo), r->cfg->hex_repo) != 0)
+        if (json_is_string(repo) && strcmp(json_string_value(repo), hex_opts(r->cfg)->repo) != 0)
             json_object_set_new(d, "repository", json_copy(repo));
         json_decref(x);
         json_object_set_new(reqs, v->deps[i].name, d);

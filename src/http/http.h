@@ -61,7 +61,8 @@ typedef struct route {
     bool get_writes;
 } route;
 
-/* A front's routes: one table per front, listed once in routes.c. */
+/* A front's routes: one table per front, in its descriptor (front.h), listed once in the table
+ * of fronts. */
 typedef struct route_set {
     const char *front;
     const route *routes;
@@ -143,7 +144,11 @@ bool resp_blob(req *r, int status, const char *ctype, struct blob_reader *br);
 void resp_empty(req *r, int status);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A core error in the shape of the route's front (front.h's error hook); depot's own shape when
+ * the front has none or the request was not routed. 5xx detail never reaches the client. */
 void resp_derr(req *r, const derr *e);
+/* The same in depot's own shape {"error": {"code", "message"}}, whatever the front. */
+void resp_derr_plain(req *r, const derr *e);
 /* Sends a cached document (core/documents.h) and keeps it alive until sent: 304 when
  * If-None-Match has its ETag, the gzip variant when the client accepts gzip. Takes the
  * reference. */

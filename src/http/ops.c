@@ -6,6 +6,7 @@
 #include "../core/core.h"
 #include "../lib/buf.h"
 #include "../lib/log.h"
+#include "front.h"
 #include "http.h"
 #include "metrics.h"
 
@@ -52,4 +53,5 @@ static const route ops_routes[] = {
     {"GET", "/metrics", metrics, "metrics", BODY_NONE, AUTH_NONE, RL_NONE, false},
 };
 
-const route_set ops_route_set = {.front = "ops", .routes = ops_routes, .n = sizeof ops_routes / sizeof ops_routes[0]};
+/* In the table of fronts; no ecosystem. */
+const front ops_front = {.routes = {ROUTE_SET("ops", ops_routes)}};

@@ -13,6 +13,7 @@
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
+#include "front.h"
 #include "http.h"
 #include "router.h"
 
@@ -55,7 +56,7 @@ json_t *req_json(req *r)
     derr e;
     json_t *doc = json_parse_object(r->body, r->body_len, &e);
     if (!doc) {
-        resp_derr(r, &e);
+        resp_derr_plain(r, &e);
         return NULL;
     }
     /* Freed with the request. */
@@ -204,6 +205,16 @@ void resp_error(req *r, int status, const char *code, const char *fmt, ...)
 }
 
 void resp_derr(req *r, const derr *e)
+{
+    const front *f = front_of_route(r->route);
+    if (f && f->error) {
+        f->error(r, e);
+        return;
+    }
+    resp_derr_plain(r, e);
+}
+
+void resp_derr_plain(req *r, const derr *e)
 {
     int status = e->status ? e->status : 500;
     const char *code = e->code ? e->code : "internal";

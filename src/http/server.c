@@ -38,6 +38,7 @@
 #include "../lib/tempfile.h"
 #include "../lib/timeutil.h"
 #include "../lib/xalloc.h"
+#include "front.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "router.h"
@@ -168,9 +169,9 @@ static const char *cors_origin(server *s, req *r)
     return NULL;
 }
 
-/* ---- the request's phases ---- */
-
 static const route_set *front_of(const route *rt);
+
+/* ---- the request's phases ---- */
 
 /* An error the server itself gives, in the shape of the route's front when it has one. */
 static void front_error(req *r, int status, const char *code, const char *msg)
@@ -522,13 +523,8 @@ static int rate_check(server *s, conn_ctx *x, enum rl_class cls)
 /* The route set (front) a route belongs to, or NULL. */
 static const route_set *front_of(const route *rt)
 {
-    uintptr_t p = (uintptr_t)rt;
-    for (unsigned i = 0; rt && i < server_nfronts; i++) {
-        const route_set *rs = server_fronts[i];
-        if (p >= (uintptr_t)rs->routes && p < (uintptr_t)(rs->routes + rs->n))
-            return rs;
-    }
-    return NULL;
+    const front *f = front_of_route(rt);
+    return f ? &f->routes : NULL;
 }
 
 /* An authentication failure, in the front's own shape when it has one (route_set.auth_error). */

@@ -1,7 +1,7 @@
 /*
  * server.h — the HTTP server: libmicrohttpd with a thread pool over epoll,
  * the router, request limits, authentication, rate limits, CORS, the access
- * log and metrics. Handlers come from the fronts' route tables (routes.c).
+ * log and metrics. Handlers come from the fronts' route tables (the table of fronts, src/fronts.c).
  */
 #ifndef DEPOT_SERVER_H
 #define DEPOT_SERVER_H
@@ -21,7 +21,7 @@ int server_port(const server *s);
 void server_stop(server *s);
 void server_free(server *s);
 
-/* The route tables of every front (routes.c). */
+/* The route tables of every front, in the table of fronts (src/fronts.c). */
 extern const struct route_set *const server_fronts[];
 extern const unsigned server_nfronts;
 

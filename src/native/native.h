@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "../http/front.h"
 #include "../http/http.h"
 #include "../store/store.h"
 
@@ -25,6 +26,15 @@ json_t *native_summary_json(const store_package *p);
 json_t *native_json_array(const char *text);
 /* The absolute URL of a path under the base URL (in the arena). */
 const char *native_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the descriptor's hooks (front.c; the descriptor is in routes.c) ---- */
+
+/* A name's uniqueness key: '-' and '_' are the same. */
+void native_fold_name(char *key);
+/* The dashboard's install lines: the depot client's command and the depot.json requirement. */
+int native_snippets(req *r, const char *name, const char *version, front_snippet *out, int max);
+/* The account page's lines to log in and publish with the depot client. */
+const char *native_publish_lines(req *r, const char *token);
 
 /* Handlers (one table in routes.c). */
 void native_register(req *r);

@@ -265,18 +265,18 @@ void native_unyank(req *r)
     yank(r, false);
 }
 
-/* The ecosystem a cross-ecosystem endpoint acts on: ?ecosystem= (native, hex, pub, npm), native
- * when absent. NULL after answering 400 for an unknown one. One owner model serves every
- * ecosystem, so owners (and pub's retract and discontinue) are reachable here for all of them. */
+/* The ecosystem a cross-ecosystem endpoint acts on: ?ecosystem= (any of the table of fronts),
+ * native when absent. NULL after answering 400 for an unknown one. One owner model serves every
+ * ecosystem, so owners (and retract and discontinue) are reachable here for all of them. */
 static const char *ecosystem_of(req *r)
 {
     const char *eco = req_query(r, "ecosystem");
     if (!eco || !*eco)
         return NATIVE;
-    for (int i = 0; auth_ecosystems[i]; i++)
-        if (strcmp(auth_ecosystems[i], eco) == 0)
-            return auth_ecosystems[i];
-    resp_error(r, 400, "bad_request", "ecosystem: expected native, hex, pub or npm");
+    const eco_desc *x = ecosystem_find(eco);
+    if (x)
+        return x->name;
+    resp_error(r, 400, "bad_request", "ecosystem: expected %s", ecosystem_names(r->a, ", ", " or "));
     return NULL;
 }
 
@@ -335,14 +335,20 @@ void native_owner_remove(req *r)
     native_owners(r);
 }
 
-/* PUT/DELETE .../versions/{version}/retract?ecosystem=pub: pub's retraction, from the native API. */
+/* PUT/DELETE .../versions/{version}/retract?ecosystem=E: the retraction of an ecosystem that has
+ * one (pub), from the native API. */
 static void retract(req *r, bool on)
 {
     const char *eco = ecosystem_of(r);
     if (!eco)
         return;
-    if (strcmp(eco, "pub") != 0) {
-        resp_error(r, 422, "invalid", "ecosystem: retraction is pub's (use ?ecosystem=pub); yank elsewhere");
+    if (!ecosystem_has(eco, ECO_RETRACT)) {
+        const eco_desc *x = NULL;
+        for (size_t i = 0; (x = ecosystem_at(i)) && !(x->verbs & ECO_RETRACT); i++)
+            ;
+        const char *who = x ? x->name : "";
+        resp_error(r, 422, "invalid", "ecosystem: retraction is %s's (use ?ecosystem=%s); yank elsewhere",
+                   who, who);
         return;
     }
     store_version_status st = {.set_retracted = on ? 1 : -1};

@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../core/manifest.h"
+#include "manifest.h"
 #include "../core/packages.h"
 #include "../http/multipart.h"
 #include "../lib/json.h"

@@ -1,62 +1,68 @@
 /*
- * routes.c — the native front's one route table: its whole API at a glance.
- * Every path under /api/v1/ also answers under /api/ (the router adds it).
+ * routes.c — the native front's descriptor and its one route table: its
+ * whole API at a glance. Every path under /api/v1/ also answers under /api/
+ * (the router adds it).
  */
 #include "native.h"
 
-#define R(m, p, fn, body, auth, rl, slow) {m, p, fn, NULL, body, auth, rl, slow}
+/* The prefixes every package and version route shares. */
+#define V1 "/api/v1"
+#define PKG V1 "/packages/{name}"
+#define VER PKG "/versions/{version}"
 
 static const route routes[] = {
     /* accounts */
-    R("POST", "/api/v1/auth/register", native_register, BODY_JSON, AUTH_NONE, RL_OTHER, true),
-    R("POST", "/api/v1/auth/login", native_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
-    R("POST", "/api/v1/auth/refresh", native_refresh, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("POST", "/api/v1/auth/logout", native_logout, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/api/v1/auth/me", native_me, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/api/v1/me", native_me, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/api/v1/tokens", native_tokens_list, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("POST", "/api/v1/tokens", native_tokens_create, BODY_JSON, AUTH_USER, RL_OTHER, false),
-    R("GET", "/api/v1/tokens/{name}", native_tokens_get, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("DELETE", "/api/v1/tokens/{name}", native_tokens_delete, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/api/v1/me/keys", native_keys_list, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("POST", "/api/v1/me/keys", native_keys_add, BODY_JSON, AUTH_USER, RL_OTHER, false),
-    R("DELETE", "/api/v1/me/keys/{key_id}", native_keys_delete, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    ROUTE("POST", V1 "/auth/register", native_register, BODY_JSON, AUTH_NONE, RL_OTHER, true),
+    ROUTE("POST", V1 "/auth/login", native_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
+    ROUTE_USER("POST", V1 "/auth/refresh", native_refresh, BODY_NONE, RL_OTHER),
+    ROUTE_USER("POST", V1 "/auth/logout", native_logout, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", V1 "/auth/me", native_me, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", V1 "/me", native_me, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", V1 "/tokens", native_tokens_list, BODY_NONE, RL_OTHER),
+    ROUTE_USER("POST", V1 "/tokens", native_tokens_create, BODY_JSON, RL_OTHER),
+    ROUTE_USER("GET", V1 "/tokens/{name}", native_tokens_get, BODY_NONE, RL_OTHER),
+    ROUTE_USER("DELETE", V1 "/tokens/{name}", native_tokens_delete, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", V1 "/me/keys", native_keys_list, BODY_NONE, RL_OTHER),
+    ROUTE_USER("POST", V1 "/me/keys", native_keys_add, BODY_JSON, RL_OTHER),
+    ROUTE_USER("DELETE", V1 "/me/keys/{key_id}", native_keys_delete, BODY_NONE, RL_OTHER),
     /* packages */
-    R("POST", "/api/v1/packages", native_publish, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
-    R("GET", "/api/v1/packages", native_search, BODY_NONE, AUTH_READ, RL_SEARCH, false),
-    R("GET", "/api/v1/search", native_search, BODY_NONE, AUTH_READ, RL_SEARCH, false),
-    R("GET", "/api/v1/packages/{name}", native_package, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("GET", "/api/v1/packages/{name}/versions/{version}", native_version, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("GET", "/api/v1/packages/{name}/{version}", native_version, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("GET", "/api/v1/packages/{name}/versions/{version}/download", native_download, BODY_NONE, AUTH_READ,
-      RL_DOWNLOAD, false),
-    R("GET", "/api/v1/packages/{name}/{version}/download", native_download, BODY_NONE, AUTH_READ, RL_DOWNLOAD,
-      false),
-    R("PUT", "/api/v1/packages/{name}/versions/{version}/yank", native_yank, BODY_NONE, AUTH_USER, RL_PUBLISH,
-      false),
-    R("DELETE", "/api/v1/packages/{name}/versions/{version}/yank", native_unyank, BODY_NONE, AUTH_USER,
-      RL_PUBLISH, false),
-    R("POST", "/api/v1/packages/{name}/versions/{version}/docs", native_docs_upload, BODY_UPLOAD, AUTH_USER,
-      RL_PUBLISH, true),
-    R("DELETE", "/api/v1/packages/{name}/versions/{version}/docs", native_docs_delete, BODY_NONE, AUTH_USER,
-      RL_PUBLISH, false),
-    R("GET", "/api/v1/packages/{name}/owners", native_owners, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("PUT", "/api/v1/packages/{name}/owners/{username}", native_owner_add, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("DELETE", "/api/v1/packages/{name}/owners/{username}", native_owner_remove, BODY_NONE, AUTH_USER, RL_OTHER,
-      false),
-    R("PUT", "/api/v1/packages/{name}/versions/{version}/retract", native_retract, BODY_NONE, AUTH_USER,
-      RL_PUBLISH, false),
-    R("DELETE", "/api/v1/packages/{name}/versions/{version}/retract", native_unretract, BODY_NONE, AUTH_USER,
-      RL_PUBLISH, false),
-    R("PUT", "/api/v1/packages/{name}/discontinue", native_discontinue, BODY_JSON, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/api/v1/packages/{name}/discontinue", native_discontinue, BODY_NONE, AUTH_USER, RL_PUBLISH,
-      false),
-    R("PUT", "/api/v1/packages/{name}/settings", native_settings, BODY_JSON, AUTH_USER, RL_OTHER, false),
-    R("GET", "/api/v1/packages/{name}/stats", native_pkg_stats, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("GET", "/api/v1/stats", native_stats, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("GET", "/api/v1/users/{username}", native_user, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("POST", "/api/v1/resolve", native_resolve, BODY_JSON, AUTH_READ, RL_OTHER, false),
-    R("GET", "/api/v1/openapi.json", native_openapi, BODY_NONE, AUTH_NONE, RL_NONE, false),
+    ROUTE_USER("POST", V1 "/packages", native_publish, BODY_UPLOAD, RL_PUBLISH),
+    ROUTE_READ(V1 "/packages", native_search, RL_SEARCH),
+    ROUTE_READ(V1 "/search", native_search, RL_SEARCH),
+    ROUTE_READ(PKG, native_package, RL_OTHER),
+    ROUTE_READ(VER, native_version, RL_OTHER),
+    ROUTE_READ(PKG "/{version}", native_version, RL_OTHER),
+    ROUTE_READ(VER "/download", native_download, RL_DOWNLOAD),
+    ROUTE_READ(PKG "/{version}/download", native_download, RL_DOWNLOAD),
+    ROUTE_USER("PUT", VER "/yank", native_yank, BODY_NONE, RL_PUBLISH),
+    ROUTE_USER("DELETE", VER "/yank", native_unyank, BODY_NONE, RL_PUBLISH),
+    ROUTE("POST", VER "/docs", native_docs_upload, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, true),
+    ROUTE_USER("DELETE", VER "/docs", native_docs_delete, BODY_NONE, RL_PUBLISH),
+    ROUTE_READ(PKG "/owners", native_owners, RL_OTHER),
+    ROUTE_USER("PUT", PKG "/owners/{username}", native_owner_add, BODY_NONE, RL_OTHER),
+    ROUTE_USER("DELETE", PKG "/owners/{username}", native_owner_remove, BODY_NONE, RL_OTHER),
+    ROUTE_USER("PUT", VER "/retract", native_retract, BODY_NONE, RL_PUBLISH),
+    ROUTE_USER("DELETE", VER "/retract", native_unretract, BODY_NONE, RL_PUBLISH),
+    ROUTE_USER("PUT", PKG "/discontinue", native_discontinue, BODY_JSON, RL_PUBLISH),
+    ROUTE_USER("DELETE", PKG "/discontinue", native_discontinue, BODY_NONE, RL_PUBLISH),
+    ROUTE_USER("PUT", PKG "/settings", native_settings, BODY_JSON, RL_OTHER),
+    ROUTE_READ(PKG "/stats", native_pkg_stats, RL_OTHER),
+    ROUTE_READ(V1 "/stats", native_stats, RL_OTHER),
+    ROUTE_READ(V1 "/users/{username}", native_user, RL_OTHER),
+    ROUTE("POST", V1 "/resolve", native_resolve, BODY_JSON, AUTH_READ, RL_OTHER, false),
+    ROUTE("GET", V1 "/openapi.json", native_openapi, BODY_NONE, AUTH_NONE, RL_NONE, false),
 };
 
-const route_set native_route_set = {.front = "native", .routes = routes, .n = sizeof routes / sizeof routes[0]};
+const front native_front = {
+    .eco =
+        {
+            .name = NATIVE,
+            .label = "depot",
+            .fold_name = native_fold_name,
+            .dialect = SEMVER_NATIVE,
+        },
+    .routes = {ROUTE_SET(NATIVE, routes)},
+    .snippets = native_snippets,
+    .publish_label = "depot",
+    .publish_lines = native_publish_lines,
+};

@@ -41,7 +41,7 @@ void npm_error(req *r, int status, const char *code, const char *fmt, ...)
     }
 }
 
-void npm_derr(req *r, const derr *e)
+void npm_front_error(req *r, const derr *e)
 {
     int status = e->status ? e->status : 500;
     npm_error(r, status, e->code ? e->code : "internal", "%s", e->message);
@@ -57,7 +57,7 @@ json_t *npm_json_body(req *r)
     derr e;
     json_t *doc = json_parse_object(r->body, r->body_len, &e);
     if (!doc) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return NULL;
     }
     arena_on_free(r->a, decref, doc);

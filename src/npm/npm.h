@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "../http/front.h"
 #include "../http/http.h"
 #include "../store/store.h"
 
@@ -38,9 +39,10 @@
  * log). */
 void npm_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* The same from a core error. */
-void npm_derr(req *r, const derr *e);
-/* The route set's auth_error: npm_derr, except that a failed credential on the login PUT is
+/* The front's error hook (resp_derr on its routes, and the server's own errors): npm_error
+ * from a core error. */
+void npm_front_error(req *r, const derr *e);
+/* The route set's auth_error: resp_derr, except that a failed credential on the login PUT is
  * ignored (the password in the body decides). */
 void npm_auth_error(req *r, const derr *e);
 /* The request's JSON body as an object (freed with the request), or NULL after answering 400. */
@@ -84,6 +86,14 @@ json_t *npm_version_json(req *r, const store_package *p, const store_version *v,
 json_t *npm_dist_tags_json(const store_package *p, const store_tag *tags, int ntags);
 /* The package's `_rev`, "<generation>-<16 hex>", opaque to npm. In the arena. */
 const char *npm_rev(arena *a, const store_package *p);
+
+/* ---- the descriptor's pieces (front.c; the descriptor is in routes.c) ---- */
+
+/* The dashboard's install lines: the npm command and the package.json requirement. */
+int npm_snippets(req *r, const char *name, const char *version, front_snippet *out, int max);
+/* The account page's lines to set the token and publish with npm. */
+const char *npm_publish_lines(req *r, const char *token);
+extern const front_action npm_actions[]; /* ended by a NULL code */
 
 /* ---- handlers (one table in routes.c) ---- */
 

@@ -243,14 +243,14 @@ static void packument(req *r, const char *name)
         return;
     }
     if (rc != STORE_OK) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const cdoc *d;
     doc_ref *ref = documents_get(arena_printf(r->a, "npm:%s:%s", bc.abbreviated ? "abbr" : "full", key), gen,
                                  build, &bc, r->a, &d, &e);
     if (!ref) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_doc(r, ref, d);
@@ -275,14 +275,14 @@ static void version_doc(req *r, const char *name, const char *which)
     store_package p;
     store_version v;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const char *version = which;
     store_tag *tags;
     int nt;
     if (packages_tags(r->core, r->a, &p, &tags, &nt, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *td = npm_dist_tags_json(&p, tags, nt);
@@ -291,7 +291,7 @@ static void version_doc(req *r, const char *name, const char *which)
         version = arena_strdup(r->a, tagged);
     json_decref(td);
     if (packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_json(r, 200, npm_version_json(r, &p, &v, false));
@@ -338,7 +338,7 @@ void npm_tarball(req *r)
     store_version v;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
         packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
@@ -346,7 +346,7 @@ void npm_tarball(req *r)
         return;
     blob_reader br;
     if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (!resp_blob(r, 200, "application/octet-stream", &br))

@@ -78,7 +78,7 @@ static npm_doc *load_doc(req *r, const char **raw)
         p = m;
     }
     if (npm_doc_parse(r->a, p, r->body_len, DOC_MAX, d, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return NULL;
     }
     *raw = p;
@@ -322,7 +322,7 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     derr e;
     json_t *doc = d->doc;
     if (npm_name_check(name, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *versions = json_object_get(doc, "versions");
@@ -443,7 +443,7 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     json_object_set_new(man, "_id", json_string(arena_printf(r->a, "%s@%s", name, version)));
     store_user me;
     if (accounts_get(r->core, r->a, r->who.user_id, &me, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *npm_user = json_object();
@@ -523,7 +523,7 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
             npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s",
                       version, name);
         else
-            npm_derr(r, &e);
+            resp_derr(r, &e);
         return;
     }
     json_t *res = json_object();
@@ -587,7 +587,7 @@ static int apply_deprecations(req *r, const store_package *p, const store_versio
         if (packages_set_status(r->core, r->a, &r->who, NPM, p->name, k, &st,
                                 st.set_deprecated > 0 ? "version.deprecate" : "version.undeprecate", r->ip,
                                 &e) < 0) {
-            npm_derr(r, &e);
+            resp_derr(r, &e);
             return -1;
         }
         (*changed)++;
@@ -619,7 +619,7 @@ static int remove_versions(req *r, const store_package *p, const store_version *
     for (int i = 0; i < n; i++)
         if (packages_remove_version(r->core, r->a, &r->who, NPM, p->name, vs[i]->version, true, r->ip, &e) <
             0) {
-            npm_derr(r, &e);
+            resp_derr(r, &e);
             return -1;
         }
     return 0;
@@ -656,7 +656,7 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
     store_owner *os;
     int no;
     if (packages_owners(r->core, r->a, p, &os, &no, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -667,7 +667,7 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
             continue;
         if (packages_owner_add(r->core, r->a, &r->who, NPM, p->name, want[i], r->ip, &e) < 0 &&
             e.status != 409) {
-            npm_derr(r, &e);
+            resp_derr(r, &e);
             return -1;
         }
         (*changed)++;
@@ -679,7 +679,7 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
         if (i < n)
             continue;
         if (packages_owner_remove(r->core, r->a, &r->who, NPM, p->name, os[j].username, r->ip, &e) < 0) {
-            npm_derr(r, &e);
+            resp_derr(r, &e);
             return -1;
         }
         (*changed)++;
@@ -709,7 +709,7 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
     int nv;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
         packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *versions = json_object_get(doc, "versions");
@@ -812,7 +812,7 @@ void npm_delete_package(req *r)
     int nv;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
         packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (rev_current(r, &p, req_param(r, "rev")) < 0)
@@ -839,7 +839,7 @@ void npm_delete_tarball(req *r)
     store_package p;
     store_version v;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
@@ -848,7 +848,7 @@ void npm_delete_tarball(req *r)
         if (e.status == 404 && store_call(r->core->st, version_tombstoned, p.id, version, &e2) == STORE_OK)
             npm_ok(r, 200, "tarball removed");
         else
-            npm_derr(r, &e);
+            resp_derr(r, &e);
         return;
     }
     const store_version *one = &v;

@@ -1,5 +1,5 @@
 /*
- * routes.c — the npm front's one route table: the registry npm sees at
+ * routes.c — the npm front's descriptor and its one route table: the registry npm sees at
  * BASE/npm/ (users set `registry=BASE/npm/`, with the trailing slash, in
  * .npmrc).
  *
@@ -14,55 +14,66 @@
  */
 #include "npm.h"
 
-#define R(m, p, fn, body, auth, rl, slow)                                                                    \
-    {                                                                                                        \
-        m, p, fn, NULL, body, auth, rl, slow                                                                 \
-    }
+/* Anything else under /npm/ with this method: an npm-shaped 404. */
+#define REST(m) ROUTE(m, "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false)
 
 static const route routes[] = {
     /* packuments, versions, tarballs */
-    R("GET", "/npm/{name}", npm_packument, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{scope}/{name}", npm_get_two, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{scope}/{name}/{version}", npm_scoped_version, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{name}/-/{file}", npm_tarball, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    R("GET", "/npm/{scope}/{name}/-/{file}", npm_tarball, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
+    ROUTE_READ("/npm/{name}", npm_packument, RL_DOWNLOAD),
+    ROUTE_READ("/npm/{scope}/{name}", npm_get_two, RL_DOWNLOAD),
+    ROUTE_READ("/npm/{scope}/{name}/{version}", npm_scoped_version, RL_DOWNLOAD),
+    ROUTE_READ("/npm/{name}/-/{file}", npm_tarball, RL_DOWNLOAD),
+    ROUTE_READ("/npm/{scope}/{name}/-/{file}", npm_tarball, RL_DOWNLOAD),
     /* publish, deprecate, unpublish, owners */
-    R("PUT", "/npm/{name}", npm_put, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
-    R("PUT", "/npm/{scope}/{name}", npm_put, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
-    R("PUT", "/npm/{name}/-rev/{rev}", npm_put_rev, BODY_UPLOAD, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/{name}/-rev/{rev}", npm_delete_package, BODY_NONE, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER, RL_PUBLISH,
-      false),
-    R("DELETE", "/npm/{scope}/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, AUTH_USER,
-      RL_PUBLISH, false),
+    ROUTE_USER("PUT", "/npm/{name}", npm_put, BODY_UPLOAD, RL_PUBLISH),
+    ROUTE_USER("PUT", "/npm/{scope}/{name}", npm_put, BODY_UPLOAD, RL_PUBLISH),
+    ROUTE_USER("PUT", "/npm/{name}/-rev/{rev}", npm_put_rev, BODY_UPLOAD, RL_PUBLISH),
+    ROUTE_USER("DELETE", "/npm/{name}/-rev/{rev}", npm_delete_package, BODY_NONE, RL_PUBLISH),
+    ROUTE_USER("DELETE", "/npm/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE, RL_PUBLISH),
+    ROUTE_USER("DELETE", "/npm/{scope}/{name}/-/{file}/-rev/{rev}", npm_delete_tarball, BODY_NONE,
+               RL_PUBLISH),
     /* dist-tags */
-    R("GET", "/npm/-/package/{name}/dist-tags", npm_tags_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("PUT", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_put, BODY_JSON, AUTH_USER, RL_PUBLISH, false),
-    R("DELETE", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_delete, BODY_NONE, AUTH_USER, RL_PUBLISH,
-      false),
+    ROUTE_READ("/npm/-/package/{name}/dist-tags", npm_tags_get, RL_OTHER),
+    ROUTE_USER("PUT", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_put, BODY_JSON, RL_PUBLISH),
+    ROUTE_USER("DELETE", "/npm/-/package/{name}/dist-tags/{tag}", npm_tag_delete, BODY_NONE, RL_PUBLISH),
     /* users and tokens */
-    R("POST", "/npm/-/v1/login", npm_web_login, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("PUT", "/npm/-/user/{user}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
-    R("PUT", "/npm/-/user/{user}/-rev/{rev}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
-    R("GET", "/npm/-/user/{user}", npm_user_get, BODY_NONE, AUTH_READ, RL_OTHER, false),
-    R("GET", "/npm/-/whoami", npm_whoami, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/npm/-/npm/v1/user", npm_profile, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("DELETE", "/npm/-/user/token/{token}", npm_logout, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("GET", "/npm/-/npm/v1/tokens", npm_tokens_list, BODY_NONE, AUTH_USER, RL_OTHER, false),
-    R("POST", "/npm/-/npm/v1/tokens", npm_tokens_create, BODY_JSON, AUTH_USER, RL_OTHER, true),
-    R("DELETE", "/npm/-/npm/v1/tokens/token/{key}", npm_tokens_delete, BODY_NONE, AUTH_USER, RL_OTHER, false),
+    ROUTE("POST", "/npm/-/v1/login", npm_web_login, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("PUT", "/npm/-/user/{user}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
+    ROUTE("PUT", "/npm/-/user/{user}/-rev/{rev}", npm_couch_login, BODY_JSON, AUTH_NONE, RL_OTHER, true),
+    ROUTE_READ("/npm/-/user/{user}", npm_user_get, RL_OTHER),
+    ROUTE_USER("GET", "/npm/-/whoami", npm_whoami, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", "/npm/-/npm/v1/user", npm_profile, BODY_NONE, RL_OTHER),
+    ROUTE_USER("DELETE", "/npm/-/user/token/{token}", npm_logout, BODY_NONE, RL_OTHER),
+    ROUTE_USER("GET", "/npm/-/npm/v1/tokens", npm_tokens_list, BODY_NONE, RL_OTHER),
+    ROUTE("POST", "/npm/-/npm/v1/tokens", npm_tokens_create, BODY_JSON, AUTH_USER, RL_OTHER, true),
+    ROUTE_USER("DELETE", "/npm/-/npm/v1/tokens/token/{key}", npm_tokens_delete, BODY_NONE, RL_OTHER),
     /* search, ping, audit */
-    R("GET", "/npm/-/v1/search", npm_search, BODY_NONE, AUTH_READ, RL_SEARCH, false),
-    R("GET", "/npm/-/ping", npm_ping, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("POST", "/npm/-/npm/v1/security/advisories/bulk", npm_audit, BODY_NONE, AUTH_READ, RL_OTHER, false),
+    ROUTE_READ("/npm/-/v1/search", npm_search, RL_SEARCH),
+    ROUTE("GET", "/npm/-/ping", npm_ping, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    ROUTE("POST", "/npm/-/npm/v1/security/advisories/bulk", npm_audit, BODY_NONE, AUTH_READ, RL_OTHER, false),
     /* the rest of /npm/ */
-    R("GET", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("PUT", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("POST", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
-    R("DELETE", "/npm/{rest*}", npm_not_found, BODY_NONE, AUTH_NONE, RL_OTHER, false),
+    REST("GET"),
+    REST("PUT"),
+    REST("POST"),
+    REST("DELETE"),
 };
 
-/* Authentication failures in npm's error shape too (and see npm_auth_error on logging in). */
-const route_set npm_route_set = {
-    .front = "npm", .routes = routes, .n = sizeof routes / sizeof routes[0], .auth_error = npm_auth_error,
-    .error = npm_derr};
+/* Authentication failures, and the server's own errors, in npm's error shape too (and see
+ * npm_auth_error on logging in). */
+const front npm_front = {
+    .eco =
+        {
+            .name = NPM,
+            .label = "npm",
+            .scoped_names = true,
+            .dist_tags = true,
+            .dialect = SEMVER_NPM,
+            .verbs = ECO_DEPRECATE,
+        },
+    .routes = {ROUTE_SET(NPM, routes), .auth_error = npm_auth_error, .error = npm_front_error},
+    .error = npm_front_error,
+    .snippets = npm_snippets,
+    .publish_label = "npm",
+    .publish_lines = npm_publish_lines,
+    .actions = npm_actions,
+};

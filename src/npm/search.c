@@ -171,7 +171,7 @@ void npm_search(req *r)
     int64_t total;
     derr e;
     if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *objs = json_array();
@@ -179,7 +179,7 @@ void npm_search(req *r)
         json_t *o = result(r, &ps[i], &e);
         if (!o) {
             json_decref(objs);
-            npm_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
         json_array_append_new(objs, o);

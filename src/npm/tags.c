@@ -23,7 +23,7 @@ void npm_tags_get(req *r)
     int nt;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
         packages_tags(r->core, r->a, &p, &tags, &nt, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_json(r, 200, npm_dist_tags_json(&p, tags, nt));
@@ -52,7 +52,7 @@ void npm_tag_put(req *r)
         return;
     }
     if (packages_tag_set(r->core, r->a, &r->who, NPM, name, req_param(r, "tag"), version, r->ip, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     npm_ok(r, 201, "package tagged");
@@ -67,7 +67,7 @@ void npm_tag_delete(req *r)
         return;
     }
     if (packages_tag_delete(r->core, r->a, &r->who, NPM, name, req_param(r, "tag"), r->ip, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     npm_ok(r, 200, "tag removed");

@@ -88,7 +88,7 @@ void npm_couch_login(req *r)
     const char *name, *password, *email;
     if (json_str(doc, "name", true, &name, &e) < 0 || json_str(doc, "password", true, &password, &e) < 0 ||
         json_str(doc, "email", false, &email, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (strcmp(name, user) != 0) {
@@ -106,7 +106,7 @@ void npm_couch_login(req *r)
         /* npm adduser with a new name: register. */
         store_user u;
         if (accounts_register(r->core, r->a, name, email, password, pwlen, false, false, r->ip, &u, &e) < 0) {
-            npm_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
         created = true;
@@ -117,14 +117,14 @@ void npm_couch_login(req *r)
         if (e.status == 401)
             bad_password(r);
         else
-            npm_derr(r, &e);
+            resp_derr(r, &e);
         return;
     }
     static const char *const scopes[] = {"read", "publish", NULL};
     store_token t;
     const char *secret;
     if (login_token(r, &who, "npm-login", NULL, scopes, 0, &t, &secret, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *out = json_object();
@@ -147,7 +147,7 @@ void npm_auth_error(req *r, const derr *e)
         npm_couch_login(r);
         return;
     }
-    npm_derr(r, e);
+    resp_derr(r, e);
 }
 
 void npm_user_get(req *r)
@@ -175,7 +175,7 @@ void npm_profile(req *r)
     derr e;
     store_user u;
     if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *doc = json_object();
@@ -227,7 +227,7 @@ void npm_logout(req *r)
     const char *secret = req_param(r, "token");
     if (r->who.kind == CRED_JWT) {
         if (accounts_logout(r->core, &r->who, r->ip, &e) < 0) {
-            npm_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
         npm_ok(r, 200, "Logged out");
@@ -238,7 +238,7 @@ void npm_logout(req *r)
     const store_token *t = find_token(r, hash, &e);
     if (!t || (t->id != r->who.token_id && may_manage(r, &e) < 0) ||
         tokens_delete(r->core, r->who.user_id, t->name, r->ip, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     npm_ok(r, 200, "Logged out");
@@ -269,7 +269,7 @@ void npm_tokens_list(req *r)
     store_token *ts;
     int n;
     if (may_manage(r, &e) < 0 || tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
@@ -289,7 +289,7 @@ void npm_tokens_create(req *r)
     /* The password in the body proves the user; the credential must still be one that may manage
      * tokens, as for listing and revoking them (a read-only token may not make a publish token). */
     if (may_manage(r, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *doc = npm_json_body(r);
@@ -297,7 +297,7 @@ void npm_tokens_create(req *r)
         return;
     const char *password, *name;
     if (json_str(doc, "password", true, &password, &e) < 0 || json_str(doc, "name", false, &name, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *cidr = json_object_get(doc, "cidr_whitelist");
@@ -318,7 +318,7 @@ void npm_tokens_create(req *r)
      * those packages; a read-only permission makes a read token. */
     const char *perm = NULL;
     if (json_str(doc, "packages_and_scopes_permission", false, &perm, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *pkgs = json_object_get(doc, "packages");
@@ -350,14 +350,14 @@ void npm_tokens_create(req *r)
         if (e.status == 401)
             bad_password(r);
         else
-            npm_derr(r, &e);
+            resp_derr(r, &e);
         return;
     }
     store_token t;
     const char *secret;
     if (login_token(r, &who, "npm-token", name && *name ? name : NULL, scopes, expires, &t, &secret, &e) <
         0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *out = token_obj(r, &t);
@@ -372,7 +372,7 @@ void npm_tokens_delete(req *r)
     const store_token *t = find_token(r, req_param(r, "key"), &e);
     if (!t || (t->id != r->who.token_id && may_manage(r, &e) < 0) ||
         tokens_delete(r->core, r->who.user_id, t->name, r->ip, &e) < 0) {
-        npm_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     resp_json(r, 200, json_object());

@@ -30,7 +30,7 @@ void pub_archive(req *r)
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
     if (packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
@@ -38,7 +38,7 @@ void pub_archive(req *r)
         return;
     blob_reader br;
     if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (!resp_blob(r, 200, "application/octet-stream", &br))

@@ -208,7 +208,7 @@ void pub_listing(req *r)
         return;
     }
     if (rc != STORE_OK) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     struct build_ctx bc = {.r = r, .name = name};
@@ -216,7 +216,7 @@ void pub_listing(req *r)
     doc_ref *ref =
         documents_get(arena_printf(r->a, "pub:listing:%s", key), gen, build_listing, &bc, r->a, &d, &e);
     if (!ref) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     /* The document starts {"name":"<the package's name>" (names need no escaping): a name that
@@ -240,7 +240,7 @@ void pub_version(req *r)
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
     if (packages_version(r->core, r->a, &p, req_param(r, "version"), &v, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     const char *t = pub_version_entry(r, r->a, &p, &v);

@@ -86,7 +86,7 @@ void pub_put_options(req *r)
     }
     derr e;
     if (packages_discontinue(r->core, r->a, &r->who, PUB, p.name, disc, rb, r->ip, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     /* Answer with the options as stored. */
@@ -101,7 +101,7 @@ static int load_version(req *r, store_package *p, store_version *v)
     if (pub_load_package(r, req_param(r, "name"), p) < 0)
         return -1;
     if (packages_version(r->core, r->a, p, req_param(r, "version"), v, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return -1;
     }
     return 0;
@@ -146,7 +146,7 @@ void pub_put_version_options(req *r)
     derr e;
     if (packages_set_status(r->core, r->a, &r->who, PUB, p.name, v.version, &st,
                             want ? "version.retract" : "version.unretract", r->ip, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     version_options(r, want);
@@ -163,7 +163,7 @@ void pub_uploaders(req *r)
     int n;
     derr e;
     if (packages_owners(r->core, r->a, &p, &os, &n, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
@@ -189,7 +189,7 @@ static void change_uploader(req *r, bool add)
     int rc = add ? packages_owner_add(r->core, r->a, &r->who, PUB, p.name, user, r->ip, &e)
                  : packages_owner_remove(r->core, r->a, &r->who, PUB, p.name, user, r->ip, &e);
     if (rc < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     pub_uploaders(r);

@@ -43,14 +43,15 @@ int pub_package_read(arena *a, int fd, uint64_t size, const config *cfg, pub_pac
     memset(out, 0, sizeof *out);
     if (size == 0)
         return derr_set(e, 422, "invalid", "archive: the uploaded file is empty");
-    if (cfg->pub_max_archive > 0 && size > (uint64_t)cfg->pub_max_archive)
+    const pub_options *o = pub_opts(cfg);
+    if (o->max_archive > 0 && size > (uint64_t)o->max_archive)
         return derr_set(e, 422, "invalid", "archive: %llu bytes is over this server's limit of %ld bytes",
-                        (unsigned long long)size, cfg->pub_max_archive);
+                        (unsigned long long)size, o->max_archive);
     if (lseek(fd, 0, SEEK_SET) < 0)
         return derr_set(e, 500, "internal", "cannot read the upload");
     targz_limits lim = {
-        .max_entries = cfg->pub_max_entries > 0 ? (uint64_t)cfg->pub_max_entries : 65536,
-        .max_total = cfg->pub_max_unpacked > 0 ? (uint64_t)cfg->pub_max_unpacked : (256u << 20),
+        .max_entries = o->max_entries > 0 ? (uint64_t)o->max_entries : 65536,
+        .max_total = o->max_unpacked > 0 ? (uint64_t)o->max_unpacked : (256u << 20),
         .max_entry = WANTED_MAX,
         .max_ratio = 1000,
     };

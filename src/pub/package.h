@@ -13,6 +13,7 @@
 #include "../core/config.h"
 #include "../lib/arena.h"
 #include "../lib/err.h"
+#include "options.h"
 #include "pubspec.h"
 
 typedef struct pub_package {
@@ -22,7 +23,7 @@ typedef struct pub_package {
 
 /* Reads the archive in fd (size bytes, read from offset 0) into *out, in the arena. Returns 0,
  * or -1 with e filled: 422 "invalid" with a message that names the problem ("archive: ...",
- * "pubspec.yaml: ..."), 500 when the file cannot be read. Limits: cfg->pub_max_archive,
+ * "pubspec.yaml: ..."), 500 when the file cannot be read. Limits: pub_opts(cfg)->max_archive,
  * pub_max_unpacked, pub_max_entries. */
 int pub_package_read(arena *a, int fd, uint64_t size, const config *cfg, pub_package *out, derr *e);
 

@@ -17,9 +17,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "../http/front.h"
 #include "../http/http.h"
 #include "../lib/semver.h"
 #include "../store/store.h"
+#include "options.h"
 
 #define PUB "pub"
 #define PUB_MOUNT "/pub"
@@ -38,7 +40,9 @@ void pub_json(req *r, int status, json_t *doc);
  * depot's own; 5xx hide their detail (it goes to the log) as resp_derr does. */
 void pub_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void pub_derr(req *r, const derr *e);
+/* The front's error hook (resp_derr on its routes): pub_error from a core error; a 5xx in
+ * depot's own shape, its detail hidden. */
+void pub_front_error(req *r, const derr *e);
 /* route_set.auth_error: credential failures found before a handler runs, in pub's form. */
 void pub_auth_error(req *r, const derr *e);
 
@@ -61,6 +65,16 @@ const char *pub_version_entry(req *r, arena *a, const store_package *p, const st
 
 /* The package's options (isDiscontinued, replacedBy) from its meta JSON. */
 void pub_meta_options(const store_package *p, bool *discontinued, const char **replaced_by, arena *a);
+
+/* ---- the descriptor's pieces (front.c; the descriptor is in routes.c) ---- */
+
+extern const front pub_front;
+extern const config_opt pub_option_table[]; /* ended by a NULL name */
+extern const front_action pub_actions[];    /* ended by a NULL code */
+/* The dashboard's install lines: the pubspec.yaml dependency and `dart pub add`. */
+int pub_snippets(req *r, const char *name, const char *version, front_snippet *out, int max);
+/* The account page's lines to add the token and publish with dart pub. */
+const char *pub_publish_lines(req *r, const char *token);
 
 /* Handlers (one table in routes.c). */
 void pub_listing(req *r);

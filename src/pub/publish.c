@@ -75,7 +75,7 @@ static const char *new_upload(req *r, const char *result, derr *e)
     u.user_id = r->who.user_id;
     u.ecosystem = PUB;
     u.created_at = now_unix();
-    u.expires_at = u.created_at + r->cfg->upload_ttl;
+    u.expires_at = u.created_at + pub_opts(r->cfg)->upload_ttl;
     u.result = result;
     u.failed = result != NULL;
     if (store_call(r->core->st, upload_create, &u, e) != STORE_OK)
@@ -107,7 +107,7 @@ void pub_versions_new(req *r)
         log_warn("cannot delete expired uploads", "request_id", r->request_id, NULL);
     const char *id = new_upload(r, NULL, &e);
     if (!id) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *fields = json_object();
@@ -136,7 +136,7 @@ static void fail_upload(req *r, store_upload *u, const char *why)
         u->result = why;
         u->failed = true;
         if (store_call(r->core->st, upload_update, u, &e) != STORE_OK) {
-            pub_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
         redirect(r, u->id);
@@ -144,7 +144,7 @@ static void fail_upload(req *r, store_upload *u, const char *why)
     }
     const char *id = new_upload(r, why, &e);
     if (!id) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     redirect(r, id);
@@ -171,7 +171,7 @@ void pub_upload(req *r)
         const char *tmp = blob_call(r->core->blobs, tmp_dir);
         if (multipart_parse(r->a, r->body_fd, r->body_len, ct, tmp, &lim, &parts, &nparts, &e) < 0) {
             if (e.status >= 500) {
-                pub_derr(r, &e);
+                resp_derr(r, &e);
                 return;
             }
             why = arena_printf(r->a, "the upload is not valid multipart/form-data: %s", e.message);
@@ -206,7 +206,7 @@ void pub_upload(req *r)
     if (id) {
         int rc = store_call(r->core->st, upload_get, r->a, id, &u, &e);
         if (rc == STORE_ERROR) {
-            pub_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
         known = rc == STORE_OK;
@@ -233,20 +233,20 @@ void pub_upload(req *r)
     if (!known) {
         id = new_upload(r, NULL, &e);
         if (!id || store_call(r->core->st, upload_get, r->a, id, &u, &e) != STORE_OK) {
-            pub_derr(r, &e);
+            resp_derr(r, &e);
             return;
         }
     }
     char hex[65];
     hex_encode(sum, 32, hex);
     if (blob_call(r->core->blobs, put_file, hex, path, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     u.sha256 = hex;
     u.size = (int64_t)size;
     if (store_call(r->core->st, upload_update, &u, &e) != STORE_OK) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     redirect(r, u.id);
@@ -309,7 +309,7 @@ static void remember(req *r, store_upload *u, const char *result, bool failed)
 static void reject(req *r, store_upload *u, const derr *e)
 {
     if (e->status == 403 || e->status == 401 || e->status >= 500) {
-        pub_derr(r, e); /* not final: the user may fix the token's scope; 5xx may pass */
+        resp_derr(r, e); /* not final: the user may fix the token's scope; 5xx may pass */
         return;
     }
     remember(r, u, e->message, true);
@@ -329,14 +329,14 @@ void pub_finalize(req *r)
     store_upload u;
     int rc = store_call(r->core->st, upload_get, r->a, id, &u, &e);
     if (rc == STORE_ERROR) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (rc == STORE_NOT_FOUND || (!u.result && u.expires_at <= now_unix())) {
         pub_error(r, 400, "not_found",
                   "this upload is unknown or has expired (uploads are kept %ld minutes); run dart pub "
                   "publish again",
-                  r->cfg->upload_ttl / 60);
+                  pub_opts(r->cfg)->upload_ttl / 60);
         return;
     }
     if (u.user_id != r->who.user_id) {
@@ -358,7 +358,7 @@ void pub_finalize(req *r)
     temp_file *t;
     uint64_t size;
     if (blob_copy(r, u.sha256, &t, &size, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     pub_package pk;
@@ -374,7 +374,7 @@ void pub_finalize(req *r)
     const char *meta = "{}";
     rc = store_call(r->core->st, pkg_get, r->a, PUB, package_key(r->a, PUB, ps->name), &existing, &e);
     if (rc == STORE_ERROR) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     if (rc == STORE_OK && existing.meta)
@@ -384,7 +384,7 @@ void pub_finalize(req *r)
     size_t sumlen = 0;
     if (hex_decode(u.sha256, strlen(u.sha256), sum, sizeof sum, &sumlen) < 0 || sumlen != 32) {
         derr_set(&e, 500, "internal", "an upload holds a malformed checksum");
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     publish_in in = {0};

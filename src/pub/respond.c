@@ -118,11 +118,11 @@ void pub_error(req *r, int status, const char *code, const char *fmt, ...)
     }
 }
 
-void pub_derr(req *r, const derr *e)
+void pub_front_error(req *r, const derr *e)
 {
     int status = e->status ? e->status : 500;
     if (status >= 500) {
-        resp_derr(r, e);
+        resp_derr_plain(r, e);
         return;
     }
     pub_error(r, status, e->code ? e->code : "bad_request", "%s", e->message);
@@ -130,14 +130,14 @@ void pub_derr(req *r, const derr *e)
 
 void pub_auth_error(req *r, const derr *e)
 {
-    pub_derr(r, e);
+    pub_front_error(r, e);
 }
 
 int pub_load_package(req *r, const char *name, store_package *p)
 {
     derr e;
     if (packages_get(r->core, r->a, PUB, name, p, &e) < 0) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return -1;
     }
     if (strcmp(p->name, name) != 0) {

@@ -1,5 +1,5 @@
 /*
- * routes.c — the pub front's one route table. The hosted URL is
+ * routes.c — the pub front's descriptor and its one route table. The hosted URL is
  * <base-url>/pub; the client resolves `api/packages/...` against it.
  *
  * The literal `versions/new` paths outrank `{name}` (the router prefers the
@@ -8,15 +8,12 @@
  */
 #include "pub.h"
 
-#define R(m, p, fn, body, auth, rl)                                                                          \
-    {                                                                                                        \
-        m, PUB_MOUNT p, fn, NULL, body, auth, rl, false                                                      \
-    }
+#define R(m, p, fn, body, auth, rl) ROUTE(m, PUB_MOUNT p, fn, body, auth, rl, false)
 
 /* A GET of the publish flow: it starts an upload or publishes one (route.get_writes). */
 #define GW(p, fn)                                                                                            \
     {                                                                                                        \
-        "GET", PUB_MOUNT p, fn, NULL, BODY_NONE, AUTH_USER, RL_PUBLISH, false, NULL, true                    \
+        ROUTE_FIELDS("GET", PUB_MOUNT p, fn, BODY_NONE, AUTH_USER, RL_PUBLISH, false), .get_writes = true    \
     }
 
 static const route routes[] = {
@@ -44,9 +41,22 @@ static const route routes[] = {
       RL_OTHER),
 };
 
-const route_set pub_route_set = {
-    .front = "pub",
-    .routes = routes,
-    .n = sizeof routes / sizeof routes[0],
-    .auth_error = pub_auth_error,
+const front pub_front = {
+    .eco =
+        {
+            .name = PUB,
+            .label = "pub",
+            .build_metadata = true, /* Dart orders build metadata */
+            .dialect = SEMVER_PUB,
+            .verbs = ECO_RETRACT | ECO_DISCONTINUE,
+            .opts = pub_option_table,
+            .opts_size = sizeof(pub_options),
+        },
+    /* The server's own errors (413, 429 ...) keep depot's shape on these routes. */
+    .routes = {ROUTE_SET(PUB, routes), .auth_error = pub_auth_error},
+    .error = pub_front_error,
+    .snippets = pub_snippets,
+    .publish_label = "dart pub",
+    .publish_lines = pub_publish_lines,
+    .actions = pub_actions,
 };

@@ -41,7 +41,7 @@ void pub_search(req *r)
     int64_t total;
     derr e;
     if (store_call(r->core->st, search, r->a, &s, &pkgs, &n, &total, &e) != STORE_OK) {
-        pub_derr(r, &e);
+        resp_derr(r, &e);
         return;
     }
     json_t *arr = json_array();

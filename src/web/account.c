@@ -260,10 +260,10 @@ static void tokens_section(page *pg, const store_token *ts, int n)
         "<label><input type=\"checkbox\" name=\"scope\" value=\"read\" checked> read</label>"
         "<label><input type=\"checkbox\" name=\"scope\" value=\"publish\"> publish (every "
         "ecosystem)</label>");
-    static const char *const ecos[] = {"hex", "pub", "npm", "native"};
-    for (int i = 0; i < 4; i++)
+    const eco_desc *x;
+    for (size_t i = 0; (x = ecosystem_at(i)); i++)
         H(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"publish:{}\"> publish:{}</label>",
-          ecos[i], ecos[i]);
+          x->name, x->name);
     if (r->who.is_admin)
         html_raw(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"admin\"> admin</label>");
     html_raw(
@@ -318,38 +318,22 @@ static void clients_section(page *pg, const char *secret)
 {
     req *r = pg->r;
     buf *b = &pg->b;
-    const char *base = r->cfg->base_url;
     const char *tok = secret ? secret : "dpt_YOUR_TOKEN";
-    const char *host = strstr(base, "://") ? strstr(base, "://") + 3 : base;
     html_raw(b, "<section aria-labelledby=\"h-clients\"><h2 id=\"h-clients\">Publish from a client</h2>");
     if (!secret)
         html_raw(b, "<p class=\"hint\">Create a token with a publish scope above; its secret replaces "
                     "<code>dpt_YOUR_TOKEN</code>.</p>");
-    const struct {
-        const char *label, *text;
-    } lines[] = {
-        {"npm", arena_printf(r->a, "npm config set //%s/npm/:_authToken %s\nnpm publish --registry %s/npm/",
-                             host, tok, base)},
-        {"mix (Hex)",
-         arena_printf(r->a,
-                      "curl -so %s.pem %s/hex/repo/public_key\nmix hex.repo add %s %s/hex/repo "
-                      "--public-key %s.pem\nHEX_API_URL=%s/hex/api HEX_API_KEY=%s mix hex.publish",
-                      r->cfg->hex_repo, base, r->cfg->hex_repo, base, r->cfg->hex_repo, base, tok)},
-        {"dart pub",
-         arena_printf(r->a,
-                      "dart pub token add %s/pub   # paste the token\n# pubspec.yaml: publish_to: "
-                      "%s/pub\ndart pub publish",
-                      base, base)},
-        {"depot", arena_printf(r->a, "depot login --registry %s\ndepot publish --registry %s", base, base)},
-    };
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        const char *id = arena_printf(r->a, "client-%zu", i);
+    const front *f;
+    for (size_t i = 0; (f = front_at(i)); i++) {
+        if (!f->publish_lines)
+            continue;
+        const char *id = arena_printf(r->a, "client-%zu", i), *label = f->publish_label;
         H(b,
           "<div class=\"snippet\"><div class=\"label\"><span>{}</span><button type=\"button\" class=\"small "
           "secondary\" data-copy=\"{}\" hidden>Copy<span class=\"vh\"> the {} "
           "lines</span></button></div><pre "
           "id=\"{}\"><code>{}</code></pre></div>",
-          lines[i].label, id, lines[i].label, id, lines[i].text);
+          label, id, label, id, f->publish_lines(r, tok));
     }
     html_raw(b, "</section>\n");
 }

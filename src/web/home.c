@@ -50,13 +50,22 @@ static void ecosystem_filter(buf *b, arena *a, const char *base, const char *cur
     html_raw(b, "<ul class=\"filters\" aria-label=\"Ecosystem\">");
     H(b, "<li><a href=\"{}{}\"{!}>All</a></li>", base, extra ? extra : "",
       current ? "" : " aria-current=\"page\"");
-    for (int i = 0; auth_ecosystems[i]; i++) {
-        const char *e = auth_ecosystems[i];
-        bool on = current && !strcmp(current, e);
-        H(b, "<li><a href=\"{}{}ecosystem={}\"{!}>{}</a></li>", base, extra ? extra : "?", e,
-          on ? " aria-current=\"page\"" : "", web_ecosystem_label(e));
+    const eco_desc *x;
+    for (size_t i = 0; (x = ecosystem_at(i)); i++) {
+        bool on = current && !strcmp(current, x->name);
+        H(b, "<li><a href=\"{}{}ecosystem={}\"{!}>{}</a></li>", base, extra ? extra : "?", x->name,
+          on ? " aria-current=\"page\"" : "", x->label);
     }
     html_raw(b, "</ul>\n");
+}
+
+/* The <option>s of an ecosystem <select>, current (or NULL) selected. */
+static void eco_options(buf *b, const char *current)
+{
+    const eco_desc *x;
+    for (size_t i = 0; (x = ecosystem_at(i)); i++)
+        H(b, "<option value=\"{}\"{!}>{}</option>", x->name,
+          current && !strcmp(current, x->name) ? " selected" : "", x->label);
 }
 
 static const char *eco_param(req *r)
@@ -94,10 +103,7 @@ void web_home(req *r)
            "keyword\" maxlength=\"256\">"
            "<label for=\"home-eco\" class=\"vh\">Ecosystem</label><select id=\"home-eco\" name=\"ecosystem\">"
            "<option value=\"\">All ecosystems</option>");
-    for (int i = 0; auth_ecosystems[i]; i++)
-        H(b, "<option value=\"{}\"{!}>{}</option>", auth_ecosystems[i],
-          eco && !strcmp(eco, auth_ecosystems[i]) ? " selected" : "",
-          web_ecosystem_label(auth_ecosystems[i]));
+    eco_options(b, eco);
     html_raw(b, "</select><button type=\"submit\">Search</button></form></section>\n");
     H(b,
       "<h2 class=\"vh\">Counts</h2><ul "
@@ -207,10 +213,7 @@ void web_search(req *r)
       q.query ? q.query : "");
     html_raw(b, "<div><label for=\"s-eco\">Ecosystem</label><select id=\"s-eco\" name=\"ecosystem\">"
                 "<option value=\"\">All</option>");
-    for (int i = 0; auth_ecosystems[i]; i++)
-        H(b, "<option value=\"{}\"{!}>{}</option>", auth_ecosystems[i],
-          q.ecosystem && !strcmp(q.ecosystem, auth_ecosystems[i]) ? " selected" : "",
-          web_ecosystem_label(auth_ecosystems[i]));
+    eco_options(b, q.ecosystem);
     html_raw(b,
              "</select></div><div><label for=\"s-sort\">Sort by</label><select id=\"s-sort\" name=\"sort\">");
     for (int i = 0; i < 4; i++)

@@ -188,23 +188,11 @@ const char *web_size(arena *a, int64_t n)
 
 bool web_ecosystem_ok(const char *s)
 {
-    for (int i = 0; s && auth_ecosystems[i]; i++)
-        if (strcmp(s, auth_ecosystems[i]) == 0)
-            return true;
-    return false;
+    return ecosystem_find(s) != NULL;
 }
 
 const char *web_ecosystem_label(const char *eco)
 {
-    if (!eco)
-        return "";
-    if (!strcmp(eco, "hex"))
-        return "Hex";
-    if (!strcmp(eco, "pub"))
-        return "pub";
-    if (!strcmp(eco, "npm"))
-        return "npm";
-    if (!strcmp(eco, "native"))
-        return "depot";
-    return eco;
+    const eco_desc *x = ecosystem_find(eco);
+    return x ? x->label : eco ? eco : "";
 }

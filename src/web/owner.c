@@ -1,7 +1,8 @@
 /*
  * owner.c — what a package's owners (and admins) change from its page:
- * yank and unyank (every ecosystem), retire (Hex), retract and discontinue
- * (pub), deprecate (npm), and adding or removing owners.
+ * yank and unyank and adding or removing owners (every ecosystem), and the
+ * status actions its front offers (retire, retract, deprecate, discontinue:
+ * front.h's actions).
  *
  * Every change goes through a confirmation page first (a GET that shows what
  * will happen and asks for the details the change needs), whose form POSTs
@@ -18,47 +19,49 @@
 
 enum need { NEED_NONE, NEED_VERSION, NEED_USER };
 
-static const struct action {
+typedef struct action {
     const char *code;
-    const char *eco; /* NULL: every ecosystem */
     enum need need;
     const char *title;   /* "Yank {name} {version}" without the names */
     const char *explain; /* what it means */
     bool danger;
-} actions[] = {
-    {"yank", NULL, NEED_VERSION, "Yank",
+} action;
+
+/* The changes of every ecosystem; each front adds its status actions (front.h). */
+static const action actions[] = {
+    {"yank", NEED_VERSION, "Yank",
      "A yanked version stays downloadable by its exact number (so existing lock files keep working), but "
      "resolvers no longer choose it and it stops being the latest.",
      true},
-    {"unyank", NULL, NEED_VERSION, "Unyank", "The version becomes available to resolvers again.", false},
-    {"retire", "hex", NEED_VERSION, "Retire",
-     "Hex clients warn everyone who uses a retired release, with the reason and message you give.", true},
-    {"unretire", "hex", NEED_VERSION, "Unretire", "The release is no longer marked retired.", false},
-    {"retract", "pub", NEED_VERSION, "Retract",
-     "pub no longer picks a retracted version for new resolutions; existing lock files keep it.", true},
-    {"unretract", "pub", NEED_VERSION, "Unretract", "The version is no longer retracted.", false},
-    {"deprecate", "npm", NEED_VERSION, "Deprecate",
-     "npm warns everyone who installs this version, with your message.", true},
-    {"undeprecate", "npm", NEED_VERSION, "Undeprecate", "npm stops warning about this version.", false},
-    {"discontinue", "pub", NEED_NONE, "Discontinue",
-     "The package is shown as discontinued; pub tells its users, and names the replacement if you give one.",
-     true},
-    {"undiscontinue", "pub", NEED_NONE, "Undiscontinue", "The package is no longer marked discontinued.",
-     false},
-    {"owner-add", NULL, NEED_USER, "Add owner",
+    {"unyank", NEED_VERSION, "Unyank", "The version becomes available to resolvers again.", false},
+    {"owner-add", NEED_USER, "Add owner",
      "An owner can publish new versions, change versions and manage the owners of this package.", false},
-    {"owner-remove", NULL, NEED_USER, "Remove owner",
+    {"owner-remove", NEED_USER, "Remove owner",
      "The user can no longer publish or change this package. The last owner cannot be removed.", true},
 };
 
 static const char *const retire_reasons[] = {"other", "invalid", "security", "deprecated", "renamed", NULL};
 
-static const struct action *find_action(const store_package *p, const char *code)
+/* The change called code on p's page: one of every ecosystem's, or one of its front's. */
+static bool find_action(const store_package *p, const char *code, action *out)
 {
-    for (size_t i = 0; code && i < sizeof actions / sizeof actions[0]; i++)
-        if (!strcmp(actions[i].code, code) && (!actions[i].eco || !strcmp(actions[i].eco, p->ecosystem)))
-            return &actions[i];
-    return NULL;
+    if (!code)
+        return false;
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (!strcmp(actions[i].code, code)) {
+            *out = actions[i];
+            return true;
+        }
+    }
+    const front *f = front_find(p->ecosystem);
+    for (const front_action *fa = f ? f->actions : NULL; fa && fa->code; fa++) {
+        if (!strcmp(fa->code, code)) {
+            *out = (action){fa->code, fa->per_version ? NEED_VERSION : NEED_NONE, fa->title, fa->explain,
+                            fa->danger};
+            return true;
+        }
+    }
+    return false;
 }
 
 bool web_may_change(req *r, const store_package *p)
@@ -82,18 +85,30 @@ static void action_link(page *pg, const store_package *p, const char *code, cons
       web_pkg_path(r->a, p->ecosystem, p->name), code, web_q(r->a, version), label, version);
 }
 
+/* Does v have the status of verb (enum eco_verb)? */
+static bool version_has(const store_version *v, unsigned verb)
+{
+    switch (verb) {
+    case ECO_RETIRE:
+        return v->retired_reason != NULL;
+    case ECO_RETRACT:
+        return v->retracted;
+    case ECO_DEPRECATE:
+        return v->deprecated != NULL;
+    default:
+        return false;
+    }
+}
+
 void web_version_actions(page *pg, const store_package *p, const store_version *v)
 {
     action_link(pg, p, v->yanked ? "unyank" : "yank", v->yanked ? "Unyank" : "Yank", v->version);
-    if (!strcmp(p->ecosystem, "hex"))
-        action_link(pg, p, v->retired_reason ? "unretire" : "retire",
-                    v->retired_reason ? "Unretire" : "Retire", v->version);
-    if (!strcmp(p->ecosystem, "pub"))
-        action_link(pg, p, v->retracted ? "unretract" : "retract", v->retracted ? "Unretract" : "Retract",
-                    v->version);
-    if (!strcmp(p->ecosystem, "npm"))
-        action_link(pg, p, v->deprecated ? "undeprecate" : "deprecate",
-                    v->deprecated ? "Undeprecate" : "Deprecate", v->version);
+    const front *f = front_find(p->ecosystem);
+    for (const front_action *fa = f ? f->actions : NULL; fa && fa->code; fa++) {
+        if (!fa->per_version || fa->on == version_has(v, fa->verb))
+            continue; /* the one that applies: set when the version lacks the status, lift when it has it */
+        action_link(pg, p, fa->code, fa->title, v->version);
+    }
 }
 
 /* Checks that the requester may change p; answers (login redirect or 403) and returns false if not. */
@@ -115,11 +130,12 @@ void web_owner_confirm(req *r, const store_package *p, const char *code)
 {
     if (!allowed(r, p))
         return;
-    const struct action *act = find_action(p, code);
-    if (!act) {
+    action a;
+    if (!find_action(p, code, &a)) {
         web_error_page(r, 404, "Unknown change", "This package has no such change.");
         return;
     }
+    const action *act = &a;
     const char *version = req_query(r, "version"), *user = req_query(r, "user");
     derr e;
     if (act->need == NEED_VERSION) {
@@ -177,7 +193,7 @@ void web_owner_confirm(req *r, const store_package *p, const char *code)
     page_finish(&pg, 200);
 }
 
-/* pub's discontinued flag: the rule is core's. */
+/* The discontinued flag: the rule is core's. */
 static int set_discontinued(req *r, const store_package *p, bool on, const char *replaced_by, derr *e)
 {
     return packages_discontinue(r->core, r->a, &r->who, p->ecosystem, p->name, on, replaced_by, r->ip, e);
@@ -187,11 +203,12 @@ void web_owner_post(req *r, const store_package *p)
 {
     if (!web_check_post(r) || !allowed(r, p))
         return;
-    const struct action *act = find_action(p, form_get(r, "action"));
-    if (!act) {
+    action a;
+    if (!find_action(p, form_get(r, "action"), &a)) {
         web_error_page(r, 400, "Unknown change", "This package has no such change.");
         return;
     }
+    const action *act = &a;
     const char *version = form_get(r, "version"), *user = form_get(r, "user");
     const char *message = form_get(r, "message");
     if ((act->need == NEED_VERSION && !version) || (act->need == NEED_USER && (!user || !*user))) {

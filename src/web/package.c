@@ -7,9 +7,10 @@
  * docs. /versions lists every version; /confirm and POST /action are the
  * owners' changes (owner.c).
  *
- * An npm scoped name has a '/' ("@scope/name"), so the route takes the rest
- * of the path and the name is cut from it here: two segments when it starts
- * with '@' in npm, one otherwise; what follows is the sub-page.
+ * A scoped name has a '/' ("@scope/name"), so the route takes the rest of
+ * the path and the name is cut from it here: two segments when it starts
+ * with '@' in an ecosystem with scoped names, one otherwise; what follows is
+ * the sub-page.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -32,7 +33,8 @@ static int split_rest(req *r, const char *eco, const char **name, const char **s
     if (!rest || !*rest)
         return -1;
     const char *slash = strchr(rest, '/');
-    if (slash && rest[0] == '@' && !strcmp(eco, "npm"))
+    const eco_desc *x = ecosystem_find(eco);
+    if (slash && rest[0] == '@' && x && x->scoped_names)
         slash = strchr(slash + 1, '/');
     *name = slash ? arena_strndup(r->a, rest, (size_t)(slash - rest)) : rest;
     *sub = slash ? slash + 1 : "";
@@ -346,7 +348,8 @@ static void side_details(page *pg, const store_package *p, const store_version *
 
     store_tag *tags;
     int nt;
-    if (!strcmp(p->ecosystem, "npm") && packages_tags(r->core, r->a, p, &tags, &nt, &e) == 0 && nt > 0) {
+    const eco_desc *x = ecosystem_find(p->ecosystem);
+    if (x && x->dist_tags && packages_tags(r->core, r->a, p, &tags, &nt, &e) == 0 && nt > 0) {
         html_raw(b, "<section aria-labelledby=\"h-tags\"><h2 id=\"h-tags\">Dist-tags</h2><dl>");
         for (int i = 0; i < nt && i < 20; i++)
             H(b, "<dt>{}</dt><dd>{}</dd>", tags[i].tag, tags[i].version);
@@ -354,7 +357,7 @@ static void side_details(page *pg, const store_package *p, const store_version *
     }
 }
 
-/* pub's "discontinued" flag (the package's meta), and what replaces it. */
+/* The "discontinued" flag of the package's meta (ECO_DISCONTINUE), and what replaces it. */
 static bool discontinued(const store_package *p, const char **replaced_by, arena *a)
 {
     *replaced_by = NULL;
@@ -456,7 +459,7 @@ static void package_page(req *r, const store_package *p)
                   web_pkg_path(r->a, eco, p->name), web_q(r->a, os[i].username), os[i].username);
             html_raw(b, "</p>");
         }
-        if (!strcmp(eco, "pub")) {
+        if (ecosystem_has(eco, ECO_DISCONTINUE)) {
             const char *rb;
             bool disc = discontinued(p, &rb, r->a);
             H(b, "<p><a class=\"button secondary\" href=\"{}/confirm?action={}\">{}</a></p>",

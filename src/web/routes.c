@@ -9,47 +9,43 @@
  * (BODY_FORM) whose CSRF token the handler checks first. Log in and register
  * hash a password, so they run on the worker pool (slow).
  */
+#include "../http/front.h"
 #include "web.h"
 
-#define P(m, p, fn, body, auth, rl, slow)                                                                    \
-    {                                                                                                        \
-        m, p, fn, NULL, body, auth, rl, slow                                                                 \
-    }
+/* A page open to all, and a form posted to it (its CSRF token checked by the handler). */
+#define PAGE(p, fn) ROUTE("GET", p, fn, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false)
+#define FORM(p, fn, slow) ROUTE("POST", p, fn, BODY_FORM, AUTH_NONE, RL_OTHER, slow)
 
 static const route routes[] = {
     /* Page views count as reads in the download class (500 an hour per anonymous IP, 5000 per
      * user): browsing a registry must not run into the 100 an hour of "other" requests. */
-    P("GET", "/", web_home, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    P("GET", "/search", web_search, BODY_NONE, AUTH_READ, RL_SEARCH, false),
-    P("GET", "/packages/{ecosystem}/{rest*}", web_package_get, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
-    P("POST", "/packages/{ecosystem}/{rest*}", web_package_post, BODY_FORM, AUTH_READ, RL_OTHER, false),
-    P("GET", "/users/{username}", web_user, BODY_NONE, AUTH_READ, RL_DOWNLOAD, false),
+    ROUTE_READ("/", web_home, RL_DOWNLOAD),
+    ROUTE_READ("/search", web_search, RL_SEARCH),
+    ROUTE_READ("/packages/{ecosystem}/{rest*}", web_package_get, RL_DOWNLOAD),
+    ROUTE("POST", "/packages/{ecosystem}/{rest*}", web_package_post, BODY_FORM, AUTH_READ, RL_OTHER, false),
+    ROUTE_READ("/users/{username}", web_user, RL_DOWNLOAD),
     /* accounts */
-    P("GET", "/register", web_register_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
-    P("POST", "/register", web_register_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
-    P("GET", "/login", web_login_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
-    P("POST", "/login", web_login_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
-    P("POST", "/logout", web_logout, BODY_FORM, AUTH_NONE, RL_OTHER, false),
-    P("GET", "/account", web_account, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
-    P("POST", "/account/{action}", web_account_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
-    P("GET", "/password/forgot", web_forgot_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
-    P("POST", "/password/forgot", web_forgot_post, BODY_FORM, AUTH_NONE, RL_OTHER, false),
-    P("GET", "/password/reset", web_reset_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
-    P("POST", "/password/reset", web_reset_post, BODY_FORM, AUTH_NONE, RL_OTHER, true),
-    P("GET", "/email/verify", web_verify_get, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
-    P("POST", "/email/verify", web_verify_post, BODY_FORM, AUTH_NONE, RL_OTHER, false),
+    PAGE("/register", web_register_get),
+    FORM("/register", web_register_post, true),
+    PAGE("/login", web_login_get),
+    FORM("/login", web_login_post, true),
+    FORM("/logout", web_logout, false),
+    PAGE("/account", web_account),
+    FORM("/account/{action}", web_account_post, true),
+    PAGE("/password/forgot", web_forgot_get),
+    FORM("/password/forgot", web_forgot_post, false),
+    PAGE("/password/reset", web_reset_get),
+    FORM("/password/reset", web_reset_post, true),
+    PAGE("/email/verify", web_verify_get),
+    FORM("/email/verify", web_verify_post, false),
     /* admin */
-    P("GET", "/admin", web_admin, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false),
-    P("POST", "/admin/{action}", web_admin_post, BODY_FORM, AUTH_NONE, RL_OTHER, false),
+    PAGE("/admin", web_admin),
+    FORM("/admin/{action}", web_admin_post, false),
     /* assets */
-    P("GET", "/static/{version}/{file}", web_static, BODY_NONE, AUTH_NONE, RL_NONE, false),
-    P("GET", "/favicon.ico", web_favicon, BODY_NONE, AUTH_NONE, RL_NONE, false),
+    ROUTE("GET", "/static/{version}/{file}", web_static, BODY_NONE, AUTH_NONE, RL_NONE, false),
+    ROUTE("GET", "/favicon.ico", web_favicon, BODY_NONE, AUTH_NONE, RL_NONE, false),
 };
 
-const route_set web_route_set = {
-    .front = "web",
-    .routes = routes,
-    .n = sizeof routes / sizeof routes[0],
-    .auth_error = web_auth_error,
-    .not_found = web_not_found,
-};
+/* In the table of fronts; no ecosystem. */
+const front web_front = {
+    .routes = {ROUTE_SET("web", routes), .auth_error = web_auth_error, .not_found = web_not_found}};

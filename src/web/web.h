@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../http/front.h"
 #include "../http/http.h"
 #include "../lib/buf.h"
 #include "../store/store.h"
@@ -59,9 +60,9 @@ const char *web_count(arena *a, int64_t n);
 const char *web_date(arena *a, int64_t t);
 /* A byte size for people: "812 B", "14.2 KB", "3.1 MB". In the arena. */
 const char *web_size(arena *a, int64_t n);
-/* Is this an ecosystem we know (auth_ecosystems)? */
+/* Is this an ecosystem we know (the table of fronts)? */
 bool web_ecosystem_ok(const char *s);
-/* A label for an ecosystem: "Hex", "pub", "npm", "depot". */
+/* A label for an ecosystem: its descriptor's ("Hex", "depot"); the name itself when unknown. */
 const char *web_ecosystem_label(const char *eco);
 
 /* ---- pages (layout.c) ---- */
@@ -136,11 +137,8 @@ void web_favicon(req *r);
 /* ---- pieces used by several pages ---- */
 
 /* The install lines for an ecosystem's package (snippets.c): what to write, where, and how it
- * is labelled. *n set; in the arena. */
-typedef struct snippet {
-    const char *label; /* "mix.exs" */
-    const char *text;
-} snippet;
+ * is labelled (the front's snippets hook); how many. In the arena. */
+typedef front_snippet snippet;
 int web_snippets(req *r, const char *ecosystem, const char *name, const char *version, snippet *out, int max);
 /* The SVG chart of daily downloads (chart.c): days[i] counts on day since+i, n days. */
 void web_chart_svg(buf *b, arena *a, const int64_t *days, int n, const char *first_day, const char *last_day);

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/ecosystem.h"
+#include "hex/options.h"
+#include "pub/options.h"
 
 static int load(config *c, int argc, char **argv, derr *e)
 {
@@ -138,6 +141,48 @@ static void test_base_url_trailing_slash(void **state)
     assert_string_equal(c.base_url, "https://pkgs.example.com");
 }
 
+/* The fronts' options (their descriptors' tables) work from all four sources as the core's do. */
+static void test_front_options(void **state)
+{
+    (void)state;
+    config c;
+    derr e;
+    char *argv0[] = {"serve"};
+    assert_int_equal(load(&c, 1, argv0, &e), 0);
+    const hex_options *hex = config_eco(&c, ecosystem_find("hex"));
+    const pub_options *pub = config_eco(&c, ecosystem_find("pub"));
+    assert_non_null(hex);
+    assert_non_null(pub);
+    assert_string_equal(hex->repo, "depot");
+    assert_string_equal(hex->key, "");
+    assert_int_equal(hex->max_tarball, 16777216);
+    assert_int_equal(pub->upload_ttl, 3600);
+    assert_int_equal(pub->max_entries, 65536);
+    assert_null(config_eco(&c, ecosystem_find("native"))); /* no options */
+
+    char path[] = "/tmp/depot-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "hex-repo = filed\nupload-ttl = 600\npub-max-entries = 7\n";
+    assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    setenv("DEPOT_PUB_MAX_ENTRIES", "9", 1);
+    char *argv[] = {"serve", "--config", path, "--hex-repo=flagged", "--hex-max-tarball", "2048"};
+    assert_int_equal(load(&c, 6, argv, &e), 0);
+    hex = config_eco(&c, ecosystem_find("hex"));
+    pub = config_eco(&c, ecosystem_find("pub"));
+    assert_string_equal(hex->repo, "flagged");
+    assert_int_equal(hex->max_tarball, 2048);
+    assert_int_equal(pub->upload_ttl, 600);
+    assert_int_equal(pub->max_entries, 9);
+    unsetenv("DEPOT_PUB_MAX_ENTRIES");
+    unlink(path);
+
+    char *bad[] = {"serve", "--upload-ttl", "5"};
+    assert_int_equal(load(&c, 3, bad, &e), -1);
+    assert_non_null(strstr(e.message, "--upload-ttl"));
+}
+
 static void teardown_all(void)
 {
     config c;
@@ -155,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_rest_and_help),
         cmocka_unit_test(test_base_url_trailing_slash),
+        cmocka_unit_test(test_front_options),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     teardown_all();

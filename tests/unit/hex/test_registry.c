@@ -27,6 +27,8 @@
 #include "core/core.h"
 #include "hex/names.pb-c.h"
 #include "hex/package.pb-c.h"
+#include "core/ecosystem.h"
+#include "hex/options.h"
 #include "hex/registry.h"
 #include "hex/sign.h"
 #include "hex/signed.pb-c.h"
@@ -48,8 +50,8 @@ static int setup(void **st)
     A = arena_new(0);
     memset(&cfg, 0, sizeof cfg);
     cfg.data = dir;
-    cfg.hex_key = "";
-    cfg.hex_repo = "depot";
+    static hex_options hex = {.repo = "depot", .key = ""};
+    config_set_eco(&cfg, ecosystem_find("hex"), &hex);
     C.cfg = &cfg;
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "hex/options.h"
 #include "web/web.h"
 
 static void test_escaping(void **state)
@@ -134,7 +135,8 @@ static void test_snippets(void **state)
     config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.base_url = "https://depot.example.com";
-    cfg.hex_repo = "depot";
+    hex_options hex = {.repo = "depot", .key = ""};
+    config_set_eco(&cfg, ecosystem_find("hex"), &hex);
     req r;
     memset(&r, 0, sizeof r);
     r.a = arena_new(0);

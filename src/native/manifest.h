@@ -14,8 +14,8 @@
  * versus '_' are the same package: native_name_normalize gives the key
  * uniqueness and reserved names are compared on.
  */
-#ifndef DEPOT_MANIFEST_H
-#define DEPOT_MANIFEST_H
+#ifndef DEPOT_NATIVE_MANIFEST_H
+#define DEPOT_NATIVE_MANIFEST_H
 
 #include <jansson.h>
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/manifest.h"
+#include "native/manifest.h"
 
 static const char *const categories[] = {
     "parsing", "web-programming", "cryptography", "encoding", "testing", "database", NULL};
