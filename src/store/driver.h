@@ -1,0 +1,153 @@
+/*
+ * driver.h — what a store backend supplies: the primitives of its engine.
+ *
+ * Every operation of store.h is written once, in sql.c, over this narrow
+ * interface (as a TLS layer writes its logic once over each library's
+ * primitives). A backend supplies a per-thread connection, statements
+ * prepared once per connection and kept by statement id, binding, stepping
+ * and reading columns, transactions, and how its errors map onto store_rc;
+ * and the few operations where the engines truly differ: migrating,
+ * checking integrity, backing up, and search.
+ *
+ * SQL reaches a backend in the text sql.c holds: placeholders are ?N (the
+ * PostgreSQL driver rewrites them to $N), and where the dialects differ
+ * sql.c holds both texts side by side and gives each driver its own.
+ *
+ * Errors: every primitive that can fail logs the engine's message with the
+ * operation's name and fills the derr for the client: a unique key that is
+ * taken is STORE_CONFLICT with a sentence a person understands, a missing
+ * parent row STORE_NOT_FOUND, a busy or unreachable engine "unavailable",
+ * anything else "internal" (the detail goes to the log only).
+ */
+#ifndef DEPOT_STORE_DRIVER_H
+#define DEPOT_STORE_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* step's answers besides a store_rc: a row is ready, or the statement is done. */
+enum { SQL_ROW = 100, SQL_DONE = 101 };
+
+/* Which text of a statement written in two dialects a driver takes. */
+enum sql_dialect { SQL_SQLITE = 0, SQL_POSTGRES = 1 };
+
+/* The most statements sql.c keeps prepared per connection. */
+#define SQL_SLOTS 128
+/* The most parameters a cached statement takes. */
+#define SQL_MAX_PARAMS 20
+
+typedef struct sql_conn sql_conn;
+typedef struct sql_stmt sql_stmt;
+
+/* A backend's connection and statements start with these, so sql.c can
+ * reach the driver from either. */
+struct sql_conn {
+    const struct store_driver *drv;
+};
+struct sql_stmt {
+    const struct store_driver *drv;
+};
+
+struct store_driver {
+    const char *name;
+    enum sql_dialect dialect;
+
+    /* This thread's connection, opened (or opened again) when needed; NULL
+     * with e filled when it cannot be. */
+    sql_conn *(*conn)(store *s, derr *e);
+    /* The statement of slot q (< SQL_SLOTS) with text sql, prepared on first
+     * use on this connection and kept; NULL with e filled when it does not
+     * prepare. op names the operation for the log. */
+    sql_stmt *(*prepare)(sql_conn *c, int q, const char *sql, const char *op, derr *e);
+    /* A statement made for one run (built SQL), freed by release. */
+    sql_stmt *(*prepare_once)(sql_conn *c, const char *sql, const char *op, derr *e);
+    /* Binders: parameters count from 1; text is borrowed until release, NULL binds SQL NULL. A
+     * binding that fails makes the next step fail. */
+    void (*bind_i64)(sql_stmt *st, int i, int64_t v);
+    void (*bind_text)(sql_stmt *st, int i, const char *v);
+    /* SQL_ROW, SQL_DONE, or a store_rc with e filled. */
+    int (*step)(sql_stmt *st, derr *e);
+    /* Columns of the current row, from 0. NULL reads as 0 (and as a NULL pointer); a boolean as
+     * 0 or 1. Text is borrowed until the next step or release; *len gets its length. */
+    int64_t (*col_i64)(sql_stmt *st, int i);
+    const char *(*col_text)(sql_stmt *st, int i, size_t *len);
+    /* Rows the finished statement inserted, updated or deleted. */
+    int64_t (*changes)(sql_stmt *st);
+    /* Makes a cached statement reusable (dropping its borrowed bindings) or frees one made by
+     * prepare_once. NULL is fine. */
+    void (*release)(sql_stmt *st);
+
+    /* Transactions: begin a read (one snapshot for several reads) or a write (the engine's way
+     * of making writers queue); end commits when ret is STORE_OK and returns the commit's
+     * answer, else rolls back and returns ret. */
+    int (*begin)(sql_conn *c, bool write, const char *op, derr *e);
+    int (*end)(sql_conn *c, int ret, const char *op, derr *e);
+    /* Runs fixed SQL without parameters for its effect (several statements allowed). */
+    int (*exec)(sql_conn *c, const char *sql, const char *op, derr *e);
+    /* Runs fixed SQL and hands each row to fn until it returns non-zero (*stopped then says
+     * so); rows are streamed, never held all at once. */
+    int (*each_row)(sql_conn *c, const char *sql, int (*fn)(void *ctx, sql_stmt *row), void *ctx,
+                    bool *stopped, const char *op, derr *e);
+
+    /* What differs between the engines as a whole. */
+    void (*close)(store *s);
+    int (*migrate)(store *s, int *applied, derr *e);
+    int (*integrity)(store *s, arena *a, const char **report, derr *e);
+    int (*backup)(store *s, const char *path, derr *e);
+    int (*search)(store *s, arena *a, const store_search *q, store_package **out, int *n,
+                  int64_t *total, derr *e);
+    /* Run by rows_settle when not NULL (PostgreSQL's identity sequences). */
+    const char *rows_settle_sql;
+};
+
+/* A backend's store starts with this. */
+struct store_base {
+    store base;
+    const struct store_driver *drv;
+};
+
+/* Every operation, once (sql.c), under each backend's name; a backend's store points its
+ * base.ops at its table. */
+extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
+
+/* ---- pieces of sql.c the backends' own operations use ----------------- */
+
+/* The most rows one page of a search or a ranking returns. */
+#define STORE_MAX_PAGE 1000
+/* Bounds on the work one search can ask for. */
+#define SEARCH_MAX_TERMS 16
+#define SEARCH_MAX_TERM 64 /* bytes; a longer word is cut to a prefix of itself */
+
+enum { SORT_RELEVANCE, SORT_DOWNLOADS, SORT_RECENT, SORT_NAME };
+
+int64_t store_now(void);
+int store_not_found(derr *e, const char *what);
+int64_t store_clamp_limit(int64_t limit);
+bool store_given(const char *s);
+/* q->sort as one of SORT_*; STORE_ERROR with e filled for an unknown one. */
+int store_search_sort(const store_search *q, int *sort, derr *e);
+/* The query as normalized names are written (trimmed, ASCII-folded), in the arena. */
+char *store_exact_name(arena *a, const char *query);
+/* Reads every row of a bound statement as a package (list columns) into an arena array. */
+int store_read_packages(sql_stmt *st, arena *a, store_package **out, int *n, derr *e);
+/* Package columns in the package reader's order, alias p. Lists leave out the readme (it can be
+ * large and no list shows it): STORE_PKG_LIST_COLS reads it as NULL. */
+#define STORE_PKG_COLS_HEAD                                                                 \
+    "p.id, p.ecosystem, p.name, p.normalized_name, p.description, p.homepage, p.repository," \
+    " p.documentation, p.license, p.keywords, p.categories, p.tags, p.authors, "
+#define STORE_PKG_COLS_TAIL                                                               \
+    ", p.require_signatures, p.latest_version, p.generation, p.downloads, p.meta,"         \
+    " p.created_at, p.updated_at"
+#define STORE_PKG_COLS STORE_PKG_COLS_HEAD "p.readme" STORE_PKG_COLS_TAIL
+#define STORE_PKG_LIST_COLS STORE_PKG_COLS_HEAD "NULL" STORE_PKG_COLS_TAIL
+/* Appends printf-style to a fixed SQL buffer; on overflow *len becomes cap. */
+void store_sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Whether s is well-formed UTF-8 (PostgreSQL refuses text that is not). */
+bool store_utf8_valid(const char *s);
+
+#endif
