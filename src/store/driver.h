@@ -22,6 +22,7 @@
 #ifndef DEPOT_STORE_DRIVER_H
 #define DEPOT_STORE_DRIVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,11 +42,14 @@ enum sql_dialect { SQL_SQLITE = 0, SQL_POSTGRES = 1 };
 
 typedef struct sql_conn sql_conn;
 typedef struct sql_stmt sql_stmt;
+struct conn_set;
 
 /* A backend's connection and statements start with these, so sql.c can
  * reach the driver from either. */
 struct sql_conn {
     const struct store_driver *drv;
+    struct conn_set *set;        /* the store's connections, this one among them */
+    struct sql_conn *prev, *next; /* in set, under its lock */
 };
 struct sql_stmt {
     const struct store_driver *drv;
@@ -102,6 +106,28 @@ struct store_driver {
     /* Run by rows_settle when not NULL (PostgreSQL's identity sequences). */
     const char *rows_settle_sql;
 };
+
+/* Every connection of a store, one per thread that used it: kept in a
+ * pthread key whose destructor closes a thread's connection when the thread
+ * exits; conn_set_close closes whatever is left. */
+struct conn_set {
+    pthread_key_t key;
+    pthread_mutex_t mu;
+    sql_conn *head;
+    int n;
+    void (*close)(sql_conn *c); /* the backend's: frees one connection */
+};
+
+/* 0, or -1 (logged) when no pthread key is left. */
+int conn_set_init(struct conn_set *cs, void (*close)(sql_conn *c));
+/* The calling thread's connection, or NULL when it has none yet. */
+sql_conn *conn_set_mine(struct conn_set *cs);
+/* Makes c the calling thread's connection. */
+void conn_set_add(struct conn_set *cs, sql_conn *c);
+int conn_set_count(struct conn_set *cs);
+/* Closes every connection, this thread's and every other's. The caller
+ * guarantees no other thread is using the store or still exiting from it. */
+void conn_set_close(struct conn_set *cs);
 
 /* A backend's store starts with this. */
 struct store_base {

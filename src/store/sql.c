@@ -491,6 +491,80 @@ void store_sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
     *len = n < 0 || (size_t)n >= cap - *len ? cap : *len + (size_t)n;
 }
 
+/* ---- every thread's connection -------------------------------------- */
+
+/* The pthread key's destructor: a worker thread is exiting. */
+static void conn_set_drop(void *p)
+{
+    sql_conn *c = p;
+    struct conn_set *cs = c->set;
+    pthread_mutex_lock(&cs->mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        cs->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    cs->n--;
+    pthread_mutex_unlock(&cs->mu);
+    cs->close(c);
+}
+
+int conn_set_init(struct conn_set *cs, void (*close)(sql_conn *c))
+{
+    *cs = (struct conn_set){.close = close};
+    if (pthread_key_create(&cs->key, conn_set_drop) != 0) {
+        log_error("store error", "op", "open", "error", "no pthread key left", NULL);
+        return -1;
+    }
+    pthread_mutex_init(&cs->mu, NULL);
+    return 0;
+}
+
+sql_conn *conn_set_mine(struct conn_set *cs)
+{
+    return pthread_getspecific(cs->key);
+}
+
+void conn_set_add(struct conn_set *cs, sql_conn *c)
+{
+    c->set = cs;
+    pthread_mutex_lock(&cs->mu);
+    c->prev = NULL;
+    c->next = cs->head;
+    if (cs->head)
+        cs->head->prev = c;
+    cs->head = c;
+    cs->n++;
+    pthread_mutex_unlock(&cs->mu);
+    pthread_setspecific(cs->key, c);
+}
+
+int conn_set_count(struct conn_set *cs)
+{
+    pthread_mutex_lock(&cs->mu);
+    int n = cs->n;
+    pthread_mutex_unlock(&cs->mu);
+    return n;
+}
+
+void conn_set_close(struct conn_set *cs)
+{
+    /* Deleting the key first means no destructor starts from here on. */
+    pthread_key_delete(cs->key);
+    pthread_mutex_lock(&cs->mu);
+    sql_conn *c = cs->head;
+    while (c) {
+        sql_conn *next = c->next;
+        cs->close(c);
+        c = next;
+    }
+    cs->head = NULL;
+    cs->n = 0;
+    pthread_mutex_unlock(&cs->mu);
+    pthread_mutex_destroy(&cs->mu);
+}
+
 /* ---- running statements ---------------------------------------------- */
 
 /* Parameters, ?1 upward, bound when the statement runs. Strings are borrowed. */

@@ -32,7 +32,6 @@
 #include "sqlite.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,16 +94,12 @@ struct conn {
     fts5_tokenizer tok;         /* the search index's tokenizer, found on first search */
     Fts5Tokenizer *tokenizer;   /* its instance; NULL until then */
     sqlite_store *owner;
-    struct conn *prev, *next; /* in owner->conns, under owner->mu */
 };
 
 struct sqlite_store {
     struct store_base base; /* first, so a store * is a sqlite_store * */
     char *path;
-    pthread_key_t key; /* this thread's struct conn */
-    pthread_mutex_t mu;
-    struct conn *conns; /* every open connection, to close them all in close() */
-    int nconns;
+    struct conn_set conns;
 };
 
 static const struct store_driver sqlite_driver;
@@ -180,21 +175,9 @@ static void conn_close(struct conn *c)
     free(c);
 }
 
-/* The pthread key's destructor: a worker thread is exiting. */
-static void conn_destroy(void *p)
+static void conn_free(sql_conn *c)
 {
-    struct conn *c = p;
-    sqlite_store *s = c->owner;
-    pthread_mutex_lock(&s->mu);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    s->nconns--;
-    pthread_mutex_unlock(&s->mu);
-    conn_close(c);
+    conn_close((struct conn *)c);
 }
 
 /* Switches the database to WAL. Switching needs a moment of exclusive
@@ -250,14 +233,7 @@ static struct conn *conn_open(sqlite_store *s, derr *e)
         conn_close(c);
         return NULL;
     }
-    pthread_mutex_lock(&s->mu);
-    c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
-    s->conns = c;
-    s->nconns++;
-    pthread_mutex_unlock(&s->mu);
-    pthread_setspecific(s->key, c);
+    conn_set_add(&s->conns, &c->base);
     return c;
 }
 
@@ -266,7 +242,7 @@ static struct conn *conn_open(sqlite_store *s, derr *e)
 static struct conn *conn_get(store *st, derr *e)
 {
     sqlite_store *s = self(st);
-    struct conn *c = pthread_getspecific(s->key);
+    struct conn *c = (struct conn *)conn_set_mine(&s->conns);
     return c ? c : conn_open(s, e);
 }
 
@@ -446,37 +422,19 @@ static int sq_each_row(sql_conn *cb, const char *sql, int (*fn)(void *, sql_stmt
 
 /* ---- lifecycle ------------------------------------------------------- */
 
-/* Closes every connection, this thread's and every other's. The caller
- * guarantees no other thread is using the store or still exiting from it. */
 static void sq_close(store *st)
 {
     if (!st)
         return;
     sqlite_store *s = self(st);
-    /* Deleting the key first means no destructor starts from here on. */
-    pthread_key_delete(s->key);
-    pthread_mutex_lock(&s->mu);
-    struct conn *c = s->conns;
-    while (c) {
-        struct conn *next = c->next;
-        conn_close(c);
-        c = next;
-    }
-    s->conns = NULL;
-    s->nconns = 0;
-    pthread_mutex_unlock(&s->mu);
-    pthread_mutex_destroy(&s->mu);
+    conn_set_close(&s->conns);
     free(s->path);
     free(s);
 }
 
 int store_sqlite_connections(store *st)
 {
-    sqlite_store *s = self(st);
-    pthread_mutex_lock(&s->mu);
-    int n = s->nconns;
-    pthread_mutex_unlock(&s->mu);
-    return n;
+    return conn_set_count(&self(st)->conns);
 }
 
 /* Runs a migration-bookkeeping statement with ?1 = version (and ?2 name,
@@ -1131,14 +1089,12 @@ store *store_sqlite_open(const char *path, derr *e)
         memcpy(s->path, "./", 2);
         memcpy(s->path + 2, path, n + 1);
     }
-    if (pthread_key_create(&s->key, conn_destroy) != 0) {
+    if (conn_set_init(&s->conns, conn_free) != 0) {
         free(s->path);
         free(s);
-        log_error("store error", "op", "open", "error", "no pthread key left", NULL);
         derr_set(e, 500, "internal", "the store failed; see the server log");
         return NULL;
     }
-    pthread_mutex_init(&s->mu, NULL);
     if (!conn_get(&s->base.base, e)) {
         sq_close(&s->base.base);
         return NULL;
