@@ -567,43 +567,23 @@ void conn_set_close(struct conn_set *cs)
 
 /* ---- running statements ---------------------------------------------- */
 
-/* Parameters, ?1 upward, bound when the statement runs. Strings are borrowed. */
-struct params {
-    int n;
-    struct {
-        const char *s;
-        int64_t i;
-        bool num;
-    } v[SQL_MAX_PARAMS];
+/* One parameter: a number, text (NULL is SQL NULL), or a time or id where
+ * 0 means none (SQL NULL). */
+struct param {
+    const char *s;
+    int64_t i;
+    char kind; /* 'i', 't', 'm'; 0 ends the list */
 };
 
-static void p_text(struct params *p, const char *s)
-{
-    if (p->n < SQL_MAX_PARAMS)
-        p->v[p->n++].s = s;
-}
-
-static void p_i64(struct params *p, int64_t x)
-{
-    if (p->n < SQL_MAX_PARAMS) {
-        p->v[p->n].i = x;
-        p->v[p->n++].num = true;
-    }
-}
-
-/* Zero times (and zero ids where 0 means none) go as NULL. */
-static void p_time(struct params *p, int64_t x)
-{
-    if (x)
-        p_i64(p, x);
-    else
-        p_text(p, NULL);
-}
-
-static void p_bool(struct params *p, bool b)
-{
-    p_i64(p, b ? 1 : 0);
-}
+/* Parameters ?1 upward, written in place: P(I(id), T(name)). Strings are borrowed. */
+struct params {
+    struct param v[SQL_MAX_PARAMS];
+};
+#define I(x) {.i = (int64_t)(x), .kind = 'i'}
+#define T(x) {.s = (x), .kind = 't'}
+#define TM(x) {.i = (int64_t)(x), .kind = 'm'}
+#define B(x) {.i = (x) ? 1 : 0, .kind = 'i'}
+#define P(...) (&(const struct params){{__VA_ARGS__}})
 
 /* The text of q for this driver; NULL when its engine needs no such step. */
 static const char *sql_of(const struct store_driver *d, enum query q)
@@ -616,11 +596,12 @@ static sql_stmt *q_bound(sql_conn *c, enum query q, const struct params *p, cons
 {
     const struct store_driver *d = c->drv;
     sql_stmt *st = d->prepare(c, (int)q, sql_of(d, q), op, e);
-    for (int i = 0; st && p && i < p->n; i++) {
-        if (p->v[i].num)
-            d->bind_i64(st, i + 1, p->v[i].i);
+    for (int i = 0; st && p && i < SQL_MAX_PARAMS && p->v[i].kind; i++) {
+        const struct param *v = &p->v[i];
+        if (v->kind == 'i' || (v->kind == 'm' && v->i))
+            d->bind_i64(st, i + 1, v->i);
         else
-            d->bind_text(st, i + 1, p->v[i].s);
+            d->bind_text(st, i + 1, v->s);
     }
     return st;
 }
@@ -669,14 +650,6 @@ static int q_exec(sql_conn *c, enum query q, const struct params *p, int64_t *ch
         *changed = st->drv->changes(st);
     release(st);
     return ret;
-}
-
-/* Runs q with the single parameter id, for its effect. */
-static int q_exec_id(sql_conn *c, enum query q, int64_t id, const char *op, derr *e)
-{
-    struct params p = {0};
-    p_i64(&p, id);
-    return q_exec(c, q, &p, NULL, op, e);
 }
 
 /* Runs q for its effect and answers "no such <what>" when it changed no
@@ -764,28 +737,48 @@ static int q_list(sql_conn *c, arena *a, enum query q, const struct params *p, s
     return ret;
 }
 
-/* Runs a list query with ?1 = id on this thread's connection. */
-static int list_by_id(store *s, arena *a, enum query q, int64_t id, size_t size, reader *read,
-                      void **out, int *n, const char *op, derr *e)
+/* The same four on this thread's connection, for operations of one statement. */
+static int s_exec(store *s, enum query q, const struct params *p, int64_t *changed, const char *op,
+                  derr *e)
 {
-    *out = NULL;
-    *n = 0;
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, id);
-    return q_list(c, a, q, &p, size, read, out, n, op, e);
+    return c ? q_exec(c, q, p, changed, op, e) : STORE_ERROR;
 }
 
+static int s_change(store *s, enum query q, const struct params *p, const char *what,
+                    const char *op, derr *e)
+{
+    sql_conn *c = drv(s)->conn(s, e);
+    return c ? q_change(c, q, p, what, op, e) : STORE_ERROR;
+}
+
+static int s_one(store *s, arena *a, enum query q, const struct params *p, reader *read,
+                 void *out, const char *what, const char *op, derr *e)
+{
+    sql_conn *c = drv(s)->conn(s, e);
+    return c ? q_one(c, a, q, p, read, out, what, op, e) : STORE_ERROR;
+}
+
+/* A list into *out, which keeps its type: an arena array of *n. */
+#define S_LIST(s, a, q, p, read, out, n, op, e) \
+    s_list(s, a, q, p, sizeof **(out), read, (void *)(out), n, op, e)
+static int s_list(store *s, arena *a, enum query q, const struct params *p, size_t size,
+                  reader *read, void *outp, int *n, const char *op, derr *e)
+{
+    void *arr = NULL;
+    *n = 0;
+    sql_conn *c = drv(s)->conn(s, e);
+    int ret = c ? q_list(c, a, q, p, size, read, &arr, n, op, e) : STORE_ERROR;
+    memcpy(outp, &arr, sizeof arr);
+    return ret;
+}
+
+/* Write transactions. tx_pkg begins one with the package locked (PostgreSQL;
+ * SQLite's BEGIN IMMEDIATE holds the whole file): STORE_OK or the failure,
+ * nothing left open. */
 static int tx_begin(sql_conn *c, const char *op, derr *e)
 {
     return c->drv->begin(c, true, op, e);
-}
-
-static int tx_begin_read(sql_conn *c, const char *op, derr *e)
-{
-    return c->drv->begin(c, false, op, e);
 }
 
 static int tx_end(sql_conn *c, int ret, const char *op, derr *e)
@@ -793,22 +786,26 @@ static int tx_end(sql_conn *c, int ret, const char *op, derr *e)
     return c->drv->end(c, ret, op, e);
 }
 
-/* Locks the package row for the rest of the transaction (PostgreSQL; see
- * the file's comment); a package that does not exist locks nothing, and
- * the caller's next statement finds nothing to change. */
-static int pkg_lock(sql_conn *c, int64_t package_id, const char *op, derr *e)
-{
-    return q_exec_id(c, Q_PKG_LOCK, package_id, op, e);
-}
-
-/* A write transaction with the package locked; STORE_OK or the failure (nothing left open). */
-static int tx_begin_pkg(sql_conn *c, int64_t package_id, const char *op, derr *e)
+static int tx_pkg(sql_conn *c, int64_t package_id, const char *op, derr *e)
 {
     int ret = tx_begin(c, op, e);
     if (ret != STORE_OK)
         return ret;
-    ret = pkg_lock(c, package_id, op, e);
+    ret = q_exec(c, Q_PKG_LOCK, P(I(package_id)), NULL, op, e);
     return ret == STORE_OK ? ret : tx_end(c, ret, op, e);
+}
+
+/* The generation goes up with every change of the package. */
+static int pkg_bump(sql_conn *c, int64_t package_id, const char *op, derr *e)
+{
+    return q_exec(c, Q_PKG_BUMP, P(I(package_id)), NULL, op, e);
+}
+
+/* The id a RETURNING id statement gave, or any first integer column. */
+static void read_id(arena *a, sql_stmt *st, void *out)
+{
+    (void)a;
+    *(int64_t *)out = col_i64(st, 0);
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -826,8 +823,7 @@ static int op_migrate(store *s, int *applied, derr *e)
 
 static int op_ping(store *s, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    return c ? q_exec(c, Q_PING, NULL, NULL, "ping", e) : STORE_ERROR;
+    return s_exec(s, Q_PING, NULL, NULL, "ping", e);
 }
 
 static int op_integrity(store *s, arena *a, const char **report, derr *e)
@@ -855,18 +851,11 @@ static void read_user(arena *a, sql_stmt *st, void *out)
     u->password_changed_at = col_i64(st, 7);
 }
 
-/* The id a RETURNING id statement gave. */
-static void read_id(arena *a, sql_stmt *st, void *out)
-{
-    (void)a;
-    *(int64_t *)out = col_i64(st, 0);
-}
-
 /* Runs an INSERT ... RETURNING id into *id; a missing parent row is "no such <parent>". */
-static int q_insert(sql_conn *c, enum query q, const struct params *p, int64_t *id,
+static int s_insert(store *s, enum query q, const struct params *p, int64_t *id,
                     const char *parent, const char *op, derr *e)
 {
-    int ret = q_one(c, NULL, q, p, read_id, id, NULL, op, e);
+    int ret = s_one(s, NULL, q, p, read_id, id, NULL, op, e);
     if (ret == STORE_NOT_FOUND && parent)
         not_found(e, parent);
     return ret;
@@ -874,22 +863,13 @@ static int q_insert(sql_conn *c, enum query q, const struct params *p, int64_t *
 
 static int op_user_create(store *s, store_user *u, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
     char *ulower = ascii_lower(u->username);
     char *elower = ascii_lower(u->email);
     int64_t created = u->created_at > 0 ? u->created_at : now_s();
-    struct params p = {0};
-    p_text(&p, u->username);
-    p_text(&p, ulower);
-    p_text(&p, u->email);
-    p_text(&p, elower);
-    p_text(&p, u->password_hash);
-    p_bool(&p, u->is_admin);
-    p_bool(&p, u->disabled);
-    p_i64(&p, created);
-    int ret = q_insert(c, Q_USER_INSERT, &p, &u->id, NULL, "user_create", e);
+    int ret = s_insert(s, Q_USER_INSERT,
+                       P(T(u->username), T(ulower), T(u->email), T(elower), T(u->password_hash),
+                         B(u->is_admin), B(u->disabled), I(created)),
+                       &u->id, NULL, "user_create", e);
     if (ret == STORE_OK)
         u->created_at = created;
     free(ulower);
@@ -897,80 +877,57 @@ static int op_user_create(store *s, store_user *u, derr *e)
     return ret;
 }
 
-/* Runs a query that yields at most one user, with ?1 as p holds it. */
-static int user_one(store *s, arena *a, enum query q, const struct params *p, store_user *out,
-                    const char *op, derr *e)
-{
-    sql_conn *c = drv(s)->conn(s, e);
-    return c ? q_one(c, a, q, p, read_user, out, "user", op, e) : STORE_ERROR;
-}
-
 static int op_user_by_id(store *s, arena *a, int64_t id, store_user *out, derr *e)
 {
-    struct params p = {0};
-    p_i64(&p, id);
-    return user_one(s, a, Q_USER_BY_ID, &p, out, "user_by_id", e);
+    return s_one(s, a, Q_USER_BY_ID, P(I(id)), read_user, out, "user", "user_by_id", e);
 }
 
+/* By username or by email, both case-insensitive. */
 static int op_user_by_login(store *s, arena *a, const char *login, store_user *out, derr *e)
 {
     if (!login)
         return not_found(e, "user");
     char *lower = ascii_lower(login);
-    struct params p = {0};
-    p_text(&p, lower);
-    int ret = user_one(s, a, Q_USER_BY_LOGIN, &p, out, "user_by_login", e);
+    int ret = s_one(s, a, Q_USER_BY_LOGIN, P(T(lower)), read_user, out, "user", "user_by_login", e);
     free(lower);
     return ret;
 }
 
 static int op_user_list(store *s, arena *a, store_user **out, int *n, derr *e)
 {
-    *out = NULL;
-    *n = 0;
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    void *arr = NULL;
-    int ret = q_list(c, a, Q_USER_LIST, NULL, sizeof **out, read_user, &arr, n, "user_list", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_USER_LIST, NULL, read_user, out, n, "user_list", e);
 }
 
-/* Runs one of the single-column user updates: ?1 id, ?2 value, ?3 now. */
-static int user_update(store *s, enum query q, int64_t id, const char *text, int flag,
-                       const char *op, derr *e)
-{
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, id);
-    if (q == Q_USER_SET_PASSWORD)
-        p_text(&p, text);
-    else
-        p_bool(&p, flag != 0);
-    p_i64(&p, now_s());
-    int64_t changed = 0;
-    int ret = q_exec(c, q, &p, &changed, op, e);
-    if (ret == STORE_OK && changed == 0)
-        ret = not_found(e, "user");
-    return ret;
-}
-
+/* The single-column user updates: ?1 id, ?2 value, ?3 now. */
 static int op_user_set_password(store *s, int64_t id, const char *hash, derr *e)
 {
-    return user_update(s, Q_USER_SET_PASSWORD, id, hash, 0, "user_set_password", e);
+    return s_change(s, Q_USER_SET_PASSWORD, P(I(id), T(hash), I(now_s())), "user",
+                    "user_set_password", e);
 }
 
 static int op_user_set_disabled(store *s, int64_t id, bool disabled, derr *e)
 {
-    return user_update(s, Q_USER_SET_DISABLED, id, NULL, disabled, "user_set_disabled", e);
+    return s_change(s, Q_USER_SET_DISABLED, P(I(id), B(disabled), I(now_s())), "user",
+                    "user_set_disabled", e);
 }
 
 static int op_user_set_admin(store *s, int64_t id, bool admin, derr *e)
 {
-    return user_update(s, Q_USER_SET_ADMIN, id, NULL, admin, "user_set_admin", e);
+    return s_change(s, Q_USER_SET_ADMIN, P(I(id), B(admin), I(now_s())), "user", "user_set_admin",
+                    e);
+}
+
+/* at 0 clears it. */
+static int op_user_set_email_verified(store *s, int64_t id, int64_t at, derr *e)
+{
+    return s_change(s, Q_USER_SET_VERIFIED, P(I(id), TM(at), I(now_s())), "user",
+                    "user_set_email_verified", e);
+}
+
+static int op_user_email_verified(store *s, int64_t id, int64_t *at, derr *e)
+{
+    *at = 0;
+    return s_one(s, NULL, Q_USER_VERIFIED, P(I(id)), read_id, at, "user", "user_email_verified", e);
 }
 
 /* ---- tokens ---------------------------------------------------------- */
@@ -994,39 +951,22 @@ static void read_token(arena *a, sql_stmt *st, void *out)
  * user does not exist. */
 static int op_token_create(store *s, store_token *t, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
     int64_t created = t->created_at > 0 ? t->created_at : now_s();
-    struct params p = {0};
-    p_i64(&p, t->user_id);
-    p_text(&p, t->name);
-    p_text(&p, t->hash);
-    p_text(&p, t->prefix);
-    p_text(&p, t->scopes ? t->scopes : "");
-    p_i64(&p, created);
-    p_time(&p, t->expires_at);
-    p_time(&p, t->last_used_at);
-    int ret = q_insert(c, Q_TOKEN_INSERT, &p, &t->id, "user", "token_create", e);
+    int ret = s_insert(s, Q_TOKEN_INSERT,
+                       P(I(t->user_id), T(t->name), T(t->hash), T(t->prefix),
+                         T(t->scopes ? t->scopes : ""), I(created), TM(t->expires_at),
+                         TM(t->last_used_at)),
+                       &t->id, "user", "token_create", e);
     if (ret == STORE_OK)
         t->created_at = created;
     return ret;
-}
-
-static int token_one(store *s, arena *a, enum query q, const struct params *p, store_token *out,
-                     const char *op, derr *e)
-{
-    sql_conn *c = drv(s)->conn(s, e);
-    return c ? q_one(c, a, q, p, read_token, out, "token", op, e) : STORE_ERROR;
 }
 
 static int op_token_by_hash(store *s, arena *a, const char *hash, store_token *out, derr *e)
 {
     if (!hash)
         return not_found(e, "token");
-    struct params p = {0};
-    p_text(&p, hash);
-    return token_one(s, a, Q_TOKEN_BY_HASH, &p, out, "token_by_hash", e);
+    return s_one(s, a, Q_TOKEN_BY_HASH, P(T(hash)), read_token, out, "token", "token_by_hash", e);
 }
 
 static int op_token_by_name(store *s, arena *a, int64_t user_id, const char *name,
@@ -1034,30 +974,18 @@ static int op_token_by_name(store *s, arena *a, int64_t user_id, const char *nam
 {
     if (!name)
         return not_found(e, "token");
-    struct params p = {0};
-    p_i64(&p, user_id);
-    p_text(&p, name);
-    return token_one(s, a, Q_TOKEN_BY_NAME, &p, out, "token_by_name", e);
+    return s_one(s, a, Q_TOKEN_BY_NAME, P(I(user_id), T(name)), read_token, out, "token",
+                 "token_by_name", e);
 }
 
 static int op_token_list(store *s, arena *a, int64_t user_id, store_token **out, int *n, derr *e)
 {
-    void *arr = NULL;
-    int ret = list_by_id(s, a, Q_TOKEN_LIST, user_id, sizeof **out, read_token, &arr, n,
-                         "token_list", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_TOKEN_LIST, P(I(user_id)), read_token, out, n, "token_list", e);
 }
 
 static int op_token_delete(store *s, int64_t user_id, const char *name, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, user_id);
-    p_text(&p, name);
-    return q_change(c, Q_TOKEN_DELETE, &p, "token", "token_delete", e);
+    return s_change(s, Q_TOKEN_DELETE, P(I(user_id), T(name)), "token", "token_delete", e);
 }
 
 /* Sets last_used_at = now unless it is already within TOUCH_SLACK_S of now,
@@ -1065,14 +993,7 @@ static int op_token_delete(store *s, int64_t user_id, const char *name, derr *e)
  * STORE_OK also when nothing was written (recent, or no such token). */
 static int op_token_touch(store *s, int64_t id, int64_t now, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, id);
-    p_i64(&p, now);
-    p_i64(&p, TOUCH_SLACK_S);
-    return q_exec(c, Q_TOKEN_TOUCH, &p, NULL, "token_touch", e);
+    return s_exec(s, Q_TOKEN_TOUCH, P(I(id), I(now), I(TOUCH_SLACK_S)), NULL, "token_touch", e);
 }
 
 /* ---- revoked JWTs, counters, audit ----------------------------------- */
@@ -1083,19 +1004,11 @@ static int op_jwt_revoke(store *s, const char *jti, int64_t expires_at, derr *e)
 {
     static const char op[] = "jwt_revoke";
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || tx_begin(c, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin(c, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, now_s());
-    int ret = q_exec(c, Q_JWT_PURGE, &p, NULL, op, e);
-    if (ret == STORE_OK) {
-        p = (struct params){0};
-        p_text(&p, jti);
-        p_i64(&p, expires_at);
-        ret = q_exec(c, Q_JWT_INSERT, &p, NULL, op, e);
-    }
+    int ret = q_exec(c, Q_JWT_PURGE, P(I(now_s())), NULL, op, e);
+    if (ret == STORE_OK)
+        ret = q_exec(c, Q_JWT_INSERT, P(T(jti), I(expires_at)), NULL, op, e);
     return tx_end(c, ret, op, e);
 }
 
@@ -1104,12 +1017,7 @@ static int op_jwt_is_revoked(store *s, const char *jti, derr *e)
 {
     if (!jti)
         return STORE_NOT_FOUND;
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, jti);
-    return q_one(c, NULL, Q_JWT_CHECK, &p, NULL, NULL, NULL, "jwt_is_revoked", e);
+    return s_one(s, NULL, Q_JWT_CHECK, P(T(jti)), NULL, NULL, NULL, "jwt_is_revoked", e);
 }
 
 /* One integer from the settings table (auth_epoch, eco_gen:<ecosystem>); 0 when absent. */
@@ -1119,13 +1027,7 @@ static int settings_counter(store *s, enum query q, const char *arg, int64_t *ou
     *out = 0;
     if (arg && !store_utf8_valid(arg))
         return STORE_OK; /* no such ecosystem */
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    if (arg)
-        p_text(&p, arg);
-    int ret = q_one(c, NULL, q, &p, read_id, out, NULL, op, e);
+    int ret = s_one(s, NULL, q, arg ? P(T(arg)) : NULL, read_id, out, NULL, op, e);
     return ret == STORE_NOT_FOUND ? STORE_OK : ret;
 }
 
@@ -1141,17 +1043,10 @@ static int op_eco_generation(store *s, const char *ecosystem, int64_t *out, derr
 
 static int op_audit(store *s, const store_audit *ev, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, now_s());
-    p_time(&p, ev->user_id);
-    p_text(&p, ev->action);
-    p_text(&p, ev->target);
-    p_text(&p, ev->detail);
-    p_text(&p, ev->ip);
-    return q_exec(c, Q_AUDIT_INSERT, &p, NULL, "audit", e);
+    return s_exec(s, Q_AUDIT_INSERT,
+                  P(I(now_s()), TM(ev->user_id), T(ev->action), T(ev->target), T(ev->detail),
+                    T(ev->ip)),
+                  NULL, "audit", e);
 }
 
 /* ---- packages and versions ------------------------------------------- */
@@ -1236,13 +1131,8 @@ static int op_pkg_get(store *s, arena *a, const char *ecosystem, const char *nor
 {
     if (!ecosystem || !normalized)
         return not_found(e, "package");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, ecosystem);
-    p_text(&p, normalized);
-    return q_one(c, a, Q_PKG_GET, &p, read_package, out, "package", "pkg_get", e);
+    return s_one(s, a, Q_PKG_GET, P(T(ecosystem), T(normalized)), read_package, out, "package",
+                 "pkg_get", e);
 }
 
 /* One indexed look-up that reads one integer: cheap enough to run before
@@ -1252,13 +1142,8 @@ static int op_pkg_generation(store *s, const char *ecosystem, const char *normal
 {
     if (!ecosystem || !normalized)
         return not_found(e, "package");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, ecosystem);
-    p_text(&p, normalized);
-    return q_one(c, NULL, Q_PKG_GENERATION, &p, read_id, gen, "package", "pkg_generation", e);
+    return s_one(s, NULL, Q_PKG_GENERATION, P(T(ecosystem), T(normalized)), read_id, gen,
+                 "package", "pkg_generation", e);
 }
 
 struct version_slot {
@@ -1315,29 +1200,26 @@ static int op_pkg_versions(store *s, arena *a, int64_t package_id, store_version
     *out = NULL;
     *n = 0;
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || c->drv->begin(c, false, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin_read(c, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
     void *arr = NULL;
     int count = 0;
-    int ret = q_list(c, a, Q_VERSION_LIST, &p, sizeof **out, read_version, &arr, &count, op, e);
-    store_version *vs = arr;
+    int ret = q_list(c, a, Q_VERSION_LIST, P(I(package_id)), sizeof **out, read_version, &arr,
+                     &count, op, e);
     if (ret == STORE_OK && count > 0) {
-        sql_stmt *st = q_bound(c, Q_DEPS_OF_PACKAGE, &p, op, e);
-        ret = st ? attach_deps(st, a, vs, count, e) : STORE_ERROR;
+        sql_stmt *st = q_bound(c, Q_DEPS_OF_PACKAGE, P(I(package_id)), op, e);
+        ret = st ? attach_deps(st, a, arr, count, e) : STORE_ERROR;
         release(st);
     }
     ret = tx_end(c, ret, op, e);
     if (ret == STORE_OK) {
-        *out = vs;
+        *out = arr;
         *n = count;
     }
     return ret;
 }
 
+/* One version with its dependencies, in one read transaction. */
 static int op_version_get(store *s, arena *a, int64_t package_id, const char *version,
                           store_version *out, derr *e)
 {
@@ -1345,39 +1227,17 @@ static int op_version_get(store *s, arena *a, int64_t package_id, const char *ve
     if (!version)
         return not_found(e, "version");
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || c->drv->begin(c, false, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin_read(c, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
-    int ret = q_one(c, a, Q_VERSION_GET, &p, read_version, out, "version", op, e);
+    int ret = q_one(c, a, Q_VERSION_GET, P(I(package_id), T(version)), read_version, out,
+                    "version", op, e);
     if (ret == STORE_OK) {
-        struct params d = {0};
-        p_i64(&d, out->id);
         void *deps = NULL;
-        ret = q_list(c, a, Q_DEPS_OF_VERSION, &d, sizeof *out->deps, read_dep, &deps,
+        ret = q_list(c, a, Q_DEPS_OF_VERSION, P(I(out->id)), sizeof *out->deps, read_dep, &deps,
                      &out->ndeps, op, e);
         out->deps = deps;
     }
     return tx_end(c, ret, op, e);
-}
-
-/* Appends the descriptive fields of p in the order Q_PKG_INSERT and
- * Q_PKG_REFRESH share: description, homepage, repository, documentation,
- * license, keywords, categories, tags, authors. */
-static void p_pkg_fields(struct params *p, const store_package *pkg)
-{
-    p_text(p, pkg->description);
-    p_text(p, pkg->homepage);
-    p_text(p, pkg->repository);
-    p_text(p, pkg->documentation);
-    p_text(p, pkg->license);
-    p_text(p, pkg->keywords);
-    p_text(p, pkg->categories);
-    p_text(p, pkg->tags);
-    p_text(p, pkg->authors);
 }
 
 /* Recomputes latest_version and adds `bump` to the generation, setting
@@ -1386,12 +1246,9 @@ static void p_pkg_fields(struct params *p, const store_package *pkg)
 static int pkg_settle(sql_conn *c, int64_t package_id, int64_t bump, int64_t updated_at,
                       int64_t *gen, const char *op, derr *e)
 {
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_i64(&p, bump);
-    p_time(&p, updated_at);
     int64_t g = 0;
-    int ret = q_one(c, NULL, Q_PKG_SETTLE, &p, read_id, &g, NULL, op, e);
+    int ret = q_one(c, NULL, Q_PKG_SETTLE, P(I(package_id), I(bump), TM(updated_at)), read_id, &g,
+                    NULL, op, e);
     if (ret == STORE_NOT_FOUND)
         ret = not_found(e, "package");
     if (ret == STORE_OK && gen)
@@ -1399,21 +1256,24 @@ static int pkg_settle(sql_conn *c, int64_t package_id, int64_t bump, int64_t upd
     return ret;
 }
 
-/* The package's id and name for publish. */
-struct found {
-    int64_t *id;
-    char *name;
+/* Text of a column cut to fit a caller's buffer. */
+struct cut {
+    char *buf;
     size_t cap;
+    int col;
+    int64_t *id; /* column 0, when not NULL */
 };
 
-static void read_found(arena *a, sql_stmt *st, void *out)
+static void read_cut(arena *a, sql_stmt *st, void *out)
 {
     (void)a;
-    struct found *f = out;
+    struct cut *k = out;
     size_t len = 0;
-    const char *t = st->drv->col_text(st, 1, &len);
-    *f->id = col_i64(st, 0);
-    snprintf(f->name, f->cap, "%.*s", t ? (int)len : 0, t ? t : "");
+    const char *t = st->drv->col_text(st, k->col, &len);
+    if (k->id)
+        *k->id = col_i64(st, 0);
+    if (k->buf)
+        snprintf(k->buf, k->cap, "%.*s", t ? (int)len : 0, t ? t : "");
 }
 
 /* Finds the package by (ecosystem, normalized name) under the write lock
@@ -1422,11 +1282,9 @@ static void read_found(arena *a, sql_stmt *st, void *out)
 static int publish_find(sql_conn *c, const store_package *pkg, int64_t *id, char *name,
                         size_t cap, const char *op, derr *e)
 {
-    struct params p = {0};
-    p_text(&p, pkg->ecosystem);
-    p_text(&p, pkg->normalized_name);
-    struct found f = {id, name, cap};
-    return q_one(c, NULL, Q_PKG_FIND, &p, read_found, &f, NULL, op, e);
+    struct cut k = {name, cap, 1, id};
+    return q_one(c, NULL, Q_PKG_FIND, P(T(pkg->ecosystem), T(pkg->normalized_name)), read_cut, &k,
+                 NULL, op, e);
 }
 
 /* publish_create's answer when another transaction made the package first. */
@@ -1438,16 +1296,13 @@ static int publish_create(sql_conn *c, store_publish *p, int64_t publisher, int6
                           const char *op, derr *e)
 {
     const store_package *pkg = &p->pkg;
-    struct params q = {0};
-    p_text(&q, pkg->ecosystem);
-    p_text(&q, pkg->name ? pkg->name : pkg->normalized_name);
-    p_text(&q, pkg->normalized_name);
-    p_pkg_fields(&q, pkg);
-    p_text(&q, pkg->readme);
-    p_bool(&q, pkg->require_signatures);
-    p_text(&q, pkg->meta);
-    p_i64(&q, now);
-    sql_stmt *st = q_bound(c, Q_PKG_INSERT, &q, op, e);
+    sql_stmt *st = q_bound(c, Q_PKG_INSERT,
+                           P(T(pkg->ecosystem), T(pkg->name ? pkg->name : pkg->normalized_name),
+                             T(pkg->normalized_name), T(pkg->description), T(pkg->homepage),
+                             T(pkg->repository), T(pkg->documentation), T(pkg->license),
+                             T(pkg->keywords), T(pkg->categories), T(pkg->tags), T(pkg->authors),
+                             T(pkg->readme), B(pkg->require_signatures), T(pkg->meta), I(now)),
+                           op, e);
     if (!st)
         return STORE_ERROR;
     int ret = step(st, e);
@@ -1458,12 +1313,7 @@ static int publish_create(sql_conn *c, store_publish *p, int64_t publisher, int6
         return RACED;
     if (ret != SQL_ROW)
         return ret;
-    q = (struct params){0};
-    p_i64(&q, p->pkg.id);
-    p_i64(&q, publisher);
-    p_text(&q, "owner");
-    p_i64(&q, now);
-    ret = q_exec(c, Q_OWNER_INSERT, &q, NULL, op, e);
+    ret = q_exec(c, Q_OWNER_INSERT, P(I(p->pkg.id), I(publisher), T("owner"), I(now)), NULL, op, e);
     if (ret == STORE_NOT_FOUND)
         not_found(e, "publisher");
     return ret;
@@ -1475,10 +1325,8 @@ static int publish_refresh(sql_conn *c, store_publish *p, int64_t publisher, con
                            derr *e)
 {
     if (p->check_owner) {
-        struct params q = {0};
-        p_i64(&q, p->pkg.id);
-        p_i64(&q, publisher);
-        int ret = q_one(c, NULL, Q_OWNER_LEVEL, &q, NULL, NULL, NULL, op, e);
+        int ret = q_one(c, NULL, Q_OWNER_LEVEL, P(I(p->pkg.id), I(publisher)), NULL, NULL, NULL,
+                        op, e);
         if (ret == STORE_NOT_FOUND) {
             derr_set(e, 403, "forbidden", "you are not an owner of this package");
             return STORE_FORBIDDEN;
@@ -1488,16 +1336,12 @@ static int publish_refresh(sql_conn *c, store_publish *p, int64_t publisher, con
     }
     const store_package *pkg = &p->pkg;
     const store_version *v = &p->ver;
-    struct params q = {0};
-    p_i64(&q, pkg->id);
-    p_pkg_fields(&q, pkg);
-    p_text(&q, pkg->readme);
-    p_text(&q, pkg->meta);
-    p_i64(&q, v->major);
-    p_i64(&q, v->minor);
-    p_i64(&q, v->patch);
-    p_i64(&q, v->prerelease && *v->prerelease ? 0 : 1);
-    return q_exec(c, Q_PKG_REFRESH, &q, NULL, op, e);
+    return q_exec(c, Q_PKG_REFRESH,
+                  P(I(pkg->id), T(pkg->description), T(pkg->homepage), T(pkg->repository),
+                    T(pkg->documentation), T(pkg->license), T(pkg->keywords), T(pkg->categories),
+                    T(pkg->tags), T(pkg->authors), T(pkg->readme), T(pkg->meta), I(v->major),
+                    I(v->minor), I(v->patch), I(v->prerelease && *v->prerelease ? 0 : 1)),
+                  NULL, op, e);
 }
 
 /* Whether the version of the package is tombstoned: STORE_OK yes,
@@ -1505,10 +1349,7 @@ static int publish_refresh(sql_conn *c, store_publish *p, int64_t publisher, con
 static int tombstone_has(sql_conn *c, int64_t package_id, const char *version, const char *op,
                          derr *e)
 {
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
-    return q_one(c, NULL, Q_TOMBSTONE_CHECK, &p, NULL, NULL, NULL, op, e);
+    return q_one(c, NULL, Q_TOMBSTONE_CHECK, P(I(package_id), T(version)), NULL, NULL, NULL, op, e);
 }
 
 /* Points the tag at the version (creating or moving it). STORE_NOT_FOUND
@@ -1517,34 +1358,9 @@ static int tombstone_has(sql_conn *c, int64_t package_id, const char *version, c
 static int tag_upsert(sql_conn *c, int64_t package_id, const char *tag, const char *version,
                       int64_t now, const char *op, derr *e)
 {
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, tag);
-    p_text(&p, version);
-    p_i64(&p, now);
     int64_t changed = 0;
-    int ret = q_exec(c, Q_TAG_UPSERT, &p, &changed, op, e);
-    if (ret == STORE_OK && changed == 0)
-        ret = not_found(e, "version");
-    return ret;
-}
-
-/* Inserts the dependencies of v. */
-static int publish_deps(sql_conn *c, const store_version *v, const char *op, derr *e)
-{
-    for (int i = 0; i < v->ndeps; i++) {
-        const store_dep *d = &v->deps[i];
-        struct params q = {0};
-        p_i64(&q, v->id);
-        p_text(&q, d->name);
-        p_text(&q, d->requirement);
-        p_text(&q, d->kind);
-        p_text(&q, d->extra);
-        int ret = q_exec(c, Q_DEP_INSERT, &q, NULL, op, e);
-        if (ret != STORE_OK)
-            return ret;
-    }
-    return STORE_OK;
+    int ret = q_exec(c, Q_TAG_UPSERT, P(I(package_id), T(tag), T(version), I(now)), &changed, op, e);
+    return ret == STORE_OK && changed == 0 ? not_found(e, "version") : ret;
 }
 
 /* Inserts p->ver and its dependencies into package p->pkg.id, refusing a
@@ -1554,44 +1370,39 @@ static int publish_version(sql_conn *c, store_publish *p, const char *name, int6
                            int64_t now, const char *op, derr *e)
 {
     store_version *v = &p->ver;
-    if (!p->created) { /* a package made just now has no tombstones */
-        int ret = tombstone_has(c, p->pkg.id, v->version, op, e);
-        if (ret == STORE_OK) {
-            derr_set(e, 409, "conflict",
-                     "version %s of %s was removed and cannot be published again", v->version,
-                     name);
-            return STORE_CONFLICT;
-        }
-        if (ret != STORE_NOT_FOUND)
-            return ret;
+    int ret = p->created ? STORE_NOT_FOUND : tombstone_has(c, p->pkg.id, v->version, op, e);
+    if (ret == STORE_OK) {
+        derr_set(e, 409, "conflict", "version %s of %s was removed and cannot be published again",
+                 v->version, name);
+        return STORE_CONFLICT;
     }
-    struct params q = {0};
-    p_i64(&q, p->pkg.id);
-    p_text(&q, v->version);
-    p_i64(&q, v->major);
-    p_i64(&q, v->minor);
-    p_i64(&q, v->patch);
-    p_text(&q, v->prerelease);
-    p_text(&q, v->sha256);
-    p_i64(&q, v->size);
-    p_text(&q, v->manifest);
-    p_text(&q, v->signature);
-    p_text(&q, v->signing_key_id);
-    p_time(&q, publisher);
-    p_i64(&q, now);
-    p_text(&q, v->extra);
-    int ret = q_insert(c, Q_VERSION_INSERT, &q, &v->id, "publisher", op, e);
-    if (ret == STORE_OK)
-        v->package_id = p->pkg.id;
-    else if (ret == STORE_CONFLICT)
+    if (ret != STORE_NOT_FOUND) /* a package made just now has no tombstones */
+        return ret;
+    ret = q_one(c, NULL, Q_VERSION_INSERT,
+                P(I(p->pkg.id), T(v->version), I(v->major), I(v->minor), I(v->patch),
+                  T(v->prerelease), T(v->sha256), I(v->size), T(v->manifest), T(v->signature),
+                  T(v->signing_key_id), TM(publisher), I(now), T(v->extra)),
+                read_id, &v->id, NULL, op, e);
+    if (ret == STORE_CONFLICT)
         derr_set(e, 409, "conflict", "version %s of %s already exists", v->version, name);
-    return ret == STORE_OK ? publish_deps(c, v, op, e) : ret;
+    else if (ret == STORE_NOT_FOUND)
+        not_found(e, "publisher");
+    if (ret != STORE_OK)
+        return ret;
+    v->package_id = p->pkg.id;
+    for (int i = 0; i < v->ndeps && ret == STORE_OK; i++) {
+        const store_dep *d = &v->deps[i];
+        ret = q_exec(c, Q_DEP_INSERT,
+                     P(I(v->id), T(d->name), T(d->requirement), T(d->kind), T(d->extra)), NULL, op,
+                     e);
+    }
+    return ret;
 }
 
 static int delete_version_tx(sql_conn *c, int64_t package_id, const char *version,
                              bool tombstone, int64_t now, const char *op, derr *e);
 
-/* Finds the package of p, or creates it (p->created); *name gets its name. */
+/* Finds the package of p, or creates it (p->created); name gets its name. */
 static int publish_package(sql_conn *c, store_publish *p, int64_t publisher, int64_t now,
                            char *name, size_t cap, const char *op, derr *e)
 {
@@ -1669,17 +1480,12 @@ static int op_version_yank(store *s, int64_t package_id, const char *version, bo
     if (!version)
         return not_found(e, "version");
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
-    p_bool(&p, yanked);
-    p_i64(&p, now > 0 ? now : now_s());
     int64_t changed = 0;
-    int ret = q_exec(c, Q_VERSION_YANK, &p, &changed, op, e);
+    int ret = q_exec(c, Q_VERSION_YANK,
+                     P(I(package_id), T(version), B(yanked), I(now > 0 ? now : now_s())), &changed,
+                     op, e);
     if (ret == STORE_OK && changed == 0)
         ret = not_found(e, "version");
     if (ret == STORE_OK)
@@ -1689,17 +1495,14 @@ static int op_version_yank(store *s, int64_t package_id, const char *version, bo
 
 static int op_pkg_set_require_signatures(store *s, int64_t package_id, bool on, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_bool(&p, on);
-    int64_t changed = 0;
-    int ret = q_exec(c, Q_PKG_SET_SIGNATURES, &p, &changed, "pkg_set_require_signatures", e);
-    if (ret == STORE_OK && changed == 0)
-        ret = not_found(e, "package");
-    return ret;
+    return s_change(s, Q_PKG_SET_SIGNATURES, P(I(package_id), B(on)), "package",
+                    "pkg_set_require_signatures", e);
+}
+
+/* meta NULL stores "{}". One statement, so the bump goes with it. */
+static int op_pkg_set_meta(store *s, int64_t package_id, const char *meta, derr *e)
+{
+    return s_change(s, Q_PKG_SET_META, P(I(package_id), T(meta)), "package", "pkg_set_meta", e);
 }
 
 /* ---- owners ---------------------------------------------------------- */
@@ -1718,26 +1521,7 @@ static void read_owner(arena *a, sql_stmt *st, void *out)
 static int op_owners_list(store *s, arena *a, int64_t package_id, store_owner **out, int *n,
                           derr *e)
 {
-    void *arr = NULL;
-    int ret = list_by_id(s, a, Q_OWNERS_LIST, package_id, sizeof **out, read_owner, &arr, n,
-                         "owners_list", e);
-    *out = arr;
-    return ret;
-}
-
-struct level {
-    char *buf;
-    size_t cap;
-};
-
-static void read_level(arena *a, sql_stmt *st, void *out)
-{
-    (void)a;
-    struct level *l = out;
-    size_t len = 0;
-    const char *t = st->drv->col_text(st, 0, &len);
-    if (l->buf)
-        snprintf(l->buf, l->cap, "%.*s", t ? (int)len : 0, t ? t : "");
+    return S_LIST(s, a, Q_OWNERS_LIST, P(I(package_id)), read_owner, out, n, "owners_list", e);
 }
 
 /* The owner's level ("owner" or "maintainer") into level when not NULL:
@@ -1745,11 +1529,8 @@ static void read_level(arena *a, sql_stmt *st, void *out)
 static int owner_level(sql_conn *c, int64_t package_id, int64_t user_id, char *level, size_t cap,
                        const char *op, derr *e)
 {
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_i64(&p, user_id);
-    struct level l = {level, cap};
-    return q_one(c, NULL, Q_OWNER_LEVEL, &p, read_level, &l, NULL, op, e);
+    struct cut k = {level, cap, 0, NULL};
+    return q_one(c, NULL, Q_OWNER_LEVEL, P(I(package_id), I(user_id)), read_cut, &k, NULL, op, e);
 }
 
 /* Any level counts; e is left alone on STORE_NOT_FOUND (a common answer). */
@@ -1766,20 +1547,15 @@ static int op_owner_add(store *s, int64_t package_id, int64_t user_id, const cha
 {
     static const char op[] = "owner_add";
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_i64(&p, user_id);
-    p_text(&p, level);
-    p_i64(&p, now > 0 ? now : now_s());
-    int ret = q_exec(c, Q_OWNER_INSERT, &p, NULL, op, e);
+    int ret = q_exec(c, Q_OWNER_INSERT,
+                     P(I(package_id), I(user_id), T(level), I(now > 0 ? now : now_s())), NULL, op,
+                     e);
     if (ret == STORE_NOT_FOUND)
         derr_set(e, 404, "not_found", "no such package or user");
     if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
+        ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
 }
 
@@ -1787,9 +1563,7 @@ static int op_owner_add(store *s, int64_t package_id, int64_t user_id, const cha
 static int owner_not_last(sql_conn *c, int64_t package_id, const char *op, derr *e)
 {
     int64_t owners = 0;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    int ret = q_one(c, NULL, Q_OWNER_COUNT, &p, read_id, &owners, NULL, op, e);
+    int ret = q_one(c, NULL, Q_OWNER_COUNT, P(I(package_id)), read_id, &owners, NULL, op, e);
     if (ret == STORE_OK && owners <= 1) {
         derr_set(e, 403, "forbidden", "a package must keep at least one owner");
         ret = STORE_FORBIDDEN;
@@ -1805,9 +1579,7 @@ static int op_owner_remove(store *s, int64_t package_id, int64_t user_id, derr *
 {
     static const char op[] = "owner_remove";
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
     char level[16] = "";
     int ret = owner_level(c, package_id, user_id, level, sizeof level, op, e);
@@ -1815,14 +1587,10 @@ static int op_owner_remove(store *s, int64_t package_id, int64_t user_id, derr *
         derr_set(e, 404, "not_found", "not an owner of this package");
     if (ret == STORE_OK && strcmp(level, "owner") == 0)
         ret = owner_not_last(c, package_id, op, e);
-    if (ret == STORE_OK) {
-        struct params p = {0};
-        p_i64(&p, package_id);
-        p_i64(&p, user_id);
-        ret = q_exec(c, Q_OWNER_DELETE, &p, NULL, op, e);
-    }
     if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
+        ret = q_exec(c, Q_OWNER_DELETE, P(I(package_id), I(user_id)), NULL, op, e);
+    if (ret == STORE_OK)
+        ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
 }
 
@@ -1830,11 +1598,7 @@ static int op_owner_remove(store *s, int64_t package_id, int64_t user_id, derr *
 static int op_user_packages(store *s, arena *a, int64_t user_id, store_package **out, int *n,
                             derr *e)
 {
-    void *arr = NULL;
-    int ret = list_by_id(s, a, Q_USER_PACKAGES, user_id, sizeof **out, read_package, &arr, n,
-                         "user_packages", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_USER_PACKAGES, P(I(user_id)), read_package, out, n, "user_packages", e);
 }
 
 /* ---- search ---------------------------------------------------------- */
@@ -1893,9 +1657,7 @@ static int downloads_lock(sql_conn *c, const store_download *d, int n, const cha
         if (d[i].count > 0 && d[i].day)
             buf_printf(&ids, "%s%lld", k++ ? "," : "", (long long)d[i].version_id);
     buf_puts(&ids, "}");
-    struct params p = {0};
-    p_text(&p, ids.data);
-    int ret = q_exec(c, Q_DL_LOCK, &p, NULL, op, e);
+    int ret = q_exec(c, Q_DL_LOCK, P(T(ids.data)), NULL, op, e);
     buf_free(&ids);
     return ret;
 }
@@ -1904,26 +1666,15 @@ static int downloads_lock(sql_conn *c, const store_download *d, int n, const cha
  * package's count. A version that no longer exists is skipped. */
 static int download_add(sql_conn *c, const store_download *d, const char *op, derr *e)
 {
-    struct params p = {0};
-    p_i64(&p, d->version_id);
-    p_i64(&p, d->count);
     int64_t package_id = 0;
-    int ret = q_one(c, NULL, Q_DL_VERSION, &p, read_id, &package_id, NULL, op, e);
-    if (ret == STORE_NOT_FOUND && package_id == 0)
-        return STORE_OK; /* no such version */
+    int ret = q_one(c, NULL, Q_DL_VERSION, P(I(d->version_id), I(d->count)), read_id, &package_id,
+                    NULL, op, e);
     if (ret != STORE_OK || package_id == 0)
-        return ret;
-    p = (struct params){0};
-    p_i64(&p, d->version_id);
-    p_text(&p, d->day);
-    p_i64(&p, d->count);
-    ret = q_exec(c, Q_DL_DAY, &p, NULL, op, e);
-    if (ret != STORE_OK)
-        return ret;
-    p = (struct params){0};
-    p_i64(&p, package_id);
-    p_i64(&p, d->count);
-    return q_exec(c, Q_DL_PACKAGE, &p, NULL, op, e);
+        return ret == STORE_NOT_FOUND ? STORE_OK : ret; /* no such version */
+    ret = q_exec(c, Q_DL_DAY, P(I(d->version_id), T(d->day), I(d->count)), NULL, op, e);
+    if (ret == STORE_OK)
+        ret = q_exec(c, Q_DL_PACKAGE, P(I(package_id), I(d->count)), NULL, op, e);
+    return ret;
 }
 
 /* One transaction for the batch. A version that no longer exists is
@@ -1939,9 +1690,7 @@ static int op_downloads_add(store *s, const store_download *d, int n, derr *e)
     if (useful == 0)
         return STORE_OK;
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    int ret = tx_begin(c, op, e);
+    int ret = c ? tx_begin(c, op, e) : STORE_ERROR;
     if (ret != STORE_OK)
         return ret;
     ret = downloads_lock(c, d, n, op, e);
@@ -1964,19 +1713,8 @@ static void read_day_count(arena *a, sql_stmt *st, void *out)
 static int op_pkg_daily_downloads(store *s, arena *a, int64_t package_id, const char *since_day,
                                   store_day_count **out, int *n, derr *e)
 {
-    *out = NULL;
-    *n = 0;
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, since_day);
-    void *arr = NULL;
-    int ret = q_list(c, a, Q_DAILY, &p, sizeof **out, read_day_count, &arr, n,
-                     "pkg_daily_downloads", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_DAILY, P(I(package_id), T(since_day)), read_day_count, out, n,
+                  "pkg_daily_downloads", e);
 }
 
 static void read_totals(arena *a, sql_stmt *st, void *p)
@@ -1991,8 +1729,7 @@ static void read_totals(arena *a, sql_stmt *st, void *p)
 
 static int op_totals(store *s, store_totals *out, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    return c ? q_one(c, NULL, Q_TOTALS, NULL, read_totals, out, NULL, "totals", e) : STORE_ERROR;
+    return s_one(s, NULL, Q_TOTALS, NULL, read_totals, out, NULL, "totals", e);
 }
 
 /* which: "downloads", "new" (created), "updated"; ecosystem NULL or ""
@@ -2000,7 +1737,6 @@ static int op_totals(store *s, store_totals *out, derr *e)
 static int op_pkg_top(store *s, arena *a, const char *ecosystem, const char *which, int limit,
                       store_package **out, int *n, derr *e)
 {
-    static const char op[] = "pkg_top";
     static const struct {
         const char *which;
         enum query all, one;
@@ -2016,25 +1752,16 @@ static int op_pkg_top(store *s, arena *a, const char *ecosystem, const char *whi
         if (strcmp(which, rankings[i].which) == 0)
             k = i;
     if (k < 0) {
-        log_error("store error", "op", op, "error", "unknown ranking", "which",
+        log_error("store error", "op", "pkg_top", "error", "unknown ranking", "which",
                   which ? which : "(null)", NULL);
         return derr_set(e, 500, "internal", "the store failed; see the server log");
     }
     bool one = given(ecosystem);
     if (limit <= 0 || (one && !store_utf8_valid(ecosystem)))
         return STORE_OK;
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, clamp_limit(limit));
-    if (one)
-        p_text(&p, ecosystem);
-    void *arr = NULL;
-    int ret = q_list(c, a, one ? rankings[k].one : rankings[k].all, &p, sizeof **out,
-                     read_package, &arr, n, op, e);
-    *out = arr;
-    return ret;
+    int64_t max = clamp_limit(limit);
+    return S_LIST(s, a, one ? rankings[k].one : rankings[k].all,
+                  one ? P(I(max), T(ecosystem)) : P(I(max)), read_package, out, n, "pkg_top", e);
 }
 
 /* ---- signing keys ---------------------------------------------------- */
@@ -2056,18 +1783,11 @@ static void read_key(arena *a, sql_stmt *st, void *out)
  * name only among the user's live keys. */
 static int op_key_add(store *s, store_key *k, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
     int64_t created = k->created_at > 0 ? k->created_at : now_s();
-    struct params p = {0};
-    p_i64(&p, k->user_id);
-    p_text(&p, k->key_id);
-    p_text(&p, k->algorithm);
-    p_text(&p, k->public_key);
-    p_text(&p, k->name);
-    p_i64(&p, created);
-    int ret = q_insert(c, Q_KEY_INSERT, &p, &k->id, "user", "key_add", e);
+    int ret = s_insert(s, Q_KEY_INSERT,
+                       P(I(k->user_id), T(k->key_id), T(k->algorithm), T(k->public_key),
+                         T(k->name), I(created)),
+                       &k->id, "user", "key_add", e);
     if (ret == STORE_OK)
         k->created_at = created;
     return ret;
@@ -2076,22 +1796,14 @@ static int op_key_add(store *s, store_key *k, derr *e)
 /* The user's live keys, oldest first. */
 static int op_key_list(store *s, arena *a, int64_t user_id, store_key **out, int *n, derr *e)
 {
-    void *arr = NULL;
-    int ret = list_by_id(s, a, Q_KEY_LIST, user_id, sizeof **out, read_key, &arr, n, "key_list", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_KEY_LIST, P(I(user_id)), read_key, out, n, "key_list", e);
 }
 
 static int op_key_get(store *s, arena *a, const char *key_id, store_key *out, derr *e)
 {
     if (!key_id)
         return not_found(e, "key");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, key_id);
-    return q_one(c, a, Q_KEY_GET, &p, read_key, out, "key", "key_get", e);
+    return s_one(s, a, Q_KEY_GET, P(T(key_id)), read_key, out, "key", "key_get", e);
 }
 
 /* Revokes (the row stays, so old signatures can still be checked).
@@ -2100,14 +1812,7 @@ static int op_key_delete(store *s, int64_t user_id, const char *key_id, derr *e)
 {
     if (!key_id)
         return not_found(e, "key");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, user_id);
-    p_text(&p, key_id);
-    p_i64(&p, now_s());
-    return q_change(c, Q_KEY_REVOKE, &p, "key", "key_delete", e);
+    return s_change(s, Q_KEY_REVOKE, P(I(user_id), T(key_id), I(now_s())), "key", "key_delete", e);
 }
 
 /* ---- version status, tags, removal ----------------------------------- */
@@ -2135,40 +1840,16 @@ static int op_version_set_status(store *s, int64_t package_id, const char *versi
     int deprecated = status_action(vs->set_deprecated);
     int retracted = status_action(vs->set_retracted);
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
-    p_i64(&p, retired);
-    p_text(&p, vs->retired_reason);
-    p_text(&p, vs->retired_message);
-    p_i64(&p, deprecated);
-    p_text(&p, vs->deprecated);
-    p_i64(&p, retracted);
-    p_i64(&p, now > 0 ? now : now_s());
-    int ret = q_change(c, Q_VERSION_STATUS, &p, "version", op, e);
+    int ret = q_change(c, Q_VERSION_STATUS,
+                       P(I(package_id), T(version), I(retired), T(vs->retired_reason),
+                         T(vs->retired_message), I(deprecated), T(vs->deprecated), I(retracted),
+                         I(now > 0 ? now : now_s())),
+                       "version", op, e);
     if (ret == STORE_OK && (retired || deprecated || retracted))
-        ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
+        ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
-}
-
-/* meta NULL stores "{}". One statement, so the bump goes with it. */
-static int op_pkg_set_meta(store *s, int64_t package_id, const char *meta, derr *e)
-{
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, meta);
-    int64_t changed = 0;
-    int ret = q_exec(c, Q_PKG_SET_META, &p, &changed, "pkg_set_meta", e);
-    if (ret == STORE_OK && changed == 0)
-        ret = not_found(e, "package");
-    return ret;
 }
 
 static void read_tag(arena *a, sql_stmt *st, void *out)
@@ -2182,11 +1863,7 @@ static void read_tag(arena *a, sql_stmt *st, void *out)
 /* By tag name; an unknown package has none. */
 static int op_tags_list(store *s, arena *a, int64_t package_id, store_tag **out, int *n, derr *e)
 {
-    void *arr = NULL;
-    int ret =
-        list_by_id(s, a, Q_TAGS_LIST, package_id, sizeof **out, read_tag, &arr, n, "tags_list", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_TAGS_LIST, P(I(package_id)), read_tag, out, n, "tags_list", e);
 }
 
 /* Creates the tag or moves it; now 0 means the clock. */
@@ -2197,13 +1874,11 @@ static int op_tag_set(store *s, int64_t package_id, const char *tag, const char 
     if (!version)
         return not_found(e, "version");
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
     int ret = tag_upsert(c, package_id, tag, version, now > 0 ? now : now_s(), op, e);
     if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
+        ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
 }
 
@@ -2216,16 +1891,11 @@ static int pkg_delete_keyed(store *s, int64_t package_id, const char *key, enum 
     if (!key)
         return not_found(e, what);
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, key);
-    int ret = q_change(c, q, &p, what, op, e);
+    int ret = q_change(c, q, P(I(package_id), T(key)), what, op, e);
     if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
+        ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
 }
 
@@ -2234,16 +1904,11 @@ static int op_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
     return pkg_delete_keyed(s, package_id, tag, Q_TAG_DELETE, "tag", "tag_delete", e);
 }
 
-struct found_version {
-    int64_t id, downloads;
-};
-
-static void read_found_version(arena *a, sql_stmt *st, void *out)
+static void read_id_downloads(arena *a, sql_stmt *st, void *out)
 {
     (void)a;
-    struct found_version *f = out;
-    f->id = col_i64(st, 0);
-    f->downloads = col_i64(st, 1);
+    ((int64_t *)out)[0] = col_i64(st, 0);
+    ((int64_t *)out)[1] = col_i64(st, 1);
 }
 
 /* Removes a version inside the caller's transaction (which holds the package's lock): its row
@@ -2253,26 +1918,16 @@ static void read_found_version(arena *a, sql_stmt *st, void *out)
 static int delete_version_tx(sql_conn *c, int64_t package_id, const char *version,
                              bool tombstone, int64_t now, const char *op, derr *e)
 {
-    struct found_version f = {0, 0};
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
-    int ret = q_one(c, NULL, Q_VERSION_FIND, &p, read_found_version, &f, "version", op, e);
+    int64_t found[2] = {0, 0}; /* the version's id and downloads */
+    int ret = q_one(c, NULL, Q_VERSION_FIND, P(I(package_id), T(version)), read_id_downloads,
+                    found, "version", op, e);
     if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_VERSION_DELETE, f.id, op, e);
-    if (ret == STORE_OK && f.downloads != 0) {
-        p = (struct params){0};
-        p_i64(&p, package_id);
-        p_i64(&p, f.downloads);
-        ret = q_exec(c, Q_PKG_DL_SUB, &p, NULL, op, e);
-    }
-    if (ret == STORE_OK && tombstone) {
-        p = (struct params){0};
-        p_i64(&p, package_id);
-        p_text(&p, version);
-        p_i64(&p, now > 0 ? now : now_s());
-        ret = q_exec(c, Q_TOMBSTONE_INSERT, &p, NULL, op, e);
-    }
+        ret = q_exec(c, Q_VERSION_DELETE, P(I(found[0])), NULL, op, e);
+    if (ret == STORE_OK && found[1] != 0)
+        ret = q_exec(c, Q_PKG_DL_SUB, P(I(package_id), I(found[1])), NULL, op, e);
+    if (ret == STORE_OK && tombstone)
+        ret = q_exec(c, Q_TOMBSTONE_INSERT, P(I(package_id), T(version), I(now > 0 ? now : now_s())),
+                     NULL, op, e);
     return ret;
 }
 
@@ -2286,9 +1941,7 @@ static int op_version_delete(store *s, int64_t package_id, const char *version, 
     if (!version)
         return not_found(e, "version");
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
     int ret = delete_version_tx(c, package_id, version, tombstone, now, op, e);
     if (ret == STORE_OK)
@@ -2307,23 +1960,6 @@ static int op_version_tombstoned(store *s, int64_t package_id, const char *versi
 
 /* ---- hosted docs ----------------------------------------------------- */
 
-/* Inserts the site's files. */
-static int docs_files_put(sql_conn *c, int64_t package_id, const char *version,
-                          const store_doc_file *files, int n, const char *op, derr *e)
-{
-    int ret = STORE_OK;
-    for (int i = 0; i < n && ret == STORE_OK; i++) {
-        struct params p = {0};
-        p_i64(&p, package_id);
-        p_text(&p, version);
-        p_text(&p, files[i].path);
-        p_text(&p, files[i].sha256);
-        p_i64(&p, files[i].size);
-        ret = q_exec(c, Q_DOCS_FILE_INSERT, &p, NULL, op, e);
-    }
-    return ret;
-}
-
 /* One transaction: the old site of the version goes (its files with it,
  * by ON DELETE CASCADE), the new site and its files go in, the generation
  * goes up. The version need not exist in versions. STORE_NOT_FOUND when
@@ -2336,26 +1972,24 @@ static int op_docs_put(store *s, int64_t package_id, const char *version,
     if (!version)
         return not_found(e, "version");
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
+    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
         return STORE_ERROR;
-    if (tx_begin_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
-    int ret = q_exec(c, Q_DOCS_SITE_DELETE, &p, NULL, op, e);
+    int ret = q_exec(c, Q_DOCS_SITE_DELETE, P(I(package_id), T(version)), NULL, op, e);
     if (ret == STORE_OK) {
-        p_text(&p, archive_sha256);
-        p_i64(&p, archive_size);
-        p_i64(&p, now > 0 ? now : now_s());
-        ret = q_exec(c, Q_DOCS_SITE_INSERT, &p, NULL, op, e);
+        ret = q_exec(c, Q_DOCS_SITE_INSERT,
+                     P(I(package_id), T(version), T(archive_sha256), I(archive_size),
+                       I(now > 0 ? now : now_s())),
+                     NULL, op, e);
         if (ret == STORE_NOT_FOUND)
             not_found(e, "package");
     }
+    for (int i = 0; i < n && ret == STORE_OK; i++)
+        ret = q_exec(c, Q_DOCS_FILE_INSERT,
+                     P(I(package_id), T(version), T(files[i].path), T(files[i].sha256),
+                       I(files[i].size)),
+                     NULL, op, e);
     if (ret == STORE_OK)
-        ret = docs_files_put(c, package_id, version, files, n, op, e);
-    if (ret == STORE_OK)
-        ret = q_exec_id(c, Q_PKG_BUMP, package_id, op, e);
+        ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
 }
 
@@ -2372,14 +2006,8 @@ static int op_docs_file(store *s, arena *a, int64_t package_id, const char *vers
 {
     if (!version || !path)
         return not_found(e, "docs file");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
-    p_text(&p, path);
-    return q_one(c, a, Q_DOCS_FILE, &p, read_doc_file, out, "docs file", "docs_file", e);
+    return s_one(s, a, Q_DOCS_FILE, P(I(package_id), T(version), T(path)), read_doc_file, out,
+                 "docs file", "docs_file", e);
 }
 
 static void read_doc_archive(arena *a, sql_stmt *st, void *out)
@@ -2395,15 +2023,9 @@ static int op_docs_archive(store *s, arena *a, int64_t package_id, const char *v
 {
     if (!version)
         return not_found(e, "docs site");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, package_id);
-    p_text(&p, version);
     store_doc_file f = {0};
-    int ret = q_one(c, a, Q_DOCS_ARCHIVE, &p, read_doc_archive, &f, "docs site",
-                    "docs_archive", e);
+    int ret = s_one(s, a, Q_DOCS_ARCHIVE, P(I(package_id), T(version)), read_doc_archive, &f,
+                    "docs site", "docs_archive", e);
     if (ret == STORE_OK) {
         *sha256 = f.sha256;
         *size = f.size;
@@ -2469,8 +2091,8 @@ static int op_docs_versions(store *s, arena *a, int64_t package_id, const char *
     int count = 0;
     *out = NULL;
     *n = 0;
-    int ret = list_by_id(s, a, Q_DOCS_VERSIONS, package_id, sizeof(struct site), read_site, &arr,
-                         &count, "docs_versions", e);
+    int ret = s_list(s, a, Q_DOCS_VERSIONS, P(I(package_id)), sizeof(struct site), read_site, &arr,
+                     &count, "docs_versions", e);
     if (ret != STORE_OK)
         return ret;
     struct site *sites = arr;
@@ -2515,20 +2137,11 @@ static void read_upload(arena *a, sql_stmt *st, void *out)
  * the id is taken, STORE_NOT_FOUND when the user does not exist. */
 static int op_upload_create(store *s, const store_upload *u, derr *e)
 {
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, u->id);
-    p_time(&p, u->user_id);
-    p_text(&p, u->ecosystem);
-    p_text(&p, u->sha256);
-    p_i64(&p, u->size);
-    p_i64(&p, u->created_at > 0 ? u->created_at : now_s());
-    p_i64(&p, u->expires_at);
-    p_text(&p, u->result);
-    p_bool(&p, u->failed);
-    int ret = q_exec(c, Q_UPLOAD_INSERT, &p, NULL, "upload_create", e);
+    int ret = s_exec(s, Q_UPLOAD_INSERT,
+                     P(T(u->id), TM(u->user_id), T(u->ecosystem), T(u->sha256), I(u->size),
+                       I(u->created_at > 0 ? u->created_at : now_s()), I(u->expires_at),
+                       T(u->result), B(u->failed)),
+                     NULL, "upload_create", e);
     if (ret == STORE_NOT_FOUND)
         not_found(e, "user");
     return ret;
@@ -2540,12 +2153,7 @@ static int op_upload_get(store *s, arena *a, const char *id, store_upload *out, 
 {
     if (!id)
         return not_found(e, "upload");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, id);
-    return q_one(c, a, Q_UPLOAD_GET, &p, read_upload, out, "upload", "upload_get", e);
+    return s_one(s, a, Q_UPLOAD_GET, P(T(id)), read_upload, out, "upload", "upload_get", e);
 }
 
 /* Writes all four of sha256, size, result and failed as u holds them. */
@@ -2553,37 +2161,23 @@ static int op_upload_update(store *s, const store_upload *u, derr *e)
 {
     if (!u->id)
         return not_found(e, "upload");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, u->id);
-    p_text(&p, u->sha256);
-    p_i64(&p, u->size);
-    p_text(&p, u->result);
-    p_bool(&p, u->failed);
-    return q_change(c, Q_UPLOAD_UPDATE, &p, "upload", "upload_update", e);
+    return s_change(s, Q_UPLOAD_UPDATE,
+                    P(T(u->id), T(u->sha256), I(u->size), T(u->result), B(u->failed)), "upload",
+                    "upload_update", e);
 }
 
 /* Deletes every upload with expires_at <= now (0: the clock). The blobs of
  * their bytes stay; fsck collects unreferenced blobs. */
 static int op_upload_expire(store *s, int64_t now, int *n, derr *e)
 {
-    if (n)
-        *n = 0;
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, now > 0 ? now : now_s());
     int64_t changed = 0;
-    int ret = q_exec(c, Q_UPLOAD_EXPIRE, &p, &changed, "upload_expire", e);
-    if (ret == STORE_OK && n)
-        *n = (int)changed;
+    int ret = s_exec(s, Q_UPLOAD_EXPIRE, P(I(now > 0 ? now : now_s())), &changed, "upload_expire", e);
+    if (n)
+        *n = ret == STORE_OK ? (int)changed : 0;
     return ret;
 }
 
-/* ---- mailed secrets, address verification, audit, dependents -------- */
+/* ---- mailed secrets, the audit log, dependents ----------------------- */
 
 static void read_email_token(arena *a, sql_stmt *st, void *out)
 {
@@ -2603,88 +2197,38 @@ static int op_email_token_create(store *s, const store_email_token *t, derr *e)
 {
     static const char op[] = "email_token_create";
     sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    int ret = tx_begin(c, op, e);
+    int ret = c ? tx_begin(c, op, e) : STORE_ERROR;
     if (ret != STORE_OK)
         return ret;
     int64_t now = t->created_at ? t->created_at : now_s();
-    struct params p = {0};
-    p_i64(&p, now);
-    ret = q_exec(c, Q_EMAIL_TOKEN_PURGE, &p, NULL, op, e);
-    if (ret == STORE_OK) {
-        p = (struct params){0};
-        p_i64(&p, t->user_id);
-        p_text(&p, t->purpose);
-        ret = q_exec(c, Q_EMAIL_TOKEN_REPLACE, &p, NULL, op, e);
-    }
-    if (ret == STORE_OK) {
-        p = (struct params){0};
-        p_text(&p, t->hash);
-        p_i64(&p, t->user_id);
-        p_text(&p, t->purpose);
-        p_text(&p, t->email);
-        p_i64(&p, now);
-        p_i64(&p, t->expires_at);
-        ret = q_exec(c, Q_EMAIL_TOKEN_INSERT, &p, NULL, op, e);
-    }
+    ret = q_exec(c, Q_EMAIL_TOKEN_PURGE, P(I(now)), NULL, op, e);
+    if (ret == STORE_OK)
+        ret = q_exec(c, Q_EMAIL_TOKEN_REPLACE, P(I(t->user_id), T(t->purpose)), NULL, op, e);
+    if (ret == STORE_OK)
+        ret = q_exec(c, Q_EMAIL_TOKEN_INSERT,
+                     P(T(t->hash), I(t->user_id), T(t->purpose), T(t->email), I(now),
+                       I(t->expires_at)),
+                     NULL, op, e);
     return tx_end(c, ret, op, e);
-}
-
-/* Runs Q_EMAIL_TOKEN_GET or Q_EMAIL_TOKEN_USE: ?1 hash, ?2 purpose, ?3 now; one row or none. */
-static int email_token_one(store *s, arena *a, enum query q, const char *hash, const char *purpose,
-                           int64_t now, store_email_token *out, const char *op, derr *e)
-{
-    if (!hash || !purpose)
-        return not_found(e, "link");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, hash);
-    p_text(&p, purpose);
-    p_i64(&p, now);
-    return q_one(c, a, q, &p, read_email_token, out, "link", op, e);
 }
 
 static int op_email_token_get(store *s, arena *a, const char *hash, const char *purpose,
                               int64_t now, store_email_token *out, derr *e)
 {
-    return email_token_one(s, a, Q_EMAIL_TOKEN_GET, hash, purpose, now, out, "email_token_get", e);
+    if (!hash || !purpose)
+        return not_found(e, "link");
+    return s_one(s, a, Q_EMAIL_TOKEN_GET, P(T(hash), T(purpose), I(now)), read_email_token, out,
+                 "link", "email_token_get", e);
 }
 
+/* One statement: of two concurrent uses, the second finds it used. */
 static int op_email_token_use(store *s, arena *a, const char *hash, const char *purpose,
                               int64_t now, store_email_token *out, derr *e)
 {
-    return email_token_one(s, a, Q_EMAIL_TOKEN_USE, hash, purpose, now, out, "email_token_use", e);
-}
-
-/* at 0 clears it. */
-static int op_user_set_email_verified(store *s, int64_t id, int64_t at, derr *e)
-{
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, id);
-    p_time(&p, at);
-    p_i64(&p, now_s());
-    int64_t changed = 0;
-    int ret = q_exec(c, Q_USER_SET_VERIFIED, &p, &changed, "user_set_email_verified", e);
-    if (ret == STORE_OK && changed == 0)
-        ret = not_found(e, "user");
-    return ret;
-}
-
-static int op_user_email_verified(store *s, int64_t id, int64_t *at, derr *e)
-{
-    *at = 0;
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_i64(&p, id);
-    return q_one(c, NULL, Q_USER_VERIFIED, &p, read_id, at, "user", "user_email_verified", e);
+    if (!hash || !purpose)
+        return not_found(e, "link");
+    return s_one(s, a, Q_EMAIL_TOKEN_USE, P(T(hash), T(purpose), I(now)), read_email_token, out,
+                 "link", "email_token_use", e);
 }
 
 static void read_audit_row(arena *a, sql_stmt *st, void *out)
@@ -2703,11 +2247,8 @@ static void read_audit_row(arena *a, sql_stmt *st, void *out)
 /* Newest first, at most limit (capped at STORE_MAX_PAGE). */
 static int op_audit_recent(store *s, arena *a, int limit, store_audit_row **out, int *n, derr *e)
 {
-    void *arr = NULL;
-    int ret = list_by_id(s, a, Q_AUDIT_RECENT, clamp_limit(limit < 0 ? 0 : limit), sizeof **out,
-                         read_audit_row, &arr, n, "audit_recent", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_AUDIT_RECENT, P(I(clamp_limit(limit < 0 ? 0 : limit))), read_audit_row,
+                  out, n, "audit_recent", e);
 }
 
 /* Packages of the ecosystem whose latest version depends (not as a dev
@@ -2719,18 +2260,9 @@ static int op_pkg_dependents(store *s, arena *a, const char *ecosystem, const ch
     *n = 0;
     if (!ecosystem || !name || !store_utf8_valid(ecosystem) || !store_utf8_valid(name))
         return STORE_OK;
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c)
-        return STORE_ERROR;
-    struct params p = {0};
-    p_text(&p, ecosystem);
-    p_text(&p, name);
-    p_i64(&p, clamp_limit(limit < 0 ? 0 : limit));
-    void *arr = NULL;
-    int ret = q_list(c, a, Q_PKG_DEPENDENTS, &p, sizeof **out, read_package, &arr, n,
-                     "pkg_dependents", e);
-    *out = arr;
-    return ret;
+    return S_LIST(s, a, Q_PKG_DEPENDENTS,
+                  P(T(ecosystem), T(name), I(clamp_limit(limit < 0 ? 0 : limit))), read_package,
+                  out, n, "pkg_dependents", e);
 }
 
 /* ---- operations: blob references, generations, copying rows ---------- */
@@ -2774,7 +2306,8 @@ static int op_each_blob_ref(store *s, int (*fn)(void *, const char *, const char
 static int op_bump_generations(store *s, derr *e)
 {
     sql_conn *c = drv(s)->conn(s, e);
-    return c ? c->drv->exec(c, "UPDATE packages SET generation = generation + 1", "bump_generations", e)
+    return c ? c->drv->exec(c, "UPDATE packages SET generation = generation + 1",
+                            "bump_generations", e)
              : STORE_ERROR;
 }
 
