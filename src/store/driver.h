@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "migrations.h"
 #include "store.h"
 
 /* step's answers besides a store_rc: a row is ready, or the statement is done. */
@@ -96,9 +97,18 @@ struct store_driver {
     int (*each_row)(sql_conn *c, const char *sql, int (*fn)(void *ctx, sql_stmt *row), void *ctx,
                     bool *stopped, const char *op, derr *e);
 
+    /* Migrations: the engine's list (migrations.h), its schema_migrations table, a hold that
+     * keeps other servers from migrating meanwhile (NULL: the write transaction is enough),
+     * and running one migration's SQL inside the caller's transaction (on failure it logs
+     * why and fills e). */
+    const struct migration *migrations;
+    const int *migrations_count;
+    const char *migrations_table_sql;
+    int (*migrate_hold)(sql_conn *c, bool hold, derr *e);
+    int (*migrate_script)(sql_conn *c, const struct migration *m, derr *e);
+
     /* What differs between the engines as a whole. */
     void (*close)(store *s);
-    int (*migrate)(store *s, int *applied, derr *e);
     int (*integrity)(store *s, arena *a, const char **report, derr *e);
     int (*backup)(store *s, const char *path, derr *e);
     int (*search)(store *s, arena *a, const store_search *q, store_package **out, int *n,

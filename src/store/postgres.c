@@ -614,131 +614,51 @@ void store_postgres_break_connection(store *st)
 
 /* ---- migrations ------------------------------------------------------ */
 
-/* Applies one migration in its own transaction unless schema_migrations
- * already has it. Runs under the migration lock, so no other server is
- * applying it meanwhile. Returns 1 when applied, 0 when it already was,
- * STORE_ERROR on failure. */
-static int apply_migration(struct conn *c, const struct migration *m, derr *e)
+/* Runs one migration's SQL inside the caller's transaction. */
+static int pg_migrate_script(sql_conn *cb, const struct migration *m, derr *e)
 {
-    static const char op[] = "migrate";
-    char version[24];
-    snprintf(version, sizeof version, "%d", m->version);
-    const char *has[] = {version};
-    int rc = STORE_ERROR;
-    PGresult *r = run_stmt(c, NULL, NULL, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
-                           NULL, has, op, e, &rc);
-    if (!r)
-        return rc;
-    bool done = PQntuples(r) > 0;
-    PQclear(r);
-    if (done)
-        return 0;
-    if (tx_begin(c, true, op, e) != STORE_OK)
-        return STORE_ERROR;
-    r = PQexec(c->pg, m->sql);
-    if (!result_ok(r)) {
-        char msg[512];
+    struct conn *c = (struct conn *)cb;
+    PGresult *r = PQexec(c->pg, m->sql);
+    bool ok = result_ok(r);
+    if (!ok) {
+        char msg[512], version[24];
         one_line(msg, sizeof msg, r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
-        log_error("store error", "op", op, "version", version, "name", m->name, "error", msg,
-                  NULL);
-        PQclear(r);
-        if (lost(c, NULL)) {
-            c->in_tx = false;
-            return unreachable(e);
-        }
-        derr_set(e, 500, "internal", "a schema migration failed; see the server log");
-        return tx_end(c, STORE_ERROR, op, e);
+        snprintf(version, sizeof version, "%d", m->version);
+        log_error("store error", "op", "migrate", "version", version, "name", m->name, "error",
+                  msg, NULL);
     }
     PQclear(r);
-    char at[24];
-    snprintf(at, sizeof at, "%lld", (long long)store_now());
-    const char *add[] = {version, m->name, at};
-    r = run_stmt(c, NULL, NULL,
-                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", 3,
-                 NULL, add, op, e, &rc);
-    if (!r)
-        return tx_end(c, rc, op, e);
-    PQclear(r);
-    if (tx_end(c, STORE_OK, op, e) != STORE_OK)
-        return STORE_ERROR;
-    log_info("schema migration applied", "version", version, "name", m->name, NULL);
-    return 1;
+    if (ok)
+        return STORE_OK;
+    if (lost(c, NULL))
+        return unreachable(e);
+    return derr_set(e, 500, "internal", "a schema migration failed; see the server log");
 }
 
-/* Runs the migrations that are missing, one transaction each, while
- * holding a session advisory lock so servers starting together migrate
- * one after the other (the others then find nothing left to do). The
- * statement timeout is lifted meanwhile: building indexes over a large
- * table may take longer than any request should. */
-static int pg_migrate(store *s, int *applied, derr *e)
+/* Takes (or gives back) a session advisory lock, so servers starting
+ * together migrate one after the other (the others then find nothing left
+ * to do). The statement timeout is lifted meanwhile: building indexes over
+ * a large table may take longer than any request should. When the
+ * connection is gone the server released the lock with it. */
+static int pg_migrate_hold(sql_conn *cb, bool hold, derr *e)
 {
+    struct conn *c = (struct conn *)cb;
     static const char op[] = "migrate";
-    int count = 0;
-    if (applied)
-        *applied = 0;
-    struct conn *c = conn_get(s, e);
-    if (!c)
-        return STORE_ERROR;
+    char lock[96];
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_%slock(%lld)", hold ? "" : "un",
+             MIGRATE_LOCK_KEY);
+    if (!hold) {
+        if (c->pg && PQstatus(c->pg) == CONNECTION_OK) {
+            PQclear(PQexec(c->pg, lock));
+            PQclear(PQexec(c->pg, "RESET statement_timeout"));
+        }
+        return STORE_OK;
+    }
     if (simple(c, "SET statement_timeout = 0", op, e) != STORE_OK)
         return STORE_ERROR;
-    char lock[96];
-    snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%lld)", MIGRATE_LOCK_KEY);
     int ret = simple(c, lock, op, e);
-    if (ret != STORE_OK) {
+    if (ret != STORE_OK)
         simple(c, "RESET statement_timeout", op, NULL);
-        return ret;
-    }
-    ret = simple(c,
-                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 " version INTEGER PRIMARY KEY,"
-                 " name TEXT NOT NULL,"
-                 " applied_at BIGINT NOT NULL)",
-                 op, e);
-    int known = 0;
-    for (int i = 0; i < pg_migrations_count; i++)
-        if (pg_migrations[i].version > known)
-            known = pg_migrations[i].version;
-    if (ret == STORE_OK) {
-        int rc = STORE_ERROR;
-        PGresult *r = run_stmt(c, NULL, NULL,
-                               "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL,
-                               NULL, op, e, &rc);
-        if (!r) {
-            ret = rc;
-        } else {
-            int64_t have = pq_i64(r, 0, 0);
-            PQclear(r);
-            /* A database migrated by a newer depot may hold tables this one
-             * would misuse: refuse rather than guess. */
-            if (have > known) {
-                char h[24], k[24];
-                snprintf(h, sizeof h, "%lld", (long long)have);
-                snprintf(k, sizeof k, "%d", known);
-                log_error("the database schema is newer than this program", "database", h,
-                          "program", k, NULL);
-                ret = derr_set(e, 500, "internal",
-                               "the database was migrated by a newer depot (schema %lld, this one "
-                               "knows %d); upgrade depot",
-                               (long long)have, known);
-            }
-        }
-    }
-    for (int i = 0; i < pg_migrations_count && ret == STORE_OK; i++) {
-        int r = apply_migration(c, &pg_migrations[i], e);
-        if (r < 0)
-            ret = STORE_ERROR;
-        else
-            count += r;
-    }
-    /* Unlocks and restores the timeout; when the connection is gone the
-     * server released the lock with it. */
-    snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%lld)", MIGRATE_LOCK_KEY);
-    if (c->pg && PQstatus(c->pg) == CONNECTION_OK) {
-        PQclear(PQexec(c->pg, lock));
-        PQclear(PQexec(c->pg, "RESET statement_timeout"));
-    }
-    if (applied)
-        *applied = count;
     return ret;
 }
 
@@ -1267,8 +1187,15 @@ static const struct store_driver pg_driver = {
     .end = pg_end,
     .exec = pg_exec,
     .each_row = pg_each_row,
+    .migrations = pg_migrations,
+    .migrations_count = &pg_migrations_count,
+    .migrations_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            " version INTEGER PRIMARY KEY,"
+                            " name TEXT NOT NULL,"
+                            " applied_at BIGINT NOT NULL)",
+    .migrate_hold = pg_migrate_hold,
+    .migrate_script = pg_migrate_script,
     .close = pg_close,
-    .migrate = pg_migrate,
     .integrity = pg_integrity,
     .backup = pg_backup,
     .search = pg_search,

@@ -816,9 +816,111 @@ static void op_close(store *s)
         drv(s)->close(s);
 }
 
+/* Runs a schema_migrations statement made for one run, with ?1 version (when not 0), ?2 name
+ * and ?3 now (when name is given); *value gets the first column of its row, *found whether
+ * there was one. */
+static int mig_stmt(sql_conn *c, const char *sql, int version, const char *name, bool *found,
+                    int64_t *value, derr *e)
+{
+    const struct store_driver *d = c->drv;
+    sql_stmt *st = d->prepare_once(c, sql, "migrate", e);
+    if (!st)
+        return STORE_ERROR;
+    if (version)
+        d->bind_i64(st, 1, version);
+    if (name) {
+        d->bind_text(st, 2, name);
+        d->bind_i64(st, 3, now_s());
+    }
+    int rc = step(st, e);
+    if (found)
+        *found = rc == SQL_ROW;
+    if (value && rc == SQL_ROW)
+        *value = col_i64(st, 0);
+    release(st);
+    return rc == SQL_ROW || rc == SQL_DONE ? STORE_OK : rc;
+}
+
+/* Applies one migration in its own write transaction, after checking in it
+ * that no other process applied it meanwhile. Returns 1 when applied, 0
+ * when it already was, STORE_ERROR on failure. */
+static int apply_migration(sql_conn *c, const struct migration *m, derr *e)
+{
+    static const char op[] = "migrate";
+    if (tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
+    bool done = false;
+    int ret = mig_stmt(c, "SELECT 1 FROM schema_migrations WHERE version = ?1", m->version, NULL,
+                       &done, NULL, e);
+    if (ret == STORE_OK && done)
+        return tx_end(c, STORE_OK, op, e) == STORE_OK ? 0 : STORE_ERROR;
+    if (ret == STORE_OK)
+        ret = c->drv->migrate_script(c, m, e);
+    if (ret == STORE_OK)
+        ret = mig_stmt(c, "INSERT INTO schema_migrations (version, name, applied_at)"
+                          " VALUES (?1, ?2, ?3)", m->version, m->name, NULL, NULL, e);
+    if (tx_end(c, ret, op, e) != STORE_OK)
+        return STORE_ERROR;
+    char version[24];
+    snprintf(version, sizeof version, "%d", m->version);
+    log_info("schema migration applied", "version", version, "name", m->name, NULL);
+    return 1;
+}
+
+/* A database migrated by a newer depot may hold tables this one would
+ * misuse: refuse rather than guess. */
+static int migrations_known(sql_conn *c, derr *e)
+{
+    const struct store_driver *d = c->drv;
+    int known = 0;
+    for (int i = 0; i < *d->migrations_count; i++)
+        if (d->migrations[i].version > known)
+            known = d->migrations[i].version;
+    int64_t have = 0;
+    int ret = d->exec(c, d->migrations_table_sql, "migrate", e);
+    if (ret == STORE_OK)
+        ret = mig_stmt(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, NULL,
+                       &have, e);
+    if (ret != STORE_OK || have <= known)
+        return ret;
+    char h[24], k[24];
+    snprintf(h, sizeof h, "%lld", (long long)have);
+    snprintf(k, sizeof k, "%d", known);
+    log_error("the database schema is newer than this program", "database", h, "program", k,
+              NULL);
+    return derr_set(e, 500, "internal",
+                    "the database was migrated by a newer depot (schema %lld, this one knows "
+                    "%d); upgrade depot",
+                    (long long)have, known);
+}
+
+/* Runs the migrations that are missing, one transaction each, under the
+ * engine's hold (PostgreSQL: an advisory lock, so servers starting together
+ * migrate one after the other; SQLite: each transaction's write lock). */
 static int op_migrate(store *s, int *applied, derr *e)
 {
-    return drv(s)->migrate(s, applied, e);
+    const struct store_driver *d = drv(s);
+    int count = 0;
+    if (applied)
+        *applied = 0;
+    sql_conn *c = d->conn(s, e);
+    if (!c)
+        return STORE_ERROR;
+    if (d->migrate_hold && d->migrate_hold(c, true, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = migrations_known(c, e);
+    for (int i = 0; i < *d->migrations_count && ret == STORE_OK; i++) {
+        int r = apply_migration(c, &d->migrations[i], e);
+        if (r < 0)
+            ret = STORE_ERROR;
+        else
+            count += r;
+    }
+    if (d->migrate_hold)
+        d->migrate_hold(c, false, NULL);
+    if (applied)
+        *applied = count;
+    return ret;
 }
 
 static int op_ping(store *s, derr *e)

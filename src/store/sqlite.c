@@ -437,110 +437,17 @@ int store_sqlite_connections(store *st)
     return conn_set_count(&self(st)->conns);
 }
 
-/* Runs a migration-bookkeeping statement with ?1 = version (and ?2 name,
- * ?3 now when name is given); *found says whether it gave a row. */
-static int mig_stmt(struct conn *c, const char *sql, int version, const char *name, bool *found,
-                    int64_t *value, derr *e)
+/* Runs one migration's SQL inside the caller's transaction. */
+static int sq_migrate_script(sql_conn *cb, const struct migration *m, derr *e)
 {
-    sql_stmt *st = sq_prepare_once(&c->base, sql, "migrate", e);
-    if (!st)
-        return STORE_ERROR;
-    if (version)
-        sq_bind_i64(st, 1, version);
-    if (name) {
-        sq_bind_text(st, 2, name);
-        sq_bind_i64(st, 3, store_now());
-    }
-    int rc = sq_step(st, e);
-    if (found)
-        *found = rc == SQL_ROW;
-    if (value && rc == SQL_ROW)
-        *value = sq_col_i64(st, 0);
-    sq_release(st);
-    return rc == SQL_ROW || rc == SQL_DONE ? STORE_OK : rc;
-}
-
-/* Applies one migration in its own IMMEDIATE transaction, after checking
- * under the write lock that no other process applied it meanwhile. Returns
- * 1 when applied, 0 when it already was, STORE_ERROR on failure. */
-static int apply_migration(struct conn *c, const struct migration *m, derr *e)
-{
-    static const char op[] = "migrate";
+    struct conn *c = (struct conn *)cb;
+    if (sqlite3_exec(c->db, m->sql, NULL, NULL, NULL) == SQLITE_OK)
+        return STORE_OK;
     char version[24];
     snprintf(version, sizeof version, "%d", m->version);
-    if (sq_begin(&c->base, true, op, e) != STORE_OK)
-        return STORE_ERROR;
-    bool done = false;
-    int ret = mig_stmt(c, "SELECT 1 FROM schema_migrations WHERE version = ?1", m->version, NULL,
-                       &done, NULL, e);
-    if (ret == STORE_OK && done)
-        return sq_end(&c->base, STORE_OK, op, e) == STORE_OK ? 0 : STORE_ERROR;
-    if (ret == STORE_OK && sqlite3_exec(c->db, m->sql, NULL, NULL, NULL) != SQLITE_OK) {
-        log_error("store error", "op", op, "version", version, "name", m->name, "error",
-                  sqlite3_errmsg(c->db), NULL);
-        ret = derr_set(e, 500, "internal", "a schema migration failed; see the server log");
-    }
-    if (ret == STORE_OK)
-        ret = mig_stmt(c, "INSERT INTO schema_migrations (version, name, applied_at)"
-                          " VALUES (?1, ?2, ?3)", m->version, m->name, NULL, NULL, e);
-    if (sq_end(&c->base, ret, op, e) != STORE_OK)
-        return STORE_ERROR;
-    log_info("schema migration applied", "version", version, "name", m->name, NULL);
-    return 1;
-}
-
-static int sq_migrate(store *s, int *applied, derr *e)
-{
-    static const char op[] = "migrate";
-    int count = 0;
-    if (applied)
-        *applied = 0;
-    struct conn *c = conn_get(s, e);
-    if (!c)
-        return STORE_ERROR;
-    int rc = sqlite3_exec(c->db,
-                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                          " version INTEGER PRIMARY KEY,"
-                          " name TEXT NOT NULL,"
-                          " applied_at INTEGER NOT NULL)",
-                          NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return fail(c, rc, op, e);
-
-    /* A database migrated by a newer depot may hold tables this one would
-     * misuse: refuse rather than guess. */
-    int known = 0;
-    for (int i = 0; i < migrations_count; i++)
-        if (migrations[i].version > known)
-            known = migrations[i].version;
-    int64_t have = 0;
-    if (mig_stmt(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, NULL,
-                 &have, e) != STORE_OK)
-        return STORE_ERROR;
-    if (have > known) {
-        char h[24], k[24];
-        snprintf(h, sizeof h, "%lld", (long long)have);
-        snprintf(k, sizeof k, "%d", known);
-        log_error("the database schema is newer than this program", "database", h, "program", k,
-                  NULL);
-        return derr_set(e, 500, "internal",
-                        "the database was migrated by a newer depot (schema %lld, this one knows "
-                        "%d); upgrade depot",
-                        (long long)have, known);
-    }
-
-    for (int i = 0; i < migrations_count; i++) {
-        int r = apply_migration(c, &migrations[i], e);
-        if (r < 0) {
-            if (applied)
-                *applied = count;
-            return STORE_ERROR;
-        }
-        count += r;
-    }
-    if (applied)
-        *applied = count;
-    return STORE_OK;
+    log_error("store error", "op", "migrate", "version", version, "name", m->name, "error",
+              sqlite3_errmsg(c->db), NULL);
+    return derr_set(e, 500, "internal", "a schema migration failed; see the server log");
 }
 
 /* ---- operations: integrity, backup, blob references ------------------ */
@@ -1056,8 +963,14 @@ static const struct store_driver sqlite_driver = {
     .end = sq_end,
     .exec = sq_exec,
     .each_row = sq_each_row,
+    .migrations = migrations,
+    .migrations_count = &migrations_count,
+    .migrations_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            " version INTEGER PRIMARY KEY,"
+                            " name TEXT NOT NULL,"
+                            " applied_at INTEGER NOT NULL)",
+    .migrate_script = sq_migrate_script,
     .close = sq_close,
-    .migrate = sq_migrate,
     .integrity = sq_integrity,
     .backup = sq_backup,
     .search = sq_search,
