@@ -111,8 +111,10 @@ struct store_driver {
     void (*close)(store *s);
     int (*integrity)(store *s, arena *a, const char **report, derr *e);
     int (*backup)(store *s, const char *path, derr *e);
-    int (*search)(store *s, arena *a, const store_search *q, store_package **out, int *n,
-                  int64_t *total, derr *e);
+    /* Search, inside the read transaction sql.c opened: the total into *total and, when limit
+     * > 0 and offset < *total, that page into *out. sort is one of SORT_*, limit capped. */
+    int (*search)(sql_conn *c, arena *a, const store_search *q, int sort, int64_t limit,
+                  int64_t offset, store_package **out, int *n, int64_t *total, derr *e);
     /* Run by rows_settle when not NULL (PostgreSQL's identity sequences). */
     const char *rows_settle_sql;
 };
@@ -164,8 +166,6 @@ int64_t store_now(void);
 int store_not_found(derr *e, const char *what);
 int64_t store_clamp_limit(int64_t limit);
 bool store_given(const char *s);
-/* q->sort as one of SORT_*; STORE_ERROR with e filled for an unknown one. */
-int store_search_sort(const store_search *q, int *sort, derr *e);
 /* The query as normalized names are written (trimmed, ASCII-folded), in the arena. */
 char *store_exact_name(arena *a, const char *query);
 /* Reads every row of a bound statement as a package (list columns) into an arena array. */

@@ -879,26 +879,18 @@ static int search_page(struct conn *c, int shape, const char *const *vals, arena
     return ret;
 }
 
-/* Counts the matches and reads one page of them, in one read transaction
- * so the two agree. A query with no word in it is no query, and relevance
- * without a query is name order; a query whose words match nothing falls
- * back to names similar to it. A limit of 0 or less reads only the total;
- * limits are capped. Filter values that are not UTF-8 match nothing. The
- * readme is left NULL. */
-static int pg_search(store *s, arena *a, const store_search *q, store_package **out, int *n,
-                     int64_t *total, derr *e)
+/* A query with no word in it is no query, and relevance without a query is
+ * name order; a query whose words match nothing falls back to names similar
+ * to it. Filter values that are not UTF-8 match nothing. */
+static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, int64_t limit,
+                     int64_t offset, store_package **out, int *n, int64_t *total, derr *e)
 {
     static const char op[] = "search";
-    int sort;
-    if (store_search_sort(q, &sort, e) != STORE_OK)
-        return STORE_ERROR;
+    struct conn *c = (struct conn *)cb;
     const char *filters[] = {q->ecosystem, q->keyword, q->category, q->tag};
     for (int i = 0; i < 4; i++)
         if (store_given(filters[i]) && !store_utf8_valid(filters[i]))
             return STORE_OK; /* nothing stored can equal it */
-    struct conn *c = conn_get(s, e);
-    if (!c)
-        return STORE_ERROR;
     buf words;
     buf_init(&words, 0);
     int nwords = store_given(q->query) ? search_words(q->query, &words) : 0;
@@ -910,8 +902,6 @@ static int pg_search(store *s, arena *a, const store_search *q, store_package **
     int shape = (nwords > 0 ? SH_MATCH : 0) | (store_given(q->ecosystem) ? SH_ECO : 0) |
                 (store_given(q->keyword) ? SH_KEYWORD : 0) |
                 (store_given(q->category) ? SH_CATEGORY : 0) | (store_given(q->tag) ? SH_TAG : 0);
-    int64_t limit = store_clamp_limit(q->limit);
-    int64_t offset = q->offset > 0 ? q->offset : 0;
     char lim[24], off[24];
     snprintf(lim, sizeof lim, "%lld", (long long)(limit > 0 ? limit : 0));
     snprintf(off, sizeof off, "%lld", (long long)offset);
@@ -919,18 +909,10 @@ static int pg_search(store *s, arena *a, const store_search *q, store_package **
         nwords > 0 ? words.data : "{}", q->ecosystem, q->keyword, q->category, q->tag, exact,
         lim, off, exact,
     };
-    int ret = tx_begin(c, false, op, e);
-    if (ret == STORE_OK)
-        ret = search_total(c, &shape, &sort, exact, vals, total, op, e);
+    int ret = search_total(c, &shape, &sort, exact, vals, total, op, e);
     if (ret == STORE_OK && limit > 0 && offset < *total)
         ret = search_page(c, shape | (sort << SH_SORT_SHIFT), vals, a, out, n, op, e);
     buf_free(&words);
-    ret = tx_end(c, ret, op, e);
-    if (ret != STORE_OK) {
-        *out = NULL;
-        *n = 0;
-        *total = 0;
-    }
     return ret;
 }
 

@@ -1705,7 +1705,8 @@ static int op_user_packages(store *s, arena *a, int64_t user_id, store_package *
 
 /* ---- search ---------------------------------------------------------- */
 
-int store_search_sort(const store_search *q, int *sort, derr *e)
+/* q->sort as one of SORT_*; STORE_ERROR with e filled for an unknown one. */
+static int search_sort(const store_search *q, int *sort, derr *e)
 {
     static const char *const sorts[] = {"relevance", "downloads", "recent", "name"};
     *sort = SORT_RELEVANCE;
@@ -1734,14 +1735,32 @@ char *store_exact_name(arena *a, const char *query)
     return s;
 }
 
-/* Each engine searches its own index (sqlite.c, postgres.c); the answers agree. */
+/* Counts every match and reads one page of them, in one read transaction
+ * so the two agree; each engine searches its own index (sqlite.c,
+ * postgres.c) and the answers agree. A limit of 0 or less reads only the
+ * total; limits are capped at STORE_MAX_PAGE. The readme is left NULL. */
 static int op_search(store *s, arena *a, const store_search *q, store_package **out, int *n,
                      int64_t *total, derr *e)
 {
+    static const char op[] = "search";
     *out = NULL;
     *n = 0;
     *total = 0;
-    return drv(s)->search(s, a, q, out, n, total, e);
+    int sort;
+    if (search_sort(q, &sort, e) != STORE_OK)
+        return STORE_ERROR;
+    sql_conn *c = drv(s)->conn(s, e);
+    if (!c || c->drv->begin(c, false, op, e) != STORE_OK)
+        return STORE_ERROR;
+    int ret = c->drv->search(c, a, q, sort, clamp_limit(q->limit), q->offset > 0 ? q->offset : 0,
+                             out, n, total, e);
+    ret = tx_end(c, ret, op, e);
+    if (ret != STORE_OK) {
+        *out = NULL;
+        *n = 0;
+        *total = 0;
+    }
+    return ret;
 }
 
 /* ---- downloads and stats --------------------------------------------- */

@@ -902,21 +902,13 @@ static int search_page(struct conn *c, int shape, const store_search *q, const c
     return ret;
 }
 
-/* Counts every match and reads one page of them, in one read transaction
- * so the two agree. A query with no word in it (only punctuation or
- * spaces) is no query, and relevance without a query is name order. A
- * limit of 0 or less reads only the total; limits are capped. The readme
- * is left NULL. */
-static int sq_search(store *s, arena *a, const store_search *q, store_package **out, int *n,
-                     int64_t *total, derr *e)
+/* A query with no word in it (only punctuation or spaces) is no query,
+ * and relevance without a query is name order. */
+static int sq_search(sql_conn *cb, arena *a, const store_search *q, int sort, int64_t limit,
+                     int64_t offset, store_package **out, int *n, int64_t *total, derr *e)
 {
     static const char op[] = "search";
-    int sort;
-    if (store_search_sort(q, &sort, e) != STORE_OK)
-        return STORE_ERROR;
-    struct conn *c = conn_get(s, e);
-    if (!c)
-        return STORE_ERROR;
+    struct conn *c = (struct conn *)cb;
     const char *expr = NULL;
     bool words = false;
     if (fts_expression(c, a, q, &expr, &words, op, e) != STORE_OK)
@@ -927,20 +919,10 @@ static int sq_search(store *s, arena *a, const store_search *q, store_package **
     int shape = (expr ? SH_MATCH : 0) | (store_given(q->ecosystem) ? SH_ECO : 0) |
                 (store_given(q->keyword) ? SH_KEYWORD : 0) |
                 (store_given(q->category) ? SH_CATEGORY : 0) | (store_given(q->tag) ? SH_TAG : 0);
-    int64_t limit = store_clamp_limit(q->limit);
-    int64_t offset = q->offset > 0 ? q->offset : 0;
-    if (sq_begin(&c->base, false, op, e) != STORE_OK)
-        return STORE_ERROR;
     int ret = search_count(c, shape, q, expr, exact, limit, offset, total, op, e);
     if (ret == STORE_OK && limit > 0 && offset < *total)
         ret = search_page(c, shape | (sort << SH_SORT_SHIFT), q, expr, exact, limit, offset, a,
                           out, n, op, e);
-    ret = sq_end(&c->base, ret, op, e);
-    if (ret != STORE_OK) {
-        *out = NULL;
-        *n = 0;
-        *total = 0;
-    }
     return ret;
 }
 
