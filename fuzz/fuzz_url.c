@@ -1,13 +1,16 @@
 /*
- * fuzz_url.c — libFuzzer driver for percent-decoding (url_decode in
- * src/http/router.c) and query strings (req_query in src/http/request.c).
+ * fuzz_url.c — libFuzzer driver for percent-encoding (url_decode,
+ * url_decode_dup, url_encode in src/lib/url.c) and query strings (req_query
+ * in src/http/request.c).
  *
  * Input: a query string as it follows '?' in a request line; the first
  * byte's bit 0 picks whether '+' decodes to a space in the url_decode pass.
  *
  * Checked: url_decode refuses a malformed or NUL escape and a raw NUL, and
  * otherwise gives exactly one byte per escape or plain byte, none of them
- * NUL; text re-encoded with every byte escaped decodes back to itself. Every
+ * NUL, and url_decode_dup gives the same; text re-encoded with every byte
+ * escaped, and text encoded by url_encode (only unreserved bytes and
+ * upper-case escapes), decode back to themselves. Every
  * key in the string is looked up with req_query and gives a value no longer
  * than the query (or none, when a value of that key has a bad escape).
  *
@@ -21,6 +24,7 @@
 
 #include "http/http.h"
 #include "http/router.h"
+#include "lib/url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     arena *a = arena_new(0);
 
     char *d = url_decode(a, s, n, plus);
+    char *dup = url_decode_dup(s, n, plus);
+    if (!d != !dup || (d && strcmp(d, dup) != 0))
+        abort();
+    free(dup);
     if (d) {
         if (memchr(s, '\0', n) || strlen(d) != decoded_len(s, n))
             abort();
@@ -51,6 +59,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < dl; i++)
             snprintf(enc + i * 3, 4, "%%%02X", (unsigned char)d[i]);
         char *back = url_decode(a, enc, dl * 3, 0);
+        if (!back || strcmp(back, d) != 0)
+            abort();
+        char *e = url_encode(a, d, NULL);
+        if (strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%") != strlen(e))
+            abort();
+        for (const char *p = strchr(e, '%'); p; p = strchr(p + 1, '%'))
+            if (strspn(p + 1, "0123456789ABCDEF") < 2)
+                abort();
+        back = url_decode(a, e, strlen(e), 0);
         if (!back || strcmp(back, d) != 0)
             abort();
     }

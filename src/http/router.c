@@ -165,42 +165,6 @@ void router_free(router *rt)
     free(rt);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-char *url_decode(arena *a, const char *s, size_t n, int plus_space)
-{
-    char *out = arena_alloc(a, n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            int h, l;
-            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
-                return NULL;
-            char c = (char)(h * 16 + l);
-            if (c == '\0')
-                return NULL;
-            *o++ = c;
-            i += 2;
-        } else if (s[i] == '+' && plus_space) {
-            *o++ = ' ';
-        } else if (s[i] == '\0') {
-            return NULL;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 /* Splits the raw path into segments (views into path). Returns the count or -1. */
 static int split(const char *path, const char **starts, size_t *lens, int cap)
 {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "../lib/url.h" /* url_decode, which the request and form readers use */
 
 typedef struct router router;
 
@@ -42,8 +43,5 @@ enum router_result router_match(const router *rt, arena *a, const char *method, 
                                 const route **out, int *nparams, const char **names,
                                 const char **vals, const char **allow);
 
-/* Percent-decodes n bytes of s into the arena; '+' is a space when plus_space.
- * Returns NULL on a malformed escape or an escaped NUL. */
-char *url_decode(arena *a, const char *s, size_t n, int plus_space);
 
 #endif
