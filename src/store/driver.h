@@ -183,7 +183,7 @@ int store_read_packages(sql_stmt *st, arena *a, store_package **out, int *n, der
 /* Appends printf-style to a fixed SQL buffer; on overflow *len becomes cap. */
 void store_sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Whether s is well-formed UTF-8 (PostgreSQL refuses text that is not). */
-bool store_utf8_valid(const char *s);
+/* Whether the C string s is well-formed UTF-8 (PostgreSQL refuses text that is not). */
+bool store_text_valid(const char *s);
 
 #endif

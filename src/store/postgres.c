@@ -71,6 +71,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/log.h"
+#include "../lib/utf8.h"
 #include "../lib/xalloc.h"
 #include "driver.h"
 #include "migrations.h"
@@ -706,16 +707,9 @@ static int word_char_len(const unsigned char *p)
 {
     if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
         return 1;
-    int k = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-    if (k == 0)
-        return 0;
-    char one[5] = {0};
-    for (int i = 0; i < k; i++) {
-        if (i > 0 && (p[i] & 0xc0) != 0x80)
-            return 0;
-        one[i] = (char)p[i];
-    }
-    return store_utf8_valid(one) ? k : 0;
+    uint32_t cp;
+    size_t k = utf8_decode((const char *)p, strnlen((const char *)p, 4), &cp);
+    return k >= 2 ? (int)k : 0;
 }
 
 /* Appends the words of text to out as the elements of a PostgreSQL text[]
@@ -889,7 +883,7 @@ static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, in
     struct conn *c = (struct conn *)cb;
     const char *filters[] = {q->ecosystem, q->keyword, q->category, q->tag};
     for (int i = 0; i < 4; i++)
-        if (store_given(filters[i]) && !store_utf8_valid(filters[i]))
+        if (store_given(filters[i]) && !store_text_valid(filters[i]))
             return STORE_OK; /* nothing stored can equal it */
     buf words;
     buf_init(&words, 0);
@@ -897,7 +891,7 @@ static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, in
     if (sort == SORT_RELEVANCE && nwords == 0)
         sort = SORT_NAME;
     const char *exact = nwords > 0 ? store_exact_name(a, q->query) : NULL;
-    if (exact && !store_utf8_valid(exact))
+    if (exact && !store_text_valid(exact))
         exact = NULL;
     int shape = (nwords > 0 ? SH_MATCH : 0) | (store_given(q->ecosystem) ? SH_ECO : 0) |
                 (store_given(q->keyword) ? SH_KEYWORD : 0) |

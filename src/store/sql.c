@@ -47,6 +47,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/log.h"
+#include "../lib/utf8.h"
 #include "../lib/xalloc.h"
 
 /* token_touch skips the write when the stored time is at most this old. */
@@ -458,26 +459,9 @@ static char *ascii_lower(const char *s)
     return d;
 }
 
-bool store_utf8_valid(const char *s)
+bool store_text_valid(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-                              : (*p & 0xf8) == 0xf0 ? 3 : -1;
-        if (n < 0 || (n == 1 && *p < 0xc2))
-            return false;
-        unsigned cp = n == 0 ? *p : n == 1 ? (*p & 0x1fu) : n == 2 ? (*p & 0x0fu) : (*p & 0x07u);
-        for (int i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3fu);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return false;
-        p += n + 1;
-    }
-    return true;
+    return utf8_valid(s, strlen(s));
 }
 
 void store_sql_add(char *sql, size_t cap, size_t *len, const char *fmt, ...)
@@ -1127,7 +1111,7 @@ static int settings_counter(store *s, enum query q, const char *arg, int64_t *ou
                             derr *e)
 {
     *out = 0;
-    if (arg && !store_utf8_valid(arg))
+    if (arg && !store_text_valid(arg))
         return STORE_OK; /* no such ecosystem */
     int ret = s_one(s, NULL, q, arg ? P(T(arg)) : NULL, read_id, out, NULL, op, e);
     return ret == STORE_NOT_FOUND ? STORE_OK : ret;
@@ -1878,7 +1862,7 @@ static int op_pkg_top(store *s, arena *a, const char *ecosystem, const char *whi
         return derr_set(e, 500, "internal", "the store failed; see the server log");
     }
     bool one = given(ecosystem);
-    if (limit <= 0 || (one && !store_utf8_valid(ecosystem)))
+    if (limit <= 0 || (one && !store_text_valid(ecosystem)))
         return STORE_OK;
     int64_t max = clamp_limit(limit);
     return S_LIST(s, a, one ? rankings[k].one : rankings[k].all,
@@ -2073,7 +2057,7 @@ static int op_version_delete(store *s, int64_t package_id, const char *version, 
 /* e is left alone on STORE_NOT_FOUND (the common answer). */
 static int op_version_tombstoned(store *s, int64_t package_id, const char *version, derr *e)
 {
-    if (!version || !store_utf8_valid(version))
+    if (!version || !store_text_valid(version))
         return STORE_NOT_FOUND;
     sql_conn *c = drv(s)->conn(s, e);
     return c ? tombstone_has(c, package_id, version, "version_tombstoned", e) : STORE_ERROR;
@@ -2379,7 +2363,7 @@ static int op_pkg_dependents(store *s, arena *a, const char *ecosystem, const ch
 {
     *out = NULL;
     *n = 0;
-    if (!ecosystem || !name || !store_utf8_valid(ecosystem) || !store_utf8_valid(name))
+    if (!ecosystem || !name || !store_text_valid(ecosystem) || !store_text_valid(name))
         return STORE_OK;
     return S_LIST(s, a, Q_PKG_DEPENDENTS,
                   P(T(ecosystem), T(name), I(clamp_limit(limit < 0 ? 0 : limit))), read_package,
