@@ -141,6 +141,15 @@ int conn_set_count(struct conn_set *cs);
  * guarantees no other thread is using the store or still exiting from it. */
 void conn_set_close(struct conn_set *cs);
 
+/* A driver table's primitives, for a backend that names them <p>_conn, <p>_prepare, ... */
+#define STORE_DRIVER_PRIMS(p)                                                                 \
+    .conn = p##_conn, .prepare = p##_prepare, .prepare_once = p##_prepare_once,               \
+    .bind_i64 = p##_bind_i64, .bind_text = p##_bind_text, .step = p##_step,                   \
+    .col_i64 = p##_col_i64, .col_text = p##_col_text, .changes = p##_changes,                 \
+    .release = p##_release, .begin = p##_begin, .end = p##_end, .exec = p##_exec,             \
+    .each_row = p##_each_row, .close = p##_close, .integrity = p##_integrity,                 \
+    .backup = p##_backup, .search = p##_search
+
 /* A backend's store starts with this. */
 struct store_base {
     store base;
@@ -161,6 +170,19 @@ extern const struct store_ops store_postgres_ops;
 #define SEARCH_MAX_TERM 64 /* bytes; a longer word is cut to a prefix of itself */
 
 enum { SORT_RELEVANCE, SORT_DOWNLOADS, SORT_RECENT, SORT_NAME };
+
+/* Shape bits: which parts an engine's search statement has; each shape is
+ * prepared once per connection. */
+enum {
+    SH_MATCH = 1 << 0, /* the text index (a query, or on SQLite a filter it can narrow) */
+    SH_ECO = 1 << 1,
+    SH_KEYWORD = 1 << 2,
+    SH_CATEGORY = 1 << 3,
+    SH_TAG = 1 << 4,
+    SH_SORT_SHIFT = 5, /* two bits of sort */
+    SH_COUNT = 1 << 7,
+    SH_FUZZY = 1 << 8, /* PostgreSQL: names by trigram similarity instead of the text query */
+};
 
 int64_t store_now(void);
 int store_not_found(derr *e, const char *what);

@@ -681,17 +681,6 @@ static const struct {
     [SORT_NAME] = {"p.normalized_name", "(p.normalized_name || '')", "ASC"},
 };
 
-/* Shape bits: which parts a search statement has. */
-enum {
-    SH_MATCH = 1 << 0, /* the full-text query */
-    SH_ECO = 1 << 1,
-    SH_KEYWORD = 1 << 2,
-    SH_CATEGORY = 1 << 3,
-    SH_TAG = 1 << 4,
-    SH_SORT_SHIFT = 5, /* two bits of sort */
-    SH_COUNT = 1 << 7,
-    SH_FUZZY = 1 << 8, /* names by trigram similarity instead of the full-text query */
-};
 
 /* Every search statement takes the same typed parameters (a shape uses
  * those it needs): $1 the words (text[]), $2 the ecosystem, $3 keyword, $4
@@ -1149,20 +1138,7 @@ static int pg_backup(store *s, const char *path, derr *e)
 static const struct store_driver pg_driver = {
     .name = "postgres",
     .dialect = SQL_POSTGRES,
-    .conn = pg_conn,
-    .prepare = pg_prepare,
-    .prepare_once = pg_prepare_once,
-    .bind_i64 = pg_bind_i64,
-    .bind_text = pg_bind_text,
-    .step = pg_step,
-    .col_i64 = pg_col_i64,
-    .col_text = pg_col_text,
-    .changes = pg_changes,
-    .release = pg_release,
-    .begin = pg_begin,
-    .end = pg_end,
-    .exec = pg_exec,
-    .each_row = pg_each_row,
+    STORE_DRIVER_PRIMS(pg),
     .migrations = pg_migrations,
     .migrations_count = &pg_migrations_count,
     .migrations_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -1171,10 +1147,6 @@ static const struct store_driver pg_driver = {
                             " applied_at BIGINT NOT NULL)",
     .migrate_hold = pg_migrate_hold,
     .migrate_script = pg_migrate_script,
-    .close = pg_close,
-    .integrity = pg_integrity,
-    .backup = pg_backup,
-    .search = pg_search,
     .rows_settle_sql = rows_settle_sql,
 };
 

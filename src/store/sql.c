@@ -40,6 +40,7 @@
 #include "driver.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -785,6 +786,39 @@ static int pkg_bump(sql_conn *c, int64_t package_id, const char *op, derr *e)
     return q_exec(c, Q_PKG_BUMP, P(I(package_id)), NULL, op, e);
 }
 
+/* How a reader takes one column into a row struct: an integer, text (copied
+ * into the arena) or a boolean, at the field's offset. */
+struct col {
+    size_t off;
+    char kind;
+};
+#define CI(f) {offsetof(ROW, f), 'i'}
+#define CT(f) {offsetof(ROW, f), 't'}
+#define CB(f) {offsetof(ROW, f), 'b'}
+#define N(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+/* Reads the current row's columns from `first` on into out, as cols say. */
+static void read_cols(arena *a, sql_stmt *st, void *out, const struct col *cols, int n, int first)
+{
+    for (int i = 0; i < n; i++) {
+        void *at = (char *)out + cols[i].off;
+        if (cols[i].kind == 't')
+            *(const char **)at = col_text(a, st, first + i);
+        else if (cols[i].kind == 'b')
+            *(bool *)at = col_bool(st, first + i);
+        else
+            *(int64_t *)at = col_i64(st, first + i);
+    }
+}
+
+/* A reader of the fields of ROW, in column order from `first`. */
+#define READER(name, first, ...)                                 \
+    static void name(arena *a, sql_stmt *st, void *out)          \
+    {                                                            \
+        static const struct col cols[] = {__VA_ARGS__};          \
+        read_cols(a, st, out, cols, (int)N(cols), first);        \
+    }
+
 /* The id a RETURNING id statement gave, or any first integer column. */
 static void read_id(arena *a, sql_stmt *st, void *out)
 {
@@ -924,18 +958,11 @@ static int op_backup(store *s, const char *path, derr *e)
 
 /* ---- users ----------------------------------------------------------- */
 
-static void read_user(arena *a, sql_stmt *st, void *out)
-{
-    store_user *u = out;
-    u->id = col_i64(st, 0);
-    u->username = col_text(a, st, 1);
-    u->email = col_text(a, st, 2);
-    u->password_hash = col_text(a, st, 3);
-    u->is_admin = col_bool(st, 4);
-    u->disabled = col_bool(st, 5);
-    u->created_at = col_i64(st, 6);
-    u->password_changed_at = col_i64(st, 7);
-}
+#define ROW store_user
+READER(read_user, 0,
+    CI(id), CT(username), CT(email), CT(password_hash), CB(is_admin), CB(disabled),
+    CI(created_at), CI(password_changed_at))
+#undef ROW
 
 /* Runs an INSERT ... RETURNING id into *id; a missing parent row is "no such <parent>". */
 static int s_insert(store *s, enum query q, const struct params *p, int64_t *id,
@@ -1018,19 +1045,11 @@ static int op_user_email_verified(store *s, int64_t id, int64_t *at, derr *e)
 
 /* ---- tokens ---------------------------------------------------------- */
 
-static void read_token(arena *a, sql_stmt *st, void *out)
-{
-    store_token *t = out;
-    t->id = col_i64(st, 0);
-    t->user_id = col_i64(st, 1);
-    t->name = col_text(a, st, 2);
-    t->hash = col_text(a, st, 3);
-    t->prefix = col_text(a, st, 4);
-    t->scopes = col_text(a, st, 5);
-    t->created_at = col_i64(st, 6);
-    t->expires_at = col_i64(st, 7);   /* NULL reads as 0: never */
-    t->last_used_at = col_i64(st, 8); /* NULL reads as 0: never */
-}
+#define ROW store_token
+READER(read_token, 0,
+    CI(id), CI(user_id), CT(name), CT(hash), CT(prefix), CT(scopes), CI(created_at),
+    CI(expires_at), CI(last_used_at))
+#undef ROW
 
 /* Fills t->id, and t->created_at when the caller left it 0. STORE_CONFLICT
  * when the user already has a token of this name; STORE_NOT_FOUND when the
@@ -1137,31 +1156,13 @@ static int op_audit(store *s, const store_audit *ev, derr *e)
 
 /* ---- packages and versions ------------------------------------------- */
 
-static void read_package(arena *a, sql_stmt *st, void *out)
-{
-    store_package *p = out;
-    p->id = col_i64(st, 0);
-    p->ecosystem = col_text(a, st, 1);
-    p->name = col_text(a, st, 2);
-    p->normalized_name = col_text(a, st, 3);
-    p->description = col_text(a, st, 4);
-    p->homepage = col_text(a, st, 5);
-    p->repository = col_text(a, st, 6);
-    p->documentation = col_text(a, st, 7);
-    p->license = col_text(a, st, 8);
-    p->keywords = col_text(a, st, 9);
-    p->categories = col_text(a, st, 10);
-    p->tags = col_text(a, st, 11);
-    p->authors = col_text(a, st, 12);
-    p->readme = col_text(a, st, 13);
-    p->require_signatures = col_bool(st, 14);
-    p->latest_version = col_text(a, st, 15);
-    p->generation = col_i64(st, 16);
-    p->downloads = col_i64(st, 17);
-    p->meta = col_text(a, st, 18);
-    p->created_at = col_i64(st, 19);
-    p->updated_at = col_i64(st, 20);
-}
+#define ROW store_package
+READER(read_package, 0,
+    CI(id), CT(ecosystem), CT(name), CT(normalized_name), CT(description), CT(homepage),
+    CT(repository), CT(documentation), CT(license), CT(keywords), CT(categories), CT(tags),
+    CT(authors), CT(readme), CB(require_signatures), CT(latest_version), CI(generation),
+    CI(downloads), CT(meta), CI(created_at), CI(updated_at))
+#undef ROW
 
 int store_read_packages(sql_stmt *st, arena *a, store_package **out, int *n, derr *e)
 {
@@ -1171,46 +1172,27 @@ int store_read_packages(sql_stmt *st, arena *a, store_package **out, int *n, der
     return ret;
 }
 
+#define ROW store_version
+static const struct col version_cols[] = {
+    CI(id), CI(package_id), CT(version), CI(major), CI(minor), CI(patch), CT(prerelease),
+    CT(sha256), CI(size), CT(manifest), CT(signature), CT(signing_key_id), CI(publisher_id),
+    CT(publisher), CI(published_at), CB(yanked), CI(yanked_at), CT(retired_reason),
+    CT(retired_message), CI(downloads), CT(extra), CT(deprecated), CB(retracted), CI(retired_at)};
+#undef ROW
+
 static void read_version(arena *a, sql_stmt *st, void *out)
 {
     store_version *v = out;
-    v->id = col_i64(st, 0);
-    v->package_id = col_i64(st, 1);
-    v->version = col_text(a, st, 2);
-    v->major = col_i64(st, 3);
-    v->minor = col_i64(st, 4);
-    v->patch = col_i64(st, 5);
-    v->prerelease = col_text(a, st, 6);
-    v->sha256 = col_text(a, st, 7);
-    v->size = col_i64(st, 8);
-    v->manifest = col_text(a, st, 9);
-    v->signature = col_text(a, st, 10);
-    v->signing_key_id = col_text(a, st, 11);
-    v->publisher_id = col_i64(st, 12); /* NULL (account gone) reads as 0 */
-    v->publisher = col_text(a, st, 13);
-    v->published_at = col_i64(st, 14);
-    v->yanked = col_bool(st, 15);
-    v->yanked_at = col_i64(st, 16);
-    v->retired_reason = col_text(a, st, 17);
-    v->retired_message = col_text(a, st, 18);
-    v->downloads = col_i64(st, 19);
-    v->extra = col_text(a, st, 20);
-    v->deprecated = col_text(a, st, 21);
-    v->retracted = col_bool(st, 22);
-    v->retired_at = col_i64(st, 23); /* NULL (not retired) reads as 0 */
+    read_cols(a, st, out, version_cols, (int)N(version_cols), 0);
     v->deps = NULL;
     v->ndeps = 0;
 }
 
 /* Column 0 is the version's id, read by the caller. */
-static void read_dep(arena *a, sql_stmt *st, void *out)
-{
-    store_dep *d = out;
-    d->name = col_text(a, st, 1);
-    d->requirement = col_text(a, st, 2);
-    d->kind = col_text(a, st, 3);
-    d->extra = col_text(a, st, 4);
-}
+#define ROW store_dep
+READER(read_dep, 1,
+    CT(name), CT(requirement), CT(kind), CT(extra))
+#undef ROW
 
 static int op_pkg_get(store *s, arena *a, const char *ecosystem, const char *normalized,
                       store_package *out, derr *e)
@@ -1593,15 +1575,10 @@ static int op_pkg_set_meta(store *s, int64_t package_id, const char *meta, derr 
 
 /* ---- owners ---------------------------------------------------------- */
 
-static void read_owner(arena *a, sql_stmt *st, void *out)
-{
-    store_owner *o = out;
-    o->user_id = col_i64(st, 0);
-    o->username = col_text(a, st, 1);
-    o->email = col_text(a, st, 2);
-    o->level = col_text(a, st, 3);
-    o->added_at = col_i64(st, 4);
-}
+#define ROW store_owner
+READER(read_owner, 0,
+    CI(user_id), CT(username), CT(email), CT(level), CI(added_at))
+#undef ROW
 
 /* Owners in the order they were added; an unknown package has none. */
 static int op_owners_list(store *s, arena *a, int64_t package_id, store_owner **out, int *n,
@@ -1805,13 +1782,10 @@ static int op_downloads_add(store *s, const store_download *d, int n, derr *e)
     return tx_end(c, ret, op, e);
 }
 
-static void read_day_count(arena *a, sql_stmt *st, void *out)
-{
-    store_day_count *dc = out;
-    dc->day = col_text(a, st, 0);
-    dc->version = col_text(a, st, 1);
-    dc->count = col_i64(st, 2);
-}
+#define ROW store_day_count
+READER(read_day_count, 0,
+    CT(day), CT(version), CI(count))
+#undef ROW
 
 /* Ordered by day; within a day the total (version NULL) first, then the
  * versions newest first. since_day NULL means from the beginning. */
@@ -1822,15 +1796,10 @@ static int op_pkg_daily_downloads(store *s, arena *a, int64_t package_id, const 
                   "pkg_daily_downloads", e);
 }
 
-static void read_totals(arena *a, sql_stmt *st, void *p)
-{
-    (void)a;
-    store_totals *out = p;
-    out->packages = col_i64(st, 0);
-    out->versions = col_i64(st, 1);
-    out->users = col_i64(st, 2);
-    out->downloads = col_i64(st, 3);
-}
+#define ROW store_totals
+READER(read_totals, 0,
+    CI(packages), CI(versions), CI(users), CI(downloads))
+#undef ROW
 
 static int op_totals(store *s, store_totals *out, derr *e)
 {
@@ -1871,17 +1840,10 @@ static int op_pkg_top(store *s, arena *a, const char *ecosystem, const char *whi
 
 /* ---- signing keys ---------------------------------------------------- */
 
-static void read_key(arena *a, sql_stmt *st, void *out)
-{
-    store_key *k = out;
-    k->id = col_i64(st, 0);
-    k->user_id = col_i64(st, 1);
-    k->key_id = col_text(a, st, 2);
-    k->algorithm = col_text(a, st, 3);
-    k->public_key = col_text(a, st, 4);
-    k->name = col_text(a, st, 5);
-    k->created_at = col_i64(st, 6);
-}
+#define ROW store_key
+READER(read_key, 0,
+    CI(id), CI(user_id), CT(key_id), CT(algorithm), CT(public_key), CT(name), CI(created_at))
+#undef ROW
 
 /* Fills k->id, and k->created_at when the caller left it 0; algorithm NULL
  * means ed25519. A key_id is unique for ever (revoked keys included); a
@@ -1957,13 +1919,10 @@ static int op_version_set_status(store *s, int64_t package_id, const char *versi
     return tx_end(c, ret, op, e);
 }
 
-static void read_tag(arena *a, sql_stmt *st, void *out)
-{
-    store_tag *t = out;
-    t->tag = col_text(a, st, 0);
-    t->version = col_text(a, st, 1);
-    t->updated_at = col_i64(st, 2);
-}
+#define ROW store_tag
+READER(read_tag, 0,
+    CT(tag), CT(version), CI(updated_at))
+#undef ROW
 
 /* By tag name; an unknown package has none. */
 static int op_tags_list(store *s, arena *a, int64_t package_id, store_tag **out, int *n, derr *e)
@@ -2098,13 +2057,10 @@ static int op_docs_put(store *s, int64_t package_id, const char *version,
     return tx_end(c, ret, op, e);
 }
 
-static void read_doc_file(arena *a, sql_stmt *st, void *out)
-{
-    store_doc_file *f = out;
-    f->path = col_text(a, st, 0);
-    f->sha256 = col_text(a, st, 1);
-    f->size = col_i64(st, 2);
-}
+#define ROW store_doc_file
+READER(read_doc_file, 0,
+    CT(path), CT(sha256), CI(size))
+#undef ROW
 
 static int op_docs_file(store *s, arena *a, int64_t package_id, const char *version,
                         const char *path, store_doc_file *out, derr *e)
@@ -2115,12 +2071,10 @@ static int op_docs_file(store *s, arena *a, int64_t package_id, const char *vers
                  "docs file", "docs_file", e);
 }
 
-static void read_doc_archive(arena *a, sql_stmt *st, void *out)
-{
-    store_doc_file *f = out;
-    f->sha256 = col_text(a, st, 0);
-    f->size = col_i64(st, 1);
-}
+#define ROW store_doc_file
+READER(read_doc_archive, 0,
+    CT(sha256), CI(size))
+#undef ROW
 
 /* *size is 0 when the site was recorded without one. */
 static int op_docs_archive(store *s, arena *a, int64_t package_id, const char *version,
@@ -2224,19 +2178,11 @@ static int op_docs_delete(store *s, int64_t package_id, const char *version, der
 
 /* ---- two-step uploads ------------------------------------------------ */
 
-static void read_upload(arena *a, sql_stmt *st, void *out)
-{
-    store_upload *u = out;
-    u->id = col_text(a, st, 0);
-    u->user_id = col_i64(st, 1); /* NULL (no account) reads as 0 */
-    u->ecosystem = col_text(a, st, 2);
-    u->sha256 = col_text(a, st, 3);
-    u->size = col_i64(st, 4);
-    u->created_at = col_i64(st, 5);
-    u->expires_at = col_i64(st, 6);
-    u->result = col_text(a, st, 7);
-    u->failed = col_bool(st, 8);
-}
+#define ROW store_upload
+READER(read_upload, 0,
+    CT(id), CI(user_id), CT(ecosystem), CT(sha256), CI(size), CI(created_at), CI(expires_at),
+    CT(result), CB(failed))
+#undef ROW
 
 /* created_at 0 means now; user_id 0 means no account. STORE_CONFLICT when
  * the id is taken, STORE_NOT_FOUND when the user does not exist. */
@@ -2284,17 +2230,10 @@ static int op_upload_expire(store *s, int64_t now, int *n, derr *e)
 
 /* ---- mailed secrets, the audit log, dependents ----------------------- */
 
-static void read_email_token(arena *a, sql_stmt *st, void *out)
-{
-    store_email_token *t = out;
-    t->hash = col_text(a, st, 0);
-    t->user_id = col_i64(st, 1);
-    t->purpose = col_text(a, st, 2);
-    t->email = col_text(a, st, 3);
-    t->created_at = col_i64(st, 4);
-    t->expires_at = col_i64(st, 5);
-    t->used_at = col_i64(st, 6);
-}
+#define ROW store_email_token
+READER(read_email_token, 0,
+    CT(hash), CI(user_id), CT(purpose), CT(email), CI(created_at), CI(expires_at), CI(used_at))
+#undef ROW
 
 /* In one transaction: expired secrets go, the user's earlier unused ones of
  * the purpose go (only the newest link works), the new one goes in. */
@@ -2336,18 +2275,10 @@ static int op_email_token_use(store *s, arena *a, const char *hash, const char *
                  "link", "email_token_use", e);
 }
 
-static void read_audit_row(arena *a, sql_stmt *st, void *out)
-{
-    store_audit_row *r = out;
-    r->id = col_i64(st, 0);
-    r->at = col_i64(st, 1);
-    r->user_id = col_i64(st, 2);
-    r->username = col_text(a, st, 3);
-    r->action = col_text(a, st, 4);
-    r->target = col_text(a, st, 5);
-    r->detail = col_text(a, st, 6);
-    r->ip = col_text(a, st, 7);
-}
+#define ROW store_audit_row
+READER(read_audit_row, 0,
+    CI(id), CI(at), CI(user_id), CT(username), CT(action), CT(target), CT(detail), CT(ip))
+#undef ROW
 
 /* Newest first, at most limit (capped at STORE_MAX_PAGE). */
 static int op_audit_recent(store *s, arena *a, int limit, store_audit_row **out, int *n, derr *e)

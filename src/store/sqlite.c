@@ -579,16 +579,6 @@ static const struct {
     [SORT_NAME] = {"normalized_name", "ASC"},
 };
 
-/* Shape bits: which parts a search statement has. */
-enum {
-    SH_MATCH = 1 << 0, /* starts from the FTS index (a query, or a filter it can narrow) */
-    SH_ECO = 1 << 1,
-    SH_KEYWORD = 1 << 2,
-    SH_CATEGORY = 1 << 3,
-    SH_TAG = 1 << 4,
-    SH_SORT_SHIFT = 5, /* two bits of sort */
-    SH_COUNT = 1 << 7,
-};
 
 /* Finds and instantiates the search index's tokenizer for this connection,
  * and gives the connection depot_rank (before any search is prepared). */
@@ -931,20 +921,7 @@ static int sq_search(sql_conn *cb, arena *a, const store_search *q, int sort, in
 static const struct store_driver sqlite_driver = {
     .name = "sqlite",
     .dialect = SQL_SQLITE,
-    .conn = sq_conn,
-    .prepare = sq_prepare,
-    .prepare_once = sq_prepare_once,
-    .bind_i64 = sq_bind_i64,
-    .bind_text = sq_bind_text,
-    .step = sq_step,
-    .col_i64 = sq_col_i64,
-    .col_text = sq_col_text,
-    .changes = sq_changes,
-    .release = sq_release,
-    .begin = sq_begin,
-    .end = sq_end,
-    .exec = sq_exec,
-    .each_row = sq_each_row,
+    STORE_DRIVER_PRIMS(sq),
     .migrations = migrations,
     .migrations_count = &migrations_count,
     .migrations_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -952,10 +929,6 @@ static const struct store_driver sqlite_driver = {
                             " name TEXT NOT NULL,"
                             " applied_at INTEGER NOT NULL)",
     .migrate_script = sq_migrate_script,
-    .close = sq_close,
-    .integrity = sq_integrity,
-    .backup = sq_backup,
-    .search = sq_search,
 };
 
 store *store_sqlite_open(const char *path, derr *e)
