@@ -1141,10 +1141,6 @@ static const struct store_driver pg_driver = {
     STORE_DRIVER_PRIMS(pg),
     .migrations = pg_migrations,
     .migrations_count = &pg_migrations_count,
-    .migrations_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                            " version INTEGER PRIMARY KEY,"
-                            " name TEXT NOT NULL,"
-                            " applied_at BIGINT NOT NULL)",
     .migrate_hold = pg_migrate_hold,
     .migrate_script = pg_migrate_script,
     .rows_settle_sql = rows_settle_sql,

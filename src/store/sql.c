@@ -780,6 +780,21 @@ static int tx_pkg(sql_conn *c, int64_t package_id, const char *op, derr *e)
     return ret == STORE_OK ? ret : tx_end(c, ret, op, e);
 }
 
+/* This thread's connection in a write transaction with the package locked, for a change named
+ * by key (NULL: "no such <what>"; "" for changes named otherwise); NULL, with *ret the answer,
+ * when there is none. */
+static sql_conn *pkg_writer(store *s, int64_t package_id, const char *key, const char *what,
+                            const char *op, derr *e, int *ret)
+{
+    *ret = STORE_ERROR;
+    if (!key) {
+        *ret = not_found(e, what);
+        return NULL;
+    }
+    sql_conn *c = drv(s)->conn(s, e);
+    return c && tx_pkg(c, package_id, op, e) == STORE_OK ? c : NULL;
+}
+
 /* The generation goes up with every change of the package. */
 static int pkg_bump(sql_conn *c, int64_t package_id, const char *op, derr *e)
 {
@@ -885,6 +900,15 @@ static int apply_migration(sql_conn *c, const struct migration *m, derr *e)
     return 1;
 }
 
+/* Where the applied migrations are recorded, in each dialect's integer type. */
+#define MIGRATIONS_TABLE(integer)                                                            \
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"              \
+    " name TEXT NOT NULL, applied_at " integer " NOT NULL)"
+static const char *const migrations_table[] = {
+    [SQL_SQLITE] = MIGRATIONS_TABLE("INTEGER"),
+    [SQL_POSTGRES] = MIGRATIONS_TABLE("BIGINT"),
+};
+
 /* A database migrated by a newer depot may hold tables this one would
  * misuse: refuse rather than guess. */
 static int migrations_known(sql_conn *c, derr *e)
@@ -895,7 +919,7 @@ static int migrations_known(sql_conn *c, derr *e)
         if (d->migrations[i].version > known)
             known = d->migrations[i].version;
     int64_t have = 0;
-    int ret = d->exec(c, d->migrations_table_sql, "migrate", e);
+    int ret = d->exec(c, migrations_table[d->dialect], "migrate", e);
     if (ret == STORE_OK)
         ret = mig_stmt(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, NULL,
                        &have, e);
@@ -1545,13 +1569,12 @@ static int op_version_yank(store *s, int64_t package_id, const char *version, bo
                            int64_t now, derr *e)
 {
     static const char op[] = "version_yank";
-    if (!version)
-        return not_found(e, "version");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, version, "version", op, e, &ret);
+    if (!c)
+        return ret;
     int64_t changed = 0;
-    int ret = q_exec(c, Q_VERSION_YANK,
+    ret = q_exec(c, Q_VERSION_YANK,
                      P(I(package_id), T(version), B(yanked), I(now > 0 ? now : now_s())), &changed,
                      op, e);
     if (ret == STORE_OK && changed == 0)
@@ -1609,10 +1632,11 @@ static int op_owner_add(store *s, int64_t package_id, int64_t user_id, const cha
                         int64_t now, derr *e)
 {
     static const char op[] = "owner_add";
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int ret = q_exec(c, Q_OWNER_INSERT,
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, "", NULL, op, e, &ret);
+    if (!c)
+        return ret;
+    ret = q_exec(c, Q_OWNER_INSERT,
                      P(I(package_id), I(user_id), T(level), I(now > 0 ? now : now_s())), NULL, op,
                      e);
     if (ret == STORE_NOT_FOUND)
@@ -1641,11 +1665,12 @@ static int owner_not_last(sql_conn *c, int64_t package_id, const char *op, derr 
 static int op_owner_remove(store *s, int64_t package_id, int64_t user_id, derr *e)
 {
     static const char op[] = "owner_remove";
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, "", NULL, op, e, &ret);
+    if (!c)
+        return ret;
     char level[16] = "";
-    int ret = owner_level(c, package_id, user_id, level, sizeof level, op, e);
+    ret = owner_level(c, package_id, user_id, level, sizeof level, op, e);
     if (ret == STORE_NOT_FOUND)
         derr_set(e, 404, "not_found", "not an owner of this package");
     if (ret == STORE_OK && strcmp(level, "owner") == 0)
@@ -1899,17 +1924,16 @@ static int op_version_set_status(store *s, int64_t package_id, const char *versi
 {
     static const char op[] = "version_set_status";
     static const store_version_status nothing = {0};
-    if (!version)
-        return not_found(e, "version");
     if (!vs)
         vs = &nothing;
     int retired = status_action(vs->set_retired);
     int deprecated = status_action(vs->set_deprecated);
     int retracted = status_action(vs->set_retracted);
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int ret = q_change(c, Q_VERSION_STATUS,
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, version, "version", op, e, &ret);
+    if (!c)
+        return ret;
+    ret = q_change(c, Q_VERSION_STATUS,
                        P(I(package_id), T(version), I(retired), T(vs->retired_reason),
                          T(vs->retired_message), I(deprecated), T(vs->deprecated), I(retracted),
                          I(now > 0 ? now : now_s())),
@@ -1935,12 +1959,11 @@ static int op_tag_set(store *s, int64_t package_id, const char *tag, const char 
                       int64_t now, derr *e)
 {
     static const char op[] = "tag_set";
-    if (!version)
-        return not_found(e, "version");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int ret = tag_upsert(c, package_id, tag, version, now > 0 ? now : now_s(), op, e);
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, version, "version", op, e, &ret);
+    if (!c)
+        return ret;
+    ret = tag_upsert(c, package_id, tag, version, now > 0 ? now : now_s(), op, e);
     if (ret == STORE_OK)
         ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
@@ -1952,12 +1975,11 @@ static int op_tag_set(store *s, int64_t package_id, const char *tag, const char 
 static int pkg_delete_keyed(store *s, int64_t package_id, const char *key, enum query q,
                             const char *what, const char *op, derr *e)
 {
-    if (!key)
-        return not_found(e, what);
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int ret = q_change(c, q, P(I(package_id), T(key)), what, op, e);
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, key, what, op, e, &ret);
+    if (!c)
+        return ret;
+    ret = q_change(c, q, P(I(package_id), T(key)), what, op, e);
     if (ret == STORE_OK)
         ret = pkg_bump(c, package_id, op, e);
     return tx_end(c, ret, op, e);
@@ -2002,12 +2024,11 @@ static int op_version_delete(store *s, int64_t package_id, const char *version, 
                              int64_t now, derr *e)
 {
     static const char op[] = "version_delete";
-    if (!version)
-        return not_found(e, "version");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int ret = delete_version_tx(c, package_id, version, tombstone, now, op, e);
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, version, "version", op, e, &ret);
+    if (!c)
+        return ret;
+    ret = delete_version_tx(c, package_id, version, tombstone, now, op, e);
     if (ret == STORE_OK)
         ret = pkg_settle(c, package_id, 1, 0, NULL, op, e);
     return tx_end(c, ret, op, e);
@@ -2033,12 +2054,11 @@ static int op_docs_put(store *s, int64_t package_id, const char *version,
                        const store_doc_file *files, int n, int64_t now, derr *e)
 {
     static const char op[] = "docs_put";
-    if (!version)
-        return not_found(e, "version");
-    sql_conn *c = drv(s)->conn(s, e);
-    if (!c || tx_pkg(c, package_id, op, e) != STORE_OK)
-        return STORE_ERROR;
-    int ret = q_exec(c, Q_DOCS_SITE_DELETE, P(I(package_id), T(version)), NULL, op, e);
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, version, "version", op, e, &ret);
+    if (!c)
+        return ret;
+    ret = q_exec(c, Q_DOCS_SITE_DELETE, P(I(package_id), T(version)), NULL, op, e);
     if (ret == STORE_OK) {
         ret = q_exec(c, Q_DOCS_SITE_INSERT,
                      P(I(package_id), T(version), T(archive_sha256), I(archive_size),

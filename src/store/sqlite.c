@@ -857,6 +857,22 @@ static int search_bind(sqlite3_stmt *st, const store_search *q, const char *expr
     return rc;
 }
 
+/* Reads one page of a search shape. */
+static int search_page(struct conn *c, int shape, const store_search *q, const char *expr,
+                       const char *exact, int64_t limit, int64_t offset, arena *a,
+                       store_package **out, int *n, const char *op, derr *e)
+{
+    sqlite3_stmt *st = search_prep(c, shape, op, e);
+    if (!st)
+        return STORE_ERROR;
+    struct sq_stmt page = {{&sqlite_driver}, st, c, op, search_bind(st, q, expr, exact, limit, offset),
+                           false};
+    int ret = store_read_packages(&page.base, a, out, n, e);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
 /* Counts the matches of a search shape into *total. */
 static int search_count(struct conn *c, int shape, const store_search *q, const char *expr,
                         const char *exact, int64_t limit, int64_t offset, int64_t *total,
@@ -871,22 +887,6 @@ static int search_count(struct conn *c, int shape, const store_search *q, const 
     int ret = rc == SQLITE_ROW ? STORE_OK : fail(c, rc, op, e);
     if (ret == STORE_OK)
         *total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return ret;
-}
-
-/* Reads one page of a search shape. */
-static int search_page(struct conn *c, int shape, const store_search *q, const char *expr,
-                       const char *exact, int64_t limit, int64_t offset, arena *a,
-                       store_package **out, int *n, const char *op, derr *e)
-{
-    sqlite3_stmt *st = search_prep(c, shape, op, e);
-    if (!st)
-        return STORE_ERROR;
-    struct sq_stmt page = {{&sqlite_driver}, st, c, op, search_bind(st, q, expr, exact, limit, offset),
-                           false};
-    int ret = store_read_packages(&page.base, a, out, n, e);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;
@@ -924,10 +924,6 @@ static const struct store_driver sqlite_driver = {
     STORE_DRIVER_PRIMS(sq),
     .migrations = migrations,
     .migrations_count = &migrations_count,
-    .migrations_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                            " version INTEGER PRIMARY KEY,"
-                            " name TEXT NOT NULL,"
-                            " applied_at INTEGER NOT NULL)",
     .migrate_script = sq_migrate_script,
 };
 
