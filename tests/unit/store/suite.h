@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lib/arena.h"
 #include "store/store.h"
@@ -280,6 +281,96 @@ SUITE_HELPER char *search_names(struct fixture *f, const store_search *q, int64_
 }
 
 /* The cases of test_sqlite_packages.c's test_search, with the same answers. */
+
+/* A search and what it must answer: the names in order, and the total. */
+struct search_case {
+    store_search q; /* limit 0 is taken as 20; a negative one reads only the total */
+    const char *names;
+    int64_t total;
+};
+
+SUITE_HELPER void check_searches(struct fixture *f, const struct search_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        store_search q = cases[i].q;
+        if (q.limit == 0)
+            q.limit = 20;
+        int64_t total = -1;
+        char *names = search_names(f, &q, &total);
+        if (strcmp(names, cases[i].names) != 0 || total != cases[i].total)
+            fail_msg("case %zu (query '%s'): got [%s] of %lld, want [%s] of %lld", i,
+                     q.query ? q.query : "", names, (long long)total, cases[i].names,
+                     (long long)cases[i].total);
+    }
+}
+
+SUITE_HELPER double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* How many packages a search-speed test fills: DEPOT_TEST_SEARCH_PACKAGES, else 5,000. */
+SUITE_HELPER int search_speed_count(void)
+{
+    const char *env = getenv("DEPOT_TEST_SEARCH_PACKAGES");
+    int count = env ? (int)strtol(env, NULL, 10) : 5000;
+    return count < 100 ? 100 : count;
+}
+
+/* Times searches over the count packages an engine's test filled (in `filled` ms) and prints
+ * the median of 7 runs of each; with typo, a misspelt name too (PostgreSQL's trigram search). */
+SUITE_HELPER void search_timings(struct fixture *f, const char *engine, int count, double filled,
+                                 bool typo)
+{
+    static const struct {
+        const char *label;
+        store_search q;
+    } cases[] = {
+        {"word 'json'", {.query = "json", .limit = 20}},
+        {"prefix 'se'", {.query = "se", .limit = 20}},
+        {"prefix 'c'", {.query = "c", .limit = 20}},
+        {"two words", {.query = "http server", .limit = 20}},
+        {"prefix + eco", {.query = "se", .ecosystem = "npm", .limit = 20}},
+        {"prefix by downloads", {.query = "se", .sort = "downloads", .limit = 20}},
+        {"no query, name", {.sort = "name", .limit = 20}},
+        {"no query, downloads", {.sort = "downloads", .limit = 20}},
+        {"no query, eco recent", {.ecosystem = "hex", .sort = "recent", .limit = 20}},
+        {"keyword filter", {.keyword = "json", .limit = 20}},
+        {"name exact", {.query = "http_server_1", .limit = 20}},
+        {"typo (trigram)", {.query = "json_parsre", .limit = 20}},
+    };
+    printf("%s: search over %d packages (filled in %.0f ms); median of 7 runs:\n", engine, count,
+           filled);
+    for (size_t i = 0; i < N(cases) - (typo ? 0 : 1); i++) {
+        double runs[7];
+        int64_t total = 0;
+        for (int k = 0; k < 7; k++) {
+            double s = now_ms();
+            store_package *out;
+            int n;
+            derr e = {0};
+            assert_int_equal(store_call(f->st, search, f->a, &cases[i].q, &out, &n, &total, &e),
+                             STORE_OK);
+            runs[k] = now_ms() - s;
+        }
+        for (int a = 0; a < 7; a++)
+            for (int b = a + 1; b < 7; b++)
+                if (runs[b] < runs[a]) {
+                    double t = runs[a];
+                    runs[a] = runs[b];
+                    runs[b] = t;
+                }
+        printf("  %-22s %8.2f ms  (%lld matches)\n", cases[i].label, runs[3], (long long)total);
+        assert_true(total > 0);
+        /* Not a benchmark, a tripwire: a plan that runs the MATCH once per
+         * package, or reads every package for a page, is seconds here. */
+        if (count <= 10000 && runs[3] > 250)
+            fail_msg("%s took %.0f ms over %d packages", cases[i].label, runs[3], count);
+    }
+}
+
 /* ---- the tests ---- */
 
 static void test_user_create_and_get(void **state)
@@ -1060,11 +1151,7 @@ static void test_search(void **state)
 {
     FIXTURE(f);
     seed_packages(f, f->st, search_seeds, sizeof search_seeds / sizeof search_seeds[0]);
-    struct {
-        store_search q; /* limit 0 is taken as 20; a negative one reads only the total */
-        const char *names;
-        int64_t total;
-    } cases[] = {
+    static const struct search_case cases[] = {
         /* A package named as the query first, then name matches above
          * description matches. */
         {{.query = "cowboy"}, "cowboy plug_cowboy ranch", 3},
@@ -1112,27 +1199,7 @@ static void test_search(void **state)
         {{.query = "cow", .limit = -1}, "", 4},
         {{.sort = "downloads", .limit = -1, .offset = 100}, "", 8},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        store_search q = cases[i].q;
-        if (q.limit == 0)
-            q.limit = 20;
-        int64_t total = -1;
-        char *names = search_names(f, &q, &total);
-        if (strcmp(names, cases[i].names) != 0 || total != cases[i].total)
-            fail_msg("case %zu (query '%s'): got [%s] of %lld, want [%s] of %lld", i,
-                     q.query ? q.query : "", names, (long long)total, cases[i].names,
-                     (long long)cases[i].total);
-    }
-
-    /* An unknown sort is a caller's bug: internal, no SQL in the message. */
-    store_search bad = {.sort = "popularity", .limit = 5};
-    store_package *out;
-    int n;
-    int64_t total;
-    derr e = {0};
-    assert_int_equal(store_call(f->st, search, f->a, &bad, &out, &n, &total, &e), STORE_ERROR);
-    assert_int_equal(e.status, 500);
-    assert_null(strstr(e.message, "SELECT"));
+    check_searches(f, cases, N(cases));
 }
 
 static void test_search_hostile(void **state)

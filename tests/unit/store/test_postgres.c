@@ -785,11 +785,7 @@ static void test_search_typos(void **state)
 {
     FIXTURE(f);
     seed_packages(f, f->st, search_seeds, N(search_seeds));
-    struct {
-        store_search q;
-        const char *names;
-        int64_t total;
-    } cases[] = {
+    static const struct search_case cases[] = {
         {{.query = "cowbuy"}, "cowboy", 1},
         {{.query = "expres"}, "express", 1}, /* a prefix: full-text matches it, no fallback */
         {{.query = "exprses"}, "express", 1},
@@ -799,23 +795,7 @@ static void test_search_typos(void **state)
         {{.query = "cafe_lattte", .sort = "downloads"}, "cafe_latte", 1},
         {{.query = "zzzqqq"}, "", 0},
     };
-    for (size_t i = 0; i < N(cases); i++) {
-        store_search q = cases[i].q;
-        q.limit = 20;
-        int64_t total = -1;
-        char *names = search_names(f, &q, &total);
-        if (strcmp(names, cases[i].names) != 0 || total != cases[i].total)
-            fail_msg("case %zu (query '%s'): got [%s] of %lld, want [%s] of %lld", i,
-                     q.query ? q.query : "", names, (long long)total, cases[i].names,
-                     (long long)cases[i].total);
-    }
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    check_searches(f, cases, N(cases));
 }
 
 /* Fills packages straight into the table with COPY (the trigger indexes
@@ -871,56 +851,10 @@ static void bulk_packages(struct fixture *f, int count)
 static void test_search_speed(void **state)
 {
     FIXTURE(f);
-    const char *env = getenv("DEPOT_TEST_SEARCH_PACKAGES");
-    int count = env ? (int)strtol(env, NULL, 10) : 5000;
-    if (count < 100)
-        count = 100;
+    int count = search_speed_count();
     double t0 = now_ms();
     bulk_packages(f, count);
-    double filled = now_ms() - t0;
-    struct {
-        const char *label;
-        store_search q;
-    } cases[] = {
-        {"word 'json'", {.query = "json", .limit = 20}},
-        {"prefix 'se'", {.query = "se", .limit = 20}},
-        {"prefix 'c'", {.query = "c", .limit = 20}},
-        {"two words", {.query = "http server", .limit = 20}},
-        {"prefix + eco", {.query = "se", .ecosystem = "npm", .limit = 20}},
-        {"prefix by downloads", {.query = "se", .sort = "downloads", .limit = 20}},
-        {"no query, name", {.sort = "name", .limit = 20}},
-        {"no query, downloads", {.sort = "downloads", .limit = 20}},
-        {"no query, eco recent", {.ecosystem = "hex", .sort = "recent", .limit = 20}},
-        {"keyword filter", {.keyword = "json", .limit = 20}},
-        {"name exact", {.query = "http_server_1", .limit = 20}},
-        {"typo (trigram)", {.query = "json_parsre", .limit = 20}},
-    };
-    printf("postgres: search over %d packages (filled in %.0f ms); median of 7 runs:\n", count,
-           filled);
-    for (size_t i = 0; i < N(cases); i++) {
-        double runs[7];
-        int64_t total = 0;
-        for (int k = 0; k < 7; k++) {
-            double s = now_ms();
-            store_package *out;
-            int n;
-            derr e = {0};
-            assert_int_equal(store_call(f->st, search, f->a, &cases[i].q, &out, &n, &total, &e),
-                             STORE_OK);
-            runs[k] = now_ms() - s;
-        }
-        for (int a = 0; a < 7; a++)
-            for (int b = a + 1; b < 7; b++)
-                if (runs[b] < runs[a]) {
-                    double t = runs[a];
-                    runs[a] = runs[b];
-                    runs[b] = t;
-                }
-        printf("  %-22s %8.2f ms  (%lld matches)\n", cases[i].label, runs[3], (long long)total);
-        assert_true(total > 0);
-        if (count <= 10000 && runs[3] > 250)
-            fail_msg("%s took %.0f ms over %d packages", cases[i].label, runs[3], count);
-    }
+    search_timings(f, "postgres", count, now_ms() - t0, true);
 }
 
 /* ---- downloads and stats --------------------------------------------- */

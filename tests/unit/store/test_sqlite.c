@@ -521,13 +521,6 @@ static void test_threads(void **state)
 
 /* ---- search speed ------------------------------------------------------ */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Fills packages straight into the tables in one transaction (the FTS
  * triggers index them), with names and descriptions made of a small
  * vocabulary so that words and prefixes recur as they do in a registry. */
@@ -587,58 +580,11 @@ static void bulk_packages(struct fixture *f, int count)
 /* Times searches over many packages; prints the median of several runs. */
 static void test_search_speed(void **state)
 {
-    struct fixture *f = *state;
-    const char *env = getenv("DEPOT_TEST_SEARCH_PACKAGES");
-    int count = env ? (int)strtol(env, NULL, 10) : 5000;
-    if (count < 100)
-        count = 100;
+    FIXTURE(f);
+    int count = search_speed_count();
     double t0 = now_ms();
     bulk_packages(f, count);
-    double filled = now_ms() - t0;
-    struct {
-        const char *label;
-        store_search q;
-    } cases[] = {
-        {"word 'json'", {.query = "json", .limit = 20}},
-        {"prefix 'se'", {.query = "se", .limit = 20}},
-        {"prefix 'c'", {.query = "c", .limit = 20}},
-        {"two words", {.query = "http server", .limit = 20}},
-        {"prefix + eco", {.query = "se", .ecosystem = "npm", .limit = 20}},
-        {"prefix by downloads", {.query = "se", .sort = "downloads", .limit = 20}},
-        {"no query, name", {.sort = "name", .limit = 20}},
-        {"no query, downloads", {.sort = "downloads", .limit = 20}},
-        {"no query, eco recent", {.ecosystem = "hex", .sort = "recent", .limit = 20}},
-        {"keyword filter", {.keyword = "json", .limit = 20}},
-        {"name exact", {.query = "http_server_1", .limit = 20}},
-    };
-    printf("search over %d packages (filled in %.0f ms); median of 7 runs:\n", count, filled);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        double runs[7];
-        int64_t total = 0;
-        for (int k = 0; k < 7; k++) {
-            double s = now_ms();
-            store_package *out;
-            int n;
-            derr e = {0};
-            assert_int_equal(store_call(f->st, search, f->a, &cases[i].q, &out, &n, &total, &e),
-                             STORE_OK);
-            runs[k] = now_ms() - s;
-        }
-        for (int a = 0; a < 7; a++)
-            for (int b = a + 1; b < 7; b++)
-                if (runs[b] < runs[a]) {
-                    double t = runs[a];
-                    runs[a] = runs[b];
-                    runs[b] = t;
-                }
-        printf("  %-22s %8.2f ms  (%lld matches)\n", cases[i].label, runs[3],
-               (long long)total);
-        assert_true(total > 0);
-        /* Not a benchmark, a tripwire: a plan that runs the MATCH once per
-         * package, or reads every package for a page, is seconds here. */
-        if (count <= 10000 && runs[3] > 250)
-            fail_msg("%s took %.0f ms over %d packages", cases[i].label, runs[3], count);
-    }
+    search_timings(f, "sqlite", count, now_ms() - t0, false);
 }
 
 int main(void)
