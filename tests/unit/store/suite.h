@@ -18,7 +18,8 @@
  *                     (-1 when none), read outside the store;
  *   raw_exec(f, sql)  runs sql outside the store (foreign keys enforced);
  *   SQL_JSON_FIRST_SCOPE  SQL for the first element of audit_log.detail's
- *                     "scopes" array, as text.
+ *                     "scopes" array, as text;
+ *   ENGINE_CONNECTIONS(st)  how many connections the store holds open.
  */
 #ifndef DEPOT_TEST_STORE_SUITE_H
 #define DEPOT_TEST_STORE_SUITE_H
@@ -371,7 +372,144 @@ SUITE_HELPER void search_timings(struct fixture *f, const char *engine, int coun
     }
 }
 
+
+/* Every failure on a store that was never migrated reaches the caller as
+ * "internal", with no table or SQL in the message (the log has them). */
+SUITE_HELPER void errors_hide_sql_on(struct fixture *f, store *bare)
+{
+    derr e = {0};
+    store_user u;
+    assert_int_equal(store_call(bare, user_by_id, f->a, 1, &u, &e), STORE_ERROR);
+    assert_int_equal(e.status, 500);
+    assert_string_equal(e.code, "internal");
+    assert_null(strstr(e.message, "users"));
+    assert_null(strstr(e.message, "SELECT"));
+    assert_int_equal(store_call(bare, ping, &e), STORE_OK);
+    store_search q = {.query = "x", .limit = 5};
+    store_package *out;
+    int n;
+    int64_t total;
+    assert_int_equal(store_call(bare, search, f->a, &q, &out, &n, &total, &e), STORE_ERROR);
+    assert_string_equal(e.code, "internal");
+    assert_null(strstr(e.message, "packages"));
+    store_publish p = make_pub("x", "1.0.0", 1);
+    assert_int_equal(store_call(bare, publish, &p, &e), STORE_ERROR);
+    assert_string_equal(e.code, "internal");
+    assert_null(strstr(e.message, "packages"));
+    store_version_status retire = {.set_retired = 1};
+    store_tag *tags;
+    const char **vs;
+    store_upload up = {.id = "x", .ecosystem = "pub", .expires_at = 1};
+    int rcs[] = {
+        store_call(bare, version_set_status, 1, "1.0.0", &retire, 0, &e),
+        store_call(bare, pkg_set_meta, 1, "{}", &e),
+        store_call(bare, tags_list, f->a, 1, &tags, &n, &e),
+        store_call(bare, tag_set, 1, "latest", "1.0.0", 0, &e),
+        store_call(bare, version_delete, 1, "1.0.0", true, 0, &e),
+        store_call(bare, version_tombstoned, 1, "1.0.0", &e),
+        store_call(bare, docs_put, 1, "1.0.0", "ab", 1, NULL, 0, 0, &e),
+        store_call(bare, docs_versions, f->a, 1, &vs, &n, &e),
+        store_call(bare, upload_create, &up, &e),
+        store_call(bare, upload_expire, 0, &n, &e),
+    };
+    for (size_t i = 0; i < N(rcs); i++)
+        if (rcs[i] != STORE_ERROR)
+            fail_msg("call %zu: rc %d", i, rcs[i]);
+    assert_string_equal(e.code, "internal");
+    assert_null(strstr(e.message, "uploads"));
+    assert_null(strstr(e.message, "SELECT"));
+}
+
 /* ---- the tests ---- */
+
+#define THREAD_USERS 50
+
+struct worker {
+    store *st;
+    pthread_barrier_t *barrier;
+    int index;
+    int failures;
+};
+
+/* Creates users and tokens and reads them back, interleaved with the other
+ * worker's writes; then waits at the barrier (so the main thread can count
+ * connections while both are alive) and exits. */
+SUITE_HELPER void *worker_main(void *p)
+{
+    struct worker *w = p;
+    arena *a = arena_new(0);
+    for (int i = 0; i < THREAD_USERS; i++) {
+        char name[32], hash[32];
+        snprintf(name, sizeof name, "w%d-user%d", w->index, i);
+        snprintf(hash, sizeof hash, "w%d-hash%d", w->index, i);
+        derr e = {0};
+        store_user u = {.username = name};
+        if (store_call(w->st, user_create, &u, &e) != STORE_OK) {
+            w->failures++;
+            continue;
+        }
+        store_token t = {.user_id = u.id, .name = "t", .hash = hash, .prefix = "p"};
+        if (store_call(w->st, token_create, &t, &e) != STORE_OK)
+            w->failures++;
+        store_user got;
+        if (store_call(w->st, user_by_login, a, name, &got, &e) != STORE_OK || got.id != u.id)
+            w->failures++;
+        if (store_call(w->st, jwt_revoke, hash, (int64_t)time(NULL) + 60, &e) != STORE_OK)
+            w->failures++;
+    }
+    arena_free(a);
+    pthread_barrier_wait(w->barrier); /* 1: work done, connections open */
+    pthread_barrier_wait(w->barrier); /* 2: main has counted */
+    return NULL;
+}
+
+/* Workers on two threads each get their own connection, which closes when
+ * the thread exits; what they wrote is all there, and every revoked JWT
+ * moved the auth epoch once. */
+static void test_threads(void **state)
+{
+    FIXTURE(f);
+    /* The fixture's thread has its connection. */
+    assert_int_equal(ENGINE_CONNECTIONS(f->st), 1);
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, 3);
+    struct worker w[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        w[i] = (struct worker){.st = f->st, .barrier = &barrier, .index = i};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    pthread_barrier_wait(&barrier);
+    assert_int_equal(ENGINE_CONNECTIONS(f->st), 3); /* one per thread */
+    pthread_barrier_wait(&barrier);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].failures, 0);
+    }
+    pthread_barrier_destroy(&barrier);
+    /* Exiting threads closed their own connections. */
+    assert_int_equal(ENGINE_CONNECTIONS(f->st), 1);
+    store_user *all;
+    int n = 0;
+    derr e = {0};
+    assert_int_equal(store_call(f->st, user_list, f->a, &all, &n, &e), STORE_OK);
+    assert_int_equal(n, 2 * THREAD_USERS);
+    assert_int_equal(epoch(f->st), 2 * THREAD_USERS); /* one per revoked JWT */
+}
+
+static void test_migrate_refuses_newer_schema(void **state)
+{
+    FIXTURE(f);
+    raw_exec(f, "INSERT INTO schema_migrations VALUES (99999, 'future', 0)");
+    derr e = {0};
+    int applied = -1;
+    assert_int_equal(store_call(f->st, migrate, &applied, &e), STORE_ERROR);
+    assert_int_equal(applied, 0);
+    assert_int_equal(e.status, 500);
+    assert_non_null(strstr(e.message, "newer depot"));
+    /* Whatever the failed run held (PostgreSQL's lock) went with it: the store still works. */
+    assert_int_equal(store_call(f->st, ping, &e), STORE_OK);
+}
 
 static void test_user_create_and_get(void **state)
 {
@@ -2082,6 +2220,8 @@ static void test_uploads(void **state)
 
 /* Every test of the suite, each with the includer's setup and teardown. */
 #define STORE_SUITE(setup, teardown) \
+    cmocka_unit_test_setup_teardown(test_threads, setup, teardown), \
+    cmocka_unit_test_setup_teardown(test_migrate_refuses_newer_schema, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_create_and_get, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_conflicts, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_list, setup, teardown), \
