@@ -97,10 +97,10 @@ struct store_driver {
     int (*each_row)(sql_conn *c, const char *sql, int (*fn)(void *ctx, sql_stmt *row), void *ctx,
                     bool *stopped, const char *op, derr *e);
 
-    /* Migrations: the engine's list (migrations.h), a hold that
-     * keeps other servers from migrating meanwhile (NULL: the write transaction is enough),
-     * and running one migration's SQL inside the caller's transaction (on failure it logs
-     * why and fills e). */
+    /* Migrations: the engine's list (migrations.h), a hold that keeps other servers from
+     * migrating meanwhile (NULL: each migration's write transaction is enough), and running
+     * one migration's SQL inside the caller's transaction (on failure it logs why and fills
+     * e). */
     const struct migration *migrations;
     const int *migrations_count;
     int (*migrate_hold)(sql_conn *c, bool hold, derr *e);
