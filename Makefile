@@ -231,3 +231,5 @@ clean:
 	rm -rf build
 
 -include $(OBJ:.o=.d)
+# The unit tests' own headers (tests/unit/store/suite.h) are tracked the same way.
+-include $(UNIT_BIN:=.d)

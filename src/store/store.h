@@ -1,7 +1,9 @@
 /*
- * store.h — the metadata store: an interface (a table of function pointers,
- * like a driver) with one implementation per file: sqlite.c now, postgres.c
- * later. Callers never test which backend they have.
+ * store.h — the metadata store: an interface (a table of function pointers)
+ * that callers use without knowing which engine is behind it. Every
+ * operation is written once, in sql.c, over the small driver each engine
+ * supplies (driver.h: sqlite.c, postgres.c). Callers never test which
+ * backend they have.
  *
  * Every operation is atomic: an operation that writes several rows does so
  * in one transaction, so a failure leaves nothing half-written.
@@ -447,8 +449,8 @@ struct store {
     const struct store_ops *ops;
 };
 
-/* Opens a store from its URL: "sqlite:PATH" (PATH relative to the working dir),
- * later "postgres://...". Returns NULL and fills e on failure. */
+/* Opens a store from its URL: "sqlite:PATH" (PATH relative to the working dir)
+ * or "postgres://..." ("postgresql://..."). Returns NULL and fills e on failure. */
 store *store_open(const char *url, derr *e);
 
 /* The SQL of rows_put and rows_get, one text for both backends. Placeholders are numbered from 1

@@ -1,11 +1,18 @@
 /*
- * test_sqlite.c — the SQLite store against a real database file.
+ * test_sqlite.c — the store on SQLite: the whole store suite (suite.h) on a
+ * real database file, and what only SQLite has: its URLs, migrations of
+ * several processes starting at once, its pragmas and private file, the
+ * FTS5 index and its triggers, upgrading a file made by migration 0001,
+ * errors that hide SQL, one connection per thread, and search speed.
  *
  * Each test gets a fresh temporary folder (mkdtemp) with the database one
  * level below it, so store_open's folder creation is exercised too, and a
- * migrated store. Where a behaviour is only visible in the tables (the audit
- * row, the full-text triggers, purged JWTs) the test opens the file with
- * SQLite directly, as an outsider would.
+ * migrated store. Where a behaviour is only visible in the tables the test
+ * opens the file with SQLite directly, as an outsider would.
+ *
+ * test_search_speed fills the store with synthetic packages and times a
+ * few searches. It uses 5,000 packages by default (a second or so); set
+ * DEPOT_TEST_SEARCH_PACKAGES=100000 for the full-size measurement.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,41 +89,61 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Opens the database file directly, outside the store. */
-static sqlite3 *raw_open(struct fixture *f)
+/* Opens a database file directly, outside the store, with foreign keys on. */
+static sqlite3 *db_open_path(const char *path)
 {
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
+    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     return db;
 }
 
+static sqlite3 *db_open(struct fixture *f)
+{
+    return db_open_path(f->path);
+}
+
 /* The first column of the first row of sql, as an integer (-1 when none). */
-static int64_t raw_int(sqlite3 *db, const char *sql)
+static int64_t db_int(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_finalize(st);
     return v;
 }
 
-static void raw_exec(sqlite3 *db, const char *sql)
+static void db_exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
-static int64_t make_user(struct fixture *f, const char *username, const char *email)
+/* What suite.h needs from the engine. */
+#define FIXTURE(f) struct fixture *f = *state
+#define SQL_JSON_FIRST_SCOPE "json_extract(detail, '$.scopes[0]')"
+
+static int64_t raw_int(struct fixture *f, const char *sql)
 {
-    store_user u = {.username = username, .email = email, .password_hash = "$argon2id$x"};
-    derr e = {0};
-    assert_int_equal(store_call(f->st, user_create, &u, &e), STORE_OK);
-    assert_true(u.id > 0);
-    return u.id;
+    sqlite3 *db = db_open(f);
+    int64_t v = db_int(db, sql);
+    sqlite3_close(db);
+    return v;
 }
+
+static void raw_exec(struct fixture *f, const char *sql)
+{
+    sqlite3 *db = db_open(f);
+    db_exec(db, sql);
+    sqlite3_close(db);
+}
+
+#define ENGINE_CONNECTIONS(st) store_sqlite_connections(st)
+
+#include "suite.h"
 
 /* ---- opening and migrating ------------------------------------------ */
 
@@ -153,15 +180,13 @@ static void test_migrate_idempotent(void **state)
     assert_int_equal(applied, 0);
     other->ops->close(other);
 
-    sqlite3 *db = raw_open(f);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM schema_migrations"), migrations_count);
-    assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_migrations"),
+    sqlite3 *db = db_open(f);
+    assert_int_equal(db_int(db, "SELECT count(*) FROM schema_migrations"), migrations_count);
+    assert_int_equal(db_int(db, "SELECT max(version) FROM schema_migrations"),
                      migrations[migrations_count - 1].version);
     sqlite3_close(db);
 }
 
-/* Several processes starting at once on a fresh file: each opens and
- * migrates; every migration is applied exactly once in all. */
 static void test_migrate_concurrent_processes(void **state)
 {
     (void)state;
@@ -206,20 +231,6 @@ static void test_migrate_concurrent_processes(void **state)
     nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-static void test_migrate_refuses_newer_schema(void **state)
-{
-    struct fixture *f = *state;
-    sqlite3 *db = raw_open(f);
-    raw_exec(db, "INSERT INTO schema_migrations VALUES (99999, 'future', 0)");
-    sqlite3_close(db);
-    derr e = {0};
-    int applied = -1;
-    assert_int_equal(store_call(f->st, migrate, &applied, &e), STORE_ERROR);
-    assert_int_equal(applied, 0);
-    assert_int_equal(e.status, 500);
-    assert_non_null(strstr(e.message, "newer depot"));
-}
-
 static void test_ping_and_pragmas(void **state)
 {
     struct fixture *f = *state;
@@ -228,7 +239,7 @@ static void test_ping_and_pragmas(void **state)
     assert_string_equal(f->st->ops->name, "sqlite");
 
     /* WAL is a property of the file, so an outside connection sees it. */
-    sqlite3 *db = raw_open(f);
+    sqlite3 *db = db_open(f);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -250,12 +261,12 @@ static void test_schema_tables(void **state)
         "dependencies", "owners",      "downloads_daily", "signing_keys", "docs_sites",
         "audit_log",  "settings",      "packages_fts", "dist_tags", "email_tokens",
     };
-    sqlite3 *db = raw_open(f);
+    sqlite3 *db = db_open(f);
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[160];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'",
                  tables[i]);
-        if (raw_int(db, sql) != 1)
+        if (db_int(db, sql) != 1)
             fail_msg("table %s is missing", tables[i]);
     }
     sqlite3_close(db);
@@ -264,8 +275,8 @@ static void test_schema_tables(void **state)
 static void test_fts_follows_packages(void **state)
 {
     struct fixture *f = *state;
-    sqlite3 *db = raw_open(f);
-    raw_exec(db, "INSERT INTO packages (ecosystem, name, normalized_name, description, keywords,"
+    sqlite3 *db = db_open(f);
+    db_exec(db, "INSERT INTO packages (ecosystem, name, normalized_name, description, keywords,"
                  " created_at, updated_at) VALUES ('hex', 'plug_cowboy', 'plug_cowboy',"
                  " 'A web server adapter', '[\"http\",\"server\"]', 1, 1)");
     static const char count_sql[] = "SELECT count(*) FROM packages_fts WHERE packages_fts MATCH ";
@@ -285,19 +296,18 @@ static void test_fts_follows_packages(void **state)
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         if (steps[i].after)
-            raw_exec(db, steps[i].after);
+            db_exec(db, steps[i].after);
         char sql[200];
         snprintf(sql, sizeof sql, "%s%s", count_sql, steps[i].query);
-        int64_t got = raw_int(db, sql);
+        int64_t got = db_int(db, sql);
         if (got != steps[i].hits)
             fail_msg("step %zu: MATCH %s gave %lld, want %lld", i, steps[i].query,
                      (long long)got, (long long)steps[i].hits);
     }
-    raw_exec(db, "INSERT INTO packages_fts (packages_fts) VALUES ('integrity-check')");
+    db_exec(db, "INSERT INTO packages_fts (packages_fts) VALUES ('integrity-check')");
     sqlite3_close(db);
 }
 
-/* Failures reach the caller as "internal"/"unavailable" with no SQL text. */
 static void test_errors_hide_sql(void **state)
 {
     struct fixture *f = *state;
@@ -307,13 +317,7 @@ static void test_errors_hide_sql(void **state)
     derr e = {0};
     store *bare = store_open(url, &e);
     assert_non_null(bare);
-    store_user u;
-    assert_int_equal(store_call(bare, user_by_id, f->a, 1, &u, &e), STORE_ERROR);
-    assert_int_equal(e.status, 500);
-    assert_string_equal(e.code, "internal");
-    assert_null(strstr(e.message, "users"));
-    assert_null(strstr(e.message, "SELECT"));
-    assert_int_equal(store_call(bare, ping, &e), STORE_OK);
+    errors_hide_sql_on(f, bare);
     bare->ops->close(bare);
 
     /* A path under a regular file cannot be opened. */
@@ -324,378 +328,112 @@ static void test_errors_hide_sql(void **state)
     assert_null(strstr(e.message, f->dir));
 }
 
-/* ---- users ----------------------------------------------------------- */
-
-static void test_user_create_and_get(void **state)
+static void test_upgrade_from_0001(void **state)
 {
     struct fixture *f = *state;
+    char path[200], url[220];
+    snprintf(path, sizeof path, "%s/old.db", f->dir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    assert_true(migrations_count >= 2);
+    assert_int_equal(migrations[0].version, 1);
+    sqlite3 *db = db_open_path(path);
+    db_exec(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                 " applied_at INTEGER NOT NULL)");
+    db_exec(db, migrations[0].sql);
+    db_exec(db, "INSERT INTO schema_migrations VALUES (1, 'init', 0)");
+    db_exec(db,
+             "INSERT INTO packages (id, ecosystem, name, normalized_name, created_at, updated_at)"
+             " VALUES (1, 'hex', 'old', 'old', 1, 1)");
+    db_exec(db,
+             "INSERT INTO versions (package_id, version, major, minor, patch, sha256, size,"
+             " published_at, retired_reason, retired_at) VALUES (1, '1.0.0', 1, 0, 0, 'ab', 1, 1,"
+             " 'other', 77)");
+    sqlite3_close(db);
+
     derr e = {0};
-    time_t before = time(NULL);
-    store_user u = {.username = "Alice", .email = "Alice@Example.COM", .password_hash = "h1"};
-    assert_int_equal(store_call(f->st, user_create, &u, &e), STORE_OK);
-    assert_true(u.id > 0);
-    assert_true(u.created_at >= before && u.created_at <= time(NULL));
-
-    store_user got;
-    assert_int_equal(store_call(f->st, user_by_id, f->a, u.id, &got, &e), STORE_OK);
-    assert_int_equal(got.id, u.id);
-    assert_string_equal(got.username, "Alice");
-    assert_string_equal(got.email, "Alice@Example.COM");
-    assert_string_equal(got.password_hash, "h1");
-    assert_false(got.is_admin);
-    assert_false(got.disabled);
-    assert_int_equal(got.created_at, u.created_at);
-
-    static const char *const logins[] = {"alice", "ALICE", "Alice", "alice@example.com",
-                                         "ALICE@EXAMPLE.COM"};
-    for (size_t i = 0; i < sizeof logins / sizeof logins[0]; i++) {
-        memset(&got, 0, sizeof got);
-        if (store_call(f->st, user_by_login, f->a, logins[i], &got, &e) != STORE_OK)
-            fail_msg("user_by_login(%s) failed", logins[i]);
-        assert_int_equal(got.id, u.id);
-    }
-
-    static const char *const misses[] = {"bob", "alic", "alice@example", ""};
-    for (size_t i = 0; i < sizeof misses / sizeof misses[0]; i++)
-        assert_int_equal(store_call(f->st, user_by_login, f->a, misses[i], &got, &e),
-                         STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, user_by_id, f->a, u.id + 100, &got, &e), STORE_NOT_FOUND);
-    assert_int_equal(e.status, 404);
-
-    /* No email, no password: both stay NULL. */
-    store_user bare = {.username = "bare"};
-    assert_int_equal(store_call(f->st, user_create, &bare, &e), STORE_OK);
-    assert_int_equal(store_call(f->st, user_by_id, f->a, bare.id, &got, &e), STORE_OK);
-    assert_null(got.email);
-    assert_null(got.password_hash);
+    store *s = store_open(url, &e);
+    assert_non_null(s);
+    int applied = -1;
+    assert_int_equal(store_call(s, migrate, &applied, &e), STORE_OK);
+    assert_int_equal(applied, migrations_count - 1);
+    store_version v;
+    assert_int_equal(store_call(s, version_get, f->a, 1, "1.0.0", &v, &e), STORE_OK);
+    assert_string_equal(v.extra, "{}");
+    assert_null(v.deprecated);
+    assert_false(v.retracted);
+    assert_string_equal(v.retired_reason, "other");
+    assert_int_equal(v.retired_at, 77);
+    assert_int_equal(store_call(s, version_delete, 1, "1.0.0", true, 0, &e), STORE_OK);
+    assert_int_equal(store_call(s, version_tombstoned, 1, "1.0.0", &e), STORE_OK);
+    s->ops->close(s);
 }
 
-static void test_user_conflicts(void **state)
+/* ---- search speed ------------------------------------------------------ */
+
+/* Fills packages straight into the tables in one transaction (the FTS
+ * triggers index them), with names and descriptions made of a small
+ * vocabulary so that words and prefixes recur as they do in a registry. */
+static void bulk_packages(struct fixture *f, int count)
 {
-    struct fixture *f = *state;
-    make_user(f, "carol", "carol@example.com");
-    struct {
-        const char *username, *email;
-        int rc;
-        const char *message;
-    } cases[] = {
-        {"carol", "other@example.com", STORE_CONFLICT, "username is taken"},
-        {"CAROL", "other@example.com", STORE_CONFLICT, "username is taken"},
-        {"Carol", "other@example.com", STORE_CONFLICT, "username is taken"},
-        {"dave", "carol@example.com", STORE_CONFLICT, "email is taken"},
-        {"dave", "CAROL@Example.com", STORE_CONFLICT, "email is taken"},
-        {"dave", "dave@example.com", STORE_OK, NULL},
-        {"erin", NULL, STORE_OK, NULL},
-        {"frank", NULL, STORE_OK, NULL}, /* several accounts without email */
+    static const char *const words[] = {
+        "http",   "server", "client", "json",   "parser", "logger", "cache",  "crypto",
+        "auth",   "router", "socket", "stream", "queue",  "worker", "pool",   "config",
+        "test",   "mock",   "bench",  "cli",    "color",  "date",   "time",   "uuid",
+        "image",  "video",  "audio",  "math",   "matrix", "graph",  "tree",   "list",
+        "string", "regex",  "yaml",   "toml",   "xml",    "csv",    "sql",    "mongo",
+        "redis",  "kafka",  "grpc",   "proto",  "oauth",  "jwt",    "email",  "smtp",
+        "ftp",    "ssh",    "tls",    "dns",    "proxy",  "load",   "retry",  "limit",
+        "metric", "trace",  "event",  "bus",    "actor",  "fiber",  "async",  "sync",
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        store_user u = {.username = cases[i].username, .email = cases[i].email};
-        derr e = {0};
-        int rc = store_call(f->st, user_create, &u, &e);
-        if (rc != cases[i].rc)
-            fail_msg("case %zu (%s, %s): rc %d, want %d", i, cases[i].username,
-                     cases[i].email ? cases[i].email : "NULL", rc, cases[i].rc);
-        if (cases[i].message) {
-            assert_int_equal(e.status, 409);
-            assert_string_equal(e.code, "conflict");
-            assert_string_equal(e.message, cases[i].message);
+    enum { NW = sizeof words / sizeof words[0] };
+    sqlite3 *db = db_open(f);
+    db_exec(db, "BEGIN");
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO packages (ecosystem, name, normalized_name,"
+                                        " description, keywords, categories, downloads,"
+                                        " created_at, updated_at) VALUES (?1, ?2, ?2, ?3, ?4,"
+                                        " ?5, ?6, ?7, ?7)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    static const char *const ecos[] = {"hex", "npm", "pub", "native"};
+    uint32_t rnd = 12345;
+    for (int i = 0; i < count; i++) {
+        uint32_t r[4];
+        for (int k = 0; k < 4; k++) {
+            rnd = rnd * 1103515245u + 12345u;
+            r[k] = (rnd >> 8) % NW;
         }
+        char name[64], desc[160], kw[64], cat[32];
+        snprintf(name, sizeof name, "%s_%s_%d", words[r[0]], words[r[1]], i);
+        snprintf(desc, sizeof desc, "A %s library for %s and %s in the %s style", words[r[2]],
+                 words[r[3]], words[r[0]], words[r[1]]);
+        snprintf(kw, sizeof kw, "[\"%s\",\"%s\"]", words[r[2]], words[r[3]]);
+        snprintf(cat, sizeof cat, "[\"%s\"]", words[r[1] % 8]);
+        sqlite3_bind_text(st, 1, ecos[i % 4], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, desc, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, kw, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, cat, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 6, (int64_t)(rnd % 100000));
+        sqlite3_bind_int64(st, 7, 1600000000 + i);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
     }
-}
-
-static void test_user_list(void **state)
-{
-    struct fixture *f = *state;
-    derr e = {0};
-    store_user *all = (store_user *)1;
-    int n = -1;
-    assert_int_equal(store_call(f->st, user_list, f->a, &all, &n, &e), STORE_OK);
-    assert_int_equal(n, 0);
-
-    /* Enough rows to make the array grow more than once. */
-    static const char *const names[] = {"zed", "Bob", "alice", "Mallory", "carol",
-                                        "dave", "Erin", "frank", "grace", "heidi",
-                                        "ivan", "judy", "ken", "leo", "nick",
-                                        "olivia", "peggy", "quinn", "rupert", "sybil"};
-    size_t count = sizeof names / sizeof names[0];
-    for (size_t i = 0; i < count; i++)
-        make_user(f, names[i], NULL);
-    assert_int_equal(store_call(f->st, user_list, f->a, &all, &n, &e), STORE_OK);
-    assert_int_equal(n, (int)count);
-    assert_string_equal(all[0].username, "alice");
-    assert_string_equal(all[1].username, "Bob");
-    assert_string_equal(all[2].username, "carol");
-    assert_string_equal(all[n - 1].username, "zed");
-    for (int i = 1; i < n; i++)
-        assert_true(strcasecmp(all[i - 1].username, all[i].username) < 0);
-}
-
-static void test_user_setters(void **state)
-{
-    struct fixture *f = *state;
-    int64_t id = make_user(f, "grace", "grace@example.com");
-    derr e = {0};
-    store_user got;
-
-    assert_int_equal(store_call(f->st, user_set_password, id, "newhash", &e), STORE_OK);
-    assert_int_equal(store_call(f->st, user_by_id, f->a, id, &got, &e), STORE_OK);
-    assert_string_equal(got.password_hash, "newhash");
-    assert_int_equal(store_call(f->st, user_set_password, id, NULL, &e), STORE_OK);
-    assert_int_equal(store_call(f->st, user_by_id, f->a, id, &got, &e), STORE_OK);
-    assert_null(got.password_hash);
-
-    const bool flips[] = {true, true, false, true, false};
-    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
-        assert_int_equal(store_call(f->st, user_set_disabled, id, flips[i], &e), STORE_OK);
-        assert_int_equal(store_call(f->st, user_set_admin, id, !flips[i], &e), STORE_OK);
-        assert_int_equal(store_call(f->st, user_by_id, f->a, id, &got, &e), STORE_OK);
-        assert_int_equal(got.disabled, flips[i]);
-        assert_int_equal(got.is_admin, !flips[i]);
-    }
-
-    assert_int_equal(store_call(f->st, user_set_password, 9999, "x", &e), STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, user_set_disabled, 9999, true, &e), STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, user_set_admin, 9999, true, &e), STORE_NOT_FOUND);
-}
-
-/* ---- tokens ---------------------------------------------------------- */
-
-static store_token token(int64_t user_id, const char *name, const char *hash)
-{
-    return (store_token){.user_id = user_id,
-                         .name = name,
-                         .hash = hash,
-                         .prefix = "dpt_abcdef",
-                         .scopes = "read publish:hex/foo"};
-}
-
-static void test_tokens(void **state)
-{
-    struct fixture *f = *state;
-    int64_t alice = make_user(f, "alice", "alice@example.com");
-    int64_t bob = make_user(f, "bob", "bob@example.com");
-    derr e = {0};
-
-    store_token t = token(alice, "ci", "h-ci");
-    t.expires_at = 2000000000;
-    assert_int_equal(store_call(f->st, token_create, &t, &e), STORE_OK);
-    assert_true(t.id > 0);
-    assert_true(t.created_at > 0);
-
-    store_token got;
-    assert_int_equal(store_call(f->st, token_by_hash, f->a, "h-ci", &got, &e), STORE_OK);
-    assert_int_equal(got.id, t.id);
-    assert_int_equal(got.user_id, alice);
-    assert_string_equal(got.name, "ci");
-    assert_string_equal(got.hash, "h-ci");
-    assert_string_equal(got.prefix, "dpt_abcdef");
-    assert_string_equal(got.scopes, "read publish:hex/foo");
-    assert_int_equal(got.created_at, t.created_at);
-    assert_int_equal(got.expires_at, 2000000000);
-    assert_int_equal(got.last_used_at, 0);
-
-    assert_int_equal(store_call(f->st, token_by_name, f->a, alice, "ci", &got, &e), STORE_OK);
-    assert_int_equal(got.id, t.id);
-    assert_int_equal(store_call(f->st, token_by_name, f->a, bob, "ci", &got, &e),
-                     STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, token_by_hash, f->a, "nope", &got, &e), STORE_NOT_FOUND);
-
-    struct {
-        int64_t user_id;
-        const char *name, *hash;
-        int rc;
-        const char *message;
-    } cases[] = {
-        {alice, "ci", "h-other", STORE_CONFLICT, "a token with this name exists"},
-        {alice, "laptop", "h-ci", STORE_CONFLICT, "a token with this secret exists"},
-        {bob, "ci", "h-bob-ci", STORE_OK, NULL}, /* names are per user */
-        {alice, "laptop", "h-laptop", STORE_OK, NULL},
-        {alice, "deploy", "h-deploy", STORE_OK, NULL},
-        {9999, "ghost", "h-ghost", STORE_NOT_FOUND, NULL}, /* no such user */
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        store_token c = token(cases[i].user_id, cases[i].name, cases[i].hash);
-        derr ce = {0};
-        int rc = store_call(f->st, token_create, &c, &ce);
-        if (rc != cases[i].rc)
-            fail_msg("case %zu (%s): rc %d, want %d", i, cases[i].name, rc, cases[i].rc);
-        if (cases[i].message)
-            assert_string_equal(ce.message, cases[i].message);
-    }
-
-    store_token *list;
-    int n = -1;
-    assert_int_equal(store_call(f->st, token_list, f->a, alice, &list, &n, &e), STORE_OK);
-    assert_int_equal(n, 3);
-    assert_string_equal(list[0].name, "ci");
-    assert_string_equal(list[1].name, "deploy");
-    assert_string_equal(list[2].name, "laptop");
-    assert_int_equal(store_call(f->st, token_list, f->a, 9999, &list, &n, &e), STORE_OK);
-    assert_int_equal(n, 0);
-
-    assert_int_equal(store_call(f->st, token_delete, alice, "deploy", &e), STORE_OK);
-    assert_int_equal(store_call(f->st, token_delete, alice, "deploy", &e), STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, token_delete, bob, "laptop", &e), STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, token_list, f->a, alice, &list, &n, &e), STORE_OK);
-    assert_int_equal(n, 2);
-    assert_int_equal(store_call(f->st, token_by_hash, f->a, "h-bob-ci", &got, &e), STORE_OK);
-}
-
-static void test_token_touch(void **state)
-{
-    struct fixture *f = *state;
-    int64_t uid = make_user(f, "toucher", NULL);
-    derr e = {0};
-    store_token t = token(uid, "t", "h-touch");
-    assert_int_equal(store_call(f->st, token_create, &t, &e), STORE_OK);
-
-    const int64_t base = 1700000000;
-    struct {
-        int64_t now, want;
-    } steps[] = {
-        {base, base},            /* first use is always written */
-        {base + 30, base},       /* within a minute: skipped */
-        {base + 60, base},       /* exactly a minute: still skipped */
-        {base + 61, base + 61},  /* past a minute: written */
-        {base + 62, base + 61},
-        {base + 500, base + 500},
-    };
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        assert_int_equal(store_call(f->st, token_touch, t.id, steps[i].now, &e), STORE_OK);
-        store_token got;
-        assert_int_equal(store_call(f->st, token_by_hash, f->a, "h-touch", &got, &e), STORE_OK);
-        if (got.last_used_at != steps[i].want)
-            fail_msg("step %zu: last_used_at %lld, want %lld", i, (long long)got.last_used_at,
-                     (long long)steps[i].want);
-    }
-    /* A token that is gone is not an error for touch. */
-    assert_int_equal(store_call(f->st, token_touch, 9999, base, &e), STORE_OK);
-}
-
-/* ---- JWTs and audit ---------------------------------------------------- */
-
-static void test_jwt_revoke(void **state)
-{
-    struct fixture *f = *state;
-    derr e = {0};
-    int64_t later = (int64_t)time(NULL) + 3600;
-    assert_int_equal(store_call(f->st, jwt_is_revoked, "j1", &e), STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, jwt_revoke, "j1", later, &e), STORE_OK);
-    assert_int_equal(store_call(f->st, jwt_is_revoked, "j1", &e), STORE_OK);
-    assert_int_equal(store_call(f->st, jwt_revoke, "j1", later, &e), STORE_OK); /* again: fine */
-    assert_int_equal(store_call(f->st, jwt_is_revoked, "j2", &e), STORE_NOT_FOUND);
-
-    /* An already-expired entry is forgotten on the next revocation. */
-    assert_int_equal(store_call(f->st, jwt_revoke, "old", 1000, &e), STORE_OK);
-    assert_int_equal(store_call(f->st, jwt_is_revoked, "old", &e), STORE_OK);
-    assert_int_equal(store_call(f->st, jwt_revoke, "j3", later, &e), STORE_OK);
-    assert_int_equal(store_call(f->st, jwt_is_revoked, "old", &e), STORE_NOT_FOUND);
-    assert_int_equal(store_call(f->st, jwt_is_revoked, "j1", &e), STORE_OK);
-    assert_int_equal(store_call(f->st, jwt_is_revoked, "j3", &e), STORE_OK);
-}
-
-static void test_audit(void **state)
-{
-    struct fixture *f = *state;
-    int64_t uid = make_user(f, "auditor", NULL);
-    derr e = {0};
-    const store_audit events[] = {
-        {.user_id = uid, .action = "user.register", .target = "auditor", .ip = "127.0.0.1"},
-        {.user_id = 0,
-         .action = "token.create",
-         .target = "ci",
-         .detail = "{\"scopes\":[\"read\"]}"},
-        {.user_id = uid, .action = "user.disable"},
-    };
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        assert_int_equal(store_call(f->st, audit, &events[i], &e), STORE_OK);
-
-    sqlite3 *db = raw_open(f);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit_log"), 3);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit_log WHERE user_id IS NULL"), 1);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit_log WHERE ip = '127.0.0.1'"
-                                 " AND action = 'user.register' AND target = 'auditor'"),
-                     1);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit_log WHERE"
-                                 " json_extract(detail, '$.scopes[0]') = 'read'"),
-                     1);
-    assert_true(raw_int(db, "SELECT min(at) FROM audit_log") > 1700000000);
+    sqlite3_finalize(st);
+    db_exec(db, "COMMIT");
+    db_exec(db, "ANALYZE");
     sqlite3_close(db);
 }
 
-/* ---- threads --------------------------------------------------------- */
-
-#define THREAD_USERS 50
-
-struct worker {
-    store *st;
-    pthread_barrier_t *barrier;
-    int index;
-    int failures;
-};
-
-/* Creates users and tokens and reads them back, interleaved with the other
- * worker's writes; then waits at the barrier (so the main thread can count
- * connections while both are alive) and exits. */
-static void *worker_main(void *p)
+/* Times searches over many packages; prints the median of several runs. */
+static void test_search_speed(void **state)
 {
-    struct worker *w = p;
-    arena *a = arena_new(0);
-    for (int i = 0; i < THREAD_USERS; i++) {
-        char name[32], hash[32];
-        snprintf(name, sizeof name, "w%d-user%d", w->index, i);
-        snprintf(hash, sizeof hash, "w%d-hash%d", w->index, i);
-        derr e = {0};
-        store_user u = {.username = name};
-        if (store_call(w->st, user_create, &u, &e) != STORE_OK) {
-            w->failures++;
-            continue;
-        }
-        store_token t = {.user_id = u.id, .name = "t", .hash = hash, .prefix = "p"};
-        if (store_call(w->st, token_create, &t, &e) != STORE_OK)
-            w->failures++;
-        store_user got;
-        if (store_call(w->st, user_by_login, a, name, &got, &e) != STORE_OK || got.id != u.id)
-            w->failures++;
-        if (store_call(w->st, jwt_revoke, hash, (int64_t)time(NULL) + 60, &e) != STORE_OK)
-            w->failures++;
-    }
-    arena_free(a);
-    pthread_barrier_wait(w->barrier); /* 1: work done, connections open */
-    pthread_barrier_wait(w->barrier); /* 2: main has counted */
-    return NULL;
-}
-
-static void test_threads(void **state)
-{
-    struct fixture *f = *state;
-    /* The fixture's thread has its connection. */
-    assert_int_equal(store_sqlite_connections(f->st), 1);
-
-    pthread_barrier_t barrier;
-    pthread_barrier_init(&barrier, NULL, 3);
-    struct worker w[2];
-    pthread_t th[2];
-    for (int i = 0; i < 2; i++) {
-        w[i] = (struct worker){.st = f->st, .barrier = &barrier, .index = i};
-        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
-    }
-    pthread_barrier_wait(&barrier);
-    assert_int_equal(store_sqlite_connections(f->st), 3); /* one per thread */
-    pthread_barrier_wait(&barrier);
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_int_equal(w[i].failures, 0);
-    }
-    pthread_barrier_destroy(&barrier);
-    /* Exiting threads closed their own connections. */
-    assert_int_equal(store_sqlite_connections(f->st), 1);
-
-    store_user *all;
-    int n = 0;
-    derr e = {0};
-    assert_int_equal(store_call(f->st, user_list, f->a, &all, &n, &e), STORE_OK);
-    assert_int_equal(n, 2 * THREAD_USERS);
+    FIXTURE(f);
+    int count = search_speed_count();
+    double t0 = now_ms();
+    bulk_packages(f, count);
+    search_timings(f, "sqlite", count, now_ms() - t0, false);
 }
 
 int main(void)
@@ -705,20 +443,13 @@ int main(void)
         cmocka_unit_test(test_open_bad_urls),
         cmocka_unit_test_setup_teardown(test_migrate_idempotent, setup, teardown),
         cmocka_unit_test(test_migrate_concurrent_processes),
-        cmocka_unit_test_setup_teardown(test_migrate_refuses_newer_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ping_and_pragmas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fts_follows_packages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_hide_sql, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_create_and_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_setters, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_token_touch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_jwt_revoke, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_0001, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_speed, setup, teardown),
+        STORE_SUITE(setup, teardown)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
