@@ -5,6 +5,7 @@
  * session token is an HS256 JWT whose jti can be revoked (logout).
  */
 #include "accounts.h"
+#include "core_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -208,6 +209,24 @@ int accounts_find(core *c, arena *a, const char *login, store_user *out, derr *e
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "no user '%s'", login);
     return rc == STORE_OK ? 0 : -1;
+}
+
+int accounts_profile(core *c, arena *a, const char *username, store_user *out, derr *e)
+{
+    int rc = store_call(c->st, user_by_login, a, username, out, e);
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && (out->disabled || strcasecmp(out->username, username) != 0)))
+        return derr_set(e, 404, "not_found", "no user '%s'", username);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int accounts_list(core *c, arena *a, store_user **out, int *n, derr *e)
+{
+    return store_call(c->st, user_list, a, out, n, e) == STORE_OK ? 0 : -1;
+}
+
+int accounts_audit_recent(core *c, arena *a, int limit, audit_row **out, int *n, derr *e)
+{
+    return store_call(c->st, audit_recent, a, limit, out, n, e) == STORE_OK ? 0 : -1;
 }
 
 int accounts_set_password(core *c, arena *a, const char *login, const char *pw, size_t n, derr *e)

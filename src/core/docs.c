@@ -13,6 +13,7 @@
  * The site's rows go into the store in one transaction at the end.
  */
 #include "docs.h"
+#include "core_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -470,4 +471,9 @@ const char *docs_site_url(core *c, arena *a, const char *ecosystem, const char *
     *w++ = '/';
     *w = '\0';
     return out;
+}
+
+int docs_versions(core *c, arena *a, const package_row *p, const char ***out, int *n, derr *e)
+{
+    return store_call(c->st, docs_versions, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
 }

@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/packages.h"
 #include "hex.h"
 
 #define PAGE 100
 
 /* hex.pm's sorts onto the store's (name, downloads, recent). */
-static const char *store_sort(const char *sort)
+static const char *sort_of(const char *sort)
 {
     if (!sort || !*sort || strcmp(sort, "name") == 0)
         return "name";
@@ -49,7 +50,7 @@ void hex_packages_search(req *r)
 {
     if (!hex_repo_ok(r, true))
         return;
-    const char *sort = store_sort(req_query(r, "sort"));
+    const char *sort = sort_of(req_query(r, "sort"));
     if (!sort) {
         hex_error(r, 400,
                   "sort: one of name, downloads, total_downloads, recent_downloads, inserted_at, updated_at",
@@ -66,22 +67,22 @@ void hex_packages_search(req *r)
             return;
         }
     }
-    store_search q = {.ecosystem = HEX,
+    package_query q = {.ecosystem = HEX,
                       .query = search_text(r, req_query(r, "search")),
                       .sort = sort,
                       .offset = (page - 1) * PAGE,
                       .limit = PAGE};
     derr e;
-    store_package *ps;
+    package_row *ps;
     int n;
     int64_t total;
-    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+    if (catalog_search(r->core, r->a, &q, &ps, &n, &total, &e) < 0) {
         hex_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
-        store_version *vs;
+        version_row *vs;
         int nv;
         if (!ps[i].latest_version || packages_versions(r->core, r->a, &ps[i], &vs, &nv, &e) < 0 || nv == 0)
             continue;
@@ -94,8 +95,8 @@ void hex_packages_get(req *r)
 {
     if (!hex_repo_ok(r, true))
         return;
-    store_package p;
-    store_version *vs;
+    package_row p;
+    version_row *vs;
     int nv;
     if (hex_load_package(r, req_param(r, "name"), &p, &vs, &nv) < 0)
         return;
@@ -107,8 +108,8 @@ void hex_release_get(req *r)
     if (!hex_repo_ok(r, true))
         return;
     derr e;
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (packages_get(r->core, r->a, HEX, req_param(r, "name"), &p, &e) < 0 ||
         packages_version(r->core, r->a, &p, req_param(r, "version"), &v, &e) < 0) {
         hex_derr(r, &e);
@@ -123,7 +124,7 @@ void hex_release_docs_redirect(req *r)
         return;
     const char *name = req_param(r, "name"), *version = req_param(r, "version");
     derr e;
-    store_package p;
+    package_row p;
     if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0) {
         hex_derr(r, &e);
         return;

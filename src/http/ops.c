@@ -13,17 +13,18 @@
 
 static void health(req *r)
 {
-    derr e;
     int ok = 1;
+    bool meta_ok, bytes_ok;
+    core_health(r->core, &meta_ok, &bytes_ok);
     json_t *checks = json_object();
-    if (store_call(r->core->st, ping, &e) < 0) {
+    if (!meta_ok) {
         metrics_store_error();
         ok = 0;
         json_object_set_new(checks, "store", json_string("fail: the store does not answer"));
     } else {
         json_object_set_new(checks, "store", json_string("ok"));
     }
-    if (blob_call(r->core->blobs, check, &e) < 0) {
+    if (!bytes_ok) {
         metrics_blob_error();
         ok = 0;
         json_object_set_new(checks, "blobs", json_string("fail: the blob store cannot be written"));

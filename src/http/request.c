@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../blob/blob.h"
 #include "../core/documents.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
@@ -111,11 +110,11 @@ void resp_fd(req *r, int status, const char *ctype, int fd, uint64_t size)
     set(r, status, resp, size, ctype);
 }
 
-/* A response from a blob_stream: MHD asks for bytes when the socket can take them. When none
+/* A response from a content_stream: MHD asks for bytes when the socket can take them. When none
  * has arrived yet the connection is suspended (the event thread goes on with others) and the
  * stream's wake-up resumes it; libmicrohttpd allows suspending from a content reader. */
 struct stream_send {
-    blob_stream *s;
+    content_stream *s;
     struct MHD_Connection *conn;
 };
 
@@ -130,7 +129,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     long n = ss->s->ops->read(ss->s, pos, out, max);
     if (n > 0)
         return n;
-    if (n == BLOB_STREAM_END)
+    if (n == CONTENT_STREAM_END)
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body, never a wrong one */
@@ -147,20 +146,20 @@ static void stream_free(void *cls)
     free(ss);
 }
 
-bool resp_blob(req *r, int status, const char *ctype, blob_reader *br)
+bool resp_blob(req *r, int status, const char *ctype, content_reader *br)
 {
-    bool bytes = br->kind != BLOB_READER_REDIRECT;
+    bool bytes = br->kind != CONTENT_REDIRECT;
     switch (br->kind) {
-    case BLOB_READER_FD:
+    case CONTENT_FD:
         resp_fd(r, status, ctype, br->fd, br->size);
         br->fd = -1;
         break;
-    case BLOB_READER_REDIRECT:
+    case CONTENT_REDIRECT:
         resp_empty(r, 302);
         resp_header(r, "Location", br->url);
         resp_header(r, "Cache-Control", "no-store"); /* the URL expires */
         break;
-    case BLOB_READER_STREAM: {
+    case CONTENT_STREAM: {
         struct stream_send *ss = xmalloc(sizeof *ss);
         ss->s = br->stream;
         ss->conn = r->conn;
@@ -173,7 +172,7 @@ bool resp_blob(req *r, int status, const char *ctype, blob_reader *br)
         break;
     }
     }
-    blob_reader_close(br);
+    content_close(br);
     return bytes;
 }
 

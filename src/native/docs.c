@@ -42,7 +42,7 @@ void native_docs_upload(req *r)
                          .max_header = 8192};
         mp_part *parts;
         int nparts;
-        const char *tmp = r->core->blobs->ops->tmp_dir(r->core->blobs);
+        const char *tmp = core_tmp_dir(r->core);
         if (multipart_parse(r->a, r->body_fd, r->body_len, ct, tmp, &lim, &parts, &nparts, &e) < 0) {
             resp_derr(r, &e);
             return;
@@ -72,7 +72,7 @@ void native_docs_upload(req *r)
         return;
     }
     /* The package's own spelling of its name, for the URL. */
-    store_package pkg;
+    package_row pkg;
     const char *shown = name;
     if (packages_get(r->core, r->a, NATIVE, name, &pkg, &e) == 0)
         shown = pkg.name;

@@ -114,7 +114,7 @@ void native_publish(req *r)
                      .max_header = 8192};
     mp_part *parts;
     int nparts;
-    const char *tmp = r->core->blobs->ops->tmp_dir(r->core->blobs);
+    const char *tmp = core_tmp_dir(r->core);
     if (multipart_parse(r->a, r->body_fd, r->body_len, ct, tmp, &lim, &parts, &nparts, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -262,11 +262,11 @@ void native_publish(req *r)
     in.pkg.meta = "{}";
     in.version = m.version;
     in.ndeps = m.ndeps + m.ndev_deps;
-    in.deps = arena_zalloc(r->a, sizeof(store_dep) * (size_t)(in.ndeps ? in.ndeps : 1));
+    in.deps = arena_zalloc(r->a, sizeof(dep_row) * (size_t)(in.ndeps ? in.ndeps : 1));
     for (int i = 0; i < m.ndeps; i++)
-        in.deps[i] = (store_dep){m.deps[i].name, m.deps[i].req, "normal", NULL};
+        in.deps[i] = (dep_row){m.deps[i].name, m.deps[i].req, "normal", NULL};
     for (int i = 0; i < m.ndev_deps; i++)
-        in.deps[m.ndeps + i] = (store_dep){m.dev_deps[i].name, m.dev_deps[i].req, "dev", NULL};
+        in.deps[m.ndeps + i] = (dep_row){m.dev_deps[i].name, m.dev_deps[i].req, "dev", NULL};
     char *mtext = json_dumps(mdoc, JSON_COMPACT | JSON_SORT_KEYS);
     in.manifest = arena_strdup(r->a, mtext ? mtext : "{}");
     free(mtext);
@@ -290,8 +290,8 @@ void native_publish(req *r)
     in.who = &r->who;
     in.ip = r->ip;
 
-    store_package pkg;
-    store_version v;
+    package_row pkg;
+    version_row v;
     bool created;
     if (packages_publish(r->core, r->a, &in, &pkg, &v, &created, &e) < 0) {
         resp_derr(r, &e);

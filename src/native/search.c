@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "../core/documents.h"
 #include "../lib/timeutil.h"
@@ -68,7 +69,7 @@ static const char *page_link(req *r, long page, long per_page)
 
 struct search_job {
     req *r;
-    const store_search *q;
+    const package_query *q;
     long page, per_page;
 };
 
@@ -78,10 +79,10 @@ static int build_search(void *vctx, arena *a, char **text, size_t *len, const ch
     struct search_job *job = vctx;
     req *r = job->r;
     long page = job->page, per_page = job->per_page;
-    store_package *ps;
+    package_row *ps;
     int n;
     int64_t total;
-    if (store_call(r->core->st, search, a, job->q, &ps, &n, &total, e) != STORE_OK)
+    if (catalog_search(r->core, a, job->q, &ps, &n, &total, e) < 0)
         return -1;
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
@@ -113,7 +114,7 @@ void native_search(req *r)
     const char *pp = req_query(r, "per_page") ? "per_page" : "pageSize";
     if (num(r, pp, 20, 1, PER_PAGE_MAX, &per_page) < 0)
         return;
-    store_search q = {0};
+    package_query q = {0};
     q.ecosystem = NATIVE;
     q.query = first(r, "search", "q");
     q.keyword = first(r, "keywords", "keyword");
@@ -139,7 +140,7 @@ void native_search(req *r)
     struct search_job job = {r, &q, page, per_page};
     int64_t gen;
     derr e;
-    if (store_call(r->core->st, eco_generation, NATIVE, &gen, &e) != STORE_OK) {
+    if (catalog_generation(r->core, NATIVE, &gen, &e) < 0) {
         resp_derr(r, &e);
         return;
     }

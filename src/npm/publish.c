@@ -270,7 +270,7 @@ static const char *person(req *r, json_t *v)
 }
 
 /* The dependencies of all four kinds. 0, or -1 after answering. */
-static int collect_deps(req *r, json_t *man, store_dep **out, int *n)
+static int collect_deps(req *r, json_t *man, dep_row **out, int *n)
 {
     static const struct {
         const char *field, *kind;
@@ -291,7 +291,7 @@ static int collect_deps(req *r, json_t *man, store_dep **out, int *n)
         npm_error(r, 422, "invalid", "at most %d dependencies in all", DEPS_MAX);
         return -1;
     }
-    store_dep *deps = arena_zalloc(r->a, sizeof *deps * (total ? total : 1));
+    dep_row *deps = arena_zalloc(r->a, sizeof *deps * (total ? total : 1));
     int nd = 0;
     json_t *optional = json_object_get(man, "optionalDependencies");
     for (int k = 0; k < 4; k++) {
@@ -308,7 +308,7 @@ static int collect_deps(req *r, json_t *man, store_dep **out, int *n)
             /* npm lists optional dependencies under dependencies too; keep them once, as optional. */
             if (k == 0 && json_object_get(optional, dn))
                 continue;
-            deps[nd++] = (store_dep){arena_strdup(r->a, dn), arena_strdup(r->a, json_string_value(dv)),
+            deps[nd++] = (dep_row){arena_strdup(r->a, dn), arena_strdup(r->a, json_string_value(dv)),
                                      kinds[k].kind, NULL};
         }
     }
@@ -385,26 +385,21 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     }
 
     /* Refuse a number already used before spending time on the tarball. */
-    store_package existing;
+    package_row existing;
     if (packages_get(r->core, r->a, NPM, name, &existing, &e) == 0) {
-        store_version old;
-        if (packages_version(r->core, r->a, &existing, version, &old, &e) == 0) {
+        int used = packages_version_used(r->core, r->a, &existing, version, &e);
+        if (used == VERSION_PUBLISHED)
             npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s",
                       version, existing.name);
+        else if (used == VERSION_REMOVED)
+            npm_derr(r, &e);
+        if (used == VERSION_PUBLISHED || used == VERSION_REMOVED)
             return;
-        }
-        if (store_call(r->core->st, version_tombstoned, existing.id, version, &e) == STORE_OK) {
-            npm_error(
-                r, 409, "conflict",
-                "%s@%s was unpublished, and a version number is never used again; publish a new version",
-                existing.name, version);
-            return;
-        }
     }
 
     /* The tarball, decoded to a temp file with its sums. */
     json_t *length = json_object_get(tgz->obj, "length");
-    temp_file *t = temp_file_new(r->a, r->core->blobs->ops->tmp_dir(r->core->blobs), "npm");
+    temp_file *t = temp_file_new(r->a, core_tmp_dir(r->core), "npm");
     if (!t) {
         derr_storage(&e, errno, "the server's storage for uploads");
         npm_error(r, e.status, e.code, "%s", e.message);
@@ -441,7 +436,7 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     for (int i = 0; drop[i]; i++)
         json_object_del(man, drop[i]);
     json_object_set_new(man, "_id", json_string(arena_printf(r->a, "%s@%s", name, version)));
-    store_user me;
+    user_row me;
     if (accounts_get(r->core, r->a, r->who.user_id, &me, &e) < 0) {
         npm_derr(r, &e);
         return;
@@ -515,8 +510,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
     in.who = &r->who;
     in.ip = r->ip;
 
-    store_package pkg;
-    store_version out;
+    package_row pkg;
+    version_row out;
     bool created;
     if (packages_publish(r->core, r->a, &in, &pkg, &out, &created, &e) < 0) {
         if (e.status == 409 && strstr(e.message, "already exists"))
@@ -540,7 +535,7 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
  * string deprecates (or changes the message), "" or null undeprecates, absent leaves it.
  * Versions the document lists that are not stored are refused (a publish needs its
  * tarball). *changed counts the changes. 0, or -1 after answering. */
-static int apply_deprecations(req *r, const store_package *p, const store_version *vs, int nv,
+static int apply_deprecations(req *r, const package_row *p, const version_row *vs, int nv,
                               json_t *versions, int *changed)
 {
     derr e;
@@ -575,7 +570,7 @@ static int apply_deprecations(req *r, const store_package *p, const store_versio
             return -1;
         }
         const char *now = vs[i].deprecated && *vs[i].deprecated ? vs[i].deprecated : NULL;
-        store_version_status st = {0};
+        version_status st = {0};
         if (*msg && (!now || strcmp(now, msg) != 0)) {
             st.set_deprecated = 1;
             st.deprecated = msg;
@@ -597,7 +592,7 @@ static int apply_deprecations(req *r, const store_package *p, const store_versio
 
 /* Removes versions for good (tombstoned). Every one must be inside the unpublish window, checked
  * for all before the first goes, so a refusal removes nothing (core checks each again). */
-static int remove_versions(req *r, const store_package *p, const store_version *const *vs, int n)
+static int remove_versions(req *r, const package_row *p, const version_row *const *vs, int n)
 {
     derr e;
     long window = r->cfg->unpublish_window;
@@ -626,7 +621,7 @@ static int remove_versions(req *r, const store_package *p, const store_version *
 }
 
 /* Makes the owners the `maintainers` list names. 0, or -1 after answering. */
-static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *changed)
+static int apply_maintainers(req *r, const package_row *p, json_t *ms, int *changed)
 {
     derr e;
     if (!json_is_array(ms)) {
@@ -653,7 +648,7 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
         /* "name <email>" as older clients write people. */
         want[i] = arena_strndup(r->a, nm, strcspn(nm, " <"));
     }
-    store_owner *os;
+    owner_row *os;
     int no;
     if (packages_owners(r->core, r->a, p, &os, &no, &e) < 0) {
         npm_derr(r, &e);
@@ -688,7 +683,7 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
 }
 
 /* 0 when rev is the package's current _rev, else -1 after answering 409. */
-static int rev_current(req *r, const store_package *p, const char *rev)
+static int rev_current(req *r, const package_row *p, const char *rev)
 {
     const char *now = npm_rev(r->a, p);
     if (rev && strcmp(rev, now) == 0)
@@ -704,8 +699,8 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
 {
     derr e;
     json_t *doc = d->doc;
-    store_package p;
-    store_version *vs;
+    package_row p;
+    version_row *vs;
     int nv;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
         packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
@@ -721,7 +716,7 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
     if (versions && apply_deprecations(r, &p, vs, nv, versions, &changed) < 0)
         return;
     if (rev && versions) {
-        const store_version **gone = arena_zalloc(r->a, sizeof *gone * (size_t)(nv ? nv : 1));
+        const version_row **gone = arena_zalloc(r->a, sizeof *gone * (size_t)(nv ? nv : 1));
         int ng = 0;
         for (int i = 0; i < nv; i++)
             if (!json_object_get(versions, vs[i].version))
@@ -807,8 +802,8 @@ void npm_delete_package(req *r)
     const char *name = write_name(r);
     if (!name)
         return;
-    store_package p;
-    store_version *vs;
+    package_row p;
+    version_row *vs;
     int nv;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
         packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
@@ -817,7 +812,7 @@ void npm_delete_package(req *r)
     }
     if (rev_current(r, &p, req_param(r, "rev")) < 0)
         return;
-    const store_version **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));
+    const version_row **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));
     for (int i = 0; i < nv; i++)
         all[i] = &vs[i];
     if (remove_versions(r, &p, all, nv) < 0)
@@ -836,8 +831,8 @@ void npm_delete_tarball(req *r)
         npm_error(r, 404, "not_found", "no tarball %s", req_param(r, "file"));
         return;
     }
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0) {
         npm_derr(r, &e);
         return;
@@ -845,13 +840,13 @@ void npm_delete_tarball(req *r)
     if (packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
         /* Gone already: the PUT before this DELETE removed it. */
         derr e2;
-        if (e.status == 404 && store_call(r->core->st, version_tombstoned, p.id, version, &e2) == STORE_OK)
+        if (e.status == 404 && packages_version_used(r->core, r->a, &p, version, &e2) == VERSION_REMOVED)
             npm_ok(r, 200, "tarball removed");
         else
             npm_derr(r, &e);
         return;
     }
-    const store_version *one = &v;
+    const version_row *one = &v;
     if (remove_versions(r, &p, &one, 1) < 0)
         return;
     npm_ok(r, 200, "tarball removed");

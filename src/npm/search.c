@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/catalog.h"
 #include "../core/accounts.h"
 #include "../core/packages.h"
 #include "../lib/timeutil.h"
@@ -60,7 +61,7 @@ static json_t *keywords(const char *text)
 }
 
 /* One result: {package, score, searchScore}. */
-static json_t *result(req *r, const store_package *p, derr *e)
+static json_t *result(req *r, const package_row *p, derr *e)
 {
     json_t *pkg = json_object();
     json_object_set_new(pkg, "name", json_string(p->name));
@@ -69,7 +70,7 @@ static json_t *result(req *r, const store_package *p, derr *e)
         pkg, "scope",
         json_string(slash ? arena_strndup(r->a, p->name + 1, (size_t)(slash - p->name - 1)) : "unscoped"));
     /* The version the latest dist-tag names (the highest release when none does). */
-    store_tag *tags;
+    tag_row *tags;
     int nt;
     if (packages_tags(r->core, r->a, p, &tags, &nt, e) < 0) {
         json_decref(pkg);
@@ -92,7 +93,7 @@ static json_t *result(req *r, const store_package *p, derr *e)
         json_object_set_new(links, "repository", json_string(p->repository));
     json_object_set_new(pkg, "links", links);
 
-    store_owner *os = NULL;
+    owner_row *os = NULL;
     int no = 0;
     if (packages_owners(r->core, r->a, p, &os, &no, e) < 0) {
         json_decref(pkg);
@@ -104,7 +105,7 @@ static json_t *result(req *r, const store_package *p, derr *e)
     json_object_set_new(pkg, "maintainers", ms);
     /* The publisher of the latest version, else the first owner. */
     const char *pub = no ? os[0].username : NULL, *pub_email = no ? os[0].email : NULL;
-    store_version v;
+    version_row v;
     derr ignore;
     if (latest && packages_version(r->core, r->a, p, latest, &v, &ignore) == 0) {
         json_object_set_new(pkg, "date", json_string(npm_time(r->a, v.published_at)));
@@ -159,18 +160,18 @@ void npm_search(req *r)
         p += strspn(p, " \t");
     }
     *w = '\0';
-    store_search q = {0};
+    package_query q = {0};
     q.ecosystem = NPM;
     q.query = *words ? words : NULL;
     q.keyword = keyword;
     q.sort = "relevance";
     q.offset = from;
     q.limit = size;
-    store_package *ps;
+    package_row *ps;
     int n;
     int64_t total;
     derr e;
-    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+    if (catalog_search(r->core, r->a, &q, &ps, &n, &total, &e) < 0) {
         npm_derr(r, &e);
         return;
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "pub.h"
 
@@ -30,17 +31,17 @@ void pub_search(req *r)
             return;
         }
     }
-    store_search s = {0};
+    package_query s = {0};
     s.ecosystem = PUB;
     s.query = q && *q ? q : NULL;
     s.sort = s.query ? "relevance" : "downloads";
     s.offset = (page - 1) * PER_PAGE;
     s.limit = PER_PAGE;
-    store_package *pkgs;
+    package_row *pkgs;
     int n;
     int64_t total;
     derr e;
-    if (store_call(r->core->st, search, r->a, &s, &pkgs, &n, &total, &e) != STORE_OK) {
+    if (catalog_search(r->core, r->a, &s, &pkgs, &n, &total, &e) < 0) {
         pub_derr(r, &e);
         return;
     }

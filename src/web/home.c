@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/auth.h"
 #include "../core/core.h"
 #include "web.h"
@@ -23,7 +24,7 @@ static void eco_badge(buf *b, const char *eco)
     H(b, "<span class=\"eco eco-{}\">{}</span>", eco, web_ecosystem_label(eco));
 }
 
-void web_package_list(buf *b, arena *a, const store_package *ps, int n, bool show_eco)
+void web_package_list(buf *b, arena *a, const package_row *ps, int n, bool show_eco)
 {
     if (n == 0) {
         html_raw(b, "<p class=\"meta\">No packages yet.</p>\n");
@@ -31,7 +32,7 @@ void web_package_list(buf *b, arena *a, const store_package *ps, int n, bool sho
     }
     html_raw(b, "<ul class=\"pkgs\">\n");
     for (int i = 0; i < n; i++) {
-        const store_package *p = &ps[i];
+        const package_row *p = &ps[i];
         H(b, "<li><a class=\"name\" href=\"{}\">{}</a> ", web_pkg_path(a, p->ecosystem, p->name), p->name);
         if (show_eco)
             eco_badge(b, p->ecosystem);
@@ -68,13 +69,12 @@ static const char *eco_param(req *r)
 void web_home(req *r)
 {
     derr e;
-    store_totals t;
-    store_package *newest, *top;
+    registry_totals t;
+    package_row *newest, *top;
     int nn, nt;
     const char *eco = eco_param(r);
-    if (store_call(r->core->st, totals, &t, &e) != STORE_OK ||
-        store_call(r->core->st, pkg_top, r->a, eco, "new", 10, &newest, &nn, &e) != STORE_OK ||
-        store_call(r->core->st, pkg_top, r->a, eco, "downloads", 10, &top, &nt, &e) != STORE_OK) {
+    if (catalog_totals(r->core, &t, &e) < 0 || catalog_top(r->core, r->a, eco, "new", 10, &newest, &nn, &e) < 0 ||
+        catalog_top(r->core, r->a, eco, "downloads", 10, &top, &nt, &e) < 0) {
         web_derr_page(r, &e);
         return;
     }
@@ -154,7 +154,7 @@ static const char *search_url(req *r, const char *key, const char *val, long pag
 
 void web_search(req *r)
 {
-    store_search q = {0};
+    package_query q = {0};
     q.query = nonempty(req_query(r, "q"));
     q.ecosystem = eco_param(r);
     q.keyword = nonempty(req_query(r, "keyword"));
@@ -183,11 +183,11 @@ void web_search(req *r)
         }
     q.offset = (pageno - 1) * PER_PAGE;
     q.limit = PER_PAGE;
-    store_package *ps;
+    package_row *ps;
     int n;
     int64_t total;
     derr e;
-    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+    if (catalog_search(r->core, r->a, &q, &ps, &n, &total, &e) < 0) {
         web_derr_page(r, &e);
         return;
     }

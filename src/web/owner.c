@@ -53,7 +53,7 @@ static const struct action {
 
 static const char *const retire_reasons[] = {"other", "invalid", "security", "deprecated", "renamed", NULL};
 
-static const struct action *find_action(const store_package *p, const char *code)
+static const struct action *find_action(const package_row *p, const char *code)
 {
     for (size_t i = 0; code && i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(actions[i].code, code) && (!actions[i].eco || !strcmp(actions[i].eco, p->ecosystem)))
@@ -61,17 +61,7 @@ static const struct action *find_action(const store_package *p, const char *code
     return NULL;
 }
 
-bool web_may_change(req *r, const store_package *p)
-{
-    if (!web_session(r))
-        return false;
-    if (r->who.is_admin)
-        return true;
-    derr e;
-    return store_call(r->core->st, owner_is, p->id, r->who.user_id, &e) == STORE_OK;
-}
-
-static void action_link(page *pg, const store_package *p, const char *code, const char *label,
+static void action_link(page *pg, const package_row *p, const char *code, const char *label,
                         const char *version)
 {
     req *r = pg->r;
@@ -82,7 +72,7 @@ static void action_link(page *pg, const store_package *p, const char *code, cons
       web_pkg_path(r->a, p->ecosystem, p->name), code, web_q(r->a, version), label, version);
 }
 
-void web_version_actions(page *pg, const store_package *p, const store_version *v)
+void web_version_actions(page *pg, const package_row *p, const version_row *v)
 {
     action_link(pg, p, v->yanked ? "unyank" : "yank", v->yanked ? "Unyank" : "Yank", v->version);
     if (!strcmp(p->ecosystem, "hex"))
@@ -97,21 +87,22 @@ void web_version_actions(page *pg, const store_package *p, const store_version *
 }
 
 /* Checks that the requester may change p; answers (login redirect or 403) and returns false if not. */
-static bool allowed(req *r, const store_package *p)
+static bool allowed(req *r, const package_row *p)
 {
     if (!web_session(r)) {
         web_redirect(
             r, arena_printf(r->a, "/login?next=%s", web_q(r->a, web_pkg_path(r->a, p->ecosystem, p->name))));
         return false;
     }
-    if (!web_may_change(r, p)) {
+    derr e;
+    if (packages_may_change(r->core, r->a, &r->who, p, &e) < 0) {
         web_error_page(r, 403, "Not allowed", "Only the owners of this package (and admins) can change it.");
         return false;
     }
     return true;
 }
 
-void web_owner_confirm(req *r, const store_package *p, const char *code)
+void web_owner_confirm(req *r, const package_row *p, const char *code)
 {
     if (!allowed(r, p))
         return;
@@ -123,7 +114,7 @@ void web_owner_confirm(req *r, const store_package *p, const char *code)
     const char *version = req_query(r, "version"), *user = req_query(r, "user");
     derr e;
     if (act->need == NEED_VERSION) {
-        store_version v;
+        version_row v;
         if (!version || packages_version(r->core, r->a, p, version, &v, &e) < 0) {
             web_error_page(r, 404, "No such version", "The package has no such version.");
             return;
@@ -178,12 +169,12 @@ void web_owner_confirm(req *r, const store_package *p, const char *code)
 }
 
 /* pub's discontinued flag: the rule is core's. */
-static int set_discontinued(req *r, const store_package *p, bool on, const char *replaced_by, derr *e)
+static int set_discontinued(req *r, const package_row *p, bool on, const char *replaced_by, derr *e)
 {
     return packages_discontinue(r->core, r->a, &r->who, p->ecosystem, p->name, on, replaced_by, r->ip, e);
 }
 
-void web_owner_post(req *r, const store_package *p)
+void web_owner_post(req *r, const package_row *p)
 {
     if (!web_check_post(r) || !allowed(r, p))
         return;
@@ -201,7 +192,7 @@ void web_owner_post(req *r, const store_package *p)
     const char *eco = p->ecosystem, *name = p->name, *code = act->code;
     derr e;
     int rc;
-    store_version_status st = {0};
+    version_status st = {0};
     if (!strcmp(code, "yank") || !strcmp(code, "unyank")) {
         rc = packages_yank(r->core, r->a, &r->who, eco, name, version, code[0] == 'y', r->ip, &e);
     } else if (!strcmp(code, "retire")) {

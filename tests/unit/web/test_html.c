@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "core/core_int.h"
 #include "web/web.h"
 
 static void test_escaping(void **state)
