@@ -375,6 +375,85 @@ static bool discontinued(const package_row *p, const char **replaced_by, arena *
     return on;
 }
 
+/* The breadcrumbs and the heading: name, latest version, ecosystem, status badges, description. */
+static void head_section(page *pg, const package_row *p, const version_row *latest)
+{
+    req *r = pg->r;
+    buf *b = &pg->b;
+    const char *eco = p->ecosystem;
+    H(b,
+      "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><ol><li><a href=\"/\">Home</a></li><li><a "
+      "href=\"/search?ecosystem={}\">{}</a></li><li><a href=\"{}\" "
+      "aria-current=\"page\">{}</a></li></ol></nav>\n",
+      eco, web_ecosystem_label(eco), web_pkg_path(r->a, eco, p->name), p->name);
+    H(b,
+      "<div class=\"pkg-head\"><h1>{} <span class=\"ver\">{}</span></h1><span class=\"eco eco-{}\">{}</span>",
+      p->name, latest ? latest->version : "", eco, web_ecosystem_label(eco));
+    const char *replaced;
+    if (discontinued(p, &replaced, r->a)) {
+        html_raw(b, " <span class=\"badge bad\">discontinued</span>");
+        if (replaced)
+            H(b, " <span class=\"meta\">replaced by <a href=\"{}\">{}</a></span>",
+              web_pkg_path(r->a, eco, replaced), replaced);
+    }
+    if (latest && latest->yanked)
+        html_raw(b, " <span class=\"badge bad\">every version is yanked</span>");
+    if (p->description && *p->description)
+        H(b, "<p class=\"desc\">{}</p>", p->description);
+    html_raw(b, "</div>\n<div class=\"pkg-grid\"><div class=\"pkg-body\">\n");
+}
+
+static void readme_section(page *pg, const package_row *p)
+{
+    buf *b = &pg->b;
+    bool cut;
+    const char *readme = web_readme_html(pg->r, p, &cut);
+    html_raw(b, "<section aria-labelledby=\"h-readme\"><h2 id=\"h-readme\">README</h2>");
+    if (readme && *readme) {
+        H(b, "<div class=\"readme\">{!}</div>", readme);
+        if (cut)
+            html_raw(b,
+                     "<p class=\"meta\">The README is longer than this page shows; the package holds all of "
+                     "it.</p>");
+    } else {
+        html_raw(b, "<p class=\"meta\">This package has no README.</p>");
+    }
+    html_raw(b, "</section>\n");
+}
+
+/* The owners' tools: add or remove an owner, discontinue (pub). */
+static void manage_section(page *pg, const package_row *p, const owner_row *os, int no)
+{
+    req *r = pg->r;
+    buf *b = &pg->b;
+    const char *eco = p->ecosystem;
+    html_raw(b, "<section class=\"owner-tools\" aria-labelledby=\"h-manage\"><h2 id=\"h-manage\">Manage</h2>"
+                "<p class=\"hint\">You can change this package. Every change asks you to confirm it first.</p>");
+    H(b,
+      "<form class=\"row-form\" method=\"get\" action=\"{}/confirm\"><input type=\"hidden\" "
+      "name=\"action\" "
+      "value=\"owner-add\"><div><label for=\"new-owner\">Add an owner</label><input id=\"new-owner\" "
+      "type=\"text\" "
+      "name=\"user\" required maxlength=\"39\" autocomplete=\"off\" placeholder=\"username\"></div>"
+      "<div><button type=\"submit\" class=\"secondary\">Add owner…</button></div></form>",
+      web_pkg_path(r->a, eco, p->name));
+    if (no > 1) {
+        html_raw(b, "<p>Remove an owner: ");
+        for (int i = 0; i < no; i++)
+            H(b, "{!}<a href=\"{}/confirm?action=owner-remove&amp;user={}\">{}</a>", i ? ", " : "",
+              web_pkg_path(r->a, eco, p->name), web_q(r->a, os[i].username), os[i].username);
+        html_raw(b, "</p>");
+    }
+    if (!strcmp(eco, "pub")) {
+        const char *rb;
+        bool disc = discontinued(p, &rb, r->a);
+        H(b, "<p><a class=\"button secondary\" href=\"{}/confirm?action={}\">{}</a></p>",
+          web_pkg_path(r->a, eco, p->name), disc ? "undiscontinue" : "discontinue",
+          disc ? "Mark as not discontinued…" : "Mark as discontinued…");
+    }
+    html_raw(b, "</section>\n");
+}
+
 static void package_page(req *r, const package_row *p)
 {
     derr e;
@@ -399,80 +478,19 @@ static void package_page(req *r, const package_row *p)
     page_start(&pg, r, arena_printf(r->a, "%s (%s)", p->name, web_ecosystem_label(p->ecosystem)),
                CACHE_PUBLIC);
     buf *b = &pg.b;
-    const char *eco = p->ecosystem;
-    H(b,
-      "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><ol><li><a href=\"/\">Home</a></li><li><a "
-      "href=\"/search?ecosystem={}\">{}</a></li><li><a href=\"{}\" "
-      "aria-current=\"page\">{}</a></li></ol></nav>\n",
-      eco, web_ecosystem_label(eco), web_pkg_path(r->a, eco, p->name), p->name);
-    H(b,
-      "<div class=\"pkg-head\"><h1>{} <span class=\"ver\">{}</span></h1><span class=\"eco eco-{}\">{}</span>",
-      p->name, latest ? latest->version : "", eco, web_ecosystem_label(eco));
-    const char *replaced;
-    if (discontinued(p, &replaced, r->a)) {
-        html_raw(b, " <span class=\"badge bad\">discontinued</span>");
-        if (replaced)
-            H(b, " <span class=\"meta\">replaced by <a href=\"{}\">{}</a></span>",
-              web_pkg_path(r->a, eco, replaced), replaced);
-    }
-    if (latest && latest->yanked)
-        html_raw(b, " <span class=\"badge bad\">every version is yanked</span>");
-    if (p->description && *p->description)
-        H(b, "<p class=\"desc\">{}</p>", p->description);
-    html_raw(b, "</div>\n<div class=\"pkg-grid\"><div class=\"pkg-body\">\n");
-
-    bool cut;
-    const char *readme = web_readme_html(r, p, &cut);
-    html_raw(b, "<section aria-labelledby=\"h-readme\"><h2 id=\"h-readme\">README</h2>");
-    if (readme && *readme) {
-        H(b, "<div class=\"readme\">{!}</div>", readme);
-        if (cut)
-            html_raw(b,
-                     "<p class=\"meta\">The README is longer than this page shows; the package holds all of "
-                     "it.</p>");
-    } else {
-        html_raw(b, "<p class=\"meta\">This package has no README.</p>");
-    }
-    html_raw(b, "</section>\n");
-
+    head_section(&pg, p, latest);
+    readme_section(&pg, p);
     H(b, "<section aria-labelledby=\"h-versions\"><h2 id=\"h-versions\">Versions ({})</h2>",
       web_num(r->a, nv));
     versions_table(&pg, p, vs, nv, VERSIONS_ON_PAGE, owner);
     if (nv > VERSIONS_ON_PAGE)
-        H(b, "<p><a href=\"{}/versions\">All {} versions</a></p>", web_pkg_path(r->a, eco, p->name),
+        H(b, "<p><a href=\"{}/versions\">All {} versions</a></p>", web_pkg_path(r->a, p->ecosystem, p->name),
           web_num(r->a, nv));
     html_raw(b, "</section>\n");
     deps_section(&pg, p, latest);
     dependents_section(&pg, p);
-    if (owner) {
-        html_raw(
-            b,
-            "<section class=\"owner-tools\" aria-labelledby=\"h-manage\"><h2 id=\"h-manage\">Manage</h2>"
-            "<p class=\"hint\">You can change this package. Every change asks you to confirm it first.</p>");
-        H(b,
-          "<form class=\"row-form\" method=\"get\" action=\"{}/confirm\"><input type=\"hidden\" "
-          "name=\"action\" "
-          "value=\"owner-add\"><div><label for=\"new-owner\">Add an owner</label><input id=\"new-owner\" "
-          "type=\"text\" "
-          "name=\"user\" required maxlength=\"39\" autocomplete=\"off\" placeholder=\"username\"></div>"
-          "<div><button type=\"submit\" class=\"secondary\">Add owner…</button></div></form>",
-          web_pkg_path(r->a, eco, p->name));
-        if (no > 1) {
-            html_raw(b, "<p>Remove an owner: ");
-            for (int i = 0; i < no; i++)
-                H(b, "{!}<a href=\"{}/confirm?action=owner-remove&amp;user={}\">{}</a>", i ? ", " : "",
-                  web_pkg_path(r->a, eco, p->name), web_q(r->a, os[i].username), os[i].username);
-            html_raw(b, "</p>");
-        }
-        if (!strcmp(eco, "pub")) {
-            const char *rb;
-            bool disc = discontinued(p, &rb, r->a);
-            H(b, "<p><a class=\"button secondary\" href=\"{}/confirm?action={}\">{}</a></p>",
-              web_pkg_path(r->a, eco, p->name), disc ? "undiscontinue" : "discontinue",
-              disc ? "Mark as not discontinued…" : "Mark as discontinued…");
-        }
-        html_raw(b, "</section>\n");
-    }
+    if (owner)
+        manage_section(&pg, p, os, no);
     html_raw(b, "</div>\n<aside class=\"side\" aria-label=\"Package details\">\n");
     install(&pg, p, latest ? latest->version : NULL);
     chart(&pg, p);
