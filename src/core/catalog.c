@@ -13,21 +13,29 @@ static int ok(int rc)
     return rc == STORE_OK ? 0 : -1;
 }
 
-int catalog_search(core *c, arena *a, const package_query *q, package_row **out, int *n, int64_t *total,
-                   derr *e)
+static const char *const sorts[] = {"relevance", "downloads", "recent", "name"};
+
+int catalog_check_sort(const package_query *q, derr *e)
 {
-    static const char *const sorts[] = {"relevance", "downloads", "recent", "name"};
+    for (size_t i = 0; q->sort && i < sizeof sorts / sizeof *sorts; i++)
+        if (strcmp(q->sort, sorts[i]) == 0)
+            return 0;
+    if (!q->sort)
+        return 0;
+    return derr_set(e, 400, "bad_request", "sort: expected relevance, downloads, recent or name");
+}
+
+int catalog_search(core *c, arena *a, const package_query *q, search_hits *out, derr *e)
+{
+    if (catalog_check_sort(q, e) < 0)
+        return -1;
     package_query s = *q;
     if (!s.sort)
         s.sort = sorts[0];
-    bool known = false;
-    for (size_t i = 0; i < sizeof sorts / sizeof *sorts; i++)
-        known |= strcmp(s.sort, sorts[i]) == 0;
-    if (!known)
-        return derr_set(e, 400, "bad_request", "sort: expected relevance, downloads, recent or name");
     if (s.limit > CATALOG_PAGE_MAX)
         s.limit = CATALOG_PAGE_MAX;
-    return ok(store_call(c->st, search, a, &s, out, n, total, e));
+    *out = (search_hits){0};
+    return ok(store_call(c->st, search, a, &s, &out->rows, &out->n, &out->total, e));
 }
 
 int catalog_generation(core *c, const char *ecosystem, int64_t *gen, derr *e)

@@ -15,12 +15,20 @@
 
 #define CATALOG_PAGE_MAX 1000 /* the most rows one search returns */
 
-/* Runs a search: the matching page (from the arena; readme NULL) and the total count. q's sort
- * must be one of "relevance", "downloads", "recent", "name" (NULL: "relevance"): 400
- * "sort: expected relevance, downloads, recent or name" otherwise. A limit <= 0 asks for the
- * total only. Borrowed: q. */
-int catalog_search(core *c, arena *a, const package_query *q, package_row **out, int *n, int64_t *total,
-                   derr *e);
+/* A page of search results: n rows (from the arena; readme NULL) of total matches. */
+typedef struct search_hits {
+    package_row *rows;
+    int n;
+    int64_t total;
+} search_hits;
+
+/* Is q's sort one search knows: "relevance", "downloads", "recent", "name" (NULL: "relevance")?
+ * 400 "sort: expected relevance, downloads, recent or name" otherwise. catalog_search checks it
+ * too; a front may ask first to keep the order of its own checks. */
+int catalog_check_sort(const package_query *q, derr *e);
+/* Runs a search (at most CATALOG_PAGE_MAX rows a page; a limit <= 0 asks for the total only).
+ * Borrowed: q. */
+int catalog_search(core *c, arena *a, const package_query *q, search_hits *out, derr *e);
 
 /* A counter that moves whenever any package of the ecosystem changes (0 before the first), to
  * stamp cached documents that span packages. */

@@ -57,36 +57,30 @@ void hex_packages_search(req *r)
                   NULL);
         return;
     }
-    const char *pg = req_query(r, "page");
-    long page = 1;
-    if (pg && *pg) {
-        char *end;
-        page = strtol(pg, &end, 10);
-        if (*end || page < 1 || page > 100000) {
-            hex_error(r, 400, "page: a positive number", NULL);
-            return;
-        }
+    long page;
+    derr e;
+    if (req_query_num(r, "page", 1, 1, 100000, &page, &e) < 0) {
+        hex_error(r, 400, "page: a positive number", NULL);
+        return;
     }
     package_query q = {.ecosystem = HEX,
                       .query = search_text(r, req_query(r, "search")),
                       .sort = sort,
                       .offset = (page - 1) * PAGE,
                       .limit = PAGE};
-    derr e;
-    package_row *ps;
-    int n;
-    int64_t total;
-    if (catalog_search(r->core, r->a, &q, &ps, &n, &total, &e) < 0) {
+    search_hits hits;
+    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         hex_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < hits.n; i++) {
+        const package_row *p = &hits.rows[i];
         version_row *vs;
         int nv;
-        if (!ps[i].latest_version || packages_versions(r->core, r->a, &ps[i], &vs, &nv, &e) < 0 || nv == 0)
+        if (!p->latest_version || packages_versions(r->core, r->a, p, &vs, &nv, &e) < 0 || nv == 0)
             continue;
-        json_array_append_new(arr, hex_package_json(r, &ps[i], vs, nv, false));
+        json_array_append_new(arr, hex_package_json(r, p, vs, nv, false));
     }
     hex_respond(r, 200, arr);
 }

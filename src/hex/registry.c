@@ -228,10 +228,12 @@ int hex_registry_scan(core *c, arena *a, bool versions, hex_pkg_entry **out, int
     int64_t offset = 0, total = 0;
     do {
         package_query q = {.ecosystem = "hex", .sort = "name", .offset = offset, .limit = 1000};
-        package_row *ps;
-        int np;
-        if (catalog_search(c, a, &q, &ps, &np, &total, e) < 0)
+        search_hits hits;
+        if (catalog_search(c, a, &q, &hits, e) < 0)
             return -1;
+        package_row *ps = hits.rows;
+        int np = hits.n;
+        total = hits.total;
         for (int i = 0; i < np; i++) {
             fnv(&h, ps[i].normalized_name, strlen(ps[i].normalized_name) + 1);
             fnv(&h, &ps[i].generation, sizeof ps[i].generation);

@@ -125,6 +125,9 @@ const char *req_param(req *r, const char *name);
 const char *req_query(req *r, const char *name);
 /* A request header (case-insensitive name); NULL when absent. */
 const char *req_header(req *r, const char *name);
+/* A whole number from the query: def when the parameter is absent or empty. 0, or -1 with a
+ * 400 "bad_request" "<name>: expected a whole number from <min> to <max>" (nothing answered). */
+int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e);
 /* The body as a JSON object, or NULL after answering 400 (the handler just returns). */
 json_t *req_json(req *r);
 

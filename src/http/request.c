@@ -1,6 +1,7 @@
 /*
  * request.c — reading a request and setting its response (http.h).
  */
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,22 @@ const char *req_param(req *r, const char *name)
         if (strcmp(r->param_names[i], name) == 0)
             return r->param_vals[i];
     return NULL;
+}
+
+int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e)
+{
+    const char *v = req_query(r, name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max)
+        return derr_set(e, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
+    *out = n;
+    return 0;
 }
 
 const char *req_query(req *r, const char *name)

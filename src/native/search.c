@@ -15,24 +15,6 @@
 
 #define PER_PAGE_MAX 100
 
-static int num(req *r, const char *name, long def, long min, long max, long *out)
-{
-    const char *v = req_query(r, name);
-    if (!v || !*v) {
-        *out = def;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < min || n > max) {
-        resp_error(r, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 static const char *first(req *r, const char *a, const char *b)
 {
     const char *v = req_query(r, a);
@@ -79,14 +61,13 @@ static int build_search(void *vctx, arena *a, char **text, size_t *len, const ch
     struct search_job *job = vctx;
     req *r = job->r;
     long page = job->page, per_page = job->per_page;
-    package_row *ps;
-    int n;
-    int64_t total;
-    if (catalog_search(r->core, a, job->q, &ps, &n, &total, e) < 0)
+    search_hits hits;
+    if (catalog_search(r->core, a, job->q, &hits, e) < 0)
         return -1;
+    int64_t total = hits.total;
     json_t *arr = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, native_summary_json(&ps[i]));
+    for (int i = 0; i < hits.n; i++)
+        json_array_append_new(arr, native_summary_json(&hits.rows[i]));
     json_t *doc = json_object();
     json_object_set_new(doc, "packages", arr);
     json_object_set_new(doc, "total", json_integer(total));
@@ -109,11 +90,13 @@ static int build_search(void *vctx, arena *a, char **text, size_t *len, const ch
 void native_search(req *r)
 {
     long page, per_page;
-    if (num(r, "page", 1, 1, 100000, &page) < 0)
-        return;
+    derr e;
     const char *pp = req_query(r, "per_page") ? "per_page" : "pageSize";
-    if (num(r, pp, 20, 1, PER_PAGE_MAX, &per_page) < 0)
+    if (req_query_num(r, "page", 1, 1, 100000, &page, &e) < 0 ||
+        req_query_num(r, pp, 20, 1, PER_PAGE_MAX, &per_page, &e) < 0) {
+        resp_derr(r, &e);
         return;
+    }
     package_query q = {0};
     q.ecosystem = NATIVE;
     q.query = first(r, "search", "q");
@@ -123,9 +106,8 @@ void native_search(req *r)
     q.sort = first(r, "sort", NULL);
     if (!q.sort)
         q.sort = "relevance";
-    if (strcmp(q.sort, "relevance") && strcmp(q.sort, "downloads") && strcmp(q.sort, "recent") &&
-        strcmp(q.sort, "name")) {
-        resp_error(r, 400, "bad_request", "sort: expected relevance, downloads, recent or name");
+    if (catalog_check_sort(&q, &e) < 0) {
+        resp_derr(r, &e);
         return;
     }
     if (q.query && strlen(q.query) > 256) {
@@ -139,7 +121,6 @@ void native_search(req *r)
      * a generation — they are written every few seconds anyway (core/downloads.c). */
     struct search_job job = {r, &q, page, per_page};
     int64_t gen;
-    derr e;
     if (catalog_generation(r->core, NATIVE, &gen, &e) < 0) {
         resp_derr(r, &e);
         return;

@@ -23,24 +23,6 @@
 
 #define SIZE_MAX_NPM 250
 
-static int num(req *r, const char *name, long def, long min, long max, long *out)
-{
-    const char *v = req_query(r, name);
-    if (!v || !*v) {
-        *out = def;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < min || n > max) {
-        npm_error(r, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 static json_t *person(const char *username, const char *email)
 {
     json_t *o = json_object();
@@ -136,8 +118,12 @@ static json_t *result(req *r, const package_row *p, derr *e)
 void npm_search(req *r)
 {
     long size, from;
-    if (num(r, "size", 20, 1, SIZE_MAX_NPM, &size) < 0 || num(r, "from", 0, 0, 100000, &from) < 0)
+    derr e;
+    if (req_query_num(r, "size", 20, 1, SIZE_MAX_NPM, &size, &e) < 0 ||
+        req_query_num(r, "from", 0, 0, 100000, &from, &e) < 0) {
+        npm_derr(r, &e);
         return;
+    }
     const char *text = req_query(r, "text");
     if (text && strlen(text) > 256) {
         npm_error(r, 400, "bad_request", "text: at most 256 characters");
@@ -167,17 +153,14 @@ void npm_search(req *r)
     q.sort = "relevance";
     q.offset = from;
     q.limit = size;
-    package_row *ps;
-    int n;
-    int64_t total;
-    derr e;
-    if (catalog_search(r->core, r->a, &q, &ps, &n, &total, &e) < 0) {
+    search_hits hits;
+    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         npm_derr(r, &e);
         return;
     }
     json_t *objs = json_array();
-    for (int i = 0; i < n; i++) {
-        json_t *o = result(r, &ps[i], &e);
+    for (int i = 0; i < hits.n; i++) {
+        json_t *o = result(r, &hits.rows[i], &e);
         if (!o) {
             json_decref(objs);
             npm_derr(r, &e);
@@ -187,7 +170,7 @@ void npm_search(req *r)
     }
     json_t *doc = json_object();
     json_object_set_new(doc, "objects", objs);
-    json_object_set_new(doc, "total", json_integer(total));
+    json_object_set_new(doc, "total", json_integer(hits.total));
     json_object_set_new(doc, "time", json_string(npm_time(r->a, now_unix())));
     resp_json(r, 200, doc);
 }

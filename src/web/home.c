@@ -166,15 +166,10 @@ void web_search(req *r)
         sort_ok |= strcmp(q.sort, sorts[i][0]) == 0;
     if (!sort_ok)
         q.sort = q.query ? "relevance" : "downloads";
-    const char *pg = req_query(r, "page");
-    long pageno = 1;
-    if (pg && *pg) {
-        char *end;
-        errno = 0;
-        pageno = strtol(pg, &end, 10);
-        if (errno || *end || pageno < 1 || pageno > 500)
-            pageno = 1;
-    }
+    long pageno;
+    derr e;
+    if (req_query_num(r, "page", 1, 1, 500, &pageno, &e) < 0)
+        pageno = 1; /* a page past the end, or no number: the first */
     const char *fields[] = {q.query, q.keyword, q.category, q.tag};
     for (int i = 0; i < 4; i++)
         if (fields[i] && strlen(fields[i]) > 256) {
@@ -183,11 +178,8 @@ void web_search(req *r)
         }
     q.offset = (pageno - 1) * PER_PAGE;
     q.limit = PER_PAGE;
-    package_row *ps;
-    int n;
-    int64_t total;
-    derr e;
-    if (catalog_search(r->core, r->a, &q, &ps, &n, &total, &e) < 0) {
+    search_hits hits;
+    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         web_derr_page(r, &e);
         return;
     }
@@ -234,17 +226,17 @@ void web_search(req *r)
                   kept[i][0], kept[i][1], search_url(r, kept[i][0], NULL, 1), kept[i][0]);
         html_raw(b, "</ul>\n");
     }
-    H(b, "<p class=\"meta\" role=\"status\">{} {} found{}</p>\n", web_count(r->a, total),
-      total == 1 ? "package" : "packages",
-      total > PER_PAGE
-          ? arena_printf(r->a, " · page %ld of %lld", pageno, (long long)((total + PER_PAGE - 1) / PER_PAGE))
+    H(b, "<p class=\"meta\" role=\"status\">{} {} found{}</p>\n", web_count(r->a, hits.total),
+      hits.total == 1 ? "package" : "packages",
+      hits.total > PER_PAGE
+          ? arena_printf(r->a, " · page %ld of %lld", pageno, (long long)((hits.total + PER_PAGE - 1) / PER_PAGE))
           : "");
-    web_package_list(b, r->a, ps, n, true);
-    if (pageno > 1 || (int64_t)pageno * PER_PAGE < total) {
+    web_package_list(b, r->a, hits.rows, hits.n, true);
+    if (pageno > 1 || (int64_t)pageno * PER_PAGE < hits.total) {
         html_raw(b, "<nav class=\"pager\" aria-label=\"Pages\">");
         if (pageno > 1)
             H(b, "<a rel=\"prev\" href=\"{}\">← Previous</a>", search_url(r, "page", NULL, pageno - 1));
-        if ((int64_t)pageno * PER_PAGE < total)
+        if ((int64_t)pageno * PER_PAGE < hits.total)
             H(b, "<a rel=\"next\" href=\"{}\">Next →</a>", search_url(r, "page", NULL, pageno + 1));
         html_raw(b, "</nav>\n");
     }
