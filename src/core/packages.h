@@ -54,6 +54,9 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
 
 /* The package (404 when absent). */
 int packages_get(core *c, arena *a, const char *ecosystem, const char *name, store_package *out, derr *e);
+/* The package and one of its versions (404 when either is absent). */
+int packages_get_version(core *c, arena *a, const char *ecosystem, const char *name, const char *version,
+                         store_package *p, store_version *v, derr *e);
 /* All versions, newest first. */
 int packages_versions(core *c, arena *a, const store_package *p, store_version **out, int *n, derr *e);
 /* One version (404 when absent). */

@@ -63,11 +63,8 @@ void hex_packages_search(req *r)
         hex_error(r, 400, "page: a positive number", NULL);
         return;
     }
-    package_query q = {.ecosystem = HEX,
-                      .query = search_text(r, req_query(r, "search")),
-                      .sort = sort,
-                      .offset = (page - 1) * PAGE,
-                      .limit = PAGE};
+    const char *text = search_text(r, req_query(r, "search"));
+    package_query q = {.ecosystem = HEX, .query = text, .sort = sort, .offset = (page - 1) * PAGE, .limit = PAGE};
     search_hits hits;
     if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         hex_derr(r, &e);
@@ -104,8 +101,8 @@ void hex_release_get(req *r)
     derr e;
     package_row p;
     version_row v;
-    if (packages_get(r->core, r->a, HEX, req_param(r, "name"), &p, &e) < 0 ||
-        packages_version(r->core, r->a, &p, req_param(r, "version"), &v, &e) < 0) {
+    const char *name = req_param(r, "name"), *version = req_param(r, "version");
+    if (packages_get_version(r->core, r->a, HEX, name, version, &p, &v, &e) < 0) {
         hex_derr(r, &e);
         return;
     }

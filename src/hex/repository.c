@@ -157,8 +157,7 @@ void hex_repo_tarball(req *r)
     derr e;
     package_row p;
     version_row v;
-    if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 ||
-        packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+    if (packages_get_version(r->core, r->a, HEX, name, version, &p, &v, &e) < 0) {
         hex_derr(r, &e);
         return;
     }

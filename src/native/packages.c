@@ -167,13 +167,7 @@ static int build_package(void *vctx, arena *a, char **text, size_t *len, const c
     }
     json_object_set_new(o, "versions", versions);
     /* Counts move with every download; the document carries the count as of its build. */
-    *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the package");
-    *len = strlen(*text);
-    *ctype = "application/json";
-    return 0;
+    return documents_json(o, "application/json", text, len, ctype, e);
 }
 
 void native_package(req *r)
@@ -197,8 +191,7 @@ void native_package(req *r)
 static int load_version(req *r, package_row *p, version_row *v)
 {
     derr e;
-    if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), p, &e) < 0 ||
-        packages_version(r->core, r->a, p, req_param(r, "version"), v, &e) < 0) {
+    if (packages_get_version(r->core, r->a, NATIVE, req_param(r, "name"), req_param(r, "version"), p, v, &e) < 0) {
         resp_derr(r, &e);
         return -1;
     }

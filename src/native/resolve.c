@@ -115,13 +115,7 @@ static int build_resolve(void *vctx, arena *a, char **text, size_t *len, const c
     }
     json_t *res = json_object();
     json_object_set_new(res, "packages", out);
-    *text = json_dumps(res, JSON_COMPACT);
-    json_decref(res);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the resolution");
-    *len = strlen(*text);
-    *ctype = "application/json";
-    return 0;
+    return documents_json(res, "application/json", text, len, ctype, e);
 }
 
 void native_resolve(req *r)

@@ -78,13 +78,7 @@ static int build_search(void *vctx, arena *a, char **text, size_t *len, const ch
     json_set_str(links, "next", (int64_t)(page * per_page) < total ? page_link(r, page + 1, per_page) : NULL);
     json_set_str(links, "prev", page > 1 ? page_link(r, page - 1, per_page) : NULL);
     json_object_set_new(doc, "links", links);
-    *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the search");
-    *len = strlen(*text);
-    *ctype = "application/json";
-    return 0;
+    return documents_json(doc, "application/json", text, len, ctype, e);
 }
 
 void native_search(req *r)

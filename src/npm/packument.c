@@ -213,13 +213,8 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
         json_object_set_new(doc, "readme", json_string(p.readme ? p.readme : ""));
         json_object_set_new(doc, "users", json_object());
     }
-    *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the packument");
-    *len = strlen(*text);
-    *ctype = bc->abbreviated ? "application/vnd.npm.install-v1+json" : "application/json";
-    return 0;
+    return documents_json(doc, bc->abbreviated ? "application/vnd.npm.install-v1+json" : "application/json", text,
+                          len, ctype, e);
 }
 
 /* npm must see a publish at once; revalidating costs a 304. */
@@ -236,10 +231,7 @@ static void packument(req *r, const char *name)
     const char *key = package_key(r->a, NPM, name);
     int64_t gen;
     if (catalog_package_generation(r->core, r->a, NPM, name, &gen, &e) < 0) {
-        if (e.status == 404)
-            npm_error(r, 404, "not_found", "no package named '%s'", name);
-        else
-            npm_derr(r, &e);
+        npm_derr(r, &e);
         return;
     }
     const cdoc *d;
@@ -332,8 +324,7 @@ void npm_tarball(req *r)
     }
     package_row p;
     version_row v;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
-        packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+    if (packages_get_version(r->core, r->a, NPM, name, version, &p, &v, &e) < 0) {
         npm_derr(r, &e);
         return;
     }

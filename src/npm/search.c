@@ -146,13 +146,8 @@ void npm_search(req *r)
         p += strspn(p, " \t");
     }
     *w = '\0';
-    package_query q = {0};
-    q.ecosystem = NPM;
-    q.query = *words ? words : NULL;
-    q.keyword = keyword;
-    q.sort = "relevance";
-    q.offset = from;
-    q.limit = size;
+    package_query q = {
+        .ecosystem = NPM, .query = *words ? words : NULL, .keyword = keyword, .offset = from, .limit = size};
     search_hits hits;
     if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         npm_derr(r, &e);

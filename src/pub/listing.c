@@ -204,10 +204,7 @@ void pub_listing(req *r)
     int64_t gen;
     derr e;
     if (catalog_package_generation(r->core, r->a, PUB, name, &gen, &e) < 0) {
-        if (e.status == 404)
-            pub_error(r, 404, "not_found", "no package named '%s'", name);
-        else
-            pub_derr(r, &e);
+        pub_derr(r, &e);
         return;
     }
     struct build_ctx bc = {.r = r, .name = name};

@@ -26,12 +26,9 @@ void pub_search(req *r)
         pub_derr(r, &e);
         return;
     }
-    package_query s = {0};
-    s.ecosystem = PUB;
-    s.query = q && *q ? q : NULL;
-    s.sort = s.query ? "relevance" : "downloads";
-    s.offset = (page - 1) * PER_PAGE;
-    s.limit = PER_PAGE;
+    const char *text = q && *q ? q : NULL;
+    package_query s = {.ecosystem = PUB, .query = text, .offset = (page - 1) * PER_PAGE, .limit = PER_PAGE};
+    s.sort = text ? "relevance" : "downloads";
     search_hits hits;
     if (catalog_search(r->core, r->a, &s, &hits, &e) < 0) {
         pub_derr(r, &e);

@@ -154,20 +154,16 @@ static const char *search_url(req *r, const char *key, const char *val, long pag
 
 void web_search(req *r)
 {
-    package_query q = {0};
-    q.query = nonempty(req_query(r, "q"));
-    q.ecosystem = eco_param(r);
-    q.keyword = nonempty(req_query(r, "keyword"));
-    q.category = nonempty(req_query(r, "category"));
-    q.tag = nonempty(req_query(r, "tag"));
-    q.sort = nonempty(req_query(r, "sort"));
-    bool sort_ok = false;
-    for (size_t i = 0; q.sort && i < 4; i++)
-        sort_ok |= strcmp(q.sort, sorts[i][0]) == 0;
-    if (!sort_ok)
+    package_query q = {.query = nonempty(req_query(r, "q")),
+                       .ecosystem = eco_param(r),
+                       .keyword = nonempty(req_query(r, "keyword")),
+                       .category = nonempty(req_query(r, "category")),
+                       .tag = nonempty(req_query(r, "tag")),
+                       .sort = nonempty(req_query(r, "sort"))};
+    derr e;
+    if (!q.sort || catalog_check_sort(&q, &e) < 0)
         q.sort = q.query ? "relevance" : "downloads";
     long pageno;
-    derr e;
     if (req_query_num(r, "page", 1, 1, 500, &pageno, &e) < 0)
         pageno = 1; /* a page past the end, or no number: the first */
     const char *fields[] = {q.query, q.keyword, q.category, q.tag};
