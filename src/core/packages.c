@@ -68,6 +68,14 @@ int packages_get_version(core *c, arena *a, const char *ecosystem, const char *n
     return packages_version(c, a, p, version, v, e);
 }
 
+int packages_get_versions(core *c, arena *a, const char *ecosystem, const char *name, store_package *p,
+                          store_version **vs, int *n, derr *e)
+{
+    if (packages_get(c, a, ecosystem, name, p, e) < 0)
+        return -1;
+    return packages_versions(c, a, p, vs, n, e);
+}
+
 /* Verifies a detached Ed25519 signature over the size bytes of fd against the publisher's
  * registered keys; sets *key_id to the one that verifies. */
 static int verify_signature(core *c, arena *a, const principal *who, int fd, uint64_t size, const char *sig_b64,

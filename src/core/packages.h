@@ -57,6 +57,9 @@ int packages_get(core *c, arena *a, const char *ecosystem, const char *name, sto
 /* The package and one of its versions (404 when either is absent). */
 int packages_get_version(core *c, arena *a, const char *ecosystem, const char *name, const char *version,
                          store_package *p, store_version *v, derr *e);
+/* The package and all its versions, newest first (404 when there is no such package). */
+int packages_get_versions(core *c, arena *a, const char *ecosystem, const char *name, store_package *p,
+                          store_version **vs, int *n, derr *e);
 /* All versions, newest first. */
 int packages_versions(core *c, arena *a, const store_package *p, store_version **out, int *n, derr *e);
 /* One version (404 when absent). */

@@ -49,8 +49,7 @@ static int build_package(void *vctx, arena *a, char **text, size_t *len, const c
     package_row p;
     version_row *vs;
     int nv;
-    if (packages_get(pc->r->core, a, HEX, pc->name, &p, e) < 0 ||
-        packages_versions(pc->r->core, a, &p, &vs, &nv, e) < 0)
+    if (packages_get_versions(pc->r->core, a, HEX, pc->name, &p, &vs, &nv, e) < 0)
         return -1;
     if (nv == 0)
         return derr_set(e, 404, "not_found", "no package named '%s'", pc->name);

@@ -108,8 +108,7 @@ static json_t *package_meta(const package_row *p)
 int hex_load_package(req *r, const char *name, package_row *p, version_row **vs, int *nv)
 {
     derr e;
-    if (packages_get(r->core, r->a, HEX, name, p, &e) < 0 ||
-        packages_versions(r->core, r->a, p, vs, nv, &e) < 0) {
+    if (packages_get_versions(r->core, r->a, HEX, name, p, vs, nv, &e) < 0) {
         hex_derr(r, &e);
         return -1;
     }

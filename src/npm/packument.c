@@ -145,8 +145,7 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
     version_row *vs;
     tag_row *tags;
     int nv, nt;
-    if (packages_get(r->core, a, NPM, bc->name, &p, e) < 0 ||
-        packages_versions(r->core, a, &p, &vs, &nv, e) < 0 ||
+    if (packages_get_versions(r->core, a, NPM, bc->name, &p, &vs, &nv, e) < 0 ||
         packages_tags(r->core, a, &p, &tags, &nt, e) < 0)
         return -1;
     if (nv == 0)

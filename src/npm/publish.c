@@ -765,8 +765,7 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
     package_row p;
     version_row *vs;
     int nv;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
-        packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
         npm_derr(r, &e);
         return;
     }
@@ -868,8 +867,7 @@ void npm_delete_package(req *r)
     package_row p;
     version_row *vs;
     int nv;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
-        packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
         npm_derr(r, &e);
         return;
     }
