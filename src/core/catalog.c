@@ -57,8 +57,8 @@ int catalog_totals(core *c, registry_totals *out, derr *e)
     return ok(store_call(c->st, totals, out, e));
 }
 
-int catalog_top(core *c, arena *a, const char *ecosystem, const char *which, int limit, package_row **out, int *n,
-                derr *e)
+int catalog_top(core *c, arena *a, const char *ecosystem, const char *which, int limit, package_row **out,
+                int *n, derr *e)
 {
     return ok(store_call(c->st, pkg_top, a, ecosystem, which, limit, out, n, e));
 }

@@ -41,15 +41,16 @@ int catalog_package_generation(core *c, arena *a, const char *ecosystem, const c
 int catalog_totals(core *c, registry_totals *out, derr *e);
 /* Top packages of an ecosystem (NULL: all) for the stats pages: which is "downloads", "new" or
  * "updated"; at most limit. */
-int catalog_top(core *c, arena *a, const char *ecosystem, const char *which, int limit, package_row **out, int *n,
-                derr *e);
+int catalog_top(core *c, arena *a, const char *ecosystem, const char *which, int limit, package_row **out,
+                int *n, derr *e);
 /* Downloads per day of a package since `since_day` (YYYY-MM-DD): totals (version NULL) and per
  * version. */
 int catalog_daily_downloads(core *c, arena *a, const package_row *p, const char *since_day, day_count **out,
                             int *n, derr *e);
 /* Packages of p's ecosystem whose latest version depends on p (not as a dev dependency), most
  * downloaded first, at most limit. */
-int catalog_dependents(core *c, arena *a, const package_row *p, int limit, package_row **out, int *n, derr *e);
+int catalog_dependents(core *c, arena *a, const package_row *p, int limit, package_row **out, int *n,
+                       derr *e);
 /* The packages a user owns, in every ecosystem, by name. */
 int catalog_user_packages(core *c, arena *a, int64_t user_id, package_row **out, int *n, derr *e);
 

@@ -242,8 +242,8 @@ static int check_archive(arena *a, int fd, struct site *st, derr *e)
         if (x->type != 'f')
             continue;
         if (x->size > DOCS_MAX_FILE)
-            return derr_set(e, 422, "invalid", "docs archive: entry %s is larger than %llu bytes", clip(a, x->path),
-                            (unsigned long long)DOCS_MAX_FILE);
+            return derr_set(e, 422, "invalid", "docs archive: entry %s is larger than %llu bytes",
+                            clip(a, x->path), (unsigned long long)DOCS_MAX_FILE);
         st->nfiles++;
         st->total += x->size;
     }
@@ -311,11 +311,13 @@ static int store_files(core *c, arena *a, int fd, struct site *st, derr *e)
 
 /* The archive itself, then the site's rows in one go. */
 static int record_site(core *c, const store_package *p, const char *name, const char *version,
-                       const char *archive_path, const char ahex[65], uint64_t size, const struct site *st, derr *e)
+                       const char *archive_path, const char ahex[65], uint64_t size, const struct site *st,
+                       derr *e)
 {
     if (blob_call(c->blobs, put_file, ahex, archive_path, e) < 0)
         return -1;
-    int rc = store_call(c->st, docs_put, p->id, version, ahex, (int64_t)size, st->files, st->nfiles, now_unix(), e);
+    int rc = store_call(c->st, docs_put, p->id, version, ahex, (int64_t)size, st->files, st->nfiles,
+                        now_unix(), e);
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "no package named '%s'", name);
     if (rc == STORE_CONFLICT)

@@ -7,12 +7,12 @@
  */
 #include "documents.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include <zlib.h>
 
 #include "../lib/crypto.h"

@@ -78,8 +78,8 @@ int packages_get_versions(core *c, arena *a, const char *ecosystem, const char *
 
 /* Verifies a detached Ed25519 signature over the size bytes of fd against the publisher's
  * registered keys; sets *key_id to the one that verifies. */
-static int verify_signature(core *c, arena *a, const principal *who, int fd, uint64_t size, const char *sig_b64,
-                            const char **key_id, derr *e)
+static int verify_signature(core *c, arena *a, const principal *who, int fd, uint64_t size,
+                            const char *sig_b64, const char **key_id, derr *e)
 {
     unsigned char *sig;
     size_t siglen;
@@ -137,8 +137,8 @@ static int check_signature(core *c, arena *a, const publish_in *in, const char *
 /* The checks that need the package as it stands: the name is this package's spelling, the
  * publisher owns it, the version is new (or, with replace, young enough to be replaced), and no
  * version differs from it only in build metadata. *existing is filled when the package exists. */
-static int check_existing(core *c, arena *a, const publish_in *in, const semver *v, const store_package *existing,
-                          derr *e)
+static int check_existing(core *c, arena *a, const publish_in *in, const semver *v,
+                          const store_package *existing, derr *e)
 {
     const char *name = in->pkg.name;
     if (strcmp(existing->name, name) != 0)
@@ -151,7 +151,8 @@ static int check_existing(core *c, arena *a, const publish_in *in, const semver 
     store_version old;
     int rc = store_call(c->st, version_get, a, existing->id, in->version, &old, e);
     if (rc == STORE_OK && !in->replace)
-        return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name, in->version);
+        return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name,
+                        in->version);
     if (rc == STORE_OK) {
         long window = c->cfg->unpublish_window;
         if (window <= 0 || now_unix() - old.published_at > window)
@@ -174,10 +175,11 @@ static int check_existing(core *c, arena *a, const publish_in *in, const semver 
     for (int i = 0; i < nv; i++) {
         semver o;
         if (semver_parse(a, vs[i].version, &o) == 0 && semver_cmp(&o, v) == 0)
-            return derr_set(e, 409, "conflict",
-                            "%s %s exists; %s differs from it only in build metadata, which SemVer ignores when "
-                            "ordering",
-                            name, vs[i].version, in->version);
+            return derr_set(
+                e, 409, "conflict",
+                "%s %s exists; %s differs from it only in build metadata, which SemVer ignores when "
+                "ordering",
+                name, vs[i].version, in->version);
     }
     return 0;
 }

@@ -34,8 +34,8 @@ typedef struct publish_in {
     const char *manifest;       /* JSON text kept with the version */
     const char *tarball_path;   /* the exact bytes; the blob store takes them */
     const unsigned char *sha256; /* of the tarball */
-    const char *stored_sha256;  /* or: the bytes are already stored under this key (a staged upload,
-                                 * uploads.h); tarball_path and sha256 are then unused */
+    const char *stored_sha256;   /* or: the bytes are already stored under this key (a staged upload,
+                                  * uploads.h); tarball_path and sha256 are then unused */
     uint64_t size;
     const char *signature_b64;  /* detached Ed25519 over the tarball bytes, or NULL */
     const char *tag;            /* dist-tag to point at the new version (npm), or NULL */

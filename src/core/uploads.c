@@ -13,8 +13,8 @@ int uploads_expire(core *c, derr *e)
     return store_call(c->st, upload_expire, now_unix(), &n, e) == STORE_OK ? 0 : -1;
 }
 
-int uploads_start(core *c, arena *a, int64_t user_id, const char *ecosystem, const char *result, upload_row *out,
-                  derr *e)
+int uploads_start(core *c, arena *a, int64_t user_id, const char *ecosystem, const char *result,
+                  upload_row *out, derr *e)
 {
     unsigned char rnd[18];
     random_bytes(rnd, sizeof rnd);

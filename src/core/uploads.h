@@ -19,8 +19,8 @@ int uploads_expire(core *c, derr *e);
 /* Starts an upload for user_id in the ecosystem, open for --upload-ttl. With a result it is
  * finished from the start, as a failure saying `result` (an upload refused before it was known).
  * out is filled (strings in the arena). */
-int uploads_start(core *c, arena *a, int64_t user_id, const char *ecosystem, const char *result, upload_row *out,
-                  derr *e);
+int uploads_start(core *c, arena *a, int64_t user_id, const char *ecosystem, const char *result,
+                  upload_row *out, derr *e);
 /* The upload by id; 404 when unknown (expired rows may still be found: check expires_at). */
 int uploads_get(core *c, arena *a, const char *id, upload_row *out, derr *e);
 /* Keeps u's result and failed flag (the answer of its finalize). */

@@ -22,8 +22,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "../http/http.h"
 #include "../core/types.h"
+#include "../http/http.h"
 #include "tarball.h"
 
 #define HEX "hex"

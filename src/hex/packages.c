@@ -64,7 +64,8 @@ void hex_packages_search(req *r)
         return;
     }
     const char *text = search_text(r, req_query(r, "search"));
-    package_query q = {.ecosystem = HEX, .query = text, .sort = sort, .offset = (page - 1) * PAGE, .limit = PAGE};
+    package_query q = {
+        .ecosystem = HEX, .query = text, .sort = sort, .offset = (page - 1) * PAGE, .limit = PAGE};
     search_hits hits;
     if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         hex_derr(r, &e);

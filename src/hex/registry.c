@@ -6,9 +6,9 @@
  * signature and gzipped. The protobuf structs point into the arena, so
  * nothing here is freed by hand but the packed buffers.
  */
+#include "registry.h"
 #include "../core/catalog.h"
 #include "../core/packages.h"
-#include "registry.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -184,8 +184,8 @@ static Hex__Package__Release *release(core *c, arena *a, const version_row *v, d
     return rel;
 }
 
-int hex_registry_package(core *c, arena *a, const package_row *p, const version_row *vs, int nv,
-                         char **out, size_t *len, derr *e)
+int hex_registry_package(core *c, arena *a, const package_row *p, const version_row *vs, int nv, char **out,
+                         size_t *len, derr *e)
 {
     version_row *sorted = arena_memdup(a, vs, sizeof *vs * (size_t)(nv ? nv : 1));
     hex_sort_versions(a, sorted, nv);

@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 #include "../core/core.h"
+#include "../core/types.h"
 #include "../lib/arena.h"
 #include "../lib/err.h"
-#include "../core/types.h"
 
 /* The Hex retirement reasons, indexed by the protobuf enum's values. */
 extern const char
@@ -29,8 +29,8 @@ extern const char
 
 /* gzip(Signed(Package)) for a package and its versions (any order; newest first is fine).
  * *out is malloc'd (the caller owns it). 0, or -1 with e. */
-int hex_registry_package(core *c, arena *a, const package_row *p, const version_row *vs, int nv,
-                         char **out, size_t *len, derr *e);
+int hex_registry_package(core *c, arena *a, const package_row *p, const version_row *vs, int nv, char **out,
+                         size_t *len, derr *e);
 
 /* Every Hex package (the ones with at least one version), each with its versions, read from the store. */
 typedef struct hex_pkg_entry {

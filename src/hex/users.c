@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/catalog.h"
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../lib/json.h"
 #include "hex.h"
 

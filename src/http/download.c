@@ -23,7 +23,8 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, derr *e)
     if (!resp_blob(r, 200, ctype, &br))
         return 0;
     resp_header(r, "ETag", etag);
-    resp_header(r, "Cache-Control", r->cfg->private_mode ? "private, max-age=31536000, immutable"
-                                                         : "public, max-age=31536000, immutable");
+    resp_header(r, "Cache-Control",
+                r->cfg->private_mode ? "private, max-age=31536000, immutable"
+                                     : "public, max-age=31536000, immutable");
     return 1;
 }

@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "../http/http.h"
 #include "../core/types.h"
+#include "../http/http.h"
 
 #define NATIVE "native"
 

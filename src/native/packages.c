@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/catalog.h"
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
 #include "../lib/json.h"
@@ -191,7 +191,8 @@ void native_package(req *r)
 static int load_version(req *r, package_row *p, version_row *v)
 {
     derr e;
-    if (packages_get_version(r->core, r->a, NATIVE, req_param(r, "name"), req_param(r, "version"), p, v, &e) < 0) {
+    if (packages_get_version(r->core, r->a, NATIVE, req_param(r, "name"), req_param(r, "version"), p, v, &e) <
+        0) {
         resp_derr(r, &e);
         return -1;
     }

@@ -122,14 +122,16 @@ static int parse_request(req *r, struct upload *u, derr *e)
 {
     const char *ct = req_header(r, "Content-Type");
     if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0)
-        return derr_set(e, 415, "unsupported_media_type",
-                        "publish takes multipart/form-data with a 'tarball' file part (and optional 'metadata', "
-                        "'signature')");
+        return derr_set(
+            e, 415, "unsupported_media_type",
+            "publish takes multipart/form-data with a 'tarball' file part (and optional 'metadata', "
+            "'signature')");
     mp_limits lim = {.max_parts = 16, .max_field = 1u << 20, .max_file = (uint64_t)r->cfg->max_upload,
                      .max_header = 8192};
     mp_part *parts;
     int nparts;
-    if (multipart_parse(r->a, r->body_fd, r->body_len, ct, core_tmp_dir(r->core), &lim, &parts, &nparts, e) < 0)
+    if (multipart_parse(r->a, r->body_fd, r->body_len, ct, core_tmp_dir(r->core), &lim, &parts, &nparts, e) <
+        0)
         return -1;
     *u = (struct upload){multipart_get(parts, nparts, "tarball"), multipart_get(parts, nparts, "metadata"),
                          multipart_get(parts, nparts, "signature"), NULL};
@@ -178,8 +180,9 @@ static int read_manifest(req *r, const struct upload *u, struct package *pk, der
     }
     pk->mdoc = u->meta_doc ? u->meta_doc : file_doc;
     if (!pk->mdoc)
-        return derr_set(e, 400, "bad_request",
-                        "metadata: no 'metadata' part and no depot.json at the tarball's root; one is needed");
+        return derr_set(
+            e, 400, "bad_request",
+            "metadata: no 'metadata' part and no depot.json at the tarball's root; one is needed");
     manifest_rules rules = {.categories = categories, .reserved = NULL};
     manifest *m = &pk->m;
     if (manifest_parse(r->a, pk->mdoc, &rules, m, e) < 0)
@@ -206,8 +209,11 @@ static int read_manifest(req *r, const struct upload *u, struct package *pk, der
 /* Reads the tarball (which must hold a file) and its manifest into pk. */
 static int read_package(req *r, const struct upload *u, struct package *pk, derr *e)
 {
-    pk->tl = (targz_limits){.max_entries = 20000, .max_total = 1u << 30, .max_entry = WANTED_MAX,
-                            .max_ratio = 200, .flags = TARGZ_REGULAR_ONLY};
+    pk->tl = (targz_limits){.max_entries = 20000,
+                            .max_total = 1u << 30,
+                            .max_entry = WANTED_MAX,
+                            .max_ratio = 200,
+                            .flags = TARGZ_REGULAR_ONLY};
     pk->wc = (struct want_ctx){0};
     targz_entry *ents;
     int nents;
@@ -322,7 +328,8 @@ void native_publish(req *r)
     version_row v;
     bool created;
     if (parse_request(r, &u, &e) < 0 || read_package(r, &u, &pk, &e) < 0 ||
-        publish_request(r, &u, &pk, &in, &e) < 0 || packages_publish(r->core, r->a, &in, &pkg, &v, &created, &e) < 0) {
+        publish_request(r, &u, &pk, &in, &e) < 0 ||
+        packages_publish(r->core, r->a, &in, &pkg, &v, &created, &e) < 0) {
         resp_derr(r, &e);
         return;
     }

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 
 #include "../core/catalog.h"
+#include "../core/core.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
-#include "../lib/crypto.h"
 #include "../core/resolve.h"
-#include "../core/core.h"
+#include "../lib/crypto.h"
 #include "../lib/json.h"
 #include "native.h"
 

@@ -9,8 +9,8 @@
 #include "../core/catalog.h"
 #include "../core/core.h"
 #include "../core/documents.h"
-#include "../lib/timeutil.h"
 #include "../lib/json.h"
+#include "../lib/timeutil.h"
 #include "native.h"
 
 #define PER_PAGE_MAX 100

@@ -25,8 +25,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "../http/http.h"
 #include "../core/types.h"
+#include "../http/http.h"
 
 #define NPM "npm"
 

@@ -212,8 +212,8 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
         json_object_set_new(doc, "readme", json_string(p.readme ? p.readme : ""));
         json_object_set_new(doc, "users", json_object());
     }
-    return documents_json(doc, bc->abbreviated ? "application/vnd.npm.install-v1+json" : "application/json", text,
-                          len, ctype, e);
+    return documents_json(doc, bc->abbreviated ? "application/vnd.npm.install-v1+json" : "application/json",
+                          text, len, ctype, e);
 }
 
 /* npm must see a publish at once; revalidating costs a 304. */

@@ -311,7 +311,8 @@ static int collect_deps(req *r, json_t *man, dep_row **out, int *n, refusal *f)
     for (int k = 0; k < 4; k++) {
         json_t *o = json_object_get(man, dep_kinds[k].field);
         if (o && !json_is_object(o))
-            return refuse(r, f, 400, "bad_request", "%s: expected an object of name: range", dep_kinds[k].field);
+            return refuse(r, f, 400, "bad_request", "%s: expected an object of name: range",
+                          dep_kinds[k].field);
         total += json_object_size(o);
     }
     if (total > DEPS_MAX)
@@ -343,11 +344,11 @@ static int collect_deps(req *r, json_t *man, dep_row **out, int *n, refusal *f)
 /* What one publish document says and carries, as the steps below fill it in. */
 struct npm_publish {
     const char *name, *version, *tag;
-    json_t *doc, *vobj;      /* the document and its one version's package.json (borrowed) */
-    temp_file *t;            /* the decoded tarball */
+    json_t *doc, *vobj; /* the document and its one version's package.json (borrowed) */
+    temp_file *t;       /* the decoded tarball */
     npm_sums sums;
     int64_t nfiles, nbytes;
-    json_t *man;             /* what is kept of the version's package.json */
+    json_t *man; /* what is kept of the version's package.json */
 };
 
 /* The document's one version: its package.json must name the package and that version, which
@@ -365,7 +366,8 @@ static int parse_version(req *r, struct npm_publish *p, refusal *f)
         p->vobj = v;
     }
     if (!json_is_object(p->vobj))
-        return refuse(r, f, 400, "bad_request", "versions.%.100s: expected the package.json object", p->version);
+        return refuse(r, f, 400, "bad_request", "versions.%.100s: expected the package.json object",
+                      p->version);
     const char *vn = str_of(p->vobj, "name"), *vv = str_of(p->vobj, "version");
     if (!vn || strcmp(vn, p->name) != 0 || !vv || strcmp(vv, p->version) != 0)
         return refuse(r, f, 400, "bad_request", "versions.%.100s: its name and version must be %s and %.100s",
@@ -391,15 +393,16 @@ static int parse_tag(req *r, struct npm_publish *p, refusal *f)
     json_object_foreach(tags, k, v)
     {
         if (!json_is_string(v) || strcmp(json_string_value(v), p->version) != 0)
-            return refuse(r, f, 400, "bad_request", "dist-tags.%.64s: must name the version published (%.100s)",
-                          k, p->version);
+            return refuse(r, f, 400, "bad_request",
+                          "dist-tags.%.64s: must name the version published (%.100s)", k, p->version);
         p->tag = k;
     }
     derr scratch;
     if (!*p->tag || strlen(p->tag) > 64 || strpbrk(p->tag, " /\\%?#") ||
         semver_req_parse(r->a, SEMVER_NPM, p->tag, &scratch))
         return refuse(r, f, 422, "invalid",
-                      "dist-tags: '%.64s' is not a tag name (tags are names such as next, not ranges)", p->tag);
+                      "dist-tags: '%.64s' is not a tag name (tags are names such as next, not ranges)",
+                      p->tag);
     return 0;
 }
 
@@ -430,8 +433,8 @@ static int decode_tarball(req *r, struct npm_publish *p, const char *raw, const 
         derr_storage(&e, errno, "the server's storage for uploads");
         return refuse(r, f, e.status, e.code, "%s", e.message);
     }
-    if (npm_b64_decode_fd(raw + tgz->data_off, tgz->data_len, p->t->fd, (uint64_t)r->cfg->max_upload, &p->sums,
-                          &e) < 0)
+    if (npm_b64_decode_fd(raw + tgz->data_off, tgz->data_len, p->t->fd, (uint64_t)r->cfg->max_upload,
+                          &p->sums, &e) < 0)
         return refuse(r, f, e.status, e.code, "_attachments.%.100s: %s", tgz->name, e.message);
     if (p->sums.size == 0)
         return refuse(r, f, 400, "bad_request", "_attachments.%.100s: the tarball is empty", tgz->name);
@@ -526,9 +529,9 @@ static const char *extras(req *r, const struct npm_publish *p)
     char hex[41];
     hex_encode(p->sums.sha1, sizeof p->sums.sha1, hex);
     json_object_set_new(extra, "shasum", json_string(hex));
-    json_object_set_new(
-        extra, "integrity",
-        json_string(arena_printf(r->a, "sha512-%s", b64_encode(r->a, p->sums.sha512, sizeof p->sums.sha512))));
+    json_object_set_new(extra, "integrity",
+                        json_string(arena_printf(r->a, "sha512-%s",
+                                                 b64_encode(r->a, p->sums.sha512, sizeof p->sums.sha512))));
     json_object_set_new(extra, "fileCount", json_integer(p->nfiles));
     json_object_set_new(extra, "unpackedSize", json_integer(p->nbytes));
     const char *out = dump(r, extra);
@@ -598,8 +601,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
  * string deprecates (or changes the message), "" or null undeprecates, absent leaves it.
  * Versions the document lists that are not stored are refused (a publish needs its
  * tarball). *changed counts the changes. 0, or -1 after answering. */
-static int apply_deprecations(req *r, const package_row *p, const version_row *vs, int nv,
-                              json_t *versions, int *changed)
+static int apply_deprecations(req *r, const package_row *p, const version_row *vs, int nv, json_t *versions,
+                              int *changed)
 {
     derr e;
     const char *k;

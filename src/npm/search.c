@@ -15,8 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/catalog.h"
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/packages.h"
 #include "../lib/timeutil.h"
 #include "npm.h"

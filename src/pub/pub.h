@@ -17,9 +17,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "../core/types.h"
 #include "../http/http.h"
 #include "../lib/semver.h"
-#include "../core/types.h"
 
 #define PUB "pub"
 #define PUB_MOUNT "/pub"

@@ -159,11 +159,14 @@ static int parse_upload(req *r, struct sent *s, derr *e)
             s->why = "the upload is empty";
         return 0;
     }
-    mp_limits lim = {
-        .max_parts = 64, .max_field = 64u << 10, .max_file = (uint64_t)r->cfg->max_upload, .max_header = 8192};
+    mp_limits lim = {.max_parts = 64,
+                     .max_field = 64u << 10,
+                     .max_file = (uint64_t)r->cfg->max_upload,
+                     .max_header = 8192};
     mp_part *parts;
     int nparts;
-    if (multipart_parse(r->a, r->body_fd, r->body_len, ct, core_tmp_dir(r->core), &lim, &parts, &nparts, e) < 0) {
+    if (multipart_parse(r->a, r->body_fd, r->body_len, ct, core_tmp_dir(r->core), &lim, &parts, &nparts, e) <
+        0) {
         if (e->status >= 500)
             return -1;
         s->why = arena_printf(r->a, "the upload is not valid multipart/form-data: %s", e->message);
@@ -313,7 +316,6 @@ static int load_finalizable(req *r, upload_row *u)
     }
     return 0;
 }
-
 
 /* Reads and checks the staged archive into pk. Returns 1 when the request was answered here: the
  * bytes cannot be read (the server's failure), or the archive is refused (a final answer). */

@@ -7,8 +7,8 @@
  */
 #include <string.h>
 
-#include "../core/catalog.h"
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "../lib/timeutil.h"
 #include "web.h"

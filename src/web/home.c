@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/catalog.h"
 #include "../core/auth.h"
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "web.h"
 
@@ -73,7 +73,8 @@ void web_home(req *r)
     package_row *newest, *top;
     int nn, nt;
     const char *eco = eco_param(r);
-    if (catalog_totals(r->core, &t, &e) < 0 || catalog_top(r->core, r->a, eco, "new", 10, &newest, &nn, &e) < 0 ||
+    if (catalog_totals(r->core, &t, &e) < 0 ||
+        catalog_top(r->core, r->a, eco, "new", 10, &newest, &nn, &e) < 0 ||
         catalog_top(r->core, r->a, eco, "downloads", 10, &top, &nt, &e) < 0) {
         web_derr_page(r, &e);
         return;
@@ -224,9 +225,9 @@ void web_search(req *r)
     }
     H(b, "<p class=\"meta\" role=\"status\">{} {} found{}</p>\n", web_count(r->a, hits.total),
       hits.total == 1 ? "package" : "packages",
-      hits.total > PER_PAGE
-          ? arena_printf(r->a, " · page %ld of %lld", pageno, (long long)((hits.total + PER_PAGE - 1) / PER_PAGE))
-          : "");
+      hits.total > PER_PAGE ? arena_printf(r->a, " · page %ld of %lld", pageno,
+                                           (long long)((hits.total + PER_PAGE - 1) / PER_PAGE))
+                            : "");
     web_package_list(b, r->a, hits.rows, hits.n, true);
     if (pageno > 1 || (int64_t)pageno * PER_PAGE < hits.total) {
         html_raw(b, "<nav class=\"pager\" aria-label=\"Pages\">");

@@ -307,8 +307,7 @@ static void dependents_section(page *pg, const package_row *p)
     html_raw(&pg->b, "</section>\n");
 }
 
-static void side_details(page *pg, const package_row *p, const version_row *latest, owner_row *os,
-                         int no)
+static void side_details(page *pg, const package_row *p, const version_row *latest, owner_row *os, int no)
 {
     req *r = pg->r;
     buf *b = &pg->b;
@@ -427,8 +426,9 @@ static void manage_section(page *pg, const package_row *p, const owner_row *os, 
     req *r = pg->r;
     buf *b = &pg->b;
     const char *eco = p->ecosystem;
-    html_raw(b, "<section class=\"owner-tools\" aria-labelledby=\"h-manage\"><h2 id=\"h-manage\">Manage</h2>"
-                "<p class=\"hint\">You can change this package. Every change asks you to confirm it first.</p>");
+    html_raw(b,
+             "<section class=\"owner-tools\" aria-labelledby=\"h-manage\"><h2 id=\"h-manage\">Manage</h2>"
+             "<p class=\"hint\">You can change this package. Every change asks you to confirm it first.</p>");
     H(b,
       "<form class=\"row-form\" method=\"get\" action=\"{}/confirm\"><input type=\"hidden\" "
       "name=\"action\" "

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/catalog.h"
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "web.h"
 

@@ -26,9 +26,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../core/types.h"
 #include "../http/http.h"
 #include "../lib/buf.h"
-#include "../core/types.h"
 
 /* The largest page we render; past it the page is a 500 (every list is paginated long before). */
 #define WEB_PAGE_MAX ((size_t)1 << 20)
