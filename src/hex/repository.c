@@ -160,7 +160,7 @@ void hex_repo_tarball(req *r)
         hex_derr(r, &e);
         return;
     }
-    if (resp_tarball(r, &v, "application/octet-stream", &e) < 0)
+    if (resp_tarball(r, &v, "application/octet-stream", true, &e) < 0)
         hex_derr(r, &e);
 }
 

@@ -146,10 +146,12 @@ bool resp_blob(req *r, int status, const char *ctype, content_reader *br);
 /* Answers a GET or HEAD of a version's tarball (download.c), the same way for every front: 304
  * when If-None-Match names its SHA-256; else the bytes (a download counted for a GET) with
  * ETag and `Cache-Control: public, max-age=31536000, immutable` (private under --private), or
- * the redirect of --blob-redirect. Returns 1 when the bytes went out (the front may add its own
- * headers), 0 when answered otherwise, -1 with e filled when the bytes cannot be opened: nothing
- * was sent, the front answers in its own error shape. */
-int resp_tarball(req *r, const version_row *v, const char *ctype, derr *e);
+ * the redirect of --blob-redirect. `replaceable`: the front lets owners replace a version's
+ * bytes within --unpublish-window (Hex); until then they are kept an hour, not a year.
+ * Returns 1 when the bytes went out (the front may add its own headers), 0 when answered
+ * otherwise, -1 with e filled when the bytes cannot be opened: nothing was sent, the front
+ * answers in its own error shape. */
+int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceable, derr *e);
 void resp_empty(req *r, int status);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -327,6 +327,6 @@ void npm_tarball(req *r)
         npm_derr(r, &e);
         return;
     }
-    if (resp_tarball(r, &v, "application/octet-stream", &e) < 0)
+    if (resp_tarball(r, &v, "application/octet-stream", false, &e) < 0)
         npm_derr(r, &e);
 }

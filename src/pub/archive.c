@@ -33,6 +33,6 @@ void pub_archive(req *r)
         pub_derr(r, &e);
         return;
     }
-    if (resp_tarball(r, &v, "application/octet-stream", &e) < 0)
+    if (resp_tarball(r, &v, "application/octet-stream", false, &e) < 0)
         pub_derr(r, &e);
 }
