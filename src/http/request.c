@@ -9,11 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/core.h"
 #include "../core/documents.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
 #include "http.h"
+#include "multipart.h"
 #include "router.h"
 
 const char *req_param(req *r, const char *name)
@@ -289,4 +291,14 @@ void resp_doc(req *r, struct doc_ref *ref, const struct cdoc *d)
     }
     resp_header(r, "ETag", d->etag);
     resp_header(r, "Vary", "Accept-Encoding");
+}
+
+int multipart_request(req *r, size_t max_parts, size_t max_field, mp_part **parts, int *n, derr *e)
+{
+    mp_limits lim = {.max_parts = max_parts,
+                     .max_field = max_field,
+                     .max_file = (uint64_t)r->cfg->max_upload,
+                     .max_header = 8192};
+    return multipart_parse(r->a, r->body_fd, r->body_len, req_header(r, "Content-Type"), core_tmp_dir(r->core),
+                           &lim, parts, n, e);
 }

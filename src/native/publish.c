@@ -126,12 +126,9 @@ static int parse_request(req *r, struct upload *u, derr *e)
             e, 415, "unsupported_media_type",
             "publish takes multipart/form-data with a 'tarball' file part (and optional 'metadata', "
             "'signature')");
-    mp_limits lim = {.max_parts = 16, .max_field = 1u << 20, .max_file = (uint64_t)r->cfg->max_upload,
-                     .max_header = 8192};
     mp_part *parts;
     int nparts;
-    if (multipart_parse(r->a, r->body_fd, r->body_len, ct, core_tmp_dir(r->core), &lim, &parts, &nparts, e) <
-        0)
+    if (multipart_request(r, 16, 1u << 20, &parts, &nparts, e) < 0)
         return -1;
     *u = (struct upload){multipart_get(parts, nparts, "tarball"), multipart_get(parts, nparts, "metadata"),
                          multipart_get(parts, nparts, "signature"), NULL};

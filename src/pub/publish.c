@@ -159,14 +159,9 @@ static int parse_upload(req *r, struct sent *s, derr *e)
             s->why = "the upload is empty";
         return 0;
     }
-    mp_limits lim = {.max_parts = 64,
-                     .max_field = 64u << 10,
-                     .max_file = (uint64_t)r->cfg->max_upload,
-                     .max_header = 8192};
     mp_part *parts;
     int nparts;
-    if (multipart_parse(r->a, r->body_fd, r->body_len, ct, core_tmp_dir(r->core), &lim, &parts, &nparts, e) <
-        0) {
+    if (multipart_request(r, 64, 64u << 10, &parts, &nparts, e) < 0) {
         if (e->status >= 500)
             return -1;
         s->why = arena_printf(r->a, "the upload is not valid multipart/form-data: %s", e->message);
