@@ -315,6 +315,20 @@ int packages_version_used(core *c, arena *a, const store_package *p, const char 
     return rc == STORE_NOT_FOUND ? VERSION_FREE : -1;
 }
 
+/* Ends a change of one of p's versions that the store answered with rc: STORE_NOT_FOUND is a 404
+ * (p has no such version), another failure stays as the store said; then the audit entry
+ * "ecosystem/name@version" with its detail. */
+static int version_changed(core *c, arena *a, int rc, const principal *who, const char *action,
+                           const store_package *p, const char *version, const char *detail, const char *ip,
+                           derr *e)
+{
+    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p->name, version)) < 0)
+        return -1;
+    core_audit(c, who->user_id, action, arena_printf(a, "%s/%s@%s", p->ecosystem, p->name, version), detail,
+               ip);
+    return 0;
+}
+
 int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                   const char *version, bool yanked, const char *ip, derr *e)
 {
@@ -322,11 +336,8 @@ int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, version_yank, p.id, version, yanked, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, yanked ? "version.yank" : "version.unyank",
-               arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip);
-    return 0;
+    return version_changed(c, a, rc, who, yanked ? "version.yank" : "version.unyank", &p, version, NULL, ip,
+                           e);
 }
 
 int packages_require_signatures(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -410,10 +421,7 @@ int packages_set_status(core *c, arena *a, const principal *who, const char *eco
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, version_set_status, p.id, version, st, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, action, arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip);
-    return 0;
+    return version_changed(c, a, rc, who, action, &p, version, NULL, ip, e);
 }
 
 int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -476,10 +484,7 @@ int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosys
     if (semver_parse(a, tag, &v) == 0)
         return derr_set(e, 422, "invalid", "tag: '%s' looks like a version; tags are names such as 'next'", tag);
     int rc = store_call(c->st, tag_set, p.id, tag, version, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, "tag.set", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), tag, ip);
-    return 0;
+    return version_changed(c, a, rc, who, "tag.set", &p, version, tag, ip, e);
 }
 
 int packages_tag_delete(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -513,11 +518,8 @@ int packages_remove_version(core *c, arena *a, const principal *who, const char 
                         "deprecate it instead",
                         p.name, version, window / 3600);
     int rc = store_call(c->st, version_delete, p.id, version, tombstone, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, "version.remove", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version),
-               tombstone ? "{\"tombstone\":true}" : NULL, ip);
-    return 0;
+    return version_changed(c, a, rc, who, "version.remove", &p, version,
+                           tombstone ? "{\"tombstone\":true}" : NULL, ip, e);
 }
 
 int packages_open_tarball(core *c, const store_version *v, bool count, blob_reader *r, derr *e)

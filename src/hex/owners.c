@@ -58,12 +58,13 @@ static json_t *owner_json(req *r, const owner_row *o)
     return x;
 }
 
+/* The package the URL names and its owners; -1 after answering. */
 static int load(req *r, package_row *p, owner_row **os, int *n)
 {
     version_row *vs;
     int nv;
     derr e;
-    if (hex_load_package(r, req_param(r, "name"), p, &vs, &nv) < 0)
+    if (!hex_repo_ok(r, true) || hex_load_package(r, req_param(r, "name"), p, &vs, &nv) < 0)
         return -1;
     if (packages_owners(r->core, r->a, p, os, n, &e) < 0) {
         hex_derr(r, &e);
@@ -74,8 +75,6 @@ static int load(req *r, package_row *p, owner_row **os, int *n)
 
 void hex_owners_list(req *r)
 {
-    if (!hex_repo_ok(r, true))
-        return;
     package_row p;
     owner_row *os;
     int n;
@@ -99,8 +98,6 @@ static const owner_row *find(const owner_row *os, int n, const char *who, bool b
 
 void hex_owners_get(req *r)
 {
-    if (!hex_repo_ok(r, true))
-        return;
     package_row p;
     owner_row *os;
     int n;

@@ -199,13 +199,18 @@ static int load_version(req *r, package_row *p, version_row *v)
     return 0;
 }
 
-void native_version(req *r)
+/* Answers with the version the URL names. */
+static void version_json(req *r)
 {
     package_row p;
     version_row v;
-    if (load_version(r, &p, &v) < 0)
-        return;
-    resp_json(r, 200, native_version_json(r, &p, &v));
+    if (load_version(r, &p, &v) == 0)
+        resp_json(r, 200, native_version_json(r, &p, &v));
+}
+
+void native_version(req *r)
+{
+    version_json(r);
 }
 
 void native_download(req *r)

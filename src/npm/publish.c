@@ -814,12 +814,19 @@ static const char *write_name(req *r)
     return name;
 }
 
+/* The name and the document of a PUT, checked; NULL after answering. */
+static npm_doc *put_doc(req *r, const char **name, const char **raw)
+{
+    *name = write_name(r);
+    npm_doc *d = *name ? load_doc(r, raw) : NULL;
+    return d && names_agree(r, d->doc, *name) == 0 ? d : NULL;
+}
+
 void npm_put(req *r)
 {
-    const char *name = write_name(r);
-    const char *raw;
-    npm_doc *d = name ? load_doc(r, &raw) : NULL;
-    if (!d || names_agree(r, d->doc, name) < 0)
+    const char *name, *raw;
+    npm_doc *d = put_doc(r, &name, &raw);
+    if (!d)
         return;
     const npm_att *tgz = NULL;
     int ntgz = 0;
@@ -847,10 +854,9 @@ void npm_put(req *r)
 
 void npm_put_rev(req *r)
 {
-    const char *name = write_name(r);
-    const char *raw;
-    npm_doc *d = name ? load_doc(r, &raw) : NULL;
-    if (!d || names_agree(r, d->doc, name) < 0)
+    const char *name, *raw;
+    npm_doc *d = put_doc(r, &name, &raw);
+    if (!d)
         return;
     for (int i = 0; i < d->natt; i++)
         if (d->att[i].has_data) {
