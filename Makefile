@@ -61,7 +61,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test-deps bench-deps run test unit fuzz fuzz-build fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak soak-short bench clean format check-banned
 
-all: deps $(BUILD)/depot
+all: deps check-banned $(BUILD)/depot
 
 deps:
 	@scripts/install-deps build

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "core/auth.h"
-#include "core/core.h"
+#include "core/core_int.h"
 #include "lib/crypto.h"
 #include "lib/jwt.h"
 

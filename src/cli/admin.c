@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "../core/accounts.h"
-#include "../core/core.h"
+#include "../core/core_int.h"
 #include "../core/tokens.h"
 #include "../lib/log.h"
 #include "../lib/timeutil.h"

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/core.h"
+#include "../core/core_int.h"
 #include "../lib/crypto.h"
 #include "../lib/log.h"
 #include "../lib/timeutil.h"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/core.h"
+#include "../core/core_int.h"
 #include "../core/documents.h"
 #include "../core/downloads.h"
 #include "../core/ecosystem.h"

@@ -5,6 +5,7 @@
  * session token is an HS256 JWT whose jti can be revoked (logout).
  */
 #include "accounts.h"
+#include "core_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -210,6 +211,25 @@ int accounts_find(core *c, arena *a, const char *login, store_user *out, derr *e
     return rc == STORE_OK ? 0 : -1;
 }
 
+int accounts_profile(core *c, arena *a, const char *username, store_user *out, derr *e)
+{
+    int rc = store_call(c->st, user_by_login, a, username, out, e);
+    bool hidden = rc == STORE_OK && (out->disabled || strcasecmp(out->username, username) != 0);
+    if (rc == STORE_NOT_FOUND || hidden)
+        return derr_set(e, 404, "not_found", "no user '%s'", username);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+int accounts_list(core *c, arena *a, store_user **out, int *n, derr *e)
+{
+    return store_call(c->st, user_list, a, out, n, e) == STORE_OK ? 0 : -1;
+}
+
+int accounts_audit_recent(core *c, arena *a, int limit, audit_row **out, int *n, derr *e)
+{
+    return store_call(c->st, audit_recent, a, limit, out, n, e) == STORE_OK ? 0 : -1;
+}
+
 int accounts_set_password(core *c, arena *a, const char *login, const char *pw, size_t n, derr *e)
 {
     store_user u;
@@ -225,28 +245,29 @@ int accounts_set_password(core *c, arena *a, const char *login, const char *pw, 
     return 0;
 }
 
-int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, derr *e)
+/* Sets a user's disabled or admin flag; the user's cached credentials end at once. */
+static int set_flag(core *c, arena *a, const char *login, bool admin, bool on, const char *action, derr *e)
 {
     store_user u;
     if (accounts_find(c, a, login, &u, e) < 0)
         return -1;
-    if (store_call(c->st, user_set_disabled, u.id, disabled, e) != STORE_OK)
+    int rc = admin ? store_call(c->st, user_set_admin, u.id, on, e)
+                   : store_call(c->st, user_set_disabled, u.id, on, e);
+    if (rc != STORE_OK)
         return -1;
     authcache_forget_user(u.id);
-    core_audit(c, u.id, disabled ? "user.disable" : "user.enable", u.username, NULL, NULL);
+    core_audit(c, u.id, action, u.username, NULL, NULL);
     return 0;
+}
+
+int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, derr *e)
+{
+    return set_flag(c, a, login, false, disabled, disabled ? "user.disable" : "user.enable", e);
 }
 
 int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e)
 {
-    store_user u;
-    if (accounts_find(c, a, login, &u, e) < 0)
-        return -1;
-    if (store_call(c->st, user_set_admin, u.id, admin, e) != STORE_OK)
-        return -1;
-    authcache_forget_user(u.id);
-    core_audit(c, u.id, admin ? "user.promote" : "user.demote", u.username, NULL, NULL);
-    return 0;
+    return set_flag(c, a, login, true, admin, admin ? "user.promote" : "user.demote", e);
 }
 
 int accounts_change_password(core *c, arena *a, const principal *p, const char *current, size_t curlen,

@@ -44,6 +44,13 @@ int accounts_logout(core *c, const principal *p, const char *ip, derr *e);
 int accounts_get(core *c, arena *a, int64_t id, store_user *out, derr *e);
 /* By username or email. */
 int accounts_find(core *c, arena *a, const char *login, store_user *out, derr *e);
+/* A user as the public sees one: by username only (never by email, which would reveal whose an
+ * address is) and never a disabled account; 404 "no user '<username>'" otherwise. */
+int accounts_profile(core *c, arena *a, const char *username, store_user *out, derr *e);
+/* Every user, by username (the admin page). */
+int accounts_list(core *c, arena *a, store_user **out, int *n, derr *e);
+/* The newest audit entries, newest first, at most limit (<= 1000; the admin page). */
+int accounts_audit_recent(core *c, arena *a, int limit, audit_row **out, int *n, derr *e);
 int accounts_set_password(core *c, arena *a, const char *login, const char *pw, size_t n, derr *e);
 int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, derr *e);
 int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e);

@@ -2,6 +2,7 @@
  * auth.c — credentials to principals, and the scope lattice.
  */
 #include "auth.h"
+#include "core_int.h"
 
 #include <stdio.h>
 #include <string.h>

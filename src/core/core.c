@@ -4,7 +4,7 @@
  * The JWT secret comes from --jwt-secret, else from DATA/jwt.key, which is
  * made at first start from 32 random bytes with mode 0600.
  */
-#include "core.h"
+#include "core_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,4 +145,41 @@ void core_audit(core *c, int64_t user_id, const char *action, const char *target
     derr e;
     if (store_call(c->st, audit, &ev, &e) < 0)
         log_warn("audit write failed", "action", action, NULL);
+}
+
+const config *core_config(const core *c)
+{
+    return c->cfg;
+}
+
+const char *core_tmp_dir(core *c)
+{
+    return blob_call(c->blobs, tmp_dir);
+}
+
+bool core_remote_blobs(const core *c)
+{
+    return c->blobs->ops->remote;
+}
+
+const char *core_store_name(const core *c)
+{
+    return c->st->ops->name;
+}
+
+void core_mac(const core *c, const void *msg, size_t n, unsigned char out[32])
+{
+    hmac_sha256(c->jwt_key, c->jwt_keylen, msg, n, out);
+}
+
+void core_health(core *c, bool *meta_ok, bool *bytes_ok)
+{
+    derr e;
+    *meta_ok = store_call(c->st, ping, &e) == STORE_OK;
+    *bytes_ok = blob_call(c->blobs, check, &e) == 0;
+}
+
+void content_close(content_reader *r)
+{
+    blob_reader_close(r);
 }

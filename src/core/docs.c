@@ -13,6 +13,7 @@
  * The site's rows go into the store in one transaction at the end.
  */
 #include "docs.h"
+#include "core_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,6 +206,125 @@ static bool want_slice(const char *path, void *ctx)
     return i >= s->lo && i < s->hi;
 }
 
+/* What pass 1 learnt of an archive: its entries and, for each regular file in archive order, its
+ * entry and its row of the site (path under the site's root; blob key filled by the storing
+ * passes). */
+struct site {
+    targz_limits lim;
+    targz_entry *ents;
+    int nents;
+    const targz_entry **order;
+    store_doc_file *files;
+    int nfiles;
+    uint64_t total;
+};
+
+/* Pass 1: checks every entry (only files and directories, none over DOCS_MAX_FILE, at least one
+ * file) and plans the site, keeping no bytes. */
+static int check_archive(arena *a, int fd, struct site *st, derr *e)
+{
+    st->lim = (targz_limits){.max_entries = DOCS_MAX_ENTRIES,
+                             .max_total = DOCS_MAX_TOTAL,
+                             .max_entry = DOCS_MAX_FILE,
+                             .max_ratio = DOCS_MAX_RATIO};
+    targz_file *kept;
+    int nkept;
+    if (targz_read(a, fd, &st->lim, NULL, NULL, &st->ents, &st->nents, &kept, &nkept, e) < 0)
+        return archive_err(e);
+    st->nfiles = 0;
+    st->total = 0;
+    for (int i = 0; i < st->nents; i++) {
+        const targz_entry *x = &st->ents[i];
+        if (x->type != 'f' && x->type != 'd')
+            return derr_set(e, 422, "invalid",
+                            "docs archive: entry %s is %s; only regular files and directories are allowed",
+                            clip(a, x->path), kind_name(x->type));
+        if (x->type != 'f')
+            continue;
+        if (x->size > DOCS_MAX_FILE)
+            return derr_set(e, 422, "invalid", "docs archive: entry %s is larger than %llu bytes",
+                            clip(a, x->path), (unsigned long long)DOCS_MAX_FILE);
+        st->nfiles++;
+        st->total += x->size;
+    }
+    if (st->nfiles == 0)
+        return derr_set(e, 422, "invalid", "docs archive: it holds no files");
+    size_t rootlen = strlen(site_root(a, st->ents, st->nents));
+    st->order = arena_alloc(a, (size_t)st->nfiles * sizeof *st->order);
+    st->files = arena_zalloc(a, (size_t)st->nfiles * sizeof *st->files);
+    for (int i = 0, k = 0; i < st->nents; i++)
+        if (st->ents[i].type == 'f') {
+            st->order[k] = &st->ents[i];
+            st->files[k].path = st->ents[i].path + rootlen;
+            st->files[k].size = (int64_t)st->ents[i].size;
+            k++;
+        }
+    return 0;
+}
+
+/* One storing pass: reads the files [lo, hi) again (into a scratch arena) and stores each as a
+ * blob, filling their keys. */
+static int store_slice(core *c, arena *a, int fd, struct site *st, int lo, int hi, derr *e)
+{
+    arena *t = arena_new(0);
+    struct slice sl = {lo, hi, 0};
+    targz_entry *ents;
+    targz_file *kept;
+    int nents, got = 0, rc = -1;
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        log_error("cannot rewind a docs upload", "error", strerror(errno), NULL);
+        derr_set(e, 500, "internal", "the server could not read the upload");
+    } else if (targz_read(t, fd, &st->lim, want_slice, &sl, &ents, &nents, &kept, &got, e) < 0) {
+        archive_err(e);
+    } else if (got != hi - lo) {
+        derr_set(e, 500, "internal", "the archive read differently the second time");
+    } else {
+        rc = 0;
+        for (int k = 0; k < got && rc == 0; k++) {
+            char hex[65];
+            if (strcmp(kept[k].path, st->order[lo + k]->path) != 0) {
+                rc = derr_set(e, 500, "internal", "the archive read differently the second time");
+                break;
+            }
+            rc = put_bytes(c, t, kept[k].data, kept[k].len, hex, e);
+            st->files[lo + k].sha256 = arena_strdup(a, hex);
+        }
+    }
+    arena_free(t);
+    return rc;
+}
+
+/* Passes 2..: stores the files, a bounded slice at a time. */
+static int store_files(core *c, arena *a, int fd, struct site *st, derr *e)
+{
+    for (int lo = 0; lo < st->nfiles;) {
+        uint64_t bytes = 0;
+        int hi = lo;
+        while (hi < st->nfiles && (hi == lo || bytes + st->order[hi]->size <= BATCH_BYTES))
+            bytes += st->order[hi++]->size;
+        if (store_slice(c, a, fd, st, lo, hi, e) < 0)
+            return -1;
+        lo = hi;
+    }
+    return 0;
+}
+
+/* The archive itself, then the site's rows in one go. */
+static int record_site(core *c, const store_package *p, const char *name, const char *version,
+                       const char *archive_path, const char ahex[65], uint64_t size, const struct site *st,
+                       derr *e)
+{
+    if (blob_call(c->blobs, put_file, ahex, archive_path, e) < 0)
+        return -1;
+    int rc = store_call(c->st, docs_put, p->id, version, ahex, (int64_t)size, st->files, st->nfiles,
+                        now_unix(), e);
+    if (rc == STORE_NOT_FOUND)
+        return derr_set(e, 404, "not_found", "no package named '%s'", name);
+    if (rc == STORE_CONFLICT)
+        return derr_set(e, 422, "invalid", "docs archive: a path appears twice");
+    return rc == STORE_OK ? 0 : -1;
+}
+
 int docs_publish(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                  const char *version, const char *archive_path, const unsigned char sha256[32], uint64_t size,
                  const char *ip, derr *e)
@@ -217,120 +337,24 @@ int docs_publish(core *c, arena *a, const principal *who, const char *ecosystem,
     if (packages_for_change(c, a, who, ecosystem, name, &p, e) < 0 ||
         packages_version(c, a, &p, version, &v, e) < 0)
         return -1;
-
-    int rc = -1;
     int fd = open(archive_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         log_error("cannot open a docs upload", "error", strerror(errno), NULL);
         return derr_set(e, 500, "internal", "the server could not read the upload");
     }
-
-    /* Pass 1: check everything, keep nothing. */
-    targz_limits lim = {.max_entries = DOCS_MAX_ENTRIES,
-                        .max_total = DOCS_MAX_TOTAL,
-                        .max_entry = DOCS_MAX_FILE,
-                        .max_ratio = DOCS_MAX_RATIO};
-    targz_entry *ents;
-    targz_file *kept;
-    int nents, nkept;
-    if (targz_read(a, fd, &lim, NULL, NULL, &ents, &nents, &kept, &nkept, e) < 0) {
-        archive_err(e);
-        goto out;
-    }
-    int nfiles = 0;
-    uint64_t total = 0;
-    for (int i = 0; i < nents; i++) {
-        const targz_entry *x = &ents[i];
-        if (x->type != 'f' && x->type != 'd') {
-            derr_set(e, 422, "invalid",
-                     "docs archive: entry %s is %s; only regular files and directories are allowed",
-                     clip(a, x->path), kind_name(x->type));
-            goto out;
-        }
-        if (x->type == 'f') {
-            if (x->size > DOCS_MAX_FILE) {
-                derr_set(e, 422, "invalid", "docs archive: entry %s is larger than %llu bytes",
-                         clip(a, x->path), (unsigned long long)DOCS_MAX_FILE);
-                goto out;
-            }
-            nfiles++;
-            total += x->size;
-        }
-    }
-    if (nfiles == 0) {
-        derr_set(e, 422, "invalid", "docs archive: it holds no files");
-        goto out;
-    }
-    const char *root = site_root(a, ents, nents);
-    size_t rootlen = strlen(root);
-    const targz_entry **order = arena_alloc(a, (size_t)nfiles * sizeof *order);
-    store_doc_file *files = arena_zalloc(a, (size_t)nfiles * sizeof *files);
-    for (int i = 0, k = 0; i < nents; i++)
-        if (ents[i].type == 'f') {
-            order[k] = &ents[i];
-            files[k].path = ents[i].path + rootlen;
-            files[k].size = (int64_t)ents[i].size;
-            k++;
-        }
-
-    /* Passes 2..: store the files, a bounded slice at a time. */
-    for (int lo = 0; lo < nfiles;) {
-        uint64_t bytes = 0;
-        int hi = lo;
-        while (hi < nfiles && (hi == lo || bytes + order[hi]->size <= BATCH_BYTES))
-            bytes += order[hi++]->size;
-        arena *t = arena_new(0);
-        struct slice s = {lo, hi, 0};
-        int got = 0;
-        int prc = -1;
-        if (lseek(fd, 0, SEEK_SET) < 0) {
-            log_error("cannot rewind a docs upload", "error", strerror(errno), NULL);
-            derr_set(e, 500, "internal", "the server could not read the upload");
-        } else if (targz_read(t, fd, &lim, want_slice, &s, &ents, &nents, &kept, &got, e) < 0) {
-            archive_err(e);
-        } else if (got != hi - lo) {
-            derr_set(e, 500, "internal", "the archive read differently the second time");
-        } else {
-            prc = 0;
-            for (int k = 0; k < got && prc == 0; k++) {
-                char hex[65];
-                if (strcmp(kept[k].path, order[lo + k]->path) != 0) {
-                    prc = derr_set(e, 500, "internal", "the archive read differently the second time");
-                    break;
-                }
-                prc = put_bytes(c, t, kept[k].data, kept[k].len, hex, e);
-                files[lo + k].sha256 = arena_strdup(a, hex);
-            }
-        }
-        arena_free(t);
-        if (prc < 0)
-            goto out;
-        lo = hi;
-    }
-
-    /* The archive itself, then the site's rows in one go. */
+    struct site st;
     char ahex[65];
     hex_encode(sha256, 32, ahex);
-    if (blob_call(c->blobs, put_file, ahex, archive_path, e) < 0)
-        goto out;
-    int src = store_call(c->st, docs_put, p.id, v.version, ahex, (int64_t)size, files, nfiles, now_unix(), e);
-    if (src == STORE_NOT_FOUND) {
-        derr_set(e, 404, "not_found", "no package named '%s'", name);
-        goto out;
-    }
-    if (src == STORE_CONFLICT) {
-        derr_set(e, 422, "invalid", "docs archive: a path appears twice");
-        goto out;
-    }
-    if (src != STORE_OK)
-        goto out;
-    core_audit(c, who->user_id, "docs.publish", arena_printf(a, "%s/%s@%s", ecosystem, p.name, v.version),
-               arena_printf(a, "{\"files\":%d,\"bytes\":%llu,\"sha256\":\"%s\"}", nfiles,
-                            (unsigned long long)total, ahex),
-               ip);
-    rc = 0;
-out:
+    int rc = check_archive(a, fd, &st, e) < 0 || store_files(c, a, fd, &st, e) < 0 ||
+                     record_site(c, &p, name, v.version, archive_path, ahex, size, &st, e) < 0
+                 ? -1
+                 : 0;
     close(fd);
+    if (rc == 0)
+        core_audit(c, who->user_id, "docs.publish", arena_printf(a, "%s/%s@%s", ecosystem, p.name, v.version),
+                   arena_printf(a, "{\"files\":%d,\"bytes\":%llu,\"sha256\":\"%s\"}", st.nfiles,
+                                (unsigned long long)st.total, ahex),
+                   ip);
     return rc;
 }
 
@@ -470,4 +494,9 @@ const char *docs_site_url(core *c, arena *a, const char *ecosystem, const char *
     *w++ = '/';
     *w = '\0';
     return out;
+}
+
+int docs_versions(core *c, arena *a, const package_row *p, const char ***out, int *n, derr *e)
+{
+    return store_call(c->st, docs_versions, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
 }

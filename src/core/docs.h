@@ -67,6 +67,9 @@ int docs_open_archive(core *c, arena *a, const char *ecosystem, const char *name
  * docs. 404 when the package has no docs at all. */
 int docs_latest(core *c, arena *a, const char *ecosystem, const char *name, const char **version, derr *e);
 
+/* The versions of p that have docs, newest first by SemVer order (in the arena). */
+int docs_versions(core *c, arena *a, const package_row *p, const char ***out, int *n, derr *e);
+
 /* The public URL of a site's root, ending in '/' (in the arena): under --docs-url when it is set
  * ("{docs_url}/{ecosystem}/{name}/{version}/"), else "{base_url}/docs/{ecosystem}/{name}/{version}/".
  * Segments are percent-encoded; an npm scope's '/' stays a '/'. */

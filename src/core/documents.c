@@ -7,6 +7,7 @@
  */
 #include "documents.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -223,4 +224,15 @@ void documents_forget(const char *prefix)
 void documents_shutdown(void)
 {
     documents_forget("");
+}
+
+int documents_json(json_t *doc, const char *type, char **text, size_t *len, const char **ctype, derr *e)
+{
+    *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!*text)
+        return derr_set(e, 500, "internal", "cannot render a document");
+    *len = strlen(*text);
+    *ctype = type;
+    return 0;
 }

@@ -35,6 +35,12 @@ typedef int (*doc_builder)(void *ctx, arena *a, char **text, size_t *len, const 
 
 typedef struct doc_ref doc_ref;
 
+/* The usual end of a builder: doc (taken) rendered as compact JSON into *text and *len (malloc'd,
+ * as a builder hands them on), *ctype set to type (static). 500 when it cannot be rendered. */
+struct json_t;
+int documents_json(struct json_t *doc, const char *type, char **text, size_t *len, const char **ctype,
+                   derr *e);
+
 /* max_bytes: the cache's budget (0: the default, 64 MiB). Entries are counted
  * with their gzip variant, key and bookkeeping; a document larger than the
  * whole budget is served but not kept. */

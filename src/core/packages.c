@@ -2,6 +2,7 @@
  * packages.c — publish, read, yank, owners, signatures, downloads.
  */
 #include "packages.h"
+#include "core_int.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -67,9 +68,25 @@ int packages_version(core *c, arena *a, const store_package *p, const char *vers
     return rc == STORE_OK ? 0 : -1;
 }
 
-/* Verifies a detached Ed25519 signature over the file against the
- * publisher's registered keys; sets *key_id to the one that verifies. */
-static int verify_signature(core *c, arena *a, const principal *who, const char *path, uint64_t size,
+int packages_get_version(core *c, arena *a, const char *ecosystem, const char *name, const char *version,
+                         store_package *p, store_version *v, derr *e)
+{
+    if (packages_get(c, a, ecosystem, name, p, e) < 0)
+        return -1;
+    return packages_version(c, a, p, version, v, e);
+}
+
+int packages_get_versions(core *c, arena *a, const char *ecosystem, const char *name, store_package *p,
+                          store_version **vs, int *n, derr *e)
+{
+    if (packages_get(c, a, ecosystem, name, p, e) < 0)
+        return -1;
+    return packages_versions(c, a, p, vs, n, e);
+}
+
+/* Verifies a detached Ed25519 signature over the size bytes of fd against the publisher's
+ * registered keys; sets *key_id to the one that verifies. */
+static int verify_signature(core *c, arena *a, const principal *who, int fd, uint64_t size,
                             const char *sig_b64, const char **key_id, derr *e)
 {
     unsigned char *sig;
@@ -83,11 +100,7 @@ static int verify_signature(core *c, arena *a, const principal *who, const char 
     if (nkeys == 0)
         return derr_set(e, 422, "invalid",
                         "signature: you have no registered signing key (POST /api/v1/me/keys)");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return derr_set(e, 500, "internal", "cannot read the upload");
     void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-    close(fd);
     if (size && map == MAP_FAILED)
         return derr_set(e, 500, "internal", "cannot read the upload");
     int found = -1;
@@ -109,6 +122,105 @@ static int verify_signature(core *c, arena *a, const principal *who, const char 
     return 0;
 }
 
+/* The signature check of a publish: the bytes come from the upload's file, or from the blob a
+ * staged upload already stored. */
+static int check_signature(core *c, arena *a, const publish_in *in, const char **key_id, derr *e)
+{
+    int fd;
+    if (in->stored_sha256) {
+        blob_reader br;
+        if (blob_call(c->blobs, open, in->stored_sha256, &br, e) < 0)
+            return -1;
+        fd = br.fd;
+    } else {
+        fd = open(in->tarball_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return derr_set(e, 500, "internal", "cannot read the upload");
+    }
+    int rc = verify_signature(c, a, in->who, fd, in->size, in->signature_b64, key_id, e);
+    close(fd);
+    return rc;
+}
+
+/* The checks that need the package as it stands: the name is this package's spelling, the
+ * publisher owns it, the version is new (or, with replace, young enough to be replaced), and no
+ * version differs from it only in build metadata. *existing is filled when the package exists. */
+static int check_existing(core *c, arena *a, const publish_in *in, const semver *v,
+                          const store_package *existing, derr *e)
+{
+    const char *name = in->pkg.name;
+    if (strcmp(existing->name, name) != 0)
+        return derr_set(e, 409, "conflict",
+                        "the name '%s' is taken by the package '%s' (names differing only in case, '-' or "
+                        "'_' are the same package)",
+                        name, existing->name);
+    if (store_call(c->st, owner_is, existing->id, in->who->user_id, e) == STORE_NOT_FOUND)
+        return derr_set(e, 403, "forbidden", "you are not an owner of %s", name);
+    store_version old;
+    int rc = store_call(c->st, version_get, a, existing->id, in->version, &old, e);
+    if (rc == STORE_OK && !in->replace)
+        return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name,
+                        in->version);
+    if (rc == STORE_OK) {
+        long window = c->cfg->unpublish_window;
+        if (window <= 0 || now_unix() - old.published_at > window)
+            return derr_set(e, 403, "forbidden",
+                            "%s %s was published more than %ld hours ago and can no longer be replaced", name,
+                            in->version, window / 3600);
+    }
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_NOT_FOUND && packages_version_used(c, a, existing, in->version, e) != VERSION_FREE)
+        return -1;
+    /* SemVer gives versions that differ only in build metadata equal precedence, so two of them
+     * would make "latest" and "=X.Y.Z" ambiguous, unless the ecosystem orders build metadata. */
+    if (!v->build || orders_build_metadata(in->ecosystem))
+        return 0;
+    store_version *vs;
+    int nv;
+    if (store_call(c->st, pkg_versions, a, existing->id, &vs, &nv, e) != STORE_OK)
+        return -1;
+    for (int i = 0; i < nv; i++) {
+        semver o;
+        if (semver_parse(a, vs[i].version, &o) == 0 && semver_cmp(&o, v) == 0)
+            return derr_set(
+                e, 409, "conflict",
+                "%s %s exists; %s differs from it only in build metadata, which SemVer ignores when "
+                "ordering",
+                name, vs[i].version, in->version);
+    }
+    return 0;
+}
+
+/* The store's publish request for in, whose bytes are the blob `hex`. */
+static void publish_request(const publish_in *in, const semver *v, const char *key, const char *hex,
+                            const char *key_id, store_publish *p)
+{
+    memset(p, 0, sizeof *p);
+    p->pkg = in->pkg;
+    p->pkg.ecosystem = in->ecosystem;
+    p->pkg.normalized_name = key;
+    p->ver.version = in->version;
+    p->ver.major = (int64_t)v->major;
+    p->ver.minor = (int64_t)v->minor;
+    p->ver.patch = (int64_t)v->patch;
+    p->ver.prerelease = v->pre;
+    p->ver.sha256 = hex;
+    p->ver.size = (int64_t)in->size;
+    p->ver.manifest = in->manifest ? in->manifest : "{}";
+    p->ver.signature = key_id ? in->signature_b64 : NULL;
+    p->ver.signing_key_id = key_id;
+    p->ver.publisher_id = in->who->user_id;
+    p->ver.published_at = now_unix();
+    p->ver.deps = in->deps;
+    p->ver.ndeps = in->ndeps;
+    p->ver.extra = in->extra;
+    p->publisher_id = in->who->user_id;
+    p->check_owner = true;
+    p->tag = in->tag;
+    p->replace = in->replace;
+}
+
 int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, store_version *out, bool *created,
                      derr *e)
 {
@@ -128,81 +240,26 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
     if (rc == STORE_ERROR)
         return -1;
     bool exists = rc == STORE_OK;
-    if (exists) {
-        if (strcmp(existing.name, name) != 0)
-            return derr_set(e, 409, "conflict",
-                            "the name '%s' is taken by the package '%s' (names differing only in case, '-' or "
-                            "'_' are the same package)",
-                            name, existing.name);
-        if (store_call(c->st, owner_is, existing.id, in->who->user_id, e) == STORE_NOT_FOUND)
-            return derr_set(e, 403, "forbidden", "you are not an owner of %s", name);
-        store_version old;
-        rc = store_call(c->st, version_get, a, existing.id, in->version, &old, e);
-        if (rc == STORE_OK && !in->replace)
-            return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name,
-                            in->version);
-        if (rc == STORE_OK) {
-            long window = c->cfg->unpublish_window;
-            if (window <= 0 || now_unix() - old.published_at > window)
-                return derr_set(e, 403, "forbidden",
-                                "%s %s was published more than %ld hours ago and can no longer be replaced", name,
-                                in->version, window / 3600);
-        }
-        if (rc == STORE_ERROR)
-            return -1;
-        /* SemVer gives versions that differ only in build metadata equal precedence, so two of them
-         * would make "latest" and "=X.Y.Z" ambiguous, unless the ecosystem orders build metadata. */
-        if (v.build && !orders_build_metadata(in->ecosystem)) {
-            store_version *vs;
-            int nv;
-            if (store_call(c->st, pkg_versions, a, existing.id, &vs, &nv, e) != STORE_OK)
-                return -1;
-            for (int i = 0; i < nv; i++) {
-                semver o;
-                if (semver_parse(a, vs[i].version, &o) == 0 && semver_cmp(&o, &v) == 0)
-                    return derr_set(e, 409, "conflict",
-                                    "%s %s exists; %s differs from it only in build metadata, which SemVer "
-                                    "ignores when ordering",
-                                    name, vs[i].version, in->version);
-            }
-        }
-    }
+    if (exists && check_existing(c, a, in, &v, &existing, e) < 0)
+        return -1;
     const char *key_id = NULL;
     if (in->signature_b64 && *in->signature_b64) {
-        if (verify_signature(c, a, in->who, in->tarball_path, in->size, in->signature_b64, &key_id, e) < 0)
+        if (check_signature(c, a, in, &key_id, e) < 0)
             return -1;
     } else if (exists && existing.require_signatures) {
         return derr_set(e, 422, "invalid", "signature: %s requires signed versions", name);
     }
 
     char hex[65];
-    hex_encode(in->sha256, 32, hex);
-    if (blob_call(c->blobs, put_file, hex, in->tarball_path, e) < 0)
-        return -1;
-
-    store_publish p = {0};
-    p.pkg = in->pkg;
-    p.pkg.ecosystem = in->ecosystem;
-    p.pkg.normalized_name = key;
-    p.ver.version = in->version;
-    p.ver.major = (int64_t)v.major;
-    p.ver.minor = (int64_t)v.minor;
-    p.ver.patch = (int64_t)v.patch;
-    p.ver.prerelease = v.pre;
-    p.ver.sha256 = hex;
-    p.ver.size = (int64_t)in->size;
-    p.ver.manifest = in->manifest ? in->manifest : "{}";
-    p.ver.signature = key_id ? in->signature_b64 : NULL;
-    p.ver.signing_key_id = key_id;
-    p.ver.publisher_id = in->who->user_id;
-    p.ver.published_at = now_unix();
-    p.ver.deps = in->deps;
-    p.ver.ndeps = in->ndeps;
-    p.ver.extra = in->extra;
-    p.publisher_id = in->who->user_id;
-    p.check_owner = true;
-    p.tag = in->tag;
-    p.replace = in->replace;
+    if (in->stored_sha256) {
+        snprintf(hex, sizeof hex, "%s", in->stored_sha256);
+    } else {
+        hex_encode(in->sha256, 32, hex);
+        if (blob_call(c->blobs, put_file, hex, in->tarball_path, e) < 0)
+            return -1;
+    }
+    store_publish p;
+    publish_request(in, &v, key, hex, key_id, &p);
     rc = store_call(c->st, publish, &p, e);
     if (rc == STORE_CONFLICT)
         return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name, in->version);
@@ -218,15 +275,11 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
     return packages_version(c, a, pkg, in->version, out, e);
 }
 
-/* The package, and a check that who may change it: an owner (or an admin) holding publish scope for it. */
-static int for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
-                      store_package *p, derr *e)
+int packages_may_change(core *c, arena *a, const principal *who, const store_package *p, derr *e)
 {
-    if (packages_get(c, a, ecosystem, name, p, e) < 0)
-        return -1;
-    if (!principal_can(who, scope_publish(a, ecosystem, p->name)))
+    if (!principal_can(who, scope_publish(a, p->ecosystem, p->name)))
         return derr_set(e, 403, "forbidden", "your credential may not change %s (scope publish:%s/%s needed)",
-                        p->name, ecosystem, p->name);
+                        p->name, p->ecosystem, p->name);
     if (who->is_admin && principal_can(who, "admin"))
         return 0;
     int rc = store_call(c->st, owner_is, p->id, who->user_id, e);
@@ -235,10 +288,53 @@ static int for_change(core *c, arena *a, const principal *who, const char *ecosy
     return rc == STORE_OK ? 0 : -1;
 }
 
+/* The package, and a check that who may change it. */
+static int for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                      store_package *p, derr *e)
+{
+    if (packages_get(c, a, ecosystem, name, p, e) < 0)
+        return -1;
+    return packages_may_change(c, a, who, p, e);
+}
+
 int packages_for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                         store_package *out, derr *e)
 {
     return for_change(c, a, who, ecosystem, name, out, e);
+}
+
+int packages_version_used(core *c, arena *a, const store_package *p, const char *version, derr *e)
+{
+    store_version old;
+    int rc = store_call(c->st, version_get, a, p->id, version, &old, e);
+    if (rc == STORE_OK) {
+        derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", p->name, version);
+        return VERSION_PUBLISHED;
+    }
+    if (rc != STORE_NOT_FOUND)
+        return -1;
+    rc = store_call(c->st, version_tombstoned, p->id, version, e);
+    if (rc == STORE_OK) {
+        derr_set(e, 409, "conflict",
+                 "%s@%s was unpublished, and a version number is never used again; publish a new version",
+                 p->name, version);
+        return VERSION_REMOVED;
+    }
+    return rc == STORE_NOT_FOUND ? VERSION_FREE : -1;
+}
+
+/* Ends a change of one of p's versions that the store answered with rc: STORE_NOT_FOUND is a 404
+ * (p has no such version), another failure stays as the store said; then the audit entry
+ * "ecosystem/name@version" with its detail. */
+static int version_changed(core *c, arena *a, int rc, const principal *who, const char *action,
+                           const store_package *p, const char *version, const char *detail, const char *ip,
+                           derr *e)
+{
+    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p->name, version)) < 0)
+        return -1;
+    core_audit(c, who->user_id, action, arena_printf(a, "%s/%s@%s", p->ecosystem, p->name, version), detail,
+               ip);
+    return 0;
 }
 
 int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -248,11 +344,8 @@ int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, version_yank, p.id, version, yanked, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, yanked ? "version.yank" : "version.unyank",
-               arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip);
-    return 0;
+    return version_changed(c, a, rc, who, yanked ? "version.yank" : "version.unyank", &p, version, NULL, ip,
+                           e);
 }
 
 int packages_require_signatures(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -336,10 +429,7 @@ int packages_set_status(core *c, arena *a, const principal *who, const char *eco
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, version_set_status, p.id, version, st, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, action, arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip);
-    return 0;
+    return version_changed(c, a, rc, who, action, &p, version, NULL, ip, e);
 }
 
 int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -402,10 +492,7 @@ int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosys
     if (semver_parse(a, tag, &v) == 0)
         return derr_set(e, 422, "invalid", "tag: '%s' looks like a version; tags are names such as 'next'", tag);
     int rc = store_call(c->st, tag_set, p.id, tag, version, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, "tag.set", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), tag, ip);
-    return 0;
+    return version_changed(c, a, rc, who, "tag.set", &p, version, tag, ip, e);
 }
 
 int packages_tag_delete(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -439,11 +526,8 @@ int packages_remove_version(core *c, arena *a, const principal *who, const char 
                         "deprecate it instead",
                         p.name, version, window / 3600);
     int rc = store_call(c->st, version_delete, p.id, version, tombstone, now_unix(), e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p.name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, "version.remove", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version),
-               tombstone ? "{\"tombstone\":true}" : NULL, ip);
-    return 0;
+    return version_changed(c, a, rc, who, "version.remove", &p, version,
+                           tombstone ? "{\"tombstone\":true}" : NULL, ip, e);
 }
 
 int packages_open_tarball(core *c, const store_version *v, bool count, blob_reader *r, derr *e)

@@ -34,6 +34,8 @@ typedef struct publish_in {
     const char *manifest;       /* JSON text kept with the version */
     const char *tarball_path;   /* the exact bytes; the blob store takes them */
     const unsigned char *sha256; /* of the tarball */
+    const char *stored_sha256;   /* or: the bytes are already stored under this key (a staged upload,
+                                  * uploads.h); tarball_path and sha256 are then unused */
     uint64_t size;
     const char *signature_b64;  /* detached Ed25519 over the tarball bytes, or NULL */
     const char *tag;            /* dist-tag to point at the new version (npm), or NULL */
@@ -52,6 +54,12 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
 
 /* The package (404 when absent). */
 int packages_get(core *c, arena *a, const char *ecosystem, const char *name, store_package *out, derr *e);
+/* The package and one of its versions (404 when either is absent). */
+int packages_get_version(core *c, arena *a, const char *ecosystem, const char *name, const char *version,
+                         store_package *p, store_version *v, derr *e);
+/* The package and all its versions, newest first (404 when there is no such package). */
+int packages_get_versions(core *c, arena *a, const char *ecosystem, const char *name, store_package *p,
+                          store_version **vs, int *n, derr *e);
 /* All versions, newest first. */
 int packages_versions(core *c, arena *a, const store_package *p, store_version **out, int *n, derr *e);
 /* One version (404 when absent). */
@@ -63,6 +71,19 @@ int packages_version(core *c, arena *a, const store_package *p, const char *vers
  * modules (docs sites) that follow the same rule as yank and owners. */
 int packages_for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                         store_package *out, derr *e);
+
+/* May who change p (yank, owners, tags, options, docs ...)? The one rule for every write on a
+ * package: an owner (or an admin holding the admin scope) whose credential holds
+ * publish:<ecosystem>/<name>. 0, or -1 with 403 (or a store failure). */
+int packages_may_change(core *c, arena *a, const principal *who, const store_package *p, derr *e);
+
+/* Has p ever had this version number? A number, once published, is never published again: not
+ * while the version stands (versions are immutable), nor after it was removed with a tombstone
+ * (npm unpublish). VERSION_FREE, or VERSION_PUBLISHED / VERSION_REMOVED with e holding the 409 to
+ * answer; -1 with e on failure. publish checks it itself; a front may ask first, to refuse
+ * before reading a large upload. */
+enum { VERSION_FREE = 0, VERSION_PUBLISHED = 1, VERSION_REMOVED = 2 };
+int packages_version_used(core *c, arena *a, const store_package *p, const char *version, derr *e);
 
 /* Yank or unyank (owners, with publish scope for the package). */
 int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,

@@ -2,6 +2,7 @@
  * tokens.c — API tokens.
  */
 #include "tokens.h"
+#include "core_int.h"
 
 #include <ctype.h>
 #include <string.h>

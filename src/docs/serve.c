@@ -175,7 +175,7 @@ void docs_serve(req *r)
         return;
     }
 
-    blob_reader br;
+    content_reader br;
     const char *ctype, *sha;
     if (docs_open(r->core, r->a, eco, name, version, path, &br, &ctype, &sha, &e) < 0) {
         /* A folder asked for without its trailing slash: send the browser into it. */
@@ -184,7 +184,7 @@ void docs_serve(req *r)
             derr e2;
             if (docs_open(r->core, r->a, eco, name, version, arena_printf(r->a, "%s/", path), &br, &ctype,
                           &sha, &e2) == 0) {
-                blob_reader_close(&br);
+                content_close(&br);
                 redirect(r, 301, arena_printf(r->a, "./%s/", last_seg(r)), "public, max-age=3600");
                 return;
             }
@@ -197,7 +197,7 @@ void docs_serve(req *r)
     const char *cache = r->cfg->private_mode ? "private, max-age=300" : "public, max-age=300";
     const char *etag = arena_printf(r->a, "\"%s\"", sha);
     if (req_not_modified(r, etag)) {
-        blob_reader_close(&br);
+        content_close(&br);
         resp_header(r, "Cache-Control", cache);
         cors_for_sandbox(r);
         guard(r);

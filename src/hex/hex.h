@@ -23,8 +23,8 @@
 #include <stdbool.h>
 
 #include "../http/front.h"
+#include "../core/types.h"
 #include "../http/http.h"
-#include "../store/store.h"
 #include "options.h"
 #include "tarball.h"
 
@@ -72,15 +72,15 @@ hex_limits hex_limits_of(const config *cfg);
 /* ---- views (views.c) ---- */
 
 /* Does this version have hosted docs? */
-bool hex_has_docs(req *r, const store_package *p, const char *version);
+bool hex_has_docs(req *r, const package_row *p, const char *version);
 /* The user object of hex.pm's API (username, email when shown, url, timestamps, ...). */
-json_t *hex_user_json(req *r, const store_user *u, bool show_email);
+json_t *hex_user_json(req *r, const user_row *u, bool show_email);
 /* The package object (hex.pm's package view); versions newest first. */
-json_t *hex_package_json(req *r, const store_package *p, const store_version *vs, int nv, bool full);
+json_t *hex_package_json(req *r, const package_row *p, const version_row *vs, int nv, bool full);
 /* The release object (hex.pm's release view). */
-json_t *hex_release_json(req *r, const store_package *p, const store_version *v);
+json_t *hex_release_json(req *r, const package_row *p, const version_row *v);
 /* Loads a hex package with at least one version; answers 404 (Hex shape) and returns -1 otherwise. */
-int hex_load_package(req *r, const char *name, store_package *p, store_version **vs, int *nv);
+int hex_load_package(req *r, const char *name, package_row *p, version_row **vs, int *nv);
 
 /* ---- the descriptor's pieces (front.c; the descriptor is in routes.c) ---- */
 

@@ -83,7 +83,7 @@ static json_t *permissions(req *r, const char *scopes)
     return arr;
 }
 
-static json_t *key_json(req *r, const store_token *t, const char *secret)
+static json_t *key_json(req *r, const token_row *t, const char *secret)
 {
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(t->name));
@@ -113,7 +113,7 @@ void hex_keys_list(req *r)
     if (!org_ok(r) || !hex_need_user(r))
         return;
     derr e;
-    store_token *ts;
+    token_row *ts;
     int n;
     if (tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
         resp_derr(r, &e);
@@ -130,7 +130,7 @@ void hex_keys_get(req *r)
     if (!org_ok(r) || !hex_need_user(r))
         return;
     derr e;
-    store_token t;
+    token_row t;
     if (tokens_get(r->core, r->a, r->who.user_id, req_param(r, "key"), &t, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -258,7 +258,7 @@ void hex_keys_create(req *r)
     /* hex.pm renames on a clash: name-2, name-3 ... */
     const char *base = token_name(r, name);
     derr e;
-    store_token t;
+    token_row t;
     const char *secret;
     for (int i = 1;; i++) {
         const char *tn = i == 1 ? base : arena_printf(r->a, "%s-%d", base, i);
@@ -279,7 +279,7 @@ void hex_keys_delete(req *r)
         return;
     const char *name = req_param(r, "key");
     derr e;
-    store_token t;
+    token_row t;
     if (tokens_get(r->core, r->a, r->who.user_id, name, &t, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -309,7 +309,7 @@ void hex_keys_delete_all(req *r)
         return;
     }
     derr e;
-    store_token *ts;
+    token_row *ts;
     int n;
     if (tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
         resp_derr(r, &e);

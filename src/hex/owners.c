@@ -26,14 +26,14 @@
 static const char *resolve_user(req *r, const char *name, const char *who)
 {
     derr e;
-    store_package p;
+    package_row p;
     if (packages_for_change(r->core, r->a, &r->who, HEX, name, &p, &e) < 0) {
         resp_derr(r, &e);
         return NULL;
     }
     if (!strchr(who, '@'))
         return who;
-    store_user u;
+    user_row u;
     if (accounts_find(r->core, r->a, who, &u, &e) < 0 || u.disabled) {
         if (e.status >= 500) {
             resp_derr(r, &e);
@@ -50,20 +50,21 @@ static const char *hex_level(const char *level)
     return level && strcmp(level, "maintainer") == 0 ? "maintainer" : "full";
 }
 
-static json_t *owner_json(req *r, const store_owner *o)
+static json_t *owner_json(req *r, const owner_row *o)
 {
-    store_user u = {.id = o->user_id, .username = o->username, .email = o->email, .created_at = o->added_at};
+    user_row u = {.id = o->user_id, .username = o->username, .email = o->email, .created_at = o->added_at};
     json_t *x = hex_user_json(r, &u, r->who.kind != CRED_NONE);
     json_object_set_new(x, "level", json_string(hex_level(o->level)));
     return x;
 }
 
-static int load(req *r, store_package *p, store_owner **os, int *n)
+/* The package the URL names and its owners; -1 after answering. */
+static int load(req *r, package_row *p, owner_row **os, int *n)
 {
-    store_version *vs;
+    version_row *vs;
     int nv;
     derr e;
-    if (hex_load_package(r, req_param(r, "name"), p, &vs, &nv) < 0)
+    if (!hex_repo_ok(r, true) || hex_load_package(r, req_param(r, "name"), p, &vs, &nv) < 0)
         return -1;
     if (packages_owners(r->core, r->a, p, os, n, &e) < 0) {
         resp_derr(r, &e);
@@ -74,10 +75,8 @@ static int load(req *r, store_package *p, store_owner **os, int *n)
 
 void hex_owners_list(req *r)
 {
-    if (!hex_repo_ok(r, true))
-        return;
-    store_package p;
-    store_owner *os;
+    package_row p;
+    owner_row *os;
     int n;
     if (load(r, &p, &os, &n) < 0)
         return;
@@ -88,7 +87,7 @@ void hex_owners_list(req *r)
 }
 
 /* The owner named by username, or by email for callers with a credential (who see emails). */
-static const store_owner *find(const store_owner *os, int n, const char *who, bool by_email)
+static const owner_row *find(const owner_row *os, int n, const char *who, bool by_email)
 {
     for (int i = 0; i < n; i++)
         if (strcasecmp(os[i].username, who) == 0 ||
@@ -99,14 +98,12 @@ static const store_owner *find(const store_owner *os, int n, const char *who, bo
 
 void hex_owners_get(req *r)
 {
-    if (!hex_repo_ok(r, true))
-        return;
-    store_package p;
-    store_owner *os;
+    package_row p;
+    owner_row *os;
     int n;
     if (load(r, &p, &os, &n) < 0)
         return;
-    const store_owner *o = find(os, n, req_param(r, "user"), r->who.kind != CRED_NONE);
+    const owner_row *o = find(os, n, req_param(r, "user"), r->who.kind != CRED_NONE);
     if (!o) {
         hex_error(r, 404, arena_printf(r->a, "%.100s is not an owner of %s", req_param(r, "user"), p.name),
                   NULL);
@@ -149,10 +146,10 @@ void hex_owners_add(req *r)
         return;
     }
     if (transfer) {
-        store_package p;
-        store_owner *os;
+        package_row p;
+        owner_row *os;
         int n;
-        store_user u;
+        user_row u;
         if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 ||
             packages_owners(r->core, r->a, &p, &os, &n, &e) < 0 ||
             accounts_find(r->core, r->a, who, &u, &e) < 0) {

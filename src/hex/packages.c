@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/packages.h"
 #include "hex.h"
 
 #define PAGE 100
 
 /* hex.pm's sorts onto the store's (name, downloads, recent). */
-static const char *store_sort(const char *sort)
+static const char *sort_of(const char *sort)
 {
     if (!sort || !*sort || strcmp(sort, "name") == 0)
         return "name";
@@ -49,43 +50,35 @@ void hex_packages_search(req *r)
 {
     if (!hex_repo_ok(r, true))
         return;
-    const char *sort = store_sort(req_query(r, "sort"));
+    const char *sort = sort_of(req_query(r, "sort"));
     if (!sort) {
         hex_error(r, 400,
                   "sort: one of name, downloads, total_downloads, recent_downloads, inserted_at, updated_at",
                   NULL);
         return;
     }
-    const char *pg = req_query(r, "page");
-    long page = 1;
-    if (pg && *pg) {
-        char *end;
-        page = strtol(pg, &end, 10);
-        if (*end || page < 1 || page > 100000) {
-            hex_error(r, 400, "page: a positive number", NULL);
-            return;
-        }
-    }
-    store_search q = {.ecosystem = HEX,
-                      .query = search_text(r, req_query(r, "search")),
-                      .sort = sort,
-                      .offset = (page - 1) * PAGE,
-                      .limit = PAGE};
+    long page;
     derr e;
-    store_package *ps;
-    int n;
-    int64_t total;
-    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+    if (req_query_num(r, "page", 1, 1, 100000, &page, &e) < 0) {
+        hex_error(r, 400, "page: a positive number", NULL);
+        return;
+    }
+    const char *text = search_text(r, req_query(r, "search"));
+    package_query q = {
+        .ecosystem = HEX, .query = text, .sort = sort, .offset = (page - 1) * PAGE, .limit = PAGE};
+    search_hits hits;
+    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
-    for (int i = 0; i < n; i++) {
-        store_version *vs;
+    for (int i = 0; i < hits.n; i++) {
+        const package_row *p = &hits.rows[i];
+        version_row *vs;
         int nv;
-        if (!ps[i].latest_version || packages_versions(r->core, r->a, &ps[i], &vs, &nv, &e) < 0 || nv == 0)
+        if (!p->latest_version || packages_versions(r->core, r->a, p, &vs, &nv, &e) < 0 || nv == 0)
             continue;
-        json_array_append_new(arr, hex_package_json(r, &ps[i], vs, nv, false));
+        json_array_append_new(arr, hex_package_json(r, p, vs, nv, false));
     }
     hex_respond(r, 200, arr);
 }
@@ -94,8 +87,8 @@ void hex_packages_get(req *r)
 {
     if (!hex_repo_ok(r, true))
         return;
-    store_package p;
-    store_version *vs;
+    package_row p;
+    version_row *vs;
     int nv;
     if (hex_load_package(r, req_param(r, "name"), &p, &vs, &nv) < 0)
         return;
@@ -107,10 +100,10 @@ void hex_release_get(req *r)
     if (!hex_repo_ok(r, true))
         return;
     derr e;
-    store_package p;
-    store_version v;
-    if (packages_get(r->core, r->a, HEX, req_param(r, "name"), &p, &e) < 0 ||
-        packages_version(r->core, r->a, &p, req_param(r, "version"), &v, &e) < 0) {
+    package_row p;
+    version_row v;
+    const char *name = req_param(r, "name"), *version = req_param(r, "version");
+    if (packages_get_version(r->core, r->a, HEX, name, version, &p, &v, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -123,7 +116,7 @@ void hex_release_docs_redirect(req *r)
         return;
     const char *name = req_param(r, "name"), *version = req_param(r, "version");
     derr e;
-    store_package p;
+    package_row p;
     if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0) {
         resp_derr(r, &e);
         return;

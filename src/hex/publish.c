@@ -74,7 +74,7 @@ static int check_local_deps(req *r, const hex_metadata *m, derr *e)
         const hex_requirement *q = &m->reqs[i];
         if (!local_repo(r, q->repository) || strcmp(q->name, m->name) == 0)
             continue;
-        store_package p;
+        package_row p;
         derr pe;
         if (packages_get(r->core, r->a, HEX, q->name, &p, &pe) < 0 || !p.latest_version) {
             if (pe.status >= 500)
@@ -135,7 +135,7 @@ static void fill_publish(req *r, const hex_tarball *t, publish_in *in)
         json_object_set_new(x, "optional", json_boolean(q->optional));
         if (!local_repo(r, q->repository))
             json_object_set_new(x, "repository", json_string(q->repository));
-        in->deps[i] = (store_dep){q->name, q->requirement, q->optional ? "optional" : "normal", dump(r, x)};
+        in->deps[i] = (dep_row){q->name, q->requirement, q->optional ? "optional" : "normal", dump(r, x)};
         json_decref(x);
     }
     in->manifest = dump(r, m->json);
@@ -196,8 +196,8 @@ void hex_publish(req *r)
     }
 
     /* An existing version: refused, or replaced. */
-    store_package old;
-    store_version oldv;
+    package_row old;
+    version_row oldv;
     bool existed = false;
     if (packages_get(r->core, r->a, HEX, m->name, &old, &e) == 0) {
         if (packages_version(r->core, r->a, &old, m->version, &oldv, &e) == 0) {
@@ -218,8 +218,8 @@ void hex_publish(req *r)
     publish_in in;
     fill_publish(r, &t, &in);
     in.replace = existed;
-    store_package pkg;
-    store_version v;
+    package_row pkg;
+    version_row v;
     bool created;
     if (packages_publish(r->core, r->a, &in, &pkg, &v, &created, &e) < 0) {
         if (e.status == 409 && strstr(e.message, "already exists")) {
@@ -274,7 +274,7 @@ void hex_release_retire(req *r)
         return;
     }
     json_decref(errors);
-    store_version_status st = {.set_retired = 1, .retired_reason = reason, .retired_message = message};
+    version_status st = {.set_retired = 1, .retired_reason = reason, .retired_message = message};
     derr e;
     if (packages_set_status(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), &st,
                             "version.retire", r->ip, &e) < 0) {
@@ -288,7 +288,7 @@ void hex_release_unretire(req *r)
 {
     if (!hex_repo_ok(r, true) || !hex_need_user(r))
         return;
-    store_version_status st = {.set_retired = -1};
+    version_status st = {.set_retired = -1};
     derr e;
     if (packages_set_status(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), &st,
                             "version.unretire", r->ip, &e) < 0) {

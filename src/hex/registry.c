@@ -7,6 +7,8 @@
  * nothing here is freed by hand but the packed buffers.
  */
 #include "registry.h"
+#include "../core/catalog.h"
+#include "../core/packages.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -57,7 +59,7 @@ static int seal(core *c, arena *a, const void *payload, size_t n, char **out, si
     const hex_key *k;
     unsigned char *sig;
     size_t siglen;
-    if (hex_key_get(c->cfg, &k, e) < 0 || hex_sign(k, a, payload, n, &sig, &siglen, e) < 0)
+    if (hex_key_get(core_config(c), &k, e) < 0 || hex_sign(k, a, payload, n, &sig, &siglen, e) < 0)
         return -1;
     Hex__Signed__Signed s = HEX__SIGNED__SIGNED__INIT;
     s.payload.data = (uint8_t *)(uintptr_t)payload;
@@ -71,7 +73,7 @@ static int seal(core *c, arena *a, const void *payload, size_t n, char **out, si
     return hex_gzip(buf, sn, out, len, e);
 }
 
-static int cmp_semver_ctx(const store_version *x, const store_version *y, arena *a)
+static int cmp_semver_ctx(const version_row *x, const version_row *y, arena *a)
 {
     semver sx, sy;
     int okx = semver_parse(a, x->version, &sx) == 0, oky = semver_parse(a, y->version, &sy) == 0;
@@ -80,17 +82,17 @@ static int cmp_semver_ctx(const store_version *x, const store_version *y, arena 
     return strcmp(x->version, y->version);
 }
 
-void hex_sort_versions(arena *a, store_version *vs, int n)
+void hex_sort_versions(arena *a, version_row *vs, int n)
 {
     /* Insertion sort: packages have tens of versions, and the store already returns them
      * almost in order (newest first), which reversing first makes nearly sorted. */
     for (int i = 0, j = n - 1; i < j; i++, j--) {
-        store_version t = vs[i];
+        version_row t = vs[i];
         vs[i] = vs[j];
         vs[j] = t;
     }
     for (int i = 1; i < n; i++) {
-        store_version t = vs[i];
+        version_row t = vs[i];
         int j = i - 1;
         while (j >= 0 && cmp_semver_ctx(&vs[j], &t, a) > 0) {
             vs[j + 1] = vs[j];
@@ -124,7 +126,7 @@ static int reason_code(const char *reason)
     return 0;
 }
 
-static Hex__Package__Release *release(core *c, arena *a, const store_version *v, derr *e)
+static Hex__Package__Release *release(core *c, arena *a, const version_row *v, derr *e)
 {
     Hex__Package__Release *rel = arena_alloc(a, sizeof *rel);
     hex__package__release__init(rel);
@@ -146,7 +148,7 @@ static Hex__Package__Release *release(core *c, arena *a, const store_version *v,
     rel->n_dependencies = (size_t)v->ndeps;
     rel->dependencies = arena_alloc(a, sizeof *rel->dependencies * (size_t)(v->ndeps ? v->ndeps : 1));
     for (int i = 0; i < v->ndeps; i++) {
-        const store_dep *d = &v->deps[i];
+        const dep_row *d = &v->deps[i];
         Hex__Package__Dependency *dep = arena_alloc(a, sizeof *dep);
         hex__package__dependency__init(dep);
         dep->package = (char *)d->name;
@@ -160,7 +162,7 @@ static Hex__Package__Release *release(core *c, arena *a, const store_version *v,
         if (app && strcmp(app, d->name) != 0)
             dep->app = arena_strdup(a, app);
         const char *repo = json_string_value(json_object_get(x, "repository"));
-        if (repo && strcmp(repo, hex_opts(c->cfg)->repo) != 0)
+        if (repo && strcmp(repo, hex_opts(core_config(c))->repo) != 0)
             dep->repository = arena_strdup(a, repo);
         json_decref(x);
         rel->dependencies[i] = dep;
@@ -183,14 +185,14 @@ static Hex__Package__Release *release(core *c, arena *a, const store_version *v,
     return rel;
 }
 
-int hex_registry_package(core *c, arena *a, const store_package *p, const store_version *vs, int nv,
-                         char **out, size_t *len, derr *e)
+int hex_registry_package(core *c, arena *a, const package_row *p, const version_row *vs, int nv, char **out,
+                         size_t *len, derr *e)
 {
-    store_version *sorted = arena_memdup(a, vs, sizeof *vs * (size_t)(nv ? nv : 1));
+    version_row *sorted = arena_memdup(a, vs, sizeof *vs * (size_t)(nv ? nv : 1));
     hex_sort_versions(a, sorted, nv);
     Hex__Package__Package pkg = HEX__PACKAGE__PACKAGE__INIT;
     pkg.name = (char *)p->name;
-    pkg.repository = (char *)hex_opts(c->cfg)->repo;
+    pkg.repository = (char *)hex_opts(core_config(c))->repo;
     pkg.n_releases = (size_t)nv;
     pkg.releases = arena_alloc(a, sizeof *pkg.releases * (size_t)(nv ? nv : 1));
     for (int i = 0; i < nv; i++)
@@ -226,11 +228,13 @@ int hex_registry_scan(core *c, arena *a, bool versions, hex_pkg_entry **out, int
     int cnt = 0, cap = 0;
     int64_t offset = 0, total = 0;
     do {
-        store_search q = {.ecosystem = "hex", .sort = "name", .offset = offset, .limit = 1000};
-        store_package *ps;
-        int np;
-        if (store_call(c->st, search, a, &q, &ps, &np, &total, e) != STORE_OK)
+        package_query q = {.ecosystem = "hex", .sort = "name", .offset = offset, .limit = 1000};
+        search_hits hits;
+        if (catalog_search(c, a, &q, &hits, e) < 0)
             return -1;
+        package_row *ps = hits.rows;
+        int np = hits.n;
+        total = hits.total;
         for (int i = 0; i < np; i++) {
             fnv(&h, ps[i].normalized_name, strlen(ps[i].normalized_name) + 1);
             fnv(&h, &ps[i].generation, sizeof ps[i].generation);
@@ -249,7 +253,7 @@ int hex_registry_scan(core *c, arena *a, bool versions, hex_pkg_entry **out, int
             en->vs = NULL;
             en->nv = 0;
             if (versions) {
-                if (store_call(c->st, pkg_versions, a, ps[i].id, &en->vs, &en->nv, e) != STORE_OK)
+                if (packages_versions(c, a, &ps[i], &en->vs, &en->nv, e) < 0)
                     return -1;
                 hex_sort_versions(a, en->vs, en->nv);
             }
@@ -273,13 +277,13 @@ int hex_registry_stamp(core *c, arena *a, int64_t *stamp, derr *e)
 {
     /* The store's per-ecosystem counter moves with every change to any Hex package. */
     (void)a;
-    return store_call(c->st, eco_generation, "hex", stamp, e) == STORE_OK ? 0 : -1;
+    return catalog_generation(c, "hex", stamp, e);
 }
 
 int hex_registry_names(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len, derr *e)
 {
     Hex__Names__Names names = HEX__NAMES__NAMES__INIT;
-    names.repository = (char *)hex_opts(c->cfg)->repo;
+    names.repository = (char *)hex_opts(core_config(c))->repo;
     names.n_packages = (size_t)n;
     names.packages = arena_alloc(a, sizeof *names.packages * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
@@ -301,7 +305,7 @@ int hex_registry_names(core *c, arena *a, const hex_pkg_entry *pk, int n, char *
 int hex_registry_versions(core *c, arena *a, const hex_pkg_entry *pk, int n, char **out, size_t *len, derr *e)
 {
     Hex__Versions__Versions vers = HEX__VERSIONS__VERSIONS__INIT;
-    vers.repository = (char *)hex_opts(c->cfg)->repo;
+    vers.repository = (char *)hex_opts(core_config(c))->repo;
     vers.n_packages = (size_t)n;
     vers.packages = arena_alloc(a, sizeof *vers.packages * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {

@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 #include "../core/core.h"
+#include "../core/types.h"
 #include "../lib/arena.h"
 #include "../lib/err.h"
-#include "../store/store.h"
 
 /* The Hex retirement reasons, indexed by the protobuf enum's values. */
 extern const char
@@ -29,13 +29,13 @@ extern const char
 
 /* gzip(Signed(Package)) for a package and its versions (any order; newest first is fine).
  * *out is malloc'd (the caller owns it). 0, or -1 with e. */
-int hex_registry_package(core *c, arena *a, const store_package *p, const store_version *vs, int nv,
-                         char **out, size_t *len, derr *e);
+int hex_registry_package(core *c, arena *a, const package_row *p, const version_row *vs, int nv, char **out,
+                         size_t *len, derr *e);
 
 /* Every Hex package (the ones with at least one version), each with its versions, read from the store. */
 typedef struct hex_pkg_entry {
-    const store_package *pkg;
-    store_version *vs; /* ascending by SemVer */
+    const package_row *pkg;
+    version_row *vs; /* ascending by SemVer */
     int nv;
 } hex_pkg_entry;
 
@@ -53,7 +53,7 @@ int hex_registry_versions(core *c, arena *a, const hex_pkg_entry *pk, int n, cha
 int hex_registry_stamp(core *c, arena *a, int64_t *stamp, derr *e);
 
 /* Sorts versions ascending by SemVer, in place. */
-void hex_sort_versions(arena *a, store_version *vs, int n);
+void hex_sort_versions(arena *a, version_row *vs, int n);
 
 /* Gzips n bytes (gzip framing, default level) into a malloc'd buffer. 0 or -1 with e. */
 int hex_gzip(const void *p, size_t n, char **out, size_t *len, derr *e);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/docs.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
@@ -45,11 +46,10 @@ struct pkg_ctx {
 static int build_package(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
 {
     struct pkg_ctx *pc = vctx;
-    store_package p;
-    store_version *vs;
+    package_row p;
+    version_row *vs;
     int nv;
-    if (packages_get(pc->r->core, a, HEX, pc->name, &p, e) < 0 ||
-        packages_versions(pc->r->core, a, &p, &vs, &nv, e) < 0)
+    if (packages_get_versions(pc->r->core, a, HEX, pc->name, &p, &vs, &nv, e) < 0)
         return -1;
     if (nv == 0)
         return derr_set(e, 404, "not_found", "no package named '%s'", pc->name);
@@ -65,13 +65,11 @@ void hex_repo_package(req *r)
     const char *name = req_param(r, "name");
     const char *key = package_key(r->a, HEX, name);
     int64_t gen;
-    int rc = store_call(r->core->st, pkg_generation, HEX, key, &gen, &e);
-    if (rc == STORE_NOT_FOUND) {
-        hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
-        return;
-    }
-    if (rc != STORE_OK) {
-        resp_derr(r, &e);
+    if (catalog_package_generation(r->core, r->a, HEX, name, &gen, &e) < 0) {
+        if (e.status == 404)
+            hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+        else
+            resp_derr(r, &e);
         return;
     }
     struct pkg_ctx pc = {r, name};
@@ -156,25 +154,14 @@ void hex_repo_tarball(req *r)
         return;
     }
     derr e;
-    store_package p;
-    store_version v;
-    if (packages_get(r->core, r->a, HEX, name, &p, &e) < 0 ||
-        packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+    package_row p;
+    version_row v;
+    if (packages_get_version(r->core, r->a, HEX, name, version, &p, &v, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
-    const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
-    if (req_not_modified(r, etag))
-        return;
-    blob_reader br;
-    if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
+    if (resp_tarball(r, &v, "application/octet-stream", true, &e) < 0)
         resp_derr(r, &e);
-        return;
-    }
-    if (!resp_blob(r, 200, "application/octet-stream", &br))
-        return;
-    resp_header(r, "ETag", etag);
-    resp_header(r, "Cache-Control", cache_control(r, 3600));
 }
 
 void hex_repo_docs(req *r)
@@ -187,7 +174,7 @@ void hex_repo_docs(req *r)
         return;
     }
     derr e;
-    blob_reader br;
+    content_reader br;
     if (docs_open_archive(r->core, r->a, HEX, name, version, &br, &e) < 0) {
         resp_derr(r, &e);
         return;

@@ -12,17 +12,18 @@
 #include <strings.h>
 
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../lib/json.h"
 #include "hex.h"
 
 /* The packages a user owns, as hex.pm lists them on a user (Hex packages only). */
-static void add_packages(req *r, json_t *o, const store_user *u)
+static void add_packages(req *r, json_t *o, const user_row *u)
 {
     derr e;
-    store_package *ps;
+    package_row *ps;
     int n;
     json_t *list = json_array(), *owned = json_object();
-    if (store_call(r->core->st, user_packages, r->a, u->id, &ps, &n, &e) == STORE_OK) {
+    if (catalog_user_packages(r->core, r->a, u->id, &ps, &n, &e) == 0) {
         for (int i = 0; i < n; i++) {
             if (strcmp(ps[i].ecosystem, HEX) != 0 || !ps[i].latest_version)
                 continue;
@@ -61,7 +62,7 @@ void hex_users_create(req *r)
     }
     json_decref(errors);
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_register(r->core, r->a, username, email, password, strlen(password), false, false, r->ip, &u,
                           &e) < 0) {
         resp_derr(r, &e);
@@ -78,7 +79,7 @@ void hex_users_me(req *r)
     if (!hex_need_user(r))
         return;
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -92,7 +93,7 @@ void hex_users_me(req *r)
 void hex_users_get(req *r)
 {
     derr e = {0};
-    store_user u;
+    user_row u;
     const char *login = req_param(r, "user");
     if (accounts_find(r->core, r->a, login, &u, &e) < 0 || u.disabled) {
         if (e.status >= 500) {

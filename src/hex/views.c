@@ -10,20 +10,19 @@
  */
 #include <string.h>
 
+#include "../core/docs.h"
 #include "../core/packages.h"
 #include "../lib/semver.h"
 #include "hex.h"
 #include "registry.h"
 
 /* Versions that have hosted docs, from the store (newest first). */
-static int docs_versions(req *r, const store_package *p, const char ***out, int *n)
+static int site_versions(req *r, const package_row *p, const char ***out, int *n)
 {
     derr e;
     *out = NULL;
     *n = 0;
-    if (store_call(r->core->st, docs_versions, r->a, p->id, out, n, &e) != STORE_OK)
-        return -1;
-    return 0;
+    return docs_versions(r->core, r->a, p, out, n, &e);
 }
 
 static bool in_list(const char *const *l, int n, const char *s)
@@ -34,14 +33,14 @@ static bool in_list(const char *const *l, int n, const char *s)
     return false;
 }
 
-bool hex_has_docs(req *r, const store_package *p, const char *version)
+bool hex_has_docs(req *r, const package_row *p, const char *version)
 {
     const char **l;
     int n;
-    return docs_versions(r, p, &l, &n) == 0 && in_list(l, n, version);
+    return site_versions(r, p, &l, &n) == 0 && in_list(l, n, version);
 }
 
-json_t *hex_user_json(req *r, const store_user *u, bool show_email)
+json_t *hex_user_json(req *r, const user_row *u, bool show_email)
 {
     json_t *o = json_object();
     json_object_set_new(o, "username", json_string(u->username));
@@ -78,7 +77,7 @@ static json_t *configs(req *r, const char *name, const char *version)
     return o;
 }
 
-static json_t *retirement(const store_version *v)
+static json_t *retirement(const version_row *v)
 {
     if (!v->retired_reason)
         return json_null();
@@ -89,7 +88,7 @@ static json_t *retirement(const store_version *v)
 }
 
 /* The package's meta (description, licenses, links, maintainers) from its stored extras. */
-static json_t *package_meta(const store_package *p)
+static json_t *package_meta(const package_row *p)
 {
     json_t *m = p->meta ? json_loads(p->meta, 0, NULL) : NULL;
     json_t *o = json_object();
@@ -106,11 +105,10 @@ static json_t *package_meta(const store_package *p)
     return o;
 }
 
-int hex_load_package(req *r, const char *name, store_package *p, store_version **vs, int *nv)
+int hex_load_package(req *r, const char *name, package_row *p, version_row **vs, int *nv)
 {
     derr e;
-    if (packages_get(r->core, r->a, HEX, name, p, &e) < 0 ||
-        packages_versions(r->core, r->a, p, vs, nv, &e) < 0) {
+    if (packages_get_versions(r->core, r->a, HEX, name, p, vs, nv, &e) < 0) {
         resp_derr(r, &e);
         return -1;
     }
@@ -121,13 +119,13 @@ int hex_load_package(req *r, const char *name, store_package *p, store_version *
     return 0;
 }
 
-json_t *hex_package_json(req *r, const store_package *p, const store_version *vs, int nv, bool full)
+json_t *hex_package_json(req *r, const package_row *p, const version_row *vs, int nv, bool full)
 {
-    store_version *sorted = arena_memdup(r->a, vs, sizeof *vs * (size_t)(nv ? nv : 1));
+    version_row *sorted = arena_memdup(r->a, vs, sizeof *vs * (size_t)(nv ? nv : 1));
     hex_sort_versions(r->a, sorted, nv);
     const char **docs;
     int ndocs;
-    if (docs_versions(r, p, &docs, &ndocs) < 0)
+    if (site_versions(r, p, &docs, &ndocs) < 0)
         ndocs = 0;
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(p->name));
@@ -140,7 +138,7 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
     json_t *rels = json_array(), *retired = json_object();
     const char *latest = NULL, *stable = NULL;
     for (int i = nv - 1; i >= 0; i--) {
-        const store_version *v = &sorted[i];
+        const version_row *v = &sorted[i];
         json_t *x = json_object();
         json_object_set_new(x, "version", json_string(v->version));
         json_object_set_new(x, "url",
@@ -167,7 +165,7 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
     json_object_set_new(o, "updated_at", hex_time(p->updated_at));
     if (full) {
         derr e;
-        store_owner *os;
+        owner_row *os;
         int no;
         json_t *owners = json_array();
         if (packages_owners(r->core, r->a, p, &os, &no, &e) == 0)
@@ -185,7 +183,7 @@ json_t *hex_package_json(req *r, const store_package *p, const store_version *vs
     return o;
 }
 
-json_t *hex_release_json(req *r, const store_package *p, const store_version *v)
+json_t *hex_release_json(req *r, const package_row *p, const version_row *v)
 {
     json_t *o = json_object();
     json_object_set_new(o, "version", json_string(v->version));

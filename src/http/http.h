@@ -16,6 +16,7 @@
 
 #include "../core/auth.h"
 #include "../core/config.h"
+#include "../core/types.h"
 #include "../lib/arena.h"
 #include "../lib/err.h"
 
@@ -125,6 +126,9 @@ const char *req_param(req *r, const char *name);
 const char *req_query(req *r, const char *name);
 /* A request header (case-insensitive name); NULL when absent. */
 const char *req_header(req *r, const char *name);
+/* A whole number from the query: def when the parameter is absent or empty. 0, or -1 with a
+ * 400 "bad_request" "<name>: expected a whole number from <min> to <max>" (nothing answered). */
+int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e);
 /* The body as a JSON object, or NULL after answering 400 (the handler just returns). */
 json_t *req_json(req *r);
 
@@ -133,14 +137,22 @@ void resp_json(req *r, int status, json_t *doc);                /* steals doc */
 void resp_bytes(req *r, int status, const char *ctype, const void *p, size_t n); /* copies */
 void resp_static(req *r, int status, const char *ctype, const void *p, size_t n); /* borrowed, must outlive the response */
 void resp_fd(req *r, int status, const char *ctype, int fd, uint64_t size);   /* takes the fd */
-/* Sends a blob whatever the store gave (blob.h): an fd with sendfile; bytes a remote store is
- * still fetching, the connection suspended while the client is ahead of them; or, for a
- * BLOB_READER_REDIRECT, a 302 to its URL (status and ctype unused; `Cache-Control: no-store`,
- * since the URL expires). Takes what br holds and empties it. Returns true when the response
- * carries the bytes (add ETag, Cache-Control ... then), false for the redirect (add nothing:
- * a long-lived cache header would outlive the URL). */
-struct blob_reader;
-bool resp_blob(req *r, int status, const char *ctype, struct blob_reader *br);
+/* Sends stored bytes whatever core handed out (core/types.h): an fd with sendfile; bytes a remote
+ * store is still fetching, the connection suspended while the client is ahead of them; or, for a
+ * CONTENT_REDIRECT, a 302 to its URL (status and ctype unused; `Cache-Control: no-store`, since
+ * the URL expires). Takes what br holds and empties it. Returns true when the response carries
+ * the bytes (add ETag, Cache-Control ... then), false for the redirect (add nothing: a
+ * long-lived cache header would outlive the URL). */
+bool resp_blob(req *r, int status, const char *ctype, content_reader *br);
+/* Answers a GET or HEAD of a version's tarball (download.c), the same way for every front: 304
+ * when If-None-Match names its SHA-256; else the bytes (a download counted for a GET) with
+ * ETag and `Cache-Control: public, max-age=31536000, immutable` (private under --private), or
+ * the redirect of --blob-redirect. `replaceable`: the front lets owners replace a version's
+ * bytes within --unpublish-window (Hex); until then they are kept an hour, not a year.
+ * Returns 1 when the bytes went out (the front may add its own headers), 0 when answered
+ * otherwise, -1 with e filled when the bytes cannot be opened: nothing was sent, the front
+ * answers in its own error shape. */
+int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceable, derr *e);
 void resp_empty(req *r, int status);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

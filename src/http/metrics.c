@@ -30,7 +30,7 @@ static struct series series[MAX_SERIES];
 static int nseries;
 static atomic_long in_flight;
 static atomic_ullong hist[NB + 1], hist_count, hist_sum_us;
-static atomic_ullong store_errors, blob_errors;
+static atomic_ullong n_store_errors, n_blob_errors;
 
 void metrics_init(void)
 {
@@ -78,12 +78,12 @@ void metrics_request_done(const char *route, const char *method, int status, uin
 
 void metrics_store_error(void)
 {
-    atomic_fetch_add(&store_errors, 1);
+    atomic_fetch_add(&n_store_errors, 1);
 }
 
 void metrics_blob_error(void)
 {
-    atomic_fetch_add(&blob_errors, 1);
+    atomic_fetch_add(&n_blob_errors, 1);
 }
 
 void metrics_render(buf *o)
@@ -121,8 +121,8 @@ void metrics_render(buf *o)
                "# HELP depot_blob_errors_total Failed blob store operations.\n"
                "# TYPE depot_blob_errors_total counter\n"
                "depot_blob_errors_total %llu\n",
-               atomic_load(&in_flight), (unsigned long long)atomic_load(&store_errors),
-               (unsigned long long)atomic_load(&blob_errors));
+               atomic_load(&in_flight), (unsigned long long)atomic_load(&n_store_errors),
+               (unsigned long long)atomic_load(&n_blob_errors));
 
     size_t bytes, entries, budget;
     documents_stats(&bytes, &entries, &budget);

@@ -70,6 +70,12 @@ typedef struct mp_limits {
 int multipart_parse(arena *a, int fd, uint64_t len, const char *content_type, const char *tmp_dir,
                     const mp_limits *lim, mp_part **parts, int *n, derr *e);
 
+/* The request's body as multipart/form-data (its Content-Type as sent): file parts spooled in
+ * core's upload folder and capped by --max-upload, at most max_parts parts, fields of at most
+ * max_field bytes. As multipart_parse (request.c). */
+struct req;
+int multipart_request(struct req *r, size_t max_parts, size_t max_field, mp_part **parts, int *n, derr *e);
+
 /* The first part called name, or NULL. */
 const mp_part *multipart_get(const mp_part *parts, int n, const char *name);
 

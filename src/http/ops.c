@@ -14,27 +14,25 @@
 
 static void health(req *r)
 {
-    derr e;
-    int ok = 1;
-    json_t *checks = json_object();
-    if (store_call(r->core->st, ping, &e) < 0) {
-        metrics_store_error();
-        ok = 0;
-        json_object_set_new(checks, "store", json_string("fail: the store does not answer"));
-    } else {
-        json_object_set_new(checks, "store", json_string("ok"));
-    }
-    if (blob_call(r->core->blobs, check, &e) < 0) {
-        metrics_blob_error();
-        ok = 0;
-        json_object_set_new(checks, "blobs", json_string("fail: the blob store cannot be written"));
-    } else {
-        json_object_set_new(checks, "blobs", json_string("ok"));
+    bool up[2];
+    core_health(r->core, &up[0], &up[1]);
+    static const struct {
+        const char *name, *failure;
+        void (*count)(void);
+    } checks[] = {{"store", "fail: the store does not answer", metrics_store_error},
+                  {"blobs", "fail: the blob store cannot be written", metrics_blob_error}};
+    bool ok = true;
+    json_t *list = json_object();
+    for (int i = 0; i < 2; i++) {
+        if (!up[i])
+            checks[i].count();
+        ok &= up[i];
+        json_object_set_new(list, checks[i].name, json_string(up[i] ? "ok" : checks[i].failure));
     }
     json_t *doc = json_object();
     json_object_set_new(doc, "status", json_string(ok ? "ok" : "fail"));
     json_object_set_new(doc, "version", json_string(DEPOT_VERSION));
-    json_object_set_new(doc, "checks", checks);
+    json_object_set_new(doc, "checks", list);
     resp_json(r, ok ? 200 : 503, doc);
     resp_header(r, "Cache-Control", "no-store");
 }

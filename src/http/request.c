@@ -1,6 +1,7 @@
 /*
  * request.c — reading a request and setting its response (http.h).
  */
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,13 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../blob/blob.h"
+#include "../core/core.h"
 #include "../core/documents.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
 #include "front.h"
 #include "http.h"
+#include "multipart.h"
 #include "router.h"
 
 const char *req_param(req *r, const char *name)
@@ -23,6 +25,22 @@ const char *req_param(req *r, const char *name)
         if (strcmp(r->param_names[i], name) == 0)
             return r->param_vals[i];
     return NULL;
+}
+
+int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e)
+{
+    const char *v = req_query(r, name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max)
+        return derr_set(e, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
+    *out = n;
+    return 0;
 }
 
 const char *req_query(req *r, const char *name)
@@ -112,11 +130,11 @@ void resp_fd(req *r, int status, const char *ctype, int fd, uint64_t size)
     set(r, status, resp, size, ctype);
 }
 
-/* A response from a blob_stream: MHD asks for bytes when the socket can take them. When none
+/* A response from a content_stream: MHD asks for bytes when the socket can take them. When none
  * has arrived yet the connection is suspended (the event thread goes on with others) and the
  * stream's wake-up resumes it; libmicrohttpd allows suspending from a content reader. */
 struct stream_send {
-    blob_stream *s;
+    content_stream *s;
     struct MHD_Connection *conn;
 };
 
@@ -131,7 +149,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     long n = ss->s->ops->read(ss->s, pos, out, max);
     if (n > 0)
         return n;
-    if (n == BLOB_STREAM_END)
+    if (n == CONTENT_STREAM_END)
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body, never a wrong one */
@@ -148,20 +166,20 @@ static void stream_free(void *cls)
     free(ss);
 }
 
-bool resp_blob(req *r, int status, const char *ctype, blob_reader *br)
+bool resp_blob(req *r, int status, const char *ctype, content_reader *br)
 {
-    bool bytes = br->kind != BLOB_READER_REDIRECT;
+    bool bytes = br->kind != CONTENT_REDIRECT;
     switch (br->kind) {
-    case BLOB_READER_FD:
+    case CONTENT_FD:
         resp_fd(r, status, ctype, br->fd, br->size);
         br->fd = -1;
         break;
-    case BLOB_READER_REDIRECT:
+    case CONTENT_REDIRECT:
         resp_empty(r, 302);
         resp_header(r, "Location", br->url);
         resp_header(r, "Cache-Control", "no-store"); /* the URL expires */
         break;
-    case BLOB_READER_STREAM: {
+    case CONTENT_STREAM: {
         struct stream_send *ss = xmalloc(sizeof *ss);
         ss->s = br->stream;
         ss->conn = r->conn;
@@ -174,7 +192,7 @@ bool resp_blob(req *r, int status, const char *ctype, blob_reader *br)
         break;
     }
     }
-    blob_reader_close(br);
+    content_close(br);
     return bytes;
 }
 
@@ -284,4 +302,14 @@ void resp_doc(req *r, struct doc_ref *ref, const struct cdoc *d)
     }
     resp_header(r, "ETag", d->etag);
     resp_header(r, "Vary", "Accept-Encoding");
+}
+
+int multipart_request(req *r, size_t max_parts, size_t max_field, mp_part **parts, int *n, derr *e)
+{
+    mp_limits lim = {.max_parts = max_parts,
+                     .max_field = max_field,
+                     .max_file = (uint64_t)r->cfg->max_upload,
+                     .max_header = 8192};
+    return multipart_parse(r->a, r->body_fd, r->body_len, req_header(r, "Content-Type"), core_tmp_dir(r->core),
+                           &lim, parts, n, e);
 }

@@ -411,7 +411,7 @@ static void open_upload(server *s, conn_ctx *x)
 {
     req *r = &x->r;
     struct upload *up = arena_zalloc(r->a, sizeof *up);
-    const char *dir = s->core->blobs->ops->tmp_dir(s->core->blobs);
+    const char *dir = core_tmp_dir(s->core);
     up->f = temp_file_new(r->a, dir, "upload");
     if (!up->f) {
         derr se;
@@ -666,7 +666,7 @@ static void run_job(void *p)
  * back) and the operational routes (/health checks the bucket). */
 static bool reaches_remote_blobs(const server *s, const route *rt)
 {
-    if (!rt || !s->core->blobs->ops->remote)
+    if (!rt || !core_remote_blobs(s->core))
         return false;
     return rt->body == BODY_UPLOAD || rt->rl == RL_DOWNLOAD || rt->rl == RL_PUBLISH ||
            (rt->auth == AUTH_NONE && rt->rl == RL_NONE);
@@ -952,7 +952,7 @@ int server_start(server *s, derr *e)
     unsigned threads = (unsigned)(s->cfg->threads ? s->cfg->threads : ncpu);
     int nworkers = (int)(s->cfg->workers ? s->cfg->workers : (ncpu < 2 ? 2 : ncpu));
     /* Work that waits on a remote blob store waits on the network, not a core: more threads. */
-    if (!s->cfg->workers && s->core->blobs->ops->remote && nworkers < 16)
+    if (!s->cfg->workers && core_remote_blobs(s->core) && nworkers < 16)
         nworkers = 16;
     s->wk = workers_start(nworkers);
 

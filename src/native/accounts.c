@@ -35,7 +35,7 @@ void native_register(req *r)
         return;
     }
     size_t pwlen = json_string_length(json_object_get(doc, "password"));
-    store_user u;
+    user_row u;
     if (accounts_register(r->core, r->a, username, email, password, pwlen, false, false, r->ip, &u, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -97,7 +97,7 @@ void native_logout(req *r)
 void native_me(req *r)
 {
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -111,7 +111,7 @@ void native_me(req *r)
 void native_tokens_list(req *r)
 {
     derr e;
-    store_token *ts;
+    token_row *ts;
     int n;
     if (tokens_may_manage(&r->who, &e) < 0 || tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
         resp_derr(r, &e);
@@ -152,7 +152,7 @@ void native_tokens_create(req *r)
     const char **list = arena_zalloc(r->a, sizeof(char *) * (ns + 1));
     for (size_t i = 0; i < ns; i++)
         list[i] = json_string_value(json_array_get(scopes, i));
-    store_token t;
+    token_row t;
     const char *secret;
     if (tokens_create(r->core, r->a, &r->who, name, list, exp, r->ip, &t, &secret, &e) < 0) {
         resp_derr(r, &e);
@@ -167,7 +167,7 @@ void native_tokens_create(req *r)
 void native_tokens_get(req *r)
 {
     derr e;
-    store_token t;
+    token_row t;
     if (tokens_may_manage(&r->who, &e) < 0 ||
         tokens_get(r->core, r->a, r->who.user_id, req_param(r, "name"), &t, &e) < 0) {
         resp_derr(r, &e);

@@ -36,14 +36,9 @@ void native_docs_upload(req *r)
     const unsigned char *sha = r->body_sha256;
     uint64_t size = r->body_len;
     if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
-        mp_limits lim = {.max_parts = 8,
-                         .max_field = 64u << 10,
-                         .max_file = (uint64_t)r->cfg->max_upload,
-                         .max_header = 8192};
         mp_part *parts;
         int nparts;
-        const char *tmp = r->core->blobs->ops->tmp_dir(r->core->blobs);
-        if (multipart_parse(r->a, r->body_fd, r->body_len, ct, tmp, &lim, &parts, &nparts, &e) < 0) {
+        if (multipart_request(r, 8, 64u << 10, &parts, &nparts, &e) < 0) {
             resp_derr(r, &e);
             return;
         }
@@ -72,7 +67,7 @@ void native_docs_upload(req *r)
         return;
     }
     /* The package's own spelling of its name, for the URL. */
-    store_package pkg;
+    package_row pkg;
     const char *shown = name;
     if (packages_get(r->core, r->a, NATIVE, name, &pkg, &e) == 0)
         shown = pkg.name;

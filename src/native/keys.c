@@ -7,7 +7,7 @@
 #include "../lib/json.h"
 #include "native.h"
 
-static json_t *key_json(const store_key *k)
+static json_t *key_json(const key_row *k)
 {
     json_t *o = json_object();
     json_set_str(o, "key_id", k->key_id);
@@ -21,7 +21,7 @@ static json_t *key_json(const store_key *k)
 void native_keys_list(req *r)
 {
     derr e;
-    store_key *ks;
+    key_row *ks;
     int n;
     if (keys_list(r->core, r->a, r->who.user_id, &ks, &n, &e) < 0) {
         resp_derr(r, &e);
@@ -46,7 +46,7 @@ void native_keys_add(req *r)
         resp_derr(r, &e);
         return;
     }
-    store_key k;
+    key_row k;
     if (keys_add(r->core, r->a, &r->who, name ? name : "default", pk, &k, r->ip, &e) < 0) {
         resp_derr(r, &e);
         return;

@@ -8,20 +8,20 @@
 #include <jansson.h>
 
 #include "../http/front.h"
+#include "../core/types.h"
 #include "../http/http.h"
-#include "../store/store.h"
 
 #define NATIVE "native"
 
 /* The version document: dependencies, checksum, size, signature, publisher, dates, yanked,
  * download URL. */
-json_t *native_version_json(req *r, const store_package *p, const store_version *v);
+json_t *native_version_json(req *r, const package_row *p, const version_row *v);
 /* A version's signature {algorithm, key_id, signature}, or null. */
-json_t *native_signature_json(const store_version *v);
+json_t *native_signature_json(const version_row *v);
 /* Percent-encodes one path segment (in the arena). */
 const char *native_seg(req *r, const char *s);
 /* A package summary for lists and search results. */
-json_t *native_summary_json(const store_package *p);
+json_t *native_summary_json(const package_row *p);
 /* Parses a JSON-array text column into a new JSON array (empty on bad text). */
 json_t *native_json_array(const char *text);
 /* The absolute URL of a path under the base URL (in the arena). */

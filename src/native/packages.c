@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
 #include "../lib/json.h"
@@ -53,7 +55,7 @@ const char *native_seg(req *r, const char *s)
     return o;
 }
 
-static json_t *deps_json(const store_version *v, const char *kind)
+static json_t *deps_json(const version_row *v, const char *kind)
 {
     json_t *o = json_object();
     for (int i = 0; i < v->ndeps; i++)
@@ -62,7 +64,7 @@ static json_t *deps_json(const store_version *v, const char *kind)
     return o;
 }
 
-json_t *native_signature_json(const store_version *v)
+json_t *native_signature_json(const version_row *v)
 {
     if (!v->signature)
         return json_null();
@@ -73,7 +75,7 @@ json_t *native_signature_json(const store_version *v)
     return sig;
 }
 
-json_t *native_version_json(req *r, const store_package *p, const store_version *v)
+json_t *native_version_json(req *r, const package_row *p, const version_row *v)
 {
     json_t *o = json_object();
     json_set_str(o, "name", p->name);
@@ -100,7 +102,7 @@ json_t *native_version_json(req *r, const store_package *p, const store_version 
     return o;
 }
 
-json_t *native_summary_json(const store_package *p)
+json_t *native_summary_json(const package_row *p)
 {
     json_t *o = json_object();
     json_set_str(o, "name", p->name);
@@ -118,17 +120,17 @@ json_t *native_summary_json(const store_package *p)
 
 struct build_ctx {
     req *r;
-    store_package p;
+    package_row p;
 };
 
 static int build_package(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
 {
     struct build_ctx *bc = vctx;
     req *r = bc->r;
-    const store_package *p = &bc->p;
-    store_version *vs;
+    const package_row *p = &bc->p;
+    version_row *vs;
     int nv;
-    store_owner *os;
+    owner_row *os;
     int no;
     if (packages_versions(r->core, a, p, &vs, &nv, e) < 0 || packages_owners(r->core, a, p, &os, &no, e) < 0)
         return -1;
@@ -165,13 +167,7 @@ static int build_package(void *vctx, arena *a, char **text, size_t *len, const c
     }
     json_object_set_new(o, "versions", versions);
     /* Counts move with every download; the document carries the count as of its build. */
-    *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the package");
-    *len = strlen(*text);
-    *ctype = "application/json";
-    return 0;
+    return documents_json(o, "application/json", text, len, ctype, e);
 }
 
 void native_package(req *r)
@@ -192,48 +188,46 @@ void native_package(req *r)
     resp_doc(r, ref, d);
 }
 
-static int load_version(req *r, store_package *p, store_version *v)
+static int load_version(req *r, package_row *p, version_row *v)
 {
     derr e;
-    if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), p, &e) < 0 ||
-        packages_version(r->core, r->a, p, req_param(r, "version"), v, &e) < 0) {
+    if (packages_get_version(r->core, r->a, NATIVE, req_param(r, "name"), req_param(r, "version"), p, v, &e) <
+        0) {
         resp_derr(r, &e);
         return -1;
     }
     return 0;
 }
 
+/* Answers with the version the URL names. */
+static void version_json(req *r)
+{
+    package_row p;
+    version_row v;
+    if (load_version(r, &p, &v) == 0)
+        resp_json(r, 200, native_version_json(r, &p, &v));
+}
+
 void native_version(req *r)
 {
-    store_package p;
-    store_version v;
-    if (load_version(r, &p, &v) < 0)
-        return;
-    resp_json(r, 200, native_version_json(r, &p, &v));
+    version_json(r);
 }
 
 void native_download(req *r)
 {
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (load_version(r, &p, &v) < 0)
         return;
-    const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
-    if (req_not_modified(r, etag))
-        return;
     derr e;
-    blob_reader br;
-    if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
+    int sent = resp_tarball(r, &v, "application/gzip", false, &e);
+    if (sent < 0)
         resp_derr(r, &e);
+    if (sent <= 0)
         return;
-    }
-    if (!resp_blob(r, 200, "application/gzip", &br))
-        return;
-    resp_header(r, "ETag", etag);
     resp_header(r, "X-Checksum-SHA256", v.sha256);
     resp_header(r, "Content-Disposition",
                 arena_printf(r->a, "attachment; filename=\"%s-%s.tar.gz\"", p.name, v.version));
-    resp_header(r, "Cache-Control", "public, max-age=31536000, immutable");
     if (v.signature) {
         resp_header(r, "X-Signature", v.signature);
         resp_header(r, "X-Signature-Key-Id", v.signing_key_id);
@@ -248,8 +242,8 @@ static void yank(req *r, bool on)
         resp_derr(r, &e);
         return;
     }
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (load_version(r, &p, &v) < 0)
         return;
     resp_json(r, 200, native_version_json(r, &p, &v));
@@ -283,8 +277,8 @@ static const char *ecosystem_of(req *r)
 void native_owners(req *r)
 {
     derr e;
-    store_package p;
-    store_owner *os;
+    package_row p;
+    owner_row *os;
     int n;
     const char *eco = ecosystem_of(r);
     if (!eco)
@@ -351,7 +345,7 @@ static void retract(req *r, bool on)
                    who, who);
         return;
     }
-    store_version_status st = {.set_retracted = on ? 1 : -1};
+    version_status st = {.set_retracted = on ? 1 : -1};
     derr e;
     if (packages_set_status(r->core, r->a, &r->who, eco, req_param(r, "name"), req_param(r, "version"), &st,
                             on ? "version.retract" : "version.unretract", r->ip, &e) < 0) {
@@ -438,16 +432,16 @@ static void day_str(int64_t t, char out[16])
 void native_pkg_stats(req *r)
 {
     derr e;
-    store_package p;
+    package_row p;
     if (packages_get(r->core, r->a, NATIVE, req_param(r, "name"), &p, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
     char since[16];
     day_str(now_unix() - 89 * 86400, since);
-    store_day_count *rows;
+    day_count *rows;
     int n;
-    if (store_call(r->core->st, pkg_daily_downloads, r->a, p.id, since, &rows, &n, &e) != STORE_OK) {
+    if (catalog_daily_downloads(r->core, r->a, &p, since, &rows, &n, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -478,9 +472,9 @@ void native_pkg_stats(req *r)
 
 static json_t *top(req *r, const char *which, derr *e)
 {
-    store_package *ps;
+    package_row *ps;
     int n;
-    if (store_call(r->core->st, pkg_top, r->a, NATIVE, which, 10, &ps, &n, e) != STORE_OK)
+    if (catalog_top(r->core, r->a, NATIVE, which, 10, &ps, &n, e) < 0)
         return NULL;
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
@@ -491,8 +485,8 @@ static json_t *top(req *r, const char *which, derr *e)
 void native_stats(req *r)
 {
     derr e;
-    store_totals t;
-    if (store_call(r->core->st, totals, &t, &e) != STORE_OK) {
+    registry_totals t;
+    if (catalog_totals(r->core, &t, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -518,15 +512,11 @@ void native_stats(req *r)
 void native_user(req *r)
 {
     derr e;
-    store_user u;
-    int rc = store_call(r->core->st, user_by_login, r->a, req_param(r, "username"), &u, &e);
-    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && (u.disabled || strcasecmp(u.username, req_param(r, "username"))))) {
-        resp_error(r, 404, "not_found", "no user '%s'", req_param(r, "username"));
-        return;
-    }
-    store_package *ps;
+    user_row u;
+    package_row *ps;
     int n;
-    if (rc != STORE_OK || store_call(r->core->st, user_packages, r->a, u.id, &ps, &n, &e) != STORE_OK) {
+    if (accounts_profile(r->core, r->a, req_param(r, "username"), &u, &e) < 0 ||
+        catalog_user_packages(r->core, r->a, u.id, &ps, &n, &e) < 0) {
         resp_derr(r, &e);
         return;
     }

@@ -7,11 +7,12 @@
 
 #include <stdlib.h>
 
+#include "../core/catalog.h"
+#include "../core/core.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
-#include "../lib/crypto.h"
 #include "../core/resolve.h"
-#include "../core/core.h"
+#include "../lib/crypto.h"
 #include "../lib/json.h"
 #include "native.h"
 
@@ -23,7 +24,7 @@ struct provider_ctx {
 
 /* What a candidate carries back to the answer: its stored version and its package's name as published. */
 struct pick_info {
-    store_version v;
+    version_row v;
     const char *name;
 };
 
@@ -31,15 +32,12 @@ struct pick_info {
 static int versions(void *vctx, arena *a, const char *name, resolve_candidate **out, int *n, derr *e)
 {
     struct provider_ctx *pc = vctx;
-    store_package p;
+    package_row p;
     *n = 0;
     *out = NULL;
-    int rc = store_call(pc->r->core->st, pkg_get, a, NATIVE, package_key(a, NATIVE, name), &p, e);
-    if (rc == STORE_NOT_FOUND)
-        return 0;
-    if (rc != STORE_OK)
-        return -1;
-    store_version *vs;
+    if (packages_get(pc->r->core, a, NATIVE, name, &p, e) < 0)
+        return e->status == 404 ? 0 : -1;
+    version_row *vs;
     int nv;
     if (packages_versions(pc->r->core, a, &p, &vs, &nv, e) < 0)
         return -1;
@@ -104,7 +102,7 @@ static int build_resolve(void *vctx, arena *a, char **text, size_t *len, const c
     json_t *out = json_object();
     for (int j = 0; j < np; j++) {
         const struct pick_info *pi = picks[j].c->user;
-        const store_version *sv = &pi->v;
+        const version_row *sv = &pi->v;
         json_t *o = json_object();
         json_set_str(o, "version", sv->version);
         json_object_set_new(o, "checksum", json_string(arena_printf(a, "sha256:%s", sv->sha256)));
@@ -117,13 +115,7 @@ static int build_resolve(void *vctx, arena *a, char **text, size_t *len, const c
     }
     json_t *res = json_object();
     json_object_set_new(res, "packages", out);
-    *text = json_dumps(res, JSON_COMPACT);
-    json_decref(res);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the resolution");
-    *len = strlen(*text);
-    *ctype = "application/json";
-    return 0;
+    return documents_json(res, "application/json", text, len, ctype, e);
 }
 
 void native_resolve(req *r)
@@ -170,7 +162,7 @@ void native_resolve(req *r)
      * the same graph again costs one counter lookup. A conflict (422) is never cached. */
     struct resolve_job job = {r, names, reqs, (int)n, json_is_true(pre)};
     int64_t gen;
-    if (store_call(r->core->st, eco_generation, NATIVE, &gen, &e) != STORE_OK) {
+    if (catalog_generation(r->core, NATIVE, &gen, &e) < 0) {
         resp_derr(r, &e);
         return;
     }

@@ -6,31 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "../core/documents.h"
-#include "../lib/timeutil.h"
 #include "../lib/json.h"
+#include "../lib/timeutil.h"
 #include "native.h"
 
 #define PER_PAGE_MAX 100
-
-static int num(req *r, const char *name, long def, long min, long max, long *out)
-{
-    const char *v = req_query(r, name);
-    if (!v || !*v) {
-        *out = def;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < min || n > max) {
-        resp_error(r, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
 
 static const char *first(req *r, const char *a, const char *b)
 {
@@ -68,7 +51,7 @@ static const char *page_link(req *r, long page, long per_page)
 
 struct search_job {
     req *r;
-    const store_search *q;
+    const package_query *q;
     long page, per_page;
 };
 
@@ -78,14 +61,13 @@ static int build_search(void *vctx, arena *a, char **text, size_t *len, const ch
     struct search_job *job = vctx;
     req *r = job->r;
     long page = job->page, per_page = job->per_page;
-    store_package *ps;
-    int n;
-    int64_t total;
-    if (store_call(r->core->st, search, a, job->q, &ps, &n, &total, e) != STORE_OK)
+    search_hits hits;
+    if (catalog_search(r->core, a, job->q, &hits, e) < 0)
         return -1;
+    int64_t total = hits.total;
     json_t *arr = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, native_summary_json(&ps[i]));
+    for (int i = 0; i < hits.n; i++)
+        json_array_append_new(arr, native_summary_json(&hits.rows[i]));
     json_t *doc = json_object();
     json_object_set_new(doc, "packages", arr);
     json_object_set_new(doc, "total", json_integer(total));
@@ -96,24 +78,20 @@ static int build_search(void *vctx, arena *a, char **text, size_t *len, const ch
     json_set_str(links, "next", (int64_t)(page * per_page) < total ? page_link(r, page + 1, per_page) : NULL);
     json_set_str(links, "prev", page > 1 ? page_link(r, page - 1, per_page) : NULL);
     json_object_set_new(doc, "links", links);
-    *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the search");
-    *len = strlen(*text);
-    *ctype = "application/json";
-    return 0;
+    return documents_json(doc, "application/json", text, len, ctype, e);
 }
 
 void native_search(req *r)
 {
     long page, per_page;
-    if (num(r, "page", 1, 1, 100000, &page) < 0)
-        return;
+    derr e;
     const char *pp = req_query(r, "per_page") ? "per_page" : "pageSize";
-    if (num(r, pp, 20, 1, PER_PAGE_MAX, &per_page) < 0)
+    if (req_query_num(r, "page", 1, 1, 100000, &page, &e) < 0 ||
+        req_query_num(r, pp, 20, 1, PER_PAGE_MAX, &per_page, &e) < 0) {
+        resp_derr(r, &e);
         return;
-    store_search q = {0};
+    }
+    package_query q = {0};
     q.ecosystem = NATIVE;
     q.query = first(r, "search", "q");
     q.keyword = first(r, "keywords", "keyword");
@@ -122,9 +100,8 @@ void native_search(req *r)
     q.sort = first(r, "sort", NULL);
     if (!q.sort)
         q.sort = "relevance";
-    if (strcmp(q.sort, "relevance") && strcmp(q.sort, "downloads") && strcmp(q.sort, "recent") &&
-        strcmp(q.sort, "name")) {
-        resp_error(r, 400, "bad_request", "sort: expected relevance, downloads, recent or name");
+    if (catalog_check_sort(&q, &e) < 0) {
+        resp_derr(r, &e);
         return;
     }
     if (q.query && strlen(q.query) > 256) {
@@ -138,8 +115,7 @@ void native_search(req *r)
      * a generation — they are written every few seconds anyway (core/downloads.c). */
     struct search_job job = {r, &q, page, per_page};
     int64_t gen;
-    derr e;
-    if (store_call(r->core->st, eco_generation, NATIVE, &gen, &e) != STORE_OK) {
+    if (catalog_generation(r->core, NATIVE, &gen, &e) < 0) {
         resp_derr(r, &e);
         return;
     }

@@ -26,8 +26,8 @@
 #include <stdbool.h>
 
 #include "../http/front.h"
+#include "../core/types.h"
 #include "../http/http.h"
-#include "../store/store.h"
 
 #define NPM "npm"
 
@@ -80,12 +80,12 @@ bool npm_accepts_abbreviated(const char *accept);
 /* One version's object as a packument holds it: the stored package.json with depot's `dist`
  * (absolute tarball URL, shasum, integrity) and `deprecated`; abbreviated keeps only what an
  * installer needs. A new reference. */
-json_t *npm_version_json(req *r, const store_package *p, const store_version *v, bool abbreviated);
+json_t *npm_version_json(req *r, const package_row *p, const version_row *v, bool abbreviated);
 /* The dist-tags of a package as npm shows them: the stored tags, and `latest` (when no tag
  * holds it) pointing at the highest release. A new reference. */
-json_t *npm_dist_tags_json(const store_package *p, const store_tag *tags, int ntags);
+json_t *npm_dist_tags_json(const package_row *p, const tag_row *tags, int ntags);
 /* The package's `_rev`, "<generation>-<16 hex>", opaque to npm. In the arena. */
-const char *npm_rev(arena *a, const store_package *p);
+const char *npm_rev(arena *a, const package_row *p);
 
 /* ---- the descriptor's pieces (front.c; the descriptor is in routes.c) ---- */
 

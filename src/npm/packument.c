@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
 #include "../lib/crypto.h"
@@ -47,7 +48,7 @@ static const char *const top_fields[] = {"description",    "homepage", "keywords
                                          "author",         "bugs",     "license",  "contributors",
                                          "readmeFilename", NULL};
 
-const char *npm_rev(arena *a, const store_package *p)
+const char *npm_rev(arena *a, const package_row *p)
 {
     char seed[300];
     unsigned char sum[32];
@@ -59,7 +60,7 @@ const char *npm_rev(arena *a, const store_package *p)
     return arena_printf(a, "%lld-%s", (long long)p->generation, hex);
 }
 
-static json_t *extra_json(const store_version *v)
+static json_t *extra_json(const version_row *v)
 {
     json_t *x = v->extra ? json_loads(v->extra, 0, NULL) : NULL;
     if (!json_is_object(x)) {
@@ -76,7 +77,7 @@ static bool has_install_script(json_t *man)
            json_object_get(scripts, "postinstall");
 }
 
-json_t *npm_version_json(req *r, const store_package *p, const store_version *v, bool abbreviated)
+json_t *npm_version_json(req *r, const package_row *p, const version_row *v, bool abbreviated)
 {
     json_t *man = v->manifest ? json_loads(v->manifest, 0, NULL) : NULL;
     if (!json_is_object(man)) {
@@ -120,7 +121,7 @@ json_t *npm_version_json(req *r, const store_package *p, const store_version *v,
     return o;
 }
 
-json_t *npm_dist_tags_json(const store_package *p, const store_tag *tags, int ntags)
+json_t *npm_dist_tags_json(const package_row *p, const tag_row *tags, int ntags)
 {
     json_t *o = json_object();
     for (int i = 0; i < ntags; i++)
@@ -140,12 +141,11 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
 {
     struct build_ctx *bc = vctx;
     req *r = bc->r;
-    store_package p;
-    store_version *vs;
-    store_tag *tags;
+    package_row p;
+    version_row *vs;
+    tag_row *tags;
     int nv, nt;
-    if (packages_get(r->core, a, NPM, bc->name, &p, e) < 0 ||
-        packages_versions(r->core, a, &p, &vs, &nv, e) < 0 ||
+    if (packages_get_versions(r->core, a, NPM, bc->name, &p, &vs, &nv, e) < 0 ||
         packages_tags(r->core, a, &p, &tags, &nt, e) < 0)
         return -1;
     if (nv == 0)
@@ -176,7 +176,7 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
         json_object_set_new(doc, "dist-tags", tagdoc);
         json_object_set_new(doc, "versions", versions);
     } else {
-        store_owner *os;
+        owner_row *os;
         int no;
         if (packages_owners(r->core, a, &p, &os, &no, e) < 0) {
             json_decref(doc);
@@ -212,22 +212,14 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
         json_object_set_new(doc, "readme", json_string(p.readme ? p.readme : ""));
         json_object_set_new(doc, "users", json_object());
     }
-    *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!*text)
-        return derr_set(e, 500, "internal", "cannot render the packument");
-    *len = strlen(*text);
-    *ctype = bc->abbreviated ? "application/vnd.npm.install-v1+json" : "application/json";
-    return 0;
+    return documents_json(doc, bc->abbreviated ? "application/vnd.npm.install-v1+json" : "application/json",
+                          text, len, ctype, e);
 }
 
-static void cache_headers(req *r, bool immutable)
+/* npm must see a publish at once; revalidating costs a 304. */
+static void cache_headers(req *r)
 {
-    const char *vis = r->cfg->private_mode ? "private" : "public";
-    if (immutable)
-        resp_header(r, "Cache-Control", arena_printf(r->a, "%s, max-age=31536000, immutable", vis));
-    else /* npm must see a publish at once; revalidating costs a 304. */
-        resp_header(r, "Cache-Control", arena_printf(r->a, "%s, no-cache", vis));
+    resp_header(r, "Cache-Control", r->cfg->private_mode ? "private, no-cache" : "public, no-cache");
 }
 
 static void packument(req *r, const char *name)
@@ -237,12 +229,7 @@ static void packument(req *r, const char *name)
         .r = r, .name = name, .abbreviated = npm_accepts_abbreviated(req_header(r, "Accept"))};
     const char *key = package_key(r->a, NPM, name);
     int64_t gen;
-    int rc = store_call(r->core->st, pkg_generation, NPM, key, &gen, &e);
-    if (rc == STORE_NOT_FOUND) {
-        npm_error(r, 404, "not_found", "no package named '%s'", name);
-        return;
-    }
-    if (rc != STORE_OK) {
+    if (catalog_package_generation(r->core, r->a, NPM, name, &gen, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -255,7 +242,7 @@ static void packument(req *r, const char *name)
     }
     resp_doc(r, ref, d);
     resp_header(r, "Vary", "Accept");
-    cache_headers(r, false);
+    cache_headers(r);
 }
 
 void npm_packument(req *r)
@@ -272,14 +259,14 @@ void npm_packument(req *r)
 static void version_doc(req *r, const char *name, const char *which)
 {
     derr e;
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
     const char *version = which;
-    store_tag *tags;
+    tag_row *tags;
     int nt;
     if (packages_tags(r->core, r->a, &p, &tags, &nt, &e) < 0) {
         resp_derr(r, &e);
@@ -295,7 +282,7 @@ static void version_doc(req *r, const char *name, const char *which)
         return;
     }
     resp_json(r, 200, npm_version_json(r, &p, &v, false));
-    cache_headers(r, false);
+    cache_headers(r);
 }
 
 void npm_get_two(req *r)
@@ -334,23 +321,12 @@ void npm_tarball(req *r)
         npm_error(r, 404, "not_found", "no tarball %s", r->path);
         return;
     }
-    store_package p;
-    store_version v;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
-        packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
+    package_row p;
+    version_row v;
+    if (packages_get_version(r->core, r->a, NPM, name, version, &p, &v, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
-    const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
-    if (req_not_modified(r, etag))
-        return;
-    blob_reader br;
-    if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
+    if (resp_tarball(r, &v, "application/octet-stream", false, &e) < 0)
         resp_derr(r, &e);
-        return;
-    }
-    if (!resp_blob(r, 200, "application/octet-stream", &br))
-        return;
-    resp_header(r, "ETag", etag);
-    cache_headers(r, true);
 }

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -107,20 +108,38 @@ static void decref(void *p)
     json_decref(p);
 }
 
+/* Why a publish is refused: npm's error answer, rendered once by the handler. The message is
+ * cut at npm_error's 512 bytes (in the arena). */
+typedef struct refusal {
+    int status;
+    const char *code;
+    const char *message;
+} refusal;
+
+static int refuse(req *r, refusal *f, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int refuse(req *r, refusal *f, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    *f = (refusal){status, code, arena_strdup(r->a, msg)};
+    return -1;
+}
+
+/* A core error as npm answers it (npm_derr). */
+static int refuse_derr(req *r, refusal *f, const derr *e)
+{
+    return refuse(r, f, e->status ? e->status : 500, e->code ? e->code : "internal", "%s", e->message);
+}
 
 /* Checks dist.integrity (any sha1/sha256/sha512 entries of an SRI list) and dist.shasum
- * against the decoded bytes. 0, or -1 after answering. */
-static int check_dist(req *r, json_t *dist, const npm_sums *s)
+ * against the decoded bytes. */
+static int check_integrity(req *r, json_t *integ, const npm_sums *s, refusal *f)
 {
-    if (dist && !json_is_object(dist)) {
-        npm_error(r, 400, "bad_request", "dist: expected an object");
-        return -1;
-    }
-    json_t *integ = json_object_get(dist, "integrity");
-    if (integ && !json_is_string(integ)) {
-        npm_error(r, 400, "bad_request", "dist.integrity: expected a string");
-        return -1;
-    }
     const char *p = integ ? json_string_value(integ) : "";
     while (*p) {
         while (*p == ' ' || *p == '\t' || *p == '\n')
@@ -142,23 +161,31 @@ static int check_dist(req *r, json_t *dist, const npm_sums *s)
             want = b64_encode(r->a, s->sha256, sizeof s->sha256);
         else if (strncmp(item, "sha1-", 5) == 0)
             want = b64_encode(r->a, s->sha1, sizeof s->sha1);
-        if (want && (strlen(want) != vlen || memcmp(want, got, vlen) != 0)) {
-            npm_error(r, 400, "bad_request",
-                      "dist.integrity does not match the tarball in _attachments (the bytes have %.7s%s)",
-                      item, want);
-            return -1;
-        }
+        if (want && (strlen(want) != vlen || memcmp(want, got, vlen) != 0))
+            return refuse(r, f, 400, "bad_request",
+                          "dist.integrity does not match the tarball in _attachments (the bytes have %.7s%s)",
+                          item, want);
     }
+    return 0;
+}
+
+static int check_dist(req *r, json_t *dist, const npm_sums *s, refusal *f)
+{
+    if (dist && !json_is_object(dist))
+        return refuse(r, f, 400, "bad_request", "dist: expected an object");
+    json_t *integ = json_object_get(dist, "integrity");
+    if (integ && !json_is_string(integ))
+        return refuse(r, f, 400, "bad_request", "dist.integrity: expected a string");
+    if (check_integrity(r, integ, s, f) < 0)
+        return -1;
     json_t *shasum = json_object_get(dist, "shasum");
-    if (shasum) {
-        char hex[41];
-        hex_encode(s->sha1, sizeof s->sha1, hex);
-        if (!json_is_string(shasum) || strcasecmp(json_string_value(shasum), hex) != 0) {
-            npm_error(r, 400, "bad_request",
+    if (!shasum)
+        return 0;
+    char hex[41];
+    hex_encode(s->sha1, sizeof s->sha1, hex);
+    if (!json_is_string(shasum) || strcasecmp(json_string_value(shasum), hex) != 0)
+        return refuse(r, f, 400, "bad_request",
                       "dist.shasum does not match the tarball in _attachments (its SHA-1 is %s)", hex);
-            return -1;
-        }
-    }
     return 0;
 }
 
@@ -178,10 +205,31 @@ static const char *loose(const char *v)
     return v;
 }
 
+/* The package.json inside the tarball must name the package and version published. */
+static int check_package_json(req *r, const targz_file *pjf, const char *name, const char *version,
+                              refusal *f)
+{
+    json_error_t je;
+    json_t *pj = json_loadb(pjf->data, pjf->len, 0, &je);
+    if (!json_is_object(pj)) {
+        json_decref(pj);
+        return refuse(r, f, 422, "invalid", "tarball: package/package.json is not a JSON object");
+    }
+    const char *pn = json_string_value(json_object_get(pj, "name"));
+    const char *pv = json_string_value(json_object_get(pj, "version"));
+    int rc = 0;
+    if (!pn || !pv || strcmp(pn, name) != 0 || strcmp(loose(pv), loose(version)) != 0)
+        rc = refuse(r, f, 422, "invalid",
+                    "tarball: its package.json says %.100s@%.60s but the document publishes %s@%s",
+                    pn ? pn : "(no name)", pv ? pv : "(no version)", name, version);
+    json_decref(pj);
+    return rc;
+}
+
 /* Opens the tarball: it must be a gzip tar whose package/package.json names the package and
- * version; counts its files and bytes. 0, or -1 after answering. */
+ * version; counts its files and bytes. */
 static int check_tarball(req *r, int fd, const char *name, const char *version, int64_t *files,
-                         int64_t *bytes)
+                         int64_t *bytes, refusal *f)
 {
     derr e;
     /* npm pack writes regular files and folders only; a link or a device is a trap for whoever
@@ -192,10 +240,9 @@ static int check_tarball(req *r, int fd, const char *name, const char *version, 
     targz_file *fs;
     int nents, nfs;
     if (lseek(fd, 0, SEEK_SET) < 0 ||
-        targz_read(r->a, fd, &lim, want_package_json, NULL, &ents, &nents, &fs, &nfs, &e) < 0) {
-        npm_error(r, e.status ? e.status : 400, e.code ? e.code : "bad_request", "tarball: %s", e.message);
-        return -1;
-    }
+        targz_read(r->a, fd, &lim, want_package_json, NULL, &ents, &nents, &fs, &nfs, &e) < 0)
+        return refuse(r, f, e.status ? e.status : 400, e.code ? e.code : "bad_request", "tarball: %s",
+                      e.message);
     *files = 0;
     *bytes = 0;
     for (int i = 0; i < nents; i++)
@@ -203,30 +250,11 @@ static int check_tarball(req *r, int fd, const char *name, const char *version, 
             (*files)++;
             *bytes += (int64_t)ents[i].size;
         }
-    if (nfs != 1) {
-        npm_error(r, 422, "invalid",
-                  nfs ? "tarball: more than one top folder has a package.json"
-                      : "tarball: there is no package/package.json in it");
-        return -1;
-    }
-    json_error_t je;
-    json_t *pj = json_loadb(fs[0].data, fs[0].len, 0, &je);
-    if (!json_is_object(pj)) {
-        json_decref(pj);
-        npm_error(r, 422, "invalid", "tarball: package/package.json is not a JSON object");
-        return -1;
-    }
-    const char *pn = json_string_value(json_object_get(pj, "name"));
-    const char *pv = json_string_value(json_object_get(pj, "version"));
-    int rc = 0;
-    if (!pn || !pv || strcmp(pn, name) != 0 || strcmp(loose(pv), loose(version)) != 0) {
-        npm_error(r, 422, "invalid",
-                  "tarball: its package.json says %.100s@%.60s but the document publishes %s@%s",
-                  pn ? pn : "(no name)", pv ? pv : "(no version)", name, version);
-        rc = -1;
-    }
-    json_decref(pj);
-    return rc;
+    if (nfs != 1)
+        return refuse(r, f, 422, "invalid", "%s",
+                      nfs ? "tarball: more than one top folder has a package.json"
+                          : "tarball: there is no package/package.json in it");
+    return check_package_json(r, &fs[0], name, version, f);
 }
 
 /* A string field of an object, or NULL. */
@@ -269,47 +297,43 @@ static const char *person(req *r, json_t *v)
     return s;
 }
 
-/* The dependencies of all four kinds. 0, or -1 after answering. */
-static int collect_deps(req *r, json_t *man, store_dep **out, int *n)
-{
-    static const struct {
-        const char *field, *kind;
-    } kinds[] = {{"dependencies", "normal"},
+static const struct {
+    const char *field, *kind;
+} dep_kinds[] = {{"dependencies", "normal"},
                  {"optionalDependencies", "optional"},
                  {"devDependencies", "dev"},
                  {"peerDependencies", "peer"}};
+
+/* The dependencies of all four kinds. */
+static int collect_deps(req *r, json_t *man, dep_row **out, int *n, refusal *f)
+{
     size_t total = 0;
     for (int k = 0; k < 4; k++) {
-        json_t *o = json_object_get(man, kinds[k].field);
-        if (o && !json_is_object(o)) {
-            npm_error(r, 400, "bad_request", "%s: expected an object of name: range", kinds[k].field);
-            return -1;
-        }
+        json_t *o = json_object_get(man, dep_kinds[k].field);
+        if (o && !json_is_object(o))
+            return refuse(r, f, 400, "bad_request", "%s: expected an object of name: range",
+                          dep_kinds[k].field);
         total += json_object_size(o);
     }
-    if (total > DEPS_MAX) {
-        npm_error(r, 422, "invalid", "at most %d dependencies in all", DEPS_MAX);
-        return -1;
-    }
-    store_dep *deps = arena_zalloc(r->a, sizeof *deps * (total ? total : 1));
+    if (total > DEPS_MAX)
+        return refuse(r, f, 422, "invalid", "at most %d dependencies in all", DEPS_MAX);
+    dep_row *deps = arena_zalloc(r->a, sizeof *deps * (total ? total : 1));
     int nd = 0;
     json_t *optional = json_object_get(man, "optionalDependencies");
     for (int k = 0; k < 4; k++) {
         const char *dn;
         json_t *dv;
-        json_object_foreach(json_object_get(man, kinds[k].field), dn, dv)
+        json_object_foreach(json_object_get(man, dep_kinds[k].field), dn, dv)
         {
-            if (!json_is_string(dv) || !*dn || strlen(dn) > NPM_NAME_MAX || json_string_length(dv) > 1024) {
-                npm_error(r, 422, "invalid",
-                          "%s.%.100s: expected a name of 1 to %d characters and a range as a string",
-                          kinds[k].field, dn, NPM_NAME_MAX);
-                return -1;
-            }
+            if (!json_is_string(dv) || !*dn || strlen(dn) > NPM_NAME_MAX || json_string_length(dv) > 1024)
+                return refuse(r, f, 422, "invalid",
+                              "%s.%.100s: expected a name of 1 to %d characters and a range as a string",
+                              dep_kinds[k].field, dn, NPM_NAME_MAX);
             /* npm lists optional dependencies under dependencies too; keep them once, as optional. */
             if (k == 0 && json_object_get(optional, dn))
                 continue;
-            deps[nd++] = (store_dep){arena_strdup(r->a, dn), arena_strdup(r->a, json_string_value(dv)),
-                                     kinds[k].kind, NULL};
+            deps[nd++] = (dep_row){arena_strdup(r->a, dn), arena_strdup(r->a, json_string_value(dv)),
+                                   dep_kinds[k].kind, NULL};
         }
     }
     *out = deps;
@@ -317,149 +341,139 @@ static int collect_deps(req *r, json_t *man, store_dep **out, int *n)
     return 0;
 }
 
-static void publish(req *r, const char *name, npm_doc *d, const char *raw, const npm_att *tgz)
+/* What one publish document says and carries, as the steps below fill it in. */
+struct npm_publish {
+    const char *name, *version, *tag;
+    json_t *doc, *vobj; /* the document and its one version's package.json (borrowed) */
+    temp_file *t;       /* the decoded tarball */
+    npm_sums sums;
+    int64_t nfiles, nbytes;
+    json_t *man; /* what is kept of the version's package.json */
+};
+
+/* The document's one version: its package.json must name the package and that version, which
+ * must be SemVer. */
+static int parse_version(req *r, struct npm_publish *p, refusal *f)
 {
-    derr e;
-    json_t *doc = d->doc;
-    if (npm_name_check(name, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
-    json_t *versions = json_object_get(doc, "versions");
-    if (!json_is_object(versions) || json_object_size(versions) != 1) {
-        npm_error(r, 400, "bad_request", "versions: a publish carries exactly one version");
-        return;
-    }
-    const char *version = NULL;
-    json_t *vobj = NULL;
+    json_t *versions = json_object_get(p->doc, "versions");
+    if (!json_is_object(versions) || json_object_size(versions) != 1)
+        return refuse(r, f, 400, "bad_request", "versions: a publish carries exactly one version");
     const char *k;
     json_t *v;
     json_object_foreach(versions, k, v)
     {
-        version = k;
-        vobj = v;
+        p->version = k;
+        p->vobj = v;
     }
-    if (!json_is_object(vobj)) {
-        npm_error(r, 400, "bad_request", "versions.%.100s: expected the package.json object", version);
-        return;
-    }
-    const char *vn = str_of(vobj, "name"), *vv = str_of(vobj, "version");
-    if (!vn || strcmp(vn, name) != 0 || !vv || strcmp(vv, version) != 0) {
-        npm_error(r, 400, "bad_request", "versions.%.100s: its name and version must be %s and %.100s",
-                  version, name, version);
-        return;
-    }
+    if (!json_is_object(p->vobj))
+        return refuse(r, f, 400, "bad_request", "versions.%.100s: expected the package.json object",
+                      p->version);
+    const char *vn = str_of(p->vobj, "name"), *vv = str_of(p->vobj, "version");
+    if (!vn || strcmp(vn, p->name) != 0 || !vv || strcmp(vv, p->version) != 0)
+        return refuse(r, f, 400, "bad_request", "versions.%.100s: its name and version must be %s and %.100s",
+                      p->version, p->name, p->version);
     semver sv;
-    if (semver_parse(r->a, version, &sv) < 0) {
-        npm_error(r, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)",
-                  version);
-        return;
-    }
+    if (semver_parse(r->a, p->version, &sv) < 0)
+        return refuse(r, f, 422, "invalid", "version: '%.100s' is not a SemVer 2.0.0 version (such as 1.2.3)",
+                      p->version);
+    return 0;
+}
 
-    /* The one dist-tag a publish sets ("latest" unless npm publish --tag). */
-    const char *tag = "latest";
-    json_t *tags = json_object_get(doc, "dist-tags");
-    if (tags && !json_is_object(tags)) {
-        npm_error(r, 400, "bad_request", "dist-tags: expected an object");
-        return;
-    }
-    if (json_object_size(tags) > 1) {
-        npm_error(r, 400, "bad_request", "dist-tags: a publish sets one tag");
-        return;
-    }
+/* The one dist-tag a publish sets ("latest" unless npm publish --tag). */
+static int parse_tag(req *r, struct npm_publish *p, refusal *f)
+{
+    p->tag = "latest";
+    json_t *tags = json_object_get(p->doc, "dist-tags");
+    if (tags && !json_is_object(tags))
+        return refuse(r, f, 400, "bad_request", "dist-tags: expected an object");
+    if (json_object_size(tags) > 1)
+        return refuse(r, f, 400, "bad_request", "dist-tags: a publish sets one tag");
+    const char *k;
+    json_t *v;
     json_object_foreach(tags, k, v)
     {
-        if (!json_is_string(v) || strcmp(json_string_value(v), version) != 0) {
-            npm_error(r, 400, "bad_request", "dist-tags.%.64s: must name the version published (%.100s)", k,
-                      version);
-            return;
-        }
-        tag = k;
+        if (!json_is_string(v) || strcmp(json_string_value(v), p->version) != 0)
+            return refuse(r, f, 400, "bad_request",
+                          "dist-tags.%.64s: must name the version published (%.100s)", k, p->version);
+        p->tag = k;
     }
     derr scratch;
-    if (!*tag || strlen(tag) > 64 || strpbrk(tag, " /\\%?#") ||
-        semver_req_parse(r->a, SEMVER_NPM, tag, &scratch)) {
-        npm_error(r, 422, "invalid",
-                  "dist-tags: '%.64s' is not a tag name (tags are names such as next, not ranges)", tag);
-        return;
-    }
+    if (!*p->tag || strlen(p->tag) > 64 || strpbrk(p->tag, " /\\%?#") ||
+        semver_req_parse(r->a, SEMVER_NPM, p->tag, &scratch))
+        return refuse(r, f, 422, "invalid",
+                      "dist-tags: '%.64s' is not a tag name (tags are names such as next, not ranges)",
+                      p->tag);
+    return 0;
+}
 
-    /* Refuse a number already used before spending time on the tarball. */
-    store_package existing;
-    if (packages_get(r->core, r->a, NPM, name, &existing, &e) == 0) {
-        store_version old;
-        if (packages_version(r->core, r->a, &existing, version, &old, &e) == 0) {
-            npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s",
-                      version, existing.name);
-            return;
-        }
-        if (store_call(r->core->st, version_tombstoned, existing.id, version, &e) == STORE_OK) {
-            npm_error(
-                r, 409, "conflict",
-                "%s@%s was unpublished, and a version number is never used again; publish a new version",
-                existing.name, version);
-            return;
-        }
-    }
+/* Refuses a number already used (published, or unpublished: core's rule) before spending time
+ * on the tarball. */
+static int check_number_free(req *r, const struct npm_publish *p, refusal *f)
+{
+    derr e;
+    package_row existing;
+    if (packages_get(r->core, r->a, NPM, p->name, &existing, &e) < 0)
+        return 0;
+    int used = packages_version_used(r->core, r->a, &existing, p->version, &e);
+    if (used == VERSION_PUBLISHED)
+        return refuse(r, f, 409, "conflict", "cannot publish over the previously published version %s of %s",
+                      p->version, existing.name);
+    if (used == VERSION_REMOVED)
+        return refuse_derr(r, f, &e);
+    return 0;
+}
 
-    /* The tarball, decoded to a temp file with its sums. */
+/* The tarball, decoded to a temp file with its sums and checked against the document. */
+static int decode_tarball(req *r, struct npm_publish *p, const char *raw, const npm_att *tgz, refusal *f)
+{
+    derr e;
     json_t *length = json_object_get(tgz->obj, "length");
-    temp_file *t = temp_file_new(r->a, r->core->blobs->ops->tmp_dir(r->core->blobs), "npm");
-    if (!t) {
+    p->t = temp_file_new(r->a, core_tmp_dir(r->core), "npm");
+    if (!p->t) {
         derr_storage(&e, errno, "the server's storage for uploads");
-        npm_error(r, e.status, e.code, "%s", e.message);
-        return;
+        return refuse(r, f, e.status, e.code, "%s", e.message);
     }
-    npm_sums sums;
-    if (npm_b64_decode_fd(raw + tgz->data_off, tgz->data_len, t->fd, (uint64_t)r->cfg->max_upload, &sums,
-                          &e) < 0) {
-        npm_error(r, e.status, e.code, "_attachments.%.100s: %s", tgz->name, e.message);
-        return;
-    }
-    if (sums.size == 0) {
-        npm_error(r, 400, "bad_request", "_attachments.%.100s: the tarball is empty", tgz->name);
-        return;
-    }
-    if (length && (!json_is_integer(length) || (uint64_t)json_integer_value(length) != sums.size)) {
-        npm_error(r, 400, "bad_request", "_attachments.%.100s.length: the data decodes to %llu bytes",
-                  tgz->name, (unsigned long long)sums.size);
-        return;
-    }
-    if (check_dist(r, json_object_get(vobj, "dist"), &sums) < 0)
-        return;
-    int64_t nfiles, nbytes;
-    if (check_tarball(r, t->fd, name, version, &nfiles, &nbytes) < 0)
-        return;
+    if (npm_b64_decode_fd(raw + tgz->data_off, tgz->data_len, p->t->fd, (uint64_t)r->cfg->max_upload,
+                          &p->sums, &e) < 0)
+        return refuse(r, f, e.status, e.code, "_attachments.%.100s: %s", tgz->name, e.message);
+    if (p->sums.size == 0)
+        return refuse(r, f, 400, "bad_request", "_attachments.%.100s: the tarball is empty", tgz->name);
+    if (length && (!json_is_integer(length) || (uint64_t)json_integer_value(length) != p->sums.size))
+        return refuse(r, f, 400, "bad_request", "_attachments.%.100s.length: the data decodes to %llu bytes",
+                      tgz->name, (unsigned long long)p->sums.size);
+    if (check_dist(r, json_object_get(p->vobj, "dist"), &p->sums, f) < 0)
+        return -1;
+    return check_tarball(r, p->t->fd, p->name, p->version, &p->nfiles, &p->nbytes, f);
+}
 
-    /* What is kept of the version's package.json: dist is rebuilt at read time, the readme is
-     * kept once per package, status fields are depot's. */
-    json_t *man = json_deep_copy(vobj);
-    arena_on_free(r->a, decref, man);
+/* What is kept of the version's package.json: dist is rebuilt at read time, the readme is kept
+ * once per package, status fields are depot's; _npmUser names the publisher. */
+static int kept_manifest(req *r, struct npm_publish *p, refusal *f)
+{
+    p->man = json_deep_copy(p->vobj);
+    arena_on_free(r->a, decref, p->man);
     static const char *const drop[] = {
         "dist", "readme", "deprecated", "maintainers", "_attachments", "_npmUser", "_npmOperationalInternal",
         "_rev", NULL};
     for (int i = 0; drop[i]; i++)
-        json_object_del(man, drop[i]);
-    json_object_set_new(man, "_id", json_string(arena_printf(r->a, "%s@%s", name, version)));
-    store_user me;
-    if (accounts_get(r->core, r->a, r->who.user_id, &me, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
+        json_object_del(p->man, drop[i]);
+    json_object_set_new(p->man, "_id", json_string(arena_printf(r->a, "%s@%s", p->name, p->version)));
+    derr e;
+    user_row me;
+    if (accounts_get(r->core, r->a, r->who.user_id, &me, &e) < 0)
+        return refuse_derr(r, f, &e);
     json_t *npm_user = json_object();
     json_object_set_new(npm_user, "name", json_string(me.username));
     json_object_set_new(npm_user, "email", json_string(me.email));
-    json_object_set_new(man, "_npmUser", npm_user);
+    json_object_set_new(p->man, "_npmUser", npm_user);
+    return 0;
+}
 
-    publish_in in = {0};
-    in.ecosystem = NPM;
-    if (collect_deps(r, man, &in.deps, &in.ndeps) < 0)
-        return;
-    in.pkg.name = name;
-    const char *desc = str_of(vobj, "description");
-    in.pkg.description = desc ? cap_utf8(r, desc, 4096) : NULL;
-    json_t *kw = json_object_get(vobj, "keywords"), *kwa = json_array();
-    if (json_is_string(kw)) { /* npm also takes "a, b c" */
+/* keywords: an array, or npm's "a, b c" string. */
+static const char *keywords(req *r, json_t *kw)
+{
+    json_t *kwa = json_array(), *v;
+    if (json_is_string(kw)) {
         const char *s = json_string_value(kw);
         while (*s) {
             size_t n = strcspn(s, ", ");
@@ -473,55 +487,102 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
         json_array_foreach(kw, i, v) if (json_is_string(v) && json_array_size(kwa) < 64)
             json_array_append(kwa, v);
     }
-    in.pkg.keywords = dump(r, kwa);
+    const char *out = dump(r, kwa);
     json_decref(kwa);
+    return out;
+}
+
+/* The package fields a publish refreshes, from the version's package.json. */
+static void package_fields(req *r, const struct npm_publish *p, package_row *pkg)
+{
+    json_t *vobj = p->vobj;
+    pkg->name = p->name;
+    const char *desc = str_of(vobj, "description");
+    pkg->description = desc ? cap_utf8(r, desc, 4096) : NULL;
+    pkg->keywords = keywords(r, json_object_get(vobj, "keywords"));
     json_t *lic = json_object_get(vobj, "license");
-    in.pkg.license = json_is_string(lic) ? json_string_value(lic) : str_of(lic, "type");
-    in.pkg.homepage = str_of(vobj, "homepage");
+    pkg->license = json_is_string(lic) ? json_string_value(lic) : str_of(lic, "type");
+    pkg->homepage = str_of(vobj, "homepage");
     json_t *repo = json_object_get(vobj, "repository");
-    in.pkg.repository = json_is_string(repo) ? json_string_value(repo) : str_of(repo, "url");
+    pkg->repository = json_is_string(repo) ? json_string_value(repo) : str_of(repo, "url");
     json_t *authors = json_array();
     const char *author = person(r, json_object_get(vobj, "author"));
     if (author)
         json_array_append_new(authors, json_string(author));
-    in.pkg.authors = dump(r, authors);
+    pkg->authors = dump(r, authors);
     json_decref(authors);
-    in.pkg.categories = "[]";
-    in.pkg.tags = "[]";
-    in.pkg.meta = "{}";
+    pkg->categories = "[]";
+    pkg->tags = "[]";
+    pkg->meta = "{}";
     const char *readme = str_of(vobj, "readme");
     if (!readme || strcmp(readme, "ERROR: No README data found!") == 0)
-        readme = str_of(doc, "readme");
+        readme = str_of(p->doc, "readme");
     if (readme && strcmp(readme, "ERROR: No README data found!") == 0)
         readme = NULL;
-    in.pkg.readme = readme ? cap_utf8(r, readme, README_MAX) : NULL;
-    in.version = version;
-    in.manifest = dump(r, man);
+    pkg->readme = readme ? cap_utf8(r, readme, README_MAX) : NULL;
+}
+
+/* The version's npm extras, computed once here: shasum, integrity, file count, unpacked size. */
+static const char *extras(req *r, const struct npm_publish *p)
+{
     json_t *extra = json_object();
     char hex[41];
-    hex_encode(sums.sha1, sizeof sums.sha1, hex);
+    hex_encode(p->sums.sha1, sizeof p->sums.sha1, hex);
     json_object_set_new(extra, "shasum", json_string(hex));
-    json_object_set_new(
-        extra, "integrity",
-        json_string(arena_printf(r->a, "sha512-%s", b64_encode(r->a, sums.sha512, sizeof sums.sha512))));
-    json_object_set_new(extra, "fileCount", json_integer(nfiles));
-    json_object_set_new(extra, "unpackedSize", json_integer(nbytes));
-    in.extra = dump(r, extra);
+    json_object_set_new(extra, "integrity",
+                        json_string(arena_printf(r->a, "sha512-%s",
+                                                 b64_encode(r->a, p->sums.sha512, sizeof p->sums.sha512))));
+    json_object_set_new(extra, "fileCount", json_integer(p->nfiles));
+    json_object_set_new(extra, "unpackedSize", json_integer(p->nbytes));
+    const char *out = dump(r, extra);
     json_decref(extra);
-    in.tag = tag;
-    in.tarball_path = t->path;
-    in.sha256 = sums.sha256;
-    in.size = sums.size;
-    in.who = &r->who;
-    in.ip = r->ip;
+    return out;
+}
 
-    store_package pkg;
-    store_version out;
+/* The core's publish request for a checked document. */
+static int publish_request(req *r, const struct npm_publish *p, publish_in *in, refusal *f)
+{
+    *in = (publish_in){0};
+    in->ecosystem = NPM;
+    if (collect_deps(r, p->man, &in->deps, &in->ndeps, f) < 0)
+        return -1;
+    package_fields(r, p, &in->pkg);
+    in->version = p->version;
+    in->manifest = dump(r, p->man);
+    in->extra = extras(r, p);
+    in->tag = p->tag;
+    in->tarball_path = p->t->path;
+    in->sha256 = p->sums.sha256;
+    in->size = p->sums.size;
+    in->who = &r->who;
+    in->ip = r->ip;
+    return 0;
+}
+
+/* Parse the document → check the tarball → build the core request → core publishes → 201. */
+static void publish(req *r, const char *name, npm_doc *d, const char *raw, const npm_att *tgz)
+{
+    derr e;
+    if (npm_name_check(name, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    struct npm_publish p = {.name = name, .doc = d->doc};
+    publish_in in;
+    refusal f;
+    if (parse_version(r, &p, &f) < 0 || parse_tag(r, &p, &f) < 0 || check_number_free(r, &p, &f) < 0 ||
+        decode_tarball(r, &p, raw, tgz, &f) < 0 || kept_manifest(r, &p, &f) < 0 ||
+        publish_request(r, &p, &in, &f) < 0) {
+        npm_error(r, f.status, f.code, "%s", f.message);
+        return;
+    }
+    package_row pkg;
+    version_row out;
     bool created;
     if (packages_publish(r->core, r->a, &in, &pkg, &out, &created, &e) < 0) {
         if (e.status == 409 && strstr(e.message, "already exists"))
             npm_error(r, 409, "conflict", "cannot publish over the previously published version %s of %s",
-                      version, name);
+                      p.version, name);
         else
             resp_derr(r, &e);
         return;
@@ -540,8 +601,8 @@ static void publish(req *r, const char *name, npm_doc *d, const char *raw, const
  * string deprecates (or changes the message), "" or null undeprecates, absent leaves it.
  * Versions the document lists that are not stored are refused (a publish needs its
  * tarball). *changed counts the changes. 0, or -1 after answering. */
-static int apply_deprecations(req *r, const store_package *p, const store_version *vs, int nv,
-                              json_t *versions, int *changed)
+static int apply_deprecations(req *r, const package_row *p, const version_row *vs, int nv, json_t *versions,
+                              int *changed)
 {
     derr e;
     const char *k;
@@ -575,7 +636,7 @@ static int apply_deprecations(req *r, const store_package *p, const store_versio
             return -1;
         }
         const char *now = vs[i].deprecated && *vs[i].deprecated ? vs[i].deprecated : NULL;
-        store_version_status st = {0};
+        version_status st = {0};
         if (*msg && (!now || strcmp(now, msg) != 0)) {
             st.set_deprecated = 1;
             st.deprecated = msg;
@@ -597,7 +658,7 @@ static int apply_deprecations(req *r, const store_package *p, const store_versio
 
 /* Removes versions for good (tombstoned). Every one must be inside the unpublish window, checked
  * for all before the first goes, so a refusal removes nothing (core checks each again). */
-static int remove_versions(req *r, const store_package *p, const store_version *const *vs, int n)
+static int remove_versions(req *r, const package_row *p, const version_row *const *vs, int n)
 {
     derr e;
     long window = r->cfg->unpublish_window;
@@ -626,7 +687,7 @@ static int remove_versions(req *r, const store_package *p, const store_version *
 }
 
 /* Makes the owners the `maintainers` list names. 0, or -1 after answering. */
-static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *changed)
+static int apply_maintainers(req *r, const package_row *p, json_t *ms, int *changed)
 {
     derr e;
     if (!json_is_array(ms)) {
@@ -653,7 +714,7 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
         /* "name <email>" as older clients write people. */
         want[i] = arena_strndup(r->a, nm, strcspn(nm, " <"));
     }
-    store_owner *os;
+    owner_row *os;
     int no;
     if (packages_owners(r->core, r->a, p, &os, &no, &e) < 0) {
         resp_derr(r, &e);
@@ -688,7 +749,7 @@ static int apply_maintainers(req *r, const store_package *p, json_t *ms, int *ch
 }
 
 /* 0 when rev is the package's current _rev, else -1 after answering 409. */
-static int rev_current(req *r, const store_package *p, const char *rev)
+static int rev_current(req *r, const package_row *p, const char *rev)
 {
     const char *now = npm_rev(r->a, p);
     if (rev && strcmp(rev, now) == 0)
@@ -704,11 +765,10 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
 {
     derr e;
     json_t *doc = d->doc;
-    store_package p;
-    store_version *vs;
+    package_row p;
+    version_row *vs;
     int nv;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
-        packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -721,7 +781,7 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
     if (versions && apply_deprecations(r, &p, vs, nv, versions, &changed) < 0)
         return;
     if (rev && versions) {
-        const store_version **gone = arena_zalloc(r->a, sizeof *gone * (size_t)(nv ? nv : 1));
+        const version_row **gone = arena_zalloc(r->a, sizeof *gone * (size_t)(nv ? nv : 1));
         int ng = 0;
         for (int i = 0; i < nv; i++)
             if (!json_object_get(versions, vs[i].version))
@@ -754,12 +814,19 @@ static const char *write_name(req *r)
     return name;
 }
 
+/* The name and the document of a PUT, checked; NULL after answering. */
+static npm_doc *put_doc(req *r, const char **name, const char **raw)
+{
+    *name = write_name(r);
+    npm_doc *d = *name ? load_doc(r, raw) : NULL;
+    return d && names_agree(r, d->doc, *name) == 0 ? d : NULL;
+}
+
 void npm_put(req *r)
 {
-    const char *name = write_name(r);
-    const char *raw;
-    npm_doc *d = name ? load_doc(r, &raw) : NULL;
-    if (!d || names_agree(r, d->doc, name) < 0)
+    const char *name, *raw;
+    npm_doc *d = put_doc(r, &name, &raw);
+    if (!d)
         return;
     const npm_att *tgz = NULL;
     int ntgz = 0;
@@ -787,10 +854,9 @@ void npm_put(req *r)
 
 void npm_put_rev(req *r)
 {
-    const char *name = write_name(r);
-    const char *raw;
-    npm_doc *d = name ? load_doc(r, &raw) : NULL;
-    if (!d || names_agree(r, d->doc, name) < 0)
+    const char *name, *raw;
+    npm_doc *d = put_doc(r, &name, &raw);
+    if (!d)
         return;
     for (int i = 0; i < d->natt; i++)
         if (d->att[i].has_data) {
@@ -807,17 +873,16 @@ void npm_delete_package(req *r)
     const char *name = write_name(r);
     if (!name)
         return;
-    store_package p;
-    store_version *vs;
+    package_row p;
+    version_row *vs;
     int nv;
-    if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
-        packages_versions(r->core, r->a, &p, &vs, &nv, &e) < 0) {
+    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
     if (rev_current(r, &p, req_param(r, "rev")) < 0)
         return;
-    const store_version **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));
+    const version_row **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));
     for (int i = 0; i < nv; i++)
         all[i] = &vs[i];
     if (remove_versions(r, &p, all, nv) < 0)
@@ -836,8 +901,8 @@ void npm_delete_tarball(req *r)
         npm_error(r, 404, "not_found", "no tarball %s", req_param(r, "file"));
         return;
     }
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -845,13 +910,13 @@ void npm_delete_tarball(req *r)
     if (packages_version(r->core, r->a, &p, version, &v, &e) < 0) {
         /* Gone already: the PUT before this DELETE removed it. */
         derr e2;
-        if (e.status == 404 && store_call(r->core->st, version_tombstoned, p.id, version, &e2) == STORE_OK)
+        if (e.status == 404 && packages_version_used(r->core, r->a, &p, version, &e2) == VERSION_REMOVED)
             npm_ok(r, 200, "tarball removed");
         else
             resp_derr(r, &e);
         return;
     }
-    const store_version *one = &v;
+    const version_row *one = &v;
     if (remove_versions(r, &p, &one, 1) < 0)
         return;
     npm_ok(r, 200, "tarball removed");

@@ -16,29 +16,12 @@
 #include <strings.h>
 
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/packages.h"
 #include "../lib/timeutil.h"
 #include "npm.h"
 
 #define SIZE_MAX_NPM 250
-
-static int num(req *r, const char *name, long def, long min, long max, long *out)
-{
-    const char *v = req_query(r, name);
-    if (!v || !*v) {
-        *out = def;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < min || n > max) {
-        npm_error(r, 400, "bad_request", "%s: expected a whole number from %ld to %ld", name, min, max);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
 
 static json_t *person(const char *username, const char *email)
 {
@@ -60,7 +43,7 @@ static json_t *keywords(const char *text)
 }
 
 /* One result: {package, score, searchScore}. */
-static json_t *result(req *r, const store_package *p, derr *e)
+static json_t *result(req *r, const package_row *p, derr *e)
 {
     json_t *pkg = json_object();
     json_object_set_new(pkg, "name", json_string(p->name));
@@ -69,7 +52,7 @@ static json_t *result(req *r, const store_package *p, derr *e)
         pkg, "scope",
         json_string(slash ? arena_strndup(r->a, p->name + 1, (size_t)(slash - p->name - 1)) : "unscoped"));
     /* The version the latest dist-tag names (the highest release when none does). */
-    store_tag *tags;
+    tag_row *tags;
     int nt;
     if (packages_tags(r->core, r->a, p, &tags, &nt, e) < 0) {
         json_decref(pkg);
@@ -92,7 +75,7 @@ static json_t *result(req *r, const store_package *p, derr *e)
         json_object_set_new(links, "repository", json_string(p->repository));
     json_object_set_new(pkg, "links", links);
 
-    store_owner *os = NULL;
+    owner_row *os = NULL;
     int no = 0;
     if (packages_owners(r->core, r->a, p, &os, &no, e) < 0) {
         json_decref(pkg);
@@ -104,7 +87,7 @@ static json_t *result(req *r, const store_package *p, derr *e)
     json_object_set_new(pkg, "maintainers", ms);
     /* The publisher of the latest version, else the first owner. */
     const char *pub = no ? os[0].username : NULL, *pub_email = no ? os[0].email : NULL;
-    store_version v;
+    version_row v;
     derr ignore;
     if (latest && packages_version(r->core, r->a, p, latest, &v, &ignore) == 0) {
         json_object_set_new(pkg, "date", json_string(npm_time(r->a, v.published_at)));
@@ -135,8 +118,12 @@ static json_t *result(req *r, const store_package *p, derr *e)
 void npm_search(req *r)
 {
     long size, from;
-    if (num(r, "size", 20, 1, SIZE_MAX_NPM, &size) < 0 || num(r, "from", 0, 0, 100000, &from) < 0)
+    derr e;
+    if (req_query_num(r, "size", 20, 1, SIZE_MAX_NPM, &size, &e) < 0 ||
+        req_query_num(r, "from", 0, 0, 100000, &from, &e) < 0) {
+        resp_derr(r, &e);
         return;
+    }
     const char *text = req_query(r, "text");
     if (text && strlen(text) > 256) {
         npm_error(r, 400, "bad_request", "text: at most 256 characters");
@@ -159,24 +146,16 @@ void npm_search(req *r)
         p += strspn(p, " \t");
     }
     *w = '\0';
-    store_search q = {0};
-    q.ecosystem = NPM;
-    q.query = *words ? words : NULL;
-    q.keyword = keyword;
-    q.sort = "relevance";
-    q.offset = from;
-    q.limit = size;
-    store_package *ps;
-    int n;
-    int64_t total;
-    derr e;
-    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+    package_query q = {
+        .ecosystem = NPM, .query = *words ? words : NULL, .keyword = keyword, .offset = from, .limit = size};
+    search_hits hits;
+    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
     json_t *objs = json_array();
-    for (int i = 0; i < n; i++) {
-        json_t *o = result(r, &ps[i], &e);
+    for (int i = 0; i < hits.n; i++) {
+        json_t *o = result(r, &hits.rows[i], &e);
         if (!o) {
             json_decref(objs);
             resp_derr(r, &e);
@@ -186,7 +165,7 @@ void npm_search(req *r)
     }
     json_t *doc = json_object();
     json_object_set_new(doc, "objects", objs);
-    json_object_set_new(doc, "total", json_integer(total));
+    json_object_set_new(doc, "total", json_integer(hits.total));
     json_object_set_new(doc, "time", json_string(npm_time(r->a, now_unix())));
     resp_json(r, 200, doc);
 }

@@ -18,8 +18,8 @@ void npm_tags_get(req *r)
         npm_not_found(r);
         return;
     }
-    store_package p;
-    store_tag *tags;
+    package_row p;
+    tag_row *tags;
     int nt;
     if (packages_get(r->core, r->a, NPM, name, &p, &e) < 0 ||
         packages_tags(r->core, r->a, &p, &tags, &nt, &e) < 0) {

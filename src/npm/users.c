@@ -59,7 +59,7 @@ static void bad_password(req *r)
 
 /* A new read+publish token for a password principal, named after where it came from. */
 static int login_token(req *r, const principal *who, const char *prefix, const char *name,
-                       const char *const *scopes, int64_t expires_at, store_token *t, const char **secret,
+                       const char *const *scopes, int64_t expires_at, token_row *t, const char **secret,
                        derr *e)
 {
     if (!name) {
@@ -98,13 +98,13 @@ void npm_couch_login(req *r)
     }
     size_t pwlen = json_string_length(json_object_get(doc, "password"));
     principal who;
-    store_user found;
+    user_row found;
     bool exists =
         accounts_find(r->core, r->a, name, &found, &e) == 0 && strcasecmp(found.username, name) == 0;
     bool created = false;
     if (!exists && email) {
         /* npm adduser with a new name: register. */
-        store_user u;
+        user_row u;
         if (accounts_register(r->core, r->a, name, email, password, pwlen, false, false, r->ip, &u, &e) < 0) {
             resp_derr(r, &e);
             return;
@@ -121,7 +121,7 @@ void npm_couch_login(req *r)
         return;
     }
     static const char *const scopes[] = {"read", "publish", NULL};
-    store_token t;
+    token_row t;
     const char *secret;
     if (login_token(r, &who, "npm-login", NULL, scopes, 0, &t, &secret, &e) < 0) {
         resp_derr(r, &e);
@@ -154,7 +154,7 @@ void npm_user_get(req *r)
 {
     derr e;
     const char *user = couch_user(r);
-    store_user u;
+    user_row u;
     if (!user || accounts_find(r->core, r->a, user, &u, &e) < 0 || u.disabled ||
         strcasecmp(u.username, user) != 0) {
         npm_error(r, 404, "not_found", "no user '%.100s'", user ? user : "");
@@ -173,7 +173,7 @@ void npm_user_get(req *r)
 void npm_profile(req *r)
 {
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -205,9 +205,9 @@ static int may_manage(req *r, derr *e)
 }
 
 /* The user's token whose stored hash (or name) is key; NULL when none. */
-static const store_token *find_token(req *r, const char *key, derr *e)
+static const token_row *find_token(req *r, const char *key, derr *e)
 {
-    store_token *ts;
+    token_row *ts;
     int n;
     if (tokens_list(r->core, r->a, r->who.user_id, &ts, &n, e) < 0)
         return NULL;
@@ -235,7 +235,7 @@ void npm_logout(req *r)
     }
     char hash[65];
     sha256_hex(secret, strlen(secret), hash);
-    const store_token *t = find_token(r, hash, &e);
+    const token_row *t = find_token(r, hash, &e);
     if (!t || (t->id != r->who.token_id && may_manage(r, &e) < 0) ||
         tokens_delete(r->core, r->who.user_id, t->name, r->ip, &e) < 0) {
         resp_derr(r, &e);
@@ -244,7 +244,7 @@ void npm_logout(req *r)
     npm_ok(r, 200, "Logged out");
 }
 
-static json_t *token_obj(req *r, const store_token *t)
+static json_t *token_obj(req *r, const token_row *t)
 {
     json_t *o = json_object();
     json_object_set_new(o, "token", json_string(t->prefix));
@@ -266,7 +266,7 @@ static json_t *token_obj(req *r, const store_token *t)
 void npm_tokens_list(req *r)
 {
     derr e;
-    store_token *ts;
+    token_row *ts;
     int n;
     if (may_manage(r, &e) < 0 || tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
         resp_derr(r, &e);
@@ -353,7 +353,7 @@ void npm_tokens_create(req *r)
             resp_derr(r, &e);
         return;
     }
-    store_token t;
+    token_row t;
     const char *secret;
     if (login_token(r, &who, "npm-token", name && *name ? name : NULL, scopes, expires, &t, &secret, &e) <
         0) {
@@ -369,7 +369,7 @@ void npm_tokens_create(req *r)
 void npm_tokens_delete(req *r)
 {
     derr e;
-    const store_token *t = find_token(r, req_param(r, "key"), &e);
+    const token_row *t = find_token(r, req_param(r, "key"), &e);
     if (!t || (t->id != r->who.token_id && may_manage(r, &e) < 0) ||
         tokens_delete(r->core, r->who.user_id, t->name, r->ip, &e) < 0) {
         resp_derr(r, &e);

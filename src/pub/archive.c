@@ -24,8 +24,8 @@ void pub_archive(req *r)
         return;
     }
     const char *version = arena_strndup(r->a, file, n - (sizeof ext - 1));
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     derr e;
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
@@ -33,19 +33,6 @@ void pub_archive(req *r)
         resp_derr(r, &e);
         return;
     }
-    const char *etag = arena_printf(r->a, "\"%s\"", v.sha256);
-    if (req_not_modified(r, etag))
-        return;
-    blob_reader br;
-    if (packages_open_tarball(r->core, &v, strcmp(r->method, "HEAD") != 0, &br, &e) < 0) {
+    if (resp_tarball(r, &v, "application/octet-stream", false, &e) < 0)
         resp_derr(r, &e);
-        return;
-    }
-    if (!resp_blob(r, 200, "application/octet-stream", &br))
-        return;
-    resp_header(r, "ETag", etag);
-    /* A published archive never changes; under --private only the client may keep it. */
-    resp_header(r, "Cache-Control",
-                r->cfg->private_mode ? "private, max-age=31536000, immutable"
-                                     : "public, max-age=31536000, immutable");
 }

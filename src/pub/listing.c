@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
 #include "../lib/buf.h"
@@ -24,7 +25,7 @@
 #include "version.h"
 
 struct sort_item {
-    store_version v;
+    version_row v;
     semver s;
 };
 
@@ -33,10 +34,10 @@ static int by_version(const void *x, const void *y)
     return pub_version_cmp(&((const struct sort_item *)x)->s, &((const struct sort_item *)y)->s);
 }
 
-int pub_sorted_versions(req *r, arena *a, const store_package *p, store_version **vs, semver **sv, int *n,
+int pub_sorted_versions(req *r, arena *a, const package_row *p, version_row **vs, semver **sv, int *n,
                         derr *e)
 {
-    store_version *raw;
+    version_row *raw;
     int nraw;
     if (packages_versions(r->core, a, p, &raw, &nraw, e) < 0)
         return -1;
@@ -59,7 +60,7 @@ int pub_sorted_versions(req *r, arena *a, const store_package *p, store_version 
     return 0;
 }
 
-int pub_latest_index(const store_version *vs, const semver *sv, int n)
+int pub_latest_index(const version_row *vs, const semver *sv, int n)
 {
     for (int pass = 0; pass < 2; pass++) {
         int best = -1;
@@ -75,7 +76,7 @@ int pub_latest_index(const store_version *vs, const semver *sv, int n)
     return -1;
 }
 
-void pub_meta_options(const store_package *p, bool *discontinued, const char **replaced_by, arena *a)
+void pub_meta_options(const package_row *p, bool *discontinued, const char **replaced_by, arena *a)
 {
     *discontinued = false;
     *replaced_by = NULL;
@@ -104,12 +105,12 @@ static void put_time(buf *b, int64_t t)
     put_str(b, ts);
 }
 
-static const char *archive_url(req *r, const store_package *p, const store_version *v)
+static const char *archive_url(req *r, const package_row *p, const version_row *v)
 {
     return pub_url(r, "/packages/%s/versions/%s.tar.gz", pub_seg(r, p->name), pub_seg(r, v->version));
 }
 
-const char *pub_version_entry(req *r, arena *a, const store_package *p, const store_version *v)
+const char *pub_version_entry(req *r, arena *a, const package_row *p, const version_row *v)
 {
     buf b;
     buf_init(&b, 0);
@@ -135,7 +136,7 @@ const char *pub_version_entry(req *r, arena *a, const store_package *p, const st
 struct build_ctx {
     req *r;
     const char *name;
-    store_package p;
+    package_row p;
 };
 
 static int build_listing(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
@@ -144,8 +145,8 @@ static int build_listing(void *vctx, arena *a, char **text, size_t *len, const c
     req *r = bc->r;
     if (packages_get(r->core, a, PUB, bc->name, &bc->p, e) < 0)
         return -1;
-    const store_package *p = &bc->p;
-    store_version *vs;
+    const package_row *p = &bc->p;
+    version_row *vs;
     semver *sv;
     int n;
     if (pub_sorted_versions(r, a, p, &vs, &sv, &n, e) < 0)
@@ -202,12 +203,7 @@ void pub_listing(req *r)
     const char *key = package_key(r->a, PUB, name);
     int64_t gen;
     derr e;
-    int rc = store_call(r->core->st, pkg_generation, PUB, key, &gen, &e);
-    if (rc == STORE_NOT_FOUND) {
-        pub_error(r, 404, "not_found", "no package named '%s'", name);
-        return;
-    }
-    if (rc != STORE_OK) {
+    if (catalog_package_generation(r->core, r->a, PUB, name, &gen, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -223,7 +219,7 @@ void pub_listing(req *r)
      * matches only ignoring case is not this package to the client. */
     if (d->len < nlen + 11 || memcmp(d->data + 9, name, nlen) != 0 || d->data[9 + nlen] != '"') {
         documents_release(ref);
-        store_package p;
+        package_row p;
         if (pub_load_package(r, name, &p) == 0) /* answers the 404 naming the real one */
             pub_error(r, 404, "not_found", "no package named '%s'", name);
         return;
@@ -234,8 +230,8 @@ void pub_listing(req *r)
 /* GET /api/packages/{name}/versions/{version}: deprecated since Dart 2.8, still specified. */
 void pub_version(req *r)
 {
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     derr e;
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
@@ -251,7 +247,7 @@ void pub_version(req *r)
  * stamp the listing advertises. */
 void pub_advisories(req *r)
 {
-    store_package p;
+    package_row p;
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
     json_t *o = json_object();

@@ -22,7 +22,7 @@
 #include "pub.h"
 #include "pubspec.h"
 
-static json_t *pkg_options(const store_package *p, arena *a)
+static json_t *pkg_options(const package_row *p, arena *a)
 {
     bool disc;
     const char *rb;
@@ -36,7 +36,7 @@ static json_t *pkg_options(const store_package *p, arena *a)
 
 void pub_get_options(req *r)
 {
-    store_package p;
+    package_row p;
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
     pub_json(r, 200, pkg_options(&p, r->a));
@@ -47,7 +47,7 @@ void pub_put_options(req *r)
     json_t *body = req_json(r);
     if (!body)
         return;
-    store_package p;
+    package_row p;
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
     bool disc;
@@ -95,7 +95,7 @@ void pub_put_options(req *r)
     pub_json(r, 200, pkg_options(&p, r->a));
 }
 
-static int load_version(req *r, store_package *p, store_version *v)
+static int load_version(req *r, package_row *p, version_row *v)
 {
     derr e;
     if (pub_load_package(r, req_param(r, "name"), p) < 0)
@@ -116,8 +116,8 @@ static void version_options(req *r, bool retracted)
 
 void pub_get_version_options(req *r)
 {
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (load_version(r, &p, &v) < 0)
         return;
     version_options(r, v.retracted);
@@ -128,8 +128,8 @@ void pub_put_version_options(req *r)
     json_t *body = req_json(r);
     if (!body)
         return;
-    store_package p;
-    store_version v;
+    package_row p;
+    version_row v;
     if (load_version(r, &p, &v) < 0)
         return;
     json_t *ret = json_object_get(body, "isRetracted");
@@ -142,7 +142,7 @@ void pub_put_version_options(req *r)
         return;
     }
     bool want = json_is_true(ret);
-    store_version_status st = {.set_retracted = want ? 1 : -1};
+    version_status st = {.set_retracted = want ? 1 : -1};
     derr e;
     if (packages_set_status(r->core, r->a, &r->who, PUB, p.name, v.version, &st,
                             want ? "version.retract" : "version.unretract", r->ip, &e) < 0) {
@@ -156,10 +156,10 @@ void pub_put_version_options(req *r)
 
 void pub_uploaders(req *r)
 {
-    store_package p;
+    package_row p;
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
-    store_owner *os;
+    owner_row *os;
     int n;
     derr e;
     if (packages_owners(r->core, r->a, &p, &os, &n, &e) < 0) {
@@ -181,7 +181,7 @@ void pub_uploaders(req *r)
 
 static void change_uploader(req *r, bool add)
 {
-    store_package p;
+    package_row p;
     if (pub_load_package(r, req_param(r, "name"), &p) < 0)
         return;
     const char *user = req_param(r, "username");

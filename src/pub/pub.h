@@ -18,9 +18,9 @@
 #include <stdbool.h>
 
 #include "../http/front.h"
+#include "../core/types.h"
 #include "../http/http.h"
 #include "../lib/semver.h"
-#include "../store/store.h"
 #include "options.h"
 
 #define PUB "pub"
@@ -49,22 +49,22 @@ void pub_auth_error(req *r, const derr *e);
 /* The package named exactly `name` (the client compares names case-sensitively, so a
  * listing under another case would be refused by it anyway): 0, or -1 after answering
  * 404 (or 5xx). */
-int pub_load_package(req *r, const char *name, store_package *p);
+int pub_load_package(req *r, const char *name, package_row *p);
 
 /* The package's versions sorted by Dart's order, ascending, each with its parsed version in
  * sv[i] (both arrays in the arena). */
-int pub_sorted_versions(req *r, arena *a, const store_package *p, store_version **vs, semver **sv, int *n,
+int pub_sorted_versions(req *r, arena *a, const package_row *p, version_row **vs, semver **sv, int *n,
                         derr *e);
 /* Index of the version the listing calls latest: the highest non-retracted release by Dart's
  * order, else the highest non-retracted pre-release; when every version is retracted, the same
  * rule over all of them. -1 when there is none. */
-int pub_latest_index(const store_version *vs, const semver *sv, int n);
+int pub_latest_index(const version_row *vs, const semver *sv, int n);
 
 /* A version's entry in the listing, as JSON text (pubspec spliced in verbatim). */
-const char *pub_version_entry(req *r, arena *a, const store_package *p, const store_version *v);
+const char *pub_version_entry(req *r, arena *a, const package_row *p, const version_row *v);
 
 /* The package's options (isDiscontinued, replacedBy) from its meta JSON. */
-void pub_meta_options(const store_package *p, bool *discontinued, const char **replaced_by, arena *a);
+void pub_meta_options(const package_row *p, bool *discontinued, const char **replaced_by, arena *a);
 
 /* ---- the descriptor's pieces (front.c; the descriptor is in routes.c) ---- */
 

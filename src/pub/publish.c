@@ -26,18 +26,15 @@
  * content-addressed and possibly shared with a published version, are left
  * to fsck like every unreferenced blob.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "../core/packages.h"
+#include "../core/uploads.h"
 #include "../http/multipart.h"
 #include "../lib/crypto.h"
 #include "../lib/log.h"
-#include "../lib/tempfile.h"
 #include "../lib/timeutil.h"
 #include "package.h"
 #include "pub.h"
@@ -68,17 +65,8 @@ static const char *finalize_url(req *r, const char *id)
 
 static const char *new_upload(req *r, const char *result, derr *e)
 {
-    unsigned char rnd[18];
-    random_bytes(rnd, sizeof rnd);
-    store_upload u = {0};
-    u.id = b64url_encode(r->a, rnd, sizeof rnd);
-    u.user_id = r->who.user_id;
-    u.ecosystem = PUB;
-    u.created_at = now_unix();
-    u.expires_at = u.created_at + pub_opts(r->cfg)->upload_ttl;
-    u.result = result;
-    u.failed = result != NULL;
-    if (store_call(r->core->st, upload_create, &u, e) != STORE_OK)
+    upload_row u;
+    if (uploads_start(r->core, r->a, r->who.user_id, PUB, pub_opts(r->cfg)->upload_ttl, result, &u, e) < 0)
         return NULL;
     return u.id;
 }
@@ -102,8 +90,7 @@ void pub_versions_new(req *r)
     derr e;
     if (!publish_allowed(r))
         return;
-    int expired = 0;
-    if (store_call(r->core->st, upload_expire, now_unix(), &expired, &e) != STORE_OK)
+    if (uploads_expire(r->core, &e) < 0)
         log_warn("cannot delete expired uploads", "request_id", r->request_id, NULL);
     const char *id = new_upload(r, NULL, &e);
     if (!id) {
@@ -129,13 +116,11 @@ static void redirect(req *r, const char *id)
 /* Records why this upload cannot be published, for finalize to say, and redirects there. When
  * the upload is not known (no id, or none by that id), a new one holding the reason is made, so
  * the user still reads it. */
-static void fail_upload(req *r, store_upload *u, const char *why)
+static void fail_upload(req *r, upload_row *u, const char *why)
 {
     derr e;
     if (u && u->id) {
-        u->result = why;
-        u->failed = true;
-        if (store_call(r->core->st, upload_update, u, &e) != STORE_OK) {
+        if (uploads_finish(r->core, u, why, true, &e) < 0) {
             resp_derr(r, &e);
             return;
         }
@@ -150,102 +135,108 @@ static void fail_upload(req *r, store_upload *u, const char *why)
     redirect(r, id);
 }
 
+/* What the POST carried: the upload id (a form field or the query) and the archive's file, or
+ * why there is none. */
+struct sent {
+    const char *id, *why;
+    const char *path;
+    uint64_t size;
+    const unsigned char *sum;
+};
+
+/* Reads the POST's body: a multipart form (fields, then `file`) or a raw archive. -1 with e on a
+ * server failure; a client's mistake is a reason in s->why instead. */
+static int parse_upload(req *r, struct sent *s, derr *e)
+{
+    const char *ct = req_header(r, "Content-Type");
+    *s = (struct sent){0};
+    if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0) {
+        /* A raw body: the archive itself (application/octet-stream), as some tools send it. */
+        s->path = r->body_path;
+        s->size = r->body_len;
+        s->sum = r->body_sha256;
+        if (!s->path)
+            s->why = "the upload is empty";
+        return 0;
+    }
+    mp_part *parts;
+    int nparts;
+    if (multipart_request(r, 64, 64u << 10, &parts, &nparts, e) < 0) {
+        if (e->status >= 500)
+            return -1;
+        s->why = arena_printf(r->a, "the upload is not valid multipart/form-data: %s", e->message);
+        return 0;
+    }
+    const mp_part *idp = multipart_get(parts, nparts, "upload_id");
+    if (idp && idp->value)
+        s->id = idp->value;
+    const mp_part *file = multipart_get(parts, nparts, "file");
+    if (!file)
+        s->why = "the upload has no part named 'file' holding the package archive";
+    else if (!file->path)
+        s->why = "the 'file' part must be a file (with a filename), not a plain field";
+    else {
+        s->path = file->path;
+        s->size = file->size;
+        s->sum = file->sha256;
+    }
+    return 0;
+}
+
+/* The open upload the POST names, into u (*known false when it names none). Returns 1 when the
+ * request was answered here (an unknown, foreign, finished or expired upload), -1 with e on a
+ * server failure, 0 to go on. */
+static int find_open_upload(req *r, const char *id, upload_row *u, bool *known, derr *e)
+{
+    *known = false;
+    if (!id)
+        return 0;
+    if (uploads_get(r->core, r->a, id, u, e) < 0) {
+        if (e->status != 404)
+            return -1;
+        redirect(r, id); /* finalize says the id is unknown or expired */
+        return 1;
+    }
+    *known = true;
+    if (u->user_id != r->who.user_id) {
+        pub_error(r, 403, "forbidden", "this upload was started by another user");
+        return 1;
+    }
+    if (u->result || u->expires_at <= now_unix()) {
+        redirect(r, u->id); /* finalized (the answer stands), or expired (finalize says so) */
+        return 1;
+    }
+    return 0;
+}
+
 void pub_upload(req *r)
 {
     derr e;
     if (!publish_allowed(r))
         return;
-    const char *ct = req_header(r, "Content-Type");
-    const char *id = NULL, *why = NULL;
-    const char *path = NULL;
-    uint64_t size = 0;
-    const unsigned char *sum = NULL;
-
-    if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
-        mp_limits lim = {.max_parts = 64,
-                         .max_field = 64u << 10,
-                         .max_file = (uint64_t)r->cfg->max_upload,
-                         .max_header = 8192};
-        mp_part *parts;
-        int nparts;
-        const char *tmp = blob_call(r->core->blobs, tmp_dir);
-        if (multipart_parse(r->a, r->body_fd, r->body_len, ct, tmp, &lim, &parts, &nparts, &e) < 0) {
-            if (e.status >= 500) {
-                resp_derr(r, &e);
-                return;
-            }
-            why = arena_printf(r->a, "the upload is not valid multipart/form-data: %s", e.message);
-        } else {
-            const mp_part *idp = multipart_get(parts, nparts, "upload_id");
-            if (idp && idp->value)
-                id = idp->value;
-            const mp_part *file = multipart_get(parts, nparts, "file");
-            if (!file)
-                why = "the upload has no part named 'file' holding the package archive";
-            else if (!file->path)
-                why = "the 'file' part must be a file (with a filename), not a plain field";
-            else {
-                path = file->path;
-                size = file->size;
-                sum = file->sha256;
-            }
-        }
-    } else {
-        /* A raw body: the archive itself (application/octet-stream), as some tools send it. */
-        path = r->body_path;
-        size = r->body_len;
-        sum = r->body_sha256;
-        if (!path)
-            why = "the upload is empty";
-    }
-    if (!id)
-        id = req_query(r, "upload_id");
-
-    store_upload u = {0};
-    bool known = false;
-    if (id) {
-        int rc = store_call(r->core->st, upload_get, r->a, id, &u, &e);
-        if (rc == STORE_ERROR) {
-            resp_derr(r, &e);
-            return;
-        }
-        known = rc == STORE_OK;
-        if (!known) {
-            /* Finalize says the id is unknown or expired. */
-            redirect(r, id);
-            return;
-        }
-        if (u.user_id != r->who.user_id) {
-            pub_error(r, 403, "forbidden", "this upload was started by another user");
-            return;
-        }
-        if (u.result || u.expires_at <= now_unix()) {
-            redirect(r, u.id); /* finalized (the answer stands), or expired (finalize says so) */
-            return;
-        }
-    }
-    if (!why && size == 0)
-        why = "the uploaded file is empty";
-    if (why) {
-        fail_upload(r, known ? &u : NULL, why);
-        return;
-    }
-    if (!known) {
-        id = new_upload(r, NULL, &e);
-        if (!id || store_call(r->core->st, upload_get, r->a, id, &u, &e) != STORE_OK) {
-            resp_derr(r, &e);
-            return;
-        }
-    }
-    char hex[65];
-    hex_encode(sum, 32, hex);
-    if (blob_call(r->core->blobs, put_file, hex, path, &e) < 0) {
+    struct sent s;
+    if (parse_upload(r, &s, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
-    u.sha256 = hex;
-    u.size = (int64_t)size;
-    if (store_call(r->core->st, upload_update, &u, &e) != STORE_OK) {
+    if (!s.id)
+        s.id = req_query(r, "upload_id");
+    upload_row u = {0};
+    bool known;
+    int rc = find_open_upload(r, s.id, &u, &known, &e);
+    if (rc != 0) {
+        if (rc < 0)
+            resp_derr(r, &e);
+        return;
+    }
+    if (!s.why && s.size == 0)
+        s.why = "the uploaded file is empty";
+    if (s.why) {
+        fail_upload(r, known ? &u : NULL, s.why);
+        return;
+    }
+    if ((!known && uploads_start(r->core, r->a, r->who.user_id, PUB, pub_opts(r->cfg)->upload_ttl, NULL, &u, &e) < 0) ||
+        uploads_store(r->core, r->a, &u, s.path, s.sum, s.size, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -263,50 +254,15 @@ static void success(req *r, const char *message)
     pub_json(r, 200, o);
 }
 
-
-/* Copies the upload's blob to a temp file (packages_publish takes a path), registered on the
- * arena for removal when the answer is queued. */
-static int blob_copy(req *r, const char *hex, temp_file **out, uint64_t *size, derr *e)
-{
-    blob_reader br;
-    if (blob_call(r->core->blobs, open, hex, &br, e) < 0)
-        return -1;
-    temp_file *t = temp_file_new(r->a, blob_call(r->core->blobs, tmp_dir), "pub-finalize");
-    if (!t) {
-        int err = errno;
-        close(br.fd);
-        return derr_storage(e, err, "the server's storage for uploads");
-    }
-    char chunk[64 * 1024];
-    uint64_t done = 0;
-    for (;;) {
-        ssize_t n = read(br.fd, chunk, sizeof chunk);
-        if (n == 0)
-            break;
-        if (n < 0 || write(t->fd, chunk, (size_t)n) != n) {
-            int err = n < 0 ? EIO : errno ? errno : ENOSPC;
-            close(br.fd);
-            return derr_storage(e, err, "the server's storage for uploads");
-        }
-        done += (uint64_t)n;
-    }
-    close(br.fd);
-    *out = t;
-    *size = done;
-    return 0;
-}
-
 /* Keeps the answer in the upload row (best effort: a lost write only costs a re-check). */
-static void remember(req *r, store_upload *u, const char *result, bool failed)
+static void remember(req *r, upload_row *u, const char *result, bool failed)
 {
     derr e;
-    u->result = result;
-    u->failed = failed;
-    if (store_call(r->core->st, upload_update, u, &e) != STORE_OK)
+    if (uploads_finish(r->core, u, result, failed, &e) < 0)
         log_warn("cannot record an upload's result", "request_id", r->request_id, NULL);
 }
 
-static void reject(req *r, store_upload *u, const derr *e)
+static void reject(req *r, upload_row *u, const derr *e)
 {
     if (e->status == 403 || e->status == 401 || e->status >= 500) {
         resp_derr(r, e); /* not final: the user may fix the token's scope; 5xx may pass */
@@ -316,120 +272,144 @@ static void reject(req *r, store_upload *u, const derr *e)
     pub_error(r, 400, e->code ? e->code : "invalid", "%s", e->message);
 }
 
+/* The upload the finalize URL names, still to be published, into u. Returns 1 when the request
+ * was answered here (no such upload, another user's, one already answered, no bytes). */
+static int load_finalizable(req *r, upload_row *u)
+{
+    derr e;
+    const char *id = req_query(r, "upload_id");
+    if (!id || !*id) {
+        pub_error(r, 400, "bad_request", "the finalize URL lacks its upload_id");
+        return 1;
+    }
+    int rc = uploads_get(r->core, r->a, id, u, &e);
+    if (rc < 0 && e.status != 404) {
+        resp_derr(r, &e);
+        return 1;
+    }
+    if (rc < 0 || (!u->result && u->expires_at <= now_unix())) {
+        pub_error(r, 400, "not_found",
+                  "this upload is unknown or has expired (uploads are kept %ld minutes); run dart pub "
+                  "publish again",
+                  pub_opts(r->cfg)->upload_ttl / 60);
+        return 1;
+    }
+    if (u->user_id != r->who.user_id) {
+        pub_error(r, 403, "forbidden", "this upload was started by another user");
+        return 1;
+    }
+    if (u->result) {
+        if (u->failed)
+            pub_error(r, 400, "invalid", "%s", u->result);
+        else
+            success(r, u->result);
+        return 1;
+    }
+    if (!u->sha256) {
+        pub_error(r, 400, "bad_request", "no package archive was uploaded for this upload id");
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads and checks the staged archive into pk. Returns 1 when the request was answered here: the
+ * bytes cannot be read (the server's failure), or the archive is refused (a final answer). */
+static int read_staged(req *r, upload_row *u, pub_package *pk)
+{
+    derr e;
+    content_reader br;
+    if (uploads_open(r->core, u, &br, &e) < 0) {
+        resp_derr(r, &e);
+        return 1;
+    }
+    int rc = pub_package_read(r->a, br.fd, br.size, r->cfg, pk, &e);
+    content_close(&br);
+    if (rc < 0) {
+        reject(r, u, &e);
+        return 1;
+    }
+    return 0;
+}
+
+/* The core's publish request for a checked archive staged as u. Options (discontinued,
+ * replacedBy) live in the package's meta, which a publish rewrites: the current ones are carried
+ * over. */
+static int publish_request(req *r, const upload_row *u, const pub_package *pk, publish_in *in, derr *e)
+{
+    const pubspec *ps = &pk->ps;
+    package_row existing;
+    const char *meta = "{}";
+    if (packages_get(r->core, r->a, PUB, ps->name, &existing, e) < 0) {
+        if (e->status != 404)
+            return -1;
+    } else if (existing.meta) {
+        meta = existing.meta;
+    }
+    *in = (publish_in){0};
+    in->ecosystem = PUB;
+    in->pkg.name = ps->name;
+    in->pkg.description = ps->description;
+    in->pkg.homepage = ps->homepage;
+    in->pkg.repository = ps->repository;
+    in->pkg.documentation = ps->documentation;
+    in->pkg.keywords = ps->topics;
+    in->pkg.categories = "[]";
+    in->pkg.tags = "[]";
+    in->pkg.authors = ps->authors;
+    in->pkg.readme = pk->readme;
+    in->pkg.meta = meta;
+    in->version = ps->version;
+    in->deps = ps->deps;
+    in->ndeps = ps->ndeps;
+    in->manifest = ps->json;
+    in->stored_sha256 = u->sha256;
+    in->size = (uint64_t)u->size;
+    in->who = &r->who;
+    in->ip = r->ip;
+    return 0;
+}
+
+/* A 409 that is this very upload published already (a finalize retried after a lost answer, or
+ * two at once): the same bytes by the same user. The message of success, or NULL. */
+static const char *published_before(req *r, const upload_row *u, const pubspec *ps)
+{
+    package_row p;
+    version_row v;
+    derr e;
+    if (packages_get(r->core, r->a, PUB, ps->name, &p, &e) == 0 &&
+        packages_version(r->core, r->a, &p, ps->version, &v, &e) == 0 && strcmp(v.sha256, u->sha256) == 0 &&
+        v.publisher_id == r->who.user_id)
+        return arena_printf(r->a, "Successfully uploaded %s %s.", p.name, v.version);
+    return NULL;
+}
+
 void pub_finalize(req *r)
 {
     derr e;
     if (!publish_allowed(r))
         return;
-    const char *id = req_query(r, "upload_id");
-    if (!id || !*id) {
-        pub_error(r, 400, "bad_request", "the finalize URL lacks its upload_id");
+    upload_row u;
+    if (load_finalizable(r, &u) != 0)
         return;
-    }
-    store_upload u;
-    int rc = store_call(r->core->st, upload_get, r->a, id, &u, &e);
-    if (rc == STORE_ERROR) {
-        resp_derr(r, &e);
-        return;
-    }
-    if (rc == STORE_NOT_FOUND || (!u.result && u.expires_at <= now_unix())) {
-        pub_error(r, 400, "not_found",
-                  "this upload is unknown or has expired (uploads are kept %ld minutes); run dart pub "
-                  "publish again",
-                  pub_opts(r->cfg)->upload_ttl / 60);
-        return;
-    }
-    if (u.user_id != r->who.user_id) {
-        pub_error(r, 403, "forbidden", "this upload was started by another user");
-        return;
-    }
-    if (u.result) {
-        if (u.failed)
-            pub_error(r, 400, "invalid", "%s", u.result);
-        else
-            success(r, u.result);
-        return;
-    }
-    if (!u.sha256) {
-        pub_error(r, 400, "bad_request", "no package archive was uploaded for this upload id");
-        return;
-    }
-
-    temp_file *t;
-    uint64_t size;
-    if (blob_copy(r, u.sha256, &t, &size, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
     pub_package pk;
-    if (pub_package_read(r->a, t->fd, size, r->cfg, &pk, &e) < 0) {
-        reject(r, &u, &e);
+    if (read_staged(r, &u, &pk) != 0)
         return;
-    }
-    const pubspec *ps = &pk.ps;
-
-    /* Options (discontinued, replacedBy) live in the package's meta, which a publish rewrites: carry
-     * the current ones over. */
-    store_package existing;
-    const char *meta = "{}";
-    rc = store_call(r->core->st, pkg_get, r->a, PUB, package_key(r->a, PUB, ps->name), &existing, &e);
-    if (rc == STORE_ERROR) {
+    publish_in in;
+    if (publish_request(r, &u, &pk, &in, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
-    if (rc == STORE_OK && existing.meta)
-        meta = existing.meta;
-
-    unsigned char sum[32];
-    size_t sumlen = 0;
-    if (hex_decode(u.sha256, strlen(u.sha256), sum, sizeof sum, &sumlen) < 0 || sumlen != 32) {
-        derr_set(&e, 500, "internal", "an upload holds a malformed checksum");
-        resp_derr(r, &e);
-        return;
-    }
-    publish_in in = {0};
-    in.ecosystem = PUB;
-    in.pkg.name = ps->name;
-    in.pkg.description = ps->description;
-    in.pkg.homepage = ps->homepage;
-    in.pkg.repository = ps->repository;
-    in.pkg.documentation = ps->documentation;
-    in.pkg.keywords = ps->topics;
-    in.pkg.categories = "[]";
-    in.pkg.tags = "[]";
-    in.pkg.authors = ps->authors;
-    in.pkg.readme = pk.readme;
-    in.pkg.meta = meta;
-    in.version = ps->version;
-    in.deps = ps->deps;
-    in.ndeps = ps->ndeps;
-    in.manifest = ps->json;
-    in.tarball_path = t->path;
-    in.sha256 = sum;
-    in.size = size;
-    in.who = &r->who;
-    in.ip = r->ip;
-
-    store_package pkg;
-    store_version v;
+    package_row pkg;
+    version_row v;
     bool created;
     if (packages_publish(r->core, r->a, &in, &pkg, &v, &created, &e) < 0) {
-        if (e.status == 409) {
-            /* Published already from these very bytes by this user (a finalize retried after a
-             * lost answer, or two at once): that is success. */
-            store_package p2;
-            store_version v2;
-            derr e2;
-            if (packages_get(r->core, r->a, PUB, ps->name, &p2, &e2) == 0 &&
-                packages_version(r->core, r->a, &p2, ps->version, &v2, &e2) == 0 &&
-                strcmp(v2.sha256, u.sha256) == 0 && v2.publisher_id == r->who.user_id) {
-                const char *msg = arena_printf(r->a, "Successfully uploaded %s %s.", p2.name, v2.version);
-                remember(r, &u, msg, false);
-                success(r, msg);
-                return;
-            }
+        const char *msg = e.status == 409 ? published_before(r, &u, &pk.ps) : NULL;
+        if (!msg) {
+            reject(r, &u, &e);
+            return;
         }
-        reject(r, &u, &e);
+        remember(r, &u, msg, false);
+        success(r, msg);
         return;
     }
     const char *msg = arena_printf(r->a, "Successfully uploaded %s %s%s.", pkg.name, v.version,

@@ -679,7 +679,7 @@ static bool topic_ok(const char *t)
     return t[n - 1] != '-';
 }
 
-static int read_deps(arena *a, json_t *doc, const char *field, const char *kind, store_dep *deps, int *n,
+static int read_deps(arena *a, json_t *doc, const char *field, const char *kind, dep_row *deps, int *n,
                      derr *e)
 {
     json_t *m = json_object_get(doc, field);
@@ -725,7 +725,7 @@ static int read_deps(arena *a, json_t *doc, const char *field, const char *kind,
                                 "pubspec.yaml: %s.%.64s: '%.60s' is not a version constraint (%s)", field,
                                 name, constraint, pe.message);
         }
-        deps[*n] = (store_dep){arena_strdup(a, name), constraint, kind, extra};
+        deps[*n] = (dep_row){arena_strdup(a, name), constraint, kind, extra};
         (*n)++;
     }
     return 0;
@@ -827,7 +827,7 @@ int pubspec_parse(arena *a, const char *text, size_t len, pubspec *out, derr *e)
         }
     }
 
-    out->deps = arena_zalloc(a, sizeof(store_dep) * PUBSPEC_MAX_DEPS);
+    out->deps = arena_zalloc(a, sizeof(dep_row) * PUBSPEC_MAX_DEPS);
     if (read_deps(a, doc, "dependencies", "normal", out->deps, &out->ndeps, e) < 0 ||
         read_deps(a, doc, "dev_dependencies", "dev", out->deps, &out->ndeps, e) < 0)
         return -1;

@@ -24,11 +24,11 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "../core/types.h"
 #include "../lib/arena.h"
 #include "../lib/buf.h"
 #include "../lib/err.h"
 #include "../lib/semver.h"
-#include "../store/store.h"
 
 #define PUBSPEC_MAX_BYTES (128u << 10) /* pub.dev's cap on pubspec.yaml */
 #define PUBSPEC_MAX_DEPTH 64
@@ -62,7 +62,7 @@ typedef struct pubspec {
     const char *description, *homepage, *repository, *documentation; /* NULL when absent */
     const char *authors; /* JSON array text of `author`/`authors` */
     const char *topics;  /* JSON array text of the usable `topics` */
-    store_dep *deps;     /* dependencies (kind "normal") then dev_dependencies ("dev"); the
+    dep_row *deps;       /* dependencies (kind "normal") then dev_dependencies ("dev"); the
                           * requirement is the constraint ("any" when none); extra is the JSON
                           * text of a map-shaped dependency (hosted/git/path/sdk), else NULL */
     int ndeps;

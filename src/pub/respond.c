@@ -133,7 +133,7 @@ void pub_auth_error(req *r, const derr *e)
     pub_front_error(r, e);
 }
 
-int pub_load_package(req *r, const char *name, store_package *p)
+int pub_load_package(req *r, const char *name, package_row *p)
 {
     derr e;
     if (packages_get(r->core, r->a, PUB, name, p, &e) < 0) {

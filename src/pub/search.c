@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "pub.h"
 
@@ -19,40 +20,29 @@
 void pub_search(req *r)
 {
     const char *q = req_query(r, "q");
-    const char *ps = req_query(r, "page");
-    long page = 1;
-    if (ps && *ps) {
-        char *end;
-        errno = 0;
-        page = strtol(ps, &end, 10);
-        if (errno || *end || page < 1 || page > MAX_PAGE) {
-            pub_error(r, 400, "bad_request", "page: expected a whole number from 1 to %d", MAX_PAGE);
-            return;
-        }
-    }
-    store_search s = {0};
-    s.ecosystem = PUB;
-    s.query = q && *q ? q : NULL;
-    s.sort = s.query ? "relevance" : "downloads";
-    s.offset = (page - 1) * PER_PAGE;
-    s.limit = PER_PAGE;
-    store_package *pkgs;
-    int n;
-    int64_t total;
+    long page;
     derr e;
-    if (store_call(r->core->st, search, r->a, &s, &pkgs, &n, &total, &e) != STORE_OK) {
+    if (req_query_num(r, "page", 1, 1, MAX_PAGE, &page, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    const char *text = q && *q ? q : NULL;
+    package_query s = {.ecosystem = PUB, .query = text, .offset = (page - 1) * PER_PAGE, .limit = PER_PAGE};
+    s.sort = text ? "relevance" : "downloads";
+    search_hits hits;
+    if (catalog_search(r->core, r->a, &s, &hits, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
     json_t *arr = json_array();
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < hits.n; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "package", json_string(pkgs[i].name));
+        json_object_set_new(o, "package", json_string(hits.rows[i].name));
         json_array_append_new(arr, o);
     }
     json_t *doc = json_object();
     json_object_set_new(doc, "packages", arr);
-    if (s.offset + n < total && page < MAX_PAGE)
+    if (s.offset + hits.n < hits.total && page < MAX_PAGE)
         json_object_set_new(
             doc, "next",
             json_string(pub_url(r, "/api/search?q=%s&page=%ld", pub_seg(r, q ? q : ""), page + 1)));

@@ -101,7 +101,7 @@ void web_register_post(req *r)
         return;
     }
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_register(r->core, r->a, username, email, pw, strlen(pw), false, false, r->ip, &u, &e) < 0) {
         if (e.status >= 500) {
             web_derr_page(r, &e);
@@ -209,7 +209,7 @@ static const char *scopes_text(arena *a, const char *scopes)
     return scopes && *scopes ? scopes : arena_strdup(a, "(none)");
 }
 
-static void tokens_section(page *pg, const store_token *ts, int n)
+static void tokens_section(page *pg, const token_row *ts, int n)
 {
     req *r = pg->r;
     buf *b = &pg->b;
@@ -230,7 +230,7 @@ static void tokens_section(page *pg, const store_token *ts, int n)
             "class=\"vh\">Revoke</span></th></tr></thead>"
             "<tbody>");
         for (int i = 0; i < n; i++) {
-            const store_token *t = &ts[i];
+            const token_row *t = &ts[i];
             H(b,
               "<tr><td>{}</td><td><code>{}</code></td><td><code>{}…</code></td><td>{}</td><td>{}</td><td>{}</"
               "td><td>",
@@ -278,7 +278,7 @@ static void tokens_section(page *pg, const store_token *ts, int n)
         "<button type=\"submit\">Create token</button></form></section>\n");
 }
 
-static void keys_section(page *pg, const store_key *ks, int n)
+static void keys_section(page *pg, const key_row *ks, int n)
 {
     req *r = pg->r;
     buf *b = &pg->b;
@@ -341,9 +341,9 @@ static void clients_section(page *pg, const char *secret)
 static void account_page(req *r, int status, const char *error, const struct made *made)
 {
     derr e;
-    store_user u;
-    store_token *ts;
-    store_key *ks;
+    user_row u;
+    token_row *ts;
+    key_row *ks;
     int nt, nk;
     int64_t verified = 0;
     if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0 ||
@@ -425,7 +425,7 @@ static void token_create(req *r)
             d = 30;
     }
     derr e;
-    store_token t;
+    token_row t;
     const char *secret;
     if (tokens_create(r->core, r->a, &r->who, name ? name : "", scopes, d ? now_unix() + d * 86400 : 0, r->ip,
                       &t, &secret, &e) < 0) {
@@ -455,7 +455,7 @@ void web_account_post(req *r)
         rc = tokens_delete(r->core, r->who.user_id, name ? name : "", r->ip, &e);
         done = "token-revoked";
     } else if (!strcmp(action, "key-add")) {
-        store_key k;
+        key_row k;
         const char *name = form_get(r, "name"), *pub = form_get(r, "public_key");
         rc = keys_add(r->core, r->a, &r->who, name ? name : "", pub ? pub : "", &k, r->ip, &e);
         done = "key-added";
@@ -472,7 +472,7 @@ void web_account_post(req *r)
         rc = accounts_change_password(r->core, r->a, &r->who, cur, strlen(cur), pw, strlen(pw), r->ip, &e);
         done = "password";
     } else if (!strcmp(action, "verify-send")) {
-        store_user u;
+        user_row u;
         rc = accounts_get(r->core, r->a, r->who.user_id, &u, &e);
         if (rc == 0)
             rc = web_send_verification(r, &u, &e);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "../lib/timeutil.h"
 #include "web.h"
@@ -49,10 +50,10 @@ static void health(page *pg)
 {
     req *r = pg->r;
     derr e;
-    bool st = store_call(r->core->st, ping, &e) == STORE_OK;
-    bool bl = blob_call(r->core->blobs, check, &e) == 0;
-    store_totals t = {0};
-    store_call(r->core->st, totals, &t, &e);
+    bool st, bl;
+    core_health(r->core, &st, &bl);
+    registry_totals t = {0};
+    catalog_totals(r->core, &t, &e);
     H(&pg->b,
       "<section aria-labelledby=\"h-health\"><h2 id=\"h-health\">Health and storage</h2><div "
       "class=\"table-wrap\">"
@@ -67,7 +68,7 @@ static void health(page *pg)
       "<p class=\"hint\">Machine-readable: <a href=\"/health\">/health</a> and <a "
       "href=\"/metrics\">/metrics</a>.</p>"
       "</section>\n",
-      r->core->st->ops->name, st ? "ok" : "bad", st ? "ok" : "failing", bl ? "ok" : "bad",
+      core_store_name(r->core), st ? "ok" : "bad", st ? "ok" : "failing", bl ? "ok" : "bad",
       bl ? "ok" : "failing", web_count(r->a, t.packages), web_count(r->a, t.versions),
       web_count(r->a, t.downloads), web_count(r->a, t.users), r->cfg->registration,
       r->cfg->private_mode ? "private (a credential is needed)" : "public",
@@ -96,9 +97,9 @@ static void users(page *pg)
 {
     req *r = pg->r;
     derr e;
-    store_user *us;
+    user_row *us;
     int n;
-    if (store_call(r->core->st, user_list, r->a, &us, &n, &e) != STORE_OK) {
+    if (accounts_list(r->core, r->a, &us, &n, &e) < 0) {
         html_raw(&pg->b, "<p class=\"alert\">The users could not be read.</p>");
         return;
     }
@@ -109,7 +110,7 @@ static void users(page *pg)
       "<th scope=\"col\">Status</th><th scope=\"col\">Actions</th></tr></thead><tbody>",
       web_num(r->a, n));
     for (int i = 0; i < n && i < USERS_MAX; i++) {
-        const store_user *u = &us[i];
+        const user_row *u = &us[i];
         const char *q = web_q(r->a, u->username);
         H(&pg->b, "<tr><td><a href=\"/users/{}\">{}</a></td><td>{}</td><td>{}</td><td>{!}{!}</td><td>",
           web_seg(r->a, u->username), u->username, u->email ? u->email : "", web_date(r->a, u->created_at),
@@ -143,9 +144,9 @@ static void audit(page *pg)
 {
     req *r = pg->r;
     derr e;
-    store_audit_row *rows;
+    audit_row *rows;
     int n;
-    if (store_call(r->core->st, audit_recent, r->a, AUDIT_ROWS, &rows, &n, &e) != STORE_OK) {
+    if (accounts_audit_recent(r->core, r->a, AUDIT_ROWS, &rows, &n, &e) < 0) {
         html_raw(&pg->b, "<p class=\"alert\">The audit log could not be read.</p>");
         return;
     }
@@ -156,7 +157,7 @@ static void audit(page *pg)
         "<th scope=\"col\">What</th><th scope=\"col\">On</th><th "
         "scope=\"col\">From</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
     for (int i = 0; i < n; i++) {
-        const store_audit_row *a = &rows[i];
+        const audit_row *a = &rows[i];
         char when[32];
         time_rfc3339(a->at, when);
         when[10] = ' ';
@@ -199,7 +200,7 @@ void web_admin_post(req *r)
         return;
     }
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_find(r->core, r->a, user, &u, &e) < 0) {
         web_derr_page(r, &e);
         return;

@@ -19,7 +19,7 @@ static const char *server_name(req *r)
     return r->cfg->server_name && *r->cfg->server_name ? r->cfg->server_name : "depot";
 }
 
-int web_send_verification(req *r, const store_user *u, derr *e)
+int web_send_verification(req *r, const user_row *u, derr *e)
 {
     const char *secret;
     if (!web_mail_on(r))
@@ -66,7 +66,7 @@ void web_forgot_post(req *r)
         return;
     const char *login = form_get(r, "login");
     derr e;
-    store_user u;
+    user_row u;
     if (web_mail_on(r) && login && *login && strlen(login) <= 254 &&
         accounts_find(r->core, r->a, login, &u, &e) == 0 && u.email && !u.disabled) {
         const char *secret;
@@ -125,7 +125,7 @@ void web_reset_get(req *r)
 {
     const char *token = req_query(r, "token");
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_email_secret_check(r->core, r->a, token, EMAIL_RESET, &u, &e) < 0) {
         if (e.status >= 500)
             web_derr_page(r, &e);
@@ -142,7 +142,7 @@ void web_reset_post(req *r)
         return;
     const char *token = form_get(r, "token"), *pw = form_get(r, "password");
     derr e;
-    store_user u;
+    user_row u;
     if (!token || !pw) {
         bad_link(r);
         return;
@@ -165,7 +165,7 @@ void web_verify_get(req *r)
 {
     const char *token = req_query(r, "token");
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_email_secret_check(r->core, r->a, token, EMAIL_VERIFY, &u, &e) < 0) {
         if (e.status >= 500)
             web_derr_page(r, &e);
@@ -193,7 +193,7 @@ void web_verify_post(req *r)
     if (!web_check_post(r))
         return;
     derr e;
-    store_user u;
+    user_row u;
     if (accounts_verify_email(r->core, r->a, form_get(r, "token"), r->ip, &u, &e) < 0) {
         if (e.status == 404)
             bad_link(r);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../core/auth.h"
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "web.h"
 
@@ -23,7 +24,7 @@ static void eco_badge(buf *b, const char *eco)
     H(b, "<span class=\"eco eco-{}\">{}</span>", eco, web_ecosystem_label(eco));
 }
 
-void web_package_list(buf *b, arena *a, const store_package *ps, int n, bool show_eco)
+void web_package_list(buf *b, arena *a, const package_row *ps, int n, bool show_eco)
 {
     if (n == 0) {
         html_raw(b, "<p class=\"meta\">No packages yet.</p>\n");
@@ -31,7 +32,7 @@ void web_package_list(buf *b, arena *a, const store_package *ps, int n, bool sho
     }
     html_raw(b, "<ul class=\"pkgs\">\n");
     for (int i = 0; i < n; i++) {
-        const store_package *p = &ps[i];
+        const package_row *p = &ps[i];
         H(b, "<li><a class=\"name\" href=\"{}\">{}</a> ", web_pkg_path(a, p->ecosystem, p->name), p->name);
         if (show_eco)
             eco_badge(b, p->ecosystem);
@@ -77,13 +78,13 @@ static const char *eco_param(req *r)
 void web_home(req *r)
 {
     derr e;
-    store_totals t;
-    store_package *newest, *top;
+    registry_totals t;
+    package_row *newest, *top;
     int nn, nt;
     const char *eco = eco_param(r);
-    if (store_call(r->core->st, totals, &t, &e) != STORE_OK ||
-        store_call(r->core->st, pkg_top, r->a, eco, "new", 10, &newest, &nn, &e) != STORE_OK ||
-        store_call(r->core->st, pkg_top, r->a, eco, "downloads", 10, &top, &nt, &e) != STORE_OK) {
+    if (catalog_totals(r->core, &t, &e) < 0 ||
+        catalog_top(r->core, r->a, eco, "new", 10, &newest, &nn, &e) < 0 ||
+        catalog_top(r->core, r->a, eco, "downloads", 10, &top, &nt, &e) < 0) {
         web_derr_page(r, &e);
         return;
     }
@@ -160,27 +161,18 @@ static const char *search_url(req *r, const char *key, const char *val, long pag
 
 void web_search(req *r)
 {
-    store_search q = {0};
-    q.query = nonempty(req_query(r, "q"));
-    q.ecosystem = eco_param(r);
-    q.keyword = nonempty(req_query(r, "keyword"));
-    q.category = nonempty(req_query(r, "category"));
-    q.tag = nonempty(req_query(r, "tag"));
-    q.sort = nonempty(req_query(r, "sort"));
-    bool sort_ok = false;
-    for (size_t i = 0; q.sort && i < 4; i++)
-        sort_ok |= strcmp(q.sort, sorts[i][0]) == 0;
-    if (!sort_ok)
+    package_query q = {.query = nonempty(req_query(r, "q")),
+                       .ecosystem = eco_param(r),
+                       .keyword = nonempty(req_query(r, "keyword")),
+                       .category = nonempty(req_query(r, "category")),
+                       .tag = nonempty(req_query(r, "tag")),
+                       .sort = nonempty(req_query(r, "sort"))};
+    derr e;
+    if (!q.sort || catalog_check_sort(&q, &e) < 0)
         q.sort = q.query ? "relevance" : "downloads";
-    const char *pg = req_query(r, "page");
-    long pageno = 1;
-    if (pg && *pg) {
-        char *end;
-        errno = 0;
-        pageno = strtol(pg, &end, 10);
-        if (errno || *end || pageno < 1 || pageno > 500)
-            pageno = 1;
-    }
+    long pageno;
+    if (req_query_num(r, "page", 1, 1, 500, &pageno, &e) < 0)
+        pageno = 1; /* a page past the end, or no number: the first */
     const char *fields[] = {q.query, q.keyword, q.category, q.tag};
     for (int i = 0; i < 4; i++)
         if (fields[i] && strlen(fields[i]) > 256) {
@@ -189,11 +181,8 @@ void web_search(req *r)
         }
     q.offset = (pageno - 1) * PER_PAGE;
     q.limit = PER_PAGE;
-    store_package *ps;
-    int n;
-    int64_t total;
-    derr e;
-    if (store_call(r->core->st, search, r->a, &q, &ps, &n, &total, &e) != STORE_OK) {
+    search_hits hits;
+    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
         web_derr_page(r, &e);
         return;
     }
@@ -237,17 +226,17 @@ void web_search(req *r)
                   kept[i][0], kept[i][1], search_url(r, kept[i][0], NULL, 1), kept[i][0]);
         html_raw(b, "</ul>\n");
     }
-    H(b, "<p class=\"meta\" role=\"status\">{} {} found{}</p>\n", web_count(r->a, total),
-      total == 1 ? "package" : "packages",
-      total > PER_PAGE
-          ? arena_printf(r->a, " · page %ld of %lld", pageno, (long long)((total + PER_PAGE - 1) / PER_PAGE))
-          : "");
-    web_package_list(b, r->a, ps, n, true);
-    if (pageno > 1 || (int64_t)pageno * PER_PAGE < total) {
+    H(b, "<p class=\"meta\" role=\"status\">{} {} found{}</p>\n", web_count(r->a, hits.total),
+      hits.total == 1 ? "package" : "packages",
+      hits.total > PER_PAGE ? arena_printf(r->a, " · page %ld of %lld", pageno,
+                                           (long long)((hits.total + PER_PAGE - 1) / PER_PAGE))
+                            : "");
+    web_package_list(b, r->a, hits.rows, hits.n, true);
+    if (pageno > 1 || (int64_t)pageno * PER_PAGE < hits.total) {
         html_raw(b, "<nav class=\"pager\" aria-label=\"Pages\">");
         if (pageno > 1)
             H(b, "<a rel=\"prev\" href=\"{}\">← Previous</a>", search_url(r, "page", NULL, pageno - 1));
-        if ((int64_t)pageno * PER_PAGE < total)
+        if ((int64_t)pageno * PER_PAGE < hits.total)
             H(b, "<a rel=\"next\" href=\"{}\">Next →</a>", search_url(r, "page", NULL, pageno + 1));
         html_raw(b, "</nav>\n");
     }

@@ -43,7 +43,7 @@ static const action actions[] = {
 static const char *const retire_reasons[] = {"other", "invalid", "security", "deprecated", "renamed", NULL};
 
 /* The change called code on p's page: one of every ecosystem's, or one of its front's. */
-static bool find_action(const store_package *p, const char *code, action *out)
+static bool find_action(const package_row *p, const char *code, action *out)
 {
     if (!code)
         return false;
@@ -64,17 +64,7 @@ static bool find_action(const store_package *p, const char *code, action *out)
     return false;
 }
 
-bool web_may_change(req *r, const store_package *p)
-{
-    if (!web_session(r))
-        return false;
-    if (r->who.is_admin)
-        return true;
-    derr e;
-    return store_call(r->core->st, owner_is, p->id, r->who.user_id, &e) == STORE_OK;
-}
-
-static void action_link(page *pg, const store_package *p, const char *code, const char *label,
+static void action_link(page *pg, const package_row *p, const char *code, const char *label,
                         const char *version)
 {
     req *r = pg->r;
@@ -86,7 +76,7 @@ static void action_link(page *pg, const store_package *p, const char *code, cons
 }
 
 /* Does v have the status of verb (enum eco_verb)? */
-static bool version_has(const store_version *v, unsigned verb)
+static bool version_has(const version_row *v, unsigned verb)
 {
     switch (verb) {
     case ECO_RETIRE:
@@ -100,7 +90,7 @@ static bool version_has(const store_version *v, unsigned verb)
     }
 }
 
-void web_version_actions(page *pg, const store_package *p, const store_version *v)
+void web_version_actions(page *pg, const package_row *p, const version_row *v)
 {
     action_link(pg, p, v->yanked ? "unyank" : "yank", v->yanked ? "Unyank" : "Yank", v->version);
     const front *f = front_find(p->ecosystem);
@@ -112,21 +102,22 @@ void web_version_actions(page *pg, const store_package *p, const store_version *
 }
 
 /* Checks that the requester may change p; answers (login redirect or 403) and returns false if not. */
-static bool allowed(req *r, const store_package *p)
+static bool allowed(req *r, const package_row *p)
 {
     if (!web_session(r)) {
         web_redirect(
             r, arena_printf(r->a, "/login?next=%s", web_q(r->a, web_pkg_path(r->a, p->ecosystem, p->name))));
         return false;
     }
-    if (!web_may_change(r, p)) {
+    derr e;
+    if (packages_may_change(r->core, r->a, &r->who, p, &e) < 0) {
         web_error_page(r, 403, "Not allowed", "Only the owners of this package (and admins) can change it.");
         return false;
     }
     return true;
 }
 
-void web_owner_confirm(req *r, const store_package *p, const char *code)
+void web_owner_confirm(req *r, const package_row *p, const char *code)
 {
     if (!allowed(r, p))
         return;
@@ -139,7 +130,7 @@ void web_owner_confirm(req *r, const store_package *p, const char *code)
     const char *version = req_query(r, "version"), *user = req_query(r, "user");
     derr e;
     if (act->need == NEED_VERSION) {
-        store_version v;
+        version_row v;
         if (!version || packages_version(r->core, r->a, p, version, &v, &e) < 0) {
             web_error_page(r, 404, "No such version", "The package has no such version.");
             return;
@@ -194,12 +185,12 @@ void web_owner_confirm(req *r, const store_package *p, const char *code)
 }
 
 /* The discontinued flag: the rule is core's. */
-static int set_discontinued(req *r, const store_package *p, bool on, const char *replaced_by, derr *e)
+static int set_discontinued(req *r, const package_row *p, bool on, const char *replaced_by, derr *e)
 {
     return packages_discontinue(r->core, r->a, &r->who, p->ecosystem, p->name, on, replaced_by, r->ip, e);
 }
 
-void web_owner_post(req *r, const store_package *p)
+void web_owner_post(req *r, const package_row *p)
 {
     if (!web_check_post(r) || !allowed(r, p))
         return;
@@ -218,7 +209,7 @@ void web_owner_post(req *r, const store_package *p)
     const char *eco = p->ecosystem, *name = p->name, *code = act->code;
     derr e;
     int rc;
-    store_version_status st = {0};
+    version_status st = {0};
     if (!strcmp(code, "yank") || !strcmp(code, "unyank")) {
         rc = packages_yank(r->core, r->a, &r->who, eco, name, version, code[0] == 'y', r->ip, &e);
     } else if (!strcmp(code, "retire")) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/catalog.h"
 #include "../core/docs.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
@@ -42,7 +43,7 @@ static int split_rest(req *r, const char *eco, const char **name, const char **s
 }
 
 /* The package a request names, or an answered 404/5xx (returns -1). */
-static int load(req *r, store_package *p, const char **sub)
+static int load(req *r, package_row *p, const char **sub)
 {
     const char *eco = req_param(r, "ecosystem"), *name;
     if (!web_ecosystem_ok(eco) || split_rest(r, eco, &name, sub) < 0) {
@@ -65,12 +66,12 @@ static int load(req *r, store_package *p, const char **sub)
 /* ---- README, cached by generation ---- */
 
 struct readme_ctx {
-    const store_package *p;
+    const package_row *p;
 };
 
 static int build_readme(void *vctx, arena *a, char **text, size_t *len, const char **ctype, derr *e)
 {
-    const store_package *p = ((struct readme_ctx *)vctx)->p;
+    const package_row *p = ((struct readme_ctx *)vctx)->p;
     bool cut = false;
     char *html = markdown_to_html(p->readme, strlen(p->readme), WEB_README_MAX, &cut);
     size_t n = strlen(html);
@@ -88,7 +89,7 @@ static int build_readme(void *vctx, arena *a, char **text, size_t *len, const ch
     return 0;
 }
 
-const char *web_readme_html(req *r, const store_package *p, bool *truncated)
+const char *web_readme_html(req *r, const package_row *p, bool *truncated)
 {
     *truncated = false;
     if (!p->readme || !*p->readme)
@@ -142,7 +143,14 @@ static void term_links(buf *b, arena *a, const char *text, const char *key, cons
     json_decref(arr);
 }
 
-static void status_badges(buf *b, const store_version *v)
+/* Does the page show owner controls? Only to a browser session that core lets change p. */
+static bool may_change(req *r, const package_row *p)
+{
+    derr e;
+    return web_session(r) && packages_may_change(r->core, r->a, &r->who, p, &e) == 0;
+}
+
+static void status_badges(buf *b, const version_row *v)
 {
     if (v->yanked)
         html_raw(b, " <span class=\"badge bad\">yanked</span>");
@@ -157,7 +165,7 @@ static void status_badges(buf *b, const store_version *v)
         html_raw(b, " <span class=\"badge\">pre-release</span>");
 }
 
-static void versions_table(page *pg, const store_package *p, const store_version *vs, int n, int limit,
+static void versions_table(page *pg, const package_row *p, const version_row *vs, int n, int limit,
                            bool owner)
 {
     buf *b = &pg->b;
@@ -171,7 +179,7 @@ static void versions_table(page *pg, const store_package *p, const store_version
         html_raw(b, "<th scope=\"col\">Owner actions</th>");
     html_raw(b, "</tr></thead><tbody>\n");
     for (int i = 0; i < n && i < limit; i++) {
-        const store_version *v = &vs[i];
+        const version_row *v = &vs[i];
         H(b, "<tr{!}><td><span class=\"ver\">{}</span>", v->yanked ? " class=\"yanked\"" : "", v->version);
         status_badges(b, v);
         H(b, "</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
@@ -194,7 +202,7 @@ static void day_string(int64_t t, char out[16])
     out[10] = '\0';
 }
 
-static void chart(page *pg, const store_package *p)
+static void chart(page *pg, const package_row *p)
 {
     req *r = pg->r;
     char days[CHART_DAYS][16];
@@ -202,10 +210,10 @@ static void chart(page *pg, const store_package *p)
     int64_t now = now_unix();
     for (int i = 0; i < CHART_DAYS; i++)
         day_string(now - (int64_t)(CHART_DAYS - 1 - i) * 86400, days[i]);
-    store_day_count *rows;
+    day_count *rows;
     int n;
     derr e;
-    if (store_call(r->core->st, pkg_daily_downloads, r->a, p->id, days[0], &rows, &n, &e) != STORE_OK)
+    if (catalog_daily_downloads(r->core, r->a, p, days[0], &rows, &n, &e) < 0)
         return;
     for (int k = 0; k < n; k++) {
         if (rows[k].version)
@@ -223,7 +231,7 @@ static void chart(page *pg, const store_package *p)
     html_raw(&pg->b, "<p class=\"hint\">Downloads per day over the last 90 days (UTC).</p></section>\n");
 }
 
-static void install(page *pg, const store_package *p, const char *version)
+static void install(page *pg, const package_row *p, const char *version)
 {
     snippet sn[4];
     int n = web_snippets(pg->r, p->ecosystem, p->name, version, sn, 4);
@@ -240,7 +248,7 @@ static void install(page *pg, const store_package *p, const char *version)
     html_raw(b, "</section>\n");
 }
 
-static void deps_section(page *pg, const store_package *p, const store_version *v)
+static void deps_section(page *pg, const package_row *p, const version_row *v)
 {
     buf *b = &pg->b;
     arena *a = pg->r->a;
@@ -263,7 +271,7 @@ static void deps_section(page *pg, const store_package *p, const store_version *
             H(b, "<details><summary>{} development dependencies</summary>", web_num(a, dev));
         html_raw(b, "<ul class=\"deps\">");
         for (int i = 0; i < v->ndeps; i++) {
-            const store_dep *d = &v->deps[i];
+            const dep_row *d = &v->deps[i];
             bool isdev = d->kind && !strcmp(d->kind, "dev");
             if (isdev != (pass == 1))
                 continue;
@@ -278,13 +286,13 @@ static void deps_section(page *pg, const store_package *p, const store_version *
     html_raw(b, "</section>\n");
 }
 
-static void dependents_section(page *pg, const store_package *p)
+static void dependents_section(page *pg, const package_row *p)
 {
-    store_package *ds;
+    package_row *ds;
     int n;
     derr e;
     req *r = pg->r;
-    if (store_call(r->core->st, pkg_dependents, r->a, p->ecosystem, p->name, 20, &ds, &n, &e) != STORE_OK)
+    if (catalog_dependents(r->core, r->a, p, 20, &ds, &n, &e) < 0)
         return;
     html_raw(&pg->b, "<section aria-labelledby=\"h-rdeps\"><h2 id=\"h-rdeps\">Used by</h2>");
     if (!n) {
@@ -301,8 +309,7 @@ static void dependents_section(page *pg, const store_package *p)
     html_raw(&pg->b, "</section>\n");
 }
 
-static void side_details(page *pg, const store_package *p, const store_version *latest, store_owner *os,
-                         int no)
+static void side_details(page *pg, const package_row *p, const version_row *latest, owner_row *os, int no)
 {
     req *r = pg->r;
     buf *b = &pg->b;
@@ -346,7 +353,7 @@ static void side_details(page *pg, const store_package *p, const store_version *
           os[i].level && strcmp(os[i].level, "owner") ? arena_printf(r->a, " (%s)", os[i].level) : "");
     html_raw(b, "</ul></section>\n");
 
-    store_tag *tags;
+    tag_row *tags;
     int nt;
     const eco_desc *x = ecosystem_find(p->ecosystem);
     if (x && x->dist_tags && packages_tags(r->core, r->a, p, &tags, &nt, &e) == 0 && nt > 0) {
@@ -358,7 +365,7 @@ static void side_details(page *pg, const store_package *p, const store_version *
 }
 
 /* The "discontinued" flag of the package's meta (ECO_DISCONTINUE), and what replaces it. */
-static bool discontinued(const store_package *p, const char **replaced_by, arena *a)
+static bool discontinued(const package_row *p, const char **replaced_by, arena *a)
 {
     *replaced_by = NULL;
     json_t *m = p->meta ? json_loads(p->meta, 0, NULL) : NULL;
@@ -370,30 +377,11 @@ static bool discontinued(const store_package *p, const char **replaced_by, arena
     return on;
 }
 
-static void package_page(req *r, const store_package *p)
+/* The breadcrumbs and the heading: name, latest version, ecosystem, status badges, description. */
+static void head_section(page *pg, const package_row *p, const version_row *latest)
 {
-    derr e;
-    store_version *vs;
-    int nv;
-    store_owner *os;
-    int no;
-    if (packages_versions(r->core, r->a, p, &vs, &nv, &e) < 0 ||
-        packages_owners(r->core, r->a, p, &os, &no, &e) < 0) {
-        web_derr_page(r, &e);
-        return;
-    }
-    const store_version *latest = NULL;
-    for (int i = 0; p->latest_version && i < nv; i++)
-        if (!strcmp(vs[i].version, p->latest_version))
-            latest = &vs[i];
-    if (!latest && nv)
-        latest = &vs[0];
-    bool owner = web_may_change(r, p);
-
-    page pg;
-    page_start(&pg, r, arena_printf(r->a, "%s (%s)", p->name, web_ecosystem_label(p->ecosystem)),
-               CACHE_PUBLIC);
-    buf *b = &pg.b;
+    req *r = pg->r;
+    buf *b = &pg->b;
     const char *eco = p->ecosystem;
     H(b,
       "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><ol><li><a href=\"/\">Home</a></li><li><a "
@@ -415,9 +403,13 @@ static void package_page(req *r, const store_package *p)
     if (p->description && *p->description)
         H(b, "<p class=\"desc\">{}</p>", p->description);
     html_raw(b, "</div>\n<div class=\"pkg-grid\"><div class=\"pkg-body\">\n");
+}
 
+static void readme_section(page *pg, const package_row *p)
+{
+    buf *b = &pg->b;
     bool cut;
-    const char *readme = web_readme_html(r, p, &cut);
+    const char *readme = web_readme_html(pg->r, p, &cut);
     html_raw(b, "<section aria-labelledby=\"h-readme\"><h2 id=\"h-readme\">README</h2>");
     if (readme && *readme) {
         H(b, "<div class=\"readme\">{!}</div>", readme);
@@ -429,45 +421,79 @@ static void package_page(req *r, const store_package *p)
         html_raw(b, "<p class=\"meta\">This package has no README.</p>");
     }
     html_raw(b, "</section>\n");
+}
 
+/* The owners' tools: add or remove an owner, discontinue (pub). */
+static void manage_section(page *pg, const package_row *p, const owner_row *os, int no)
+{
+    req *r = pg->r;
+    buf *b = &pg->b;
+    const char *eco = p->ecosystem;
+    html_raw(b,
+             "<section class=\"owner-tools\" aria-labelledby=\"h-manage\"><h2 id=\"h-manage\">Manage</h2>"
+             "<p class=\"hint\">You can change this package. Every change asks you to confirm it first.</p>");
+    H(b,
+      "<form class=\"row-form\" method=\"get\" action=\"{}/confirm\"><input type=\"hidden\" "
+      "name=\"action\" "
+      "value=\"owner-add\"><div><label for=\"new-owner\">Add an owner</label><input id=\"new-owner\" "
+      "type=\"text\" "
+      "name=\"user\" required maxlength=\"39\" autocomplete=\"off\" placeholder=\"username\"></div>"
+      "<div><button type=\"submit\" class=\"secondary\">Add owner…</button></div></form>",
+      web_pkg_path(r->a, eco, p->name));
+    if (no > 1) {
+        html_raw(b, "<p>Remove an owner: ");
+        for (int i = 0; i < no; i++)
+            H(b, "{!}<a href=\"{}/confirm?action=owner-remove&amp;user={}\">{}</a>", i ? ", " : "",
+              web_pkg_path(r->a, eco, p->name), web_q(r->a, os[i].username), os[i].username);
+        html_raw(b, "</p>");
+    }
+    if (ecosystem_has(eco, ECO_DISCONTINUE)) {
+        const char *rb;
+        bool disc = discontinued(p, &rb, r->a);
+        H(b, "<p><a class=\"button secondary\" href=\"{}/confirm?action={}\">{}</a></p>",
+          web_pkg_path(r->a, eco, p->name), disc ? "undiscontinue" : "discontinue",
+          disc ? "Mark as not discontinued…" : "Mark as discontinued…");
+    }
+    html_raw(b, "</section>\n");
+}
+
+static void package_page(req *r, const package_row *p)
+{
+    derr e;
+    version_row *vs;
+    int nv;
+    owner_row *os;
+    int no;
+    if (packages_versions(r->core, r->a, p, &vs, &nv, &e) < 0 ||
+        packages_owners(r->core, r->a, p, &os, &no, &e) < 0) {
+        web_derr_page(r, &e);
+        return;
+    }
+    const version_row *latest = NULL;
+    for (int i = 0; p->latest_version && i < nv; i++)
+        if (!strcmp(vs[i].version, p->latest_version))
+            latest = &vs[i];
+    if (!latest && nv)
+        latest = &vs[0];
+    bool owner = may_change(r, p);
+
+    page pg;
+    page_start(&pg, r, arena_printf(r->a, "%s (%s)", p->name, web_ecosystem_label(p->ecosystem)),
+               CACHE_PUBLIC);
+    buf *b = &pg.b;
+    head_section(&pg, p, latest);
+    readme_section(&pg, p);
     H(b, "<section aria-labelledby=\"h-versions\"><h2 id=\"h-versions\">Versions ({})</h2>",
       web_num(r->a, nv));
     versions_table(&pg, p, vs, nv, VERSIONS_ON_PAGE, owner);
     if (nv > VERSIONS_ON_PAGE)
-        H(b, "<p><a href=\"{}/versions\">All {} versions</a></p>", web_pkg_path(r->a, eco, p->name),
+        H(b, "<p><a href=\"{}/versions\">All {} versions</a></p>", web_pkg_path(r->a, p->ecosystem, p->name),
           web_num(r->a, nv));
     html_raw(b, "</section>\n");
     deps_section(&pg, p, latest);
     dependents_section(&pg, p);
-    if (owner) {
-        html_raw(
-            b,
-            "<section class=\"owner-tools\" aria-labelledby=\"h-manage\"><h2 id=\"h-manage\">Manage</h2>"
-            "<p class=\"hint\">You can change this package. Every change asks you to confirm it first.</p>");
-        H(b,
-          "<form class=\"row-form\" method=\"get\" action=\"{}/confirm\"><input type=\"hidden\" "
-          "name=\"action\" "
-          "value=\"owner-add\"><div><label for=\"new-owner\">Add an owner</label><input id=\"new-owner\" "
-          "type=\"text\" "
-          "name=\"user\" required maxlength=\"39\" autocomplete=\"off\" placeholder=\"username\"></div>"
-          "<div><button type=\"submit\" class=\"secondary\">Add owner…</button></div></form>",
-          web_pkg_path(r->a, eco, p->name));
-        if (no > 1) {
-            html_raw(b, "<p>Remove an owner: ");
-            for (int i = 0; i < no; i++)
-                H(b, "{!}<a href=\"{}/confirm?action=owner-remove&amp;user={}\">{}</a>", i ? ", " : "",
-                  web_pkg_path(r->a, eco, p->name), web_q(r->a, os[i].username), os[i].username);
-            html_raw(b, "</p>");
-        }
-        if (ecosystem_has(eco, ECO_DISCONTINUE)) {
-            const char *rb;
-            bool disc = discontinued(p, &rb, r->a);
-            H(b, "<p><a class=\"button secondary\" href=\"{}/confirm?action={}\">{}</a></p>",
-              web_pkg_path(r->a, eco, p->name), disc ? "undiscontinue" : "discontinue",
-              disc ? "Mark as not discontinued…" : "Mark as discontinued…");
-        }
-        html_raw(b, "</section>\n");
-    }
+    if (owner)
+        manage_section(&pg, p, os, no);
     html_raw(b, "</div>\n<aside class=\"side\" aria-label=\"Package details\">\n");
     install(&pg, p, latest ? latest->version : NULL);
     chart(&pg, p);
@@ -476,10 +502,10 @@ static void package_page(req *r, const store_package *p)
     page_finish(&pg, 200);
 }
 
-static void versions_page(req *r, const store_package *p)
+static void versions_page(req *r, const package_row *p)
 {
     derr e;
-    store_version *vs;
+    version_row *vs;
     int nv;
     if (packages_versions(r->core, r->a, p, &vs, &nv, &e) < 0) {
         web_derr_page(r, &e);
@@ -490,7 +516,7 @@ static void versions_page(req *r, const store_package *p)
     const char *path = web_pkg_path(r->a, p->ecosystem, p->name);
     H(&pg.b, "<p class=\"crumbs\"><a href=\"{}\">← {}</a></p><h1>Every version of {}</h1>", path, p->name,
       p->name);
-    versions_table(&pg, p, vs, nv, 2000, web_may_change(r, p));
+    versions_table(&pg, p, vs, nv, 2000, may_change(r, p));
     if (nv > 2000)
         html_raw(&pg.b, "<p class=\"meta\">The 2,000 newest are shown.</p>");
     page_finish(&pg, 200);
@@ -498,7 +524,7 @@ static void versions_page(req *r, const store_package *p)
 
 void web_package_get(req *r)
 {
-    store_package p;
+    package_row p;
     const char *sub;
     if (load(r, &p, &sub) < 0)
         return;
@@ -514,7 +540,7 @@ void web_package_get(req *r)
 
 void web_package_post(req *r)
 {
-    store_package p;
+    package_row p;
     const char *sub;
     if (load(r, &p, &sub) < 0)
         return;

@@ -76,7 +76,7 @@ static const char *anon_token(req *r, const char *cookie)
 {
     unsigned char mac[32];
     const char *msg = arena_printf(r->a, "depot-anon-csrf:%s", cookie);
-    hmac_sha256(r->core->jwt_key, r->core->jwt_keylen, msg, strlen(msg), mac);
+    core_mac(r->core, msg, strlen(msg), mac);
     return b64url_encode(r->a, mac, sizeof mac);
 }
 

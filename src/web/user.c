@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "web.h"
 
@@ -13,20 +15,17 @@ void web_user(req *r)
 {
     const char *name = req_param(r, "username");
     derr e;
-    store_user u;
-    int rc = store_call(r->core->st, user_by_login, r->a, name, &u, &e);
-    if (rc == STORE_ERROR) {
-        web_derr_page(r, &e);
+    user_row u;
+    if (accounts_profile(r->core, r->a, name, &u, &e) < 0) {
+        if (e.status == 404)
+            web_error_page(r, 404, "User not found", "There is no user by that name.");
+        else
+            web_derr_page(r, &e);
         return;
     }
-    /* By username only (the store also matches emails), and never a disabled account. */
-    if (rc == STORE_NOT_FOUND || u.disabled || strcasecmp(u.username, name) != 0) {
-        web_error_page(r, 404, "User not found", "There is no user by that name.");
-        return;
-    }
-    store_package *ps;
+    package_row *ps;
     int n;
-    if (store_call(r->core->st, user_packages, r->a, u.id, &ps, &n, &e) != STORE_OK) {
+    if (catalog_user_packages(r->core, r->a, u.id, &ps, &n, &e) < 0) {
         web_derr_page(r, &e);
         return;
     }

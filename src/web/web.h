@@ -27,9 +27,9 @@
 #include <stdint.h>
 
 #include "../http/front.h"
+#include "../core/types.h"
 #include "../http/http.h"
 #include "../lib/buf.h"
-#include "../store/store.h"
 
 /* The largest page we render; past it the page is a 500 (every list is paginated long before). */
 #define WEB_PAGE_MAX ((size_t)1 << 20)
@@ -143,9 +143,9 @@ int web_snippets(req *r, const char *ecosystem, const char *name, const char *ve
 /* The SVG chart of daily downloads (chart.c): days[i] counts on day since+i, n days. */
 void web_chart_svg(buf *b, arena *a, const int64_t *days, int n, const char *first_day, const char *last_day);
 /* A list of package summaries as HTML (home.c). */
-void web_package_list(buf *b, arena *a, const store_package *ps, int n, bool show_eco);
+void web_package_list(buf *b, arena *a, const package_row *ps, int n, bool show_eco);
 /* A README rendered (and cached by the package's generation): HTML in the arena. */
-const char *web_readme_html(req *r, const store_package *p, bool *truncated);
+const char *web_readme_html(req *r, const package_row *p, bool *truncated);
 
 /* ---- handlers (routes.c) ---- */
 void web_home(req *r);
@@ -170,12 +170,10 @@ void web_verify_get(req *r);
 void web_verify_post(req *r);
 
 /* The owner-action part of a package page (owner.c): confirmation pages and their POSTs. */
-void web_owner_confirm(req *r, const store_package *p, const char *action);
-void web_owner_post(req *r, const store_package *p);
-/* Is the requester allowed to change this package (owner or admin)? */
-bool web_may_change(req *r, const store_package *p);
+void web_owner_confirm(req *r, const package_row *p, const char *action);
+void web_owner_post(req *r, const package_row *p);
 /* Owner controls for one version row of the versions table. */
-void web_version_actions(page *pg, const store_package *p, const store_version *v);
+void web_version_actions(page *pg, const package_row *p, const version_row *v);
 
 /* Email (mail.c): sends a plain-text message through --smtp-url. 0, or -1 with e (503 when no
  * SMTP server is set up). */
@@ -183,6 +181,6 @@ int web_mail_send(req *r, const char *to, const char *subject, const char *body,
 /* Is sending mail configured? */
 bool web_mail_on(req *r);
 /* Sends the address-verification mail for user u (account page, registration). */
-int web_send_verification(req *r, const store_user *u, derr *e);
+int web_send_verification(req *r, const user_row *u, derr *e);
 
 #endif

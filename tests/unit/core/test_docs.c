@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "core/core_int.h"
 #include "core/docs.h"
 
 static void test_content_types(void **state)

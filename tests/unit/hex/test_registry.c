@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "core/core.h"
+#include "core/core_int.h"
 #include "hex/names.pb-c.h"
 #include "hex/package.pb-c.h"
 #include "core/ecosystem.h"

@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "core/core.h"
 #include "hex/options.h"
+#include "core/core_int.h"
 #include "web/web.h"
 
 static void test_escaping(void **state)
