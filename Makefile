@@ -37,9 +37,8 @@ CFLAGS_ALL = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP -I$(BUIL
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(SANFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(LDLIBS)
 
-SRC := $(wildcard src/lib/*.c src/store/*.c src/blob/*.c src/core/*.c src/http/*.c \
-                  src/native/*.c src/npm/*.c src/hex/*.c src/pub/*.c src/docs/*.c src/web/*.c src/cli/*.c \
-                  src/fronts.c)
+# Every C file under src/ but main.c: a new front is its folder (and its line in src/fronts.c).
+SRC := $(sort $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)))
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
 GEN := $(BUILD)/gen/migrations.c
 # PostgreSQL's twins of the migrations (src/store/postgres.c applies them).
