@@ -27,6 +27,7 @@
 
 #include "core/auth.h"
 #include "core/core_int.h"
+#include "fronts.h"
 #include "lib/crypto.h"
 #include "lib/jwt.h"
 
@@ -103,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static core c;
     if (!c.st) {
         crypto_init();
+        ecosystems_register(fronts_ecosystem); /* scopes name the table's ecosystems */
         c.st = &st;
         memset(c.jwt_key, 0x5a, 32);
         c.jwt_keylen = 32;

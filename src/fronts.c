@@ -4,9 +4,12 @@
  * A front is a folder with its descriptor (http/front.h): its routes and,
  * for an ecosystem, everything the rest of the program asks of it. The
  * server, core, the config loader, the dashboard and the CLI loop over this
- * table, so adding an ecosystem is its folder and one line here. The order
+ * table (core through what main.c registers with it: core links to no
+ * front), so adding an ecosystem is its folder and one line here. The order
  * is the order people see ecosystems in (lists, filters, messages).
  */
+#include "fronts.h"
+
 #include "http/front.h"
 #include "http/server.h"
 

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "core/ecosystem.h"
+#include "fronts.h"
 
 static void usage(FILE *out)
 {
@@ -36,6 +37,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Core learns the ecosystems from the table of fronts before anything reads a setting. */
+    ecosystems_register(fronts_ecosystem);
     /* `depot help COMMAND` is `depot COMMAND --help` */
     char *help_argv[3];
     if (argc == 3 && strcmp(argv[1], "help") == 0) {

@@ -106,7 +106,7 @@ static size_t all_slots(void)
         if (strcmp(opts[i].name, FRONTS_AFTER) != 0)
             continue;
         const eco_desc *eco;
-        for (size_t f = 0; (eco = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+        for (size_t f = 0; (eco = ecosystem_entry(f)) && f < CONFIG_FRONTS_MAX; f++)
             for (size_t k = 0; eco->opts && eco->opts[k].name && n < MAX_OPTS; k++)
                 out[n++] = (slot){&eco->opts[k], (int)f};
     }
@@ -116,7 +116,7 @@ static size_t all_slots(void)
 void *config_eco(const config *c, const eco_desc *eco)
 {
     const eco_desc *x;
-    for (size_t f = 0; (x = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+    for (size_t f = 0; (x = ecosystem_entry(f)) && f < CONFIG_FRONTS_MAX; f++)
         if (x == eco)
             return c->eco_opts[f];
     return NULL;
@@ -125,7 +125,7 @@ void *config_eco(const config *c, const eco_desc *eco)
 void config_set_eco(config *c, const eco_desc *eco, void *block)
 {
     const eco_desc *x;
-    for (size_t f = 0; (x = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+    for (size_t f = 0; (x = ecosystem_entry(f)) && f < CONFIG_FRONTS_MAX; f++)
         if (x == eco)
             c->eco_opts[f] = block;
 }
@@ -393,7 +393,7 @@ int config_load(config *c, int argc, char **argv, char **rest, int *nrest, FILE 
     memset(c, 0, sizeof *c);
     size_t n = all_slots();
     const eco_desc *eco;
-    for (size_t f = 0; (eco = fronts_ecosystem(f)) && f < CONFIG_FRONTS_MAX; f++)
+    for (size_t f = 0; (eco = ecosystem_entry(f)) && f < CONFIG_FRONTS_MAX; f++)
         if (eco->opts_size)
             c->eco_opts[f] = own(c, xcalloc(1, eco->opts_size));
     int rc = read_flags(argc, argv, flag_vals, rest, nrest, out, e);

@@ -9,10 +9,22 @@
 
 #include "../lib/buf.h"
 
+static eco_table registered;
+
+void ecosystems_register(eco_table table)
+{
+    registered = table;
+}
+
+const eco_desc *ecosystem_entry(size_t i)
+{
+    return registered ? registered(i) : NULL;
+}
+
 const eco_desc *ecosystem_at(size_t i)
 {
     const eco_desc *eco;
-    for (size_t f = 0; (eco = fronts_ecosystem(f)); f++)
+    for (size_t f = 0; (eco = ecosystem_entry(f)); f++)
         if (eco->name && i-- == 0)
             return eco;
     return NULL;

@@ -3,8 +3,8 @@
  * ecosystem: the base of every front's descriptor (http/front.h embeds it
  * first, as h2o's handlers embed their base).
  *
- * Core never includes a front. It reads the ecosystems from the table of
- * fronts (src/fronts.c) through fronts_ecosystem(), and everything it must
+ * Core never includes a front, nor links to the table of fronts: the program
+ * hands core the table at start (ecosystems_register), and everything it must
  * know about one — its name, how names fold into a uniqueness key, which
  * version rules hold, which status verbs exist, its options and start-up
  * hook — is a field here. Nothing outside a front's own folder compares an
@@ -62,9 +62,13 @@ typedef struct eco_desc {
     const char *command_help;
 } eco_desc;
 
-/* Entry i of the table of fronts as core sees it (an ecosystem, or one whose name is NULL),
- * NULL past the end. Defined by the table (src/fronts.c). */
-const eco_desc *fronts_ecosystem(size_t i);
+/* The table of fronts as core sees it: entry i (an ecosystem, or one whose name is NULL), NULL
+ * past the end. Core knows no front: the program hands it the table once, before it loads its
+ * settings (main.c registers src/fronts.c's; a test may register a table of its own). Until
+ * then core knows no ecosystem. */
+typedef const eco_desc *(*eco_table)(size_t i);
+void ecosystems_register(eco_table table);
+const eco_desc *ecosystem_entry(size_t i);
 
 /* The ecosystems in the table's order: the i-th, NULL past the last. */
 const eco_desc *ecosystem_at(size_t i);

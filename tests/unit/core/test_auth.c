@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/auth.h"
+#include "fronts.h"
 
 static void test_scope_valid(void **state)
 {
@@ -70,6 +71,7 @@ static void test_can(void **state)
 
 int main(void)
 {
+    ecosystems_register(fronts_ecosystem); /* the table of fronts, as main.c does */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scope_valid),
         cmocka_unit_test(test_can),

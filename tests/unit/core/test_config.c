@@ -13,6 +13,7 @@
 #include "core/ecosystem.h"
 #include "hex/options.h"
 #include "pub/options.h"
+#include "fronts.h"
 
 static int load(config *c, int argc, char **argv, derr *e)
 {
@@ -194,6 +195,7 @@ static void teardown_all(void)
 
 int main(void)
 {
+    ecosystems_register(fronts_ecosystem); /* the table of fronts, as main.c does */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_precedence),

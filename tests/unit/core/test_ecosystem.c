@@ -9,6 +9,7 @@
 
 #include "core/ecosystem.h"
 #include "core/packages.h"
+#include "fronts.h"
 
 static void test_lookups(void **state)
 {
@@ -53,6 +54,7 @@ static void test_names_and_keys(void **state)
 
 int main(void)
 {
+    ecosystems_register(fronts_ecosystem); /* the table of fronts, as main.c does */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_verbs_and_rules),

@@ -34,6 +34,7 @@
 #include "hex/signed.pb-c.h"
 #include "hex/versions.pb-c.h"
 #include "lib/crypto.h"
+#include "fronts.h"
 
 static char dir[64];
 static arena *A;
@@ -299,6 +300,7 @@ static void test_names_and_versions(void **st)
 
 int main(void)
 {
+    ecosystems_register(fronts_ecosystem); /* the table of fronts, as main.c does */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_made_once_and_fingerprint),
         cmocka_unit_test(test_package_resource),

@@ -17,6 +17,7 @@
 #include "hex/options.h"
 #include "core/core_int.h"
 #include "web/web.h"
+#include "fronts.h"
 
 static void test_escaping(void **state)
 {
@@ -182,6 +183,7 @@ static void test_chart(void **state)
 
 int main(void)
 {
+    ecosystems_register(fronts_ecosystem); /* the table of fronts, as main.c does */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping),   cmocka_unit_test(test_argument_count),
         cmocka_unit_test(test_formatters), cmocka_unit_test(test_forms),
