@@ -184,6 +184,8 @@ enum {
 };
 
 int64_t store_now(void);
+/* The shape bits of a search's filters, with SH_MATCH when match. */
+int store_search_shape(const store_search *q, bool match);
 int store_not_found(derr *e, const char *what);
 int64_t store_clamp_limit(int64_t limit);
 bool store_given(const char *s);

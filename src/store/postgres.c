@@ -882,9 +882,7 @@ static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, in
     const char *exact = nwords > 0 ? store_exact_name(a, q->query) : NULL;
     if (exact && !store_text_valid(exact))
         exact = NULL;
-    int shape = (nwords > 0 ? SH_MATCH : 0) | (store_given(q->ecosystem) ? SH_ECO : 0) |
-                (store_given(q->keyword) ? SH_KEYWORD : 0) |
-                (store_given(q->category) ? SH_CATEGORY : 0) | (store_given(q->tag) ? SH_TAG : 0);
+    int shape = store_search_shape(q, nwords > 0);
     char lim[24], off[24];
     snprintf(lim, sizeof lim, "%lld", (long long)(limit > 0 ? limit : 0));
     snprintf(off, sizeof off, "%lld", (long long)offset);

@@ -906,9 +906,7 @@ static int sq_search(sql_conn *cb, arena *a, const store_search *q, int sort, in
     if (sort == SORT_RELEVANCE && !words)
         sort = SORT_NAME;
     const char *exact = sort == SORT_RELEVANCE ? store_exact_name(a, q->query) : NULL;
-    int shape = (expr ? SH_MATCH : 0) | (store_given(q->ecosystem) ? SH_ECO : 0) |
-                (store_given(q->keyword) ? SH_KEYWORD : 0) |
-                (store_given(q->category) ? SH_CATEGORY : 0) | (store_given(q->tag) ? SH_TAG : 0);
+    int shape = store_search_shape(q, expr != NULL);
     int ret = search_count(c, shape, q, expr, exact, limit, offset, total, op, e);
     if (ret == STORE_OK && limit > 0 && offset < *total)
         ret = search_page(c, shape | (sort << SH_SORT_SHIFT), q, expr, exact, limit, offset, a,
