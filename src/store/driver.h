@@ -187,6 +187,11 @@ int64_t store_now(void);
 /* The shape bits of a search's filters, with SH_MATCH when match. */
 int store_search_shape(const store_search *q, bool match);
 int store_not_found(derr *e, const char *what);
+/* A unique key that is taken: STORE_CONFLICT with the sentence a person understands, found by
+ * SQLite's message ("UNIQUE constraint failed: t.c, ...") or PostgreSQL's constraint name. */
+int store_conflict(derr *e, const char *sqlite_msg, const char *pg_constraint);
+/* A row that names a parent that is not there (a token for a user never created or gone). */
+int store_no_parent(derr *e);
 int64_t store_clamp_limit(int64_t limit);
 bool store_given(const char *s);
 /* The query as normalized names are written (trimmed, ASCII-folded), in the arena. */

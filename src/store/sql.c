@@ -54,8 +54,8 @@
 /* token_touch skips the write when the stored time is at most this old. */
 #define TOUCH_SLACK_S 60
 
-/* Every statement, by name; the SQL is in sql_text[]. */
-/* clang-format off: the names in groups, in the order of the table */
+/* Every statement, by name, in groups in the order of the table; the SQL is in sql_text[]. */
+/* clang-format off */
 enum query {
     Q_PING,
     Q_USER_INSERT, Q_USER_BY_ID, Q_USER_BY_LOGIN, Q_USER_LIST, Q_USER_SET_PASSWORD,
@@ -355,6 +355,48 @@ bool store_given(const char *s)
 int store_not_found(derr *e, const char *what)
 {
     derr_set(e, 404, "not_found", "no such %s", what);
+    return STORE_NOT_FOUND;
+}
+
+/* Each unique key by SQLite's column list and PostgreSQL's constraint name (fixed in
+ * migrations_pg/, declared in the order SQLite checks them, so a row breaking two gets the
+ * same sentence on both). */
+static const struct {
+    const char *columns, *constraint, *message;
+} conflicts[] = {
+    {"users.username_lower", "users_username_lower_key", "username is taken"},
+    {"users.email_lower", "users_email_lower_key", "email is taken"},
+    {"api_tokens.user_id, api_tokens.name", "api_tokens_user_id_name_key",
+     "a token with this name exists"},
+    {"api_tokens.hash", "api_tokens_hash_key", "a token with this secret exists"},
+    {"packages.ecosystem, packages.normalized_name", "packages_ecosystem_normalized_name_key",
+     "a package with this name exists"},
+    {"versions.package_id, versions.version", "versions_package_id_version_key",
+     "this version already exists"},
+    {"owners.package_id, owners.user_id", "owners_pkey", "already an owner of this package"},
+    {"signing_keys.key_id", "signing_keys_key_id_key", "this key is already registered"},
+    {"signing_keys.user_id, signing_keys.name", "signing_keys_name", "a key with this name exists"},
+    {"docs_files.package_id, docs_files.version, docs_files.path", "docs_files_pkey",
+     "the docs site names a file twice"},
+    {"uploads.id", "uploads_pkey", "an upload with this id exists"},
+};
+
+int store_conflict(derr *e, const char *sqlite_msg, const char *pg_constraint)
+{
+    const char *say = "it already exists";
+    for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++)
+        if ((sqlite_msg && strstr(sqlite_msg, conflicts[i].columns)) ||
+            (pg_constraint && strcmp(pg_constraint, conflicts[i].constraint) == 0)) {
+            say = conflicts[i].message;
+            break;
+        }
+    derr_set(e, 409, "conflict", "%s", say);
+    return STORE_CONFLICT;
+}
+
+int store_no_parent(derr *e)
+{
+    derr_set(e, 404, "not_found", "what it refers to does not exist");
     return STORE_NOT_FOUND;
 }
 
@@ -725,6 +767,21 @@ static sql_conn *pkg_writer(store *s, int64_t package_id, const char *key, const
 static int pkg_bump(sql_conn *c, int64_t package_id, const char *op, derr *e)
 {
     return q_exec(c, Q_PKG_BUMP, P(I(package_id)), NULL, op, e);
+}
+
+/* One change of a package named by key (see pkg_writer), in one transaction: q with p, "no such
+ * <what>" when it changed no row, then with bump the generation. */
+static int pkg_change(store *s, int64_t package_id, const char *key, const char *what,
+                      enum query q, const struct params *p, bool bump, const char *op, derr *e)
+{
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, key, what, op, e, &ret);
+    if (!c)
+        return ret;
+    ret = q_change(c, q, p, what, op, e);
+    if (ret == STORE_OK && bump)
+        ret = pkg_bump(c, package_id, op, e);
+    return tx_end(c, ret, op, e);
 }
 
 /* How a reader takes one column into a row struct: an integer, text (copied
@@ -1862,18 +1919,11 @@ static int op_version_set_status(store *s, int64_t package_id, const char *versi
     int retired = status_action(vs->set_retired);
     int deprecated = status_action(vs->set_deprecated);
     int retracted = status_action(vs->set_retracted);
-    int ret;
-    sql_conn *c = pkg_writer(s, package_id, version, "version", op, e, &ret);
-    if (!c)
-        return ret;
-    ret = q_change(c, Q_VERSION_STATUS,
-                       P(I(package_id), T(version), I(retired), T(vs->retired_reason),
-                         T(vs->retired_message), I(deprecated), T(vs->deprecated), I(retracted),
-                         I(now > 0 ? now : now_s())),
-                       "version", op, e);
-    if (ret == STORE_OK && (retired || deprecated || retracted))
-        ret = pkg_bump(c, package_id, op, e);
-    return tx_end(c, ret, op, e);
+    return pkg_change(s, package_id, version, "version", Q_VERSION_STATUS,
+                      P(I(package_id), T(version), I(retired), T(vs->retired_reason),
+                        T(vs->retired_message), I(deprecated), T(vs->deprecated), I(retracted),
+                        I(now > 0 ? now : now_s())),
+                      retired || deprecated || retracted, op, e);
 }
 
 #define ROW store_tag
@@ -1902,25 +1952,11 @@ static int op_tag_set(store *s, int64_t package_id, const char *tag, const char 
     return tx_end(c, ret, op, e);
 }
 
-/* Deletes the row of package_id keyed by `key` with statement q (?1 the package, ?2 the key) and
- * bumps the package's generation, in one transaction; STORE_NOT_FOUND ("no such <what>") when
- * there was none. */
-static int pkg_delete_keyed(store *s, int64_t package_id, const char *key, enum query q,
-                            const char *what, const char *op, derr *e)
-{
-    int ret;
-    sql_conn *c = pkg_writer(s, package_id, key, what, op, e, &ret);
-    if (!c)
-        return ret;
-    ret = q_change(c, q, P(I(package_id), T(key)), what, op, e);
-    if (ret == STORE_OK)
-        ret = pkg_bump(c, package_id, op, e);
-    return tx_end(c, ret, op, e);
-}
 
 static int op_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
 {
-    return pkg_delete_keyed(s, package_id, tag, Q_TAG_DELETE, "tag", "tag_delete", e);
+    return pkg_change(s, package_id, tag, "tag", Q_TAG_DELETE, P(I(package_id), T(tag)), true,
+                      "tag_delete", e);
 }
 
 static void read_id_downloads(arena *a, sql_stmt *st, void *out)
@@ -2125,8 +2161,8 @@ static int op_docs_versions(store *s, arena *a, int64_t package_id, const char *
 /* STORE_NOT_FOUND when the version has no site. */
 static int op_docs_delete(store *s, int64_t package_id, const char *version, derr *e)
 {
-    return pkg_delete_keyed(s, package_id, version, Q_DOCS_SITE_DELETE, "docs site",
-                            "docs_delete", e);
+    return pkg_change(s, package_id, version, "docs site", Q_DOCS_SITE_DELETE,
+                      P(I(package_id), T(version)), true, "docs_delete", e);
 }
 
 /* ---- two-step uploads ------------------------------------------------ */

@@ -45,25 +45,6 @@
 #include "migrations.h"
 
 #define BUSY_TIMEOUT_MS 5000
-/* Which unique key a constraint message names, and how to say it to a
- * person. Matched against SQLite's "UNIQUE constraint failed: t.c, ..." */
-static const struct {
-    const char *columns;
-    const char *message;
-} conflict_messages[] = {
-    {"users.username_lower", "username is taken"},
-    {"users.email_lower", "email is taken"},
-    {"api_tokens.user_id, api_tokens.name", "a token with this name exists"},
-    {"api_tokens.hash", "a token with this secret exists"},
-    {"packages.ecosystem, packages.normalized_name", "a package with this name exists"},
-    {"versions.package_id, versions.version", "this version already exists"},
-    {"owners.package_id, owners.user_id", "already an owner of this package"},
-    {"signing_keys.key_id", "this key is already registered"},
-    {"signing_keys.user_id, signing_keys.name", "a key with this name exists"},
-    {"docs_files.package_id, docs_files.version, docs_files.path",
-     "the docs site names a file twice"},
-    {"uploads.id", "an upload with this id exists"},
-};
 
 typedef struct sqlite_store sqlite_store;
 
@@ -119,22 +100,10 @@ static int fail(struct conn *c, int rc, const char *op, derr *e)
     const char *msg = sqlite3_errmsg(c->db);
     int ext = sqlite3_extended_errcode(c->db);
     if ((rc & 0xff) == SQLITE_CONSTRAINT &&
-        (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)) {
-        const char *say = "it already exists";
-        for (size_t i = 0; i < sizeof conflict_messages / sizeof conflict_messages[0]; i++)
-            if (strstr(msg, conflict_messages[i].columns)) {
-                say = conflict_messages[i].message;
-                break;
-            }
-        derr_set(e, 409, "conflict", "%s", say);
-        return STORE_CONFLICT;
-    }
-    if ((rc & 0xff) == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        /* The row names a parent that is not there (a token for a user that
-         * was never created or is gone). */
-        derr_set(e, 404, "not_found", "what it refers to does not exist");
-        return STORE_NOT_FOUND;
-    }
+        (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY))
+        return store_conflict(e, msg, NULL);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return store_no_parent(e);
     log_error("store error", "op", op, "error", msg, "code", sqlite3_errstr(ext), NULL);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
         derr_set(e, 503, "unavailable", "the store is busy; try again");
