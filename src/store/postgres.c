@@ -813,11 +813,10 @@ static int search_page(struct conn *c, int shape, const char *const *vals, arena
 /* A query with no word in it is no query, and relevance without a query is
  * name order; a query whose words match nothing falls back to names similar
  * to it. Filter values that are not UTF-8 match nothing. */
-static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, int64_t limit,
-                     int64_t offset, store_package **out, int *n, int64_t *total, derr *e)
+static int pg_search(sql_conn *cb, const struct sql_search *r, derr *e)
 {
-    static const char op[] = "search";
     struct conn *c = (struct conn *)cb;
+    const store_search *q = r->q;
     const char *filters[] = {q->ecosystem, q->keyword, q->category, q->tag};
     for (int i = 0; i < 4; i++)
         if (store_given(filters[i]) && !store_text_valid(filters[i]))
@@ -825,22 +824,21 @@ static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, in
     buf words;
     buf_init(&words, 0);
     int nwords = store_given(q->query) ? search_words(q->query, &words) : 0;
-    if (sort == SORT_RELEVANCE && nwords == 0)
-        sort = SORT_NAME;
-    const char *exact = nwords > 0 ? store_exact_name(a, q->query) : NULL;
+    int sort = r->sort == SORT_RELEVANCE && nwords == 0 ? SORT_NAME : r->sort;
+    const char *exact = nwords > 0 ? store_exact_name(r->a, q->query) : NULL;
     if (exact && !store_text_valid(exact))
         exact = NULL;
     int shape = store_search_shape(q, nwords > 0);
     char lim[24], off[24];
-    snprintf(lim, sizeof lim, "%lld", (long long)(limit > 0 ? limit : 0));
-    snprintf(off, sizeof off, "%lld", (long long)offset);
+    snprintf(lim, sizeof lim, "%lld", (long long)(r->limit > 0 ? r->limit : 0));
+    snprintf(off, sizeof off, "%lld", (long long)r->offset);
     const char *vals[SEARCH_NPARAMS] = {
         nwords > 0 ? words.data : "{}", q->ecosystem, q->keyword, q->category, q->tag, exact,
         lim, off, exact,
     };
-    int ret = search_total(c, &shape, &sort, exact, vals, total, op, e);
-    if (ret == STORE_OK && limit > 0 && offset < *total)
-        ret = search_page(c, shape | (sort << SH_SORT_SHIFT), vals, a, out, n, op, e);
+    int ret = search_total(c, &shape, &sort, exact, vals, r->total, r->op, e);
+    if (ret == STORE_OK && r->limit > 0 && r->offset < *r->total)
+        ret = search_page(c, shape | (sort << SH_SORT_SHIFT), vals, r->a, r->out, r->n, r->op, e);
     buf_free(&words);
     return ret;
 }
@@ -1082,13 +1080,8 @@ static int pg_backup(store *s, const char *path, derr *e)
 /* ---- the driver and the constructor --------------------------------- */
 
 static const struct store_driver pg_driver = {
-    .name = "postgres",
-    .dialect = SQL_POSTGRES,
-    STORE_DRIVER_PRIMS(pg),
-    .migrations = pg_migrations,
-    .migrations_count = &pg_migrations_count,
+    STORE_DRIVER(pg, "postgres", SQL_POSTGRES, pg_migrations),
     .migrate_hold = pg_migrate_hold,
-    .migrate_script = pg_migrate_script,
     .rows_settle_sql = rows_settle_sql,
 };
 

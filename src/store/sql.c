@@ -1728,8 +1728,9 @@ static int op_search(store *s, arena *a, const store_search *q, store_package **
     sql_conn *c = drv(s)->conn(s, e);
     if (!c || c->drv->begin(c, false, op, e) != STORE_OK)
         return STORE_ERROR;
-    int ret = c->drv->search(c, a, q, sort, clamp_limit(q->limit), q->offset > 0 ? q->offset : 0,
-                             out, n, total, e);
+    struct sql_search r = {q, sort, clamp_limit(q->limit), q->offset > 0 ? q->offset : 0, a, out, n,
+                           total, op};
+    int ret = c->drv->search(c, &r, e);
     ret = tx_end(c, ret, op, e);
     if (ret != STORE_OK) {
         *out = NULL;
