@@ -2384,14 +2384,7 @@ static int rows_read(sql_stmt *st, arena *a, store_rows *r, derr *e)
     int cap = 0, rc;
     const char **vals = NULL;
     while ((rc = step(st, e)) == SQL_ROW) {
-        if (r->nrows == cap) {
-            int ncap = cap ? cap * 2 : 64;
-            const char **nv = arena_alloc(a, (size_t)ncap * (size_t)r->ncols * sizeof *nv);
-            if (vals)
-                memcpy(nv, vals, (size_t)cap * (size_t)r->ncols * sizeof *nv);
-            vals = nv;
-            cap = ncap;
-        }
+        vals = grow(a, vals, r->nrows, &cap, (size_t)r->ncols * sizeof *vals); /* a row a slot */
         for (int j = 0; j < r->ncols; j++)
             vals[(size_t)r->nrows * (size_t)r->ncols + (size_t)j] = col_text(a, st, j);
         r->nrows++;
