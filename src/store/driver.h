@@ -41,6 +41,20 @@ enum sql_dialect { SQL_SQLITE = 0, SQL_POSTGRES = 1 };
 /* The most parameters a cached statement takes. */
 #define SQL_MAX_PARAMS 20
 
+/* One search as sql.c hands it to an engine: the total goes into *total and, when limit > 0 and
+ * offset < *total, that page into *out (an arena array of *n). sort is one of SORT_*, limit
+ * capped. */
+struct sql_search {
+    const store_search *q;
+    int sort;
+    int64_t limit, offset;
+    arena *a;
+    store_package **out;
+    int *n;
+    int64_t *total;
+    const char *op;
+};
+
 typedef struct sql_conn sql_conn;
 typedef struct sql_stmt sql_stmt;
 struct conn_set;
@@ -110,10 +124,8 @@ struct store_driver {
     void (*close)(store *s);
     int (*integrity)(store *s, arena *a, const char **report, derr *e);
     int (*backup)(store *s, const char *path, derr *e);
-    /* Search, inside the read transaction sql.c opened: the total into *total and, when limit
-     * > 0 and offset < *total, that page into *out. sort is one of SORT_*, limit capped. */
-    int (*search)(sql_conn *c, arena *a, const store_search *q, int sort, int64_t limit,
-                  int64_t offset, store_package **out, int *n, int64_t *total, derr *e);
+    /* Search, inside the read transaction sql.c opened (see struct sql_search). */
+    int (*search)(sql_conn *c, const struct sql_search *r, derr *e);
     /* Run by rows_settle when not NULL (PostgreSQL's identity sequences). */
     const char *rows_settle_sql;
 };
@@ -140,14 +152,16 @@ int conn_set_count(struct conn_set *cs);
  * guarantees no other thread is using the store or still exiting from it. */
 void conn_set_close(struct conn_set *cs);
 
-/* A driver table's primitives, for a backend that names them <p>_conn, <p>_prepare, ... */
-#define STORE_DRIVER_PRIMS(p)                                                                 \
-    .conn = p##_conn, .prepare = p##_prepare, .prepare_once = p##_prepare_once,               \
-    .bind_i64 = p##_bind_i64, .bind_text = p##_bind_text, .step = p##_step,                   \
-    .col_i64 = p##_col_i64, .col_text = p##_col_text, .changes = p##_changes,                 \
-    .release = p##_release, .begin = p##_begin, .end = p##_end, .exec = p##_exec,             \
-    .each_row = p##_each_row, .close = p##_close, .integrity = p##_integrity,                 \
-    .backup = p##_backup, .search = p##_search
+/* A driver table's name, dialect, migrations (migs and migs_count) and primitives, for a
+ * backend that names them <p>_conn, <p>_prepare, ... */
+#define STORE_DRIVER(p, label, dial, migs)                                                    \
+    .name = label, .dialect = dial, .migrations = migs, .migrations_count = &migs##_count,    \
+    .migrate_script = p##_migrate_script, .conn = p##_conn, .prepare = p##_prepare,           \
+    .prepare_once = p##_prepare_once, .bind_i64 = p##_bind_i64, .bind_text = p##_bind_text,   \
+    .step = p##_step, .col_i64 = p##_col_i64, .col_text = p##_col_text,                       \
+    .changes = p##_changes, .release = p##_release, .begin = p##_begin, .end = p##_end,       \
+    .exec = p##_exec, .each_row = p##_each_row, .close = p##_close,                           \
+    .integrity = p##_integrity, .backup = p##_backup, .search = p##_search
 
 /* A backend's store starts with this. */
 struct store_base {
@@ -184,7 +198,14 @@ enum {
 };
 
 int64_t store_now(void);
+/* The shape bits of a search's filters, with SH_MATCH when match. */
+int store_search_shape(const store_search *q, bool match);
 int store_not_found(derr *e, const char *what);
+/* A unique key that is taken: STORE_CONFLICT with the sentence a person understands, found by
+ * SQLite's message ("UNIQUE constraint failed: t.c, ...") or PostgreSQL's constraint name. */
+int store_conflict(derr *e, const char *sqlite_msg, const char *pg_constraint);
+/* A row that names a parent that is not there (a token for a user never created or gone). */
+int store_no_parent(derr *e);
 int64_t store_clamp_limit(int64_t limit);
 bool store_given(const char *s);
 /* The query as normalized names are written (trimmed, ASCII-folded), in the arena. */

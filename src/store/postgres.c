@@ -2,37 +2,28 @@
  * postgres.c — the store on PostgreSQL (libpq), for several depot servers
  * sharing one database: the driver's primitives (driver.h) over libpq, and
  * what only PostgreSQL does (its migrations under an advisory lock, its
- * integrity report, a backup into a SQLite file, and its own search).
+ * integrity report, a backup into a SQLite file, and its own search). The
+ * operations are sql.c's; the schema in migrations_pg/ mirrors SQLite's
+ * version for version.
  *
- * The operations themselves are sql.c's, the same for both engines: the
- * same results, STORE_* codes, conflict messages, generation bumps,
- * latest_version rules and search semantics; the schema in migrations_pg/
- * mirrors SQLite's version for version.
- *
- * Connections: each thread that uses the store gets its own connection,
- * opened on first use and kept in a pthread key; the key's destructor
- * closes it when the thread exits, and close() closes whatever is left.
- * The URL goes to libpq as it is (so TLS and every other libpq parameter
- * pass through), with defaults added unless the URL sets them:
- * statement_timeout 10 s, application_name depot, connect_timeout 5 s,
- * client_min_messages warning. A connection found dead (the server
- * restarted, a network cut) is replaced and the statement tried once more
- * when that is safe: outside a transaction, which includes the BEGIN that
- * starts one. A failure inside a transaction, or a server that cannot be
- * reached again, answers 503 "unavailable" ("the store is unreachable; try
- * again") and the next operation connects afresh.
+ * Connections: one per thread (driver.h's conn_set). The URL goes to libpq
+ * as it is (so TLS and every other libpq parameter pass through), with
+ * defaults added unless the URL sets them: statement_timeout 10 s,
+ * application_name depot, connect_timeout 5 s, client_min_messages
+ * warning. A connection found dead (the server restarted, a network cut) is
+ * replaced and the statement tried once more when that is safe: outside a
+ * transaction, which includes the BEGIN that starts one. A failure inside a
+ * transaction, or a server that cannot be reached again, answers 503
+ * "unavailable" and the next operation connects afresh.
  *
  * Statements are prepared once per connection, on first use, by name
- * ("q<N>" from sql.c's statement slot, "s<N>" for search shapes), with
- * sql.c's ?N placeholders rewritten to $N, and run with text parameters;
- * NULL strings go as SQL NULL.
- * A session that lost them (a pooler's DISCARD ALL) prepares them again.
- * Text that is not UTF-8, which PostgreSQL refuses, names nothing stored:
- * look-ups answer "not found" as SQLite would.
- *
- * Transactions: a write is one READ COMMITTED transaction, in which sql.c
- * locks the package row it changes first (see sql.c); reads of several
- * queries run in one REPEATABLE READ READ ONLY transaction, so they agree.
+ * ("q<N>" from sql.c's statement slot, "s<N>" for search shapes), with ?N
+ * rewritten to $N, and run with text parameters; a session that lost them
+ * (a pooler's DISCARD ALL) prepares them again. Text that is not UTF-8,
+ * which PostgreSQL refuses, names nothing stored: look-ups answer "not
+ * found" as SQLite would. A write is one READ COMMITTED transaction (sql.c
+ * locks the package row first); reads of several queries share one
+ * REPEATABLE READ READ ONLY transaction, so they agree.
  *
  * Search runs on the tsvector column the schema keeps (GIN index; weights A
  * name, B keywords and tags, C description), ranked by ts_rank_cd with the
@@ -47,12 +38,9 @@
  * their matches with keys no index matches, so the planner never walks a
  * whole ordered index testing each row.
  *
- * Errors: SQL and PostgreSQL's message go to the log with the operation's
- * name; the caller's derr gets only "internal", "unavailable" (unreachable,
- * a timeout, a deadlock), or, for a unique key that is taken,
- * STORE_CONFLICT with the sentence sqlite.c uses for that key (the schema
- * declares the keys in the order SQLite checks them, so a row breaking two
- * gets the same sentence).
+ * Errors: PostgreSQL's message goes to the log with the operation's name;
+ * the caller's derr gets "internal", "unavailable" (unreachable, a timeout,
+ * a deadlock), or for a taken unique key sql.c's sentence for that key.
  *
  * backup writes a SQLite file in depot's own schema (a consistent snapshot
  * of every table), so `depot backup` and `depot restore` work the same on
@@ -82,25 +70,6 @@
 #define DEFAULT_CONNECT_TIMEOUT "5"
 /* The advisory lock that makes servers starting at once migrate one at a time. */
 #define MIGRATE_LOCK_KEY 0x6465706f74LL /* "depot" */
-
-/* Which unique key a constraint names, and how to say it to a person (the
- * sentences of sqlite.c). The names are fixed in migrations_pg/. */
-static const struct {
-    const char *constraint;
-    const char *message;
-} conflict_messages[] = {
-    {"users_username_lower_key", "username is taken"},
-    {"users_email_lower_key", "email is taken"},
-    {"api_tokens_user_id_name_key", "a token with this name exists"},
-    {"api_tokens_hash_key", "a token with this secret exists"},
-    {"packages_ecosystem_normalized_name_key", "a package with this name exists"},
-    {"versions_package_id_version_key", "this version already exists"},
-    {"owners_pkey", "already an owner of this package"},
-    {"signing_keys_key_id_key", "this key is already registered"},
-    {"signing_keys_name", "a key with this name exists"},
-    {"docs_files_pkey", "the docs site names a file twice"},
-    {"uploads_pkey", "an upload with this id exists"},
-};
 
 typedef struct pg_store pg_store;
 struct conn;
@@ -192,23 +161,10 @@ static int unreachable(derr *e)
 static int fail(struct conn *c, const PGresult *r, const char *op, derr *e)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (state_is(state, "23505")) {
-        const char *name = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-        const char *say = "it already exists";
-        for (size_t i = 0; name && i < sizeof conflict_messages / sizeof conflict_messages[0]; i++)
-            if (strcmp(name, conflict_messages[i].constraint) == 0) {
-                say = conflict_messages[i].message;
-                break;
-            }
-        derr_set(e, 409, "conflict", "%s", say);
-        return STORE_CONFLICT;
-    }
-    if (state_is(state, "23503")) {
-        /* The row names a parent that is not there (a token for a user that
-         * was never created or is gone). */
-        derr_set(e, 404, "not_found", "what it refers to does not exist");
-        return STORE_NOT_FOUND;
-    }
+    if (state_is(state, "23505"))
+        return store_conflict(e, NULL, PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
+    if (state_is(state, "23503"))
+        return store_no_parent(e);
     if (state_is(state, "22021")) {
         /* Text that is not UTF-8 (a name from a URL path) names nothing
          * stored: SQLite would have found nothing either. */
@@ -397,8 +353,9 @@ static int simple(struct conn *c, const char *sql, const char *op, derr *e)
     return STORE_OK;
 }
 
-static int tx_begin(struct conn *c, bool write, const char *op, derr *e)
+static int pg_begin(sql_conn *cb, bool write, const char *op, derr *e)
 {
+    struct conn *c = (struct conn *)cb;
     int ret = simple(c, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", op, e);
     if (ret == STORE_OK)
         c->in_tx = true;
@@ -407,8 +364,9 @@ static int tx_begin(struct conn *c, bool write, const char *op, derr *e)
 
 /* Ends a transaction: commits when ret is STORE_OK (and returns the
  * commit's result), else rolls back and returns ret. */
-static int tx_end(struct conn *c, int ret, const char *op, derr *e)
+static int pg_end(sql_conn *cb, int ret, const char *op, derr *e)
 {
+    struct conn *c = (struct conn *)cb;
     if (!c->in_tx)
         return ret;
     if (ret == STORE_OK)
@@ -560,16 +518,6 @@ static void pg_release(sql_stmt *st)
     s->res = NULL;
     memset(s->v, 0, (size_t)s->cap * sizeof *s->v);
     s->nparams = 0;
-}
-
-static int pg_begin(sql_conn *cb, bool write, const char *op, derr *e)
-{
-    return tx_begin((struct conn *)cb, write, op, e);
-}
-
-static int pg_end(sql_conn *cb, int ret, const char *op, derr *e)
-{
-    return tx_end((struct conn *)cb, ret, op, e);
 }
 
 static int pg_exec(sql_conn *cb, const char *sql, const char *op, derr *e)
@@ -865,11 +813,10 @@ static int search_page(struct conn *c, int shape, const char *const *vals, arena
 /* A query with no word in it is no query, and relevance without a query is
  * name order; a query whose words match nothing falls back to names similar
  * to it. Filter values that are not UTF-8 match nothing. */
-static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, int64_t limit,
-                     int64_t offset, store_package **out, int *n, int64_t *total, derr *e)
+static int pg_search(sql_conn *cb, const struct sql_search *r, derr *e)
 {
-    static const char op[] = "search";
     struct conn *c = (struct conn *)cb;
+    const store_search *q = r->q;
     const char *filters[] = {q->ecosystem, q->keyword, q->category, q->tag};
     for (int i = 0; i < 4; i++)
         if (store_given(filters[i]) && !store_text_valid(filters[i]))
@@ -877,24 +824,21 @@ static int pg_search(sql_conn *cb, arena *a, const store_search *q, int sort, in
     buf words;
     buf_init(&words, 0);
     int nwords = store_given(q->query) ? search_words(q->query, &words) : 0;
-    if (sort == SORT_RELEVANCE && nwords == 0)
-        sort = SORT_NAME;
-    const char *exact = nwords > 0 ? store_exact_name(a, q->query) : NULL;
+    int sort = r->sort == SORT_RELEVANCE && nwords == 0 ? SORT_NAME : r->sort;
+    const char *exact = nwords > 0 ? store_exact_name(r->a, q->query) : NULL;
     if (exact && !store_text_valid(exact))
         exact = NULL;
-    int shape = (nwords > 0 ? SH_MATCH : 0) | (store_given(q->ecosystem) ? SH_ECO : 0) |
-                (store_given(q->keyword) ? SH_KEYWORD : 0) |
-                (store_given(q->category) ? SH_CATEGORY : 0) | (store_given(q->tag) ? SH_TAG : 0);
+    int shape = store_search_shape(q, nwords > 0);
     char lim[24], off[24];
-    snprintf(lim, sizeof lim, "%lld", (long long)(limit > 0 ? limit : 0));
-    snprintf(off, sizeof off, "%lld", (long long)offset);
+    snprintf(lim, sizeof lim, "%lld", (long long)(r->limit > 0 ? r->limit : 0));
+    snprintf(off, sizeof off, "%lld", (long long)r->offset);
     const char *vals[SEARCH_NPARAMS] = {
         nwords > 0 ? words.data : "{}", q->ecosystem, q->keyword, q->category, q->tag, exact,
         lim, off, exact,
     };
-    int ret = search_total(c, &shape, &sort, exact, vals, total, op, e);
-    if (ret == STORE_OK && limit > 0 && offset < *total)
-        ret = search_page(c, shape | (sort << SH_SORT_SHIFT), vals, a, out, n, op, e);
+    int ret = search_total(c, &shape, &sort, exact, vals, r->total, r->op, e);
+    if (ret == STORE_OK && r->limit > 0 && r->offset < *r->total)
+        ret = search_page(c, shape | (sort << SH_SORT_SHIFT), vals, r->a, r->out, r->n, r->op, e);
     buf_free(&words);
     return ret;
 }
@@ -1104,7 +1048,7 @@ static int pg_backup(store *s, const char *path, derr *e)
         sqlite3_close(db);
         return STORE_ERROR;
     }
-    ret = tx_begin(c, false, op, e);
+    ret = pg_begin(&c->base, false, op, e);
     if (ret == STORE_OK &&
         sqlite3_exec(db, "PRAGMA foreign_keys = OFF; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         ret = derr_set(e, 500, "internal", "cannot write the backup file");
@@ -1126,7 +1070,7 @@ static int pg_backup(store *s, const char *path, derr *e)
         log_error("store error", "op", op, "error", sqlite3_errmsg(db), NULL);
         ret = derr_set(e, 500, "internal", "cannot write the backup file");
     }
-    tx_end(c, STORE_ERROR, op, NULL); /* read only: nothing to commit */
+    pg_end(&c->base, STORE_ERROR, op, NULL); /* read only: nothing to commit */
     sqlite3_close(db);
     if (ret != STORE_OK)
         unlink(path);
@@ -1136,13 +1080,8 @@ static int pg_backup(store *s, const char *path, derr *e)
 /* ---- the driver and the constructor --------------------------------- */
 
 static const struct store_driver pg_driver = {
-    .name = "postgres",
-    .dialect = SQL_POSTGRES,
-    STORE_DRIVER_PRIMS(pg),
-    .migrations = pg_migrations,
-    .migrations_count = &pg_migrations_count,
+    STORE_DRIVER(pg, "postgres", SQL_POSTGRES, pg_migrations),
     .migrate_hold = pg_migrate_hold,
-    .migrate_script = pg_migrate_script,
     .rows_settle_sql = rows_settle_sql,
 };
 

@@ -54,97 +54,33 @@
 /* token_touch skips the write when the stored time is at most this old. */
 #define TOUCH_SLACK_S 60
 
-/* Every statement, by name; the SQL is in sql_text[]. */
+/* Every statement, by name, in groups in the order of the table; the SQL is in sql_text[]. */
+/* clang-format off */
 enum query {
     Q_PING,
-    Q_USER_INSERT,
-    Q_USER_BY_ID,
-    Q_USER_BY_LOGIN,
-    Q_USER_LIST,
-    Q_USER_SET_PASSWORD,
-    Q_USER_SET_DISABLED,
-    Q_USER_SET_ADMIN,
-    Q_TOKEN_INSERT,
-    Q_TOKEN_BY_HASH,
-    Q_TOKEN_BY_NAME,
-    Q_TOKEN_LIST,
-    Q_TOKEN_DELETE,
-    Q_TOKEN_TOUCH,
-    Q_JWT_PURGE,
-    Q_JWT_INSERT,
-    Q_JWT_CHECK,
-    Q_AUTH_EPOCH,
-    Q_ECO_GEN,
-    Q_AUDIT_INSERT,
-    Q_PKG_GET,
-    Q_PKG_GENERATION,
-    Q_PKG_FIND,
-    Q_PKG_LOCK,
-    Q_PKG_INSERT,
-    Q_PKG_REFRESH,
-    Q_PKG_SETTLE,
-    Q_PKG_BUMP,
-    Q_PKG_SET_SIGNATURES,
-    Q_VERSION_INSERT,
-    Q_VERSION_LIST,
-    Q_VERSION_GET,
-    Q_VERSION_YANK,
-    Q_DEP_INSERT,
-    Q_DEPS_OF_PACKAGE,
-    Q_DEPS_OF_VERSION,
-    Q_OWNER_INSERT,
-    Q_OWNER_LEVEL,
-    Q_OWNER_COUNT,
-    Q_OWNER_DELETE,
-    Q_OWNERS_LIST,
-    Q_USER_PACKAGES,
-    Q_DL_LOCK,
-    Q_DL_VERSION,
-    Q_DL_DAY,
-    Q_DL_PACKAGE,
-    Q_DAILY,
-    Q_TOTALS,
-    Q_TOP_DOWNLOADS,
-    Q_TOP_DOWNLOADS_ECO,
-    Q_TOP_NEW,
-    Q_TOP_NEW_ECO,
-    Q_TOP_UPDATED,
-    Q_TOP_UPDATED_ECO,
-    Q_KEY_INSERT,
-    Q_KEY_LIST,
-    Q_KEY_GET,
-    Q_KEY_REVOKE,
-    Q_VERSION_STATUS,
-    Q_PKG_SET_META,
-    Q_TAGS_LIST,
-    Q_TAG_UPSERT,
-    Q_TAG_DELETE,
-    Q_VERSION_FIND,
-    Q_VERSION_DELETE,
-    Q_PKG_DL_SUB,
-    Q_TOMBSTONE_INSERT,
-    Q_TOMBSTONE_CHECK,
-    Q_DOCS_SITE_DELETE,
-    Q_DOCS_SITE_INSERT,
-    Q_DOCS_FILE_INSERT,
-    Q_DOCS_FILE,
-    Q_DOCS_ARCHIVE,
+    Q_USER_INSERT, Q_USER_BY_ID, Q_USER_BY_LOGIN, Q_USER_LIST, Q_USER_SET_PASSWORD,
+    Q_USER_SET_DISABLED, Q_USER_SET_ADMIN,
+    Q_TOKEN_INSERT, Q_TOKEN_BY_HASH, Q_TOKEN_BY_NAME, Q_TOKEN_LIST, Q_TOKEN_DELETE, Q_TOKEN_TOUCH,
+    Q_JWT_PURGE, Q_JWT_INSERT, Q_JWT_CHECK, Q_AUTH_EPOCH, Q_ECO_GEN, Q_AUDIT_INSERT,
+    Q_PKG_GET, Q_PKG_GENERATION, Q_PKG_FIND, Q_PKG_LOCK, Q_PKG_INSERT, Q_PKG_REFRESH, Q_PKG_SETTLE,
+    Q_PKG_BUMP, Q_PKG_SET_SIGNATURES,
+    Q_VERSION_INSERT, Q_VERSION_LIST, Q_VERSION_GET, Q_VERSION_YANK,
+    Q_DEP_INSERT, Q_DEPS_OF_PACKAGE, Q_DEPS_OF_VERSION,
+    Q_OWNER_INSERT, Q_OWNER_LEVEL, Q_OWNER_COUNT, Q_OWNER_DELETE, Q_OWNERS_LIST, Q_USER_PACKAGES,
+    Q_DL_LOCK, Q_DL_VERSION, Q_DL_DAY, Q_DL_PACKAGE, Q_DAILY, Q_TOTALS,
+    Q_TOP_DOWNLOADS, Q_TOP_DOWNLOADS_ECO, Q_TOP_NEW, Q_TOP_NEW_ECO, Q_TOP_UPDATED, Q_TOP_UPDATED_ECO,
+    Q_KEY_INSERT, Q_KEY_LIST, Q_KEY_GET, Q_KEY_REVOKE,
+    Q_VERSION_STATUS, Q_PKG_SET_META, Q_TAGS_LIST, Q_TAG_UPSERT, Q_TAG_DELETE,
+    Q_VERSION_FIND, Q_VERSION_DELETE, Q_PKG_DL_SUB, Q_TOMBSTONE_INSERT, Q_TOMBSTONE_CHECK,
+    Q_DOCS_SITE_DELETE, Q_DOCS_SITE_INSERT, Q_DOCS_FILE_INSERT, Q_DOCS_FILE, Q_DOCS_ARCHIVE,
     Q_DOCS_VERSIONS,
-    Q_UPLOAD_INSERT,
-    Q_UPLOAD_GET,
-    Q_UPLOAD_UPDATE,
-    Q_UPLOAD_EXPIRE,
-    Q_EMAIL_TOKEN_PURGE,
-    Q_EMAIL_TOKEN_REPLACE,
-    Q_EMAIL_TOKEN_INSERT,
-    Q_EMAIL_TOKEN_GET,
-    Q_EMAIL_TOKEN_USE,
-    Q_USER_SET_VERIFIED,
-    Q_USER_VERIFIED,
-    Q_AUDIT_RECENT,
-    Q_PKG_DEPENDENTS,
+    Q_UPLOAD_INSERT, Q_UPLOAD_GET, Q_UPLOAD_UPDATE, Q_UPLOAD_EXPIRE,
+    Q_EMAIL_TOKEN_PURGE, Q_EMAIL_TOKEN_REPLACE, Q_EMAIL_TOKEN_INSERT, Q_EMAIL_TOKEN_GET,
+    Q_EMAIL_TOKEN_USE, Q_USER_SET_VERIFIED, Q_USER_VERIFIED,
+    Q_AUDIT_RECENT, Q_PKG_DEPENDENTS,
     Q__COUNT
 };
+/* clang-format on */
 _Static_assert(Q__COUNT <= SQL_SLOTS, "a connection keeps SQL_SLOTS statements");
 
 #define USER_COLS "id, username, email, password_hash, is_admin, disabled, created_at, password_changed_at"
@@ -166,10 +102,28 @@ _Static_assert(Q__COUNT <= SQL_SLOTS, "a connection keeps SQL_SLOTS statements")
 #define KEY_COLS "id, user_id, key_id, algorithm, public_key, name, created_at"
 #define UPLOAD_COLS "id, user_id, ecosystem, sha256, size, created_at, expires_at, result, failed"
 #define EMAIL_TOKEN_COLS "hash, user_id, purpose, email, created_at, expires_at, used_at"
-/* pkg_top's rankings: ?1 is the limit, ?2 the ecosystem. */
-#define TOP_SQL(order) {"SELECT " PKG_LIST_COLS " FROM packages p ORDER BY " order " LIMIT ?1"}
-#define TOP_ECO_SQL(order) \
-    {"SELECT " PKG_LIST_COLS " FROM packages p WHERE p.ecosystem = ?2 ORDER BY " order " LIMIT ?1"}
+/* pkg_top's ranking by a column, over every package and (the _ECO twin) within ecosystem ?2;
+ * ?1 is the limit. */
+#define TOP(q, col)                                                                              \
+    [q] = {"SELECT " PKG_LIST_COLS " FROM packages p ORDER BY " col " DESC, p.id DESC LIMIT ?1"}, \
+    [q##_ECO] = {"SELECT " PKG_LIST_COLS " FROM packages p WHERE p.ecosystem = ?2 ORDER BY " col  \
+                 " DESC, p.id DESC LIMIT ?1"}
+/* A change of the package's row that bumps its generation with it. */
+#define PKG_CHANGE(set) {"UPDATE packages SET " set "generation = generation + 1 WHERE id = ?1"}
+/* Statements on one version of a package: ?1 the package, ?2 the version. */
+#define OF_VERSION " WHERE package_id = ?1 AND version = ?2"
+#define VERSION_SELECT                                                                      \
+    "SELECT " VERSION_COLS " FROM versions v LEFT JOIN users u ON u.id = v.publisher_id"    \
+    " WHERE v.package_id = ?1"
+#define DEP_SELECT "SELECT d.version_id, d.name, d.requirement, d.kind, d.extra FROM "
+/* A status column by its action ?act: 1 sets it to val, -1 clears it, 0 leaves it. */
+#define STATUS_SET(col, act, val, clear)                                                   \
+    " " col " = CASE CAST(" act " AS INTEGER) WHEN 1 THEN " val " WHEN -1 THEN " clear    \
+    " ELSE " col " END"
+/* The daily rows of package ?1 since day ?2 (NULL: since the beginning). */
+#define DAILY_FROM                                                                          \
+    " FROM versions v JOIN downloads_daily d ON d.version_id = v.id"                        \
+    " WHERE v.package_id = ?1 AND d.day >= coalesce(CAST(?2 AS TEXT), '')"
 
 /* One text for both engines, or (where they differ) SQLite's then PostgreSQL's. */
 static const struct {
@@ -249,33 +203,25 @@ static const struct {
                       " LIMIT 1), generation = generation + CAST(?2 AS BIGINT),"
                       " updated_at = coalesce(CAST(?3 AS BIGINT), updated_at)"
                       " WHERE id = ?1 RETURNING generation"},
-    [Q_PKG_BUMP] = {"UPDATE packages SET generation = generation + 1 WHERE id = ?1"},
-    [Q_PKG_SET_SIGNATURES] = {"UPDATE packages SET require_signatures = ?2,"
-                              " generation = generation + 1 WHERE id = ?1"},
+    [Q_PKG_BUMP] = PKG_CHANGE(""),
+    [Q_PKG_SET_SIGNATURES] = PKG_CHANGE("require_signatures = ?2, "),
     [Q_VERSION_INSERT] = {"INSERT INTO versions (package_id, version, major, minor, patch,"
                           " prerelease, sha256, size, manifest, signature, signing_key_id,"
                           " publisher_id, published_at, extra) VALUES (?1, ?2, ?3, ?4, ?5,"
                           " nullif(?6, ''), ?7, ?8, coalesce(?9, '{}'), ?10, ?11, ?12, ?13,"
                           " coalesce(?14, '{}')) RETURNING id"},
-    [Q_VERSION_LIST] = {"SELECT " VERSION_COLS " FROM versions v"
-                        " LEFT JOIN users u ON u.id = v.publisher_id"
-                        " WHERE v.package_id = ?1 ORDER BY " VERSION_ORDER},
-    [Q_VERSION_GET] = {"SELECT " VERSION_COLS " FROM versions v"
-                       " LEFT JOIN users u ON u.id = v.publisher_id"
-                       " WHERE v.package_id = ?1 AND v.version = ?2"},
+    [Q_VERSION_LIST] = {VERSION_SELECT " ORDER BY " VERSION_ORDER},
+    [Q_VERSION_GET] = {VERSION_SELECT " AND v.version = ?2"},
     /* Yanking again keeps the first yank's time. */
     [Q_VERSION_YANK] = {"UPDATE versions SET yanked = (CAST(?3 AS INTEGER) = 1),"
                         " yanked_at = CASE WHEN CAST(?3 AS INTEGER) = 1"
-                        " THEN coalesce(yanked_at, CAST(?4 AS BIGINT)) END"
-                        " WHERE package_id = ?1 AND version = ?2"},
+                        " THEN coalesce(yanked_at, CAST(?4 AS BIGINT)) END" OF_VERSION},
     [Q_DEP_INSERT] = {"INSERT INTO dependencies (version_id, name, requirement, kind, extra)"
                       " VALUES (?1, ?2, coalesce(?3, ''), coalesce(?4, 'normal'), ?5)"},
     /* Column 0 is the version's id; dependencies keep their published order. */
-    [Q_DEPS_OF_PACKAGE] = {"SELECT d.version_id, d.name, d.requirement, d.kind, d.extra"
-                           " FROM versions v JOIN dependencies d ON d.version_id = v.id"
+    [Q_DEPS_OF_PACKAGE] = {DEP_SELECT "versions v JOIN dependencies d ON d.version_id = v.id"
                            " WHERE v.package_id = ?1 ORDER BY d.version_id, d.id"},
-    [Q_DEPS_OF_VERSION] = {"SELECT d.version_id, d.name, d.requirement, d.kind, d.extra"
-                           " FROM dependencies d WHERE d.version_id = ?1 ORDER BY d.id"},
+    [Q_DEPS_OF_VERSION] = {DEP_SELECT "dependencies d WHERE d.version_id = ?1 ORDER BY d.id"},
     [Q_OWNER_INSERT] = {"INSERT INTO owners (package_id, user_id, level, added_at)"
                         " VALUES (?1, ?2, coalesce(?3, 'owner'), ?4)"},
     [Q_OWNER_LEVEL] = {"SELECT level FROM owners WHERE package_id = ?1 AND user_id = ?2"},
@@ -302,24 +248,16 @@ static const struct {
     [Q_DAILY] = {"SELECT day, version, n FROM ("
                  " SELECT d.day AS day, v.version AS version, d.count AS n, 1 AS k,"
                  " v.major AS ma, v.minor AS mi, v.patch AS pa, v.prerelease IS NOT NULL AS pre,"
-                 " v.published_at AS at, v.id AS vid"
-                 " FROM versions v JOIN downloads_daily d ON d.version_id = v.id"
-                 " WHERE v.package_id = ?1 AND d.day >= coalesce(CAST(?2 AS TEXT), '')"
-                 " UNION ALL"
+                 " v.published_at AS at, v.id AS vid" DAILY_FROM " UNION ALL"
                  " SELECT d.day, NULL, CAST(sum(d.count) AS BIGINT), 0, 0, 0, 0, false, 0, 0"
-                 " FROM versions v JOIN downloads_daily d ON d.version_id = v.id"
-                 " WHERE v.package_id = ?1 AND d.day >= coalesce(CAST(?2 AS TEXT), '')"
-                 " GROUP BY d.day) t"
+                 DAILY_FROM " GROUP BY d.day) t"
                  " ORDER BY day, k, ma DESC, mi DESC, pa DESC, pre, at DESC, vid DESC"},
     [Q_TOTALS] = {"SELECT (SELECT count(*) FROM packages), (SELECT count(*) FROM versions),"
                   " (SELECT count(*) FROM users),"
                   " (SELECT CAST(coalesce(sum(downloads), 0) AS BIGINT) FROM packages)"},
-    [Q_TOP_DOWNLOADS] = TOP_SQL("p.downloads DESC, p.id DESC"),
-    [Q_TOP_DOWNLOADS_ECO] = TOP_ECO_SQL("p.downloads DESC, p.id DESC"),
-    [Q_TOP_NEW] = TOP_SQL("p.created_at DESC, p.id DESC"),
-    [Q_TOP_NEW_ECO] = TOP_ECO_SQL("p.created_at DESC, p.id DESC"),
-    [Q_TOP_UPDATED] = TOP_SQL("p.updated_at DESC, p.id DESC"),
-    [Q_TOP_UPDATED_ECO] = TOP_ECO_SQL("p.updated_at DESC, p.id DESC"),
+    TOP(Q_TOP_DOWNLOADS, "p.downloads"),
+    TOP(Q_TOP_NEW, "p.created_at"),
+    TOP(Q_TOP_UPDATED, "p.updated_at"),
     [Q_KEY_INSERT] = {"INSERT INTO signing_keys (user_id, key_id, algorithm, public_key, name,"
                       " created_at) VALUES (?1, ?2, coalesce(?3, 'ed25519'), ?4, ?5, ?6)"
                       " RETURNING id"},
@@ -329,23 +267,14 @@ static const struct {
                    " AND revoked_at IS NULL"},
     [Q_KEY_REVOKE] = {"UPDATE signing_keys SET revoked_at = ?3 WHERE user_id = ?1 AND key_id = ?2"
                       " AND revoked_at IS NULL"},
-    /* ?3, ?6, ?8 say what to do with retirement, deprecation and retraction:
-     * 1 set, -1 clear, 0 leave; ?9 is the time of a retirement. */
-    [Q_VERSION_STATUS] = {
-        "UPDATE versions SET"
-        " retired_reason = CASE CAST(?3 AS INTEGER) WHEN 1 THEN CAST(?4 AS TEXT) WHEN -1 THEN NULL"
-        " ELSE retired_reason END,"
-        " retired_message = CASE CAST(?3 AS INTEGER) WHEN 1 THEN CAST(?5 AS TEXT) WHEN -1 THEN NULL"
-        " ELSE retired_message END,"
-        " retired_at = CASE CAST(?3 AS INTEGER) WHEN 1 THEN CAST(?9 AS BIGINT) WHEN -1 THEN NULL"
-        " ELSE retired_at END,"
-        " deprecated = CASE CAST(?6 AS INTEGER) WHEN 1 THEN CAST(?7 AS TEXT) WHEN -1 THEN NULL"
-        " ELSE deprecated END,"
-        " retracted = CASE CAST(?8 AS INTEGER) WHEN 1 THEN true WHEN -1 THEN false"
-        " ELSE retracted END"
-        " WHERE package_id = ?1 AND version = ?2"},
-    [Q_PKG_SET_META] = {"UPDATE packages SET meta = coalesce(?2, '{}'),"
-                        " generation = generation + 1 WHERE id = ?1"},
+    /* ?3, ?6, ?8: the actions on retirement, deprecation and retraction; ?9 the retirement's time. */
+    [Q_VERSION_STATUS] = {"UPDATE versions SET"
+                          STATUS_SET("retired_reason", "?3", "CAST(?4 AS TEXT)", "NULL") ","
+                          STATUS_SET("retired_message", "?3", "CAST(?5 AS TEXT)", "NULL") ","
+                          STATUS_SET("retired_at", "?3", "CAST(?9 AS BIGINT)", "NULL") ","
+                          STATUS_SET("deprecated", "?6", "CAST(?7 AS TEXT)", "NULL") ","
+                          STATUS_SET("retracted", "?8", "true", "false") OF_VERSION},
+    [Q_PKG_SET_META] = PKG_CHANGE("meta = coalesce(?2, '{}'), "),
     [Q_TAGS_LIST] = {"SELECT t.tag, v.version, t.updated_at FROM dist_tags t"
                      " JOIN versions v ON v.id = t.version_id WHERE t.package_id = ?1"
                      " ORDER BY t.tag"},
@@ -357,24 +286,21 @@ static const struct {
                       " AND v.version = CAST(?3 AS TEXT) ON CONFLICT (package_id, tag) DO UPDATE"
                       " SET version_id = excluded.version_id, updated_at = excluded.updated_at"},
     [Q_TAG_DELETE] = {"DELETE FROM dist_tags WHERE package_id = ?1 AND tag = ?2"},
-    [Q_VERSION_FIND] = {"SELECT id, downloads FROM versions WHERE package_id = ?1 AND version = ?2"},
+    [Q_VERSION_FIND] = {"SELECT id, downloads FROM versions" OF_VERSION},
     /* Its dependencies, tags and daily download rows go by ON DELETE CASCADE. */
     [Q_VERSION_DELETE] = {"DELETE FROM versions WHERE id = ?1"},
     [Q_PKG_DL_SUB] = {"UPDATE packages SET downloads = downloads - ?2 WHERE id = ?1"},
     [Q_TOMBSTONE_INSERT] = {"INSERT INTO version_tombstones (package_id, version, deleted_at)"
                             " VALUES (?1, ?2, ?3) ON CONFLICT (package_id, version) DO NOTHING"},
-    [Q_TOMBSTONE_CHECK] = {"SELECT 1 FROM version_tombstones WHERE package_id = ?1"
-                           " AND version = ?2"},
+    [Q_TOMBSTONE_CHECK] = {"SELECT 1 FROM version_tombstones" OF_VERSION},
     /* Its files go by ON DELETE CASCADE. */
-    [Q_DOCS_SITE_DELETE] = {"DELETE FROM docs_sites WHERE package_id = ?1 AND version = ?2"},
+    [Q_DOCS_SITE_DELETE] = {"DELETE FROM docs_sites" OF_VERSION},
     [Q_DOCS_SITE_INSERT] = {"INSERT INTO docs_sites (package_id, version, sha256, size,"
                             " created_at) VALUES (?1, ?2, ?3, ?4, ?5)"},
     [Q_DOCS_FILE_INSERT] = {"INSERT INTO docs_files (package_id, version, path, sha256, size)"
                             " VALUES (?1, ?2, ?3, ?4, ?5)"},
-    [Q_DOCS_FILE] = {"SELECT path, sha256, size FROM docs_files WHERE package_id = ?1"
-                     " AND version = ?2 AND path = ?3"},
-    [Q_DOCS_ARCHIVE] = {"SELECT sha256, size FROM docs_sites WHERE package_id = ?1"
-                        " AND version = ?2"},
+    [Q_DOCS_FILE] = {"SELECT path, sha256, size FROM docs_files" OF_VERSION " AND path = ?3"},
+    [Q_DOCS_ARCHIVE] = {"SELECT sha256, size FROM docs_sites" OF_VERSION},
     /* Sites of known versions in version order, then (column 1 true) sites
      * whose version is gone, which the caller orders by their text. */
     [Q_DOCS_VERSIONS] = {"SELECT d.version, v.id IS NULL FROM docs_sites d"
@@ -429,6 +355,48 @@ bool store_given(const char *s)
 int store_not_found(derr *e, const char *what)
 {
     derr_set(e, 404, "not_found", "no such %s", what);
+    return STORE_NOT_FOUND;
+}
+
+/* Each unique key by SQLite's column list and PostgreSQL's constraint name (fixed in
+ * migrations_pg/, declared in the order SQLite checks them, so a row breaking two gets the
+ * same sentence on both). */
+static const struct {
+    const char *columns, *constraint, *message;
+} conflicts[] = {
+    {"users.username_lower", "users_username_lower_key", "username is taken"},
+    {"users.email_lower", "users_email_lower_key", "email is taken"},
+    {"api_tokens.user_id, api_tokens.name", "api_tokens_user_id_name_key",
+     "a token with this name exists"},
+    {"api_tokens.hash", "api_tokens_hash_key", "a token with this secret exists"},
+    {"packages.ecosystem, packages.normalized_name", "packages_ecosystem_normalized_name_key",
+     "a package with this name exists"},
+    {"versions.package_id, versions.version", "versions_package_id_version_key",
+     "this version already exists"},
+    {"owners.package_id, owners.user_id", "owners_pkey", "already an owner of this package"},
+    {"signing_keys.key_id", "signing_keys_key_id_key", "this key is already registered"},
+    {"signing_keys.user_id, signing_keys.name", "signing_keys_name", "a key with this name exists"},
+    {"docs_files.package_id, docs_files.version, docs_files.path", "docs_files_pkey",
+     "the docs site names a file twice"},
+    {"uploads.id", "uploads_pkey", "an upload with this id exists"},
+};
+
+int store_conflict(derr *e, const char *sqlite_msg, const char *pg_constraint)
+{
+    const char *say = "it already exists";
+    for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++)
+        if ((sqlite_msg && strstr(sqlite_msg, conflicts[i].columns)) ||
+            (pg_constraint && strcmp(pg_constraint, conflicts[i].constraint) == 0)) {
+            say = conflicts[i].message;
+            break;
+        }
+    derr_set(e, 409, "conflict", "%s", say);
+    return STORE_CONFLICT;
+}
+
+int store_no_parent(derr *e)
+{
+    derr_set(e, 404, "not_found", "what it refers to does not exist");
     return STORE_NOT_FOUND;
 }
 
@@ -799,6 +767,21 @@ static sql_conn *pkg_writer(store *s, int64_t package_id, const char *key, const
 static int pkg_bump(sql_conn *c, int64_t package_id, const char *op, derr *e)
 {
     return q_exec(c, Q_PKG_BUMP, P(I(package_id)), NULL, op, e);
+}
+
+/* One change of a package named by key (see pkg_writer), in one transaction: q with p, "no such
+ * <what>" when it changed no row, then with bump the generation. */
+static int pkg_change(store *s, int64_t package_id, const char *key, const char *what,
+                      enum query q, const struct params *p, bool bump, const char *op, derr *e)
+{
+    int ret;
+    sql_conn *c = pkg_writer(s, package_id, key, what, op, e, &ret);
+    if (!c)
+        return ret;
+    ret = q_change(c, q, p, what, op, e);
+    if (ret == STORE_OK && bump)
+        ret = pkg_bump(c, package_id, op, e);
+    return tx_end(c, ret, op, e);
 }
 
 /* How a reader takes one column into a row struct: an integer, text (copied
@@ -1707,6 +1690,13 @@ static int search_sort(const store_search *q, int *sort, derr *e)
     return derr_set(e, 500, "internal", "the store failed; see the server log");
 }
 
+int store_search_shape(const store_search *q, bool match)
+{
+    return (match ? SH_MATCH : 0) | (given(q->ecosystem) ? SH_ECO : 0) |
+           (given(q->keyword) ? SH_KEYWORD : 0) | (given(q->category) ? SH_CATEGORY : 0) |
+           (given(q->tag) ? SH_TAG : 0);
+}
+
 char *store_exact_name(arena *a, const char *query)
 {
     size_t len = strlen(query);
@@ -1738,8 +1728,9 @@ static int op_search(store *s, arena *a, const store_search *q, store_package **
     sql_conn *c = drv(s)->conn(s, e);
     if (!c || c->drv->begin(c, false, op, e) != STORE_OK)
         return STORE_ERROR;
-    int ret = c->drv->search(c, a, q, sort, clamp_limit(q->limit), q->offset > 0 ? q->offset : 0,
-                             out, n, total, e);
+    struct sql_search r = {q, sort, clamp_limit(q->limit), q->offset > 0 ? q->offset : 0, a, out, n,
+                           total, op};
+    int ret = c->drv->search(c, &r, e);
     ret = tx_end(c, ret, op, e);
     if (ret != STORE_OK) {
         *out = NULL;
@@ -1929,18 +1920,11 @@ static int op_version_set_status(store *s, int64_t package_id, const char *versi
     int retired = status_action(vs->set_retired);
     int deprecated = status_action(vs->set_deprecated);
     int retracted = status_action(vs->set_retracted);
-    int ret;
-    sql_conn *c = pkg_writer(s, package_id, version, "version", op, e, &ret);
-    if (!c)
-        return ret;
-    ret = q_change(c, Q_VERSION_STATUS,
-                       P(I(package_id), T(version), I(retired), T(vs->retired_reason),
-                         T(vs->retired_message), I(deprecated), T(vs->deprecated), I(retracted),
-                         I(now > 0 ? now : now_s())),
-                       "version", op, e);
-    if (ret == STORE_OK && (retired || deprecated || retracted))
-        ret = pkg_bump(c, package_id, op, e);
-    return tx_end(c, ret, op, e);
+    return pkg_change(s, package_id, version, "version", Q_VERSION_STATUS,
+                      P(I(package_id), T(version), I(retired), T(vs->retired_reason),
+                        T(vs->retired_message), I(deprecated), T(vs->deprecated), I(retracted),
+                        I(now > 0 ? now : now_s())),
+                      retired || deprecated || retracted, op, e);
 }
 
 #define ROW store_tag
@@ -1969,25 +1953,11 @@ static int op_tag_set(store *s, int64_t package_id, const char *tag, const char 
     return tx_end(c, ret, op, e);
 }
 
-/* Deletes the row of package_id keyed by `key` with statement q (?1 the package, ?2 the key) and
- * bumps the package's generation, in one transaction; STORE_NOT_FOUND ("no such <what>") when
- * there was none. */
-static int pkg_delete_keyed(store *s, int64_t package_id, const char *key, enum query q,
-                            const char *what, const char *op, derr *e)
-{
-    int ret;
-    sql_conn *c = pkg_writer(s, package_id, key, what, op, e, &ret);
-    if (!c)
-        return ret;
-    ret = q_change(c, q, P(I(package_id), T(key)), what, op, e);
-    if (ret == STORE_OK)
-        ret = pkg_bump(c, package_id, op, e);
-    return tx_end(c, ret, op, e);
-}
 
 static int op_tag_delete(store *s, int64_t package_id, const char *tag, derr *e)
 {
-    return pkg_delete_keyed(s, package_id, tag, Q_TAG_DELETE, "tag", "tag_delete", e);
+    return pkg_change(s, package_id, tag, "tag", Q_TAG_DELETE, P(I(package_id), T(tag)), true,
+                      "tag_delete", e);
 }
 
 static void read_id_downloads(arena *a, sql_stmt *st, void *out)
@@ -2192,8 +2162,8 @@ static int op_docs_versions(store *s, arena *a, int64_t package_id, const char *
 /* STORE_NOT_FOUND when the version has no site. */
 static int op_docs_delete(store *s, int64_t package_id, const char *version, derr *e)
 {
-    return pkg_delete_keyed(s, package_id, version, Q_DOCS_SITE_DELETE, "docs site",
-                            "docs_delete", e);
+    return pkg_change(s, package_id, version, "docs site", Q_DOCS_SITE_DELETE,
+                      P(I(package_id), T(version)), true, "docs_delete", e);
 }
 
 /* ---- two-step uploads ------------------------------------------------ */
@@ -2414,14 +2384,7 @@ static int rows_read(sql_stmt *st, arena *a, store_rows *r, derr *e)
     int cap = 0, rc;
     const char **vals = NULL;
     while ((rc = step(st, e)) == SQL_ROW) {
-        if (r->nrows == cap) {
-            int ncap = cap ? cap * 2 : 64;
-            const char **nv = arena_alloc(a, (size_t)ncap * (size_t)r->ncols * sizeof *nv);
-            if (vals)
-                memcpy(nv, vals, (size_t)cap * (size_t)r->ncols * sizeof *nv);
-            vals = nv;
-            cap = ncap;
-        }
+        vals = grow(a, vals, r->nrows, &cap, (size_t)r->ncols * sizeof *vals); /* a row a slot */
         for (int j = 0; j < r->ncols; j++)
             vals[(size_t)r->nrows * (size_t)r->ncols + (size_t)j] = col_text(a, st, j);
         r->nrows++;

@@ -45,25 +45,6 @@
 #include "migrations.h"
 
 #define BUSY_TIMEOUT_MS 5000
-/* Which unique key a constraint message names, and how to say it to a
- * person. Matched against SQLite's "UNIQUE constraint failed: t.c, ..." */
-static const struct {
-    const char *columns;
-    const char *message;
-} conflict_messages[] = {
-    {"users.username_lower", "username is taken"},
-    {"users.email_lower", "email is taken"},
-    {"api_tokens.user_id, api_tokens.name", "a token with this name exists"},
-    {"api_tokens.hash", "a token with this secret exists"},
-    {"packages.ecosystem, packages.normalized_name", "a package with this name exists"},
-    {"versions.package_id, versions.version", "this version already exists"},
-    {"owners.package_id, owners.user_id", "already an owner of this package"},
-    {"signing_keys.key_id", "this key is already registered"},
-    {"signing_keys.user_id, signing_keys.name", "a key with this name exists"},
-    {"docs_files.package_id, docs_files.version, docs_files.path",
-     "the docs site names a file twice"},
-    {"uploads.id", "an upload with this id exists"},
-};
 
 typedef struct sqlite_store sqlite_store;
 
@@ -119,22 +100,10 @@ static int fail(struct conn *c, int rc, const char *op, derr *e)
     const char *msg = sqlite3_errmsg(c->db);
     int ext = sqlite3_extended_errcode(c->db);
     if ((rc & 0xff) == SQLITE_CONSTRAINT &&
-        (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)) {
-        const char *say = "it already exists";
-        for (size_t i = 0; i < sizeof conflict_messages / sizeof conflict_messages[0]; i++)
-            if (strstr(msg, conflict_messages[i].columns)) {
-                say = conflict_messages[i].message;
-                break;
-            }
-        derr_set(e, 409, "conflict", "%s", say);
-        return STORE_CONFLICT;
-    }
-    if ((rc & 0xff) == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        /* The row names a parent that is not there (a token for a user that
-         * was never created or is gone). */
-        derr_set(e, 404, "not_found", "what it refers to does not exist");
-        return STORE_NOT_FOUND;
-    }
+        (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY))
+        return store_conflict(e, msg, NULL);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT && ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return store_no_parent(e);
     log_error("store error", "op", op, "error", msg, "code", sqlite3_errstr(ext), NULL);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
         derr_set(e, 503, "unavailable", "the store is busy; try again");
@@ -857,36 +826,23 @@ static int search_bind(sqlite3_stmt *st, const store_search *q, const char *expr
     return rc;
 }
 
-/* Reads one page of a search shape. */
-static int search_page(struct conn *c, int shape, const store_search *q, const char *expr,
-                       const char *exact, int64_t limit, int64_t offset, arena *a,
-                       store_package **out, int *n, const char *op, derr *e)
+/* Runs a search shape: with out, one page into it; else the count into *r->total. */
+static int search_run(struct conn *c, int shape, const struct sql_search *r, const char *expr,
+                      const char *exact, store_package **out, derr *e)
 {
-    sqlite3_stmt *st = search_prep(c, shape, op, e);
+    bool count = out == NULL;
+    sqlite3_stmt *st = search_prep(c, count ? shape | SH_COUNT : shape, r->op, e);
     if (!st)
         return STORE_ERROR;
-    struct sq_stmt page = {{&sqlite_driver}, st, c, op, search_bind(st, q, expr, exact, limit, offset),
-                           false};
-    int ret = store_read_packages(&page.base, a, out, n, e);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return ret;
-}
-
-/* Counts the matches of a search shape into *total. */
-static int search_count(struct conn *c, int shape, const store_search *q, const char *expr,
-                        const char *exact, int64_t limit, int64_t offset, int64_t *total,
-                        const char *op, derr *e)
-{
-    sqlite3_stmt *st = search_prep(c, shape | SH_COUNT, op, e);
-    if (!st)
-        return STORE_ERROR;
-    int rc = search_bind(st, q, expr, exact, limit, offset);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    int ret = rc == SQLITE_ROW ? STORE_OK : fail(c, rc, op, e);
-    if (ret == STORE_OK)
-        *total = sqlite3_column_int64(st, 0);
+    struct sq_stmt run = {{&sqlite_driver}, st, c, r->op,
+                          search_bind(st, r->q, expr, exact, r->limit, r->offset), false};
+    int ret = count ? sq_step(&run.base, e) : store_read_packages(&run.base, r->a, out, r->n, e);
+    if (count && ret == SQL_ROW) {
+        *r->total = sqlite3_column_int64(st, 0);
+        ret = STORE_OK;
+    } else if (count && ret == SQL_DONE) {
+        ret = fail(c, SQLITE_DONE, r->op, e);
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return ret;
@@ -894,38 +850,25 @@ static int search_count(struct conn *c, int shape, const store_search *q, const 
 
 /* A query with no word in it (only punctuation or spaces) is no query,
  * and relevance without a query is name order. */
-static int sq_search(sql_conn *cb, arena *a, const store_search *q, int sort, int64_t limit,
-                     int64_t offset, store_package **out, int *n, int64_t *total, derr *e)
+static int sq_search(sql_conn *cb, const struct sql_search *r, derr *e)
 {
-    static const char op[] = "search";
     struct conn *c = (struct conn *)cb;
     const char *expr = NULL;
     bool words = false;
-    if (fts_expression(c, a, q, &expr, &words, op, e) != STORE_OK)
+    if (fts_expression(c, r->a, r->q, &expr, &words, r->op, e) != STORE_OK)
         return STORE_ERROR;
-    if (sort == SORT_RELEVANCE && !words)
-        sort = SORT_NAME;
-    const char *exact = sort == SORT_RELEVANCE ? store_exact_name(a, q->query) : NULL;
-    int shape = (expr ? SH_MATCH : 0) | (store_given(q->ecosystem) ? SH_ECO : 0) |
-                (store_given(q->keyword) ? SH_KEYWORD : 0) |
-                (store_given(q->category) ? SH_CATEGORY : 0) | (store_given(q->tag) ? SH_TAG : 0);
-    int ret = search_count(c, shape, q, expr, exact, limit, offset, total, op, e);
-    if (ret == STORE_OK && limit > 0 && offset < *total)
-        ret = search_page(c, shape | (sort << SH_SORT_SHIFT), q, expr, exact, limit, offset, a,
-                          out, n, op, e);
+    int sort = r->sort == SORT_RELEVANCE && !words ? SORT_NAME : r->sort;
+    const char *exact = sort == SORT_RELEVANCE ? store_exact_name(r->a, r->q->query) : NULL;
+    int shape = store_search_shape(r->q, expr != NULL);
+    int ret = search_run(c, shape, r, expr, exact, NULL, e);
+    if (ret == STORE_OK && r->limit > 0 && r->offset < *r->total)
+        ret = search_run(c, shape | (sort << SH_SORT_SHIFT), r, expr, exact, r->out, e);
     return ret;
 }
 
 /* ---- the driver and the constructor --------------------------------- */
 
-static const struct store_driver sqlite_driver = {
-    .name = "sqlite",
-    .dialect = SQL_SQLITE,
-    STORE_DRIVER_PRIMS(sq),
-    .migrations = migrations,
-    .migrations_count = &migrations_count,
-    .migrate_script = sq_migrate_script,
-};
+static const struct store_driver sqlite_driver = {STORE_DRIVER(sq, "sqlite", SQL_SQLITE, migrations)};
 
 store *store_sqlite_open(const char *path, derr *e)
 {

@@ -12,8 +12,8 @@
  * tests/harness/pg.py run). Each test gets a fresh database in it, dropped
  * afterwards. Without the variable every test is skipped.
  *
- * test_search_speed fills 5,000 packages by default; set
- * DEPOT_TEST_SEARCH_PACKAGES=100000 for the full-size measurement.
+ * test_search_at_scale fills 5,000 packages by default; set
+ * DEPOT_TEST_SEARCH_PACKAGES=100000 for a registry's size.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -426,13 +426,14 @@ static void test_reconnect(void **state)
 
     PGconn *pg = raw_open(f);
     char sql[300];
+    /* the timeout makes it wait until the backend is gone, so the next call
+     * meets a closed connection however slow the machine (no sleep to guess) */
     snprintf(sql, sizeof sql,
-             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+             "SELECT count(pg_terminate_backend(pid, 60000)) FROM pg_stat_activity"
              " WHERE datname = '%s' AND application_name = 'depot'",
              f->db);
     for (int round = 0; round < 3; round++) {
         assert_int_equal(pg_int(pg, sql), 1);
-        usleep(100 * 1000);
         /* A write, a transaction and a read, each right after a kill. */
         if (round == 0)
             assert_int_equal(store_call(f->st, user_set_admin, alice, true, &e), STORE_OK);
@@ -459,10 +460,10 @@ static void test_outage(void **state)
     snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS false", f->db);
     pg_exec(admin, sql);
     snprintf(sql, sizeof sql,
-             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '%s'",
+             "SELECT count(pg_terminate_backend(pid, 60000)) FROM pg_stat_activity"
+             " WHERE datname = '%s'",
              f->db);
     pg_int(admin, sql);
-    usleep(100 * 1000);
     derr e = {0};
     store_user u;
     assert_int_equal(store_call(f->st, user_by_id, f->a, alice, &u, &e), STORE_ERROR);
@@ -505,7 +506,8 @@ static void test_statement_timeout(void **state)
     assert_int_equal(store_call(quick, user_by_id, f->a, alice, &u, &e), STORE_ERROR);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    assert_true(ms >= 250 && ms < 5000);
+    /* it waited for the timeout (an upper bound would be a clock's guess under load) */
+    assert_true(ms >= 250);
     assert_int_equal(e.status, 503);
     assert_string_equal(e.code, "unavailable");
     pg_exec(pg, "ROLLBACK");
@@ -728,13 +730,26 @@ static void bulk_packages(struct fixture *f, int count)
     PQfinish(pg);
 }
 
-static void test_search_speed(void **state)
+/* Every kind of search over many packages finds them, a misspelt name
+ * finds the package it misspells, and the typo search's condition (the one
+ * the store's fuzzy statement uses) is one the trigram index answers: a
+ * plan that read every package instead is what made typo searches slow. */
+static void test_search_at_scale(void **state)
 {
     FIXTURE(f);
-    int count = search_speed_count();
-    double t0 = now_ms();
-    bulk_packages(f, count);
-    search_timings(f, "postgres", count, now_ms() - t0, true);
+    bulk_packages(f, search_speed_count());
+    search_at_scale(f, true);
+    PGconn *pg = raw_open(f);
+    pg_exec(pg, "SET enable_seqscan = off");
+    PGresult *r = PQexec(pg, "EXPLAIN SELECT id FROM packages p WHERE p.normalized_name %"
+                             " 'json_parsre' OR 'json_parsre' <% p.normalized_name");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    bool indexed = false;
+    for (int i = 0; i < PQntuples(r); i++)
+        indexed |= strstr(PQgetvalue(r, i, 0), "packages_name_trgm") != NULL;
+    PQclear(r);
+    PQfinish(pg);
+    assert_true(indexed);
 }
 
 /* ---- downloads and stats --------------------------------------------- */
@@ -1264,7 +1279,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_publish_create_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_remove_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_typos, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_speed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_at_scale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_downloads_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_0001, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operations, setup, teardown),
