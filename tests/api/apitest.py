@@ -5,10 +5,10 @@ The classes of one test module that ask for the same server settings share one s
 the first of them and stopped when the module is done (close_shared_servers; tests/api/run.py
 runs a module's sharing classes in one worker). Tests and classes on one server keep to names
 of their own (self.uniq) and never depend on each other's order. A class that truly needs a
-fresh server and data folder (it restarts or stops it, damages it, spends rate limits, or
-counts on a whole-server view) sets own_server = True, or asks for rate limits, and gets one
-started in setUpClass and stopped in tearDownClass. After every test, every response the test received is checked against the contract's
-invariants (error shape, WWW-Authenticate on 401, Allow on 405, Retry-After on 429,
+fresh server and data folder (it restarts or stops it, or runs it on services of its own) sets
+own_server = True; one that spends rate limits, or starts its servers itself, gets its own too
+(tests/README.md). After every test, every response the test received is checked against the
+contract's invariants (error shape, WWW-Authenticate on 401, Allow on 405, Retry-After on 429,
 X-Request-Id everywhere). A class whose test failed keeps its server's temp dir for inspection.
 """
 

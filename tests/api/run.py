@@ -304,27 +304,28 @@ def run_job(job, timeout, verbose):
     return results, time.monotonic() - t0, stderr if verbose else ""
 
 
-def times_file():
-    """Where each worker's seconds are kept between runs: beside the binary under test."""
+def times_file(backends):
+    """Where each worker's seconds are kept between runs: beside the binary under test, one
+    file for each set of backends (api-times.json, api-times-postgres+s3+redis.json)."""
     return os.path.join(os.path.dirname(os.environ.get("DEPOT_BIN") or
                                         os.path.join(HERE, "..", "..", "build", "depot")),
-                        "api-times.json")
+                        "api-times%s.json" % ("-" + "+".join(backends) if backends else ""))
 
 
-def load_times():
+def load_times(backends):
     try:
-        with open(times_file()) as f:
+        with open(times_file(backends)) as f:
             return json.load(f)
     except (OSError, ValueError):
         return {}
 
 
-def save_times(times):
+def save_times(times, backends):
+    path = times_file(backends)
     try:
-        tmp = times_file() + ".%d" % os.getpid()
-        with open(tmp, "w") as f:
+        with open(path + ".%d" % os.getpid(), "w") as f:
             json.dump(times, f, indent=0, sort_keys=True)
-        os.replace(tmp, times_file())
+        os.replace(path + ".%d" % os.getpid(), path)
     except OSError:
         pass  # only the order of the next run depends on it
 
@@ -442,7 +443,9 @@ def run_suite(args, cluster):
                 selected.append((cname, sel, group))
         jobs.extend(module_jobs(m, selected))
     # The longest first (those never timed before them), so that no long one starts last.
-    times = load_times()
+    backends = ([args.store] if args.store != "sqlite" else []) + \
+        (["s3"] if args.blobs == "s3" else []) + (["redis"] if args.redis else [])
+    times = load_times(backends)
     jobs.sort(key=lambda j: -times.get(job_name(j), 1e9))
 
     t0 = time.monotonic()
@@ -474,7 +477,7 @@ def run_suite(args, cluster):
         sys.exit(130)
     ex.shutdown()
     if not args.patterns:
-        save_times(times)
+        save_times(times, backends)
 
     failed = [r for r in all_results if r["status"] in ("FAIL", "ERROR")]
     passed = sum(1 for r in all_results if r["status"] == "ok")
@@ -488,8 +491,6 @@ def run_suite(args, cluster):
         print("skipped %s: %s" % (r["id"], r["detail"]))
     print("\n(%d classes in %d workers in %.1fs, %d at a time)" % (
         sum(len(j[1]) for j in jobs), len(jobs), time.monotonic() - t0, args.jobs))
-    backends = ([args.store] if args.store != "sqlite" else []) + \
-        (["s3"] if args.blobs == "s3" else []) + (["redis"] if args.redis else [])
     line = "api%s: %d passed, %d failed" % (" (%s)" % "+".join(backends) if backends else "",
                                            passed, len(failed))
     if skipped:
