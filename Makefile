@@ -154,9 +154,11 @@ run: all
 # tests/unit/http/test_ratelimit_redis.c (DEPOT_TEST_REDIS_URL). Without them those tests skip.
 unit-bins: deps test-deps $(BUILD)/depot $(UNIT_BIN)
 
+# The store suites take longest (they run on PostgreSQL too): tests/run-unit starts them first.
 unit: unit-bins
 	@python3 tests/harness/s3.py -- python3 tests/harness/redis.py -- \
-	    python3 tests/harness/pg.py run tests/run-unit $(UNIT_BIN)
+	    python3 tests/harness/pg.py run tests/run-unit \
+	    $(filter $(BUILD)/tests/store/%,$(UNIT_BIN)) $(filter-out $(BUILD)/tests/store/%,$(UNIT_BIN))
 
 api: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/api/run.py
