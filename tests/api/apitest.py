@@ -115,6 +115,9 @@ class DepotTestCase(unittest.TestCase):
     create_admin = True
     # A server of the class's own instead of the module's shared one (see the top).
     own_server = False
+    # The server generates its Hex repository key itself, instead of being given the key the
+    # run's first server generated (tests/harness/depot.py, DEPOT_TEST_HEX_KEY_CACHE).
+    own_hex_key = False
 
     maxDiff = 4000
 
@@ -125,7 +128,7 @@ class DepotTestCase(unittest.TestCase):
         if cls.own_server or cls.rate_limit or not cls.start_server:
             return None
         return (cls.__module__, repr((tuple(cls.depot_args), cls.depot_env, cls.depot_config,
-                                      cls.log_format, cls.create_admin)))
+                                      cls.log_format, cls.create_admin, cls.own_hex_key)))
 
     @classmethod
     def setUpClass(cls):
@@ -155,7 +158,8 @@ class DepotTestCase(unittest.TestCase):
     @classmethod
     def _start_depot(cls, make):
         return make(extra_args=cls.depot_args, env=cls.depot_env, config=cls.depot_config,
-                    rate_limit=cls.rate_limit, log_format=cls.log_format)
+                    rate_limit=cls.rate_limit, log_format=cls.log_format,
+                    own_hex_key=cls.own_hex_key)
 
     @classmethod
     def tearDownClass(cls):

@@ -30,9 +30,11 @@ import argparse
 import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -358,12 +360,20 @@ def main():
     sys.path.insert(0, HERE)
     sys.path.insert(0, os.path.join(HERE, "..", "harness"))
     services = []
+    keydir = None
+    if not os.environ.get("DEPOT_TEST_HEX_KEY_CACHE"):
+        # The Hex key the run's first server generates, given to the later ones
+        # (tests/harness/depot.py): RSA key generation is most of a server's start.
+        keydir = tempfile.mkdtemp(prefix="depot-test-hexkey-")
+        os.environ["DEPOT_TEST_HEX_KEY_CACHE"] = os.path.join(keydir, "hex_repo_key.pem")
     try:
         cluster = start_services(args, services)
         run_suite(args, cluster)
     finally:
         for s in reversed(services):
             s.close()
+        if keydir:
+            shutil.rmtree(keydir, ignore_errors=True)
 
 
 def start_services(args, services):
