@@ -107,7 +107,7 @@ def job_name(job):
 
 
 # ---------------------------------------------------------------------------------------------
-# worker: runs one class and reports each test as a JSON line on stdout
+# worker: runs the classes of one module and reports each test as a JSON line on stdout
 
 
 class _Result(unittest.TestResult):
