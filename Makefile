@@ -58,16 +58,28 @@ LIBOBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps bench-deps run test unit fuzz fuzz-build fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak soak-short bench clean format check-banned
+.PHONY: all deps test-deps bench-deps run check test unit unit-bins fuzz fuzz-build fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak soak-short sanitized bench clean format check-banned
 
 all: deps check-banned $(BUILD)/depot
 
-deps:
-	@scripts/install-deps build
-test-deps:
-	@scripts/install-deps test
+# The Debian packages a purpose needs are installed once: a stamp in build/ says they were
+# (made again when scripts/install-deps changes, and after make clean). Everything that
+# compiles waits for the build stamp, and the test programs for the test stamp, so that make -j
+# on a fresh machine does not compile beside the install, before the headers are there.
+DEPS_STAMP := build/.deps-build
+TEST_DEPS_STAMP := build/.deps-test
+
+deps: $(DEPS_STAMP)
+test-deps: $(TEST_DEPS_STAMP)
 bench-deps:
 	@scripts/install-deps bench
+
+build/.deps-%: scripts/install-deps
+	@scripts/install-deps $*
+	@mkdir -p $(dir $@) && touch $@
+
+$(OBJ) $(BUILD)/src/main.o $(HEX_PB:%=%.c) $(HEX_PB:%=%.h): | $(DEPS_STAMP)
+$(UNIT_BIN): | $(TEST_DEPS_STAMP)
 
 $(BUILD)/depot: $(BUILD)/src/main.o $(BUILD)/libdepot.a
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
@@ -140,9 +152,13 @@ run: all
 # (DEPOT_TEST_PG_URL) around the run, and removes it after; tests/harness/s3.py and redis.py do the
 # same with s3rver and redis-server for tests/unit/blob/test_s3.c (DEPOT_TEST_S3_URL) and
 # tests/unit/http/test_ratelimit_redis.c (DEPOT_TEST_REDIS_URL). Without them those tests skip.
-unit: deps test-deps $(BUILD)/depot $(UNIT_BIN)
+unit-bins: deps test-deps $(BUILD)/depot $(UNIT_BIN)
+
+# The store suites take longest (they run on PostgreSQL too): tests/run-unit starts them first.
+unit: unit-bins
 	@python3 tests/harness/s3.py -- python3 tests/harness/redis.py -- \
-	    python3 tests/harness/pg.py run tests/run-unit $(UNIT_BIN)
+	    python3 tests/harness/pg.py run tests/run-unit \
+	    $(filter $(BUILD)/tests/store/%,$(UNIT_BIN)) $(filter-out $(BUILD)/tests/store/%,$(UNIT_BIN))
 
 api: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) python3 tests/api/run.py
@@ -171,14 +187,36 @@ openapi: deps $(BUILD)/depot
 browser: deps test-deps $(BUILD)/depot
 	@DEPOT_BIN=$(abspath $(BUILD)/depot) tests/browser/run
 
-# Every suite of make test again on a build with ASan + UBSan (build/san/): any memory error or
-# undefined behaviour aborts the server or the test, and fails the run. Not soak-short: its load
-# test measures descriptors and RSS, which ASan's quarantine would swamp (the fuzz drivers are
+# The suites again on a build with ASan + UBSan (build/san/): any memory error or undefined
+# behaviour aborts the server or the test, and fails the run. Not soak-short: its load test
+# measures descriptors and RSS, which ASan's quarantine would swamp (the fuzz drivers are
 # ASan + UBSan builds already).
+SAN_SUITES := unit api api-pg clients npm-clients hex-clients openapi browser
 sanitized: deps test-deps
-	@$(MAKE) -s --no-print-directory SAN=1 unit api api-pg clients npm-clients hex-clients openapi browser
+	@$(MAKE) -s --no-print-directory SAN=1 $(SAN_SUITES)
 
-test: check-banned unit fuzz-short api api-pg clients npm-clients hex-clients openapi browser soak-short sanitized
+# The two tiers (tests/README.md), run by tests/tier step by step, each step a make command
+# line; the last line of either is "check: N passed, N failed in S s" (or test:).
+# make check, for every commit: the build, check-banned, and on the ASan + UBSan build the unit
+# tests and the API suite on SQLite, then fuzz-short (98 s here with the builds current).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CHECK := check-banned "-j$(JOBS) all" "SAN=1 -j$(JOBS) unit-bins" "SAN=1 unit" "SAN=1 api" \
+         "-j$(JOBS) fuzz-short"
+# make test: every suite on both stores (SQLite, and PostgreSQL + S3 + Redis) and both builds,
+# the real clients and the browser, fuzz-short and soak-short: make check, then the rest of the
+# matrix. The one cell left out is the API suite on SQLite on the plain build: those tests run
+# on the plain build on PostgreSQL and on SQLite under ASan, and the plain build on SQLite is
+# still what the clients, the browser and the soak runs drive.
+TEST := $(CHECK) "-j$(JOBS) unit-bins" unit api-pg clients npm-clients hex-clients openapi \
+        browser soak-short $(foreach t,$(filter-out unit api,$(SAN_SUITES)),"SAN=1 $(t)")
+# tests/tier runs make itself, with its own -j: not this make's jobserver.
+TIER = MAKEFLAGS="$(filter-out -j% --jobserver-auth=% --jobserver-fds=%,$(MAKEFLAGS))" tests/tier
+
+check: deps test-deps
+	@$(TIER) check $(CHECK)
+
+test: deps test-deps
+	@$(TIER) test $(TEST)
 
 # tests/soak (README.md there): crash safety under SIGKILL, load with 1,000 connections and 500
 # slowloris ones, disk full / read-only / busy-database faults (needs root for its tmpfs), and the
@@ -199,7 +237,7 @@ soak-short: deps test-deps $(BUILD)/depot
 
 # libFuzzer drivers, one per parser (fuzz/README.md), linked with a library compiled by clang for
 # fuzzing into build/fuzz/. `make fuzz` runs each for FUZZ_TIME seconds (FUZZERS=names picks some);
-# `make fuzz-short` (part of make test) replays each seed corpus and mutates for FUZZ_SHORT_TIME.
+# `make fuzz-short` (part of make check) replays each seed corpus and mutates for FUZZ_SHORT_TIME.
 FUZZ_TIME ?= 60
 FUZZ_SHORT_TIME ?= 3
 FUZZERS ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
@@ -213,7 +251,7 @@ fuzz: fuzz-build
 fuzz-short: fuzz-build
 	@fuzz/run --short $(FUZZ_SHORT_TIME) $(FUZZERS)
 
-$(BUILD)/bin/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libdepot.a
+$(BUILD)/bin/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libdepot.a | $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isrc -fsanitize=fuzzer -o $@ $< $(BUILD)/libdepot.a $(LDLIBS_ALL)
 

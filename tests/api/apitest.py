@@ -1,13 +1,18 @@
 """
 apitest.py — the base TestCase for depot's black-box API tests.
 
-Each test class gets its own server (started in setUpClass, stopped in tearDownClass); tests in
-a class share it, so they use unique names (self.uniq) and never depend on each other's order.
-After every test, every response the test received is checked against the contract's
-invariants (error shape, WWW-Authenticate on 401, Allow on 405, Retry-After on 429,
-X-Request-Id everywhere). A class whose test failed keeps its temp dir for inspection.
+The classes of one test module that ask for the same server settings share one server, started by
+the first of them and stopped when the module is done (close_shared_servers; tests/api/run.py
+runs a module's sharing classes in one worker). Tests and classes on one server keep to names
+of their own (self.uniq) and never depend on each other's order. A class that truly needs a
+fresh server and data folder (it restarts or stops it, or runs it on services of its own) sets
+own_server = True; one that spends rate limits, or starts its servers itself, gets its own too
+(tests/README.md). After every test, every response the test received is checked against the
+contract's invariants (error shape, WWW-Authenticate on 401, Allow on 405, Retry-After on 429,
+X-Request-Id everywhere). A class whose test failed keeps its server's temp dir for inspection.
 """
 
+import atexit
 import calendar
 import itertools
 import json
@@ -108,32 +113,77 @@ class DepotTestCase(unittest.TestCase):
     # Register a first user (who becomes admin) at class start so users made by new_user()
     # are ordinary users.
     create_admin = True
+    # A server of the class's own instead of the module's shared one (see the top).
+    own_server = False
+    # The server generates its Hex repository key itself, instead of being given the key the
+    # run's first server generated (tests/harness/depot.py, DEPOT_TEST_HEX_KEY_CACHE).
+    own_hex_key = False
 
     maxDiff = 4000
+
+    @classmethod
+    def server_group(cls):
+        """The key of the shared server this class runs on (its module and its settings), or
+        None when it starts its own server or none."""
+        if cls.own_server or cls.rate_limit or not cls.start_server:
+            return None
+        return (cls.__module__, repr((tuple(cls.depot_args), cls.depot_env, cls.depot_config,
+                                      cls.log_format, cls.create_admin, cls.own_hex_key)))
 
     @classmethod
     def setUpClass(cls):
         cls._keep = False
         cls._depots = []
+        cls._shared = None
         cls.depot = None
         cls.admin = None
-        if cls.start_server:
-            try:
-                cls.depot = cls.make_depot(extra_args=cls.depot_args, env=cls.depot_env,
-                                           config=cls.depot_config, rate_limit=cls.rate_limit,
-                                           log_format=cls.log_format)
-                if cls.create_admin:
-                    cls.admin = cls.register_user(cls.depot, prefix="admin")
-            except BaseException:
-                # tearDownClass does not run after a failed setUpClass; keep what ran
-                for d in cls._depots:
-                    d.close(keep=d.proc is not None)
-                raise
+        if not cls.start_server:
+            return
+        key = cls.server_group()
+        if key is not None:
+            cls._shared = _shared_server(cls, key)
+            cls.depot, cls.admin = cls._shared.depot, cls._shared.admin
+            cls._depots.append(cls.depot)
+            return
+        try:
+            cls.depot = cls._start_depot(cls.make_depot)
+            if cls.create_admin:
+                cls.admin = cls.register_user(cls.depot, prefix="admin")
+        except BaseException:
+            # tearDownClass does not run after a failed setUpClass; keep what ran
+            for d in cls._depots:
+                d.close(keep=d.proc is not None)
+            raise
+
+    @classmethod
+    def _start_depot(cls, make):
+        return make(extra_args=cls.depot_args, env=cls.depot_env, config=cls.depot_config,
+                    rate_limit=cls.rate_limit, log_format=cls.log_format,
+                    own_hex_key=cls.own_hex_key)
 
     @classmethod
     def tearDownClass(cls):
+        if cls._shared is not None and cls._keep:
+            cls._shared.keep = True
         for d in cls._depots:
-            d.close(keep=cls._keep)
+            if cls._shared is None or d is not cls._shared.depot:
+                d.close(keep=cls._keep)
+
+    @classmethod
+    def once_per_server(cls, what, make):
+        """Runs make(), which sets class attributes (fixtures on the server), once per shared
+        server: a later class on the same server gets the attributes the first one's make() set
+        instead. On a server of the class's own, make() simply runs."""
+        done = cls._shared.fixtures if cls._shared is not None else None
+        if done is not None and what in done:
+            for k, v in done[what].items():
+                setattr(cls, k, v)
+            return
+        before = dict(vars(cls))
+        make()
+        if done is not None:
+            done[what] = {k: v for k, v in vars(cls).items()
+                          if k not in before or before[k] is not v}
 
     @classmethod
     def make_depot(cls, start=True, **kw):
@@ -319,6 +369,52 @@ class DepotTestCase(unittest.TestCase):
         r = d.create_token(auth, name, list(scopes), expires_at=expires_at)
         self.assertStatus(r, 201)
         return r.json()["token"], name
+
+
+class _Shared:
+    def __init__(self, depot, admin):
+        self.depot, self.admin, self.keep = depot, admin, False
+        self.fixtures = {}  # once_per_server: what -> the class attributes it set
+
+
+_shared = {}  # server_group() -> _Shared, while the module runs
+
+
+def _shared_server(cls, key):
+    """The module's shared server for key, started (and its admin registered) by the first
+    class that asks."""
+    sh = _shared.get(key)
+    if sh is not None:
+        return sh
+    made = []
+
+    def make(**kw):
+        made.append(Depot(name=cls.__module__, **kw))
+        return made[-1].start()
+    try:
+        d = cls._start_depot(make)
+        admin = cls.register_user(d, prefix="admin") if cls.create_admin else None
+    except BaseException:
+        for x in made:
+            x.close(keep=x.proc is not None)
+        raise
+    sh = _shared[key] = _Shared(d, admin)
+    return sh
+
+
+@atexit.register
+def close_shared_servers():
+    """Stops every shared server and removes its temp dir (kept when a class on it failed).
+    Raises DepotError after closing them all when one's stderr had a sanitizer report."""
+    errors = []
+    while _shared:
+        _, sh = _shared.popitem()
+        try:
+            sh.depot.close(keep=sh.keep)
+        except DepotError as e:
+            errors.append(str(e))
+    if errors:
+        raise DepotError("\n".join(errors))
 
 
 def error_body_problems(r):

@@ -5,10 +5,13 @@ run.py — runs depot's black-box API tests.
     DEPOT_BIN=build/depot python3 tests/api/run.py [-j N] [-v] [--store postgres] [--blobs s3]
                                                    [--redis] [PATTERN...]
 
-Finds every tests/api/**/test_*.py, and runs each TestCase class in its own worker process
-(classes start their own servers, so they run side by side, API_JOBS or -j at a time). Prints
-one line per test, the details of each failure (with the tail of that server's stderr), and a
-last line `api: N passed, N failed[, N skipped]`. Exits 1 when any test failed.
+Finds every tests/api/**/test_*.py and runs it in worker processes, API_JOBS or -j at a time:
+the classes of a module that share its server (apitest.py, server_group) in one worker, each
+class with a server of its own in a worker of its own. Workers start their own servers, so they
+run side by side; the longest go first (the seconds each took last time are kept in
+api-times.json beside the binary). Prints one line per test, the details of each failure (with
+the tail of that server's stderr), and a last line `api: N passed, N failed[, N skipped]`.
+Exits 1 when any test failed. -v adds each worker's stderr and seconds.
 PATTERNs select tests whose id (core.test_tokens.Tokens.test_create) contains one of them.
 
 --store postgres (or DEPOT_TEST_STORE=postgres) runs the same suite with every server on
@@ -27,9 +30,11 @@ import argparse
 import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -66,7 +71,8 @@ def find_modules():
 
 
 def test_classes(modname):
-    """[(class name, [test method names])] of one module."""
+    """[(class name, [test method names], server group)] of one module; the group is the key
+    of the module's server the class shares (None: a server of its own, or none)."""
     mod = importlib.import_module(modname)
     out = []
     loader = unittest.TestLoader()
@@ -76,12 +82,32 @@ def test_classes(modname):
                 and obj.__module__ == modname):
             names = loader.getTestCaseNames(obj)
             if names:
-                out.append((name, list(names)))
+                group = obj.server_group() if hasattr(obj, "server_group") else None
+                out.append((name, list(names), group))
     return out
 
 
+def module_jobs(modname, classes):
+    """The workers of one module: [(module, [(class, tests), ...])], one for the classes of each
+    shared server and one for each class of its own."""
+    shared, jobs = {}, []
+    for cname, tests, group in classes:
+        if group is None:
+            jobs.append((modname, [(cname, tests)]))
+        elif group in shared:
+            shared[group][1].append((cname, tests))
+        else:
+            shared[group] = (modname, [(cname, tests)])
+            jobs.append(shared[group])
+    return jobs
+
+
+def job_name(job):
+    return "%s.%s" % (job[0], "+".join(c for c, _ in job[1]))
+
+
 # ---------------------------------------------------------------------------------------------
-# worker: runs one class and reports each test as a JSON line on stdout
+# worker: runs the classes of one module and reports each test as a JSON line on stdout
 
 
 class _Result(unittest.TestResult):
@@ -170,7 +196,9 @@ class _Result(unittest.TestResult):
             self.out(rec)
 
 
-def worker(modname, clsname, patterns):
+def worker(modname):
+    """Runs the tests of one module that the parent writes on stdin as JSON, [[class, [test,
+    ...]], ...], in this process, then stops the servers they shared."""
     sys.path.insert(0, HERE)
     lock = threading.Lock()
 
@@ -180,20 +208,24 @@ def worker(modname, clsname, patterns):
             sys.stdout.flush()
 
     try:
+        classes = json.load(sys.stdin)
         mod = importlib.import_module(modname)
-        cls = getattr(mod, clsname)
-        loader = unittest.TestLoader()
-        names = [n for n in loader.getTestCaseNames(cls)
-                 if not patterns or any(p in "%s.%s.%s" % (modname, clsname, n)
-                                        for p in patterns)]
-        suite = unittest.TestSuite(cls(n) for n in names)
+        suite = unittest.TestSuite()
+        for clsname, tests in classes:
+            cls = getattr(mod, clsname)
+            suite.addTests(cls(n) for n in tests)
     except Exception:  # noqa: BLE001
-        out({"class_error": "%s.%s (import)" % (modname, clsname),
+        out({"class_error": "%s (import)" % modname,
              "detail": traceback.format_exc()})
         return 1
     result = _Result(out)
     suite.run(result)
     # stopTest emits after tearDown, so tearDown problems are already folded in
+    try:
+        import apitest
+        apitest.close_shared_servers()
+    except Exception:  # noqa: BLE001 (a sanitizer report at a shared server's exit)
+        out({"class_error": "tearDownModule (%s)" % modname, "detail": traceback.format_exc()})
     return 0
 
 
@@ -218,17 +250,19 @@ def _on_term(signum, frame):
     raise KeyboardInterrupt
 
 
-def run_class(modname, clsname, tests, patterns, timeout, verbose):
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", modname, clsname] + patterns
+def run_job(job, timeout, verbose):
+    modname, classes = job
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", modname]
+    timeout *= len(classes)  # the limit is per class
     t0 = time.monotonic()
     # The worker leads its own process group, so a worker that times out is killed together
     # with every server it started.
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         stdin=subprocess.DEVNULL, start_new_session=True)
+                         stdin=subprocess.PIPE, start_new_session=True)
     with _workers_lock:
         _workers.add(p)
     try:
-        stdout, stderr = p.communicate(timeout=timeout)
+        stdout, stderr = p.communicate(json.dumps(classes), timeout=timeout)
         rc, timed_out = p.returncode, False
     except subprocess.TimeoutExpired:
         try:
@@ -249,8 +283,7 @@ def run_class(modname, clsname, tests, patterns, timeout, verbose):
             else:
                 recs[rec["id"]] = rec
     results = []
-    for t in tests:
-        tid = "%s.%s.%s" % (modname, clsname, t)
+    for tid in ["%s.%s.%s" % (modname, c, t) for c, tests in classes for t in tests]:
         if tid in recs:
             results.append(recs[tid])
             continue
@@ -258,17 +291,45 @@ def run_class(modname, clsname, tests, patterns, timeout, verbose):
             why = "class setup failed:\n" + "\n".join(
                 "%s\n%s" % (e["class_error"], e["detail"]) for e in class_errors)
         elif timed_out:
-            why = "the class did not finish within %ds" % timeout
+            why = "the worker did not finish within %ds" % timeout
         else:
             why = "the worker exited %s without reporting this test" % rc
         results.append({"id": tid, "status": "ERROR", "detail": why + (
             "\n--- worker stderr ---\n" + stderr[-4000:] if stderr.strip() else ""), "secs": 0})
-    # errors in tearDownClass after the tests passed
+    # errors in tearDownClass or at a shared server's close after the tests passed:
+    # "tearDownClass (module.Class)" is reported as module.Class.tearDownClass
     for e in class_errors:
         if all(r["id"] in recs for r in results) and "tearDown" in e["class_error"]:
-            results.append({"id": "%s.%s.tearDownClass" % (modname, clsname),
+            what, _, where = e["class_error"].partition(" (")
+            results.append({"id": "%s.%s" % (where.rstrip(")") or modname, what),
                             "status": "ERROR", "detail": e["detail"], "secs": 0})
     return results, time.monotonic() - t0, stderr if verbose else ""
+
+
+def times_file(backends):
+    """Where each worker's seconds are kept between runs: beside the binary under test, one
+    file for each set of backends (api-times.json, api-times-postgres+s3+redis.json)."""
+    return os.path.join(os.path.dirname(os.environ.get("DEPOT_BIN") or
+                                        os.path.join(HERE, "..", "..", "build", "depot")),
+                        "api-times%s.json" % ("-" + "+".join(backends) if backends else ""))
+
+
+def load_times(backends):
+    try:
+        with open(times_file(backends)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def save_times(times, backends):
+    path = times_file(backends)
+    try:
+        with open(path + ".%d" % os.getpid(), "w") as f:
+            json.dump(times, f, indent=0, sort_keys=True)
+        os.replace(path + ".%d" % os.getpid(), path)
+    except OSError:
+        pass  # only the order of the next run depends on it
 
 
 def main():
@@ -289,22 +350,30 @@ def main():
     ap.add_argument("--redis", action="store_true",
                     default=bool(os.environ.get("DEPOT_TEST_WITH_REDIS")),
                     help="rate limits of every server in a throwaway Redis")
-    ap.add_argument("--worker", nargs=2, metavar=("MODULE", "CLASS"), help=argparse.SUPPRESS)
+    ap.add_argument("--worker", metavar="MODULE", help=argparse.SUPPRESS)
     ap.add_argument("patterns", nargs="*")
     args = ap.parse_args()
 
     if args.worker:
-        sys.exit(worker(args.worker[0], args.worker[1], args.patterns))
+        sys.exit(worker(args.worker))
 
     sys.path.insert(0, HERE)
     sys.path.insert(0, os.path.join(HERE, "..", "harness"))
     services = []
+    keydir = None
+    if not os.environ.get("DEPOT_TEST_HEX_KEY_CACHE"):
+        # The Hex key the run's first server generates, given to the later ones
+        # (tests/harness/depot.py): RSA key generation is most of a server's start.
+        keydir = tempfile.mkdtemp(prefix="depot-test-hexkey-")
+        os.environ["DEPOT_TEST_HEX_KEY_CACHE"] = os.path.join(keydir, "hex_repo_key.pem")
     try:
         cluster = start_services(args, services)
         run_suite(args, cluster)
     finally:
         for s in reversed(services):
             s.close()
+        if keydir:
+            shutil.rmtree(keydir, ignore_errors=True)
 
 
 def start_services(args, services):
@@ -369,7 +438,8 @@ def run_suite(args, cluster):
             import_failures.append({"id": m, "status": "ERROR",
                                     "detail": traceback.format_exc(), "secs": 0})
             continue
-        for cname, tests in classes:
+        selected = []
+        for cname, tests, group in classes:
             sel = [t for t in tests if not args.patterns
                    or any(p in "%s.%s.%s" % (m, cname, t) for p in args.patterns)]
             for only, why, on in ((SQLITE_ONLY, "SQLite only: ", cluster),
@@ -380,20 +450,29 @@ def run_suite(args, cluster):
                                             "detail": why + only[tid], "secs": 0})
                     sel.remove(t)
             if sel:
-                jobs.append((m, cname, sel))
+                selected.append((cname, sel, group))
+        jobs.extend(module_jobs(m, selected))
+    # The longest first (those never timed before them), so that no long one starts last.
+    backends = ([args.store] if args.store != "sqlite" else []) + \
+        (["s3"] if args.blobs == "s3" else []) + (["redis"] if args.redis else [])
+    times = load_times(backends)
+    jobs.sort(key=lambda j: -times.get(job_name(j), 1e9))
 
     t0 = time.monotonic()
     all_results = list(import_failures)
     lock = threading.Lock()
 
     def one(job):
-        m, c, tests = job
-        results, secs, err = run_class(m, c, tests, args.patterns, args.timeout, args.verbose)
+        results, secs, err = run_job(job, args.timeout, args.verbose)
         with lock:
             for r in results:
                 print("%-5s %s (%.2fs)" % (r["status"], r["id"], r["secs"]), flush=True)
             if err:
                 sys.stdout.write(err)
+            if args.verbose:
+                print("      worker %s: %.1fs" % (job_name(job), secs), flush=True)
+            if not args.patterns:
+                times[job_name(job)] = round(secs, 1)
             all_results.extend(results)
 
     signal.signal(signal.SIGTERM, _on_term)
@@ -407,6 +486,8 @@ def run_suite(args, cluster):
         sys.stderr.write("run.py: interrupted; killed the workers and their servers\n")
         sys.exit(130)
     ex.shutdown()
+    if not args.patterns:
+        save_times(times, backends)
 
     failed = [r for r in all_results if r["status"] in ("FAIL", "ERROR")]
     passed = sum(1 for r in all_results if r["status"] == "ok")
@@ -418,9 +499,8 @@ def run_suite(args, cluster):
         print(r["detail"].rstrip())
     for r in skipped:
         print("skipped %s: %s" % (r["id"], r["detail"]))
-    print("\n(%d classes in %.1fs, %d at a time)" % (len(jobs), time.monotonic() - t0, args.jobs))
-    backends = ([args.store] if args.store != "sqlite" else []) + \
-        (["s3"] if args.blobs == "s3" else []) + (["redis"] if args.redis else [])
+    print("\n(%d classes in %d workers in %.1fs, %d at a time)" % (
+        sum(len(j[1]) for j in jobs), len(jobs), time.monotonic() - t0, args.jobs))
     line = "api%s: %d passed, %d failed" % (" (%s)" % "+".join(backends) if backends else "",
                                            passed, len(failed))
     if skipped:

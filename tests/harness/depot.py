@@ -66,10 +66,11 @@ def wrapped(seconds):
     """A time limit for waiting on a server: WRAPPER_SLOWDOWN times longer under a wrapper."""
     return seconds * WRAPPER_SLOWDOWN if wrapper() else seconds
 
-# $DEPOT_TEST_HEX_KEY_CACHE (tests/soak/memcheck.py sets it): a file for the Hex repository key
-# the first server of the run generated, given to every later server's fresh data folder. RSA key
-# generation takes from 20 s to over 100 s under valgrind, and the generating code stays checked
-# by that first server.
+# $DEPOT_TEST_HEX_KEY_CACHE (tests/api/run.py and tests/soak/memcheck.py set it): a file for the
+# Hex repository key the first server of the run generated, given to every later server's fresh
+# data folder, unless it was made with own_hex_key=True. RSA key generation takes from 20 s to over
+# 100 s under valgrind, and a second or more of CPU, of a spread that grows with the load, at
+# every start elsewhere; the generating code stays checked by the servers that generate.
 
 # How AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer start a report.
 SANITIZER = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: ")
@@ -432,11 +433,12 @@ class Depot:
     rate_limit is True, --rate-limit off.
     listen: "127.0.0.1:PORT" to use a fixed port (readiness is then polled through /health, for
     runs whose log level hides the listening line); default port 0 and the listening line.
+    own_hex_key: the server generates its Hex key even when $DEPOT_TEST_HEX_KEY_CACHE has one.
     """
 
     def __init__(self, extra_args=(), env=None, config=None, rate_limit=False, defaults=True,
                  listen=None, base_url=None, binary=None, start_timeout=10.0, name="depot",
-                 log_format="text"):
+                 log_format="text", own_hex_key=False):
         self.store_url = None  # a PostgreSQL database made for this server (see the top)
         self.blobs_url = None  # a key prefix of its own in $DEPOT_TEST_S3's bucket
         self.redis_url = None  # a database of its own in $DEPOT_TEST_REDIS
@@ -450,6 +452,7 @@ class Depot:
         self.listen = listen
         self.base_url = base_url
         self.start_timeout = start_timeout
+        self.own_hex_key = own_hex_key  # generate the Hex key even with the cache above
         self.name = name
         self.root = tempfile.mkdtemp(prefix="depot-test-")
         self.data_dir = os.path.join(self.root, "data")
@@ -557,7 +560,7 @@ class Depot:
                              % self.binary)
         self.starts += 1
         first_line = len(self._lines)
-        self._hex_key_under_wrapper(before=True)
+        self._hex_key_cache(before=True)
         self.proc = subprocess.Popen(wrapper() + self.serve_args(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      env=self.environment(), cwd=self.root)
@@ -591,15 +594,15 @@ class Depot:
         host, port = addr.rsplit(":", 1)
         self.host = host.strip("[]") if host not in ("0.0.0.0", "") else "127.0.0.1"
         self.port = int(port)
-        self._hex_key_under_wrapper(before=False)
+        self._hex_key_cache(before=False)
         return self
 
-    def _hex_key_under_wrapper(self, before):
+    def _hex_key_cache(self, before):
         """With $DEPOT_TEST_HEX_KEY_CACHE: before a start, copies the cached Hex key where a
         server without --hex-key looks for it; after a start, caches the key it generated."""
         cache = os.environ.get("DEPOT_TEST_HEX_KEY_CACHE")
         path = os.path.join(self.data_dir, "hex_repo_key.pem")
-        if not cache or "--hex-key" in self.extra_args:
+        if not cache or self.own_hex_key or "--hex-key" in self.extra_args:
             return
         if before and os.path.exists(cache) and not os.path.exists(path):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -27,6 +27,7 @@ def run(args, timeout=10, **kw):
 
 
 class Restart(DepotTestCase):
+    own_server = True  # it restarts the server
 
     def test_restart_keeps_users_tokens_and_revocations(self):
         u = self.new_user()

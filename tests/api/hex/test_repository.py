@@ -17,6 +17,7 @@ from hex.hextest import (HexTestCase, decode_package, hex_tarball, inner_checksu
 
 
 class Registry(HexTestCase):
+    own_hex_key = True  # test_public_key_and_fingerprint looks at the key the server wrote
 
     def test_package_resource(self):
         dep = self.uniq("regdep")

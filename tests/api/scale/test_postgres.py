@@ -33,6 +33,8 @@ import pg as pg_harness  # noqa: E402  (tests/harness/pg.py)
 class PostgresTestCase(NativeTestCase):
     """A class whose servers keep their metadata in a cluster of its own."""
 
+    own_server = True  # on the class's cluster, which goes with the class
+
     unavailable = None
     extra_args = ()
 

@@ -57,6 +57,8 @@ class ServicesMixin:
 class S3TestCase(ServicesMixin, NativeTestCase):
     """A class whose server keeps its blobs in a fresh s3rver (prefix `blobs`)."""
 
+    own_server = True  # on the class's s3rver, which goes with the class
+
     s3_options = {}
     extra_args = ()
 

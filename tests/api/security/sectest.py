@@ -67,15 +67,19 @@ def tamper_token(secret):
 class SecurityTestCase(DepotTestCase):
     """A server holding sec-native, sec_hex, sec-npm and sec_pub (1.0.0 each, with docs for
     native and hex), owned by self.owner and by self.gone, a user disabled after the fact; a
-    stranger who owns nothing; and the owner's credentials, good and bad."""
+    stranger who owns nothing; and the owner's credentials, good and bad. The names are fixed,
+    so the classes of a module that share a server share these too (made once per server)."""
 
     fixtures = True
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not cls.fixtures:
-            return
+        if cls.fixtures:
+            cls.once_per_server("security fixtures", cls.make_fixtures)
+
+    @classmethod
+    def make_fixtures(cls):
         d = cls.depot
         cls.owner = cls.register_user(prefix="own")
         cls.stranger = cls.register_user(prefix="str")

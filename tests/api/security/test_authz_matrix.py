@@ -367,6 +367,10 @@ class _Matrix(SecurityTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.once_per_server("matrix fixtures", cls.make_matrix_fixtures)
+
+    @classmethod
+    def make_matrix_fixtures(cls):
         d = cls.depot
         own = bearer(cls.tok_full)
         pub = base64.b64encode(os.urandom(32)).decode()

@@ -5,6 +5,7 @@ colliding names, names that are not UTF-8, gzip that is not, truncated gzip, com
 too many entries, nothing at all — is its own case: a 4xx in the front's own error shape, the
 server still answering, and nothing stored."""
 
+import functools
 import hashlib
 import io
 import json
@@ -23,8 +24,10 @@ from security.sectest import (DOCS, HEX_PKG, NATIVE_PKG, NPM_PKG, PUB_PKG, VERSI
 F = "file"
 
 
+@functools.lru_cache(maxsize=None)
 def bomb(name, expanded=24 << 20):
-    """A gzip tar of one file of `expanded` zero bytes (a ratio near 1000:1)."""
+    """A gzip tar of one file of `expanded` zero bytes (a ratio near 1000:1). Made once per name:
+    it takes the better part of a second."""
     ti = tarfile.TarInfo(name)
     ti.size = expanded
     ti.mtime = 1700000000
@@ -55,7 +58,9 @@ def base_entries(front):
 
 
 def kinds(front):
-    """name -> the archive's bytes."""
+    """name -> a function that makes the archive's bytes. The bytes are made when a test sends
+    them, not when the module is imported: the runner imports every module to list its tests,
+    and the bombs and the 10,001 entries take seconds to make."""
     p, base = base_entries(front)
     out = {
         "dotdot": base + [("../evil.txt", F, "x", None)],
@@ -76,16 +81,19 @@ def kinds(front):
         # are served by URL, where case counts.
         out["case_collision"] = base + [("lib/Dup.dart", F, "a", None),
                                         ("lib/dup.dart", F, "b", None)]
-    archives = {k: tar_entries(v) for k, v in out.items()}
-    archives["not_gzip"] = os.urandom(2048)
-    archives["gzip_of_garbage"] = __import__("gzip").compress(os.urandom(4096), mtime=0)
-    good = tar_entries(base)
-    archives["truncated"] = good[:len(good) // 2]
-    archives["empty"] = tar_entries([])
-    archives["bomb"] = bomb(p + "zeros.bin")
+    archives = {k: functools.partial(tar_entries, v) for k, v in out.items()}
+    archives["not_gzip"] = lambda: os.urandom(2048)
+    archives["gzip_of_garbage"] = lambda: __import__("gzip").compress(os.urandom(4096), mtime=0)
+
+    def truncated():
+        good = tar_entries(base)
+        return good[:len(good) // 2]
+    archives["truncated"] = truncated
+    archives["empty"] = functools.partial(tar_entries, [])
+    archives["bomb"] = functools.partial(bomb, p + "zeros.bin")
     if front == "native_docs":
-        archives["too_many_entries"] = tar_entries(
-            base + [("f/%d.txt" % i, F, "", None) for i in range(10001)])
+        archives["too_many_entries"] = functools.partial(
+            tar_entries, base + [("f/%d.txt" % i, F, "", None) for i in range(10001)])
     return archives
 
 
@@ -162,9 +170,9 @@ WANT = {"pub": (400,)}
 def cases():
     out = []
     for front, send in SENDERS.items():
-        for kind, data in kinds(front).items():
+        for kind, make in kinds(front).items():
             out.append(Case(front, "archive_" + kind,
-                            lambda t, s=send, b=data: s(t, b), WANT.get(front, (400, 422))))
+                            lambda t, s=send, m=make: s(t, m()), WANT.get(front, (400, 422))))
     return out
 
 
