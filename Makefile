@@ -196,7 +196,7 @@ sanitized: deps test-deps
 	@$(MAKE) -s --no-print-directory SAN=1 $(SAN_SUITES)
 
 # The two tiers (tests/README.md), run by tests/tier step by step, each step a make command
-# line; the last line of either is "check: N passed, N failed in S s" (or test:).
+# line; the last line of either is "check: N passed, N failed" (or test:), after its time.
 # make check, for every commit: the build, check-banned, and on the ASan + UBSan build the unit
 # tests and the API suite on SQLite, then fuzz-short (98 s here with the builds current).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
