@@ -8,6 +8,7 @@
 
 #include "../blob/blob.h"
 #include "../store/store.h"
+#include "auth.h"
 #include "core.h"
 
 struct core {
@@ -17,5 +18,11 @@ struct core {
     unsigned char jwt_key[64];
     size_t jwt_keylen;
 };
+
+/* Ends a change that the store answered with rc: STORE_NOT_FOUND is a 404 saying missing (NULL:
+ * the store's own error stays), any other failure stays as the store said; on success, who's audit
+ * entry (action, subject, detail, ip). 0 or -1. */
+int change_done(core *c, int rc, const char *missing, const principal *who, const char *action,
+                const char *subject, const char *detail, const char *ip, derr *e);
 
 #endif
