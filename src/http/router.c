@@ -292,48 +292,30 @@ enum router_result router_match(const router *rt, arena *a, const char *method, 
 
 /* ---- names of a route's properties (depot routes, the OpenAPI check) ---- */
 
+/* names[v], or fallback when v is outside names[0..n) or has no name there. */
+static const char *enum_name(const char *const *names, size_t n, int v, const char *fallback)
+{
+    return v >= 0 && (size_t)v < n && names[v] ? names[v] : fallback;
+}
+
+#define ENUM_NAME(names, v, fallback) enum_name(names, sizeof names / sizeof *names, (int)(v), fallback)
+
 const char *route_auth_name(enum route_auth a)
 {
-    switch (a) {
-    case AUTH_NONE:
-        return "none";
-    case AUTH_READ:
-        return "read";
-    case AUTH_USER:
-        return "user";
-    }
-    return "?";
+    static const char *const names[] = {[AUTH_NONE] = "none", [AUTH_READ] = "read", [AUTH_USER] = "user"};
+    return ENUM_NAME(names, a, "?");
 }
 
 const char *route_body_name(enum body_kind b)
 {
-    switch (b) {
-    case BODY_NONE:
-        return "none";
-    case BODY_JSON:
-        return "json";
-    case BODY_UPLOAD:
-        return "upload";
-    case BODY_FORM:
-        return "form";
-    }
-    return "?";
+    static const char *const names[] = {
+        [BODY_NONE] = "none", [BODY_JSON] = "json", [BODY_UPLOAD] = "upload", [BODY_FORM] = "form"};
+    return ENUM_NAME(names, b, "?");
 }
 
 const char *route_rl_name(enum rl_class c)
 {
-    switch (c) {
-    case RL_SEARCH:
-        return "search";
-    case RL_DOWNLOAD:
-        return "download";
-    case RL_PUBLISH:
-        return "publish";
-    case RL_OTHER:
-        return "other";
-    case RL_NCLASS:
-    case RL_NONE:
-        break;
-    }
-    return "none";
+    static const char *const names[RL_NCLASS] = {
+        [RL_SEARCH] = "search", [RL_DOWNLOAD] = "download", [RL_PUBLISH] = "publish", [RL_OTHER] = "other"};
+    return ENUM_NAME(names, c, "none");
 }
