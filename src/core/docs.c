@@ -26,8 +26,8 @@
 #include "../lib/crypto.h"
 #include "../lib/log.h"
 #include "../lib/targz.h"
-#include "../lib/url.h"
 #include "../lib/timeutil.h"
+#include "../lib/url.h"
 #include "packages.h"
 
 /* Contents held in memory at once while storing a site's files (one file
