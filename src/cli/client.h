@@ -74,6 +74,16 @@ int client_fail_resp(client *c, const char *what, const client_resp *r);
 /* Prints "depot: <message>" for e; returns EXIT_FAIL. */
 int client_fail(const derr *e);
 
+/* What client_expect accepts besides one exact status. */
+enum { CLIENT_200_OR_204 = 0, CLIENT_ANY_2XX = -1 };
+
+/* Calls the registry (client_call, no mime) and wants the status want (or
+ * one of the sets above). Returns 0 with the answer in *out; or -1 after
+ * saying why (client_fail when no answer came, client_fail_resp(c, what, ...)
+ * for another status). */
+int client_expect(client *c, const char *method, const char *path, json_t *body, int want, const char *what,
+                  client_resp *out);
+
 /* A path segment escaped for a URL, in the arena. */
 const char *client_esc(client *c, const char *segment);
 

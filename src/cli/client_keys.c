@@ -213,11 +213,8 @@ static int key_register(client *c, const char *name, const char *file)
 static int key_list(client *c)
 {
     client_resp r;
-    derr e;
-    if (client_call(c, "GET", "/api/v1/me/keys", NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 200)
-        return client_fail_resp(c, "cannot list keys", &r);
+    if (client_expect(c, "GET", "/api/v1/me/keys", NULL, 200, "cannot list keys", &r) < 0)
+        return EXIT_FAIL;
     json_t *keys = json_is_array(r.json) ? r.json : json_object_get(r.json, "keys");
     if (!json_array_size(keys)) {
         printf("No keys registered.\n");
@@ -239,12 +236,9 @@ static int key_list(client *c)
 static int key_remove(client *c, const char *id)
 {
     client_resp r;
-    derr e;
     const char *path = arena_printf(c->a, "/api/v1/me/keys/%s", client_esc(c, id));
-    if (client_call(c, "DELETE", path, NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 204 && r.status != 200)
-        return client_fail_resp(c, "cannot remove the key", &r);
+    if (client_expect(c, "DELETE", path, NULL, CLIENT_200_OR_204, "cannot remove the key", &r) < 0)
+        return EXIT_FAIL;
     printf("Removed key %s\n", id);
     return EXIT_OK;
 }
