@@ -358,7 +358,7 @@ int docs_remove(core *c, arena *a, const principal *who, const char *ecosystem, 
     if (packages_for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, docs_delete, p.id, version, e);
-    return change_done(c, rc, arena_printf(a, "%s %s has no docs", p.name, clip(a, version)), who,
+    return change_done(c, rc, arena_printf(a, "%s %s has no docs", p.name, clip(a, version)), who->user_id,
                        "docs.remove", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip, e);
 }
 

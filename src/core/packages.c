@@ -323,12 +323,12 @@ int packages_version_used(core *c, arena *a, const store_package *p, const char 
     return rc == STORE_NOT_FOUND ? VERSION_FREE : -1;
 }
 
-int change_done(core *c, int rc, const char *missing, const principal *who, const char *action,
-                const char *subject, const char *detail, const char *ip, derr *e)
+int change_done(core *c, int rc, const char *missing, int64_t user_id, const char *action, const char *subject,
+                const char *detail, const char *ip, derr *e)
 {
     if (store_rc(rc, e, missing) < 0)
         return -1;
-    core_audit(c, who->user_id, action, subject, detail, ip);
+    core_audit(c, user_id, action, subject, detail, ip);
     return 0;
 }
 
@@ -345,7 +345,7 @@ static int version_changed(core *c, arena *a, int rc, const principal *who, cons
                            const store_package *p, const char *version, const char *detail, const char *ip,
                            derr *e)
 {
-    return change_done(c, rc, arena_printf(a, "%s has no version %s", p->name, version), who, action,
+    return change_done(c, rc, arena_printf(a, "%s has no version %s", p->name, version), who->user_id, action,
                        subject(a, p, version), detail, ip, e);
 }
 
@@ -367,7 +367,7 @@ int packages_require_signatures(core *c, arena *a, const principal *who, const c
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, pkg_set_require_signatures, p.id, on, e);
-    return change_done(c, rc, NULL, who, on ? "package.require_signatures" : "package.allow_unsigned",
+    return change_done(c, rc, NULL, who->user_id, on ? "package.require_signatures" : "package.allow_unsigned",
                        subject(a, &p, NULL), NULL, ip, e);
 }
 
@@ -402,7 +402,7 @@ int packages_owner_add(core *c, arena *a, const principal *who, const char *ecos
     int rc = store_call(c->st, owner_add, p.id, u.id, "owner", now_unix(), e);
     if (rc == STORE_CONFLICT)
         return derr_set(e, 409, "conflict", "%s is already an owner of %s", u.username, p.name);
-    return change_done(c, rc, NULL, who, "owner.add", subject(a, &p, NULL), u.username, ip, e);
+    return change_done(c, rc, NULL, who->user_id, "owner.add", subject(a, &p, NULL), u.username, ip, e);
 }
 
 int packages_owner_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -416,7 +416,7 @@ int packages_owner_remove(core *c, arena *a, const principal *who, const char *e
     if (rc == STORE_FORBIDDEN)
         return derr_set(e, 409, "conflict", "%s is the last owner of %s; add another owner first", u.username,
                         p.name);
-    return change_done(c, rc, arena_printf(a, "%s is not an owner of %s", u.username, p.name), who,
+    return change_done(c, rc, arena_printf(a, "%s is not an owner of %s", u.username, p.name), who->user_id,
                        "owner.remove", subject(a, &p, NULL), u.username, ip, e);
 }
 
@@ -438,7 +438,7 @@ int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosy
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, pkg_set_meta, p.id, meta, e);
-    return change_done(c, rc, NULL, who, "package.options", subject(a, &p, NULL), meta, ip, e);
+    return change_done(c, rc, NULL, who->user_id, "package.options", subject(a, &p, NULL), meta, ip, e);
 }
 
 int packages_discontinue(core *c, arena *a, const principal *who, const char *ecosystem, const char *name, bool on,
@@ -466,7 +466,7 @@ int packages_discontinue(core *c, arena *a, const principal *who, const char *ec
     const char *meta = arena_strdup(a, text);
     free(text);
     int rc = store_call(c->st, pkg_set_meta, p.id, meta, e);
-    return change_done(c, rc, NULL, who, on ? "package.discontinue" : "package.undiscontinue",
+    return change_done(c, rc, NULL, who->user_id, on ? "package.discontinue" : "package.undiscontinue",
                        subject(a, &p, NULL), replaced_by, ip, e);
 }
 
@@ -499,7 +499,7 @@ int packages_tag_delete(core *c, arena *a, const principal *who, const char *eco
     if (strcmp(tag, "latest") == 0)
         return derr_set(e, 422, "invalid", "tag: 'latest' cannot be removed; point it at another version");
     int rc = store_call(c->st, tag_delete, p.id, tag, e);
-    return change_done(c, rc, arena_printf(a, "%s has no tag %s", p.name, tag), who, "tag.delete",
+    return change_done(c, rc, arena_printf(a, "%s has no tag %s", p.name, tag), who->user_id, "tag.delete",
                        subject(a, &p, NULL), tag, ip, e);
 }
 
@@ -568,10 +568,7 @@ int keys_add(core *c, arena *a, const principal *who, const char *name, const ch
     int rc = store_call(c->st, key_add, out, e);
     if (rc == STORE_CONFLICT)
         return derr_set(e, 409, "conflict", "this key, or a key named '%s', is already registered", name);
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "key.add", id, NULL, ip);
-    return 0;
+    return change_done(c, rc, NULL, who->user_id, "key.add", id, NULL, ip, e);
 }
 
 int keys_list(core *c, arena *a, int64_t user_id, store_key **out, int *n, derr *e)
@@ -586,10 +583,7 @@ int keys_delete(core *c, const principal *who, const char *key_id, const char *i
     int rc = store_call(c->st, key_delete, who->user_id, key_id, e);
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "you have no key %s", key_id);
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "key.delete", key_id, NULL, ip);
-    return 0;
+    return change_done(c, rc, NULL, who->user_id, "key.delete", key_id, NULL, ip, e);
 }
 
 const store_version *packages_latest(const store_version *v, int n)
