@@ -90,20 +90,40 @@ static void index_patterns(router *rt)
     }
 }
 
-static int compile(struct cpattern *cp, const route *r, const char *pattern)
+/* Splits the raw path into segments (views into path). Returns the count or -1. */
+static int split(const char *path, const char **starts, size_t *lens, int cap)
 {
-    cp->r = r;
-    cp->nsegs = 0;
-    cp->nlit = 0;
-    const char *p = pattern;
+    int n = 0;
+    const char *p = path;
     if (*p != '/')
         return -1;
     while (*p == '/') {
         p++;
         const char *e = strchr(p, '/');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (cp->nsegs == MAX_SEGS)
+        if (n == cap)
             return -1;
+        starts[n] = p;
+        lens[n] = len;
+        n++;
+        p += len;
+    }
+    return n;
+}
+
+static int compile(struct cpattern *cp, const route *r, const char *pattern)
+{
+    cp->r = r;
+    cp->nsegs = 0;
+    cp->nlit = 0;
+    const char *starts[MAX_SEGS];
+    size_t lens[MAX_SEGS];
+    int n = split(pattern, starts, lens, MAX_SEGS);
+    if (n < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const char *p = starts[i];
+        size_t len = lens[i];
         struct seg *s = &cp->segs[cp->nsegs++];
         if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
             if (len >= 3 && p[len - 2] == '*') {
@@ -121,7 +141,6 @@ static int compile(struct cpattern *cp, const route *r, const char *pattern)
             s->len = len;
             cp->nlit++;
         }
-        p += len;
     }
     return 0;
 }
@@ -163,27 +182,6 @@ void router_free(router *rt)
     free(rt->general);
     free(rt->pats);
     free(rt);
-}
-
-/* Splits the raw path into segments (views into path). Returns the count or -1. */
-static int split(const char *path, const char **starts, size_t *lens, int cap)
-{
-    int n = 0;
-    const char *p = path;
-    if (*p != '/')
-        return -1;
-    while (*p == '/') {
-        p++;
-        const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (n == cap)
-            return -1;
-        starts[n] = p;
-        lens[n] = len;
-        n++;
-        p += len;
-    }
-    return n;
 }
 
 /* Does cp match the segments? Does not decode. */
