@@ -168,8 +168,9 @@ void client_key_id(const unsigned char pk[32], char out[17]);
 /* Reads a private key file (base64 of the 64-byte secret key) and derives its
  * public key; warns when other users may read the file. */
 int client_load_secret_key(client *c, const char *path, unsigned char sk[64], unsigned char pk[32], derr *e);
-/* Reads a public key file (or derives the public key from a private key file). */
-int client_load_public_key(client *c, const char *path, unsigned char pk[32], derr *e);
+/* Reads a public key file (or derives the public key from a private key file),
+ * and its key id (client_key_id) into id. */
+int client_load_public_key(client *c, const char *path, unsigned char pk[32], char id[17], derr *e);
 
 /* One file to pack: its path in the archive and on disk. */
 typedef struct pack_file {

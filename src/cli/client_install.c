@@ -257,11 +257,10 @@ static int check_signature(client *c, const char *name, const char *version, jso
         return EXIT_OK;
     }
     unsigned char pk[32];
-    derr e;
-    if (client_load_public_key(c, kp, pk, &e) < 0)
-        return client_fail(&e);
     char real_id[17];
-    client_key_id(pk, real_id);
+    derr e;
+    if (client_load_public_key(c, kp, pk, real_id, &e) < 0)
+        return client_fail(&e);
     if (strcmp(real_id, lower) != 0) {
         fprintf(stderr, "depot: the trusted key file %s holds key %s, not %s\n", kp, real_id, lower);
         return EXIT_FAIL;
