@@ -376,48 +376,44 @@ int packages_owners(core *c, arena *a, const store_package *p, store_owner **out
     return store_call(c->st, owners_list, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
 }
 
-/* The package to change (for_change) and the user named by username only: owners are named by
- * username, so that an email address never reveals whose it is. A disabled user counts as absent
- * when active_only. */
+/* Adds (add) or removes the owner named by username only: owners are named by username, so that
+ * an email address never reveals whose it is. Only an active user can become an owner. */
 static int owner_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
-                        const char *username, bool active_only, store_package *p, store_user *u, derr *e)
+                        const char *username, bool add, const char *ip, derr *e)
 {
-    if (for_change(c, a, who, ecosystem, name, p, e) < 0)
+    store_package p;
+    store_user u;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
-    int rc = store_call(c->st, user_by_login, a, username, u, e);
-    if (rc == STORE_OK && strcasecmp(u->username, username) != 0)
+    int rc = store_call(c->st, user_by_login, a, username, &u, e);
+    if (rc == STORE_OK && strcasecmp(u.username, username) != 0)
         rc = STORE_NOT_FOUND;
-    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && active_only && u->disabled))
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && add && u.disabled))
         return derr_set(e, 404, "not_found", "no user '%s'", username);
-    return rc == STORE_OK ? 0 : -1;
+    if (rc != STORE_OK)
+        return -1;
+    rc = add ? store_call(c->st, owner_add, p.id, u.id, "owner", now_unix(), e)
+             : store_call(c->st, owner_remove, p.id, u.id, e);
+    if (add && rc == STORE_CONFLICT)
+        return derr_set(e, 409, "conflict", "%s is already an owner of %s", u.username, p.name);
+    if (!add && rc == STORE_FORBIDDEN)
+        return derr_set(e, 409, "conflict", "%s is the last owner of %s; add another owner first", u.username,
+                        p.name);
+    return change_done(c, rc, add ? NULL : arena_printf(a, "%s is not an owner of %s", u.username, p.name),
+                       who->user_id, add ? "owner.add" : "owner.remove", subject(a, &p, NULL), u.username, ip,
+                       e);
 }
 
 int packages_owner_add(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                        const char *username, const char *ip, derr *e)
 {
-    store_package p;
-    store_user u;
-    if (owner_change(c, a, who, ecosystem, name, username, true, &p, &u, e) < 0)
-        return -1;
-    int rc = store_call(c->st, owner_add, p.id, u.id, "owner", now_unix(), e);
-    if (rc == STORE_CONFLICT)
-        return derr_set(e, 409, "conflict", "%s is already an owner of %s", u.username, p.name);
-    return change_done(c, rc, NULL, who->user_id, "owner.add", subject(a, &p, NULL), u.username, ip, e);
+    return owner_change(c, a, who, ecosystem, name, username, true, ip, e);
 }
 
 int packages_owner_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                           const char *username, const char *ip, derr *e)
 {
-    store_package p;
-    store_user u;
-    if (owner_change(c, a, who, ecosystem, name, username, false, &p, &u, e) < 0)
-        return -1;
-    int rc = store_call(c->st, owner_remove, p.id, u.id, e);
-    if (rc == STORE_FORBIDDEN)
-        return derr_set(e, 409, "conflict", "%s is the last owner of %s; add another owner first", u.username,
-                        p.name);
-    return change_done(c, rc, arena_printf(a, "%s is not an owner of %s", u.username, p.name), who->user_id,
-                       "owner.remove", subject(a, &p, NULL), u.username, ip, e);
+    return owner_change(c, a, who, ecosystem, name, username, false, ip, e);
 }
 
 int packages_set_status(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
