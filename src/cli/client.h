@@ -74,6 +74,16 @@ int client_fail_resp(client *c, const char *what, const client_resp *r);
 /* Prints "depot: <message>" for e; returns EXIT_FAIL. */
 int client_fail(const derr *e);
 
+/* What client_expect accepts besides one exact status. */
+enum { CLIENT_200_OR_204 = 0, CLIENT_ANY_2XX = -1 };
+
+/* Calls the registry (client_call, no mime) and wants the status want (or
+ * one of the sets above). Returns 0 with the answer in *out; or -1 after
+ * saying why (client_fail when no answer came, client_fail_resp(c, what, ...)
+ * for another status). */
+int client_expect(client *c, const char *method, const char *path, json_t *body, int want, const char *what,
+                  client_resp *out);
+
 /* A path segment escaped for a URL, in the arena. */
 const char *client_esc(client *c, const char *segment);
 
@@ -158,8 +168,9 @@ void client_key_id(const unsigned char pk[32], char out[17]);
 /* Reads a private key file (base64 of the 64-byte secret key) and derives its
  * public key; warns when other users may read the file. */
 int client_load_secret_key(client *c, const char *path, unsigned char sk[64], unsigned char pk[32], derr *e);
-/* Reads a public key file (or derives the public key from a private key file). */
-int client_load_public_key(client *c, const char *path, unsigned char pk[32], derr *e);
+/* Reads a public key file (or derives the public key from a private key file),
+ * and its key id (client_key_id) into id. */
+int client_load_public_key(client *c, const char *path, unsigned char pk[32], char id[17], derr *e);
 
 /* One file to pack: its path in the archive and on disk. */
 typedef struct pack_file {

@@ -326,11 +326,8 @@ int client_whoami(client *c, int argc, char **argv)
         return EXIT_FAIL;
     }
     client_resp r;
-    derr e;
-    if (client_call(c, "GET", "/api/v1/me", NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 200)
-        return client_fail_resp(c, "whoami", &r);
+    if (client_expect(c, "GET", "/api/v1/me", NULL, 200, "whoami", &r) < 0)
+        return EXIT_FAIL;
     const char *u = json_string_value(json_object_get(r.json, "username"));
     if (!u) {
         fprintf(stderr, "depot: whoami: the registry's answer has no username\n");

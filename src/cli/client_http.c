@@ -127,6 +127,24 @@ static int transport_error(client *c, CURLcode cc, const char *errbuf, const cha
                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
 }
 
+int client_expect(client *c, const char *method, const char *path, json_t *body, int want, const char *what,
+                  client_resp *out)
+{
+    derr e;
+    if (client_call(c, method, path, body, NULL, out, &e) < 0) {
+        client_fail(&e);
+        return -1;
+    }
+    long st = out->status;
+    bool ok = want == CLIENT_ANY_2XX      ? st >= 200 && st <= 299
+              : want == CLIENT_200_OR_204 ? st == 200 || st == 204
+                                          : st == want;
+    if (ok)
+        return 0;
+    client_fail_resp(c, what, out);
+    return -1;
+}
+
 int client_call(client *c, const char *method, const char *path, json_t *body, curl_mime *mime,
                 client_resp *out, derr *e)
 {

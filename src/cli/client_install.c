@@ -116,12 +116,9 @@ static int add_names(client *c, json_t *manifest, const char **args, int nargs, 
         }
         if (!req) {
             client_resp r;
-            derr e;
             const char *path = arena_printf(c->a, "/api/v1/packages/%s", client_esc(c, name));
-            if (client_call(c, "GET", path, NULL, NULL, &r, &e) < 0)
-                return client_fail(&e);
-            if (r.status != 200)
-                return client_fail_resp(c, name, &r);
+            if (client_expect(c, "GET", path, NULL, 200, name, &r) < 0)
+                return EXIT_FAIL;
             const char *latest = json_string_value(json_object_get(r.json, "latest"));
             if (!latest || !latest[0]) {
                 fprintf(stderr, "depot: %s has no version to install (all yanked?); give one: %s@=X.Y.Z\n",
@@ -225,13 +222,10 @@ static int version_signature(client *c, const char *name, const char *version, j
         return 0;
     }
     client_resp r;
-    derr e;
     const char *path =
         arena_printf(c->a, "/api/v1/packages/%s/versions/%s", client_esc(c, name), client_esc(c, version));
-    if (client_call(c, "GET", path, NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 200)
-        return client_fail_resp(c, arena_printf(c->a, "%s@%s", name, version), &r);
+    if (client_expect(c, "GET", path, NULL, 200, arena_printf(c->a, "%s@%s", name, version), &r) < 0)
+        return EXIT_FAIL;
     s = json_object_get(r.json, "signature");
     *sig = json_is_object(s) ? s : NULL;
     return 0;
@@ -263,11 +257,10 @@ static int check_signature(client *c, const char *name, const char *version, jso
         return EXIT_OK;
     }
     unsigned char pk[32];
-    derr e;
-    if (client_load_public_key(c, kp, pk, &e) < 0)
-        return client_fail(&e);
     char real_id[17];
-    client_key_id(pk, real_id);
+    derr e;
+    if (client_load_public_key(c, kp, pk, real_id, &e) < 0)
+        return client_fail(&e);
     if (strcmp(real_id, lower) != 0) {
         fprintf(stderr, "depot: the trusted key file %s holds key %s, not %s\n", kp, real_id, lower);
         return EXIT_FAIL;

@@ -103,7 +103,7 @@ int client_load_secret_key(client *c, const char *path, unsigned char sk[64], un
     return 0;
 }
 
-int client_load_public_key(client *c, const char *path, unsigned char pk[32], derr *e)
+int client_load_public_key(client *c, const char *path, unsigned char pk[32], char id[17], derr *e)
 {
     unsigned char raw[64];
     size_t n;
@@ -114,6 +114,7 @@ int client_load_public_key(client *c, const char *path, unsigned char pk[32], de
     else
         memcpy(pk, raw, 32);
     sodium_memzero(raw, sizeof raw);
+    client_key_id(pk, id);
     return 0;
 }
 
@@ -185,7 +186,8 @@ static int key_register(client *c, const char *name, const char *file)
     const char *pubfile = arena_printf(c->a, "%s.pub", file);
     size_t fl = strlen(file);
     bool is_pub = fl > 4 && strcmp(file + fl - 4, ".pub") == 0;
-    if (client_load_public_key(c, !is_pub && access(pubfile, R_OK) == 0 ? pubfile : file, pk, &e) < 0)
+    char mine[17];
+    if (client_load_public_key(c, !is_pub && access(pubfile, R_OK) == 0 ? pubfile : file, pk, mine, &e) < 0)
         return client_fail(&e);
     json_t *body = json_object();
     json_object_set_new(body, "name", json_string(name && name[0] ? name : default_key_name(c)));
@@ -198,8 +200,6 @@ static int key_register(client *c, const char *name, const char *file)
     if (r.status != 201 && r.status != 200)
         return client_fail_resp(c, "cannot register the key", &r);
     const char *id = json_string_value(json_object_get(r.json, "key_id"));
-    char mine[17];
-    client_key_id(pk, mine);
     printf("Registered key %s (%s) on %s\n", id ? id : mine,
            json_string_value(json_object_get(r.json, "name"))
                ? json_string_value(json_object_get(r.json, "name"))
@@ -213,11 +213,8 @@ static int key_register(client *c, const char *name, const char *file)
 static int key_list(client *c)
 {
     client_resp r;
-    derr e;
-    if (client_call(c, "GET", "/api/v1/me/keys", NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 200)
-        return client_fail_resp(c, "cannot list keys", &r);
+    if (client_expect(c, "GET", "/api/v1/me/keys", NULL, 200, "cannot list keys", &r) < 0)
+        return EXIT_FAIL;
     json_t *keys = json_is_array(r.json) ? r.json : json_object_get(r.json, "keys");
     if (!json_array_size(keys)) {
         printf("No keys registered.\n");
@@ -239,12 +236,9 @@ static int key_list(client *c)
 static int key_remove(client *c, const char *id)
 {
     client_resp r;
-    derr e;
     const char *path = arena_printf(c->a, "/api/v1/me/keys/%s", client_esc(c, id));
-    if (client_call(c, "DELETE", path, NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 204 && r.status != 200)
-        return client_fail_resp(c, "cannot remove the key", &r);
+    if (client_expect(c, "DELETE", path, NULL, CLIENT_200_OR_204, "cannot remove the key", &r) < 0)
+        return EXIT_FAIL;
     printf("Removed key %s\n", id);
     return EXIT_OK;
 }
@@ -252,11 +246,10 @@ static int key_remove(client *c, const char *id)
 static int key_trust(client *c, const char *file)
 {
     unsigned char pk[32];
-    derr e;
-    if (client_load_public_key(c, file, pk, &e) < 0)
-        return client_fail(&e);
     char id[17];
-    client_key_id(pk, id);
+    derr e;
+    if (client_load_public_key(c, file, pk, id, &e) < 0)
+        return client_fail(&e);
     const char *dir = client_path(c, c->config_dir, "trusted_keys");
     if (client_config_mkdir(c, &e) < 0)
         return client_fail(&e);

@@ -61,11 +61,8 @@ int client_search(client *c, int argc, char **argv)
         arena_printf(c->a, "/api/v1/packages?search=%s%s%s%s%s", client_esc(c, q), page ? "&page=" : "",
                      page ? page : "", per_page ? "&per_page=" : "", per_page ? per_page : "");
     client_resp r;
-    derr e;
-    if (client_call(c, "GET", path, NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 200)
-        return client_fail_resp(c, "search", &r);
+    if (client_expect(c, "GET", path, NULL, 200, "search", &r) < 0)
+        return EXIT_FAIL;
     json_t *pkgs = json_object_get(r.json, "packages");
     json_int_t total = json_integer_value(json_object_get(r.json, "total"));
     json_int_t pg = json_integer_value(json_object_get(r.json, "page"));
@@ -220,11 +217,9 @@ int client_info(client *c, int argc, char **argv)
                                               client_esc(c, version))
                                : arena_printf(c->a, "/api/v1/packages/%s", client_esc(c, name));
     client_resp r;
-    derr e;
-    if (client_call(c, "GET", path, NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 200)
-        return client_fail_resp(c, version ? arena_printf(c->a, "%s@%s", name, version) : name, &r);
+    if (client_expect(c, "GET", path, NULL, 200, version ? arena_printf(c->a, "%s@%s", name, version) : name,
+                      &r) < 0)
+        return EXIT_FAIL;
     if (!json_is_object(r.json)) {
         fprintf(stderr, "depot: %s: the registry's answer is not a JSON object\n", name);
         return EXIT_FAIL;
@@ -256,12 +251,9 @@ int client_yank(client *c, int argc, char **argv)
     const char *path = arena_printf(c->a, "/api/v1/packages/%s/versions/%s/yank", client_esc(c, name),
                                     client_esc(c, version));
     client_resp r;
-    derr e;
-    if (client_call(c, undo ? "DELETE" : "PUT", path, NULL, NULL, &r, &e) < 0)
-        return client_fail(&e);
-    if (r.status != 200 && r.status != 204)
-        return client_fail_resp(
-            c, arena_printf(c->a, "cannot %s %s@%s", undo ? "unyank" : "yank", name, version), &r);
+    if (client_expect(c, undo ? "DELETE" : "PUT", path, NULL, CLIENT_200_OR_204,
+                      arena_printf(c->a, "cannot %s %s@%s", undo ? "unyank" : "yank", name, version), &r) < 0)
+        return EXIT_FAIL;
     printf("%s %s@%s\n", undo ? "Unyanked" : "Yanked", name, version);
     return EXIT_OK;
 }
@@ -275,13 +267,10 @@ int client_owner(client *c, int argc, char **argv)
         return p > 0 ? EXIT_OK : EXIT_USAGE;
     const char *sub = npos ? pos[0] : "";
     client_resp r;
-    derr e;
     if (strcmp(sub, "list") == 0 && npos == 2) {
         const char *path = arena_printf(c->a, "/api/v1/packages/%s/owners", client_esc(c, pos[1]));
-        if (client_call(c, "GET", path, NULL, NULL, &r, &e) < 0)
-            return client_fail(&e);
-        if (r.status != 200)
-            return client_fail_resp(c, arena_printf(c->a, "owners of %s", pos[1]), &r);
+        if (client_expect(c, "GET", path, NULL, 200, arena_printf(c->a, "owners of %s", pos[1]), &r) < 0)
+            return EXIT_FAIL;
         size_t i;
         json_t *o;
         json_array_foreach(json_object_get(r.json, "owners"), i, o)
@@ -295,13 +284,10 @@ int client_owner(client *c, int argc, char **argv)
     if ((add || strcmp(sub, "remove") == 0) && npos == 3) {
         const char *path =
             arena_printf(c->a, "/api/v1/packages/%s/owners/%s", client_esc(c, pos[1]), client_esc(c, pos[2]));
-        if (client_call(c, add ? "PUT" : "DELETE", path, NULL, NULL, &r, &e) < 0)
-            return client_fail(&e);
-        if (r.status < 200 || r.status > 299)
-            return client_fail_resp(c,
-                                    arena_printf(c->a, "cannot %s %s %s %s", sub, pos[2],
-                                                 add ? "to the owners of" : "from the owners of", pos[1]),
-                                    &r);
+        const char *what = arena_printf(c->a, "cannot %s %s %s %s", sub, pos[2],
+                                        add ? "to the owners of" : "from the owners of", pos[1]);
+        if (client_expect(c, add ? "PUT" : "DELETE", path, NULL, CLIENT_ANY_2XX, what, &r) < 0)
+            return EXIT_FAIL;
         printf("%s %s %s the owners of %s\n", add ? "Added" : "Removed", pos[2], add ? "to" : "from", pos[1]);
         return EXIT_OK;
     }

@@ -49,6 +49,18 @@ int auth_password(core *c, arena *a, const char *login, const char *pw, size_t p
     return 0;
 }
 
+/* The account a session or token names (user_id): 0, or -1 with the store's error, or a 401
+ * saying gone when the account is gone or disabled. */
+static int credential_user(core *c, arena *a, int64_t user_id, store_user *u, const char *gone, derr *e)
+{
+    int rc = store_call(c->st, user_by_id, a, user_id, u, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_NOT_FOUND || u->disabled)
+        return unauthorized(e, gone);
+    return 0;
+}
+
 static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, derr *e)
 {
     jwt_claims cl;
@@ -63,11 +75,8 @@ static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, 
     if (rc == STORE_OK)
         return unauthorized(e, "the session token was revoked; log in again");
     store_user u;
-    rc = store_call(c->st, user_by_id, a, cl.sub, &u, e);
-    if (rc == STORE_ERROR)
+    if (credential_user(c, a, cl.sub, &u, "the session token's account is gone or disabled", e) < 0)
         return -1;
-    if (rc == STORE_NOT_FOUND || u.disabled)
-        return unauthorized(e, "the session token's account is gone or disabled");
     if (cl.iat < u.password_changed_at)
         return unauthorized(e, "the session ended when the account's password was changed; log in again");
     from_user(p, &u, CRED_JWT);
@@ -92,11 +101,8 @@ static int auth_token(core *c, arena *a, const char *tok, size_t n, principal *p
     if (t.expires_at && t.expires_at <= now)
         return unauthorized(e, "the API token has expired");
     store_user u;
-    rc = store_call(c->st, user_by_id, a, t.user_id, &u, e);
-    if (rc == STORE_ERROR)
+    if (credential_user(c, a, t.user_id, &u, "the API token's account is gone or disabled", e) < 0)
         return -1;
-    if (rc == STORE_NOT_FOUND || u.disabled)
-        return unauthorized(e, "the API token's account is gone or disabled");
     from_user(p, &u, CRED_TOKEN);
     p->scopes = t.scopes;
     p->token_id = t.id;

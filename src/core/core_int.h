@@ -18,4 +18,10 @@ struct core {
     size_t jwt_keylen;
 };
 
+/* Ends a change that the store answered with rc: STORE_NOT_FOUND is a 404 saying missing (NULL:
+ * the store's own error stays), any other failure stays as the store said; on success, the audit
+ * entry of user_id (action, subject, detail, ip). 0 or -1. */
+int change_done(core *c, int rc, const char *missing, int64_t user_id, const char *action,
+                const char *subject, const char *detail, const char *ip, derr *e);
+
 #endif

@@ -27,6 +27,7 @@
 #include "../lib/log.h"
 #include "../lib/targz.h"
 #include "../lib/timeutil.h"
+#include "../lib/url.h"
 #include "packages.h"
 
 /* Contents held in memory at once while storing a site's files (one file
@@ -76,19 +77,11 @@ const char *docs_content_type(const char *path)
     return "application/octet-stream";
 }
 
-/* A path as a message may show it: at most 80 bytes, anything but printable
- * ASCII as '?' (paths from URLs may be any bytes; messages must be UTF-8). */
+/* A path as a message may show it (derr_clip: 80 bytes, printable ASCII). */
 static const char *clip(arena *a, const char *s)
 {
-    size_t n = strlen(s), k = n > 80 ? 80 : n, i;
-    char *d = arena_alloc(a, k + 4);
-    for (i = 0; i < k; i++)
-        d[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (k < n)
-        for (int j = 0; j < 3; j++)
-            d[i++] = '.';
-    d[i] = '\0';
-    return d;
+    size_t n = strlen(s);
+    return derr_clip(arena_alloc(a, (n > 80 ? 80 : n) + 4), s, n, 80);
 }
 
 /* Prefixes targz's message with what it is about. */
@@ -365,13 +358,8 @@ int docs_remove(core *c, arena *a, const principal *who, const char *ecosystem, 
     if (packages_for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, docs_delete, p.id, version, e);
-    if (rc == STORE_NOT_FOUND)
-        return derr_set(e, 404, "not_found", "%s %s has no docs", p.name, clip(a, version));
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "docs.remove", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL,
-               ip);
-    return 0;
+    return change_done(c, rc, arena_printf(a, "%s %s has no docs", p.name, clip(a, version)), who->user_id,
+                       "docs.remove", arena_printf(a, "%s/%s@%s", ecosystem, p.name, version), NULL, ip, e);
 }
 
 /* Opens a blob the store names, for sending (blob_open_send); a missing one is our fault, not the
@@ -460,20 +448,6 @@ int docs_latest(core *c, arena *a, const char *ecosystem, const char *name, cons
 }
 
 /* Percent-encodes s: unreserved characters and '@' stay, '/' too when keep_slash. */
-static void put_seg(char **w, const char *s, bool keep_slash)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-            ch == '_' || ch == '.' || ch == '~' || ch == '@' || (keep_slash && ch == '/')) {
-            *(*w)++ = (char)ch;
-        } else {
-            snprintf(*w, 4, "%%%02X", ch);
-            *w += 3;
-        }
-    }
-}
-
 const char *docs_site_url(core *c, arena *a, const char *ecosystem, const char *name, const char *version)
 {
     const char *docs = c->cfg->docs_url;
@@ -481,19 +455,9 @@ const char *docs_site_url(core *c, arena *a, const char *ecosystem, const char *
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/')
         bl--;
-    char *out = arena_alloc(a, bl + 3 * (strlen(ecosystem) + strlen(name) + strlen(version)) + 8);
-    char *w = out;
-    memcpy(w, base, bl);
-    w += bl;
-    *w++ = '/';
-    put_seg(&w, ecosystem, false);
-    *w++ = '/';
-    put_seg(&w, name, name[0] == '@');
-    *w++ = '/';
-    put_seg(&w, version, false);
-    *w++ = '/';
-    *w = '\0';
-    return out;
+    /* '@' stays everywhere; '/' only inside a scoped npm name. */
+    return arena_printf(a, "%.*s/%s/%s/%s/", (int)bl, base, url_encode(a, ecosystem, "@"),
+                        url_encode(a, name, name[0] == '@' ? "@/" : "@"), url_encode(a, version, "@"));
 }
 
 int docs_versions(core *c, arena *a, const package_row *p, const char ***out, int *n, derr *e)

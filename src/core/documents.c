@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "../lib/crypto.h"
+#include "../lib/hash.h"
 #include "../lib/xalloc.h"
 
 struct doc_ref {
@@ -40,14 +41,6 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *buckets[NBUCKETS];
 static struct entry *lru_head, *lru_tail; /* head: most recent */
 static size_t total, count, budget = 64u << 20;
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 void documents_init(size_t max_bytes)
 {
@@ -101,7 +94,7 @@ static void lru_front(struct entry *e)
 
 static void drop(struct entry *e)
 {
-    struct entry **pp = &buckets[hash(e->key) % NBUCKETS];
+    struct entry **pp = &buckets[hash_str(e->key) % NBUCKETS];
     while (*pp && *pp != e)
         pp = &(*pp)->next;
     if (*pp)
@@ -138,7 +131,7 @@ static char *gzip_bytes(const char *p, size_t n, size_t *outlen)
 doc_ref *documents_get(const char *key, int64_t gen, doc_builder build, void *ctx, arena *a, const cdoc **out,
                        derr *e)
 {
-    uint64_t h = hash(key) % NBUCKETS;
+    uint64_t h = hash_str(key) % NBUCKETS;
     pthread_mutex_lock(&mu);
     for (struct entry *en = buckets[h]; en; en = en->next) {
         if (strcmp(en->key, key) == 0 && en->gen == gen) {

@@ -41,7 +41,7 @@ static bool orders_build_metadata(const char *ecosystem)
 
 static int store_rc(int rc, derr *e, const char *what)
 {
-    if (rc == STORE_NOT_FOUND)
+    if (rc == STORE_NOT_FOUND && what)
         return derr_set(e, 404, "not_found", "%s", what);
     return rc == STORE_OK ? 0 : -1;
 }
@@ -323,18 +323,30 @@ int packages_version_used(core *c, arena *a, const store_package *p, const char 
     return rc == STORE_NOT_FOUND ? VERSION_FREE : -1;
 }
 
-/* Ends a change of one of p's versions that the store answered with rc: STORE_NOT_FOUND is a 404
- * (p has no such version), another failure stays as the store said; then the audit entry
- * "ecosystem/name@version" with its detail. */
+int change_done(core *c, int rc, const char *missing, int64_t user_id, const char *action, const char *subject,
+                const char *detail, const char *ip, derr *e)
+{
+    if (store_rc(rc, e, missing) < 0)
+        return -1;
+    core_audit(c, user_id, action, subject, detail, ip);
+    return 0;
+}
+
+/* The audit subject of package p: "ecosystem/name", or "ecosystem/name@version". */
+static const char *subject(arena *a, const store_package *p, const char *version)
+{
+    return version ? arena_printf(a, "%s/%s@%s", p->ecosystem, p->name, version)
+                   : arena_printf(a, "%s/%s", p->ecosystem, p->name);
+}
+
+/* Ends a change of one of p's versions that the store answered with rc (change_done): a missing
+ * version is a 404. */
 static int version_changed(core *c, arena *a, int rc, const principal *who, const char *action,
                            const store_package *p, const char *version, const char *detail, const char *ip,
                            derr *e)
 {
-    if (store_rc(rc, e, arena_printf(a, "%s has no version %s", p->name, version)) < 0)
-        return -1;
-    core_audit(c, who->user_id, action, arena_printf(a, "%s/%s@%s", p->ecosystem, p->name, version), detail,
-               ip);
-    return 0;
+    return change_done(c, rc, arena_printf(a, "%s has no version %s", p->name, version), who->user_id, action,
+                       subject(a, p, version), detail, ip, e);
 }
 
 int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -354,11 +366,9 @@ int packages_require_signatures(core *c, arena *a, const principal *who, const c
     store_package p;
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
-    if (store_call(c->st, pkg_set_require_signatures, p.id, on, e) != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, on ? "package.require_signatures" : "package.allow_unsigned",
-               arena_printf(a, "%s/%s", ecosystem, p.name), NULL, ip);
-    return 0;
+    int rc = store_call(c->st, pkg_set_require_signatures, p.id, on, e);
+    return change_done(c, rc, NULL, who->user_id, on ? "package.require_signatures" : "package.allow_unsigned",
+                       subject(a, &p, NULL), NULL, ip, e);
 }
 
 int packages_owners(core *c, arena *a, const store_package *p, store_owner **out, int *n, derr *e)
@@ -366,59 +376,44 @@ int packages_owners(core *c, arena *a, const store_package *p, store_owner **out
     return store_call(c->st, owners_list, a, p->id, out, n, e) == STORE_OK ? 0 : -1;
 }
 
-/* A user by username only: owners are named by username, so that an email address never
- * reveals whose it is. */
-static int find_username(core *c, arena *a, const char *username, store_user *u, derr *e)
+/* Adds (add) or removes the owner named by username only: owners are named by username, so that
+ * an email address never reveals whose it is. Only an active user can become an owner. */
+static int owner_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        const char *username, bool add, const char *ip, derr *e)
 {
-    int rc = store_call(c->st, user_by_login, a, username, u, e);
-    if (rc == STORE_OK && strcasecmp(u->username, username) != 0)
-        return STORE_NOT_FOUND;
-    return rc;
+    store_package p;
+    store_user u;
+    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+        return -1;
+    int rc = store_call(c->st, user_by_login, a, username, &u, e);
+    if (rc == STORE_OK && strcasecmp(u.username, username) != 0)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && add && u.disabled))
+        return derr_set(e, 404, "not_found", "no user '%s'", username);
+    if (rc != STORE_OK)
+        return -1;
+    rc = add ? store_call(c->st, owner_add, p.id, u.id, "owner", now_unix(), e)
+             : store_call(c->st, owner_remove, p.id, u.id, e);
+    if (add && rc == STORE_CONFLICT)
+        return derr_set(e, 409, "conflict", "%s is already an owner of %s", u.username, p.name);
+    if (!add && rc == STORE_FORBIDDEN)
+        return derr_set(e, 409, "conflict", "%s is the last owner of %s; add another owner first", u.username,
+                        p.name);
+    return change_done(c, rc, add ? NULL : arena_printf(a, "%s is not an owner of %s", u.username, p.name),
+                       who->user_id, add ? "owner.add" : "owner.remove", subject(a, &p, NULL), u.username, ip,
+                       e);
 }
 
 int packages_owner_add(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                        const char *username, const char *ip, derr *e)
 {
-    store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
-        return -1;
-    store_user u;
-    int rc = find_username(c, a, username, &u, e);
-    if (rc == STORE_NOT_FOUND || (rc == STORE_OK && u.disabled))
-        return derr_set(e, 404, "not_found", "no user '%s'", username);
-    if (rc != STORE_OK)
-        return -1;
-    rc = store_call(c->st, owner_add, p.id, u.id, "owner", now_unix(), e);
-    if (rc == STORE_CONFLICT)
-        return derr_set(e, 409, "conflict", "%s is already an owner of %s", u.username, p.name);
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "owner.add", arena_printf(a, "%s/%s", ecosystem, p.name), u.username, ip);
-    return 0;
+    return owner_change(c, a, who, ecosystem, name, username, true, ip, e);
 }
 
 int packages_owner_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                           const char *username, const char *ip, derr *e)
 {
-    store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
-        return -1;
-    store_user u;
-    int rc = find_username(c, a, username, &u, e);
-    if (rc == STORE_NOT_FOUND)
-        return derr_set(e, 404, "not_found", "no user '%s'", username);
-    if (rc != STORE_OK)
-        return -1;
-    rc = store_call(c->st, owner_remove, p.id, u.id, e);
-    if (rc == STORE_NOT_FOUND)
-        return derr_set(e, 404, "not_found", "%s is not an owner of %s", u.username, p.name);
-    if (rc == STORE_FORBIDDEN)
-        return derr_set(e, 409, "conflict", "%s is the last owner of %s; add another owner first", u.username,
-                        p.name);
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "owner.remove", arena_printf(a, "%s/%s", ecosystem, p.name), u.username, ip);
-    return 0;
+    return owner_change(c, a, who, ecosystem, name, username, false, ip, e);
 }
 
 int packages_set_status(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -438,10 +433,8 @@ int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosy
     store_package p;
     if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
         return -1;
-    if (store_call(c->st, pkg_set_meta, p.id, meta, e) != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "package.options", arena_printf(a, "%s/%s", ecosystem, p.name), meta, ip);
-    return 0;
+    int rc = store_call(c->st, pkg_set_meta, p.id, meta, e);
+    return change_done(c, rc, NULL, who->user_id, "package.options", subject(a, &p, NULL), meta, ip, e);
 }
 
 int packages_discontinue(core *c, arena *a, const principal *who, const char *ecosystem, const char *name, bool on,
@@ -468,11 +461,9 @@ int packages_discontinue(core *c, arena *a, const principal *who, const char *ec
         return derr_set(e, 500, "internal", "cannot write the package's options");
     const char *meta = arena_strdup(a, text);
     free(text);
-    if (store_call(c->st, pkg_set_meta, p.id, meta, e) != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, on ? "package.discontinue" : "package.undiscontinue",
-               arena_printf(a, "%s/%s", ecosystem, p.name), replaced_by, ip);
-    return 0;
+    int rc = store_call(c->st, pkg_set_meta, p.id, meta, e);
+    return change_done(c, rc, NULL, who->user_id, on ? "package.discontinue" : "package.undiscontinue",
+                       subject(a, &p, NULL), replaced_by, ip, e);
 }
 
 int packages_tags(core *c, arena *a, const store_package *p, store_tag **out, int *n, derr *e)
@@ -504,10 +495,8 @@ int packages_tag_delete(core *c, arena *a, const principal *who, const char *eco
     if (strcmp(tag, "latest") == 0)
         return derr_set(e, 422, "invalid", "tag: 'latest' cannot be removed; point it at another version");
     int rc = store_call(c->st, tag_delete, p.id, tag, e);
-    if (store_rc(rc, e, arena_printf(a, "%s has no tag %s", p.name, tag)) < 0)
-        return -1;
-    core_audit(c, who->user_id, "tag.delete", arena_printf(a, "%s/%s", ecosystem, p.name), tag, ip);
-    return 0;
+    return change_done(c, rc, arena_printf(a, "%s has no tag %s", p.name, tag), who->user_id, "tag.delete",
+                       subject(a, &p, NULL), tag, ip, e);
 }
 
 int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
@@ -575,10 +564,7 @@ int keys_add(core *c, arena *a, const principal *who, const char *name, const ch
     int rc = store_call(c->st, key_add, out, e);
     if (rc == STORE_CONFLICT)
         return derr_set(e, 409, "conflict", "this key, or a key named '%s', is already registered", name);
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "key.add", id, NULL, ip);
-    return 0;
+    return change_done(c, rc, NULL, who->user_id, "key.add", id, NULL, ip, e);
 }
 
 int keys_list(core *c, arena *a, int64_t user_id, store_key **out, int *n, derr *e)
@@ -593,10 +579,7 @@ int keys_delete(core *c, const principal *who, const char *key_id, const char *i
     int rc = store_call(c->st, key_delete, who->user_id, key_id, e);
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "you have no key %s", key_id);
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, who->user_id, "key.delete", key_id, NULL, ip);
-    return 0;
+    return change_done(c, rc, NULL, who->user_id, "key.delete", key_id, NULL, ip, e);
 }
 
 const store_version *packages_latest(const store_version *v, int n)

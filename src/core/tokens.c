@@ -94,10 +94,9 @@ int tokens_create(core *c, arena *a, const principal *creator, const char *name,
     int rc = store_call(c->st, token_create, out, e);
     if (rc == STORE_CONFLICT)
         return derr_set(e, 409, "conflict", "you already have a token named '%s'", name);
-    if (rc != STORE_OK)
+    if (change_done(c, rc, NULL, creator->user_id, "token.create", name, NULL, ip, e) < 0)
         return -1;
     *secret = sec;
-    core_audit(c, creator->user_id, "token.create", name, NULL, ip);
     return 0;
 }
 
@@ -127,10 +126,7 @@ int tokens_delete(core *c, int64_t user_id, const char *name, const char *ip, de
         authcache_forget(key); /* the cache is keyed by the secret's SHA-256, which is the stored hash */
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 404, "not_found", "no token named '%s'", name);
-    if (rc != STORE_OK)
-        return -1;
-    core_audit(c, user_id, "token.delete", name, NULL, ip);
-    return 0;
+    return change_done(c, rc, NULL, user_id, "token.delete", name, NULL, ip, e);
 }
 
 json_t *scopes_json(const char *s)

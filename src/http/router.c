@@ -90,20 +90,40 @@ static void index_patterns(router *rt)
     }
 }
 
-static int compile(struct cpattern *cp, const route *r, const char *pattern)
+/* Splits the raw path into segments (views into path). Returns the count or -1. */
+static int split(const char *path, const char **starts, size_t *lens, int cap)
 {
-    cp->r = r;
-    cp->nsegs = 0;
-    cp->nlit = 0;
-    const char *p = pattern;
+    int n = 0;
+    const char *p = path;
     if (*p != '/')
         return -1;
     while (*p == '/') {
         p++;
         const char *e = strchr(p, '/');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (cp->nsegs == MAX_SEGS)
+        if (n == cap)
             return -1;
+        starts[n] = p;
+        lens[n] = len;
+        n++;
+        p += len;
+    }
+    return n;
+}
+
+static int compile(struct cpattern *cp, const route *r, const char *pattern)
+{
+    cp->r = r;
+    cp->nsegs = 0;
+    cp->nlit = 0;
+    const char *starts[MAX_SEGS];
+    size_t lens[MAX_SEGS];
+    int n = split(pattern, starts, lens, MAX_SEGS);
+    if (n < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const char *p = starts[i];
+        size_t len = lens[i];
         struct seg *s = &cp->segs[cp->nsegs++];
         if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
             if (len >= 3 && p[len - 2] == '*') {
@@ -121,7 +141,6 @@ static int compile(struct cpattern *cp, const route *r, const char *pattern)
             s->len = len;
             cp->nlit++;
         }
-        p += len;
     }
     return 0;
 }
@@ -163,27 +182,6 @@ void router_free(router *rt)
     free(rt->general);
     free(rt->pats);
     free(rt);
-}
-
-/* Splits the raw path into segments (views into path). Returns the count or -1. */
-static int split(const char *path, const char **starts, size_t *lens, int cap)
-{
-    int n = 0;
-    const char *p = path;
-    if (*p != '/')
-        return -1;
-    while (*p == '/') {
-        p++;
-        const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (n == cap)
-            return -1;
-        starts[n] = p;
-        lens[n] = len;
-        n++;
-        p += len;
-    }
-    return n;
 }
 
 /* Does cp match the segments? Does not decode. */
@@ -292,48 +290,30 @@ enum router_result router_match(const router *rt, arena *a, const char *method, 
 
 /* ---- names of a route's properties (depot routes, the OpenAPI check) ---- */
 
+/* names[v], or fallback when v is outside names[0..n) or has no name there. */
+static const char *enum_name(const char *const *names, size_t n, int v, const char *fallback)
+{
+    return v >= 0 && (size_t)v < n && names[v] ? names[v] : fallback;
+}
+
+#define ENUM_NAME(names, v, fallback) enum_name(names, sizeof names / sizeof *names, (int)(v), fallback)
+
 const char *route_auth_name(enum route_auth a)
 {
-    switch (a) {
-    case AUTH_NONE:
-        return "none";
-    case AUTH_READ:
-        return "read";
-    case AUTH_USER:
-        return "user";
-    }
-    return "?";
+    static const char *const names[] = {[AUTH_NONE] = "none", [AUTH_READ] = "read", [AUTH_USER] = "user"};
+    return ENUM_NAME(names, a, "?");
 }
 
 const char *route_body_name(enum body_kind b)
 {
-    switch (b) {
-    case BODY_NONE:
-        return "none";
-    case BODY_JSON:
-        return "json";
-    case BODY_UPLOAD:
-        return "upload";
-    case BODY_FORM:
-        return "form";
-    }
-    return "?";
+    static const char *const names[] = {
+        [BODY_NONE] = "none", [BODY_JSON] = "json", [BODY_UPLOAD] = "upload", [BODY_FORM] = "form"};
+    return ENUM_NAME(names, b, "?");
 }
 
 const char *route_rl_name(enum rl_class c)
 {
-    switch (c) {
-    case RL_SEARCH:
-        return "search";
-    case RL_DOWNLOAD:
-        return "download";
-    case RL_PUBLISH:
-        return "publish";
-    case RL_OTHER:
-        return "other";
-    case RL_NCLASS:
-    case RL_NONE:
-        break;
-    }
-    return "none";
+    static const char *const names[RL_NCLASS] = {
+        [RL_SEARCH] = "search", [RL_DOWNLOAD] = "download", [RL_PUBLISH] = "publish", [RL_OTHER] = "other"};
+    return ENUM_NAME(names, c, "none");
 }

@@ -27,7 +27,7 @@ json_t *json_parse_object(const char *p, size_t n, derr *e)
     return doc;
 }
 
-/* obj[key] into *v; NULL (and 0) when it is absent or null, unless required (then 400). */
+/* obj[key] into *v: 1; NULL and 0 when it is absent or null, unless required (then 400, -1). */
 static int field(json_t *obj, const char *key, bool required, json_t **v, derr *e)
 {
     *v = json_object_get(obj, key);
@@ -35,17 +35,16 @@ static int field(json_t *obj, const char *key, bool required, json_t **v, derr *
         *v = NULL;
     if (!*v && required)
         return derr_set(e, 400, "bad_request", "field '%s' is required", key);
-    return 0;
+    return *v ? 1 : 0;
 }
 
 int json_str(json_t *obj, const char *key, bool required, const char **out, derr *e)
 {
     json_t *v;
     *out = NULL;
-    if (field(obj, key, required, &v, e) < 0)
-        return -1;
-    if (!v)
-        return 0;
+    int rc = field(obj, key, required, &v, e);
+    if (rc <= 0)
+        return rc;
     if (!json_is_string(v))
         return derr_set(e, 400, "bad_request", "field '%s' must be a string", key);
     if (strlen(json_string_value(v)) != json_string_length(v))
@@ -68,10 +67,9 @@ int json_str_array(json_t *obj, const char *key, bool required, json_t **out, de
 {
     json_t *v;
     *out = NULL;
-    if (field(obj, key, required, &v, e) < 0)
-        return -1;
-    if (!v)
-        return 0;
+    int rc = field(obj, key, required, &v, e);
+    if (rc <= 0)
+        return rc;
     if (!json_all_strings(v))
         return derr_set(e, 400, "bad_request", "field '%s' must be an array of strings", key);
     *out = v;

@@ -291,24 +291,16 @@ static char *escaped_text(const char *md, size_t n, size_t max_out, bool *trunca
             *truncated = true;
             break;
         }
-        switch (md[i]) {
-        case '<':
-            buf_puts(&b, "&lt;");
-            break;
-        case '>':
-            buf_puts(&b, "&gt;");
-            break;
-        case '&':
-            buf_puts(&b, "&amp;");
-            break;
-        case '"':
-            buf_puts(&b, "&quot;");
-            break;
-        case '\0':
-            break;
-        default:
-            buf_append(&b, md + i, 1);
-        }
+        char ch = md[i];
+        const char *ent = ch == '<'   ? "&lt;"
+                          : ch == '>' ? "&gt;"
+                          : ch == '&' ? "&amp;"
+                          : ch == '"' ? "&quot;"
+                                      : NULL;
+        if (ent)
+            buf_puts(&b, ent);
+        else if (ch != '\0')
+            buf_append(&b, &md[i], 1);
     }
     buf_puts(&b, "</pre>\n");
     return b.data;

@@ -800,7 +800,7 @@ static int parse_hex(rparser *p, const char *s)
 
 /* ---- pub ------------------------------------------------------------- */
 
-static int pub_version(rparser *p, const char *s, size_t n, size_t *i, semver *v)
+static int dart_version(rparser *p, const char *s, size_t n, size_t *i, semver *v)
 {
     size_t start = *i;
     while (*i < n && (is_ident(s[*i]) || s[*i] == '.' || s[*i] == '+'))
@@ -820,7 +820,7 @@ static int pub_caret(rparser *p, const char *s, size_t n)
     size_t i = 1;
     while (i < n && is_space(s[i]))
         i++;
-    if (pub_version(p, s, n, &i, &v) < 0)
+    if (dart_version(p, s, n, &i, &v) < 0)
         return -1;
     if (i != n)
         return rfail(p, "nothing may follow a \"^\" constraint");
@@ -917,7 +917,7 @@ static int parse_pub(rparser *p, const char *s)
             return rfail(p, "unknown text at \"%.*s\"", (int)(n - i > 40 ? 40 : n - i), s + i);
         }
         semver v;
-        if (count_term(p) < 0 || pub_version(p, s, n, &i, &v) < 0)
+        if (count_term(p) < 0 || dart_version(p, s, n, &i, &v) < 0)
             return -1;
         if (lo)
             tighten(&min, &v, inc, 1);

@@ -39,8 +39,8 @@ struct parser {
     size_t whylen;
 };
 
-static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct parser *p, const char *fmt, ...)
+static int spdx_fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int spdx_fail(struct parser *p, const char *fmt, ...)
 {
     if (p->why && p->whylen) {
         va_list ap;
@@ -67,7 +67,7 @@ static int idcmp(const char *key, size_t len, const char *id)
     return id[len] ? -1 : 0;
 }
 
-static const char *lookup(const char *const *tab, size_t n, const char *key, size_t len)
+static const char *spdx_lookup(const char *const *tab, size_t n, const char *key, size_t len)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -85,7 +85,7 @@ static const char *lookup(const char *const *tab, size_t n, const char *key, siz
 
 bool spdx_license_known(const char *id, size_t len, const char **canonical)
 {
-    const char *c = lookup(spdx_licenses, sizeof spdx_licenses / sizeof spdx_licenses[0], id, len);
+    const char *c = spdx_lookup(spdx_licenses, sizeof spdx_licenses / sizeof spdx_licenses[0], id, len);
     if (canonical)
         *canonical = c;
     return c != NULL;
@@ -93,7 +93,7 @@ bool spdx_license_known(const char *id, size_t len, const char **canonical)
 
 bool spdx_exception_known(const char *id, size_t len, const char **canonical)
 {
-    const char *c = lookup(spdx_exceptions, sizeof spdx_exceptions / sizeof spdx_exceptions[0], id, len);
+    const char *c = spdx_lookup(spdx_exceptions, sizeof spdx_exceptions / sizeof spdx_exceptions[0], id, len);
     if (canonical)
         *canonical = c;
     return c != NULL;
@@ -129,7 +129,7 @@ static bool has_prefix(const char *s, size_t n, const char *prefix)
     return true;
 }
 
-static void next(struct parser *p)
+static void spdx_next(struct parser *p)
 {
     const char *s = p->s;
     while (is_space(s[p->pos]))
@@ -161,7 +161,7 @@ static void next(struct parser *p)
 
 /* A token as a message may show it: at most SHOW bytes, anything but
  * printable ASCII as '?' (messages end up in JSON, which wants UTF-8). */
-static const char *clip(struct parser *p, const char *s, size_t n)
+static const char *spdx_clip(struct parser *p, const char *s, size_t n)
 {
     return derr_clip(p->clipped, s, n, SHOW);
 }
@@ -180,11 +180,12 @@ static const char *misspelt_operator(const char *w, size_t n)
 static int stray(struct parser *p, const char *expected)
 {
     if (p->t == T_WITH)
-        return fail(p, "WITH must follow a single license");
+        return spdx_fail(p, "WITH must follow a single license");
     const char *op = p->t == T_WORD ? misspelt_operator(p->tp, p->tl) : NULL;
     if (op)
-        return fail(p, "operator '%s' must be written in upper case (%s)", clip(p, p->tp, p->tl), op);
-    return fail(p, "expected %s, found '%s'", expected, clip(p, p->tp, p->tl));
+        return spdx_fail(p, "operator '%s' must be written in upper case (%s)", spdx_clip(p, p->tp, p->tl),
+                         op);
+    return spdx_fail(p, "expected %s, found '%s'", expected, spdx_clip(p, p->tp, p->tl));
 }
 
 /* "DocumentRef-x:" in front of a LicenseRef- or AdditionRef-: checks and skips it. */
@@ -195,7 +196,7 @@ static int document_ref(struct parser *p, const char **w, size_t *n)
     const char *colon = memchr(*w, ':', *n);
     size_t k = strlen("DocumentRef-");
     if (!colon || !is_idstring(*w + k, (size_t)(colon - *w) - k))
-        return fail(p, "'%s' is not of the form DocumentRef-<id>:LicenseRef-<id>", clip(p, *w, *n));
+        return spdx_fail(p, "'%s' is not of the form DocumentRef-<id>:LicenseRef-<id>", spdx_clip(p, *w, *n));
     *n -= (size_t)(colon + 1 - *w);
     *w = colon + 1;
     return 0;
@@ -208,26 +209,27 @@ static int simple(struct parser *p)
     size_t n = p->tl;
     const char *op = misspelt_operator(w, n);
     if (op)
-        return fail(p, "operator '%s' must be written in upper case (%s)", clip(p, w, n), op);
+        return spdx_fail(p, "operator '%s' must be written in upper case (%s)", spdx_clip(p, w, n), op);
     bool docref = has_prefix(w, n, "DocumentRef-");
     if (document_ref(p, &w, &n) < 0)
         return -1;
     if (has_prefix(w, n, "LicenseRef-")) {
         if (!is_idstring(w + 11, n - 11))
-            return fail(p, "'%s' is not a valid LicenseRef (LicenseRef- then letters, digits, '-' or '.')",
-                        clip(p, p->tp, p->tl));
+            return spdx_fail(p,
+                             "'%s' is not a valid LicenseRef (LicenseRef- then letters, digits, '-' or '.')",
+                             spdx_clip(p, p->tp, p->tl));
         return 0;
     }
     if (docref)
-        return fail(p, "'%s' must name a LicenseRef after the ':'", clip(p, p->tp, p->tl));
+        return spdx_fail(p, "'%s' must name a LicenseRef after the ':'", spdx_clip(p, p->tp, p->tl));
     if (n > 1 && w[n - 1] == '+')
         n--; /* "or later": only directly after a listed id */
     if (!is_idstring(w, n))
-        return fail(p, "'%s' is not a license id", clip(p, p->tp, p->tl));
+        return spdx_fail(p, "'%s' is not a license id", spdx_clip(p, p->tp, p->tl));
     if (!spdx_license_known(w, n, NULL)) {
         if (spdx_exception_known(w, n, NULL))
-            return fail(p, "'%s' is a license exception; use it after WITH", clip(p, w, n));
-        return fail(p, "unknown license id '%s'", clip(p, w, n));
+            return spdx_fail(p, "'%s' is a license exception; use it after WITH", spdx_clip(p, w, n));
+        return spdx_fail(p, "unknown license id '%s'", spdx_clip(p, w, n));
     }
     return 0;
 }
@@ -237,72 +239,72 @@ static int exception(struct parser *p)
     const char *w = p->tp;
     size_t n = p->tl;
     if (p->t != T_WORD)
-        return fail(p, "expected a license exception after WITH");
+        return spdx_fail(p, "expected a license exception after WITH");
     if (document_ref(p, &w, &n) < 0)
         return -1;
     if (has_prefix(w, n, "AdditionRef-")) {
         if (!is_idstring(w + 12, n - 12))
-            return fail(p, "'%s' is not a valid AdditionRef", clip(p, p->tp, p->tl));
+            return spdx_fail(p, "'%s' is not a valid AdditionRef", spdx_clip(p, p->tp, p->tl));
         return 0;
     }
     if (!is_idstring(w, n) || !spdx_exception_known(w, n, NULL))
-        return fail(p, "unknown license exception '%s'", clip(p, w, n));
+        return spdx_fail(p, "unknown license exception '%s'", spdx_clip(p, w, n));
     return 0;
 }
 
 static int or_expr(struct parser *p);
 
-static int term(struct parser *p, const char *after)
+static int spdx_term(struct parser *p, const char *after)
 {
     switch (p->t) {
     case T_LP:
         if (++p->depth > SPDX_MAX_DEPTH)
-            return fail(p, "parentheses nest deeper than %d", SPDX_MAX_DEPTH);
-        next(p);
+            return spdx_fail(p, "parentheses nest deeper than %d", SPDX_MAX_DEPTH);
+        spdx_next(p);
         if (or_expr(p) < 0)
             return -1;
         if (p->t != T_RP) {
             if (p->t == T_END)
-                return fail(p, "missing ')'");
+                return spdx_fail(p, "missing ')'");
             return stray(p, "')' or an operator");
         }
         p->depth--;
-        next(p);
+        spdx_next(p);
         if (p->t == T_WITH)
-            return fail(p, "WITH must follow a single license, not a parenthesised expression");
+            return spdx_fail(p, "WITH must follow a single license, not a parenthesised expression");
         return 0;
     case T_WORD:
         if (simple(p) < 0)
             return -1;
-        next(p);
+        spdx_next(p);
         if (p->t == T_WITH) {
-            next(p);
+            spdx_next(p);
             if (exception(p) < 0)
                 return -1;
-            next(p);
+            spdx_next(p);
         }
         return 0;
     case T_END:
-        return after ? fail(p, "expected a license after %s", after)
-                     : fail(p, "the license expression is empty");
+        return after ? spdx_fail(p, "expected a license after %s", after)
+                     : spdx_fail(p, "the license expression is empty");
     case T_RP:
         if (after)
-            return fail(p, "expected a license after %s, found ')'", after);
-        return fail(p, "unexpected ')'");
+            return spdx_fail(p, "expected a license after %s, found ')'", after);
+        return spdx_fail(p, "unexpected ')'");
     default:
         if (after)
-            return fail(p, "expected a license after %s, found '%s'", after, clip(p, p->tp, p->tl));
-        return fail(p, "expected a license, found the operator '%s'", clip(p, p->tp, p->tl));
+            return spdx_fail(p, "expected a license after %s, found '%s'", after, spdx_clip(p, p->tp, p->tl));
+        return spdx_fail(p, "expected a license, found the operator '%s'", spdx_clip(p, p->tp, p->tl));
     }
 }
 
 static int and_expr(struct parser *p, const char *after)
 {
-    if (term(p, after) < 0)
+    if (spdx_term(p, after) < 0)
         return -1;
     while (p->t == T_AND) {
-        next(p);
-        if (term(p, "AND") < 0)
+        spdx_next(p);
+        if (spdx_term(p, "AND") < 0)
             return -1;
     }
     return 0;
@@ -314,7 +316,7 @@ static int or_expr(struct parser *p)
     if (and_expr(p, after) < 0)
         return -1;
     while (p->t == T_OR) {
-        next(p);
+        spdx_next(p);
         if (and_expr(p, "OR") < 0)
             return -1;
     }
@@ -327,19 +329,19 @@ int spdx_check(const char *expr, char *why, size_t whylen)
     if (why && whylen)
         why[0] = '\0';
     if (strnlen(p.s, SPDX_MAX_LEN + 1) > SPDX_MAX_LEN)
-        return fail(&p, "the license expression is longer than %d bytes", SPDX_MAX_LEN);
-    next(&p);
+        return spdx_fail(&p, "the license expression is longer than %d bytes", SPDX_MAX_LEN);
+    spdx_next(&p);
     if (or_expr(&p) < 0)
         return -1;
     switch (p.t) {
     case T_END:
         return 0;
     case T_RP:
-        return fail(&p, "unexpected ')'");
+        return spdx_fail(&p, "unexpected ')'");
     case T_WORD:
     case T_WITH:
         return stray(&p, "AND, OR or the end");
     default:
-        return fail(&p, "unexpected '%s'", clip(&p, p.tp, p.tl));
+        return spdx_fail(&p, "unexpected '%s'", spdx_clip(&p, p.tp, p.tl));
     }
 }
