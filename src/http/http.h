@@ -43,7 +43,9 @@ enum route_auth {
     AUTH_NONE,  /* anyone, even with --private (health, register, login) */
 };
 
-typedef void (*handler_fn)(req *r);
+/* What a route runs; fronts declare theirs with it ("handler a, b, c;"), one list a file. */
+typedef void handler(req *r);
+typedef handler *handler_fn;
 
 typedef struct route {
     const char *method;
@@ -153,6 +155,10 @@ bool resp_blob(req *r, int status, const char *ctype, content_reader *br);
  * otherwise, -1 with e filled when the bytes cannot be opened: nothing was sent, the front
  * answers in its own error shape. */
 int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceable, derr *e);
+/* The same for the version of ecosystem eco's package that the names give; a package or version
+ * that is not there, or bytes that cannot be opened, are answered by resp_derr. */
+void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
+                          bool replaceable);
 void resp_empty(req *r, int status);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -98,34 +98,17 @@ extern const front_action npm_actions[]; /* ended by a NULL code */
 /* ---- handlers (one table in routes.c) ---- */
 
 /* packument.c */
-void npm_packument(req *r);
-void npm_get_two(req *r);
-void npm_scoped_version(req *r);
-void npm_tarball(req *r);
+handler npm_packument, npm_get_two, npm_scoped_version, npm_tarball;
 /* publish.c */
-void npm_put(req *r);
-void npm_put_rev(req *r);
-void npm_delete_package(req *r);
-void npm_delete_tarball(req *r);
+handler npm_put, npm_put_rev, npm_delete_package, npm_delete_tarball;
 /* tags.c */
-void npm_tags_get(req *r);
-void npm_tag_put(req *r);
-void npm_tag_delete(req *r);
+handler npm_tags_get, npm_tag_put, npm_tag_delete;
 /* users.c */
-void npm_web_login(req *r);
-void npm_couch_login(req *r);
-void npm_user_get(req *r);
-void npm_whoami(req *r);
-void npm_profile(req *r);
-void npm_logout(req *r);
-void npm_tokens_list(req *r);
-void npm_tokens_create(req *r);
-void npm_tokens_delete(req *r);
+handler npm_web_login, npm_couch_login, npm_user_get, npm_whoami, npm_profile, npm_logout, npm_tokens_list,
+    npm_tokens_create, npm_tokens_delete;
 /* search.c */
 void npm_search(req *r);
 /* misc.c */
-void npm_ping(req *r);
-void npm_audit(req *r);
-void npm_not_found(req *r);
+handler npm_ping, npm_audit, npm_not_found;
 
 #endif
