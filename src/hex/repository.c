@@ -153,15 +153,7 @@ void hex_repo_tarball(req *r)
         hex_error(r, 404, "tarballs are named NAME-VERSION.tar", NULL);
         return;
     }
-    derr e;
-    package_row p;
-    version_row v;
-    if (packages_get_version(r->core, r->a, HEX, name, version, &p, &v, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
-    if (resp_tarball(r, &v, "application/octet-stream", true, &e) < 0)
-        resp_derr(r, &e);
+    resp_version_tarball(r, HEX, name, version, "application/octet-stream", true);
 }
 
 void hex_repo_docs(req *r)
