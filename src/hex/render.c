@@ -100,6 +100,13 @@ void hex_front_error(req *r, const derr *e)
     hex_error(r, 422, "Validation error(s)", errors);
 }
 
+void hex_invalid(req *r, const char *field, const char *why)
+{
+    json_t *errors = json_object();
+    json_object_set_new(errors, field, json_string(why));
+    hex_error(r, 422, "Validation error(s)", errors);
+}
+
 json_t *hex_body(req *r)
 {
     size_t n = r->body_len;
