@@ -58,8 +58,6 @@ bool hex_need_user(req *r);
 
 /* ---- URLs (render.c) ---- */
 
-/* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
-const char *hex_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Where a version's hosted docs are browsed (core/docs.h's docs_site_url), or with version
  * NULL the package's docs root. */
 const char *hex_docs_url(req *r, const char *name, const char *version);

@@ -46,7 +46,7 @@ static bool may_manage(const principal *p)
 static const char *key_url(req *r, const char *name)
 {
     const char *org = req_param(r, "org");
-    return org ? hex_url(r, "/hex/api/orgs/%s/keys/%s", org, name) : hex_url(r, "/hex/api/keys/%s", name);
+    return org ? req_url(r, "/hex/api/orgs/%s/keys/%s", org, name) : req_url(r, "/hex/api/keys/%s", name);
 }
 
 static void add_perm(json_t *arr, const char *domain, const char *resource)

@@ -228,7 +228,7 @@ void hex_publish(req *r)
     }
     hex_respond(r, existed ? 200 : 201, hex_release_json(r, &pkg, &v));
     if (!existed) /* hex.pm sends a location with a new release only */
-        resp_header(r, "Location", hex_url(r, "/hex/api/packages/%s/releases/%s", pkg.name, v.version));
+        resp_header(r, "Location", req_url(r, "/hex/api/packages/%s/releases/%s", pkg.name, v.version));
 }
 
 void hex_release_revert(req *r)

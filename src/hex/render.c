@@ -193,15 +193,6 @@ bool hex_need_user(req *r)
     return false;
 }
 
-const char *hex_url(req *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *path = arena_vprintf(r->a, fmt, ap);
-    va_end(ap);
-    return arena_printf(r->a, "%s%s", r->cfg->base_url, path);
-}
-
 const char *hex_docs_url(req *r, const char *name, const char *version)
 {
     if (version)

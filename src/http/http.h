@@ -131,6 +131,11 @@ const char *req_header(req *r, const char *name);
 /* A whole number from the query: def when the parameter is absent or empty. 0, or -1 with a
  * 400 "bad_request" "<name>: expected a whole number from <min> to <max>" (nothing answered). */
 int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e);
+/* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
+const char *req_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The body as a JSON object (freed with the request), or NULL with a 400 in e (nothing answered),
+ * for a front that answers in its own shape. */
+json_t *req_body_object(req *r, derr *e);
 /* The body as a JSON object, or NULL after answering 400 (the handler just returns). */
 json_t *req_json(req *r);
 
@@ -160,6 +165,9 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceab
 void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
                           bool replaceable);
 void resp_empty(req *r, int status);
+/* The error document {"error": {"code": code, "message": message}} that resp_error sends (pub
+ * answers in the same shape, with its own escaping). */
+json_t *resp_error_doc(const char *code, const char *message);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A core error in the shape of the route's front (front.h's error hook); depot's own shape when

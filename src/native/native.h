@@ -24,8 +24,6 @@ const char *native_seg(req *r, const char *s);
 json_t *native_summary_json(const package_row *p);
 /* Parses a JSON-array text column into a new JSON array (empty on bad text). */
 json_t *native_json_array(const char *text);
-/* The absolute URL of a path under the base URL (in the arena). */
-const char *native_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- the descriptor's hooks (front.c; the descriptor is in routes.c) ---- */
 

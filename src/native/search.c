@@ -28,7 +28,7 @@ static const char *page_link(req *r, long page, long per_page)
 {
     /* Rebuild the query with another page, keeping every other parameter. */
     static const char *keep[] = {"search", "q", "tags", "tag", "keywords", "keyword", "category", "categories", "sort", NULL};
-    const char *url = native_url(r, "%s?page=%ld&per_page=%ld", r->path, page, per_page);
+    const char *url = req_url(r, "%s?page=%ld&per_page=%ld", r->path, page, per_page);
     for (int i = 0; keep[i]; i++) {
         const char *v = req_query(r, keep[i]);
         if (!v)

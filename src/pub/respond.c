@@ -89,12 +89,7 @@ void pub_error(req *r, int status, const char *code, const char *fmt, ...)
         resp_error(r, status, code, "%s", msg);
         return;
     }
-    json_t *err = json_object();
-    json_object_set_new(err, "code", json_string(code));
-    json_object_set_new(err, "message", json_string(msg));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "error", err);
-    pub_json(r, status, doc);
+    pub_json(r, status, resp_error_doc(code, msg));
     if (status == 401 || status == 403) {
         const char *text = msg;
         if (status == 401)
