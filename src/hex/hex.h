@@ -38,6 +38,8 @@ void hex_respond(req *r, int status, json_t *doc);
 /* An error in hex.pm's shape: {status, message, errors?}; errors is stolen (NULL: none).
  * A 401 carries WWW-Authenticate. */
 void hex_error(req *r, int status, const char *message, json_t *errors);
+/* The 404 for a package this repository does not have, in hex.pm's words. */
+void hex_no_package(req *r, const char *name);
 /* A 422 that one field of the request is invalid: "Validation error(s)", errors {field: why}. */
 void hex_invalid(req *r, const char *field, const char *why);
 /* The front's error hook (resp_derr on its routes): a derr as a Hex error. A 422 whose message

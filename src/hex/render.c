@@ -100,6 +100,11 @@ void hex_front_error(req *r, const derr *e)
     hex_error(r, 422, "Validation error(s)", errors);
 }
 
+void hex_no_package(req *r, const char *name)
+{
+    hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+}
+
 void hex_invalid(req *r, const char *field, const char *why)
 {
     json_t *errors = json_object();

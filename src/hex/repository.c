@@ -67,7 +67,7 @@ void hex_repo_package(req *r)
     int64_t gen;
     if (catalog_package_generation(r->core, r->a, HEX, name, &gen, &e) < 0) {
         if (e.status == 404)
-            hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+            hex_no_package(r, name);
         else
             resp_derr(r, &e);
         return;

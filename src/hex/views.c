@@ -113,7 +113,7 @@ int hex_load_package(req *r, const char *name, package_row *p, version_row **vs,
         return -1;
     }
     if (*nv == 0) {
-        hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+        hex_no_package(r, name);
         return -1;
     }
     return 0;
