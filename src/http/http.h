@@ -133,11 +133,10 @@ const char *req_header(req *r, const char *name);
 int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e);
 /* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
 const char *req_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The body as a JSON object (freed with the request), or NULL with a 400 in e (nothing answered),
- * for a front that answers in its own shape. */
-json_t *req_body_object(req *r, derr *e);
-/* The body as a JSON object, or NULL after answering 400 (the handler just returns). */
+/* The body as a JSON object (freed with the request), or NULL after answering 400 (the handler
+ * just returns): req_json in depot's own error shape, req_json_front in the route's front's. */
 json_t *req_json(req *r);
+json_t *req_json_front(req *r);
 
 /* Responses. Each replaces any earlier one. */
 void resp_json(req *r, int status, json_t *doc);                /* steals doc */

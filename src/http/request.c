@@ -78,21 +78,26 @@ const char *req_url(req *r, const char *fmt, ...)
     return arena_printf(r->a, "%s%s", r->cfg->base_url, path);
 }
 
-json_t *req_body_object(req *r, derr *e)
+static json_t *body_json(req *r, void (*answer)(req *r, const derr *e))
 {
-    json_t *doc = json_parse_object(r->body, r->body_len, e);
-    if (doc)
-        arena_on_free(r->a, (void (*)(void *))json_decref, doc);
+    derr e;
+    json_t *doc = json_parse_object(r->body, r->body_len, &e);
+    if (!doc) {
+        answer(r, &e);
+        return NULL;
+    }
+    arena_on_free(r->a, (void (*)(void *))json_decref, doc); /* freed with the request */
     return doc;
 }
 
 json_t *req_json(req *r)
 {
-    derr e;
-    json_t *doc = req_body_object(r, &e);
-    if (!doc)
-        resp_derr_plain(r, &e);
-    return doc;
+    return body_json(r, resp_derr_plain);
+}
+
+json_t *req_json_front(req *r)
+{
+    return body_json(r, resp_derr);
 }
 
 static void set(req *r, int status, struct MHD_Response *resp, uint64_t bytes, const char *ctype)

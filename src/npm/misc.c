@@ -47,15 +47,6 @@ void npm_front_error(req *r, const derr *e)
     npm_error(r, status, e->code ? e->code : "internal", "%s", e->message);
 }
 
-json_t *npm_json_body(req *r)
-{
-    derr e;
-    json_t *doc = req_body_object(r, &e);
-    if (!doc)
-        resp_derr(r, &e);
-    return doc;
-}
-
 void npm_ok(req *r, int status, const char *ok)
 {
     json_t *doc = json_object();

@@ -45,8 +45,6 @@ void npm_front_error(req *r, const derr *e);
 /* The route set's auth_error: resp_derr, except that a failed credential on the login PUT is
  * ignored (the password in the body decides). */
 void npm_auth_error(req *r, const derr *e);
-/* The request's JSON body as an object (freed with the request), or NULL after answering 400. */
-json_t *npm_json_body(req *r);
 /* Answers {"ok": ok, "success": true} with status. */
 void npm_ok(req *r, int status, const char *ok);
 
