@@ -766,18 +766,26 @@ static int rev_current(req *r, const package_row *p, const char *rev)
     return -1;
 }
 
+/* The package and its versions; -1 after answering. */
+static int load_versions(req *r, const char *name, package_row *p, version_row **vs, int *nv)
+{
+    derr e;
+    if (packages_get_versions(r->core, r->a, NPM, name, p, vs, nv, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
 /* A document without a tarball: deprecations (any PUT), and with -rev removals and owners. */
 static void update(req *r, const char *name, npm_doc *d, const char *rev)
 {
-    derr e;
     json_t *doc = d->doc;
     package_row p;
     version_row *vs;
     int nv;
-    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
-        resp_derr(r, &e);
+    if (load_versions(r, name, &p, &vs, &nv) < 0)
         return;
-    }
     json_t *versions = json_object_get(doc, "versions");
     if (versions && !json_is_object(versions)) {
         npm_error(r, 400, "bad_request", "versions: expected an object");
@@ -875,17 +883,14 @@ void npm_put_rev(req *r)
 
 void npm_delete_package(req *r)
 {
-    derr e;
     const char *name = write_name(r);
     if (!name)
         return;
     package_row p;
     version_row *vs;
     int nv;
-    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
-        resp_derr(r, &e);
+    if (load_versions(r, name, &p, &vs, &nv) < 0)
         return;
-    }
     if (rev_current(r, &p, req_param(r, "rev")) < 0)
         return;
     const version_row **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));
