@@ -30,6 +30,7 @@
 
 #include "../core/docs.h"
 #include "../core/ecosystem.h"
+#include "../lib/url.h"
 #include "front.h"
 
 static const char CSP[] = "sandbox allow-scripts allow-popups allow-forms; "
@@ -71,24 +72,10 @@ static void fail(req *r, const derr *e)
     guard(r);
 }
 
-/* Percent-encodes one path segment (in the arena). */
+/* Percent-encodes one path segment (in the arena); "@" stays, for npm scopes. */
 static const char *seg(req *r, const char *s)
 {
-    char *o = arena_alloc(r->a, strlen(s) * 3 + 1), *w = o;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '_' || c == '.' || c == '~' || c == '@') {
-            *w++ = (char)c;
-        } else {
-            static const char hex[] = "0123456789ABCDEF";
-            *w++ = '%';
-            *w++ = hex[c >> 4];
-            *w++ = hex[c & 15];
-        }
-    }
-    *w = '\0';
-    return o;
+    return url_encode(r->a, s, "@");
 }
 
 /* The raw last segment of the request's path (after its last '/'). */

@@ -38,6 +38,10 @@ void hex_respond(req *r, int status, json_t *doc);
 /* An error in hex.pm's shape: {status, message, errors?}; errors is stolen (NULL: none).
  * A 401 carries WWW-Authenticate. */
 void hex_error(req *r, int status, const char *message, json_t *errors);
+/* The 404 for a package this repository does not have, in hex.pm's words. */
+void hex_no_package(req *r, const char *name);
+/* A 422 that one field of the request is invalid: "Validation error(s)", errors {field: why}. */
+void hex_invalid(req *r, const char *field, const char *why);
 /* The front's error hook (resp_derr on its routes): a derr as a Hex error. A 422 whose message
  * reads "FIELD: why" (FIELD may be dotted, as in "requirements.foo") becomes message "Validation
  * error(s)" with errors {FIELD: why} (nested for dotted fields), the shape Hex clients print.
@@ -56,8 +60,6 @@ bool hex_need_user(req *r);
 
 /* ---- URLs (render.c) ---- */
 
-/* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
-const char *hex_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Where a version's hosted docs are browsed (core/docs.h's docs_site_url), or with version
  * NULL the package's docs root. */
 const char *hex_docs_url(req *r, const char *name, const char *version);
@@ -97,47 +99,23 @@ const char *hex_publish_lines(req *r, const char *token);
 /* ---- handlers ---- */
 
 /* repository.c */
-void hex_repo_names(req *r);
-void hex_repo_versions(req *r);
-void hex_repo_package(req *r);
-void hex_repo_tarball(req *r);
-void hex_repo_docs(req *r);
-void hex_repo_public_key(req *r);
+handler hex_repo_names, hex_repo_versions, hex_repo_package, hex_repo_tarball, hex_repo_docs,
+    hex_repo_public_key;
 
 /* users.c */
-void hex_users_create(req *r);
-void hex_users_me(req *r);
-void hex_users_get(req *r);
-void hex_users_reset(req *r);
-void hex_repos_list(req *r);
-void hex_repos_get(req *r);
+handler hex_users_create, hex_users_me, hex_users_get, hex_users_reset, hex_repos_list, hex_repos_get;
 
 /* keys.c */
-void hex_keys_list(req *r);
-void hex_keys_create(req *r);
-void hex_keys_get(req *r);
-void hex_keys_delete(req *r);
-void hex_keys_delete_all(req *r);
-void hex_auth_check(req *r);
+handler hex_keys_list, hex_keys_create, hex_keys_get, hex_keys_delete, hex_keys_delete_all, hex_auth_check;
 
 /* packages.c */
-void hex_packages_search(req *r);
-void hex_packages_get(req *r);
-void hex_release_get(req *r);
-void hex_release_docs_redirect(req *r);
+handler hex_packages_search, hex_packages_get, hex_release_get, hex_release_docs_redirect;
 
 /* publish.c */
-void hex_publish(req *r);
-void hex_release_revert(req *r);
-void hex_release_retire(req *r);
-void hex_release_unretire(req *r);
-void hex_docs_publish(req *r);
-void hex_docs_delete(req *r);
+handler hex_publish, hex_release_revert, hex_release_retire, hex_release_unretire, hex_docs_publish,
+    hex_docs_delete;
 
 /* owners.c */
-void hex_owners_list(req *r);
-void hex_owners_get(req *r);
-void hex_owners_add(req *r);
-void hex_owners_remove(req *r);
+handler hex_owners_list, hex_owners_get, hex_owners_add, hex_owners_remove;
 
 #endif

@@ -46,7 +46,7 @@ static bool may_manage(const principal *p)
 static const char *key_url(req *r, const char *name)
 {
     const char *org = req_param(r, "org");
-    return org ? hex_url(r, "/hex/api/orgs/%s/keys/%s", org, name) : hex_url(r, "/hex/api/keys/%s", name);
+    return org ? req_url(r, "/hex/api/orgs/%s/keys/%s", org, name) : req_url(r, "/hex/api/keys/%s", name);
 }
 
 static void add_perm(json_t *arr, const char *domain, const char *resource)
@@ -108,17 +108,25 @@ static json_t *key_json(req *r, const token_row *t, const char *secret)
     return o;
 }
 
+/* The caller's keys; -1 after answering. */
+static int list_keys(req *r, token_row **ts, int *n)
+{
+    derr e;
+    if (tokens_list(r->core, r->a, r->who.user_id, ts, n, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
 void hex_keys_list(req *r)
 {
     if (!org_ok(r) || !hex_need_user(r))
         return;
-    derr e;
     token_row *ts;
     int n;
-    if (tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
-        resp_derr(r, &e);
+    if (list_keys(r, &ts, &n) < 0)
         return;
-    }
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, key_json(r, &ts[i], NULL));
@@ -308,14 +316,12 @@ void hex_keys_delete_all(req *r)
                   NULL);
         return;
     }
-    derr e;
     token_row *ts;
     int n;
-    if (tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
-        resp_derr(r, &e);
+    if (list_keys(r, &ts, &n) < 0)
         return;
-    }
     json_t *authing = NULL;
+    derr e;
     for (int i = 0; i < n; i++) {
         if (r->who.kind == CRED_TOKEN && r->who.token_id == ts[i].id)
             authing = key_json(r, &ts[i], NULL);

@@ -123,16 +123,11 @@ void hex_owners_add(req *r)
     const char *level = json_string_value(lv);
     if (lv && !json_is_null(lv) &&
         (!level || (strcmp(level, "full") != 0 && strcmp(level, "maintainer") != 0))) {
-        json_t *errors = json_object();
-        json_object_set_new(errors, "level", json_string("should be full or maintainer"));
-        hex_error(r, 422, "Validation error(s)", errors);
+        hex_invalid(r, "level", "should be full or maintainer");
         return;
     }
     if (level && strcmp(level, "maintainer") == 0) {
-        json_t *errors = json_object();
-        json_object_set_new(errors, "level",
-                            json_string("maintainer is not supported by this server yet; use full"));
-        hex_error(r, 422, "Validation error(s)", errors);
+        hex_invalid(r, "level", "maintainer is not supported by this server yet; use full");
         return;
     }
     bool transfer = json_is_true(json_object_get(b, "transfer"));
@@ -182,9 +177,7 @@ void hex_owners_remove(req *r)
     if (packages_owner_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), who, r->ip, &e) < 0) {
         if (e.status == 409) {
             /* hex.pm's wording and status for the last owner. */
-            json_t *errors = json_object();
-            json_object_set_new(errors, "user", json_string("cannot remove last owner of package"));
-            hex_error(r, 422, "Validation error(s)", errors);
+            hex_invalid(r, "user", "cannot remove last owner of package");
             return;
         }
         resp_derr(r, &e);

@@ -126,5 +126,5 @@ void hex_release_docs_redirect(req *r)
         return;
     }
     resp_empty(r, 302);
-    resp_header(r, "Location", hex_url(r, "/hex/repo/docs/%s-%s.tar.gz", p.name, version));
+    resp_header(r, "Location", req_url(r, "/hex/repo/docs/%s-%s.tar.gz", p.name, version));
 }

@@ -156,10 +156,7 @@ static void fill_publish(req *r, const hex_tarball *t, publish_in *in)
 
 static void version_exists(req *r)
 {
-    json_t *errors = json_object();
-    json_object_set_new(errors, "inserted_at",
-                        json_string("must include the --replace flag to update an existing release"));
-    hex_error(r, 422, "Validation error(s)", errors);
+    hex_invalid(r, "inserted_at", "must include the --replace flag to update an existing release");
 }
 
 void hex_publish(req *r)
@@ -231,7 +228,7 @@ void hex_publish(req *r)
     }
     hex_respond(r, existed ? 200 : 201, hex_release_json(r, &pkg, &v));
     if (!existed) /* hex.pm sends a location with a new release only */
-        resp_header(r, "Location", hex_url(r, "/hex/api/packages/%s/releases/%s", pkg.name, v.version));
+        resp_header(r, "Location", req_url(r, "/hex/api/packages/%s/releases/%s", pkg.name, v.version));
 }
 
 void hex_release_revert(req *r)
@@ -248,6 +245,17 @@ void hex_release_revert(req *r)
     derr ignored;
     docs_remove(r->core, r->a, &r->who, HEX, name, version, r->ip, &ignored);
     resp_empty(r, 204);
+}
+
+/* Sets the status of the release the path names (retire, unretire); 204, or core's error. */
+static void set_status(req *r, const version_status *st, const char *action)
+{
+    derr e;
+    if (packages_set_status(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), st,
+                            action, r->ip, &e) < 0)
+        resp_derr(r, &e);
+    else
+        resp_empty(r, 204);
 }
 
 void hex_release_retire(req *r)
@@ -275,13 +283,7 @@ void hex_release_retire(req *r)
     }
     json_decref(errors);
     version_status st = {.set_retired = 1, .retired_reason = reason, .retired_message = message};
-    derr e;
-    if (packages_set_status(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), &st,
-                            "version.retire", r->ip, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
-    resp_empty(r, 204);
+    set_status(r, &st, "version.retire");
 }
 
 void hex_release_unretire(req *r)
@@ -289,13 +291,7 @@ void hex_release_unretire(req *r)
     if (!hex_repo_ok(r, true) || !hex_need_user(r))
         return;
     version_status st = {.set_retired = -1};
-    derr e;
-    if (packages_set_status(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), &st,
-                            "version.unretire", r->ip, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
-    resp_empty(r, 204);
+    set_status(r, &st, "version.unretire");
 }
 
 void hex_docs_publish(req *r)

@@ -100,6 +100,18 @@ void hex_front_error(req *r, const derr *e)
     hex_error(r, 422, "Validation error(s)", errors);
 }
 
+void hex_no_package(req *r, const char *name)
+{
+    hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+}
+
+void hex_invalid(req *r, const char *field, const char *why)
+{
+    json_t *errors = json_object();
+    json_object_set_new(errors, field, json_string(why));
+    hex_error(r, 422, "Validation error(s)", errors);
+}
+
 json_t *hex_body(req *r)
 {
     size_t n = r->body_len;
@@ -184,15 +196,6 @@ bool hex_need_user(req *r)
         return true;
     hex_error(r, 401, "missing authentication information", NULL);
     return false;
-}
-
-const char *hex_url(req *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *path = arena_vprintf(r->a, fmt, ap);
-    va_end(ap);
-    return arena_printf(r->a, "%s%s", r->cfg->base_url, path);
 }
 
 const char *hex_docs_url(req *r, const char *name, const char *version)

@@ -67,7 +67,7 @@ void hex_repo_package(req *r)
     int64_t gen;
     if (catalog_package_generation(r->core, r->a, HEX, name, &gen, &e) < 0) {
         if (e.status == 404)
-            hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+            hex_no_package(r, name);
         else
             resp_derr(r, &e);
         return;
@@ -153,15 +153,7 @@ void hex_repo_tarball(req *r)
         hex_error(r, 404, "tarballs are named NAME-VERSION.tar", NULL);
         return;
     }
-    derr e;
-    package_row p;
-    version_row v;
-    if (packages_get_version(r->core, r->a, HEX, name, version, &p, &v, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
-    if (resp_tarball(r, &v, "application/octet-stream", true, &e) < 0)
-        resp_derr(r, &e);
+    resp_version_tarball(r, HEX, name, version, "application/octet-stream", true);
 }
 
 void hex_repo_docs(req *r)

@@ -27,12 +27,12 @@ static void add_packages(req *r, json_t *o, const user_row *u)
         for (int i = 0; i < n; i++) {
             if (strcmp(ps[i].ecosystem, HEX) != 0 || !ps[i].latest_version)
                 continue;
-            const char *url = hex_url(r, "/hex/api/packages/%s", ps[i].name);
+            const char *url = req_url(r, "/hex/api/packages/%s", ps[i].name);
             json_t *x = json_object();
             json_object_set_new(x, "name", json_string(ps[i].name));
             json_object_set_new(x, "repository", json_string(hex_opts(r->cfg)->repo));
             json_object_set_new(x, "url", json_string(url));
-            json_object_set_new(x, "html_url", json_string(hex_url(r, "/packages/hex/%s", ps[i].name)));
+            json_object_set_new(x, "html_url", json_string(req_url(r, "/packages/hex/%s", ps[i].name)));
             json_array_append_new(list, x);
             json_object_set_new(owned, ps[i].name, json_string(url));
         }
@@ -71,7 +71,7 @@ void hex_users_create(req *r)
     json_t *o = hex_user_json(r, &u, true);
     add_packages(r, o, &u);
     hex_respond(r, 201, o);
-    resp_header(r, "Location", hex_url(r, "/hex/api/users/%s", u.username));
+    resp_header(r, "Location", req_url(r, "/hex/api/users/%s", u.username));
 }
 
 void hex_users_me(req *r)
@@ -128,7 +128,7 @@ static json_t *repo_json(req *r)
     json_object_set_new(o, "billing_active", json_true());
     json_object_set_new(o, "inserted_at", json_null());
     json_object_set_new(o, "updated_at", json_null());
-    json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/repos/%s", hex_opts(r->cfg)->repo)));
+    json_object_set_new(o, "url", json_string(req_url(r, "/hex/api/repos/%s", hex_opts(r->cfg)->repo)));
     return o;
 }
 

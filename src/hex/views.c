@@ -49,7 +49,7 @@ json_t *hex_user_json(req *r, const user_row *u, bool show_email)
     json_object_set_new(o, "handles", json_object());
     json_object_set_new(o, "inserted_at", hex_time(u->created_at));
     json_object_set_new(o, "updated_at", hex_time(u->created_at));
-    json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/users/%s", u->username)));
+    json_object_set_new(o, "url", json_string(req_url(r, "/hex/api/users/%s", u->username)));
     return o;
 }
 
@@ -113,7 +113,7 @@ int hex_load_package(req *r, const char *name, package_row *p, version_row **vs,
         return -1;
     }
     if (*nv == 0) {
-        hex_error(r, 404, arena_printf(r->a, "no package named '%.100s'", name), NULL);
+        hex_no_package(r, name);
         return -1;
     }
     return 0;
@@ -130,8 +130,8 @@ json_t *hex_package_json(req *r, const package_row *p, const version_row *vs, in
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(p->name));
     json_object_set_new(o, "repository", json_string(hex_opts(r->cfg)->repo));
-    json_object_set_new(o, "url", json_string(hex_url(r, "/hex/api/packages/%s", p->name)));
-    json_object_set_new(o, "html_url", json_string(hex_url(r, "/packages/hex/%s", p->name)));
+    json_object_set_new(o, "url", json_string(req_url(r, "/hex/api/packages/%s", p->name)));
+    json_object_set_new(o, "html_url", json_string(req_url(r, "/packages/hex/%s", p->name)));
     json_object_set_new(o, "docs_html_url",
                         ndocs ? json_string(hex_docs_url(r, p->name, NULL)) : json_null());
     json_object_set_new(o, "meta", package_meta(p));
@@ -142,7 +142,7 @@ json_t *hex_package_json(req *r, const package_row *p, const version_row *vs, in
         json_t *x = json_object();
         json_object_set_new(x, "version", json_string(v->version));
         json_object_set_new(x, "url",
-                            json_string(hex_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
+                            json_string(req_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
         json_object_set_new(x, "has_docs", json_boolean(in_list(docs, ndocs, v->version)));
         json_object_set_new(x, "inserted_at", hex_time(v->published_at));
         json_array_append_new(rels, x);
@@ -175,7 +175,7 @@ json_t *hex_package_json(req *r, const package_row *p, const version_row *vs, in
                 json_object_set_new(ow, "email",
                                     r->who.kind != CRED_NONE && os[i].email ? json_string(os[i].email)
                                                                             : json_null());
-                json_object_set_new(ow, "url", json_string(hex_url(r, "/hex/api/users/%s", os[i].username)));
+                json_object_set_new(ow, "url", json_string(req_url(r, "/hex/api/users/%s", os[i].username)));
                 json_array_append_new(owners, ow);
             }
         json_object_set_new(o, "owners", owners);
@@ -194,11 +194,11 @@ json_t *hex_release_json(req *r, const package_row *p, const version_row *v)
     json_object_set_new(o, "updated_at",
                         hex_time(v->retired_at > v->published_at ? v->retired_at : v->published_at));
     json_object_set_new(o, "retirement", retirement(v));
-    json_object_set_new(o, "package_url", json_string(hex_url(r, "/hex/api/packages/%s", p->name)));
+    json_object_set_new(o, "package_url", json_string(req_url(r, "/hex/api/packages/%s", p->name)));
     json_object_set_new(o, "url",
-                        json_string(hex_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
+                        json_string(req_url(r, "/hex/api/packages/%s/releases/%s", p->name, v->version)));
     /* The dashboard's package page lists every release (it has no page per release). */
-    json_object_set_new(o, "html_url", json_string(hex_url(r, "/packages/hex/%s", p->name)));
+    json_object_set_new(o, "html_url", json_string(req_url(r, "/packages/hex/%s", p->name)));
     json_object_set_new(o, "docs_html_url",
                         docs ? json_string(hex_docs_url(r, p->name, v->version)) : json_null());
     json_t *reqs = json_object();
@@ -232,7 +232,7 @@ json_t *hex_release_json(req *r, const package_row *p, const version_row *v)
         json_t *pub = json_object();
         json_object_set_new(pub, "username", json_string(v->publisher));
         json_object_set_new(pub, "email", json_null());
-        json_object_set_new(pub, "url", json_string(hex_url(r, "/hex/api/users/%s", v->publisher)));
+        json_object_set_new(pub, "url", json_string(req_url(r, "/hex/api/users/%s", v->publisher)));
         json_object_set_new(o, "publisher", pub);
     } else {
         json_object_set_new(o, "publisher", json_null());

@@ -38,3 +38,14 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceab
                       : arena_printf(r->a, "%s, max-age=%ld", scope, HOUR));
     return 1;
 }
+
+void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
+                          bool replaceable)
+{
+    package_row p;
+    version_row v;
+    derr e;
+    if (packages_get_version(r->core, r->a, eco, name, version, &p, &v, &e) < 0 ||
+        resp_tarball(r, &v, ctype, replaceable, &e) < 0)
+        resp_derr(r, &e);
+}

@@ -43,7 +43,9 @@ enum route_auth {
     AUTH_NONE,  /* anyone, even with --private (health, register, login) */
 };
 
-typedef void (*handler_fn)(req *r);
+/* What a route runs; fronts declare theirs with it ("handler a, b, c;"), one list a file. */
+typedef void handler(req *r);
+typedef handler *handler_fn;
 
 typedef struct route {
     const char *method;
@@ -129,8 +131,12 @@ const char *req_header(req *r, const char *name);
 /* A whole number from the query: def when the parameter is absent or empty. 0, or -1 with a
  * 400 "bad_request" "<name>: expected a whole number from <min> to <max>" (nothing answered). */
 int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e);
-/* The body as a JSON object, or NULL after answering 400 (the handler just returns). */
+/* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
+const char *req_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The body as a JSON object (freed with the request), or NULL after answering 400 (the handler
+ * just returns): req_json in depot's own error shape, req_json_front in the route's front's. */
 json_t *req_json(req *r);
+json_t *req_json_front(req *r);
 
 /* Responses. Each replaces any earlier one. */
 void resp_json(req *r, int status, json_t *doc);                /* steals doc */
@@ -153,7 +159,14 @@ bool resp_blob(req *r, int status, const char *ctype, content_reader *br);
  * otherwise, -1 with e filled when the bytes cannot be opened: nothing was sent, the front
  * answers in its own error shape. */
 int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceable, derr *e);
+/* The same for the version of ecosystem eco's package that the names give; a package or version
+ * that is not there, or bytes that cannot be opened, are answered by resp_derr. */
+void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
+                          bool replaceable);
 void resp_empty(req *r, int status);
+/* The error document {"error": {"code": code, "message": message}} that resp_error sends (pub
+ * answers in the same shape, with its own escaping). */
+json_t *resp_error_doc(const char *code, const char *message);
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A core error in the shape of the route's front (front.h's error hook); depot's own shape when

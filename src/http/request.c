@@ -69,17 +69,35 @@ const char *req_header(req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-json_t *req_json(req *r)
+const char *req_url(req *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *path = arena_vprintf(r->a, fmt, ap);
+    va_end(ap);
+    return arena_printf(r->a, "%s%s", r->cfg->base_url, path);
+}
+
+static json_t *body_json(req *r, void (*answer)(req *r, const derr *e))
 {
     derr e;
     json_t *doc = json_parse_object(r->body, r->body_len, &e);
     if (!doc) {
-        resp_derr_plain(r, &e);
+        answer(r, &e);
         return NULL;
     }
-    /* Freed with the request. */
-    arena_on_free(r->a, (void (*)(void *))json_decref, doc);
+    arena_on_free(r->a, (void (*)(void *))json_decref, doc); /* freed with the request */
     return doc;
+}
+
+json_t *req_json(req *r)
+{
+    return body_json(r, resp_derr_plain);
+}
+
+json_t *req_json_front(req *r)
+{
+    return body_json(r, resp_derr);
 }
 
 static void set(req *r, int status, struct MHD_Response *resp, uint64_t bytes, const char *ctype)
@@ -201,6 +219,16 @@ void resp_empty(req *r, int status)
     set(r, status, MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT), 0, NULL);
 }
 
+json_t *resp_error_doc(const char *code, const char *message)
+{
+    json_t *err = json_object();
+    json_object_set_new(err, "code", json_string(code));
+    json_object_set_new(err, "message", json_string(message));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "error", err);
+    return doc;
+}
+
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];
@@ -208,12 +236,7 @@ void resp_error(req *r, int status, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *err = json_object();
-    json_object_set_new(err, "code", json_string(code));
-    json_object_set_new(err, "message", json_string(msg));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "error", err);
-    resp_json(r, status, doc);
+    resp_json(r, status, resp_error_doc(code, msg));
     if (status == 401) {
         MHD_add_response_header(r->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"depot\"");
         MHD_add_response_header(r->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"depot\"");

@@ -24,8 +24,6 @@ const char *native_seg(req *r, const char *s);
 json_t *native_summary_json(const package_row *p);
 /* Parses a JSON-array text column into a new JSON array (empty on bad text). */
 json_t *native_json_array(const char *text);
-/* The absolute URL of a path under the base URL (in the arena). */
-const char *native_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- the descriptor's hooks (front.c; the descriptor is in routes.c) ---- */
 
@@ -37,38 +35,11 @@ int native_snippets(req *r, const char *name, const char *version, front_snippet
 const char *native_publish_lines(req *r, const char *token);
 
 /* Handlers (one table in routes.c). */
-void native_register(req *r);
-void native_login(req *r);
-void native_refresh(req *r);
-void native_logout(req *r);
-void native_me(req *r);
-void native_tokens_list(req *r);
-void native_tokens_create(req *r);
-void native_tokens_get(req *r);
-void native_tokens_delete(req *r);
-void native_keys_list(req *r);
-void native_keys_add(req *r);
-void native_keys_delete(req *r);
-void native_publish(req *r);
-void native_search(req *r);
-void native_package(req *r);
-void native_version(req *r);
-void native_download(req *r);
-void native_yank(req *r);
-void native_unyank(req *r);
-void native_owners(req *r);
-void native_owner_add(req *r);
-void native_owner_remove(req *r);
-void native_settings(req *r);
-void native_retract(req *r);
-void native_unretract(req *r);
-void native_discontinue(req *r);
-void native_pkg_stats(req *r);
-void native_stats(req *r);
-void native_user(req *r);
-void native_resolve(req *r);
-void native_openapi(req *r);
-void native_docs_upload(req *r);
-void native_docs_delete(req *r);
+handler native_register, native_login, native_refresh, native_logout, native_me, native_tokens_list,
+    native_tokens_create, native_tokens_get, native_tokens_delete, native_keys_list, native_keys_add,
+    native_keys_delete, native_publish, native_search, native_package, native_version, native_download,
+    native_yank, native_unyank, native_owners, native_owner_add, native_owner_remove, native_settings,
+    native_retract, native_unretract, native_discontinue, native_pkg_stats, native_stats, native_user,
+    native_resolve, native_openapi, native_docs_upload, native_docs_delete;
 
 #endif

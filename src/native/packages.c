@@ -16,15 +16,6 @@
 #include "../lib/timeutil.h"
 #include "native.h"
 
-const char *native_url(req *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *path = arena_vprintf(r->a, fmt, ap);
-    va_end(ap);
-    return arena_printf(r->a, "%s%s", r->cfg->base_url, path);
-}
-
 json_t *native_json_array(const char *text)
 {
     json_t *v = text ? json_loads(text, 0, NULL) : NULL;
@@ -98,7 +89,8 @@ json_t *native_version_json(req *r, const package_row *p, const version_row *v)
     json_set_time(o, "yanked_at", v->yanked ? v->yanked_at : 0);
     json_object_set_new(o, "downloads", json_integer(v->downloads));
     json_set_str(o, "download_url",
-                 native_url(r, "/api/v1/packages/%s/versions/%s/download", native_seg(r, p->name), native_seg(r, v->version)));
+                 req_url(r, "/api/v1/packages/%s/versions/%s/download", native_seg(r, p->name),
+                         native_seg(r, v->version)));
     return o;
 }
 
@@ -161,8 +153,9 @@ static int build_package(void *vctx, arena *a, char **text, size_t *len, const c
         json_object_set_new(v, "size", json_integer(vs[i].size));
         json_object_set_new(v, "dependencies", deps_json(&vs[i], "normal"));
         json_object_set_new(v, "signed", json_boolean(vs[i].signature != NULL));
-        json_set_str(v, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download", native_seg(r, p->name),
-                                                   native_seg(r, vs[i].version)));
+        json_set_str(v, "download_url",
+                     req_url(r, "/api/v1/packages/%s/versions/%s/download", native_seg(r, p->name),
+                             native_seg(r, vs[i].version)));
         json_array_append_new(versions, v);
     }
     json_object_set_new(o, "versions", versions);

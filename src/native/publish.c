@@ -333,6 +333,7 @@ void native_publish(req *r)
     json_t *out = native_version_json(r, &pkg, &v);
     json_object_set_new(out, "created_package", json_boolean(created));
     resp_json(r, 201, out);
-    resp_header(r, "Location", native_url(r, "/api/v1/packages/%s/versions/%s", native_seg(r, pkg.name),
-                                           native_seg(r, v.version)));
+    resp_header(
+        r, "Location",
+        req_url(r, "/api/v1/packages/%s/versions/%s", native_seg(r, pkg.name), native_seg(r, v.version)));
 }

@@ -109,8 +109,9 @@ static int build_resolve(void *vctx, arena *a, char **text, size_t *len, const c
         json_set_str(o, "sha256", sv->sha256);
         json_object_set_new(o, "yanked", json_boolean(sv->yanked));
         json_object_set_new(o, "signature", native_signature_json(sv));
-        json_set_str(o, "download_url", native_url(r, "/api/v1/packages/%s/versions/%s/download",
-                                                   native_seg(r, pi->name), native_seg(r, sv->version)));
+        json_set_str(o, "download_url",
+                     req_url(r, "/api/v1/packages/%s/versions/%s/download", native_seg(r, pi->name),
+                             native_seg(r, sv->version)));
         json_object_set_new(out, pi->name, o);
     }
     json_t *res = json_object();

@@ -10,6 +10,7 @@
 #include "../core/core.h"
 #include "../core/documents.h"
 #include "../lib/json.h"
+#include "../lib/url.h"
 #include "../lib/timeutil.h"
 #include "native.h"
 
@@ -27,24 +28,12 @@ static const char *page_link(req *r, long page, long per_page)
 {
     /* Rebuild the query with another page, keeping every other parameter. */
     static const char *keep[] = {"search", "q", "tags", "tag", "keywords", "keyword", "category", "categories", "sort", NULL};
-    const char *url = native_url(r, "%s?page=%ld&per_page=%ld", r->path, page, per_page);
+    const char *url = req_url(r, "%s?page=%ld&per_page=%ld", r->path, page, per_page);
     for (int i = 0; keep[i]; i++) {
         const char *v = req_query(r, keep[i]);
         if (!v)
             continue;
-        char *enc = arena_alloc(r->a, strlen(v) * 3 + 1), *w = enc;
-        for (const char *p = v; *p; p++) {
-            unsigned char c = (unsigned char)*p;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                c == '_' || c == '.' || c == '~') {
-                *w++ = (char)c;
-            } else {
-                snprintf(w, 4, "%%%02X", c);
-                w += 3;
-            }
-        }
-        *w = '\0';
-        url = arena_printf(r->a, "%s&%s=%s", url, keep[i], enc);
+        url = arena_printf(r->a, "%s&%s=%s", url, keep[i], url_encode(r->a, v, NULL));
     }
     return url;
 }

@@ -47,23 +47,6 @@ void npm_front_error(req *r, const derr *e)
     npm_error(r, status, e->code ? e->code : "internal", "%s", e->message);
 }
 
-static void decref(void *p)
-{
-    json_decref(p);
-}
-
-json_t *npm_json_body(req *r)
-{
-    derr e;
-    json_t *doc = json_parse_object(r->body, r->body_len, &e);
-    if (!doc) {
-        resp_derr(r, &e);
-        return NULL;
-    }
-    arena_on_free(r->a, decref, doc);
-    return doc;
-}
-
 void npm_ok(req *r, int status, const char *ok)
 {
     json_t *doc = json_object();

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "../lib/timeutil.h"
+#include "../lib/url.h"
 #include "npm.h"
 
 static bool name_char(unsigned char c)
@@ -97,20 +98,7 @@ const char *npm_tarball_version(arena *a, const char *name, const char *file)
 
 const char *npm_seg(arena *a, const char *s)
 {
-    size_t n = strlen(s);
-    char *o = arena_alloc(a, n * 3 + 1), *w = o;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '_' || c == '.' || c == '~') {
-            *w++ = (char)c;
-        } else {
-            snprintf(w, 4, "%%%02X", c);
-            w += 3;
-        }
-    }
-    *w = '\0';
-    return o;
+    return url_encode(a, s, NULL);
 }
 
 const char *npm_tarball_url(req *r, const char *name, const char *version)

@@ -45,8 +45,6 @@ void npm_front_error(req *r, const derr *e);
 /* The route set's auth_error: resp_derr, except that a failed credential on the login PUT is
  * ignored (the password in the body decides). */
 void npm_auth_error(req *r, const derr *e);
-/* The request's JSON body as an object (freed with the request), or NULL after answering 400. */
-json_t *npm_json_body(req *r);
 /* Answers {"ok": ok, "success": true} with status. */
 void npm_ok(req *r, int status, const char *ok);
 
@@ -98,34 +96,17 @@ extern const front_action npm_actions[]; /* ended by a NULL code */
 /* ---- handlers (one table in routes.c) ---- */
 
 /* packument.c */
-void npm_packument(req *r);
-void npm_get_two(req *r);
-void npm_scoped_version(req *r);
-void npm_tarball(req *r);
+handler npm_packument, npm_get_two, npm_scoped_version, npm_tarball;
 /* publish.c */
-void npm_put(req *r);
-void npm_put_rev(req *r);
-void npm_delete_package(req *r);
-void npm_delete_tarball(req *r);
+handler npm_put, npm_put_rev, npm_delete_package, npm_delete_tarball;
 /* tags.c */
-void npm_tags_get(req *r);
-void npm_tag_put(req *r);
-void npm_tag_delete(req *r);
+handler npm_tags_get, npm_tag_put, npm_tag_delete;
 /* users.c */
-void npm_web_login(req *r);
-void npm_couch_login(req *r);
-void npm_user_get(req *r);
-void npm_whoami(req *r);
-void npm_profile(req *r);
-void npm_logout(req *r);
-void npm_tokens_list(req *r);
-void npm_tokens_create(req *r);
-void npm_tokens_delete(req *r);
+handler npm_web_login, npm_couch_login, npm_user_get, npm_whoami, npm_profile, npm_logout, npm_tokens_list,
+    npm_tokens_create, npm_tokens_delete;
 /* search.c */
 void npm_search(req *r);
 /* misc.c */
-void npm_ping(req *r);
-void npm_audit(req *r);
-void npm_not_found(req *r);
+handler npm_ping, npm_audit, npm_not_found;
 
 #endif

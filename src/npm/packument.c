@@ -314,19 +314,11 @@ void npm_scoped_version(req *r)
 
 void npm_tarball(req *r)
 {
-    derr e;
     const char *name = npm_req_name(r);
     const char *version = name ? npm_tarball_version(r->a, name, req_param(r, "file")) : NULL;
     if (!version) {
         npm_error(r, 404, "not_found", "no tarball %s", r->path);
         return;
     }
-    package_row p;
-    version_row v;
-    if (packages_get_version(r->core, r->a, NPM, name, version, &p, &v, &e) < 0) {
-        resp_derr(r, &e);
-        return;
-    }
-    if (resp_tarball(r, &v, "application/octet-stream", false, &e) < 0)
-        resp_derr(r, &e);
+    resp_version_tarball(r, NPM, name, version, "application/octet-stream", false);
 }

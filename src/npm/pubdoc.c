@@ -111,18 +111,42 @@ static bool key_is(struct scan *s, size_t start, size_t len, const char *k)
 
 static int value(struct scan *s, enum role role, int att);
 
-static int object(struct scan *s, enum role role, int att)
+/* Steps into an object or array at its opening bracket: 1 when items follow, 0 when close ends it
+ * at once, -1 when it nests too deep. */
+static int enter(struct scan *s, char close)
 {
     if (++s->depth > NPM_MAX_DEPTH)
         return bad(s, "nesting too deep");
-    s->i++; /* '{' */
+    s->i++; /* the opening bracket */
     ws(s);
-    if (s->i < s->n && s->p[s->i] == '}') {
+    if (s->i < s->n && s->p[s->i] == close) {
         s->i++;
         s->depth--;
         return 0;
     }
-    for (;;) {
+    return 1;
+}
+
+/* After an item: 1 on ',' (another follows), 0 when close ends the object or array, else -1. */
+static int next(struct scan *s, char close)
+{
+    ws(s);
+    if (s->i < s->n && s->p[s->i] == ',') {
+        s->i++;
+        return 1;
+    }
+    if (s->i < s->n && s->p[s->i] == close) {
+        s->i++;
+        s->depth--;
+        return 0;
+    }
+    return bad(s, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+}
+
+static int object(struct scan *s, enum role role, int att)
+{
+    int more = enter(s, '}');
+    while (more > 0) {
         ws(s);
         size_t ks, kl;
         if (str(s, &ks, &kl) < 0)
@@ -152,48 +176,20 @@ static int object(struct scan *s, enum role role, int att)
         } else if (value(s, R_ANY, -1) < 0) {
             return -1;
         }
-        ws(s);
-        if (s->i < s->n && s->p[s->i] == ',') {
-            s->i++;
-            continue;
-        }
-        if (s->i < s->n && s->p[s->i] == '}') {
-            s->i++;
-            break;
-        }
-        return bad(s, "expected ',' or '}'");
+        more = next(s, '}');
     }
-    s->depth--;
-    return 0;
+    return more;
 }
 
 static int array(struct scan *s)
 {
-    if (++s->depth > NPM_MAX_DEPTH)
-        return bad(s, "nesting too deep");
-    s->i++; /* '[' */
-    ws(s);
-    if (s->i < s->n && s->p[s->i] == ']') {
-        s->i++;
-        s->depth--;
-        return 0;
-    }
-    for (;;) {
+    int more = enter(s, ']');
+    while (more > 0) {
         if (value(s, R_ANY, -1) < 0)
             return -1;
-        ws(s);
-        if (s->i < s->n && s->p[s->i] == ',') {
-            s->i++;
-            continue;
-        }
-        if (s->i < s->n && s->p[s->i] == ']') {
-            s->i++;
-            break;
-        }
-        return bad(s, "expected ',' or ']'");
+        more = next(s, ']');
     }
-    s->depth--;
-    return 0;
+    return more;
 }
 
 static int literal(struct scan *s, const char *word)

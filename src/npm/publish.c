@@ -686,6 +686,15 @@ static int remove_versions(req *r, const package_row *p, const version_row *cons
     return 0;
 }
 
+/* Whether name is among names[0..n) (user names compare ignoring case). */
+static bool listed(const char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
 /* Makes the owners the `maintainers` list names. 0, or -1 after answering. */
 static int apply_maintainers(req *r, const package_row *p, json_t *ms, int *changed)
 {
@@ -720,11 +729,11 @@ static int apply_maintainers(req *r, const package_row *p, json_t *ms, int *chan
         resp_derr(r, &e);
         return -1;
     }
+    const char **have = arena_zalloc(r->a, sizeof *have * (size_t)(no ? no : 1));
+    for (int j = 0; j < no; j++)
+        have[j] = os[j].username;
     for (size_t i = 0; i < n; i++) {
-        int j = 0;
-        while (j < no && strcasecmp(os[j].username, want[i]) != 0)
-            j++;
-        if (j < no)
+        if (listed(have, (size_t)no, want[i]))
             continue;
         if (packages_owner_add(r->core, r->a, &r->who, NPM, p->name, want[i], r->ip, &e) < 0 &&
             e.status != 409) {
@@ -734,10 +743,7 @@ static int apply_maintainers(req *r, const package_row *p, json_t *ms, int *chan
         (*changed)++;
     }
     for (int j = 0; j < no; j++) {
-        size_t i = 0;
-        while (i < n && strcasecmp(os[j].username, want[i]) != 0)
-            i++;
-        if (i < n)
+        if (listed(want, n, have[j]))
             continue;
         if (packages_owner_remove(r->core, r->a, &r->who, NPM, p->name, os[j].username, r->ip, &e) < 0) {
             resp_derr(r, &e);
@@ -760,18 +766,26 @@ static int rev_current(req *r, const package_row *p, const char *rev)
     return -1;
 }
 
+/* The package and its versions; -1 after answering. */
+static int load_versions(req *r, const char *name, package_row *p, version_row **vs, int *nv)
+{
+    derr e;
+    if (packages_get_versions(r->core, r->a, NPM, name, p, vs, nv, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
 /* A document without a tarball: deprecations (any PUT), and with -rev removals and owners. */
 static void update(req *r, const char *name, npm_doc *d, const char *rev)
 {
-    derr e;
     json_t *doc = d->doc;
     package_row p;
     version_row *vs;
     int nv;
-    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
-        resp_derr(r, &e);
+    if (load_versions(r, name, &p, &vs, &nv) < 0)
         return;
-    }
     json_t *versions = json_object_get(doc, "versions");
     if (versions && !json_is_object(versions)) {
         npm_error(r, 400, "bad_request", "versions: expected an object");
@@ -869,17 +883,14 @@ void npm_put_rev(req *r)
 
 void npm_delete_package(req *r)
 {
-    derr e;
     const char *name = write_name(r);
     if (!name)
         return;
     package_row p;
     version_row *vs;
     int nv;
-    if (packages_get_versions(r->core, r->a, NPM, name, &p, &vs, &nv, &e) < 0) {
-        resp_derr(r, &e);
+    if (load_versions(r, name, &p, &vs, &nv) < 0)
         return;
-    }
     if (rev_current(r, &p, req_param(r, "rev")) < 0)
         return;
     const version_row **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));

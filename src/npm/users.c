@@ -82,7 +82,7 @@ void npm_couch_login(req *r)
         npm_not_found(r);
         return;
     }
-    json_t *doc = npm_json_body(r);
+    json_t *doc = req_json_front(r);
     if (!doc)
         return;
     const char *name, *password, *email;
@@ -292,7 +292,7 @@ void npm_tokens_create(req *r)
         resp_derr(r, &e);
         return;
     }
-    json_t *doc = npm_json_body(r);
+    json_t *doc = req_json_front(r);
     if (!doc)
         return;
     const char *password, *name;

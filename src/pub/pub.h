@@ -77,20 +77,8 @@ int pub_snippets(req *r, const char *name, const char *version, front_snippet *o
 const char *pub_publish_lines(req *r, const char *token);
 
 /* Handlers (one table in routes.c). */
-void pub_listing(req *r);
-void pub_version(req *r);
-void pub_advisories(req *r);
-void pub_archive(req *r);
-void pub_versions_new(req *r);
-void pub_upload(req *r);
-void pub_finalize(req *r);
-void pub_get_options(req *r);
-void pub_put_options(req *r);
-void pub_get_version_options(req *r);
-void pub_put_version_options(req *r);
-void pub_search(req *r);
-void pub_uploaders(req *r);
-void pub_uploader_add(req *r);
-void pub_uploader_remove(req *r);
+handler pub_listing, pub_version, pub_advisories, pub_archive, pub_versions_new, pub_upload, pub_finalize,
+    pub_get_options, pub_put_options, pub_get_version_options, pub_put_version_options, pub_search,
+    pub_uploaders, pub_uploader_add, pub_uploader_remove;
 
 #endif

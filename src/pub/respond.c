@@ -17,6 +17,7 @@
 
 #include "../core/packages.h"
 #include "../lib/log.h"
+#include "../lib/url.h"
 #include "pub.h"
 
 const char *pub_hosted_url(req *r)
@@ -35,20 +36,7 @@ const char *pub_url(req *r, const char *fmt, ...)
 
 const char *pub_seg(req *r, const char *s)
 {
-    size_t n = strlen(s);
-    char *o = arena_alloc(r->a, n * 3 + 1), *w = o;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '_' || c == '.' || c == '~') {
-            *w++ = (char)c;
-        } else {
-            snprintf(w, 4, "%%%02X", c);
-            w += 3;
-        }
-    }
-    *w = '\0';
-    return o;
+    return url_encode(r->a, s, NULL);
 }
 
 void pub_json(req *r, int status, json_t *doc)
@@ -101,12 +89,7 @@ void pub_error(req *r, int status, const char *code, const char *fmt, ...)
         resp_error(r, status, code, "%s", msg);
         return;
     }
-    json_t *err = json_object();
-    json_object_set_new(err, "code", json_string(code));
-    json_object_set_new(err, "message", json_string(msg));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "error", err);
-    pub_json(r, status, doc);
+    pub_json(r, status, resp_error_doc(code, msg));
     if (status == 401 || status == 403) {
         const char *text = msg;
         if (status == 401)

@@ -121,18 +121,26 @@ static void bad_link(req *r)
         "The link was used already, has expired, or was replaced by a newer one. Ask for a new one.");
 }
 
+/* Whether the link's secret (from the query) is live for purpose; if not, the page that says so
+ * is the answer: the server's failure, or that the link does not work. */
+static bool link_live(req *r, const char *token, const char *purpose, user_row *u)
+{
+    derr e;
+    if (accounts_email_secret_check(r->core, r->a, token, purpose, u, &e) == 0)
+        return true;
+    if (e.status >= 500)
+        web_derr_page(r, &e);
+    else
+        bad_link(r);
+    return false;
+}
+
 void web_reset_get(req *r)
 {
     const char *token = req_query(r, "token");
-    derr e;
     user_row u;
-    if (accounts_email_secret_check(r->core, r->a, token, EMAIL_RESET, &u, &e) < 0) {
-        if (e.status >= 500)
-            web_derr_page(r, &e);
-        else
-            bad_link(r);
+    if (!link_live(r, token, EMAIL_RESET, &u))
         return;
-    }
     reset_form(r, 200, token, NULL);
 }
 
@@ -164,15 +172,9 @@ void web_reset_post(req *r)
 void web_verify_get(req *r)
 {
     const char *token = req_query(r, "token");
-    derr e;
     user_row u;
-    if (accounts_email_secret_check(r->core, r->a, token, EMAIL_VERIFY, &u, &e) < 0) {
-        if (e.status >= 500)
-            web_derr_page(r, &e);
-        else
-            bad_link(r);
+    if (!link_live(r, token, EMAIL_VERIFY, &u))
         return;
-    }
     page pg;
     page_start(&pg, r, "Confirm your address", CACHE_NO_STORE);
     buf *b = &pg.b;

@@ -16,6 +16,7 @@
 #include "../lib/log.h"
 #include "../lib/markdown.h"
 #include "../lib/timeutil.h"
+#include "../lib/url.h"
 #include "web.h"
 
 void html_raw(buf *b, const char *s)
@@ -103,24 +104,10 @@ void html_tpl_(buf *b, const char *tpl, const char *const *args, size_t n)
     }
 }
 
+/* A NULL value prints as nothing (optional fields of a page). */
 static const char *pct(arena *a, const char *s, const char *keep)
 {
-    if (!s)
-        return "";
-    size_t n = strlen(s);
-    char *o = arena_alloc(a, n * 3 + 1), *w = o;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '_' || c == '.' || c == '~' || (c && strchr(keep, c))) {
-            *w++ = (char)c;
-        } else {
-            snprintf(w, 4, "%%%02X", c);
-            w += 3;
-        }
-    }
-    *w = '\0';
-    return o;
+    return s ? url_encode(a, s, keep) : "";
 }
 
 const char *web_seg(arena *a, const char *s)

@@ -131,8 +131,7 @@ const char *web_anon_cookie_clear(req *r);
 
 /* The versioned path of an embedded asset: "/static/<hash>/style.css". */
 const char *web_asset(const char *file);
-void web_static(req *r);
-void web_favicon(req *r);
+handler web_static, web_favicon;
 
 /* ---- pieces used by several pages ---- */
 
@@ -148,26 +147,10 @@ void web_package_list(buf *b, arena *a, const package_row *ps, int n, bool show_
 const char *web_readme_html(req *r, const package_row *p, bool *truncated);
 
 /* ---- handlers (routes.c) ---- */
-void web_home(req *r);
-void web_search(req *r);
-void web_package_get(req *r);
-void web_package_post(req *r);
-void web_user(req *r);
-void web_register_get(req *r);
-void web_register_post(req *r);
-void web_login_get(req *r);
-void web_login_post(req *r);
-void web_logout(req *r);
-void web_account(req *r);
-void web_account_post(req *r);
-void web_admin(req *r);
-void web_admin_post(req *r);
-void web_forgot_get(req *r);
-void web_forgot_post(req *r);
-void web_reset_get(req *r);
-void web_reset_post(req *r);
-void web_verify_get(req *r);
-void web_verify_post(req *r);
+handler web_home, web_search, web_package_get, web_package_post, web_user, web_register_get,
+    web_register_post, web_login_get, web_login_post, web_logout, web_account, web_account_post, web_admin,
+    web_admin_post, web_forgot_get, web_forgot_post, web_reset_get, web_reset_post, web_verify_get,
+    web_verify_post;
 
 /* The owner-action part of a package page (owner.c): confirmation pages and their POSTs. */
 void web_owner_confirm(req *r, const package_row *p, const char *action);
