@@ -65,6 +65,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/crypto.h"
+#include "../lib/list.h"
 #include "../lib/log.h"
 #include "../lib/sigv4.h"
 #include "../lib/url.h"
@@ -131,7 +132,8 @@ struct spool {
     bool in_table;    /* findable by hex */
     bool in_lru;      /* idle and cached */
     bool nocache;     /* removed meanwhile: do not keep */
-    spool *hnext, *lru_prev, *lru_next;
+    spool *hnext;
+    list_node lru; /* in s->lru while in_lru */
 };
 
 /* One reader of a spool: the blob_stream an HTTP response holds. */
@@ -168,7 +170,7 @@ struct s3_store {
 
     pthread_mutex_t mu; /* the spool table and LRU, refs */
     spool *table[NBUCKETS];
-    spool *lru_head, *lru_tail;
+    list lru; /* idle cached spools, most recently used first */
     uint64_t cached_bytes;
 
     pthread_mutex_t pump_mu;
@@ -486,15 +488,7 @@ static void lru_unlink(s3_store *s, spool *sp)
 {
     if (!sp->in_lru)
         return;
-    if (sp->lru_prev)
-        sp->lru_prev->lru_next = sp->lru_next;
-    else
-        s->lru_head = sp->lru_next;
-    if (sp->lru_next)
-        sp->lru_next->lru_prev = sp->lru_prev;
-    else
-        s->lru_tail = sp->lru_prev;
-    sp->lru_prev = sp->lru_next = NULL;
+    list_unlink(&s->lru, &sp->lru);
     sp->in_lru = false;
     s->cached_bytes -= sp->size;
 }
@@ -531,15 +525,10 @@ static void settle_idle(s3_store *s, spool *sp)
     pthread_mutex_unlock(&sp->mu);
     if (st == SP_DONE && !sp->nocache && sp->size <= s->cache_max && sp->in_table) {
         sp->in_lru = true;
-        sp->lru_next = s->lru_head;
-        if (s->lru_head)
-            s->lru_head->lru_prev = sp;
-        s->lru_head = sp;
-        if (!s->lru_tail)
-            s->lru_tail = sp;
+        list_push_front(&s->lru, &sp->lru);
         s->cached_bytes += sp->size;
-        while (s->cached_bytes > s->cache_max && s->lru_tail) {
-            spool *old = s->lru_tail;
+        while (s->cached_bytes > s->cache_max && s->lru.tail) {
+            spool *old = list_entry(s->lru.tail, spool, lru);
             lru_unlink(s, old);
             table_remove(s, old);
             maybe_free(old);
@@ -1251,8 +1240,8 @@ static void s3_close(blob_store *b)
     }
     /* Readers still open would be a caller's bug; the cached spools go. */
     pthread_mutex_lock(&s->mu);
-    while (s->lru_tail) {
-        spool *sp = s->lru_tail;
+    while (s->lru.tail) {
+        spool *sp = list_entry(s->lru.tail, spool, lru);
         lru_unlink(s, sp);
         table_remove(s, sp);
         maybe_free(sp);

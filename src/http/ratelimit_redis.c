@@ -40,6 +40,7 @@
 #include <sys/time.h>
 
 #include "../lib/buf.h"
+#include "../lib/list.h"
 #include "../lib/log.h"
 #include "../lib/timeutil.h"
 #include "../lib/url.h"
@@ -57,7 +58,7 @@ struct rconn {
     redisrl *rl;
     redisContext *c;        /* NULL: not connected */
     uint64_t retry_at;      /* monotonic ns before which no reconnect is tried */
-    struct rconn *prev, *next;
+    list_node link; /* in the limiter's conns */
 };
 
 struct redisrl {
@@ -71,7 +72,7 @@ struct redisrl {
 
     pthread_key_t key;
     pthread_mutex_t mu; /* conns */
-    struct rconn *conns;
+    list conns;
     atomic_llong last_warn; /* unix time of the last "unreachable" warning */
     atomic_bool down;
 };
@@ -89,12 +90,7 @@ static void conn_destroy(void *p)
     struct rconn *k = p;
     redisrl *rl = k->rl;
     pthread_mutex_lock(&rl->mu);
-    if (k->prev)
-        k->prev->next = k->next;
-    else
-        rl->conns = k->next;
-    if (k->next)
-        k->next->prev = k->prev;
+    list_unlink(&rl->conns, &k->link);
     pthread_mutex_unlock(&rl->mu);
     conn_drop(k);
     free(k);
@@ -167,10 +163,7 @@ static struct rconn *conn_get(redisrl *rl, buf *why, bool *fresh)
         if (pthread_setspecific(rl->key, k) != 0)
             xoom();
         pthread_mutex_lock(&rl->mu);
-        k->next = rl->conns;
-        if (rl->conns)
-            rl->conns->prev = k;
-        rl->conns = k;
+        list_push_front(&rl->conns, &k->link);
         pthread_mutex_unlock(&rl->mu);
     }
     if (k->c)
@@ -273,14 +266,14 @@ static void redis_free(ratelimit *base)
         return;
     /* The threads that served are gone; what is left is this thread's or leaked by none. */
     pthread_mutex_lock(&rl->mu);
-    struct rconn *k = rl->conns;
-    rl->conns = NULL;
+    list_node *n = rl->conns.head;
+    rl->conns = (list){0};
     pthread_mutex_unlock(&rl->mu);
-    while (k) {
-        struct rconn *next = k->next;
+    while (n) {
+        struct rconn *k = list_entry(n, struct rconn, link);
+        n = n->next;
         conn_drop(k);
         free(k);
-        k = next;
     }
     pthread_setspecific(rl->key, NULL);
     pthread_key_delete(rl->key);

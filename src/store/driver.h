@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../lib/list.h"
 #include "migrations.h"
 #include "store.h"
 
@@ -64,7 +65,7 @@ struct conn_set;
 struct sql_conn {
     const struct store_driver *drv;
     struct conn_set *set;        /* the store's connections, this one among them */
-    struct sql_conn *prev, *next; /* in set, under its lock */
+    list_node link;              /* in set, under its lock */
 };
 struct sql_stmt {
     const struct store_driver *drv;
@@ -136,7 +137,7 @@ struct store_driver {
 struct conn_set {
     pthread_key_t key;
     pthread_mutex_t mu;
-    sql_conn *head;
+    list conns;
     int n;
     void (*close)(sql_conn *c); /* the backend's: frees one connection */
 };

@@ -452,12 +452,7 @@ static void conn_set_drop(void *p)
     sql_conn *c = p;
     struct conn_set *cs = c->set;
     pthread_mutex_lock(&cs->mu);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        cs->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    list_unlink(&cs->conns, &c->link);
     cs->n--;
     pthread_mutex_unlock(&cs->mu);
     cs->close(c);
@@ -483,11 +478,7 @@ void conn_set_add(struct conn_set *cs, sql_conn *c)
 {
     c->set = cs;
     pthread_mutex_lock(&cs->mu);
-    c->prev = NULL;
-    c->next = cs->head;
-    if (cs->head)
-        cs->head->prev = c;
-    cs->head = c;
+    list_push_front(&cs->conns, &c->link);
     cs->n++;
     pthread_mutex_unlock(&cs->mu);
     pthread_setspecific(cs->key, c);
@@ -506,13 +497,13 @@ void conn_set_close(struct conn_set *cs)
     /* Deleting the key first means no destructor starts from here on. */
     pthread_key_delete(cs->key);
     pthread_mutex_lock(&cs->mu);
-    sql_conn *c = cs->head;
-    while (c) {
-        sql_conn *next = c->next;
+    list_node *n = cs->conns.head;
+    while (n) {
+        sql_conn *c = list_entry(n, sql_conn, link);
+        n = n->next;
         cs->close(c);
-        c = next;
     }
-    cs->head = NULL;
+    cs->conns = (list){0};
     cs->n = 0;
     pthread_mutex_unlock(&cs->mu);
     pthread_mutex_destroy(&cs->mu);
