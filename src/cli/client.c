@@ -75,28 +75,28 @@ static const client_opt *find_opt(const client_opt *opts, const char *arg, size_
 static int usage_error(const char *usage, const char *what, const char *arg)
 {
     fprintf(stderr, "depot: %s '%s'\n%s", what, arg, usage);
-    return -1;
+    return CLIENT_PARSE_BAD;
 }
 
-int client_parse(int argc, char **argv, const client_opt *opts, const char **pos, int maxpos, int *npos,
+int client_parse(int argc, char **argv, const client_opt *opts, const char **pos, int maxpos,
                  const char *usage)
 {
-    *npos = 0;
+    int npos = 0;
     bool only_pos = false;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!only_pos && (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)) {
             fputs(usage, stdout);
-            return 1;
+            return CLIENT_PARSE_HELP;
         }
         if (!only_pos && strcmp(s, "--") == 0) {
             only_pos = true;
             continue;
         }
         if (only_pos || s[0] != '-' || s[1] == '\0') {
-            if (*npos >= maxpos)
+            if (npos >= maxpos)
                 return usage_error(usage, "unexpected argument", s);
-            pos[(*npos)++] = s;
+            pos[npos++] = s;
             continue;
         }
         const char *eq = strchr(s, '=');
@@ -118,7 +118,12 @@ int client_parse(int argc, char **argv, const client_opt *opts, const char **pos
             *o->value = argv[++i];
         }
     }
-    return 0;
+    return npos;
+}
+
+int client_parse_exit(int r)
+{
+    return r == CLIENT_PARSE_HELP ? EXIT_OK : EXIT_USAGE;
 }
 
 int client_usage_error(const char *what, const char *usage)

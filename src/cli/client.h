@@ -131,13 +131,20 @@ typedef struct client_opt {
     bool *flag;         /* !has_value: set to true */
 } client_opt;
 
+enum { CLIENT_PARSE_HELP = -1, CLIENT_PARSE_BAD = -2 };
+
 /* Parses argv[1..] (argv[0] is the command) against opts (terminated by a
- * {NULL}); positional arguments go to pos (at most maxpos; *npos counts
- * them). "--opt=value" and "--opt value" both work; "--" ends options.
- * Returns 0; 1 when --help was asked (usage printed to stdout); -1 on a
- * usage error (the problem and the usage printed to stderr). */
-int client_parse(int argc, char **argv, const client_opt *opts, const char **pos, int maxpos, int *npos,
+ * {NULL}); positional arguments go to pos (at most maxpos).
+ * "--opt=value" and "--opt value" both work; "--" ends options.
+ * Returns how many positional arguments there are; CLIENT_PARSE_HELP when
+ * --help was asked (usage printed to stdout); CLIENT_PARSE_BAD on a usage
+ * error (the problem and the usage printed to stderr). A command returns
+ * client_parse_exit(r) when r is negative. */
+int client_parse(int argc, char **argv, const client_opt *opts, const char **pos, int maxpos,
                  const char *usage);
+
+/* The exit status of a command whose client_parse returned r < 0. */
+int client_parse_exit(int r);
 
 /* Prints "depot: <what>" and the usage to stderr; returns EXIT_USAGE. */
 int client_usage_error(const char *what, const char *usage);

@@ -214,10 +214,9 @@ int client_login(client *c, int argc, char **argv)
     client_opt opts[] = {
         {"--username", true, &username, NULL}, {"--password-stdin", false, NULL, &pw_stdin}, {0}};
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 0, &npos, login_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 0, login_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     char *password;
     int rc = ask_credentials(c, &username, pw_stdin, &password);
     if (rc != EXIT_OK)
@@ -262,10 +261,9 @@ int client_logout(client *c, int argc, char **argv)
     bool pw_stdin = false;
     client_opt opts[] = {{"--password-stdin", false, NULL, &pw_stdin}, {0}};
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 0, &npos, logout_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 0, logout_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     const char *token, *name, *username;
     derr e;
     if (client_creds_get(c, &token, &name, &username, &e) < 0)
@@ -317,10 +315,9 @@ int client_logout(client *c, int argc, char **argv)
 int client_whoami(client *c, int argc, char **argv)
 {
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, NULL, pos, 0, &npos, whoami_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, NULL, pos, 0, whoami_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     if (!c->auth) {
         fprintf(stderr, "depot: not logged in to %s; run `depot login`\n", c->registry);
         return EXIT_FAIL;

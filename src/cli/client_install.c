@@ -542,10 +542,9 @@ int client_install(client *c, int argc, char **argv)
                          {"--locked", false, NULL, &locked},
                          {0}};
     const char *pos[256];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 256, &npos, install_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 256, install_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     if (npos && locked) {
         fprintf(stderr, "depot: --locked installs the lock as it is; it cannot add packages\n");
         return EXIT_USAGE;

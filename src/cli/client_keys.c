@@ -124,10 +124,9 @@ int client_keygen(client *c, int argc, char **argv)
     bool force = false;
     client_opt opts[] = {{"--out", true, &out, NULL}, {"--force", false, NULL, &force}, {0}};
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 0, &npos, keygen_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 0, keygen_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     derr e;
     if (!out || !out[0]) {
         if (client_config_mkdir(c, &e) < 0)
@@ -269,10 +268,9 @@ int client_key(client *c, int argc, char **argv)
     const char *name = NULL, *file = NULL;
     client_opt opts[] = {{"--name", true, &name, NULL}, {"--key", true, &file, NULL}, {0}};
     const char *pos[2];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 2, &npos, key_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 2, key_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     const char *sub = npos ? pos[0] : "";
     if (strcmp(sub, "register") == 0 && npos == 1)
         return key_register(c, name, file);

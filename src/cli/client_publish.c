@@ -221,10 +221,9 @@ int client_publish(client *c, int argc, char **argv)
                          {"--sign-key", true, &key_flag, NULL},
                          {0}};
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 1, &npos, publish_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 1, publish_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     const char *dir = package_dir(c, npos ? pos[0] : ".");
     if (!dir)
         return EXIT_FAIL;

@@ -49,10 +49,9 @@ int client_search(client *c, int argc, char **argv)
     const char *page = NULL, *per_page = NULL;
     client_opt opts[] = {{"--page", true, &page, NULL}, {"--per-page", true, &per_page, NULL}, {0}};
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 1, &npos, search_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 1, search_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     if ((page && !valid_number(page)) || (per_page && !valid_number(per_page))) {
         return client_usage_error("--page and --per-page take a positive number", search_usage);
     }
@@ -202,10 +201,9 @@ int client_info(client *c, int argc, char **argv)
     bool as_json = false;
     client_opt opts[] = {{"--json", false, NULL, &as_json}, {0}};
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 1, &npos, info_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 1, info_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     if (npos != 1)
         return client_usage_error("info: which package?", info_usage);
     const char *at = strchr(pos[0], '@');
@@ -239,10 +237,9 @@ int client_yank(client *c, int argc, char **argv)
     bool undo = false;
     client_opt opts[] = {{"--undo", false, NULL, &undo}, {0}};
     const char *pos[1];
-    int npos;
-    int p = client_parse(argc, argv, opts, pos, 1, &npos, yank_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, opts, pos, 1, yank_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     const char *at = npos ? strchr(pos[0], '@') : NULL;
     if (!at || at == pos[0] || !at[1])
         return client_usage_error("yank: expected NAME@VERSION", yank_usage);
@@ -261,10 +258,9 @@ int client_yank(client *c, int argc, char **argv)
 int client_owner(client *c, int argc, char **argv)
 {
     const char *pos[3];
-    int npos;
-    int p = client_parse(argc, argv, NULL, pos, 3, &npos, owner_usage);
-    if (p)
-        return p > 0 ? EXIT_OK : EXIT_USAGE;
+    int npos = client_parse(argc, argv, NULL, pos, 3, owner_usage);
+    if (npos < 0)
+        return client_parse_exit(npos);
     const char *sub = npos ? pos[0] : "";
     client_resp r;
     if (strcmp(sub, "list") == 0 && npos == 2) {
