@@ -545,21 +545,16 @@ static void npm_primitive(rparser *p, enum npm_op op, const partial *x)
 static void npm_tilde(rparser *p, const partial *x)
 {
     const semver *v = &x->v;
-    switch (x->nparts) {
-    case 0:
+    if (x->nparts == 0)
         return;
-    case 1:
-        add_lower(p, v->major, 0, 0, false);
-        add_upper_major(p, v->major);
-        return;
-    case 2:
-        add_lower(p, v->major, v->minor, 0, false);
-        add_upper_minor(p, v->major, v->minor);
-        return;
-    default:
+    if (x->nparts == 3)
         add_written(p, OP_GE, v);
+    else /* the missing parts are 0 */
+        add_lower(p, v->major, v->minor, 0, false);
+    if (x->nparts == 1)
+        add_upper_major(p, v->major);
+    else
         add_upper_minor(p, v->major, v->minor);
-    }
 }
 
 /* node-semver's replaceCaret: the upper bound bumps the left-most non-zero
