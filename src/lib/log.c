@@ -99,6 +99,22 @@ static void put_text_val(struct line *ln, const char *s)
     put(ln, "\"", 1);
 }
 
+/* One field after the message: ,"k":"v" in JSON, k=v in text. */
+static void put_field(struct line *ln, const char *k, const char *v)
+{
+    if (json_format) {
+        put(ln, ",", 1);
+        put_json_str(ln, k);
+        put(ln, ":", 1);
+        put_json_str(ln, v);
+    } else {
+        put(ln, " ", 1);
+        puts_(ln, k);
+        put(ln, "=", 1);
+        put_text_val(ln, v);
+    }
+}
+
 void log_kv(enum log_level l, const char *msg, ...)
 {
     if (l < min_level)
@@ -121,30 +137,20 @@ void log_kv(enum log_level l, const char *msg, ...)
         puts_(&ln, level_names[l]);
         puts_(&ln, "\",\"msg\":");
         put_json_str(&ln, msg);
-        const char *k;
-        while ((k = va_arg(ap, const char *))) {
-            const char *v = va_arg(ap, const char *);
-            put(&ln, ",", 1);
-            put_json_str(&ln, k);
-            put(&ln, ":", 1);
-            put_json_str(&ln, v ? v : "");
-        }
-        put(&ln, "}", 1);
     } else {
         puts_(&ln, ts);
         put(&ln, " ", 1);
         puts_(&ln, level_names[l]);
         put(&ln, " ", 1);
         puts_(&ln, msg);
-        const char *k;
-        while ((k = va_arg(ap, const char *))) {
-            const char *v = va_arg(ap, const char *);
-            put(&ln, " ", 1);
-            puts_(&ln, k);
-            put(&ln, "=", 1);
-            put_text_val(&ln, v ? v : "");
-        }
     }
+    const char *k;
+    while ((k = va_arg(ap, const char *))) {
+        const char *v = va_arg(ap, const char *);
+        put_field(&ln, k, v ? v : "");
+    }
+    if (json_format)
+        put(&ln, "}", 1);
     va_end(ap);
     ln.buf[ln.len++] = '\n';
     ssize_t w = write(STDERR_FILENO, ln.buf, ln.len);
