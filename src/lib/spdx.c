@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "utf8.h"
 #include "spdx_ids.inc"
 
 #define SPDX_MAX_DEPTH 32
@@ -107,15 +108,7 @@ static bool is_space(char c)
 /* idstring = 1*(ALPHA / DIGIT / "-" / "." ) */
 static bool is_idstring(const char *s, size_t n)
 {
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '.'))
-            return false;
-    }
-    return true;
+    return n > 0 && ascii_alnum_or(s, n, "-.");
 }
 
 static bool has_prefix(const char *s, size_t n, const char *prefix)

@@ -5,6 +5,8 @@
  */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t utf8_decode(const char *s, size_t len, uint32_t *cp)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -84,4 +86,16 @@ size_t utf8_encode(uint32_t cp, char out[4])
     out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
     out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
+}
+
+bool ascii_alnum_or(const char *s, size_t len, const char *extra)
+{
+    size_t nextra = strlen(extra);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              (c != '\0' && memchr(extra, c, nextra))))
+            return false;
+    }
+    return true;
 }

@@ -34,4 +34,9 @@ size_t utf8_decode(const char *s, size_t len, uint32_t *cp);
  * client check them first. */
 size_t utf8_encode(uint32_t cp, char out[4]);
 
+/* Whether every byte of s[0..len) is an ASCII letter, an ASCII digit or one
+ * of the bytes of the C string extra (an empty string is): the alphabet of
+ * identifiers and tokens that admit no other text. */
+bool ascii_alnum_or(const char *s, size_t len, const char *extra);
+
 #endif

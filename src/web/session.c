@@ -17,6 +17,7 @@
 #include "../core/core.h"
 #include "../http/router.h"
 #include "../lib/crypto.h"
+#include "../lib/utf8.h"
 #include "web.h"
 
 #define ANON_COOKIE "depot_csrf"
@@ -83,15 +84,7 @@ static const char *anon_token(req *r, const char *cookie)
 static bool anon_cookie_ok(const char *v)
 {
     size_t n = v ? strlen(v) : 0;
-    if (n < 20 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = v[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '_'))
-            return false;
-    }
-    return true;
+    return n >= 20 && n <= 64 && ascii_alnum_or(v, n, "-_");
 }
 
 const char *web_csrf(page *p)

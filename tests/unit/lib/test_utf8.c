@@ -142,12 +142,26 @@ static void test_encode_decode(void **state)
     assert_false(utf8_valid(s, 3));
 }
 
+static void test_ascii_alnum_or(void **state)
+{
+    (void)state;
+    assert_true(ascii_alnum_or("", 0, ""));
+    assert_true(ascii_alnum_or("Apache-2.0", 10, "-."));
+    assert_false(ascii_alnum_or("Apache-2.0", 10, "-"));
+    assert_true(ascii_alnum_or("a_b-C9", 6, "-_"));
+    assert_false(ascii_alnum_or("a b", 3, "-_"));
+    assert_false(ascii_alnum_or("a\0b", 3, "-"));
+    assert_false(ascii_alnum_or("caf\xc3\xa9", 5, "-"));
+    assert_true(ascii_alnum_or("ab!", 2, ""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_length_bounds),
         cmocka_unit_test(test_encode_decode),
+        cmocka_unit_test(test_ascii_alnum_or),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
