@@ -12,6 +12,7 @@
 #include "crypto.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -65,13 +66,10 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
 
 static int hex_digit(char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    unsigned char c = (unsigned char)ch;
+    if (!isxdigit(c))
+        return -1;
+    return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
 }
 
 /* Either case is accepted; an odd length, a non-hex character or too small an
