@@ -6,6 +6,7 @@
  */
 #include "arena.h"
 
+#include <limits.h>
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +117,20 @@ void *arena_memdup(arena *a, const void *p, size_t n)
     if (n)
         memcpy(d, p, n);
     return d;
+}
+
+void *arena_grow(arena *a, void *arr, int n, int *cap, size_t elem)
+{
+    if (n < *cap)
+        return arr;
+    if (*cap > INT_MAX / 2)
+        xoom();
+    int ncap = *cap ? *cap * 2 : 16;
+    void *bigger = arena_alloc(a, (size_t)ncap * elem);
+    if (n)
+        memcpy(bigger, arr, (size_t)n * elem);
+    *cap = ncap;
+    return bigger;
 }
 
 char *arena_strndup(arena *a, const char *s, size_t n)

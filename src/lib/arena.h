@@ -35,6 +35,11 @@ char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);
 void *arena_memdup(arena *a, const void *p, size_t n);
 
+/* An arena array `arr` of n elements of `elem` bytes, with room for *cap, made
+ * to hold one more: arr itself when n < *cap, else a copy with twice the room
+ * (16 at first) and *cap updated. The old array is left to the arena. */
+void *arena_grow(arena *a, void *arr, int n, int *cap, size_t elem);
+
 /* printf into the arena. */
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(arena *a, const char *fmt, va_list ap);

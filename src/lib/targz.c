@@ -191,18 +191,6 @@ static int entry_data(struct reader *r, char *dst, uint64_t size)
     }
 }
 
-static void *grow(arena *a, void *old, int n, int *cap, size_t elem)
-{
-    if (n < *cap)
-        return old;
-    int nc = *cap ? *cap * 2 : 16;
-    void *p = arena_alloc(a, (size_t)nc * elem);
-    if (n)
-        memcpy(p, old, (size_t)n * elem);
-    *cap = nc;
-    return p;
-}
-
 /* The entry's type ('f' file, 'd' folder, 'l' symlink, 'h' hard link, 'o' anything else)
  * and, for a link, its target (in the arena; NULL otherwise). */
 static int entry_type(struct reader *r, struct archive_entry *ae, const char **link)
@@ -235,7 +223,7 @@ static int entry_type(struct reader *r, struct archive_entry *ae, const char **l
 static int record(struct reader *r, const targz_entry *ent, bool (*want)(const char *, void *), void *ctx,
                   char **dst)
 {
-    r->ents = grow(r->a, r->ents, r->nents, &r->capents, sizeof *r->ents);
+    r->ents = arena_grow(r->a, r->ents, r->nents, &r->capents, sizeof *r->ents);
     r->ents[r->nents] = *ent;
     if (set_add(r, r->nents) < 0)
         return derr_set(r->e, 422, "invalid", "entry %s appears twice in the archive", clip(r->a, ent->path));
@@ -246,7 +234,7 @@ static int record(struct reader *r, const targz_entry *ent, bool (*want)(const c
         return derr_set(r->e, 422, "invalid", "entry %s is larger than %llu bytes", clip(r->a, ent->path),
                         (unsigned long long)r->lim.max_entry);
     *dst = arena_zalloc(r->a, (size_t)ent->size + 1);
-    r->files = grow(r->a, r->files, r->nfiles, &r->capfiles, sizeof *r->files);
+    r->files = arena_grow(r->a, r->files, r->nfiles, &r->capfiles, sizeof *r->files);
     r->files[r->nfiles++] = (targz_file){.path = ent->path, .data = *dst, .len = (size_t)ent->size};
     return 0;
 }

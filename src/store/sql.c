@@ -636,19 +636,6 @@ static int q_one(sql_conn *c, arena *a, enum query q, const struct params *p, re
     return ret;
 }
 
-/* Grows an arena array to hold one more element past n; returns it. */
-static void *grow(arena *a, void *arr, int n, int *cap, size_t size)
-{
-    if (n < *cap)
-        return arr;
-    int ncap = *cap ? *cap * 2 : 8;
-    void *bigger = arena_alloc(a, (size_t)ncap * size);
-    if (n)
-        memcpy(bigger, arr, (size_t)n * size);
-    *cap = ncap;
-    return bigger;
-}
-
 /* Steps a bound statement to the end, reading each row into a growing arena
  * array of `size`-byte elements. The caller releases st. */
 static int collect(sql_stmt *st, arena *a, size_t size, reader *read, void **out, int *n, derr *e)
@@ -656,7 +643,7 @@ static int collect(sql_stmt *st, arena *a, size_t size, reader *read, void **out
     char *arr = NULL;
     int count = 0, cap = 0, rc;
     while ((rc = step(st, e)) == SQL_ROW) {
-        arr = grow(a, arr, count, &cap, size);
+        arr = arena_grow(a, arr, count, &cap, size);
         read(a, st, arr + (size_t)count * size);
         count++;
     }
@@ -1250,7 +1237,7 @@ static int attach_deps(sql_stmt *st, arena *a, store_version *vs, int n, derr *e
         }
         if (!cur)
             continue;
-        cur->deps = grow(a, cur->deps, cur->ndeps, &cap, sizeof *cur->deps);
+        cur->deps = arena_grow(a, cur->deps, cur->ndeps, &cap, sizeof *cur->deps);
         read_dep(a, st, &cur->deps[cur->ndeps++]);
     }
     free(slots);
@@ -2375,7 +2362,7 @@ static int rows_read(sql_stmt *st, arena *a, store_rows *r, derr *e)
     int cap = 0, rc;
     const char **vals = NULL;
     while ((rc = step(st, e)) == SQL_ROW) {
-        vals = grow(a, vals, r->nrows, &cap, (size_t)r->ncols * sizeof *vals); /* a row a slot */
+        vals = arena_grow(a, vals, r->nrows, &cap, (size_t)r->ncols * sizeof *vals); /* a row a slot */
         for (int j = 0; j < r->ncols; j++)
             vals[(size_t)r->nrows * (size_t)r->ncols + (size_t)j] = col_text(a, st, j);
         r->nrows++;

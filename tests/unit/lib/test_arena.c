@@ -256,6 +256,26 @@ static void test_temp_files(void **state)
     assert_int_equal(rmdir(dir), 0); /* empty: nothing was left behind */
 }
 
+/* arena_grow keeps the array while there is room and doubles it, keeping the elements, when not. */
+static void test_grow(void **state)
+{
+    (void)state;
+    arena *a = arena_new(0);
+    int *arr = NULL, cap = 0;
+    for (int i = 0; i < 100; i++) {
+        int *before = arr;
+        arr = arena_grow(a, arr, i, &cap, sizeof *arr);
+        assert_true(cap > i);
+        if (i > 0 && i < 16)
+            assert_ptr_equal(arr, before);
+        arr[i] = i;
+    }
+    assert_int_equal(cap, 128);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(arr[i], i);
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_large_blocks),     cmocka_unit_test(test_zalloc),
         cmocka_unit_test(test_strings),          cmocka_unit_test(test_cleanup_order),
         cmocka_unit_test(test_cleanup_sees_arena_memory),
+        cmocka_unit_test(test_grow),
         cmocka_unit_test(test_release_hooks),    cmocka_unit_test(test_temp_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
