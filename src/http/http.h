@@ -10,6 +10,7 @@
 #define DEPOT_HTTP_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,6 +165,11 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceab
 void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
                           bool replaceable);
 void resp_empty(req *r, int status);
+/* The longest error message a client is sent, with its terminating NUL; longer ones are cut. */
+#define RESP_MESSAGE_MAX 512
+/* fmt with ap, formatted into the request's arena in a buffer of RESP_MESSAGE_MAX bytes, cut
+ * like every error message so that each front's answers stay the same. */
+char *resp_vmessage(req *r, const char *fmt, va_list ap);
 /* The error document {"error": {"code": code, "message": message}} that resp_error sends (pub
  * answers in the same shape, with its own escaping). */
 json_t *resp_error_doc(const char *code, const char *message);

@@ -229,12 +229,18 @@ json_t *resp_error_doc(const char *code, const char *message)
     return doc;
 }
 
+char *resp_vmessage(req *r, const char *fmt, va_list ap)
+{
+    char *msg = arena_alloc(r->a, RESP_MESSAGE_MAX);
+    vsnprintf(msg, RESP_MESSAGE_MAX, fmt, ap);
+    return msg;
+}
+
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char *msg = resp_vmessage(r, fmt, ap);
     va_end(ap);
     resp_json(r, status, resp_error_doc(code, msg));
     if (status == 401) {
