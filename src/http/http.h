@@ -165,6 +165,11 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceab
 void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
                           bool replaceable);
 void resp_empty(req *r, int status);
+/* Runs the catalog search q for the request (catalog_search, rows in the request's arena).
+ * Returns 0 with hits filled, or -1 when it failed and the failure was answered by resp_derr,
+ * in the route's front's shape. Borrowed: q. */
+struct search_hits;
+int resp_search(req *r, const package_query *q, struct search_hits *hits);
 /* The longest error message a client is sent, with its terminating NUL; longer ones are cut. */
 #define RESP_MESSAGE_MAX 512
 /* fmt with ap, formatted into the request's arena in a buffer of RESP_MESSAGE_MAX bytes, cut

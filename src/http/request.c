@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "../core/documents.h"
 #include "../lib/json.h"
@@ -217,6 +218,16 @@ bool resp_blob(req *r, int status, const char *ctype, content_reader *br)
 void resp_empty(req *r, int status)
 {
     set(r, status, MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT), 0, NULL);
+}
+
+int resp_search(req *r, const package_query *q, search_hits *hits)
+{
+    derr e;
+    if (catalog_search(r->core, r->a, q, hits, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
 }
 
 json_t *resp_error_doc(const char *code, const char *message)
