@@ -247,11 +247,9 @@ static void packument(req *r, const char *name)
 
 void npm_packument(req *r)
 {
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return;
-    }
     packument(r, name);
 }
 
@@ -291,11 +289,9 @@ void npm_get_two(req *r)
      * version (or dist-tag) b of package a. */
     const char *a = req_param(r, "scope"), *b = req_param(r, "name");
     if (a[0] == '@' && !strchr(a, '/')) {
-        const char *name = npm_req_name(r);
-        if (!name) {
-            npm_not_found(r);
+        const char *name = npm_req_name_or_404(r);
+        if (!name)
             return;
-        }
         packument(r, name);
         return;
     }
@@ -304,11 +300,9 @@ void npm_get_two(req *r)
 
 void npm_scoped_version(req *r)
 {
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return;
-    }
     version_doc(r, name, req_param(r, "version"));
 }
 
