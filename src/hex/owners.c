@@ -114,9 +114,7 @@ void hex_owners_get(req *r)
 
 void hex_owners_add(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
-        return;
-    json_t *b = hex_body(r);
+    json_t *b = hex_may_write(r) ? hex_body(r) : NULL;
     if (!b)
         return;
     json_t *lv = json_object_get(b, "level");
@@ -168,7 +166,7 @@ void hex_owners_add(req *r)
 
 void hex_owners_remove(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+    if (!hex_may_write(r))
         return;
     const char *who = resolve_user(r, req_param(r, "name"), req_param(r, "user"));
     if (!who)
