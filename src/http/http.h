@@ -168,6 +168,9 @@ void resp_empty(req *r, int status);
 /* Runs the catalog search q for the request (catalog_search, rows in the request's arena).
  * Returns 0 with hits filled, or -1 when it failed and the failure was answered by resp_derr,
  * in the route's front's shape. Borrowed: q. */
+/* The caller's own account (r->who's user). Returns 0 with u filled, or -1 when it failed and
+ * the failure was answered by resp_derr. */
+int resp_account(req *r, user_row *u);
 struct search_hits;
 int resp_search(req *r, const package_query *q, struct search_hits *hits);
 /* The longest error message a client is sent, with its terminating NUL; longer ones are cut. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/accounts.h"
 #include "../core/catalog.h"
 #include "../core/core.h"
 #include "../core/documents.h"
@@ -218,6 +219,16 @@ bool resp_blob(req *r, int status, const char *ctype, content_reader *br)
 void resp_empty(req *r, int status)
 {
     set(r, status, MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT), 0, NULL);
+}
+
+int resp_account(req *r, user_row *u)
+{
+    derr e;
+    if (accounts_get(r->core, r->a, r->who.user_id, u, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
 }
 
 int resp_search(req *r, const package_query *q, search_hits *hits)

@@ -96,12 +96,9 @@ void native_logout(req *r)
 
 void native_me(req *r)
 {
-    derr e;
     user_row u;
-    if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
-        resp_derr(r, &e);
+    if (resp_account(r, &u) < 0)
         return;
-    }
     json_t *doc = account_json(&u);
     if (r->who.kind == CRED_TOKEN)
         json_object_set_new(doc, "scopes", scopes_json(r->who.scopes));
