@@ -117,9 +117,7 @@ void native_tokens_list(req *r)
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, token_json(&ts[i]));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "tokens", arr);
-    resp_json(r, 200, doc);
+    native_list(r, "tokens", arr);
 }
 
 void native_tokens_create(req *r)

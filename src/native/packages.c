@@ -26,6 +26,13 @@ json_t *native_json_array(const char *text)
     return v;
 }
 
+void native_list(req *r, const char *key, json_t *arr)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, key, arr);
+    resp_json(r, 200, doc);
+}
+
 /* Percent-encodes a path segment (names and versions are URL-safe by their rules, but
  * a version's '+' build metadata is not). */
 const char *native_seg(req *r, const char *s)
@@ -289,9 +296,7 @@ void native_owners(req *r)
         json_set_time(o, "added_at", os[i].added_at);
         json_array_append_new(arr, o);
     }
-    json_t *doc = json_object();
-    json_object_set_new(doc, "owners", arr);
-    resp_json(r, 200, doc);
+    native_list(r, "owners", arr);
 }
 
 void native_owner_add(req *r)
