@@ -74,12 +74,9 @@ void hex_repo_package(req *r)
     }
     struct pkg_ctx pc = {r, name};
     const cdoc *d;
-    doc_ref *ref =
-        documents_get(arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, &d);
+    if (!ref)
         return;
-    }
     send_registry(r, ref, d);
 }
 
@@ -113,12 +110,9 @@ static void all(req *r, bool versions)
     }
     struct all_ctx ac = {r, versions};
     const cdoc *d;
-    doc_ref *ref =
-        documents_get(versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, &d);
+    if (!ref)
         return;
-    }
     send_registry(r, ref, d);
 }
 

@@ -17,6 +17,7 @@
 
 #include "../core/auth.h"
 #include "../core/config.h"
+#include "../core/documents.h"
 #include "../core/types.h"
 #include "../lib/arena.h"
 #include "../lib/err.h"
@@ -171,6 +172,10 @@ void resp_empty(req *r, int status);
 /* The caller's own account (r->who's user). Returns 0 with u filled, or -1 when it failed and
  * the failure was answered by resp_derr. */
 int resp_account(req *r, user_row *u);
+/* documents_get for the request (its arena): the cached document for key at generation gen, or
+ * the builder's fresh one. NULL when the builder failed and the failure was answered by
+ * resp_derr; else a reference to release (documents_release) after the response is sent. */
+doc_ref *resp_document(req *r, const char *key, int64_t gen, doc_builder build, void *ctx, const cdoc **out);
 struct search_hits;
 int resp_search(req *r, const package_query *q, struct search_hits *hits);
 /* The longest error message a client is sent, with its terminating NUL; longer ones are cut. */

@@ -231,6 +231,15 @@ int resp_account(req *r, user_row *u)
     return 0;
 }
 
+doc_ref *resp_document(req *r, const char *key, int64_t gen, doc_builder build, void *ctx, const cdoc **out)
+{
+    derr e;
+    doc_ref *ref = documents_get(key, gen, build, ctx, r->a, out, &e);
+    if (!ref)
+        resp_derr(r, &e);
+    return ref;
+}
+
 int resp_search(req *r, const package_query *q, search_hits *hits)
 {
     derr e;

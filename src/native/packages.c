@@ -179,12 +179,10 @@ void native_package(req *r)
         return;
     }
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "native:pkg:%s", bc.p.normalized_name), bc.p.generation,
-                                 build_package, &bc, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, arena_printf(r->a, "native:pkg:%s", bc.p.normalized_name),
+                                 bc.p.generation, build_package, &bc, &d);
+    if (!ref)
         return;
-    }
     resp_doc(r, ref, d);
 }
 

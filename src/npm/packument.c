@@ -234,12 +234,10 @@ static void packument(req *r, const char *name)
         return;
     }
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "npm:%s:%s", bc.abbreviated ? "abbr" : "full", key), gen,
-                                 build, &bc, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, arena_printf(r->a, "npm:%s:%s", bc.abbreviated ? "abbr" : "full", key),
+                                 gen, build, &bc, &d);
+    if (!ref)
         return;
-    }
     resp_doc(r, ref, d);
     resp_header(r, "Vary", "Accept");
     cache_headers(r);
