@@ -57,6 +57,9 @@ bool hex_repo_ok(req *r, bool api);
 void hex_auth_error(req *r, const derr *e);
 /* Does the caller hold a credential? False after answering 401 in the Hex shape. */
 bool hex_need_user(req *r);
+/* A write through the API: the {repo} is ours (hex_repo_ok) and the caller holds a credential
+ * (hex_need_user). False after answering. */
+bool hex_may_write(req *r);
 
 /* ---- URLs (render.c) ---- */
 

@@ -58,15 +58,22 @@ static json_t *owner_json(req *r, const owner_row *o)
     return x;
 }
 
+/* A package and its owners. */
+struct owners {
+    package_row p;
+    owner_row *os;
+    int n;
+};
+
 /* The package the URL names and its owners; -1 after answering. */
-static int load(req *r, package_row *p, owner_row **os, int *n)
+static int load(req *r, struct owners *o)
 {
     version_row *vs;
     int nv;
     derr e;
-    if (!hex_repo_ok(r, true) || hex_load_package(r, req_param(r, "name"), p, &vs, &nv) < 0)
+    if (!hex_repo_ok(r, true) || hex_load_package(r, req_param(r, "name"), &o->p, &vs, &nv) < 0)
         return -1;
-    if (packages_owners(r->core, r->a, p, os, n, &e) < 0) {
+    if (packages_owners(r->core, r->a, &o->p, &o->os, &o->n, &e) < 0) {
         resp_derr(r, &e);
         return -1;
     }
@@ -75,14 +82,12 @@ static int load(req *r, package_row *p, owner_row **os, int *n)
 
 void hex_owners_list(req *r)
 {
-    package_row p;
-    owner_row *os;
-    int n;
-    if (load(r, &p, &os, &n) < 0)
+    struct owners o;
+    if (load(r, &o) < 0)
         return;
     json_t *arr = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, owner_json(r, &os[i]));
+    for (int i = 0; i < o.n; i++)
+        json_array_append_new(arr, owner_json(r, &o.os[i]));
     hex_respond(r, 200, arr);
 }
 
@@ -98,15 +103,13 @@ static const owner_row *find(const owner_row *os, int n, const char *who, bool b
 
 void hex_owners_get(req *r)
 {
-    package_row p;
-    owner_row *os;
-    int n;
-    if (load(r, &p, &os, &n) < 0)
+    struct owners all;
+    if (load(r, &all) < 0)
         return;
-    const owner_row *o = find(os, n, req_param(r, "user"), r->who.kind != CRED_NONE);
+    const owner_row *o = find(all.os, all.n, req_param(r, "user"), r->who.kind != CRED_NONE);
     if (!o) {
-        hex_error(r, 404, arena_printf(r->a, "%.100s is not an owner of %s", req_param(r, "user"), p.name),
-                  NULL);
+        hex_error(r, 404,
+                  arena_printf(r->a, "%.100s is not an owner of %s", req_param(r, "user"), all.p.name), NULL);
         return;
     }
     hex_respond(r, 200, owner_json(r, o));
@@ -114,9 +117,7 @@ void hex_owners_get(req *r)
 
 void hex_owners_add(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
-        return;
-    json_t *b = hex_body(r);
+    json_t *b = hex_may_write(r) ? hex_body(r) : NULL;
     if (!b)
         return;
     json_t *lv = json_object_get(b, "level");
@@ -168,7 +169,7 @@ void hex_owners_add(req *r)
 
 void hex_owners_remove(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+    if (!hex_may_write(r))
         return;
     const char *who = resolve_user(r, req_param(r, "name"), req_param(r, "user"));
     if (!who)

@@ -67,10 +67,8 @@ void hex_packages_search(req *r)
     package_query q = {
         .ecosystem = HEX, .query = text, .sort = sort, .offset = (page - 1) * PAGE, .limit = PAGE};
     search_hits hits;
-    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
-        resp_derr(r, &e);
+    if (resp_search(r, &q, &hits) < 0)
         return;
-    }
     json_t *arr = json_array();
     for (int i = 0; i < hits.n; i++) {
         const package_row *p = &hits.rows[i];

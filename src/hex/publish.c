@@ -161,7 +161,7 @@ static void version_exists(req *r)
 
 void hex_publish(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+    if (!hex_may_write(r))
         return;
     /* hex.pm treats an absent replace as true (hex.md §3.6); every client sends it. */
     const char *rq = req_query(r, "replace");
@@ -233,7 +233,7 @@ void hex_publish(req *r)
 
 void hex_release_revert(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+    if (!hex_may_write(r))
         return;
     const char *name = req_param(r, "name"), *version = req_param(r, "version");
     derr e;
@@ -260,9 +260,7 @@ static void set_status(req *r, const version_status *st, const char *action)
 
 void hex_release_retire(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
-        return;
-    json_t *b = hex_body(r);
+    json_t *b = hex_may_write(r) ? hex_body(r) : NULL;
     if (!b)
         return;
     json_t *errors = json_object();
@@ -288,7 +286,7 @@ void hex_release_retire(req *r)
 
 void hex_release_unretire(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+    if (!hex_may_write(r))
         return;
     version_status st = {.set_retired = -1};
     set_status(r, &st, "version.unretire");
@@ -296,7 +294,7 @@ void hex_release_unretire(req *r)
 
 void hex_docs_publish(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+    if (!hex_may_write(r))
         return;
     const char *name = req_param(r, "name"), *version = req_param(r, "version");
     derr e;
@@ -329,7 +327,7 @@ void hex_docs_publish(req *r)
 
 void hex_docs_delete(req *r)
 {
-    if (!hex_repo_ok(r, true) || !hex_need_user(r))
+    if (!hex_may_write(r))
         return;
     derr e;
     if (docs_remove(r->core, r->a, &r->who, HEX, req_param(r, "name"), req_param(r, "version"), r->ip, &e) <

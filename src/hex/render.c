@@ -198,6 +198,11 @@ bool hex_need_user(req *r)
     return false;
 }
 
+bool hex_may_write(req *r)
+{
+    return hex_repo_ok(r, true) && hex_need_user(r);
+}
+
 const char *hex_docs_url(req *r, const char *name, const char *version)
 {
     if (version)

@@ -74,12 +74,9 @@ void hex_repo_package(req *r)
     }
     struct pkg_ctx pc = {r, name};
     const cdoc *d;
-    doc_ref *ref =
-        documents_get(arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, arena_printf(r->a, "hex:pkg:%s", key), gen, build_package, &pc, &d);
+    if (!ref)
         return;
-    }
     send_registry(r, ref, d);
 }
 
@@ -113,12 +110,9 @@ static void all(req *r, bool versions)
     }
     struct all_ctx ac = {r, versions};
     const cdoc *d;
-    doc_ref *ref =
-        documents_get(versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, versions ? "hex:versions" : "hex:names", stamp, build_all, &ac, &d);
+    if (!ref)
         return;
-    }
     send_registry(r, ref, d);
 }
 
@@ -132,13 +126,20 @@ void hex_repo_versions(req *r)
     all(r, true);
 }
 
-/* Splits "NAME-VERSION<suffix>"; names have no '-' (hex.md §2.5), so the first '-' divides. */
-static bool split_file(req *r, const char *file, const char *suffix, const char **name, const char **version)
+/* The package and version of the repository file the path names, "NAME-VERSION<suffix>"; names
+ * have no '-' (hex.md §2.5), so the first '-' divides. False after answering: 404 for another
+ * repository (hex_repo_ok), or "<what> are named NAME-VERSION<suffix>". */
+static bool repo_file(req *r, const char *suffix, const char *what, const char **name, const char **version)
 {
+    if (!hex_repo_ok(r, false))
+        return false;
+    const char *file = req_param(r, "file");
     size_t n = strlen(file), sl = strlen(suffix);
     const char *dash = strchr(file, '-');
-    if (n <= sl || strcmp(file + n - sl, suffix) != 0 || !dash || dash == file || dash + 1 >= file + n - sl)
+    if (n <= sl || strcmp(file + n - sl, suffix) != 0 || !dash || dash == file || dash + 1 >= file + n - sl) {
+        hex_error(r, 404, arena_printf(r->a, "%s are named NAME-VERSION%s", what, suffix), NULL);
         return false;
+    }
     *name = arena_strndup(r->a, file, (size_t)(dash - file));
     *version = arena_strndup(r->a, dash + 1, (size_t)(file + n - sl - dash - 1));
     return true;
@@ -146,25 +147,17 @@ static bool split_file(req *r, const char *file, const char *suffix, const char 
 
 void hex_repo_tarball(req *r)
 {
-    if (!hex_repo_ok(r, false))
-        return;
     const char *name, *version;
-    if (!split_file(r, req_param(r, "file"), ".tar", &name, &version)) {
-        hex_error(r, 404, "tarballs are named NAME-VERSION.tar", NULL);
+    if (!repo_file(r, ".tar", "tarballs", &name, &version))
         return;
-    }
     resp_version_tarball(r, HEX, name, version, "application/octet-stream", true);
 }
 
 void hex_repo_docs(req *r)
 {
-    if (!hex_repo_ok(r, false))
-        return;
     const char *name, *version;
-    if (!split_file(r, req_param(r, "file"), ".tar.gz", &name, &version)) {
-        hex_error(r, 404, "docs tarballs are named NAME-VERSION.tar.gz", NULL);
+    if (!repo_file(r, ".tar.gz", "docs tarballs", &name, &version))
         return;
-    }
     derr e;
     content_reader br;
     if (docs_open_archive(r->core, r->a, HEX, name, version, &br, &e) < 0) {

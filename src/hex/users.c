@@ -78,12 +78,9 @@ void hex_users_me(req *r)
 {
     if (!hex_need_user(r))
         return;
-    derr e;
     user_row u;
-    if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
-        resp_derr(r, &e);
+    if (resp_account(r, &u) < 0)
         return;
-    }
     json_t *o = hex_user_json(r, &u, true);
     json_object_set_new(o, "organizations", json_array());
     add_packages(r, o, &u);

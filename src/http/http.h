@@ -10,12 +10,14 @@
 #define DEPOT_HTTP_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../core/auth.h"
 #include "../core/config.h"
+#include "../core/documents.h"
 #include "../core/types.h"
 #include "../lib/arena.h"
 #include "../lib/err.h"
@@ -164,6 +166,23 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceab
 void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
                           bool replaceable);
 void resp_empty(req *r, int status);
+/* Runs the catalog search q for the request (catalog_search, rows in the request's arena).
+ * Returns 0 with hits filled, or -1 when it failed and the failure was answered by resp_derr,
+ * in the route's front's shape. Borrowed: q. */
+/* The caller's own account (r->who's user). Returns 0 with u filled, or -1 when it failed and
+ * the failure was answered by resp_derr. */
+int resp_account(req *r, user_row *u);
+/* documents_get for the request (its arena): the cached document for key at generation gen, or
+ * the builder's fresh one. NULL when the builder failed and the failure was answered by
+ * resp_derr; else a reference to release (documents_release) after the response is sent. */
+doc_ref *resp_document(req *r, const char *key, int64_t gen, doc_builder build, void *ctx, const cdoc **out);
+struct search_hits;
+int resp_search(req *r, const package_query *q, struct search_hits *hits);
+/* The longest error message a client is sent, with its terminating NUL; longer ones are cut. */
+#define RESP_MESSAGE_MAX 512
+/* fmt with ap, formatted into the request's arena in a buffer of RESP_MESSAGE_MAX bytes, cut
+ * like every error message so that each front's answers stay the same. */
+char *resp_vmessage(req *r, const char *fmt, va_list ap);
 /* The error document {"error": {"code": code, "message": message}} that resp_error sends (pub
  * answers in the same shape, with its own escaping). */
 json_t *resp_error_doc(const char *code, const char *message);

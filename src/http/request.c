@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/accounts.h"
+#include "../core/catalog.h"
 #include "../core/core.h"
 #include "../core/documents.h"
 #include "../lib/json.h"
@@ -219,6 +221,35 @@ void resp_empty(req *r, int status)
     set(r, status, MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT), 0, NULL);
 }
 
+int resp_account(req *r, user_row *u)
+{
+    derr e;
+    if (accounts_get(r->core, r->a, r->who.user_id, u, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
+doc_ref *resp_document(req *r, const char *key, int64_t gen, doc_builder build, void *ctx, const cdoc **out)
+{
+    derr e;
+    doc_ref *ref = documents_get(key, gen, build, ctx, r->a, out, &e);
+    if (!ref)
+        resp_derr(r, &e);
+    return ref;
+}
+
+int resp_search(req *r, const package_query *q, search_hits *hits)
+{
+    derr e;
+    if (catalog_search(r->core, r->a, q, hits, &e) < 0) {
+        resp_derr(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
 json_t *resp_error_doc(const char *code, const char *message)
 {
     json_t *err = json_object();
@@ -229,12 +260,18 @@ json_t *resp_error_doc(const char *code, const char *message)
     return doc;
 }
 
+char *resp_vmessage(req *r, const char *fmt, va_list ap)
+{
+    char *msg = arena_alloc(r->a, RESP_MESSAGE_MAX);
+    vsnprintf(msg, RESP_MESSAGE_MAX, fmt, ap);
+    return msg;
+}
+
 void resp_error(req *r, int status, const char *code, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char *msg = resp_vmessage(r, fmt, ap);
     va_end(ap);
     resp_json(r, status, resp_error_doc(code, msg));
     if (status == 401) {

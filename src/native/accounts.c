@@ -96,12 +96,9 @@ void native_logout(req *r)
 
 void native_me(req *r)
 {
-    derr e;
     user_row u;
-    if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
-        resp_derr(r, &e);
+    if (resp_account(r, &u) < 0)
         return;
-    }
     json_t *doc = account_json(&u);
     if (r->who.kind == CRED_TOKEN)
         json_object_set_new(doc, "scopes", scopes_json(r->who.scopes));
@@ -120,9 +117,7 @@ void native_tokens_list(req *r)
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, token_json(&ts[i]));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "tokens", arr);
-    resp_json(r, 200, doc);
+    native_list(r, "tokens", arr);
 }
 
 void native_tokens_create(req *r)

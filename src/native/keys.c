@@ -30,9 +30,7 @@ void native_keys_list(req *r)
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, key_json(&ks[i]));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "keys", arr);
-    resp_json(r, 200, doc);
+    native_list(r, "keys", arr);
 }
 
 void native_keys_add(req *r)

@@ -24,6 +24,8 @@ const char *native_seg(req *r, const char *s);
 json_t *native_summary_json(const package_row *p);
 /* Parses a JSON-array text column into a new JSON array (empty on bad text). */
 json_t *native_json_array(const char *text);
+/* Answers 200 with the list document {"<key>": arr}. Takes arr. */
+void native_list(req *r, const char *key, json_t *arr);
 
 /* ---- the descriptor's hooks (front.c; the descriptor is in routes.c) ---- */
 

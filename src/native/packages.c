@@ -26,6 +26,13 @@ json_t *native_json_array(const char *text)
     return v;
 }
 
+void native_list(req *r, const char *key, json_t *arr)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, key, arr);
+    resp_json(r, 200, doc);
+}
+
 /* Percent-encodes a path segment (names and versions are URL-safe by their rules, but
  * a version's '+' build metadata is not). */
 const char *native_seg(req *r, const char *s)
@@ -172,12 +179,10 @@ void native_package(req *r)
         return;
     }
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "native:pkg:%s", bc.p.normalized_name), bc.p.generation,
-                                 build_package, &bc, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, arena_printf(r->a, "native:pkg:%s", bc.p.normalized_name),
+                                 bc.p.generation, build_package, &bc, &d);
+    if (!ref)
         return;
-    }
     resp_doc(r, ref, d);
 }
 
@@ -289,9 +294,7 @@ void native_owners(req *r)
         json_set_time(o, "added_at", os[i].added_at);
         json_array_append_new(arr, o);
     }
-    json_t *doc = json_object();
-    json_object_set_new(doc, "owners", arr);
-    resp_json(r, 200, doc);
+    native_list(r, "owners", arr);
 }
 
 void native_owner_add(req *r)

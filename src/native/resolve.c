@@ -172,10 +172,9 @@ void native_resolve(req *r)
     sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hex);
     free(canon);
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "native:resolve:%s", hex), gen, build_resolve, &job, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref =
+        resp_document(r, arena_printf(r->a, "native:resolve:%s", hex), gen, build_resolve, &job, &d);
+    if (!ref)
         return;
-    }
     resp_doc(r, ref, d);
 }

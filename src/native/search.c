@@ -111,10 +111,8 @@ void native_search(req *r)
     int64_t stamp = gen * 1000000 + now_unix() / 2 % 1000000;
     const char *key = arena_printf(r->a, "native:search:%s:%s", r->path, r->query ? r->query : "");
     const cdoc *d;
-    doc_ref *ref = documents_get(key, stamp, build_search, &job, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, key, stamp, build_search, &job, &d);
+    if (!ref)
         return;
-    }
     resp_doc(r, ref, d);
 }

@@ -21,15 +21,14 @@
  * be invalid" and suggests npm login. */
 void npm_error(req *r, int status, const char *code, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char *msg = resp_vmessage(r, fmt, ap);
     va_end(ap);
     if (status >= 500)
         log_error("request failed", "request_id", r->request_id, "status", code, "message", msg, NULL);
     if (status >= 500 && status != 503 && status != 507) { /* those say what to do, not how */
-        snprintf(msg, sizeof msg, "the server failed (request %s); the log has the detail", r->request_id);
+        snprintf(msg, RESP_MESSAGE_MAX, "the server failed (request %s); the log has the detail", r->request_id);
     }
     json_t *doc = json_object();
     json_object_set_new(doc, "error", json_string(msg));

@@ -78,6 +78,14 @@ const char *npm_req_name(req *r)
     return name;
 }
 
+const char *npm_req_name_or_404(req *r)
+{
+    const char *name = npm_req_name(r);
+    if (!name)
+        npm_not_found(r);
+    return name;
+}
+
 const char *npm_base_name(const char *name)
 {
     const char *slash = name[0] == '@' ? strchr(name, '/') : NULL;

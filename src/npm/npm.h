@@ -58,6 +58,8 @@ int npm_name_check(const char *name, derr *e);
  * when the client sent "@scope%2ffoo"), or "scope"/"name" when the route has both and scope
  * starts with '@'. NULL when the path names no package. In the arena. */
 const char *npm_req_name(req *r);
+/* The same, but a path that names no package is answered by npm_not_found (NULL returned). */
+const char *npm_req_name_or_404(req *r);
 /* The part of a name after its scope ("@s/foo" → "foo", "foo" → "foo"). Borrowed from name. */
 const char *npm_base_name(const char *name);
 /* The version a tarball file name stands for: "foo-1.2.3.tgz" for foo (and for "@s/foo") is

@@ -234,12 +234,10 @@ static void packument(req *r, const char *name)
         return;
     }
     const cdoc *d;
-    doc_ref *ref = documents_get(arena_printf(r->a, "npm:%s:%s", bc.abbreviated ? "abbr" : "full", key), gen,
-                                 build, &bc, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, arena_printf(r->a, "npm:%s:%s", bc.abbreviated ? "abbr" : "full", key),
+                                 gen, build, &bc, &d);
+    if (!ref)
         return;
-    }
     resp_doc(r, ref, d);
     resp_header(r, "Vary", "Accept");
     cache_headers(r);
@@ -247,11 +245,9 @@ static void packument(req *r, const char *name)
 
 void npm_packument(req *r)
 {
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return;
-    }
     packument(r, name);
 }
 
@@ -291,11 +287,9 @@ void npm_get_two(req *r)
      * version (or dist-tag) b of package a. */
     const char *a = req_param(r, "scope"), *b = req_param(r, "name");
     if (a[0] == '@' && !strchr(a, '/')) {
-        const char *name = npm_req_name(r);
-        if (!name) {
-            npm_not_found(r);
+        const char *name = npm_req_name_or_404(r);
+        if (!name)
             return;
-        }
         packument(r, name);
         return;
     }
@@ -304,11 +298,9 @@ void npm_get_two(req *r)
 
 void npm_scoped_version(req *r)
 {
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return;
-    }
     version_doc(r, name, req_param(r, "version"));
 }
 

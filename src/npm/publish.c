@@ -815,11 +815,9 @@ static void update(req *r, const char *name, npm_doc *d, const char *rev)
 /* The name in the path, checked against the caller's publish scope before the body is read. */
 static const char *write_name(req *r)
 {
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return NULL;
-    }
     if (!principal_can(&r->who, scope_publish(r->a, NPM, name))) {
         npm_error(r, 403, "forbidden", "your credential may not change %s (scope publish:npm/%s needed)",
                   name, name);

@@ -149,10 +149,8 @@ void npm_search(req *r)
     package_query q = {
         .ecosystem = NPM, .query = *words ? words : NULL, .keyword = keyword, .offset = from, .limit = size};
     search_hits hits;
-    if (catalog_search(r->core, r->a, &q, &hits, &e) < 0) {
-        resp_derr(r, &e);
+    if (resp_search(r, &q, &hits) < 0)
         return;
-    }
     json_t *objs = json_array();
     for (int i = 0; i < hits.n; i++) {
         json_t *o = result(r, &hits.rows[i], &e);

@@ -13,11 +13,9 @@
 void npm_tags_get(req *r)
 {
     derr e;
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return;
-    }
     package_row p;
     tag_row *tags;
     int nt;
@@ -33,11 +31,9 @@ void npm_tags_get(req *r)
 void npm_tag_put(req *r)
 {
     derr e;
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return;
-    }
     /* The body is a bare JSON string; some clients send the version unquoted. */
     json_error_t je;
     json_t *v = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &je);
@@ -61,11 +57,9 @@ void npm_tag_put(req *r)
 void npm_tag_delete(req *r)
 {
     derr e;
-    const char *name = npm_req_name(r);
-    if (!name) {
-        npm_not_found(r);
+    const char *name = npm_req_name_or_404(r);
+    if (!name)
         return;
-    }
     if (packages_tag_delete(r->core, r->a, &r->who, NPM, name, req_param(r, "tag"), r->ip, &e) < 0) {
         resp_derr(r, &e);
         return;

@@ -172,12 +172,9 @@ void npm_user_get(req *r)
 
 void npm_profile(req *r)
 {
-    derr e;
     user_row u;
-    if (accounts_get(r->core, r->a, r->who.user_id, &u, &e) < 0) {
-        resp_derr(r, &e);
+    if (resp_account(r, &u) < 0)
         return;
-    }
     json_t *doc = json_object();
     json_object_set_new(doc, "name", json_string(u.username));
     json_object_set_new(doc, "email", json_string(u.email));

@@ -209,12 +209,9 @@ void pub_listing(req *r)
     }
     struct build_ctx bc = {.r = r, .name = name};
     const cdoc *d;
-    doc_ref *ref =
-        documents_get(arena_printf(r->a, "pub:listing:%s", key), gen, build_listing, &bc, r->a, &d, &e);
-    if (!ref) {
-        resp_derr(r, &e);
+    doc_ref *ref = resp_document(r, arena_printf(r->a, "pub:listing:%s", key), gen, build_listing, &bc, &d);
+    if (!ref)
         return;
-    }
     /* The document starts {"name":"<the package's name>" (names need no escaping): a name that
      * matches only ignoring case is not this package to the client. */
     if (d->len < nlen + 11 || memcmp(d->data + 9, name, nlen) != 0 || d->data[9 + nlen] != '"') {

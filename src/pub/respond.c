@@ -79,10 +79,9 @@ static const char *challenge(req *r, const char *msg)
 
 void pub_error(req *r, int status, const char *code, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char *msg = resp_vmessage(r, fmt, ap);
     va_end(ap);
     if (status >= 500) {
         /* Logged with the request id; the client sees only that much. */

@@ -30,10 +30,8 @@ void pub_search(req *r)
     package_query s = {.ecosystem = PUB, .query = text, .offset = (page - 1) * PER_PAGE, .limit = PER_PAGE};
     s.sort = text ? "relevance" : "downloads";
     search_hits hits;
-    if (catalog_search(r->core, r->a, &s, &hits, &e) < 0) {
-        resp_derr(r, &e);
+    if (resp_search(r, &s, &hits) < 0)
         return;
-    }
     json_t *arr = json_array();
     for (int i = 0; i < hits.n; i++) {
         json_t *o = json_object();

@@ -221,14 +221,8 @@ static void tokens_section(page *pg, const token_row *ts, int n)
     if (!n) {
         html_raw(b, "<p class=\"meta\">You have no tokens yet.</p>");
     } else {
-        html_raw(
-            b,
-            "<div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Scopes"
-            "</th><th scope=\"col\">Starts with</th><th scope=\"col\">Created</th><th "
-            "scope=\"col\">Expires</th>"
-            "<th scope=\"col\">Last used</th><th scope=\"col\"><span "
-            "class=\"vh\">Revoke</span></th></tr></thead>"
-            "<tbody>");
+        html_table_head(b, (const char *const[]){"Name", "Scopes", "Starts with", "Created", "Expires",
+                                                  "Last used", "<span class=\"vh\">Revoke</span>", NULL});
         for (int i = 0; i < n; i++) {
             const token_row *t = &ts[i];
             H(b,

@@ -103,12 +103,8 @@ static void users(page *pg)
         html_raw(&pg->b, "<p class=\"alert\">The users could not be read.</p>");
         return;
     }
-    H(&pg->b,
-      "<section aria-labelledby=\"h-users\"><h2 id=\"h-users\">Users ({})</h2><div "
-      "class=\"table-wrap\"><table>"
-      "<thead><tr><th scope=\"col\">User</th><th scope=\"col\">Email</th><th scope=\"col\">Joined</th>"
-      "<th scope=\"col\">Status</th><th scope=\"col\">Actions</th></tr></thead><tbody>",
-      web_num(r->a, n));
+    H(&pg->b, "<section aria-labelledby=\"h-users\"><h2 id=\"h-users\">Users ({})</h2>", web_num(r->a, n));
+    html_table_head(&pg->b, (const char *const[]){"User", "Email", "Joined", "Status", "Actions", NULL});
     for (int i = 0; i < n && i < USERS_MAX; i++) {
         const user_row *u = &us[i];
         const char *q = web_q(r->a, u->username);
@@ -150,12 +146,9 @@ static void audit(page *pg)
         html_raw(&pg->b, "<p class=\"alert\">The audit log could not be read.</p>");
         return;
     }
-    html_raw(
-        &pg->b,
-        "<section aria-labelledby=\"h-audit\"><h2 id=\"h-audit\">Recent activity</h2><div "
-        "class=\"table-wrap\"><table><thead><tr><th scope=\"col\">When (UTC)</th><th scope=\"col\">Who</th>"
-        "<th scope=\"col\">What</th><th scope=\"col\">On</th><th "
-        "scope=\"col\">From</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
+    html_raw(&pg->b, "<section aria-labelledby=\"h-audit\"><h2 id=\"h-audit\">Recent activity</h2>");
+    html_table_head(&pg->b,
+                    (const char *const[]){"When (UTC)", "Who", "What", "On", "From", "Detail", NULL});
     for (int i = 0; i < n; i++) {
         const audit_row *a = &rows[i];
         char when[32];

@@ -25,6 +25,17 @@ void html_raw(buf *b, const char *s)
         buf_puts(b, s);
 }
 
+void html_table_head(buf *b, const char *const *cols)
+{
+    buf_puts(b, "<div class=\"table-wrap\"><table><thead><tr>");
+    for (; *cols; cols++) {
+        buf_puts(b, "<th scope=\"col\">");
+        buf_puts(b, *cols);
+        buf_puts(b, "</th>");
+    }
+    buf_puts(b, "</tr></thead><tbody>");
+}
+
 void html_text(buf *b, const char *s)
 {
     if (!s)

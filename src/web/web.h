@@ -46,6 +46,10 @@ void html_tpl_(buf *b, const char *tpl, const char *const *args, size_t n);
 void html_raw(buf *b, const char *s);
 /* Appends s HTML-escaped (& < > " '). NULL appends nothing. */
 void html_text(buf *b, const char *s);
+/* Opens a scrollable table up to its body: <div class="table-wrap"><table><thead><tr>, one
+ * <th scope="col"> for each of the NULL-ended column headings (trusted HTML), then
+ * </tr></thead><tbody>. */
+void html_table_head(buf *b, const char *const *cols);
 
 /* Percent-encodes for one path segment (unreserved characters and '@' stay). In the arena. */
 const char *web_seg(arena *a, const char *s);
