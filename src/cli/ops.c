@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../core/core_int.h"
+#include "../core/ecosystem.h"
 #include "../lib/crypto.h"
 #include "../lib/log.h"
 #include "../lib/timeutil.h"
@@ -158,7 +159,28 @@ static int copy_blob(void *vctx, const char *kind, const char *sha, int64_t size
     return 0;
 }
 
-static const char *const secrets[] = {"jwt.key", "hex_repo_key.pem", NULL};
+/* Copies the files of list (ended by NULL) from folder `from` to `to` (mode 0600); one that cannot
+ * be copied is named on stderr when `say` is set. */
+static void copy_files(const char *const *list, const char *from, const char *to, const char *say)
+{
+    for (int i = 0; list && list[i]; i++) {
+        char src[4200], dst[4200];
+        snprintf(src, sizeof src, "%s/%s", from, list[i]);
+        snprintf(dst, sizeof dst, "%s/%s", to, list[i]);
+        if (copy_file(src, dst, 0600) < 0 && say)
+            fprintf(stderr, "%s: could not copy %s\n", say, list[i]);
+    }
+}
+
+/* The server's secrets (the session-token key) and every ecosystem's (a signing key). */
+static void copy_secrets(const char *from, const char *to, const char *say)
+{
+    static const char *const own[] = {"jwt.key", NULL};
+    copy_files(own, from, to, say);
+    const eco_desc *eco;
+    for (size_t i = 0; (eco = ecosystem_at(i)); i++)
+        copy_files(eco->secrets, from, to, say);
+}
 
 static int do_backup(core *c, const char *dir)
 {
@@ -193,13 +215,7 @@ static int do_backup(core *c, const char *dir)
         fprintf(stderr, "depot backup: %s\n", e.message);
         return 1;
     }
-    for (int i = 0; secrets[i]; i++) {
-        char from[4200], dst[4200];
-        snprintf(from, sizeof from, "%s/%s", c->cfg->data, secrets[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, secrets[i]);
-        if (copy_file(from, dst, 0600) < 0)
-            fprintf(stderr, "depot backup: could not copy %s\n", secrets[i]);
-    }
+    copy_secrets(c->cfg->data, dir, "depot backup");
     printf("backup in %s: the store, %ld blobs copied, %ld missing or failed\n", dir, cc.copied, cc.failed);
     return cc.failed ? 1 : 0;
 }
@@ -230,12 +246,7 @@ static int do_restore(const config *cfg, const char *dir)
         fprintf(stderr, "depot restore: cannot copy the store to %s\n", dst);
         return 1;
     }
-    for (int i = 0; secrets[i]; i++) {
-        char from[4200], to[4200];
-        snprintf(from, sizeof from, "%s/%s", dir, secrets[i]);
-        snprintf(to, sizeof to, "%s/%s", cfg->data, secrets[i]);
-        copy_file(from, to, 0600);
-    }
+    copy_secrets(dir, cfg->data, NULL);
     snprintf(url, sizeof url, "file:%s/blobs", dir);
     blob_store *from = blob_open(url, &e);
     blob_store *to = from ? blob_open(cfg->blob_url, &e) : NULL;

@@ -60,6 +60,9 @@ typedef struct eco_desc {
      * its line in `depot --help`. NULL: none. */
     int (*command)(int argc, char **argv);
     const char *command_help;
+    /* Files of the data folder that hold its secrets (a signing key), which `depot backup` and
+     * `depot restore` copy with the server's own; ended by NULL. NULL: none. */
+    const char *const *secrets;
 } eco_desc;
 
 /* The table of fronts as core sees it: entry i (an ecosystem, or one whose name is NULL), NULL

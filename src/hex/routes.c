@@ -96,6 +96,9 @@ static const route routes[] = {
     API2W("DELETE", "/packages/{name}/owners/{user}", hex_owners_remove, BODY_NONE, RL_OTHER),
 };
 
+/* The repository key (sign.c) lives in the data folder unless --hex-key names another file. */
+static const char *const hex_secrets[] = {"hex_repo_key.pem", NULL};
+
 const front hex_front = {
     .eco =
         {
@@ -108,6 +111,7 @@ const front hex_front = {
             .start = hex_start,
             .command = hex_cli,
             .command_help = "fingerprint | public-key: the Hex repository key for mix and rebar3",
+            .secrets = hex_secrets,
         },
     .routes = {ROUTE_SET(HEX, routes), .auth_error = hex_auth_error, .error = hex_front_error},
     .error = hex_front_error,
