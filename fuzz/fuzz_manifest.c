@@ -1,6 +1,6 @@
 /*
  * fuzz_manifest.c — libFuzzer driver for manifest_parse
- * (src/core/manifest.c): any bytes that jansson reads as JSON, checked
+ * (src/native/manifest.c): any bytes that jansson reads as JSON, checked
  * against rules with a category list and a reserved name. A manifest that
  * passes must have every array present and every dependency named.
  *

@@ -1,6 +1,6 @@
 /*
  * fuzz_router.c — libFuzzer driver for router_match (src/http/router.c) over
- * the real route tables of every front (server_fronts, src/http/routes.c).
+ * the real route tables of every front (server_fronts, src/fronts.c).
  *
  * Input: one byte picking the method (GET, HEAD, PUT, POST, DELETE, PATCH,
  * OPTIONS, or a made-up one), then the raw request path.

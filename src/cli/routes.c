@@ -1,6 +1,6 @@
 /*
  * routes.c — `depot routes [--json]`: every route the server answers, read
- * from the same front tables the router compiles (http/routes.c), so tools
+ * from the same front tables the router compiles (src/fronts.c), so tools
  * and tests see the real list, never a copy kept by hand.
  *
  * Each route is printed with its method, pattern, front, the auth rule the

@@ -130,7 +130,7 @@ static int refuse(req *r, refusal *f, int status, const char *code, const char *
     return -1;
 }
 
-/* A core error as npm answers it (npm_derr). */
+/* A core error as npm answers it (resp_derr through the front's error hook). */
 static int refuse_derr(req *r, refusal *f, const derr *e)
 {
     return refuse(r, f, e->status ? e->status : 500, e->code ? e->code : "internal", "%s", e->message);

@@ -1,5 +1,5 @@
 /*
- * test_manifest.c — src/core/manifest.c: a full valid manifest parsed into
+ * test_manifest.c — src/native/manifest.c: a full valid manifest parsed into
  * the struct; a minimal one (absent arrays become empty arrays, absent
  * strings NULL); then a table of single-field changes to the valid one, each
  * accepted or refused with the right status (400 wrong JSON type, 422 broken

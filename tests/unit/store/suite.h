@@ -281,7 +281,7 @@ SUITE_HELPER char *search_names(struct fixture *f, const store_search *q, int64_
     return search_names_in(f->st, f->a, q, total);
 }
 
-/* The cases of test_sqlite_packages.c's test_search, with the same answers. */
+/* The search cases every engine must answer alike. */
 
 /* A search and what it must answer: the names in order, and the total. */
 struct search_case {

@@ -660,7 +660,7 @@ static void test_owner_remove_race(void **state)
 /* ---- search ---------------------------------------------------------- */
 
 
-/* The cases of test_sqlite_packages.c's test_search, with the same answers. */
+/* The search cases every engine must answer alike. */
 /* What only PostgreSQL's search does: a query whose words match nothing
  * finds names that look like it (trigram word similarity). */
 static void test_search_typos(void **state)
@@ -681,7 +681,7 @@ static void test_search_typos(void **state)
 }
 
 /* Fills packages straight into the table with COPY (the trigger indexes
- * them), from the vocabulary test_sqlite_packages.c uses. */
+ * them), from the vocabulary of the suite's search test. */
 static void bulk_packages(struct fixture *f, int count)
 {
     static const char *const words[] = {
