@@ -183,3 +183,10 @@ void content_close(content_reader *r)
 {
     blob_reader_close(r);
 }
+
+int core_blob_read(core *c, const char *sha256, blob_reader *r, derr *e)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    return blob_call(c->blobs, open, sha256, r, e);
+}

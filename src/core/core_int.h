@@ -24,4 +24,9 @@ struct core {
 int change_done(core *c, int rc, const char *missing, int64_t user_id, const char *action,
                 const char *subject, const char *detail, const char *ip, derr *e);
 
+/* Opens the stored blob sha256 (hex) for reading into r, which it clears first (the blob store's
+ * open fills only the descriptor and size, and blob_reader_close reads every field). 0, or -1
+ * with e filled (404 when absent). */
+int core_blob_read(core *c, const char *sha256, blob_reader *r, derr *e);
+
 #endif

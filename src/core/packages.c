@@ -129,9 +129,9 @@ static int check_signature(core *c, arena *a, const publish_in *in, const char *
     int fd;
     if (in->stored_sha256) {
         blob_reader br;
-        if (blob_call(c->blobs, open, in->stored_sha256, &br, e) < 0)
+        if (core_blob_read(c, in->stored_sha256, &br, e) < 0)
             return -1;
-        fd = br.fd;
+        fd = br.fd; /* the check closes it */
     } else {
         fd = open(in->tarball_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)

@@ -3,8 +3,6 @@
  */
 #include "uploads.h"
 
-#include <string.h>
-
 #include "../lib/crypto.h"
 #include "../lib/timeutil.h"
 #include "core_int.h"
@@ -60,8 +58,5 @@ int uploads_store(core *c, arena *a, upload_row *u, const char *path, const unsi
 
 int uploads_open(core *c, const upload_row *u, content_reader *r, derr *e)
 {
-    /* open fills only the descriptor and size: the rest must be clear for content_close. */
-    memset(r, 0, sizeof *r);
-    r->fd = -1;
-    return blob_call(c->blobs, open, u->sha256, r, e);
+    return core_blob_read(c, u->sha256, r, e);
 }
