@@ -258,6 +258,8 @@ static void tokens_section(page *pg, const token_row *ts, int n)
     for (size_t i = 0; (x = ecosystem_at(i)); i++)
         H(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"publish:{}\"> publish:{}</label>",
           x->name, x->name);
+    html_raw(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"manage\"> manage (owners, settings "
+                "and removal of your packages, and your tokens; publish alone never carries it)</label>");
     if (r->who.is_admin)
         html_raw(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"admin\"> admin</label>");
     html_raw(
@@ -265,7 +267,8 @@ static void tokens_section(page *pg, const token_row *ts, int n)
         "</fieldset><div class=\"field\"><label for=\"token-pkg\">Only one package (optional)</label>"
         "<input id=\"token-pkg\" name=\"package_scope\" type=\"text\" maxlength=\"250\" "
         "placeholder=\"publish:npm/left-pad\" aria-describedby=\"token-pkg-hint\"><p class=\"hint\" "
-        "id=\"token-pkg-hint\">A scope such as <code>publish:hex/my_lib</code>, added to the ones ticked.</p>"
+        "id=\"token-pkg-hint\">A scope such as <code>publish:hex/my_lib</code> or <code>manage:hex/my_lib</code>, "
+        "added to the ones ticked.</p>"
         "</div><div class=\"field\"><label for=\"token-exp\">Expires</label><select id=\"token-exp\" "
         "name=\"expires_days\"><option value=\"30\">in 30 days</option><option value=\"90\">in 90 days"
         "</option><option value=\"365\">in a year</option><option value=\"0\">never</option></select></div>"
