@@ -27,7 +27,7 @@
 #define DOCS_MAX_FILE ((uint64_t)20 << 20)   /* uncompressed bytes of one file */
 #define DOCS_MAX_RATIO 100u                  /* uncompressed / compressed, past the first MiB */
 
-/* Publishes (or replaces) the docs of an existing version; owners (or admins) whose credential
+/* Publishes (or replaces) the docs of an existing version; owners whose credential
  * holds publish:<ecosystem>/<name>. archive_path is a complete temp file whose SHA-256 is sha256
  * and length size; the blob store may take it (the caller still unlinks its path afterwards,
  * ignoring ENOENT). Borrowed: every argument.

@@ -1,5 +1,5 @@
 /*
- * owner.c — what a package's owners (and admins) change from its page:
+ * owner.c — what a package's owners change from its page:
  * yank and unyank and adding or removing owners (every ecosystem), and the
  * status actions its front offers (retire, retract, deprecate, discontinue:
  * front.h's actions).
