@@ -279,7 +279,8 @@ int packages_may_change(core *c, arena *a, const principal *who, const store_pac
                         derr *e)
 {
     bool manage = right == PKG_MANAGE;
-    const char *need = manage ? scope_manage(a, p->ecosystem, p->name) : scope_publish(a, p->ecosystem, p->name);
+    const char *need =
+        manage ? scope_manage(a, p->ecosystem, p->name) : scope_publish(a, p->ecosystem, p->name);
     if (!principal_can(who, need))
         return derr_set(e, 403, "forbidden", "your credential may not %s %s (scope %s needed%s)",
                         manage ? "manage" : "change", p->name, need,

@@ -72,12 +72,14 @@ static json_t *permissions(req *r, const char *scopes)
     while (*s) {
         size_t n = strcspn(s, " ");
         const char *sc = arena_strndup(r->a, s, n);
-        if (!api && (strcmp(sc, "admin") == 0 || strcmp(sc, "publish") == 0 || strcmp(sc, "publish:hex") == 0 ||
-                     strcmp(sc, "manage") == 0 || strcmp(sc, "manage:hex") == 0)) {
+        if (!api &&
+            (strcmp(sc, "admin") == 0 || strcmp(sc, "publish") == 0 || strcmp(sc, "publish:hex") == 0 ||
+             strcmp(sc, "manage") == 0 || strcmp(sc, "manage:hex") == 0)) {
             add_perm(arr, "api", NULL);
             api = true;
-        } else if (strncmp(sc, "publish:hex/", 12) == 0) {
-            add_perm(arr, "package", arena_printf(r->a, "%s/%s", hex_opts(r->cfg)->repo, sc + 12));
+        } else if (strncmp(sc, "publish:hex/", 12) == 0 || strncmp(sc, "manage:hex/", 11) == 0) {
+            add_perm(arr, "package",
+                     arena_printf(r->a, "%s/%s", hex_opts(r->cfg)->repo, strchr(sc, '/') + 1));
         }
         s += n;
         while (*s == ' ')

@@ -183,6 +183,20 @@ class Permissions(SecurityTestCase):
                                auth=bearer(atok))
         self.assertError(r, 403)
 
+    def test_10_the_override_is_the_server_side_cli(self):
+        """For a package whose owners are gone, someone with the server's store makes one of
+        its owners a manage token (audited as token.create) and changes the owners with it."""
+        name = self.uniq("orphan")
+        self.native_package(name)
+        p = self.depot.cli("token", "create", self.alice.username, "rescue", "--scopes",
+                           "manage:native/" + name)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = self.depot.request("PUT", "/api/v1/packages/%s/owners/%s"
+                               % (name, self.bob.username), auth=bearer(p.stdout.strip()))
+        self.assertStatus(r, 200)
+        self.assertEqual(self.owners("/api/v1/packages/%s/owners" % name),
+                         sorted([self.alice.username, self.bob.username]))
+
     def test_10_admin_basic_password_is_no_owner_either(self):
         name = self.uniq("adminpkg")
         self.native_package(name)
