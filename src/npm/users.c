@@ -194,13 +194,6 @@ void npm_whoami(req *r)
     resp_json(r, 200, doc);
 }
 
-/* May this credential see its user's tokens through npm? core's rule for every front (a
- * password, a session, or a token with a manage scope, as npm login's has). */
-static int may_manage(req *r, derr *e)
-{
-    return tokens_may_manage(&r->who, e);
-}
-
 /* The user's token whose stored hash (or name) is key; NULL when none. */
 static const token_row *find_token(req *r, const char *key, derr *e)
 {
@@ -266,7 +259,7 @@ void npm_tokens_list(req *r)
     derr e;
     token_row *ts;
     int n;
-    if (may_manage(r, &e) < 0 || tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
+    if (tokens_may_manage(&r->who, &e) < 0 || tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -285,8 +278,9 @@ void npm_tokens_create(req *r)
 {
     derr e;
     /* The password in the body proves the user; the credential must still be one that may manage
-     * tokens, as for listing and revoking them (a read-only token may not make a publish token). */
-    if (may_manage(r, &e) < 0) {
+     * tokens (core's rule for every front: a password, a session, or a token with a manage scope,
+     * as npm login's has), as for listing and revoking them. */
+    if (tokens_may_manage(&r->who, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
