@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "../lib/buf.h"
+#include "../lib/emailkey.h"
 #include "../lib/log.h"
 #include "../lib/utf8.h"
 #include "../lib/xalloc.h"
@@ -141,9 +142,10 @@ static const struct {
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6 OR NOT EXISTS (SELECT 1 FROM users), ?7,"
                        " ?8, ?8) RETURNING id, is_admin"},
     [Q_USER_BY_ID] = {"SELECT " USER_COLS " FROM users WHERE id = ?1"},
-    /* A username wins over another account's email of the same text. */
+    /* ?1 the login in ASCII lower case, ?2 its email key (lib/emailkey.h). A username wins over
+     * another account's email of the same text. */
     [Q_USER_BY_LOGIN] = {"SELECT " USER_COLS " FROM users"
-                         " WHERE username_lower = ?1 OR email_lower = ?1"
+                         " WHERE username_lower = ?1 OR email_lower = ?2"
                          " ORDER BY username_lower = ?1 DESC LIMIT 1"},
     [Q_USER_LIST] = {"SELECT " USER_COLS " FROM users ORDER BY username_lower, id"},
     /* A new password, and any change of the disabled flag, end every session issued before. */
@@ -981,7 +983,7 @@ static int op_user_create(store *s, store_user *u, derr *e)
     if (!c || tx_begin(c, op, e) != STORE_OK)
         return STORE_ERROR;
     char *ulower = ascii_lower(u->username);
-    char *elower = ascii_lower(u->email);
+    char *elower = email_key(u->email);
     int64_t created = u->created_at > 0 ? u->created_at : now_s();
     int ret = q_exec(c, Q_USER_LOCK, NULL, NULL, op, e);
     if (ret == STORE_OK)
@@ -1007,9 +1009,11 @@ static int op_user_by_login(store *s, arena *a, const char *login, store_user *o
 {
     if (!login)
         return not_found(e, "user");
-    char *lower = ascii_lower(login);
-    int ret = s_one(s, a, Q_USER_BY_LOGIN, P(T(lower)), read_user, out, "user", "user_by_login", e);
+    char *lower = ascii_lower(login), *key = email_key(login);
+    int ret = s_one(s, a, Q_USER_BY_LOGIN, P(T(lower), T(key)), read_user, out, "user", "user_by_login",
+                    e);
     free(lower);
+    free(key);
     return ret;
 }
 

@@ -257,13 +257,14 @@ struct store_ops {
     int (*ping)(store *s, derr *e);
 
     /* Users. user_create fills u->id and u->created_at; STORE_CONFLICT when the
-     * username (case-insensitively) or the email (case-insensitively) is taken,
+     * username (case-insensitively) or the email (its key, lib/emailkey.h) is taken,
      * with e->message saying which. The account is an admin when u->is_admin asks it or when
      * the store has no user yet, decided inside the insert's transaction with registrations
      * queued, so two first registrations at once make one admin; u->is_admin says which. */
     int (*user_create)(store *s, store_user *u, derr *e);
     int (*user_by_id)(store *s, arena *a, int64_t id, store_user *out, derr *e);
-    /* By username or by email, both case-insensitive. */
+    /* By username (case-insensitive) or by email (its key: case, compatibility forms and punycode
+     * folded, lib/emailkey.h). */
     int (*user_by_login)(store *s, arena *a, const char *login, store_user *out, derr *e);
     /* All users ordered by username; *out is an arena array of *n users. */
     int (*user_list)(store *s, arena *a, store_user **out, int *n, derr *e);
