@@ -40,19 +40,31 @@ class Sessions(DepotTestCase):
         # The old rule compared whole seconds: a session issued in the second of the change
         # survived it. Try until a login and the change fall in one second, then check them all.
         u = self.new_user(login=False)
+        w = WebClient(self.depot)
+        self.assertStatus(w.login(u.username, u.password), 303)
         pw, same_second = u.password, 0
-        for i in range(6):
+        for i in range(10):
+            page = w.get("/account")
             t0 = int(time.time())
             jwt = self.depot.jwt(u.username, pw)
-            pw = "brand new secret %d" % i
-            p = self.depot.cli("user", "passwd", u.username, "--password-stdin", input=pw + "\n")
-            self.assertEqual(p.returncode, 0, p.stderr)
+            new = "brand new secret %d" % i
+            r = w.post("/account/password", {"current": pw, "password": new}, csrf_from=page)
+            self.assertStatus(r, 303)
+            pw = new
             same_second += int(time.time()) == t0
             self.assertError(self.me(jwt), 401)
+            # the browser that changed it stays signed in, with a fresh session
+            self.assertStatus(w.get("/account"), 200)
             if same_second >= 2:
                 break
         self.assertGreater(same_second, 0, "no login and change fell in one second")
         self.assertJSON(self.me(self.depot.jwt(u.username, pw)))
+
+    def test_cli_password_change_ends_sessions(self):
+        u = self.new_user()
+        p = self.depot.cli("user", "passwd", u.username, "--password-stdin", input="brand new one\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertError(self.me(u.jwt), 401)
 
     def test_refresh_dies_with_the_session_logout(self):
         u = self.new_user()
