@@ -78,7 +78,7 @@ enum query {
     Q_UPLOAD_INSERT, Q_UPLOAD_GET, Q_UPLOAD_UPDATE, Q_UPLOAD_EXPIRE,
     Q_EMAIL_TOKEN_PURGE, Q_EMAIL_TOKEN_REPLACE, Q_EMAIL_TOKEN_INSERT, Q_EMAIL_TOKEN_GET,
     Q_EMAIL_TOKEN_USE, Q_USER_SET_VERIFIED, Q_USER_VERIFIED,
-    Q_AUDIT_RECENT, Q_PKG_DEPENDENTS,
+    Q_AUDIT_RECENT, Q_PKG_DEPENDENTS, Q_EMAIL_NON_ASCII, Q_EMAIL_REKEY,
     Q__COUNT
 };
 /* clang-format on */
@@ -351,6 +351,13 @@ static const struct {
                           " AND p.latest_version = v.version"
                           " WHERE d.name = ?2 AND d.kind <> 'dev' AND p.ecosystem = ?1"
                           " GROUP BY p.id ORDER BY p.downloads DESC, p.id DESC LIMIT ?3"},
+    /* Addresses with a byte past ASCII: the only ones whose key (lib/emailkey.h) may differ from
+     * the ASCII lower case stored before keys existed. */
+    [Q_EMAIL_NON_ASCII] = {"SELECT id, email, email_lower FROM users WHERE email IS NOT NULL"
+                           " AND length(email) <> length(CAST(email AS BLOB)) ORDER BY id",
+                           "SELECT id, email, email_lower FROM users WHERE email IS NOT NULL"
+                           " AND length(email) <> octet_length(email) ORDER BY id"},
+    [Q_EMAIL_REKEY] = {"UPDATE users SET email_lower = ?2 WHERE id = ?1"},
 };
 
 /* ---- small pieces ----------------------------------------------------- */
@@ -910,6 +917,45 @@ static int migrations_known(sql_conn *c, derr *e)
                     (long long)have, known);
 }
 
+struct email_row {
+    int64_t id;
+    const char *email, *key;
+};
+#define ROW struct email_row
+READER(read_email_row, 0, CI(id), CT(email), CT(key))
+#undef ROW
+
+/* Gives every stored address with non-ASCII text its key (lib/emailkey.h), in one transaction:
+ * rows stored before keys existed hold their ASCII lower case. An address whose key another
+ * account's address already has keeps its old key, with a warning: the two accounts were
+ * registered before look-alikes were refused, and an admin decides which address stays. */
+static int email_rekey(sql_conn *c, derr *e)
+{
+    static const char op[] = "email_rekey";
+    arena *a = arena_new(0);
+    struct email_row *rows = NULL;
+    int n = 0;
+    int ret = tx_begin(c, op, e);
+    if (ret == STORE_OK)
+        ret = q_list(c, a, Q_EMAIL_NON_ASCII, NULL, sizeof *rows, read_email_row, (void **)&rows, &n, op, e);
+    for (int i = 0; i < n && ret == STORE_OK; i++) {
+        char *key = email_key(rows[i].email);
+        if (key && strcmp(key, rows[i].key ? rows[i].key : "") != 0) {
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)rows[i].id);
+            ret = q_one(c, NULL, Q_USER_BY_LOGIN, P(T(""), T(key)), NULL, NULL, NULL, op, e);
+            if (ret == STORE_OK)
+                log_warn("an account's email address has a look-alike in another account; left as it was",
+                         "user_id", id, NULL);
+            else if (ret == STORE_NOT_FOUND)
+                ret = q_exec(c, Q_EMAIL_REKEY, P(I(rows[i].id), T(key)), NULL, op, e);
+        }
+        free(key);
+    }
+    arena_free(a);
+    return tx_end(c, ret, op, e);
+}
+
 /* Runs the migrations that are missing, one transaction each, under the
  * engine's hold (PostgreSQL: an advisory lock, so servers starting together
  * migrate one after the other; SQLite: each transaction's write lock). */
@@ -932,6 +978,8 @@ static int op_migrate(store *s, int *applied, derr *e)
         else
             count += r;
     }
+    if (ret == STORE_OK)
+        ret = email_rekey(c, e);
     if (d->migrate_hold)
         d->migrate_hold(c, false, NULL);
     if (applied)

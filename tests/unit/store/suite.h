@@ -634,6 +634,27 @@ static void test_user_email_key(void **state)
                      STORE_NOT_FOUND);
 }
 
+/* Addresses stored before keys existed (their ASCII lower case) get their key at migrate; one
+ * whose key another account holds keeps its old one. */
+static void test_user_email_rekey(void **state)
+{
+    FIXTURE(f);
+    make_user_email(f, "plain", "plain@example.com");
+    raw_exec(f, "INSERT INTO users (username, username_lower, email, email_lower, created_at, updated_at)"
+                " VALUES ('old', 'old', '\xef\xbc\xafld@Example.com', '\xef\xbc\xafld@example.com', 0, 0),"
+                " ('twin', 'twin', '\xef\xbd\x90lain@example.com', '\xef\xbd\x90lain@example.com', 0, 0)");
+    derr e = {0};
+    int applied = -1;
+    assert_int_equal(store_call(f->st, migrate, &applied, &e), STORE_OK);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM users WHERE email_lower = 'old@example.com'"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM users WHERE email_lower = 'plain@example.com'"), 1);
+    store_user got;
+    assert_int_equal(store_call(f->st, user_by_login, f->a, "OLD@example.com", &got, &e), STORE_OK);
+    assert_string_equal(got.username, "old");
+    store_user u = {.username = "new", .email = "old@EXAMPLE.com"};
+    assert_int_equal(store_call(f->st, user_create, &u, &e), STORE_CONFLICT);
+}
+
 static void test_user_conflicts(void **state)
 {
     FIXTURE(f);
@@ -2308,6 +2329,7 @@ static void test_uploads(void **state)
     cmocka_unit_test_setup_teardown(test_user_first_admin_race, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_session_epoch, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_email_key, setup, teardown), \
+    cmocka_unit_test_setup_teardown(test_user_email_rekey, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_conflicts, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_list, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_setters, setup, teardown), \
