@@ -179,6 +179,10 @@ int accounts_refresh(core *c, arena *a, const principal *p, session *out, derr *
     store_user u;
     if (accounts_get(c, a, p->user_id, &u, e) < 0)
         return -1;
+    /* The session was checked against the epoch a moment ago; a change since ends it here too, so
+     * a refresh racing a password change cannot carry the session past it. */
+    if (u.session_epoch != p->gen)
+        return derr_set(e, 401, "unauthorized", "%s", AUTH_SESSION_ENDED);
     return issue(c, a, &u, p, out, e);
 }
 
@@ -270,7 +274,7 @@ int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e
 }
 
 int accounts_change_password(core *c, arena *a, const principal *p, const char *current, size_t curlen,
-                             const char *pw, size_t n, const char *ip, derr *e)
+                             const char *pw, size_t n, const char *ip, session *fresh, derr *e)
 {
     if (p->kind == CRED_NONE)
         return derr_set(e, 401, "unauthorized", "log in first");
@@ -292,6 +296,13 @@ int accounts_change_password(core *c, arena *a, const principal *p, const char *
         return -1;
     authcache_forget_user(p->user_id);
     core_audit(c, p->user_id, "user.passwd", p->username, NULL, ip);
+    if (fresh) {
+        store_user u;
+        derr ignore;
+        memset(fresh, 0, sizeof *fresh);
+        if (accounts_get(c, a, p->user_id, &u, &ignore) < 0 || issue(c, a, &u, NULL, fresh, &ignore) < 0)
+            fresh->token = NULL;
+    }
     return 0;
 }
 

@@ -59,9 +59,11 @@ int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, d
 int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e);
 
 /* Changes the password of p's user after checking the current one (401 when wrong, 422 when
- * the new one breaks a rule). */
+ * the new one breaks a rule). Every session of the user ends; with `fresh` not NULL a new session
+ * for the caller is issued into it (the dashboard keeps the browser that made the change signed
+ * in), its token NULL when none could be. */
 int accounts_change_password(core *c, arena *a, const principal *p, const char *current, size_t curlen,
-                             const char *pw, size_t n, const char *ip, derr *e);
+                             const char *pw, size_t n, const char *ip, session *fresh, derr *e);
 
 /* Mailed secrets: single-use links for address verification and password resets. Only the
  * SHA-256 of a secret is stored; making a new one for a user and purpose ends the earlier ones. */

@@ -80,11 +80,11 @@ static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, 
     /* The epoch moved (password changed or reset, account disabled or enabled) since the session
      * began: over. The time test keeps tokens signed before the epoch existed (gen 0) honest. */
     if (cl.gen != u.session_epoch || cl.iat < u.password_changed_at)
-        return unauthorized(e, "the session ended when the account's password was changed or the account was "
-                               "disabled; log in again");
+        return unauthorized(e, AUTH_SESSION_ENDED);
     from_user(p, &u, CRED_JWT);
     p->jti = cl.jti;
     p->sid = cl.sid;
+    p->gen = cl.gen;
     p->expires_at = cl.exp;
     return 0;
 }

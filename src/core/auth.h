@@ -34,9 +34,14 @@ typedef struct principal {
     int64_t token_id;   /* API tokens */
     const char *jti;    /* JWTs */
     const char *sid;    /* JWTs: the session (the login's jti), kept through refreshes */
+    int64_t gen;        /* JWTs: the user's session epoch the session was issued at */
     int64_t expires_at; /* JWTs and expiring tokens; 0: never */
     bool via_cookie;    /* the session JWT came in the session cookie (a browser), not a header */
 } principal;
+
+/* The answer to a session JWT whose user's session epoch moved since it was issued. */
+#define AUTH_SESSION_ENDED \
+    "the session ended when the account's password was changed or the account was disabled; log in again"
 
 /* Username-or-email and password. 401 "unauthorized" on any mismatch, with the same message
  * and the same password hash for an unknown user, a wrong password and a disabled account. */
