@@ -41,10 +41,9 @@ int auth_password(core *c, arena *a, const char *login, const char *pw, size_t p
         password_dummy_verify(pw, pwlen);
         return unauthorized(e, "wrong username or password");
     }
-    if (!password_verify(u.password_hash, pw, pwlen))
+    /* A disabled account answers as a wrong password does, after the same hash: no oracle. */
+    if (!password_verify(u.password_hash, pw, pwlen) || u.disabled)
         return unauthorized(e, "wrong username or password");
-    if (u.disabled)
-        return derr_set(e, 403, "forbidden", "this account is disabled");
     from_user(p, &u, CRED_PASSWORD);
     return 0;
 }
@@ -69,7 +68,8 @@ static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, 
         return unauthorized(e, "the session token has expired; log in again");
     if (jr != JWT_OK)
         return unauthorized(e, "the session token is not valid");
-    int rc = store_call(c->st, jwt_is_revoked, cl.jti, e);
+    /* A logout revokes the whole session: the login's token and every refresh of it. */
+    int rc = store_call(c->st, jwt_is_revoked, cl.sid, e);
     if (rc == STORE_ERROR)
         return -1;
     if (rc == STORE_OK)
@@ -77,10 +77,14 @@ static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, 
     store_user u;
     if (credential_user(c, a, cl.sub, &u, "the session token's account is gone or disabled", e) < 0)
         return -1;
-    if (cl.iat < u.password_changed_at)
-        return unauthorized(e, "the session ended when the account's password was changed; log in again");
+    /* The epoch moved (password changed or reset, account disabled or enabled) since the session
+     * began: over. The time test keeps tokens signed before the epoch existed (gen 0) honest. */
+    if (cl.gen != u.session_epoch || cl.iat < u.password_changed_at)
+        return unauthorized(e, AUTH_SESSION_ENDED);
     from_user(p, &u, CRED_JWT);
     p->jti = cl.jti;
+    p->sid = cl.sid;
+    p->gen = cl.gen;
     p->expires_at = cl.exp;
     return 0;
 }

@@ -44,12 +44,18 @@ typedef struct principal {
     const char *scopes; /* API tokens: space-separated; NULL for password and JWT */
     int64_t token_id;   /* API tokens */
     const char *jti;    /* JWTs */
+    const char *sid;    /* JWTs: the session (the login's jti), kept through refreshes */
+    int64_t gen;        /* JWTs: the user's session epoch the session was issued at */
     int64_t expires_at; /* JWTs and expiring tokens; 0: never */
     bool via_cookie;    /* the session JWT came in the session cookie (a browser), not a header */
 } principal;
 
-/* Username-or-email and password. 401 "unauthorized" on any mismatch (same
- * message for an unknown user and a wrong password); 403 for a disabled account. */
+/* The answer to a session JWT whose user's session epoch moved since it was issued. */
+#define AUTH_SESSION_ENDED \
+    "the session ended when the account's password was changed or the account was disabled; log in again"
+
+/* Username-or-email and password. 401 "unauthorized" on any mismatch, with the same message
+ * and the same password hash for an unknown user, a wrong password and a disabled account. */
 int auth_password(struct core *c, arena *a, const char *login, const char *pw, size_t pwlen,
                   principal *p, derr *e);
 /* A JWT or an API token secret. 401 when unknown, expired, revoked or tampered. */

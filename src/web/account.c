@@ -443,6 +443,7 @@ void web_account_post(req *r)
     const char *action = req_param(r, "action");
     derr e;
     const char *done = NULL;
+    session fresh = {0};
     int rc = 0;
     if (!strcmp(action, "token-create")) {
         token_create(r);
@@ -466,7 +467,8 @@ void web_account_post(req *r)
             account_page(r, 400, "Give the current and the new password.", NULL);
             return;
         }
-        rc = accounts_change_password(r->core, r->a, &r->who, cur, strlen(cur), pw, strlen(pw), r->ip, &e);
+        rc = accounts_change_password(r->core, r->a, &r->who, cur, strlen(cur), pw, strlen(pw), r->ip, &fresh,
+                                      &e);
         done = "password";
     } else if (!strcmp(action, "verify-send")) {
         user_row u;
@@ -487,8 +489,7 @@ void web_account_post(req *r)
     }
     web_redirect(r, arena_printf(r->a, "/account?done=%s", done));
     /* A new password ends every session issued before it (this one too): keep this browser
-     * signed in with a fresh one. */
-    session fresh;
-    if (!strcmp(done, "password") && accounts_refresh(r->core, r->a, &r->who, &fresh, &e) == 0)
+     * signed in with the fresh one the change made. */
+    if (fresh.token)
         resp_header(r, "Set-Cookie", web_session_cookie(r, fresh.token, fresh.expires_at - now_unix()));
 }
