@@ -18,6 +18,7 @@
 #include "../lib/json.h"
 #include "../lib/timeutil.h"
 #include "authcache.h"
+#include "lockout.h"
 
 int account_check_username(const char *s, derr *e)
 {
@@ -362,6 +363,7 @@ int accounts_reset_password(core *c, arena *a, const char *secret, const char *p
     if (store_call(c->st, user_set_password, t.user_id, hash, e) != STORE_OK)
         return -1;
     authcache_forget_user(t.user_id);
+    lockout_clear(c, t.user_id); /* whoever holds the mailbox is the owner: the new password works at once */
     core_audit(c, t.user_id, "user.reset_password", out->username, NULL, ip);
     return 0;
 }
