@@ -281,8 +281,8 @@ int accounts_change_password(core *c, arena *a, const principal *p, const char *
     principal check;
     if (curlen > 1024 || auth_password(c, a, p->username, current, curlen, &check, e) < 0 ||
         check.user_id != p->user_id) {
-        if (curlen <= 1024 && e->status >= 500)
-            return -1;
+        if (curlen <= 1024 && (e->status >= 500 || e->status == 429))
+            return -1; /* the store failed, or the account's password checks are locked */
         derr_set(e, 401, "unauthorized", "the current password is wrong");
         accounts_audit_login_failure(c, p->username, e, "password change", ip);
         return -1;
