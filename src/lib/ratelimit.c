@@ -107,7 +107,8 @@ static void sweep(struct shard *sh, int64_t now_ms)
     sh->nbuckets = nb;
 }
 
-/* The entry of key in sh (locked), or NULL; *slot is where it is linked from. */
+/* Where key's entry is linked from in sh (locked): *result is the entry, or NULL at the end of
+ * its chain, where a new one goes. */
 static struct entry **find(struct shard *sh, uint64_t h, const char *key)
 {
     struct entry **pp = &sh->buckets[(h / SHARDS) % sh->nbuckets];

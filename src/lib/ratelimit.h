@@ -61,9 +61,10 @@ static inline bool rl_unlimited(const rl_rule *r)
     return r->interval_ms <= 0 || r->burst <= 0;
 }
 
-/* The algorithm, written once for both implementations. rl_gcra() decides a request on a bucket
- * whose TAT is *tat (0 for a key not seen) and moves *tat when it spends; true when the request
- * is let through. rl_fill() makes the verdict from the outcome and the TAT after it. */
+/* The algorithm, written once for both implementations (the Redis script mirrors rl_gcra).
+ * rl_gcra() decides a request on a bucket whose TAT is *tat (0 for a key not seen): true when the
+ * request is let through; *tat becomes the TAT after it (no earlier than now_ms, one interval
+ * later when the request spent). rl_fill() makes the verdict from the outcome and that TAT. */
 bool rl_gcra(int64_t *tat, int64_t now_ms, const rl_rule *r, bool dry);
 void rl_fill(rl_verdict *v, bool allowed, int64_t tat, int64_t now_ms, const rl_rule *r);
 
