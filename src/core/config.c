@@ -69,7 +69,7 @@ static const config_opt opts[] = {
     {"rate-search", T_LONG, "3600", R(RL_SEARCH, 0), 0, 3600000, "searches per hour per user (per IP when anonymous), sustained"},
     {"rate-search-burst", T_LONG, "300", R(RL_SEARCH, 1), 0, 10000000, "... at once"},
     {"rate-read", T_LONG, "120000", R(RL_READ, 0), 0, 3600000, "reads (metadata, tarballs, pages) per hour per user (per IP when anonymous), sustained"},
-    {"rate-read-burst", T_LONG, "20000", R(RL_READ, 1), 0, 10000000, "... at once"},
+    {"rate-read-burst", T_LONG, "80000", R(RL_READ, 1), 0, 10000000, "... at once"},
     {"login-failures", T_LONG, "10", O(login_failures), 0, 1000000, "failed password checks one account may take in any --login-lock seconds, from anywhere; then 429 for its password logins (0: no account lock)"},
     {"login-lock", T_LONG, "900", O(login_lock), 1, 86400, "seconds of the window above; after the limit, one more try each this many seconds"},
     {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish, Hex revert); 0: never"},

@@ -129,7 +129,7 @@ class RateLimitDefaults(DepotTestCase):
         secret = self.depot.cli("token", "create", name, "t1", "--scopes", "read").stdout.strip()
         r = self.depot.get("/api/v1/me", auth="Bearer " + secret)
         self.assertJSON(r)
-        self.assertEqual(r.headers.get("X-RateLimit-Limit"), "20000", r.describe())  # read
+        self.assertEqual(r.headers.get("X-RateLimit-Limit"), "80000", r.describe())  # read
         r = self.depot.get("/api/v1/search?q=x")
         self.assertEqual(r.headers.get("X-RateLimit-Limit"), "300", r.describe())  # search
 

@@ -52,8 +52,8 @@ class AnonymousBurst(RateLimitCase):
         self.assertEqual(statuses, {200: 3000})
         # the headers describe the bucket: its burst, and what is left of it
         r = self.depot.get(tarball)
-        self.assertEqual(r.headers["X-RateLimit-Limit"], "20000")
-        self.assertLess(int(r.headers["X-RateLimit-Remaining"]), 20000 - 2000, "the burst was spent from")
+        self.assertEqual(r.headers["X-RateLimit-Limit"], "80000")
+        self.assertLess(int(r.headers["X-RateLimit-Remaining"]), 80000 - 2000, "the burst was spent from")
 
 
 class FailedLoginsPerAccount(RateLimitCase):
