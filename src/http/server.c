@@ -498,14 +498,6 @@ static void ratelimit_headers(conn_ctx *x)
     resp_header(&x->r, "X-RateLimit-Reset", v);
 }
 
-/* Adds Retry-After to a refusal that says how long to wait. */
-static void retry_after(req *r, int64_t seconds)
-{
-    char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)(seconds > 0 ? seconds : 1));
-    resp_header(r, "Retry-After", v);
-}
-
 /* Spends one request of cls's bucket: the client's IP for authentication and for anonymous
  * callers, the user otherwise. With dry, only looks. 0 when the request may go on, -1 after
  * answering 429 with Retry-After. */
@@ -530,7 +522,7 @@ static int rate_check(server *s, conn_ctx *x, enum rl_class cls, bool dry)
     char msg[96];
     snprintf(msg, sizeof msg, "too many requests; try again in %lld seconds", (long long)v.retry_after);
     front_error(r, 429, "rate_limited", msg);
-    retry_after(r, v.retry_after);
+    resp_retry_after(r, v.retry_after);
     return -1;
 }
 
@@ -548,7 +540,7 @@ static void auth_fail(req *r, const derr *e)
     const route_set *rs = front_of(r->route);
     if (e->status == 429) {
         front_error(r, 429, e->code, e->message);
-        resp_retry_after(r, e);
+        resp_retry_after(r, e->retry_after);
     } else if (rs && rs->auth_error) {
         rs->auth_error(r, e);
     } else {
