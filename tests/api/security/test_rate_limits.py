@@ -6,13 +6,18 @@
   passwords for one account, each sent with another user's valid token, get 401 ten times and
   429 from the eleventh on (before, each credential had a budget of its own: 30 × 401).
 - The lock is the same for a name that is no account, holds for the right password too, covers
-  every password check (npm's couch login, HTTP Basic), and leaves the account's API tokens
-  working.
+  every password check (npm's couch login, HTTP Basic, the dashboard's login form), and leaves
+  the account's API tokens working.
 """
 
 import base64
+import os
+import sys
 
 from npm.npmtest import NpmTestCase, esc
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "browser"))
+from webclient import WebClient  # noqa: E402
 
 LOGIN = "/api/v1/auth/login"
 
@@ -24,6 +29,13 @@ def basic(login, password):
 class RateLimitCase(NpmTestCase):
     rate_limit = True  # the server's defaults, counted (a server of the class's own)
     create_admin = False
+
+    @staticmethod
+    def invariant_problems(r):
+        if (r.path or "").split("?")[0] == "/login":  # the dashboard answers pages, not JSON
+            ra = r.headers.get("Retry-After")
+            return [] if r.status != 429 or (ra or "").isdigit() else ["429 without Retry-After"]
+        return NpmTestCase.invariant_problems(r)
 
     def cli_token(self, scopes="read publish"):
         """A user and a token of theirs, made with the CLI (no HTTP, so no bucket is spent)."""
@@ -104,3 +116,12 @@ class FailedLoginsEverywhere(RateLimitCase):
                for i in range(11)]
         self.assertEqual(got, [401] * 10 + [429])
         self.assertLocked(self.depot.get("/api/v1/me", auth=basic(victim.username, victim.password)))
+
+    def test_the_dashboard_login_is_counted_per_account(self):
+        victim = self.cli_user(login=False)
+        web = WebClient(self.depot)
+        got = [web.login(victim.username, "no-%d" % i).status for i in range(11)]
+        self.assertEqual(got, [401] * 10 + [429])
+        r = web.login(victim.username, victim.password)
+        self.assertLocked(r)
+        self.assertIn("too many failed logins", r.text)
