@@ -151,7 +151,7 @@ run: all
 # tests/harness/pg.py run starts a throwaway PostgreSQL for tests/unit/store/test_postgres.c
 # (DEPOT_TEST_PG_URL) around the run, and removes it after; tests/harness/s3.py and redis.py do the
 # same with s3rver and redis-server for tests/unit/blob/test_s3.c (DEPOT_TEST_S3_URL) and
-# tests/unit/http/test_ratelimit_redis.c (DEPOT_TEST_REDIS_URL). Without them those tests skip.
+# tests/unit/lib/test_ratelimit_redis.c (DEPOT_TEST_REDIS_URL). Without them those tests skip.
 unit-bins: deps test-deps $(BUILD)/depot $(UNIT_BIN)
 
 # The store suites take longest (they run on PostgreSQL too): tests/run-unit starts them first.

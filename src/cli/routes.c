@@ -21,11 +21,6 @@
 #include "cli.h"
 
 
-static bool route_writes(const route *rt)
-{
-    return strcmp(rt->method, "GET") != 0 || rt->get_writes;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: depot routes [--json]\n\n"
@@ -56,13 +51,13 @@ int cli_routes(int argc, char **argv)
             bool alias = strncmp(rt->pattern, "/api/v1/", 8) == 0;
             if (!as_json) {
                 printf("%-6s %-58s %-6s auth=%-4s body=%-6s rl=%-8s%s\n", rt->method, rt->pattern, rs->front,
-                       route_auth_name(rt->auth), route_body_name(rt->body), route_rl_name(rt->rl),
+                       route_auth_name(rt->auth), route_body_name(rt->body), route_rl_name(route_rate_class(rt)),
                        route_writes(rt) ? " writes" : "");
                 continue;
             }
             json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "method", rt->method, "pattern",
                                   rt->pattern, "front", rs->front, "auth", route_auth_name(rt->auth), "body",
-                                  route_body_name(rt->body), "rate_class", route_rl_name(rt->rl), "writes",
+                                  route_body_name(rt->body), "rate_class", route_rl_name(route_rate_class(rt)), "writes",
                                   route_writes(rt), "slow", rt->slow);
             json_object_set_new(o, "name", rt->name ? json_string(rt->name) : json_null());
             char also[512];

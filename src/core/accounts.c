@@ -18,6 +18,7 @@
 #include "../lib/json.h"
 #include "../lib/timeutil.h"
 #include "authcache.h"
+#include "lockout.h"
 
 int account_check_username(const char *s, derr *e)
 {
@@ -283,8 +284,8 @@ int accounts_change_password(core *c, arena *a, const principal *p, const char *
     principal check;
     if (curlen > 1024 || auth_password(c, a, p->username, current, curlen, &check, e) < 0 ||
         check.user_id != p->user_id) {
-        if (curlen <= 1024 && e->status >= 500)
-            return -1;
+        if (curlen <= 1024 && (e->status >= 500 || e->status == 429))
+            return -1; /* the store failed, or the account's password checks are locked */
         derr_set(e, 401, "unauthorized", "the current password is wrong");
         accounts_audit_login_failure(c, p->username, e, "password change", ip);
         return -1;
@@ -372,6 +373,7 @@ int accounts_reset_password(core *c, arena *a, const char *secret, const char *p
     if (store_call(c->st, user_set_password, t.user_id, hash, e) != STORE_OK)
         return -1;
     authcache_forget_user(t.user_id);
+    lockout_clear(c, t.user_id); /* whoever holds the mailbox is the owner: the new password works at once */
     core_audit(c, t.user_id, "user.reset_password", out->username, NULL, ip);
     return 0;
 }

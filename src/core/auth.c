@@ -15,6 +15,7 @@
 #include "authcache.h"
 #include "core.h"
 #include "ecosystem.h"
+#include "lockout.h"
 
 static int unauthorized(derr *e, const char *msg)
 {
@@ -30,6 +31,8 @@ static void from_user(principal *p, const store_user *u, enum cred_kind kind)
     p->is_admin = u->is_admin;
 }
 
+/* Every password check costs one hash, whether the account exists or is locked, so neither
+ * shows in the answer's time; a locked account is refused even with the right password. */
 int auth_password(core *c, arena *a, const char *login, const char *pw, size_t pwlen, principal *p,
                   derr *e)
 {
@@ -37,13 +40,17 @@ int auth_password(core *c, arena *a, const char *login, const char *pw, size_t p
     int rc = store_call(c->st, user_by_login, a, login, &u, e);
     if (rc == STORE_ERROR)
         return -1;
-    if (rc == STORE_NOT_FOUND || !u.password_hash) {
-        password_dummy_verify(pw, pwlen);
+    bool known = rc == STORE_OK && u.password_hash;
+    const char *lock = lockout_key(a, known ? u.id : 0, login);
+    int64_t wait = lockout_wait(c, lock);
+    bool ok = known ? password_verify(u.password_hash, pw, pwlen) : (password_dummy_verify(pw, pwlen), false);
+    if (wait > 0)
+        return lockout_refuse(e, wait);
+    /* A disabled account answers as a wrong password does, after the same hash: no oracle. */
+    if (!ok || u.disabled) {
+        lockout_failed(c, lock);
         return unauthorized(e, "wrong username or password");
     }
-    /* A disabled account answers as a wrong password does, after the same hash: no oracle. */
-    if (!password_verify(u.password_hash, pw, pwlen) || u.disabled)
-        return unauthorized(e, "wrong username or password");
     from_user(p, &u, CRED_PASSWORD);
     return 0;
 }

@@ -27,7 +27,7 @@
 #define T_BOOL CONFIG_BOOL
 
 #define O(f) offsetof(config, f)
-#define R(cl, who) (offsetof(config, rate) + sizeof(long) * ((size_t)(cl) * 2 + (who)))
+#define R(cl, i) (offsetof(config, rate) + sizeof(long) * ((size_t)(cl) * 2 + (i)))
 
 static const config_opt opts[] = {
     {"listen", T_STR, "127.0.0.1:4000", O(listen), 0, 0, "address to listen on, HOST:PORT (port 0: any free port)"},
@@ -60,13 +60,18 @@ static const config_opt opts[] = {
     {"jwt-secret", T_STR, "", O(jwt_secret), 0, 0, "secret for session tokens (default: generated into DATA/jwt.key)"},
     {"jwt-ttl", T_LONG, "2592000", O(jwt_ttl), 1, 31622400, "session token lifetime, seconds"},
     {"rate-limit", T_BOOL, "true", O(rate_limit), 0, 0, "enforce rate limits (on/off)"},
-    {"rate-search-anon", T_LONG, "100", R(RL_SEARCH, 0), 0, LONG_MAX, "searches per hour per anonymous IP"},
-    {"rate-search-user", T_LONG, "1000", R(RL_SEARCH, 1), 0, LONG_MAX, "searches per hour per user"},
-    {"rate-download-anon", T_LONG, "500", R(RL_DOWNLOAD, 0), 0, LONG_MAX, "downloads per hour per anonymous IP"},
-    {"rate-download-user", T_LONG, "5000", R(RL_DOWNLOAD, 1), 0, LONG_MAX, "downloads per hour per user"},
-    {"rate-publish-user", T_LONG, "60", R(RL_PUBLISH, 1), 0, LONG_MAX, "publishes per hour per user"},
-    {"rate-other-anon", T_LONG, "100", R(RL_OTHER, 0), 0, LONG_MAX, "other requests per hour per anonymous IP"},
-    {"rate-other-user", T_LONG, "1000", R(RL_OTHER, 1), 0, LONG_MAX, "other requests per hour per user"},
+    {"rate-auth", T_LONG, "300", R(RL_AUTH, 0), 0, 3600000, "logins, registrations, password resets and failed credentials per hour per IP, sustained"},
+    {"rate-auth-burst", T_LONG, "60", R(RL_AUTH, 1), 0, 10000000, "... at once"},
+    {"rate-publish", T_LONG, "120", R(RL_PUBLISH, 0), 0, 3600000, "uploads (a version, its docs) per hour per user, sustained"},
+    {"rate-publish-burst", T_LONG, "30", R(RL_PUBLISH, 1), 0, 10000000, "... at once"},
+    {"rate-write", T_LONG, "1200", R(RL_WRITE, 0), 0, 3600000, "other writes per hour per user (per IP when anonymous), sustained"},
+    {"rate-write-burst", T_LONG, "120", R(RL_WRITE, 1), 0, 10000000, "... at once"},
+    {"rate-search", T_LONG, "3600", R(RL_SEARCH, 0), 0, 3600000, "searches per hour per user (per IP when anonymous), sustained"},
+    {"rate-search-burst", T_LONG, "300", R(RL_SEARCH, 1), 0, 10000000, "... at once"},
+    {"rate-read", T_LONG, "120000", R(RL_READ, 0), 0, 3600000, "reads (metadata, tarballs, pages) per hour per user (per IP when anonymous), sustained"},
+    {"rate-read-burst", T_LONG, "80000", R(RL_READ, 1), 0, 10000000, "... at once"},
+    {"login-failures", T_LONG, "10", O(login_failures), 0, 1000000, "failed password checks one account may take in any --login-lock seconds, from anywhere; then 429 for its password logins (0: no account lock)"},
+    {"login-lock", T_LONG, "900", O(login_lock), 1, 86400, "seconds of the window above; after the limit, one more try each this many seconds"},
     {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish, Hex revert); 0: never"},
     {"docs-url", T_STR, "", O(docs_url), 0, 0, "public URL of a separate origin serving hosted docs (default: /docs on this server)"},
     {"cache-size", T_LONG, "64", O(cache_size), 1, 1048576, "MiB of built documents (packuments, registry files, listings) kept in memory"},

@@ -15,7 +15,12 @@
 
 #include "../lib/err.h"
 
-enum rl_class { RL_SEARCH, RL_DOWNLOAD, RL_PUBLISH, RL_OTHER, RL_NCLASS, RL_NONE = -1 };
+/* What a route's requests spend, each class a bucket per key (SECURITY.md has the table):
+ * authentication (login, register, password reset; per IP whoever calls), publishing (the
+ * uploads of a version or its docs), other writes, search, reads (metadata and downloads).
+ * RL_OTHER is no class of its own: a GET or HEAD that does not write is a read, the rest a
+ * write (router.h's route_rate_class). */
+enum rl_class { RL_AUTH, RL_PUBLISH, RL_WRITE, RL_SEARCH, RL_READ, RL_NCLASS, RL_NONE = -1, RL_OTHER = -2 };
 
 /* The most entries the table of fronts may have. */
 #define CONFIG_FRONTS_MAX 16
@@ -48,7 +53,9 @@ typedef struct config {
     const char *jwt_secret;   /* "" → generated and kept in DATA/jwt.key */
     long jwt_ttl;
     bool rate_limit;
-    long rate[RL_NCLASS][2];  /* [class][0 anonymous, 1 authenticated] per hour; 0: none */
+    long rate[RL_NCLASS][2];  /* [class][0 requests an hour sustained, 1 burst]; 0: unlimited */
+    long login_failures;      /* failed password checks an account may take in any login_lock seconds */
+    long login_lock;          /* (0 failures: no account lock) */
     long argon2_ops, argon2_mem;
     long cache_size;          /* MiB budget of the document cache */
     long auth_cache_ttl;      /* seconds a checked credential is trusted without the store (0: off) */

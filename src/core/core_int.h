@@ -7,6 +7,7 @@
 #define DEPOT_CORE_INT_H
 
 #include "../blob/blob.h"
+#include "../lib/ratelimit.h"
 #include "../store/store.h"
 #include "core.h"
 
@@ -16,6 +17,7 @@ struct core {
     blob_store *blobs;
     unsigned char jwt_key[64];
     size_t jwt_keylen;
+    ratelimit *limiter; /* the server's, for the account lock (lockout.h); NULL: none */
 };
 
 /* Ends a change that the store answered with rc: STORE_NOT_FOUND is a 404 saying missing (NULL:

@@ -9,7 +9,7 @@
 #define R(p)                                                                                                 \
     {                                                                                                        \
         .method = "GET", .pattern = p, .fn = docs_serve, .name = "/docs", .body = BODY_NONE,                 \
-        .auth = AUTH_READ, .rl = RL_DOWNLOAD, .slow = false                                                  \
+        .auth = AUTH_READ, .rl = RL_READ, .slow = false                                                  \
     }
 
 static const route routes[] = {

@@ -44,21 +44,21 @@ static uint64_t publish_limit(const config *cfg)
 
 static const route routes[] = {
     /* the repository */
-    REPO("/names", hex_repo_names, RL_DOWNLOAD),
-    REPO("/versions", hex_repo_versions, RL_DOWNLOAD),
-    REPO("/packages/{name}", hex_repo_package, RL_DOWNLOAD),
-    REPO("/tarballs/{file}", hex_repo_tarball, RL_DOWNLOAD),
-    REPO("/docs/{file}", hex_repo_docs, RL_DOWNLOAD),
+    REPO("/names", hex_repo_names, RL_READ),
+    REPO("/versions", hex_repo_versions, RL_READ),
+    REPO("/packages/{name}", hex_repo_package, RL_READ),
+    REPO("/tarballs/{file}", hex_repo_tarball, RL_READ),
+    REPO("/docs/{file}", hex_repo_docs, RL_READ),
     /* The public key is no secret, and mix fetches it before it has a key (--fetch-public-key). */
     ROUTE("GET", "/hex/repo/public_key", hex_repo_public_key, BODY_NONE, AUTH_NONE, RL_OTHER, false),
     ROUTE("GET", "/hex/repo/repos/{repo}/public_key", hex_repo_public_key, BODY_NONE, AUTH_NONE, RL_OTHER,
           false),
 
     /* users and repositories */
-    R("POST", "/hex/api/users", hex_users_create, BODY_UPLOAD, RL_OTHER, true),
+    R("POST", "/hex/api/users", hex_users_create, BODY_UPLOAD, RL_AUTH, true),
     ROUTE_USER("GET", "/hex/api/users/me", hex_users_me, BODY_NONE, RL_OTHER),
     ROUTE_READ("/hex/api/users/{user}", hex_users_get, RL_OTHER),
-    R("POST", "/hex/api/users/{user}/reset", hex_users_reset, BODY_UPLOAD, RL_OTHER, false),
+    R("POST", "/hex/api/users/{user}/reset", hex_users_reset, BODY_UPLOAD, RL_AUTH, false),
     ROUTE_READ("/hex/api/repos", hex_repos_list, RL_OTHER),
     ROUTE_READ("/hex/api/repos/{repo}", hex_repos_get, RL_OTHER),
 
@@ -81,13 +81,13 @@ static const route routes[] = {
     PUBLISH("/publish"),
     PUBLISH("/packages/{name}/releases"),
     API2("GET", "/packages/{name}/releases/{version}", hex_release_get, BODY_NONE, RL_OTHER),
-    API2W("DELETE", "/packages/{name}/releases/{version}", hex_release_revert, BODY_NONE, RL_PUBLISH),
-    API2W("POST", "/packages/{name}/releases/{version}/retire", hex_release_retire, BODY_UPLOAD, RL_PUBLISH),
+    API2W("DELETE", "/packages/{name}/releases/{version}", hex_release_revert, BODY_NONE, RL_OTHER),
+    API2W("POST", "/packages/{name}/releases/{version}/retire", hex_release_retire, BODY_UPLOAD, RL_OTHER),
     API2W("DELETE", "/packages/{name}/releases/{version}/retire", hex_release_unretire, BODY_NONE,
-          RL_PUBLISH),
+          RL_OTHER),
     API2("GET", "/packages/{name}/releases/{version}/docs", hex_release_docs_redirect, BODY_NONE, RL_OTHER),
     API2W("POST", "/packages/{name}/releases/{version}/docs", hex_docs_publish, BODY_UPLOAD, RL_PUBLISH),
-    API2W("DELETE", "/packages/{name}/releases/{version}/docs", hex_docs_delete, BODY_NONE, RL_PUBLISH),
+    API2W("DELETE", "/packages/{name}/releases/{version}/docs", hex_docs_delete, BODY_NONE, RL_OTHER),
 
     /* owners */
     API2("GET", "/packages/{name}/owners", hex_owners_list, BODY_NONE, RL_OTHER),

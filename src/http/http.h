@@ -193,6 +193,9 @@ void resp_error(req *r, int status, const char *code, const char *fmt, ...)
 void resp_derr(req *r, const derr *e);
 /* The same in depot's own shape {"error": {"code", "message"}}, whatever the front. */
 void resp_derr_plain(req *r, const derr *e);
+/* Adds Retry-After: seconds, when seconds > 0 (a 429's wait; resp_derr and resp_derr_plain add
+ * derr.retry_after themselves). */
+void resp_retry_after(req *r, int64_t seconds);
 /* Sends a cached document (core/documents.h) and keeps it alive until sent: 304 when
  * If-None-Match has its ETag, the gzip variant when the client accepts gzip. Takes the
  * reference. */

@@ -282,11 +282,21 @@ void resp_error(req *r, int status, const char *code, const char *fmt, ...)
         log_error("request failed", "request_id", r->request_id, "status", code, "message", msg, NULL);
 }
 
+void resp_retry_after(req *r, int64_t seconds)
+{
+    if (seconds <= 0)
+        return;
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)seconds);
+    resp_header(r, "Retry-After", v);
+}
+
 void resp_derr(req *r, const derr *e)
 {
     const front *f = front_of_route(r->route);
     if (f && f->error) {
         f->error(r, e);
+        resp_retry_after(r, e->retry_after);
         return;
     }
     resp_derr_plain(r, e);
@@ -304,6 +314,7 @@ void resp_derr_plain(req *r, const derr *e)
         return;
     }
     resp_error(r, status, code, "%s", e->message);
+    resp_retry_after(r, e->retry_after);
 }
 
 void resp_header(req *r, const char *name, const char *value)

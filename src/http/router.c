@@ -313,7 +313,19 @@ const char *route_body_name(enum body_kind b)
 
 const char *route_rl_name(enum rl_class c)
 {
-    static const char *const names[RL_NCLASS] = {
-        [RL_SEARCH] = "search", [RL_DOWNLOAD] = "download", [RL_PUBLISH] = "publish", [RL_OTHER] = "other"};
+    static const char *const names[RL_NCLASS] = {[RL_AUTH] = "auth", [RL_PUBLISH] = "publish", [RL_WRITE] = "write",
+                                                 [RL_SEARCH] = "search", [RL_READ] = "read"};
     return ENUM_NAME(names, c, "none");
+}
+
+bool route_writes(const route *rt)
+{
+    return strcmp(rt->method, "GET") != 0 || rt->get_writes;
+}
+
+enum rl_class route_rate_class(const route *rt)
+{
+    if (rt->rl != RL_OTHER)
+        return rt->rl;
+    return route_writes(rt) ? RL_WRITE : RL_READ;
 }

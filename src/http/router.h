@@ -12,6 +12,7 @@
 #ifndef DEPOT_ROUTER_H
 #define DEPOT_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../lib/url.h" /* url_decode, which the request and form readers use */
@@ -24,10 +25,16 @@ void router_free(router *rt);
 
 /* The words `depot routes` and the OpenAPI document use for a route's
  * properties: "none" | "read" | "user"; "none" | "json" | "upload" | "form";
- * "none" | "search" | "download" | "publish" | "other". */
+ * "none" | "auth" | "publish" | "write" | "search" | "read" (route_rate_class's). */
 const char *route_auth_name(enum route_auth a);
 const char *route_body_name(enum body_kind b);
 const char *route_rl_name(enum rl_class c);
+
+/* Whether a route changes stored state: every method but GET, and the GETs marked get_writes. */
+bool route_writes(const route *rt);
+/* The rate-limit class a route's requests spend from: its declared class, where RL_OTHER is a
+ * read for a route that does not write and a write for one that does. RL_NONE: not limited. */
+enum rl_class route_rate_class(const route *rt);
 
 enum router_result {
     ROUTER_FOUND = 0,

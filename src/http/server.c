@@ -35,12 +35,13 @@
 #include "../lib/crypto.h"
 #include "../lib/log.h"
 #include "../lib/netaddr.h"
+#include "../lib/ratelimit.h"
 #include "../lib/tempfile.h"
 #include "../lib/timeutil.h"
 #include "../lib/xalloc.h"
+#include "../core/lockout.h"
 #include "front.h"
 #include "metrics.h"
-#include "ratelimit.h"
 #include "router.h"
 #include "tls.h"
 #include "workers.h"
@@ -50,6 +51,7 @@ struct server {
     core *core;
     router *rt;
     ratelimit *rl;
+    rl_rule rules[RL_NCLASS]; /* --rate-CLASS and --rate-CLASS-burst */
     workers *wk;
     struct MHD_Daemon *d;
     atomic_bool stopping;
@@ -200,7 +202,7 @@ __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int stat
     x->failed = 1;
 }
 
-static int rate_check(server *s, conn_ctx *x, enum rl_class cls);
+static int rate_check(server *s, conn_ctx *x, enum rl_class cls, bool dry);
 static void auth_fail(req *r, const derr *e);
 
 /* What a request is, for the audit log: "METHOD /path" (query left out, long paths cut). */
@@ -243,17 +245,21 @@ static void audit_bad_credential(server *s, req *r, const char *authz, const der
 }
 
 /* Who the Authorization header names, into r->who: 0, or -1 once the refusal is
- * answered (failed credentials count against the caller's IP, and are audited). */
+ * answered. A failed credential spends from the caller's IP in the authentication class and is
+ * audited; a password (Basic) is not even checked while that bucket is empty, so one address
+ * cannot guess on through Basic on routes of other classes. */
 static int check_credential(server *s, conn_ctx *x, const char *authz)
 {
     req *r = &x->r;
     derr e;
+    if (auth_header_is_slow(authz) && rate_check(s, x, RL_AUTH, true) < 0)
+        return -1;
     if (auth_header(s->core, r->a, authz, &r->who, &e) >= 0)
         return 0;
     memset(&r->who, 0, sizeof r->who);
     if (e.status >= 500)
         metrics_store_error();
-    if (rate_check(s, x, RL_OTHER) == 0) {
+    if (rate_check(s, x, RL_AUTH, false) == 0) {
         audit_bad_credential(s, r, authz, &e);
         auth_fail(r, &e);
     }
@@ -477,6 +483,8 @@ static void absorb(server *s, conn_ctx *x, const char *data, size_t n)
         buf_append(&x->body, data, n); /* capped above */
 }
 
+/* The bucket a request spent from, as its client sees it: the most it holds (Limit), what is
+ * left after this request (Remaining), and when it is full again (Reset, unix seconds). */
 static void ratelimit_headers(conn_ctx *x)
 {
     if (!x->rl_set || !x->r.resp)
@@ -490,33 +498,31 @@ static void ratelimit_headers(conn_ctx *x)
     resp_header(&x->r, "X-RateLimit-Reset", v);
 }
 
-/* Counts this request; 0 when it may go on, -1 after answering 429. */
-static int rate_check(server *s, conn_ctx *x, enum rl_class cls)
+/* Spends one request of cls's bucket: the client's IP for authentication and for anonymous
+ * callers, the user otherwise. With dry, only looks. 0 when the request may go on, -1 after
+ * answering 429 with Retry-After. */
+static int rate_check(server *s, conn_ctx *x, enum rl_class cls, bool dry)
 {
     req *r = &x->r;
-    if (!s->cfg->rate_limit || cls == RL_NONE)
+    if (!s->cfg->rate_limit || cls < 0 || cls >= RL_NCLASS || rl_unlimited(&s->rules[cls]))
         return 0;
-    int authed = r->who.kind != CRED_NONE;
-    long limit = s->cfg->rate[cls][authed];
-    if (limit <= 0)
-        return 0;
-    static const char *names[] = {"search", "download", "publish", "other"};
     char key[128];
-    if (authed)
-        snprintf(key, sizeof key, "%s|u:%lld", names[cls], (long long)r->who.user_id);
+    if (cls == RL_AUTH || r->who.kind == CRED_NONE)
+        snprintf(key, sizeof key, "%s|ip:%s", route_rl_name(cls), r->ip);
     else
-        snprintf(key, sizeof key, "%s|ip:%s", names[cls], r->ip);
-    s->rl->ops->hit(s->rl, key, limit, now_unix(), &x->rlv);
-    x->rl_set = 1;
-    if (x->rlv.allowed)
+        snprintf(key, sizeof key, "%s|u:%lld", route_rl_name(cls), (long long)r->who.user_id);
+    rl_verdict v;
+    s->rl->ops->take(s->rl, key, &s->rules[cls], now_unix_ms(), dry, &v);
+    if (!dry || !v.allowed) {
+        x->rlv = v;
+        x->rl_set = 1;
+    }
+    if (v.allowed)
         return 0;
-    int64_t wait = x->rlv.reset - now_unix();
     char msg[96];
-    snprintf(msg, sizeof msg, "too many requests; try again in %lld seconds", (long long)(wait > 0 ? wait : 1));
+    snprintf(msg, sizeof msg, "too many requests; try again in %lld seconds", (long long)v.retry_after);
     front_error(r, 429, "rate_limited", msg);
-    char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)(wait > 0 ? wait : 1));
-    resp_header(r, "Retry-After", v);
+    resp_retry_after(r, v.retry_after);
     return -1;
 }
 
@@ -527,14 +533,19 @@ static const route_set *front_of(const route *rt)
     return f ? &f->routes : NULL;
 }
 
-/* An authentication failure, in the front's own shape when it has one (route_set.auth_error). */
+/* An authentication failure, in the front's own shape when it has one (route_set.auth_error);
+ * a locked account's 429 (lockout.h) as the server's own 429s are. */
 static void auth_fail(req *r, const derr *e)
 {
     const route_set *rs = front_of(r->route);
-    if (rs && rs->auth_error)
+    if (e->status == 429) {
+        front_error(r, 429, e->code, e->message);
+        resp_retry_after(r, e->retry_after);
+    } else if (rs && rs->auth_error) {
         rs->auth_error(r, e);
-    else
+    } else {
         resp_derr(r, e);
+    }
 }
 
 /* A browser's session cookie (when no Authorization header was sent) becomes the principal.
@@ -578,6 +589,12 @@ static bool html_not_found(req *r)
     return false;
 }
 
+/* What a request that matched no route spends from (it is answered 404, 405 or OPTIONS). */
+static enum rl_class unrouted_class(const req *r)
+{
+    return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0 ? RL_READ : RL_WRITE;
+}
+
 /* Phase 3 proper: authenticate, limit, handle. Runs on an event thread or a worker. */
 static void run(server *s, conn_ctx *x)
 {
@@ -603,7 +620,7 @@ static void run(server *s, conn_ctx *x)
     } else if (!x->authed && !(rt && rt->auth == AUTH_NONE && rt->rl == RL_NONE)) {
         session_cookie(s, r, rt);
     }
-    if (rate_check(s, x, rt ? rt->rl : RL_OTHER) < 0)
+    if (rate_check(s, x, rt ? route_rate_class(rt) : unrouted_class(r), false) < 0)
         return;
 
     if (strcmp(r->method, "OPTIONS") == 0) {
@@ -662,13 +679,14 @@ static void run_job(void *p)
  * store is remote, every route that may reach it runs on the worker pool, so
  * that no event thread waits on the network. They are the uploads (publishing,
  * docs), the downloads (tarballs, docs sites, the registry documents of the
- * RL_DOWNLOAD class), the publishing steps (pub's finalize reads the upload
- * back) and the operational routes (/health checks the bucket). */
+ * RL_READ class), the writes (pub's finalize reads the upload back, removing
+ * docs deletes their blobs) and the operational routes (/health checks the
+ * bucket). */
 static bool reaches_remote_blobs(const server *s, const route *rt)
 {
     if (!rt || !core_remote_blobs(s->core))
         return false;
-    return rt->body == BODY_UPLOAD || rt->rl == RL_DOWNLOAD || rt->rl == RL_PUBLISH ||
+    return rt->body == BODY_UPLOAD || rt->rl == RL_READ || route_writes(rt) ||
            (rt->auth == AUTH_NONE && rt->rl == RL_NONE);
 }
 
@@ -865,6 +883,10 @@ server *server_new(const config *cfg, core *c, derr *e)
         free(s);
         return NULL;
     }
+    for (int i = 0; i < RL_NCLASS; i++)
+        s->rules[i] = rl_rule_per_hour(cfg->rate[i][0], cfg->rate[i][1]);
+    if (cfg->rate_limit)
+        core_set_limiter(c, s->rl); /* failed logins per account (lockout.h) */
     pthread_mutex_init(&s->mhd_err_lock, NULL);
     cors_parse(s);
     metrics_init();
@@ -1037,6 +1059,7 @@ void server_free(server *s)
     if (s->d)
         server_stop(s);
     router_free(s->rt);
+    core_set_limiter(s->core, NULL);
     if (s->rl)
         s->rl->ops->free(s->rl);
     for (int i = 0; i < s->ncors; i++)

@@ -11,6 +11,7 @@ int derr_set(derr *e, int status, const char *code, const char *fmt, ...)
         return -1;
     e->status = status;
     e->code = code;
+    e->retry_after = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof e->message, fmt, ap);
@@ -46,4 +47,5 @@ void derr_clear(derr *e)
     e->status = 0;
     e->code = NULL;
     e->message[0] = '\0';
+    e->retry_after = 0;
 }

@@ -16,9 +16,10 @@ typedef struct derr {
     int status;         /* HTTP status to answer with: 400, 401, 404, 409, 500 ... */
     const char *code;   /* stable machine code: "not_found", "conflict", ... (static) */
     char message[256];  /* for a person */
+    long retry_after;   /* seconds a refused client should wait (a 429's Retry-After); 0: none */
 } derr;
 
-/* Fills e (if not NULL) and returns -1, so `return derr_set(...)` reads well. */
+/* Fills e (if not NULL; retry_after becomes 0) and returns -1, so `return derr_set(...)` reads well. */
 int derr_set(derr *e, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

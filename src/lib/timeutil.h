@@ -10,6 +10,8 @@
 
 /* Seconds since the epoch. */
 int64_t now_unix(void);
+/* Milliseconds since the epoch (rate limits, which several servers share). */
+int64_t now_unix_ms(void);
 /* Monotonic nanoseconds, for durations. */
 uint64_t now_mono_ns(void);
 /* "2026-11-22T02:40:48Z" into out (at least 21 bytes). */

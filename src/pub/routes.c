@@ -25,15 +25,15 @@ static const route routes[] = {
     R("GET", "/api/packages/{name}", pub_listing, BODY_NONE, AUTH_READ, RL_OTHER),
     R("GET", "/api/packages/{name}/advisories", pub_advisories, BODY_NONE, AUTH_READ, RL_OTHER),
     R("GET", "/api/packages/{name}/versions/{version}", pub_version, BODY_NONE, AUTH_READ, RL_OTHER),
-    R("GET", "/packages/{name}/versions/{archive}", pub_archive, BODY_NONE, AUTH_READ, RL_DOWNLOAD),
+    R("GET", "/packages/{name}/versions/{archive}", pub_archive, BODY_NONE, AUTH_READ, RL_READ),
     R("GET", "/api/search", pub_search, BODY_NONE, AUTH_READ, RL_SEARCH),
     /* options: discontinue, retract (pub.dev's shapes) */
     R("GET", "/api/packages/{name}/options", pub_get_options, BODY_NONE, AUTH_READ, RL_OTHER),
-    R("PUT", "/api/packages/{name}/options", pub_put_options, BODY_JSON, AUTH_USER, RL_PUBLISH),
+    R("PUT", "/api/packages/{name}/options", pub_put_options, BODY_JSON, AUTH_USER, RL_OTHER),
     R("GET", "/api/packages/{name}/versions/{version}/options", pub_get_version_options, BODY_NONE, AUTH_READ,
       RL_OTHER),
     R("PUT", "/api/packages/{name}/versions/{version}/options", pub_put_version_options, BODY_JSON, AUTH_USER,
-      RL_PUBLISH),
+      RL_OTHER),
     /* uploaders: the shared owner model */
     R("GET", "/api/packages/{name}/uploaders", pub_uploaders, BODY_NONE, AUTH_READ, RL_OTHER),
     R("PUT", "/api/packages/{name}/uploaders/{username}", pub_uploader_add, BODY_NONE, AUTH_USER, RL_OTHER),

@@ -179,6 +179,7 @@ void web_login_post(req *r)
             return;
         }
         login_form(r, e.status, e.status == 401 ? "Wrong username or password." : e.message, login);
+        resp_retry_after(r, e.retry_after);
         return;
     }
     start_session(r, &s, web_local_path(form_get(r, "next"), "/account"));

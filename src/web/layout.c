@@ -188,6 +188,7 @@ void web_derr_page(req *r, const derr *e)
                         : st == 429 ? "Slow down"
                                     : "That did not work";
     web_error_page(r, st, title, e->message);
+    resp_retry_after(r, e->retry_after);
 }
 
 const char *web_local_path(const char *next, const char *fallback)

@@ -13,29 +13,31 @@
 #include "web.h"
 
 /* A page open to all, and a form posted to it (its CSRF token checked by the handler). */
-#define PAGE(p, fn) ROUTE("GET", p, fn, BODY_NONE, AUTH_NONE, RL_DOWNLOAD, false)
+#define PAGE(p, fn) ROUTE("GET", p, fn, BODY_NONE, AUTH_NONE, RL_READ, false)
 #define FORM(p, fn, slow) ROUTE("POST", p, fn, BODY_FORM, AUTH_NONE, RL_OTHER, slow)
+/* A form that logs in, registers or resets a password: the authentication class, per IP. */
+#define AUTH_FORM(p, fn, slow) ROUTE("POST", p, fn, BODY_FORM, AUTH_NONE, RL_AUTH, slow)
 
 static const route routes[] = {
-    /* Page views count as reads in the download class (500 an hour per anonymous IP, 5000 per
-     * user): browsing a registry must not run into the 100 an hour of "other" requests. */
-    ROUTE_READ("/", web_home, RL_DOWNLOAD),
+    /* Page views are reads, like the registry documents: browsing must never run into the
+     * smaller budgets of writes or authentication. */
+    ROUTE_READ("/", web_home, RL_READ),
     ROUTE_READ("/search", web_search, RL_SEARCH),
-    ROUTE_READ("/packages/{ecosystem}/{rest*}", web_package_get, RL_DOWNLOAD),
+    ROUTE_READ("/packages/{ecosystem}/{rest*}", web_package_get, RL_READ),
     ROUTE("POST", "/packages/{ecosystem}/{rest*}", web_package_post, BODY_FORM, AUTH_READ, RL_OTHER, false),
-    ROUTE_READ("/users/{username}", web_user, RL_DOWNLOAD),
+    ROUTE_READ("/users/{username}", web_user, RL_READ),
     /* accounts */
     PAGE("/register", web_register_get),
-    FORM("/register", web_register_post, true),
+    AUTH_FORM("/register", web_register_post, true),
     PAGE("/login", web_login_get),
-    FORM("/login", web_login_post, true),
+    AUTH_FORM("/login", web_login_post, true),
     FORM("/logout", web_logout, false),
     PAGE("/account", web_account),
     FORM("/account/{action}", web_account_post, true),
     PAGE("/password/forgot", web_forgot_get),
-    FORM("/password/forgot", web_forgot_post, false),
+    AUTH_FORM("/password/forgot", web_forgot_post, false),
     PAGE("/password/reset", web_reset_get),
-    FORM("/password/reset", web_reset_post, true),
+    AUTH_FORM("/password/reset", web_reset_post, true),
     PAGE("/email/verify", web_verify_get),
     FORM("/email/verify", web_verify_post, false),
     /* admin */

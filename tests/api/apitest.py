@@ -202,16 +202,7 @@ class DepotTestCase(unittest.TestCase):
             type(self)._keep = True
         return out
 
-    # Rate limits are counted in clock hours (RL_WINDOW in src/http/ratelimit.h): a test that counts
-    # a budget down must not straddle the turn of the hour, when every budget starts afresh.
-    RATE_WINDOW = 3600
-    RATE_EDGE_MARGIN = 30
-
     def setUp(self):
-        if any(d.rate_limit for d in type(self)._depots):
-            left = self.RATE_WINDOW - time.time() % self.RATE_WINDOW
-            if left < self.RATE_EDGE_MARGIN:
-                time.sleep(left + 1)
         self._marks = {id(d): len(d.responses) for d in type(self)._depots}
 
     def tearDown(self):

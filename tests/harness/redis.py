@@ -11,9 +11,9 @@ stopped and removed at close (and killed at interpreter exit, whatever happens).
     r.close()
 
 As a command it runs another command with DEPOT_TEST_REDIS_URL set to a fresh server (the unit
-test tests/unit/http/test_ratelimit_redis.c uses it):
+test tests/unit/lib/test_ratelimit_redis.c uses it):
 
-    python3 tests/harness/redis.py -- build/tests/http/test_ratelimit_redis
+    python3 tests/harness/redis.py -- build/tests/lib/test_ratelimit_redis
 """
 
 import atexit

@@ -14,9 +14,10 @@ REG = "/api/v1/auth/register"
 
 SERVE_OPTIONS = ("--listen", "--data", "--base-url", "--store", "--config", "--log-format",
                  "--log-level", "--argon2-ops", "--argon2-mem", "--registration", "--private",
-                 "--rate-limit", "--rate-other-anon", "--rate-other-user", "--rate-search-anon",
-                 "--rate-search-user", "--rate-download-anon", "--rate-download-user",
-                 "--rate-publish-user", "--max-body", "--max-url", "--max-headers", "--jwt-ttl",
+                 "--rate-limit", "--rate-auth", "--rate-auth-burst", "--rate-publish",
+                 "--rate-publish-burst", "--rate-write", "--rate-write-burst", "--rate-search",
+                 "--rate-search-burst", "--rate-read", "--rate-read-burst", "--login-failures",
+                 "--login-lock", "--max-body", "--max-url", "--max-headers", "--jwt-ttl",
                  "--request-timeout", "--connection-timeout", "--cors-origins")
 
 

@@ -30,7 +30,8 @@ def search_lines(depot, want=1, timeout=5.0):
 class BehindTrustedProxy(DepotTestCase):
     rate_limit = True
     create_admin = False
-    depot_args = ("--trusted-proxies", "127.0.0.0/8, ::1", "--rate-search-anon", str(LIMIT))
+    depot_args = ("--trusted-proxies", "127.0.0.0/8, ::1", "--rate-search", "1",
+                   "--rate-search-burst", str(LIMIT))
 
     def search(self, xff=None):
         return self.depot.get("/api/v1/search?q=x",
@@ -67,7 +68,7 @@ class BehindTrustedProxy(DepotTestCase):
 class NoTrustedProxy(DepotTestCase):
     rate_limit = True
     create_admin = False
-    depot_args = ("--rate-search-anon", str(LIMIT))
+    depot_args = ("--rate-search", "1", "--rate-search-burst", str(LIMIT))
 
     def test_the_header_is_ignored(self):
         path = "/api/v1/search?q=y"

@@ -52,10 +52,9 @@ class TwoServersFullStack(StackTestCase):
                       "--redis", cls.redis.url,
                       "--jwt-secret", base64.b64encode(os.urandom(32)).decode(),
                       "--hex-key", key,
-                      "--rate-search-anon", str(LIMIT)]
-            for c in ("other-anon", "other-user", "download-anon", "download-user",
-                      "publish-user"):
-                common += ["--rate-" + c, "1000000"]
+                      "--rate-search", "1", "--rate-search-burst", str(LIMIT)]
+            for c in ("auth", "publish", "write", "read"):
+                common += ["--rate-" + c, "3600000", "--rate-%s-burst" % c, "1000000"]
             cls.a = cls.make_depot(extra_args=common, rate_limit=True)
             cls.b = cls.make_depot(extra_args=common, rate_limit=True)
             cls.depot = cls.a

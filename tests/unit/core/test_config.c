@@ -42,8 +42,12 @@ static void test_defaults(void **state)
     assert_int_equal(c.jwt_ttl, 2592000);
     assert_true(c.rate_limit);
     assert_false(c.private_mode);
-    assert_int_equal(c.rate[RL_PUBLISH][1], 60);
-    assert_int_equal(c.rate[RL_DOWNLOAD][0], 500);
+    assert_int_equal(c.rate[RL_PUBLISH][1], 30);
+    assert_int_equal(c.rate[RL_READ][0], 120000);
+    assert_int_equal(c.rate[RL_READ][1], 80000);
+    assert_int_equal(c.rate[RL_AUTH][1], 60);
+    assert_int_equal(c.login_failures, 10);
+    assert_int_equal(c.login_lock, 900);
 }
 
 static void test_precedence(void **state)

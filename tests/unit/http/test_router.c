@@ -20,7 +20,7 @@ static const route a_routes[] = {
     {"GET", "/api/v1/tokens/{name}", h, "tokens.get", BODY_NONE, AUTH_USER, RL_OTHER, false},
     {"DELETE", "/api/v1/tokens/{name}", h, "tokens.delete", BODY_NONE, AUTH_USER, RL_OTHER, false},
     {"GET", "/api/v1/tokens/new", h, "tokens.literal", BODY_NONE, AUTH_USER, RL_OTHER, false},
-    {"GET", "/npm/{pkg}/-/{file}", h, "npm.tarball", BODY_NONE, AUTH_READ, RL_DOWNLOAD, false},
+    {"GET", "/npm/{pkg}/-/{file}", h, "npm.tarball", BODY_NONE, AUTH_READ, RL_READ, false},
     {"GET", "/docs/{name}/{rest*}", h, "docs", BODY_NONE, AUTH_READ, RL_OTHER, false},
 };
 static const route_set a_set = {"a", a_routes, sizeof a_routes / sizeof a_routes[0], NULL, NULL};

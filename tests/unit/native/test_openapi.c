@@ -166,9 +166,9 @@ static void test_every_route_documented(void **state)
                         auth ? auth : "(none)", route_auth_name(rt->auth));
                 missing++;
             }
-            if (!rl || strcmp(rl, route_rl_name(rt->rl)) != 0) {
+            if (!rl || strcmp(rl, route_rl_name(route_rate_class(rt))) != 0) {
                 fprintf(stderr, "%s %s: x-depot-rate-limit %s, the route says %s\n", rt->method, rt->pattern,
-                        rl ? rl : "(none)", route_rl_name(rt->rl));
+                        rl ? rl : "(none)", route_rl_name(route_rate_class(rt)));
                 missing++;
             }
         }

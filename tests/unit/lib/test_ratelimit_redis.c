@@ -1,9 +1,9 @@
 /*
- * test_ratelimit_redis.c — src/http/ratelimit_redis.c. Without a server: the URLs it takes and
+ * test_ratelimit_redis.c — src/lib/ratelimit_redis.c. Without a server: the URLs it takes and
  * refuses, and failing open when Redis cannot be reached. With one (DEPOT_TEST_REDIS_URL, set by
- * `python3 tests/harness/redis.py -- ...`; `make redis-unit`): the same verdicts as the memory
- * limiter for the same hits, counts that hold across threads (each with its own connection),
- * and keys that expire after their window.
+ * `python3 tests/harness/redis.py -- ...`): the same verdicts as the memory limiter for the same
+ * requests on the same clock (the test's, so nothing depends on the hour), a bucket that holds
+ * across threads (each with its own connection), and forgetting a bucket.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/ratelimit.h"
+#include "lib/ratelimit.h"
+#include "lib/timeutil.h"
 #include "lib/crypto.h"
 
 static const char *g_url;
@@ -37,12 +38,10 @@ static int group_setup(void **state)
     return 0;
 }
 
-/* The start of the next clock hour: a window that has not begun, so its keys cannot expire
- * during the test (EXPIREAT in the past would delete them at once). */
-static int64_t next_hour(void)
+/* The clock of these tests: now, so that the keys' expiry (in Redis's own time) keeps them. */
+static int64_t clock0(void)
 {
-    int64_t now = (int64_t)time(NULL);
-    return (now / RL_WINDOW + 1) * RL_WINDOW;
+    return now_unix_ms();
 }
 
 static void test_urls(void **state)
@@ -97,15 +96,17 @@ static void test_fails_open(void **state)
     derr e;
     ratelimit *rl = ratelimit_redis_new("redis://127.0.0.1:1?timeout_ms=100", &e);
     assert_non_null(rl);
-    int64_t t = next_hour();
+    rl_rule r = {1000, 2};
+    int64_t t = clock0();
     for (int i = 0; i < 10; i++) {
         rl_verdict v;
-        rl->ops->hit(rl, "k", 2, t, &v);
+        rl->ops->take(rl, "k", &r, t, false, &v);
         assert_true(v.allowed);
         assert_int_equal(v.limit, 2);
         assert_int_equal(v.remaining, 2);
-        assert_int_equal(v.reset, t + RL_WINDOW);
+        assert_int_equal(v.retry_after, 0);
     }
+    rl->ops->forget(rl, "k"); /* harmless too */
     rl->ops->free(rl);
 }
 
@@ -119,7 +120,7 @@ static ratelimit *redis_or_skip(void)
     return rl;
 }
 
-/* The same hits through both limiters give the same verdicts. */
+/* The same requests through both limiters, on the same clock, give the same verdicts. */
 static void test_same_verdicts_as_memory(void **state)
 {
     (void)state;
@@ -127,28 +128,40 @@ static void test_same_verdicts_as_memory(void **state)
     ratelimit *mem = ratelimit_memory_new();
     static const struct {
         const char *key;
-        long limit;
-        int window; /* 0: this hour, 1: the next */
-        int second;
-    } hits[] = {
-        {"a", 3, 0, 0},   {"a", 3, 0, 1},    {"b", 1, 0, 2},    {"a", 3, 0, 3},    {"a", 3, 0, 4},
-        {"b", 1, 0, 5},   {"a", 3, 0, 3599}, {"a", 3, 1, 0},    {"b", 1, 1, 1},    {"b", 1, 1, 2},
-        {"c", 0, 0, 0},   {"a", 3, 1, 10},   {"a", 3, 1, 11},   {"a", 3, 1, 12},   {"c|x:1", 2, 1, 0},
-        {"c|x:1", 2, 1, 1}, {"c|x:1", 2, 1, 2},
+        int64_t interval_ms;
+        long burst;
+        int64_t at; /* ms after the start */
+        bool dry;
+    } reqs[] = {
+        {"a", 1000, 3, 0, false},   {"a", 1000, 3, 1, false},   {"b", 60000, 1, 2, false},
+        {"a", 1000, 3, 3, true},    {"a", 1000, 3, 4, false},   {"a", 1000, 3, 5, false},
+        {"b", 60000, 1, 5, false},  {"a", 1000, 3, 1004, false}, {"a", 1000, 3, 1005, false},
+        {"b", 60000, 1, 60001, true}, {"b", 60000, 1, 60002, false}, {"b", 60000, 1, 60003, false},
+        {"c|x:1", 500, 2, 0, false}, {"c|x:1", 500, 2, 1, false}, {"c|x:1", 500, 2, 2, false},
+        {"c|x:1", 500, 2, 5000, false},
     };
-    int64_t t = next_hour();
-    for (size_t i = 0; i < sizeof hits / sizeof hits[0]; i++) {
+    int64_t t = clock0();
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         char key[64];
-        snprintf(key, sizeof key, "%s:%s", g_run, hits[i].key);
-        int64_t now = t + hits[i].window * RL_WINDOW + hits[i].second;
+        snprintf(key, sizeof key, "%s:%s", g_run, reqs[i].key);
+        rl_rule r = {reqs[i].interval_ms, reqs[i].burst};
         rl_verdict vm, vr;
-        mem->ops->hit(mem, key, hits[i].limit, now, &vm);
-        rd->ops->hit(rd, key, hits[i].limit, now, &vr);
+        mem->ops->take(mem, key, &r, t + reqs[i].at, reqs[i].dry, &vm);
+        rd->ops->take(rd, key, &r, t + reqs[i].at, reqs[i].dry, &vr);
         if (vm.allowed != vr.allowed || vm.remaining != vr.remaining || vm.limit != vr.limit ||
-            vm.reset != vr.reset)
-            fail_msg("hit %zu (%s): memory %d/%ld/%lld, redis %d/%ld/%lld", i, key, vm.allowed, vm.remaining,
-                     (long long)vm.reset, vr.allowed, vr.remaining, (long long)vr.reset);
+            vm.reset != vr.reset || vm.retry_after != vr.retry_after)
+            fail_msg("request %zu (%s): memory %d/%ld/%lld/%lld, redis %d/%ld/%lld/%lld", i, key, vm.allowed,
+                     vm.remaining, (long long)vm.reset, (long long)vm.retry_after, vr.allowed, vr.remaining,
+                     (long long)vr.reset, (long long)vr.retry_after);
     }
+    /* Forgetting a bucket fills it again. */
+    char key[64];
+    snprintf(key, sizeof key, "%s:b", g_run);
+    rl_rule r = {60000, 1};
+    rl_verdict v;
+    rd->ops->forget(rd, key);
+    rd->ops->take(rd, key, &r, t + 60004, false, &v);
+    assert_true(v.allowed);
     mem->ops->free(mem);
     rd->ops->free(rd);
 }
@@ -160,18 +173,20 @@ struct hammer {
     int allowed;
 };
 
+static const rl_rule hammer_rule = {60000, 150};
+
 static void *hammer_run(void *p)
 {
     struct hammer *h = p;
     for (int i = 0; i < 60; i++) {
         rl_verdict v;
-        h->rl->ops->hit(h->rl, h->key, 150, h->now, &v);
+        h->rl->ops->take(h->rl, h->key, &hammer_rule, h->now, false, &v);
         h->allowed += v.allowed;
     }
     return NULL;
 }
 
-/* Six threads, each on its own connection, spend one budget exactly. */
+/* Six threads, each on its own connection, spend one bucket exactly (on a clock that stands). */
 static void test_threads_share_one_count(void **state)
 {
     (void)state;
@@ -181,7 +196,7 @@ static void test_threads_share_one_count(void **state)
     struct hammer h[6];
     pthread_t th[6];
     for (int i = 0; i < 6; i++) {
-        h[i] = (struct hammer){rd, key, next_hour(), 0};
+        h[i] = (struct hammer){rd, key, clock0(), 0};
         assert_int_equal(pthread_create(&th[i], NULL, hammer_run, &h[i]), 0);
     }
     int total = 0;

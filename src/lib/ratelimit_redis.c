@@ -1,17 +1,19 @@
 /*
  * ratelimit_redis.c — the rate limiter in Redis, so that every depot server
- * behind one load balancer spends from the same counts (`--redis URL`).
+ * behind one load balancer spends from the same buckets (`--redis URL`).
  *
- * Same verdicts as the memory limiter (ratelimit.c): fixed windows of one
- * hour aligned to the clock hour; a hit is allowed while the window's count
- * is under the limit. A hit is one round trip: MULTI, INCR of
- * "depot:rl:<key>:<window>", EXPIREAT a minute after the window ends, EXEC,
- * pipelined. (Denied hits are counted too, which changes no verdict: the
- * count is past the limit either way until the window ends.)
+ * Same verdicts as the memory limiter (ratelimit.c): the bucket of a key is
+ * its TAT, kept in "depot:rl:<key>" (milliseconds) and expiring when the
+ * bucket is full again. A request is one round trip: one Lua script (below)
+ * reads the TAT, decides as rl_gcra() does and stores the new TAT, all at
+ * once, so two servers never both spend the last request of a bucket. The
+ * script answers whether the request may go and the TAT after it; the
+ * verdict is made from that by rl_fill(), as for the memory limiter. Times are
+ * the calling server's clock (servers behind one balancer keep theirs in step).
  *
  * Each thread (HTTP event threads and workers alike) keeps its own
- * connection, made on first use and made again after a failure. Hits run on
- * the event threads: a Redis round trip on a LAN is a fraction of a
+ * connection, made on first use and made again after a failure. Requests run
+ * on the event threads: a Redis round trip on a LAN is a fraction of a
  * millisecond, and every call is bounded by the timeout (default 250 ms).
  *
  * When Redis cannot be reached or answers an error, the limiter FAILS OPEN:
@@ -20,11 +22,11 @@
  * limiter outage into a registry outage). A warning is logged at most once a
  * minute while it lasts, and the thread waits a second before trying to
  * reconnect, so a dead Redis costs at most one timeout per thread per second
- * (two on the hit that finds it gone). A connection that had been working
+ * (two on the request that finds it gone). A connection that had been working
  * and breaks (Redis restarted or failed over, an idle connection cut by the
- * network) is made again at once, within the same hit, so counting resumes
- * on the first request after Redis is back rather than a second later (a
- * hit whose answer was lost as the connection broke may count twice).
+ * network) is made again at once, within the same request, so counting
+ * resumes on the first request after Redis is back rather than a second later
+ * (a request whose answer was lost as the connection broke may count twice).
  *
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?timeout_ms=N]
  *   unix:///PATH/TO/SOCKET[?db=N&password=P&timeout_ms=N]
@@ -39,17 +41,29 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "../lib/buf.h"
-#include "../lib/list.h"
-#include "../lib/log.h"
-#include "../lib/timeutil.h"
-#include "../lib/url.h"
-#include "../lib/xalloc.h"
+#include "buf.h"
+#include "list.h"
+#include "log.h"
 #include "ratelimit.h"
+#include "timeutil.h"
+#include "url.h"
+#include "xalloc.h"
 
 #define RETRY_NS 1000000000ull /* a thread whose connection failed waits this long before reconnecting */
 #define WARN_EVERY 60          /* seconds between two warnings while Redis is unreachable */
-#define GRACE 60               /* seconds a window's key outlives the window (clock skew between servers) */
+
+/* rl_gcra() in Lua: KEYS[1] the bucket; ARGV now (ms), interval (ms), burst, dry ("1" or "0").
+ * Answers {1 or 0: let through, the TAT after}. Lua numbers are doubles, exact for these. */
+static const char GCRA_SCRIPT[] =
+    "local now, iv, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local tat = tonumber(redis.call('GET', KEYS[1]) or 0)\n"
+    "if tat < now then tat = now end\n"
+    "local ok = tat + iv - now <= burst * iv\n"
+    "if ok and ARGV[4] == '0' then\n"
+    "  tat = tat + iv\n"
+    "  redis.call('SET', KEYS[1], tat, 'PX', tat - now)\n"
+    "end\n"
+    "return {ok and 1 or 0, tat}\n";
 
 typedef struct redisrl redisrl;
 
@@ -181,82 +195,96 @@ static struct rconn *conn_get(redisrl *rl, buf *why, bool *fresh)
     return k;
 }
 
-/* One pipelined MULTI/INCR/EXPIREAT/EXEC; the count after the INCR, or -1 (why filled). */
-static long long count_hit(redisrl *rl, struct rconn *k, const char *key, int64_t window, buf *why)
+/* The script on this connection: 0 with *allowed and *tat set, or -1 (why filled). */
+static int eval_take(struct rconn *k, const char *key, const rl_rule *rule, int64_t now_ms, bool dry,
+                     bool *allowed, int64_t *tat, buf *why)
 {
     buf rk;
     buf_init(&rk, 0);
-    buf_printf(&rk, "depot:rl:%s:%lld", key, (long long)window);
-    long long expire_at = (long long)(window + 1) * RL_WINDOW + GRACE;
+    buf_printf(&rk, "depot:rl:%s", key);
     redisContext *c = k->c;
-    long long count = -1;
-    if (redisAppendCommand(c, "MULTI") != REDIS_OK || redisAppendCommand(c, "INCR %b", rk.data, rk.len) != REDIS_OK ||
-        redisAppendCommand(c, "EXPIREAT %b %lld", rk.data, rk.len, expire_at) != REDIS_OK ||
-        redisAppendCommand(c, "EXEC") != REDIS_OK)
-        goto out;
-    redisReply *r[4] = {0};
-    int got = 0;
-    for (; got < 4; got++)
-        if (redisGetReply(c, (void **)&r[got]) != REDIS_OK)
-            break;
-    if (got == 4) {
-        redisReply *ex = r[3];
-        if (r[0]->type == REDIS_REPLY_STATUS && ex->type == REDIS_REPLY_ARRAY && ex->elements == 2 &&
-            ex->element[0]->type == REDIS_REPLY_INTEGER)
-            count = ex->element[0]->integer;
-        else if (ex->type == REDIS_REPLY_ERROR || r[0]->type == REDIS_REPLY_ERROR)
-            buf_printf(why, "%s", ex->type == REDIS_REPLY_ERROR ? ex->str : r[0]->str);
-        else
-            buf_puts(why, "unexpected answer to MULTI/EXEC");
-    }
-    for (int i = 0; i < got; i++)
-        freeReplyObject(r[i]);
-out:
-    if (count < 0 && !why->len)
-        buf_puts(why, c->err ? c->errstr : "no answer");
+    redisReply *r = redisCommand(c, "EVAL %s 1 %b %lld %lld %ld %s", GCRA_SCRIPT, rk.data, rk.len, (long long)now_ms,
+                                 (long long)rule->interval_ms, rule->burst, dry ? "1" : "0");
     buf_free(&rk);
-    return count;
+    int rc = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+        r->element[1]->type == REDIS_REPLY_INTEGER) {
+        *allowed = r->element[0]->integer == 1;
+        *tat = r->element[1]->integer;
+        rc = 0;
+    } else if (r && r->type == REDIS_REPLY_ERROR) {
+        buf_printf(why, "%.200s", r->str ? r->str : "an error");
+    } else {
+        buf_puts(why, r ? "unexpected answer to EVAL" : c->err ? c->errstr : "no answer");
+    }
+    if (r)
+        freeReplyObject(r);
+    return rc;
 }
 
-static void redis_hit(ratelimit *base, const char *key, long limit, int64_t now, rl_verdict *v)
+/* Runs eval_take on this thread's connection, once more on a new connection when one that
+ * served before broke (see the top). 0, or -1 (why filled) while Redis is out of reach. */
+static int take_once(redisrl *rl, const char *key, const rl_rule *rule, int64_t now_ms, bool dry, bool *allowed,
+                     int64_t *tat, buf *why)
+{
+    bool fresh = false;
+    struct rconn *k = conn_get(rl, why, &fresh);
+    if (!k)
+        return -1;
+    int rc = eval_take(k, key, rule, now_ms, dry, allowed, tat, why);
+    if (rc < 0 && !fresh && k->c->err) {
+        conn_drop(k);
+        buf_reset(why);
+        k = conn_get(rl, why, &fresh);
+        if (k)
+            rc = eval_take(k, key, rule, now_ms, dry, allowed, tat, why);
+    }
+    if (k && rc < 0 && k->c && k->c->err) {
+        /* The connection may be out of step with its replies: start afresh. */
+        conn_drop(k);
+        k->retry_at = now_mono_ns() + RETRY_NS;
+    }
+    return rc;
+}
+
+static void redis_take(ratelimit *base, const char *key, const rl_rule *rule, int64_t now_ms, bool dry,
+                       rl_verdict *v)
 {
     redisrl *rl = (redisrl *)base;
-    int64_t window = now / RL_WINDOW;
-    v->limit = limit;
-    v->reset = (window + 1) * RL_WINDOW;
     buf why;
     buf_init(&why, 0);
-    long long count = -1;
-    bool fresh = false;
-    struct rconn *k = conn_get(rl, &why, &fresh);
-    if (k) {
-        count = count_hit(rl, k, key, window, &why);
-        if (count < 0 && !fresh && k->c->err) {
-            /* It served before and broke (see the top): once more on a new connection. */
-            conn_drop(k);
-            buf_reset(&why);
-            k = conn_get(rl, &why, &fresh);
-            if (k)
-                count = count_hit(rl, k, key, window, &why);
-        }
-        if (k && count < 0) {
-            /* The connection may be out of step with its replies: start afresh. */
-            conn_drop(k);
-            k->retry_at = now_mono_ns() + RETRY_NS;
-        }
-    }
-    if (count < 0) {
+    bool allowed = true;
+    int64_t tat = 0;
+    if (take_once(rl, key, rule, now_ms, dry, &allowed, &tat, &why) < 0) {
         warn_down(rl, why.data ? why.data : "unknown");
         buf_free(&why);
-        v->allowed = true; /* fail open (see the top of this file) */
-        v->remaining = limit;
+        rl_fill(v, true, now_ms, now_ms, rule); /* fail open (see the top of this file) */
         return;
     }
     buf_free(&why);
     if (atomic_exchange(&rl->down, false))
         log_info("rate limiter: Redis reachable again", NULL);
-    v->allowed = count <= limit;
-    v->remaining = v->allowed ? limit - count : 0;
+    rl_fill(v, allowed, tat, now_ms, rule);
+}
+
+static void redis_forget(ratelimit *base, const char *key)
+{
+    redisrl *rl = (redisrl *)base;
+    buf why;
+    buf_init(&why, 0);
+    bool fresh;
+    struct rconn *k = conn_get(rl, &why, &fresh);
+    if (k) {
+        redisReply *r = redisCommand(k->c, "DEL depot:rl:%s", key);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+            log_warn("rate limiter: could not clear a bucket in Redis", "error",
+                     r && r->str ? r->str : k->c->errstr, NULL);
+        if (r)
+            freeReplyObject(r);
+        else
+            conn_drop(k);
+    }
+    buf_free(&why);
 }
 
 static void redis_free(ratelimit *base)
@@ -288,7 +316,7 @@ static void redis_free(ratelimit *base)
     free(rl);
 }
 
-static const struct ratelimit_ops redis_ops = {redis_hit, redis_free};
+static const struct ratelimit_ops redis_ops = {redis_take, redis_forget, redis_free};
 
 static int parse_num(const char *p, size_t n, long min, long max, long *out)
 {
