@@ -163,6 +163,18 @@ static int find_opt(const char *name, size_t n)
     return -1;
 }
 
+/* A hint for an option of an earlier release that is gone: the hourly windows per anonymous IP
+ * and per user (--rate-download-anon, --rate-other-user ...) became one token bucket per class. */
+static const char *retired_hint(const char *name, size_t n)
+{
+    bool rate = n > 5 && strncmp(name, "rate-", 5) == 0;
+    bool split = (n > 5 && memcmp(name + n - 5, "-anon", 5) == 0) || (n > 5 && memcmp(name + n - 5, "-user", 5) == 0);
+    if (rate && split)
+        return ": rate limits are token buckets per class now, set with --rate-CLASS and "
+               "--rate-CLASS-burst (auth, publish, write, search, read; see SECURITY.md)";
+    return "";
+}
+
 /* Keeps s to be freed by config_free; returns it. */
 static char *own(config *c, char *s)
 {
@@ -228,7 +240,8 @@ static int read_file(config *c, const char *path, const char **vals, derr *e)
         int o = find_opt(k, strlen(k));
         if (o < 0 || strcmp(k, "config") == 0) {
             fclose(f);
-            return derr_set(e, 400, "config", "%s:%d: unknown option '%s'", path, lineno, k);
+            return derr_set(e, 400, "config", "%s:%d: unknown option '%s'%s", path, lineno, k,
+                            retired_hint(k, strlen(k)));
         }
         vals[o] = own(c, xstrdup(v));
     }
@@ -368,7 +381,8 @@ static int read_flags(int argc, char **argv, const char **flag_vals, char **rest
         }
         if (o < 0) {
             if (!rest)
-                return derr_set(e, 400, "config", "unknown option '%s' (see --help)", a);
+                return derr_set(e, 400, "config", "unknown option '%s' (see --help)%s", a,
+                                a[0] == '-' && a[1] == '-' ? retired_hint(a + 2, strcspn(a + 2, "=")) : "");
             rest[(*nrest)++] = argv[i];
             continue;
         }

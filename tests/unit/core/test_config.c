@@ -114,6 +114,20 @@ static void test_errors(void **state)
     }
 }
 
+/* An option of an earlier release that is gone says what replaced it. */
+static void test_retired_rate_options(void **state)
+{
+    (void)state;
+    char *argv[] = {"serve", "--rate-download-anon", "5"};
+    config c;
+    derr e;
+    assert_int_equal(load(&c, 3, argv, &e), -1);
+    assert_non_null(strstr(e.message, "--rate-CLASS-burst"));
+    char *argv2[] = {"serve", "--nope"};
+    assert_int_equal(load(&c, 2, argv2, &e), -1);
+    assert_null(strstr(e.message, "token buckets"));
+}
+
 static void test_rest_and_help(void **state)
 {
     (void)state;
@@ -204,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_retired_rate_options),
         cmocka_unit_test(test_rest_and_help),
         cmocka_unit_test(test_base_url_trailing_slash),
         cmocka_unit_test(test_front_options),
