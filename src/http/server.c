@@ -38,6 +38,7 @@
 #include "../lib/tempfile.h"
 #include "../lib/timeutil.h"
 #include "../lib/xalloc.h"
+#include "framing.h"
 #include "front.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -202,6 +203,7 @@ __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int stat
 
 static int rate_check(server *s, conn_ctx *x, enum rl_class cls);
 static void auth_fail(req *r, const derr *e);
+static void session_cookie(server *s, req *r, const route *rt);
 
 /* What a request is, for the audit log: "METHOD /path" (query left out, long paths cut). */
 static const char *audit_target(req *r)
@@ -260,28 +262,31 @@ static int check_credential(server *s, conn_ctx *x, const char *authz)
     return -1;
 }
 
-/* An upload's credential is checked before its body is read when the client sent
- * `Expect: 100-continue` (mix, rebar3, curl for large bodies), so a bad or missing key is answered
- * before it uploads: 0 to go on
- * (x->authed set when the credential was checked here), -1 after answering. Password
- * credentials (Basic) cost a hash and are left to the worker pool after the body. */
+/* A route that needs a user has its credential checked before its body is read, so an
+ * anonymous or bad one is refused (401, or 403 for a disabled account) before a byte of the body
+ * is stored: 0 to go on (x->authed set when the credential was checked here), -1 after
+ * answering. The answer is queued at once; libmicrohttpd then reads no more of the request and
+ * closes the connection after it (a client waiting for `100 Continue` never sends the body).
+ * Password credentials (Basic) cost a hash and are left to the worker pool after the body. */
 static int early_auth(server *s, conn_ctx *x)
 {
     req *r = &x->r;
     const route *rt = r->route;
     const char *authz = req_header(r, "Authorization");
-    if (!authz) {
-        if (rt->auth != AUTH_USER || req_header(r, "Cookie"))
-            return 0;
+    if (authz && auth_header_is_slow(authz))
+        return 0;
+    if (authz) {
+        if (check_credential(s, x, authz) < 0) {
+            x->failed = 1;
+            return -1;
+        }
+    } else {
+        session_cookie(s, r, rt);
+    }
+    if (r->who.kind == CRED_NONE) {
         derr e;
         derr_set(&e, 401, "unauthorized", "this needs a credential: log in or send a token");
         auth_fail(r, &e);
-        x->failed = 1;
-        return -1;
-    }
-    if (auth_header_is_slow(authz))
-        return 0;
-    if (check_credential(s, x, authz) < 0) {
         x->failed = 1;
         return -1;
     }
@@ -328,6 +333,41 @@ static int check_head_size(server *s, conn_ctx *x, struct MHD_Connection *conn)
         return -1;
     }
     return 0;
+}
+
+/* The header fields, gathered for framing_problem (at most FRAMING_MAX; more is a problem). */
+#define FRAMING_MAX 200
+struct fields {
+    http_field f[FRAMING_MAX];
+    size_t n;
+    int over;
+};
+
+static enum MHD_Result gather_field(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+    struct fields *fs = cls;
+    if (fs->n == FRAMING_MAX) {
+        fs->over = 1;
+        return MHD_NO;
+    }
+    fs->f[fs->n++] = (http_field){k, v};
+    return MHD_YES;
+}
+
+/* The body framed one way only (framing.h), checked before any of it is read; -1 after a 400
+ * that also closes the connection: what follows on it cannot be told from this body. */
+static int check_framing(conn_ctx *x, struct MHD_Connection *conn)
+{
+    struct fields fs = {.n = 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, gather_field, &fs);
+    const char *why = fs.over ? "too many header fields" : framing_problem(fs.f, fs.n);
+    if (!why)
+        return 0;
+    fail_now(x, 400, "bad_request", "%s", why);
+    resp_header(&x->r, "Connection", "close");
+    log_info("refused a request of ambiguous length", "reason", why, "request_id", x->r.request_id, "ip",
+             x->r.ip, NULL);
+    return -1;
 }
 
 /* Splits the path from the query and finds the route; 0 when one was found for a
@@ -382,15 +422,13 @@ static int check_body(server *s, conn_ctx *x, struct MHD_Connection *conn)
             return -1;
         }
     }
-    /* Only a client waiting for `100 Continue` is answered before its body: one that sends the
-     * body straight away would see the connection reset instead of the answer. */
-    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-    if (rt->body == BODY_UPLOAD && expect && strcasecmp(expect, "100-continue") == 0 && early_auth(s, x) < 0)
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    bool has_body = (cl && strcmp(cl, "0") != 0) || te;
+    if (has_body && (rt->auth == AUTH_USER || (rt->auth == AUTH_READ && s->cfg->private_mode)) &&
+        early_auth(s, x) < 0)
         return -1;
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (rt->body == BODY_JSON) {
-        int has_body = (cl && strcmp(cl, "0") != 0) ||
-                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         if (has_body && ct && strncasecmp(ct, "application/json", 16) != 0 &&
             !(strncasecmp(ct, "application/", 12) == 0 && strstr(ct, "+json"))) {
             fail_now(x, 415, "unsupported_media_type", "expected Content-Type application/json, got %s",
@@ -432,7 +470,7 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
     r->method = arena_strdup(r->a, method);
     identify(s, x, conn);
     x->st = RS_BODY;
-    if (check_head_size(s, x, conn) < 0)
+    if (check_framing(x, conn) < 0 || check_head_size(s, x, conn) < 0)
         return;
     x->body_cap = (uint64_t)s->cfg->max_body;
     if (find_route(s, x, conn, method) < 0 || check_body(s, x, conn) < 0)
