@@ -2,8 +2,10 @@
  * server.c — libmicrohttpd glue and the life of one request.
  *
  * libmicrohttpd calls the access handler several times per request:
- *   1. headers are in: limits (414, 431), routing (404, 405), the body's
- *      declared size against the route's limit (413), content type (415);
+ *   1. headers are in: the body framed one way only (400, connection closed:
+ *      framing.h), limits (414, 431), routing (404, 405), the body's declared
+ *      size against the route's limit (413), the credential of a route that
+ *      needs a user when a body follows (401/403), content type (415);
  *   2. once per piece of body: into memory (JSON) or a temp file with its
  *      SHA-256 (uploads), counted against the route's limit;
  *   3. body complete: authenticate, rate-limit, run the handler, queue the
@@ -42,6 +44,7 @@
 #include "front.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "router.h"
 #include "tls.h"
 #include "workers.h"
@@ -205,10 +208,11 @@ static int rate_check(server *s, conn_ctx *x, enum rl_class cls);
 static void auth_fail(req *r, const derr *e);
 static void session_cookie(server *s, req *r, const route *rt);
 
-/* What a request is, for the audit log: "METHOD /path" (query left out, long paths cut). */
+/* What a request is, for the audit log: "METHOD /path" (query left out, secrets redacted, long
+ * paths cut). */
 static const char *audit_target(req *r)
 {
-    return arena_printf(r->a, "%s %.200s", r->method, r->path ? r->path : r->raw_url);
+    return arena_printf(r->a, "%s %.200s", r->method, redact_path(r->a, r->raw_url, r->route));
 }
 
 /* An audit entry for a credential that was sent and refused (wrong, expired, revoked, of a
@@ -335,21 +339,17 @@ static int check_head_size(server *s, conn_ctx *x, struct MHD_Connection *conn)
     return 0;
 }
 
-/* The header fields, gathered for framing_problem (at most FRAMING_MAX; more is a problem). */
-#define FRAMING_MAX 200
+/* The header fields, gathered for framing_problem. */
 struct fields {
-    http_field f[FRAMING_MAX];
-    size_t n;
-    int over;
+    http_field *f;
+    size_t n, cap;
 };
 
 static enum MHD_Result gather_field(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
     struct fields *fs = cls;
-    if (fs->n == FRAMING_MAX) {
-        fs->over = 1;
+    if (fs->n == fs->cap)
         return MHD_NO;
-    }
     fs->f[fs->n++] = (http_field){k, v};
     return MHD_YES;
 }
@@ -358,9 +358,11 @@ static enum MHD_Result gather_field(void *cls, enum MHD_ValueKind kind, const ch
  * that also closes the connection: what follows on it cannot be told from this body. */
 static int check_framing(conn_ctx *x, struct MHD_Connection *conn)
 {
-    struct fields fs = {.n = 0};
+    int n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+    struct fields fs = {.cap = n > 0 ? (size_t)n : 0};
+    fs.f = arena_alloc(x->r.a, (fs.cap ? fs.cap : 1) * sizeof *fs.f);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, gather_field, &fs);
-    const char *why = fs.over ? "too many header fields" : framing_problem(fs.f, fs.n);
+    const char *why = framing_problem(fs.f, fs.n);
     if (!why)
         return 0;
     fail_now(x, 400, "bad_request", "%s", why);
@@ -851,7 +853,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **cc,
         snprintf(st, sizeof st, "%d", status);
         snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)r->resp_bytes);
         snprintf(dur, sizeof dur, "%.3f", (double)ns / 1e6);
-        log_info("request", "method", r->method ? r->method : "?", "path", r->path ? r->path : r->raw_url,
+        log_info("request", "method", r->method ? r->method : "?", "path",
+                 redact_path(r->a, r->raw_url, r->route),
                  "status", st, "bytes", bytes, "duration_ms", dur, "request_id", r->request_id, "user",
                  r->who.username ? r->who.username : "-", "ip", r->ip ? r->ip : "-",
                  why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted",
