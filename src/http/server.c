@@ -68,7 +68,9 @@ struct server {
     char mhd_err[256]; /* libmicrohttpd's last complaint, for the message when it will not start */
 };
 
-enum rstate { RS_NEW, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
+/* RS_CHECKING: a password credential is checked on the worker pool before the body is read;
+ * RS_CHECKED: it was, and the connection is resumed. */
+enum rstate { RS_NEW, RS_CHECKING, RS_CHECKED, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
 
 struct upload {
     temp_file *f;
@@ -87,7 +89,8 @@ typedef struct conn_ctx {
     const char *origin_ok; /* the request's Origin, when CORS allows it */
     const char *allow;
     int failed; /* an error response is set while the body still arrives */
-    int authed; /* the credential was checked before the body (uploads) */
+    int authed; /* the credential was checked before the body */
+    int hash_first; /* a password credential to check on the worker pool before the body */
     int counted; /* metrics_request_done was called */
 } conn_ctx;
 
@@ -271,14 +274,17 @@ static int check_credential(server *s, conn_ctx *x, const char *authz)
  * is stored: 0 to go on (x->authed set when the credential was checked here), -1 after
  * answering. The answer is queued at once; libmicrohttpd then reads no more of the request and
  * closes the connection after it (a client waiting for `100 Continue` never sends the body).
- * Password credentials (Basic) cost a hash and are left to the worker pool after the body. */
+ * Password credentials (Basic) cost a hash: x->hash_first is set, and begin has the worker
+ * pool check them (check_first) before the body is read. */
 static int early_auth(server *s, conn_ctx *x)
 {
     req *r = &x->r;
     const route *rt = r->route;
     const char *authz = req_header(r, "Authorization");
-    if (authz && auth_header_is_slow(authz))
+    if (authz && auth_header_is_slow(authz)) {
+        x->hash_first = 1;
         return 0;
+    }
     if (authz) {
         if (check_credential(s, x, authz) < 0) {
             x->failed = 1;
@@ -464,6 +470,21 @@ static void open_upload(server *s, conn_ctx *x)
     x->up = up;
 }
 
+/* On a worker, while the connection is suspended before its body: the password credential of
+ * a route that needs a user (early_auth). libmicrohttpd calls the handler again as on the first
+ * call when the connection is resumed (RS_CHECKED). */
+static void check_first(void *p)
+{
+    conn_ctx *x = p;
+    server *s = x->r.srv;
+    if (check_credential(s, x, req_header(&x->r, "Authorization")) < 0)
+        x->failed = 1;
+    else
+        x->authed = 1;
+    x->st = RS_CHECKED;
+    MHD_resume_connection(x->r.conn);
+}
+
 /* Phase 1: headers are in. */
 static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
 {
@@ -477,6 +498,12 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
     x->body_cap = (uint64_t)s->cfg->max_body;
     if (find_route(s, x, conn, method) < 0 || check_body(s, x, conn) < 0)
         return;
+    if (x->hash_first) {
+        x->st = RS_CHECKING;
+        MHD_suspend_connection(conn);
+        workers_submit(s->wk, check_first, x);
+        return;
+    }
     if (r->route->body == BODY_UPLOAD)
         open_upload(s, x);
 }
@@ -807,6 +834,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case RS_NEW:
         begin(s, x, conn, method);
         return x->failed ? queue(s, x) : MHD_YES;
+    case RS_CHECKING:
+        *size = 0;
+        return MHD_YES;
+    case RS_CHECKED:
+        x->st = RS_BODY;
+        if (x->failed)
+            return queue(s, x);
+        if (x->r.route->body == BODY_UPLOAD)
+            open_upload(s, x);
+        if (x->failed)
+            return queue(s, x);
+        if (!*size)
+            return MHD_YES;
+        __attribute__((fallthrough));
     case RS_BODY:
         if (*size) {
             absorb(s, x, data, *size);

@@ -19,7 +19,7 @@ import os
 import socket
 import time
 
-from apitest import DepotTestCase, bearer
+from apitest import DepotTestCase, basic, bearer
 from depot import SECRET
 
 LOGIN = b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -187,7 +187,6 @@ SENT = 256 << 10    # what the client sends before it waits for an answer
 
 
 class RefusedBeforeTheBody(DepotTestCase):
-    create_admin = False
 
     def refused_early(self, front, auth, expect):
         """Sends the head and a little of a large body, then waits: the 401 must come while the
@@ -221,7 +220,7 @@ class RefusedBeforeTheBody(DepotTestCase):
             left = upload_files(self.depot.data_dir)
         finally:
             s.close()
-        what = "%s %s (%s, %s)" % (method, path, "no credential" if not auth else "bad token",
+        what = "%s %s (%s, %s)" % (method, path, "no credential" if not auth else auth.split()[0],
                                    "Expect" if expect else "body sent at once")
         self.assertTrue(got.startswith(b"HTTP/1.1 401 "),
                         "%s: want a 401 before the body, got %r" % (what, got[:300]))
@@ -240,6 +239,24 @@ class RefusedBeforeTheBody(DepotTestCase):
             for expect in (False, True):
                 with self.subTest(front=front, expect=expect):
                     self.refused_early(front, bad, expect)
+
+    def test_wrong_password(self):
+        """A password costs a hash: it is checked on the worker pool, still before the body."""
+        u = self.new_user(login=False)
+        wrong = basic(u.username, u.password + "x")
+        for front in PUBLISH:
+            for expect in (False, True):
+                with self.subTest(front=front, expect=expect):
+                    self.refused_early(front, wrong, expect)
+
+    def test_right_password_reads_the_body(self):
+        """A good password lets the body in: the publish is judged on its content (here, a
+        body that is not a package)."""
+        u = self.new_user(login=False)
+        r = self.depot.request("POST", "/api/v1/packages", body=b"--b--\r\n",
+                               headers={"Content-Type": "multipart/form-data; boundary=b"},
+                               auth=basic(u.username, u.password))
+        self.assertIn(r.status, (400, 422), r.describe())
 
 
 class SecretsNotLogged(DepotTestCase):
