@@ -290,7 +290,12 @@ class SecretsNotLogged(DepotTestCase):
         npm_tok = self.npm_login(alice)
         other = self.npm_login(mallory)
         secrets = [tok, npm_tok, other, alice.jwt, mallory.jwt]
-        # Refused: mallory ends alice's token; a GET where only DELETE is routed; no credential.
+        read_tok, _ = self.make_token(alice.bearer, ("read",))
+        secrets.append(read_tok)
+        # Refused: alice's read-only token ends her publish token (a 403, audited); mallory ends
+        # alice's token; a GET where only DELETE is routed; no credential.
+        r = self.depot.request("DELETE", "/npm/-/user/token/" + tok, auth=bearer(read_tok))
+        self.assertStatus(r, 403)
         r = self.depot.request("DELETE", "/npm/-/user/token/" + tok, auth=bearer(other))
         self.assertStatus(r, 403, 404)
         self.assertStatus(self.depot.request("GET", "/npm/-/user/token/" + tok), 405, 404)
@@ -311,6 +316,9 @@ class SecretsNotLogged(DepotTestCase):
         lines, audit = self.logged()
         self.assertTrue(any("/npm/-/user/token/[redacted]" in ln for ln in lines),
                         "the logout's path is logged, redacted")
+        if not self.depot.store_url:  # the audit log is read from the SQLite file
+            self.assertTrue(any("auth.forbidden DELETE /npm/-/user/token/[redacted]" in ln
+                                for ln in audit), "the refused logout is audited, redacted")
         for where, got in (("log", lines), ("audit log", audit)):
             for ln in got:
                 for sec in secrets:
