@@ -1,10 +1,10 @@
 /* Unit tests for framing_problem: the fields of a request head, parsed in place the way
  * libmicrohttpd 0.9.75 does (name, NUL for the colon, whitespace, value), refused or not. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
 

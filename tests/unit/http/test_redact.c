@@ -1,10 +1,10 @@
 /* Unit tests for redact_path: the route's secret parameter and credential-shaped segments are
  * cut from logged paths, the query is left out, everything else stays. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 #include <string.h>
 
 #include "http/redact.h"
