@@ -38,8 +38,8 @@ static void h(req *r)
     (void)r;
 }
 
-static const route logout = {.method = "DELETE", .pattern = "/npm/-/user/token/{token}", .fn = h,
-                             .secret_param = "token"};
+static const route logout = {
+    .method = "DELETE", .pattern = "/npm/-/user/token/{token}", .fn = h, .secret_param = "token"};
 
 static bool tchar(unsigned char c)
 {
