@@ -362,14 +362,19 @@ static enum MHD_Result gather_field(void *cls, enum MHD_ValueKind kind, const ch
 }
 
 /* The body framed one way only (framing.h), checked before any of it is read; -1 after a 400
- * that also closes the connection: what follows on it cannot be told from this body. */
-static int check_framing(conn_ctx *x, struct MHD_Connection *conn)
+ * that also closes the connection: what follows on it cannot be told from this body. An
+ * HTTP/1.0 request has no transfer codings (RFC 9112, section 6.1): one that names one is
+ * framed for some other reader. */
+static int check_framing(conn_ctx *x, struct MHD_Connection *conn, const char *version)
 {
     int n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
     struct fields fs = {.cap = n > 0 ? (size_t)n : 0};
     fs.f = arena_alloc(x->r.a, (fs.cap ? fs.cap : 1) * sizeof *fs.f);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, gather_field, &fs);
     const char *why = framing_problem(fs.f, fs.n);
+    if (!why && strcmp(version, MHD_HTTP_VERSION_1_0) == 0 &&
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        why = "an HTTP/1.0 request may not have a Transfer-Encoding";
     if (!why)
         return 0;
     fail_now(x, 400, "bad_request", "%s", why);
@@ -487,14 +492,14 @@ static void check_first(void *p)
 }
 
 /* Phase 1: headers are in. */
-static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
+static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method, const char *version)
 {
     req *r = &x->r;
     r->conn = conn;
     r->method = arena_strdup(r->a, method);
     identify(s, x, conn);
     x->st = RS_BODY;
-    if (check_framing(x, conn) < 0 || check_head_size(s, x, conn) < 0)
+    if (check_framing(x, conn, version) < 0 || check_head_size(s, x, conn) < 0)
         return;
     x->body_cap = (uint64_t)s->cfg->max_body;
     if (find_route(s, x, conn, method) < 0 || check_body(s, x, conn) < 0)
@@ -833,7 +838,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_NO;
     switch (x->st) {
     case RS_NEW:
-        begin(s, x, conn, method);
+        begin(s, x, conn, method, version);
         return x->failed ? queue(s, x) : MHD_YES;
     case RS_CHECKING:
         *size = 0;

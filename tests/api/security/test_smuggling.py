@@ -16,6 +16,7 @@ audit log of every server of every suite for every secret it handed out (tests/h
 secret_reports); the test here checks on its own, without the harness's help."""
 
 import os
+import re
 import socket
 import time
 
@@ -47,6 +48,8 @@ SHAPES = {
                  + BODY, "both"),
     "two_transfer_encodings": (LOGIN + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked"
                                b"\r\n\r\n" + CHUNKED, "chunked"),
+    "http10_chunked": (LOGIN.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Transfer-Encoding: chunked\r\n\r\n"
+                       + CHUNKED, "HTTP/1.0"),
     "space_before_colon": (LOGIN + b"Transfer-Encoding : chunked\r\n\r\n" + CHUNKED, "whitespace"),
     "tab_before_colon": (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Note\t: a\r\n\r\n", "whitespace"),
     "space_before_colon_content_length": (LOGIN + b"Content-Length : %d\r\n\r\n" % len(BODY) + BODY,
@@ -97,8 +100,8 @@ class Framing(DepotTestCase):
     def check_shape(self, name):
         data, word = SHAPES[name]
         got, closed, first = exchange(self.depot.port, data)
-        self.assertTrue(got.startswith(b"HTTP/1.1 400 "), "%s: want a 400, got %r" % (name, got[:300]))
-        self.assertEqual(got.count(b"HTTP/1.1 "), 1 if word else got.count(b"HTTP/1.1 400 "),
+        self.assertRegex(got[:13], rb"^HTTP/1\.[01] 400 ", "%s: want a 400, got %r" % (name, got[:300]))
+        self.assertEqual(len(re.findall(rb"HTTP/1\.[01] \d{3} ", got)), 1 if word else got.count(b" 400 Bad"),
                          "%s: a second request was read off the connection: %r" % (name, got[:600]))
         self.assertNotIn(b"HTTP/1.1 200", got, name)
         if word:
@@ -132,6 +135,9 @@ class Framing(DepotTestCase):
 
     def test_two_transfer_encodings(self):
         self.check_shape("two_transfer_encodings")
+
+    def test_http10_chunked(self):
+        self.check_shape("http10_chunked")
 
     def test_space_before_colon(self):
         self.check_shape("space_before_colon")
