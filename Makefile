@@ -8,7 +8,7 @@
 .DEFAULT_GOAL := all
 
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto zlib libarchive libcurl libprotobuf-c yaml-0.1 libpq libcmark hiredis
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcrypto zlib libarchive libcurl libprotobuf-c yaml-0.1 libpq libcmark hiredis icu-uc
 SAN ?= 0
 
 ifeq ($(FUZZ),1)

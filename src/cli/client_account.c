@@ -3,7 +3,7 @@
  *
  * login trades a password for a short-lived session (POST /auth/login), uses
  * that session to make a long-lived API token named cli-<host>-<time> with
- * the scopes read and publish, saves only that token (per registry URL, in
+ * the scopes read, publish and manage:native (or --scopes), saves only that token (per registry URL, in
  * credentials.json, mode 0600), revokes the token an earlier login saved for
  * the same registry, and ends the session. logout revokes the saved token on
  * the server and forgets it. The password is read from a terminal without
@@ -20,10 +20,13 @@
 #include "client.h"
 
 static const char login_usage[] =
-    "usage: depot login [--username U] [--password-stdin] [--registry URL]\n"
+    "usage: depot login [--username U] [--password-stdin] [--scopes LIST] [--registry URL]\n"
     "\n"
-    "Logs in with a password, creates an API token (scopes read, publish) named\n"
-    "cli-<hostname>-<time> and saves it for the registry in\n"
+    "Logs in with a password, creates an API token named cli-<hostname>-<time>\n"
+    "with the scopes LIST (comma-separated; default read,publish,manage:native:\n"
+    "publish anything, and manage your native packages, as `depot owner` does;\n"
+    "--scopes read,publish makes a token that cannot change owners or settings)\n"
+    "and saves it for the registry in\n"
     "$XDG_CONFIG_HOME/depot/credentials.json (mode 0600). On a terminal the\n"
     "password is asked for without echo; otherwise it is read as one line from stdin.\n";
 
@@ -176,9 +179,27 @@ static int ask_credentials(client *c, const char **username, bool pw_stdin, char
     return EXIT_OK;
 }
 
-/* A new API token (read, publish) under the session in c->auth, named by token_name (the next
- * name after a clash, ten tries): EXIT_OK with *name and *secret, or the exit status (said). */
-static int create_token(client *c, const char **name, const char **secret)
+/* The default scopes of `depot login`'s token. */
+#define LOGIN_SCOPES "read,publish,manage:native"
+
+/* A JSON array of the comma-separated scopes in csv. */
+static json_t *scopes_array(const char *csv)
+{
+    json_t *arr = json_array();
+    while (*csv) {
+        size_t n = strcspn(csv, ", ");
+        if (n)
+            json_array_append_new(arr, json_stringn(csv, n));
+        csv += n;
+        while (*csv == ',' || *csv == ' ')
+            csv++;
+    }
+    return arr;
+}
+
+/* A new API token with the scopes in csv under the session in c->auth, named by token_name (the
+ * next name after a clash, ten tries): EXIT_OK with *name and *secret, or the exit status (said). */
+static int create_token(client *c, const char *csv, const char **name, const char **secret)
 {
     client_resp r;
     derr e;
@@ -186,10 +207,7 @@ static int create_token(client *c, const char **name, const char **secret)
         *name = token_name(c, attempt);
         json_t *body = json_object();
         json_object_set_new(body, "name", json_string(*name));
-        json_t *scopes = json_array();
-        json_array_append_new(scopes, json_string("read"));
-        json_array_append_new(scopes, json_string("publish"));
-        json_object_set_new(body, "scopes", scopes);
+        json_object_set_new(body, "scopes", scopes_array(csv));
         int crc = client_call(c, "POST", "/api/v1/tokens", body, NULL, &r, &e);
         json_decref(body);
         if (crc < 0)
@@ -209,10 +227,12 @@ static int create_token(client *c, const char **name, const char **secret)
 
 int client_login(client *c, int argc, char **argv)
 {
-    const char *username = NULL;
+    const char *username = NULL, *scopes = LOGIN_SCOPES;
     bool pw_stdin = false;
-    client_opt opts[] = {
-        {"--username", true, &username, NULL}, {"--password-stdin", false, NULL, &pw_stdin}, {0}};
+    client_opt opts[] = {{"--username", true, &username, NULL},
+                         {"--password-stdin", false, NULL, &pw_stdin},
+                         {"--scopes", true, &scopes, NULL},
+                         {0}};
     const char *pos[1];
     int npos = client_parse(argc, argv, opts, pos, 0, login_usage);
     if (npos < 0)
@@ -234,7 +254,7 @@ int client_login(client *c, int argc, char **argv)
 
     c->auth = arena_printf(c->a, "Bearer %s", jwt);
     const char *name = NULL, *secret = NULL;
-    if ((rc = create_token(c, &name, &secret)) != EXIT_OK) {
+    if ((rc = create_token(c, scopes, &name, &secret)) != EXIT_OK) {
         end_session(c, jwt);
         return rc;
     }

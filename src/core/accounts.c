@@ -100,19 +100,11 @@ int accounts_register(core *c, arena *a, const char *username, const char *email
     if (password_hash(password, pwlen, hash) < 0)
         return derr_set(e, 500, "internal", "password hashing failed");
 
-    bool first = false;
-    if (!make_admin) {
-        store_user *all;
-        int n = 0;
-        if (store_call(c->st, user_list, a, &all, &n, e) == STORE_ERROR)
-            return -1;
-        first = n == 0;
-    }
     memset(out, 0, sizeof *out);
     out->username = arena_strdup(a, username);
     out->email = arena_strdup(a, email);
     out->password_hash = arena_strdup(a, hash);
-    out->is_admin = make_admin || first;
+    out->is_admin = make_admin; /* the store makes the first account an admin too, atomically */
     rc = store_call(c->st, user_create, out, e);
     if (rc != STORE_OK)
         return -1; /* the store said which key is taken (409) */
@@ -121,8 +113,13 @@ int accounts_register(core *c, arena *a, const char *username, const char *email
     return 0;
 }
 
-static int issue(core *c, arena *a, const store_user *u, session *out, derr *e)
+/* Signs a session JWT for u carrying u's session epoch: a new session (parent NULL: its id is the
+ * token's jti, it ends --jwt-ttl from now) or a refresh of the session parent came with (same
+ * session id, same end, so a refresh never outlives its session nor escapes its logout). */
+static int issue(core *c, arena *a, const store_user *u, const principal *parent, session *out, derr *e)
 {
+    if (u->disabled)
+        return derr_set(e, 401, "unauthorized", "wrong username or password");
     unsigned char jti[16];
     random_bytes(jti, sizeof jti);
     int64_t now = now_unix();
@@ -130,8 +127,10 @@ static int issue(core *c, arena *a, const store_user *u, session *out, derr *e)
         .sub = u->id,
         .name = u->username,
         .iat = now,
-        .exp = now + c->cfg->jwt_ttl,
+        .exp = parent ? parent->expires_at : now + c->cfg->jwt_ttl,
         .jti = b64url_encode(a, jti, sizeof jti),
+        .sid = parent ? parent->sid : NULL,
+        .gen = u->session_epoch,
     };
     out->token = jwt_sign(a, c->jwt_key, c->jwt_keylen, &cl);
     if (!out->token)
@@ -167,7 +166,7 @@ int accounts_login(core *c, arena *a, const char *login, const char *password, s
     store_user u;
     if (accounts_get(c, a, p.user_id, &u, e) < 0)
         return -1;
-    if (issue(c, a, &u, out, e) < 0)
+    if (issue(c, a, &u, NULL, out, e) < 0)
         return -1;
     core_audit(c, u.id, "user.login", u.username, NULL, ip);
     return 0;
@@ -175,20 +174,24 @@ int accounts_login(core *c, arena *a, const char *login, const char *password, s
 
 int accounts_refresh(core *c, arena *a, const principal *p, session *out, derr *e)
 {
-    if (p->kind != CRED_JWT)
+    if (p->kind != CRED_JWT || !p->sid)
         return derr_set(e, 403, "forbidden", "only a session token (from login) can be refreshed");
     store_user u;
     if (accounts_get(c, a, p->user_id, &u, e) < 0)
         return -1;
-    return issue(c, a, &u, out, e);
+    /* The session was checked against the epoch a moment ago; a change since ends it here too, so
+     * a refresh racing a password change cannot carry the session past it. */
+    if (u.session_epoch != p->gen)
+        return derr_set(e, 401, "unauthorized", "%s", AUTH_SESSION_ENDED);
+    return issue(c, a, &u, p, out, e);
 }
 
 int accounts_logout(core *c, const principal *p, const char *ip, derr *e)
 {
-    if (p->kind != CRED_JWT)
+    if (p->kind != CRED_JWT || !p->sid)
         return derr_set(e, 403, "forbidden",
                         "logout ends a session token (from login); delete API tokens instead");
-    if (store_call(c->st, jwt_revoke, p->jti, p->expires_at, e) < 0)
+    if (store_call(c->st, jwt_revoke, p->sid, p->expires_at, e) < 0)
         return -1;
     authcache_forget_user(p->user_id); /* the JWT's cache key is its secret, unknown here: drop the user's */
     core_audit(c, p->user_id, "user.logout", p->username, NULL, ip);
@@ -271,7 +274,7 @@ int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e
 }
 
 int accounts_change_password(core *c, arena *a, const principal *p, const char *current, size_t curlen,
-                             const char *pw, size_t n, const char *ip, derr *e)
+                             const char *pw, size_t n, const char *ip, session *fresh, derr *e)
 {
     if (p->kind == CRED_NONE)
         return derr_set(e, 401, "unauthorized", "log in first");
@@ -293,6 +296,13 @@ int accounts_change_password(core *c, arena *a, const principal *p, const char *
         return -1;
     authcache_forget_user(p->user_id);
     core_audit(c, p->user_id, "user.passwd", p->username, NULL, ip);
+    if (fresh) {
+        store_user u;
+        derr ignore;
+        memset(fresh, 0, sizeof *fresh);
+        if (accounts_get(c, a, p->user_id, &u, &ignore) < 0 || issue(c, a, &u, NULL, fresh, &ignore) < 0)
+            fresh->token = NULL;
+    }
     return 0;
 }
 

@@ -25,7 +25,8 @@ int account_check_email(const char *s, derr *e);
 int account_check_password(const char *s, size_t n, derr *e);
 
 /* Registers a user (self-service: refused with 403 when registration is closed,
- * unless `by_admin`). The first user of a store becomes an admin. */
+ * unless `by_admin`). The first user of a store becomes an admin (decided by the store inside the
+ * insert's transaction, so two first registrations at once make one admin). */
 int accounts_register(core *c, arena *a, const char *username, const char *email,
                       const char *password, size_t pwlen, bool by_admin, bool make_admin,
                       const char *ip, store_user *out, derr *e);
@@ -36,9 +37,11 @@ void accounts_audit_login_failure(core *c, const char *login, const derr *e, con
 /* Checks the password and issues a session JWT; a refusal is written to the audit log. */
 int accounts_login(core *c, arena *a, const char *login, const char *password, size_t pwlen,
                    const char *ip, session *out, derr *e);
-/* A fresh JWT for the holder of a session JWT. */
+/* A fresh JWT of the same session for the holder of a session JWT: a new jti, the user's current
+ * session epoch, the session's id and its end unchanged (a session lasts --jwt-ttl from its login
+ * however often it is refreshed). */
 int accounts_refresh(core *c, arena *a, const principal *p, session *out, derr *e);
-/* Revokes the session JWT the principal came with. */
+/* Revokes the session the principal's JWT belongs to: that token, the login's and every refresh. */
 int accounts_logout(core *c, const principal *p, const char *ip, derr *e);
 /* The user behind a principal (404 when gone). */
 int accounts_get(core *c, arena *a, int64_t id, store_user *out, derr *e);
@@ -56,9 +59,11 @@ int accounts_set_disabled(core *c, arena *a, const char *login, bool disabled, d
 int accounts_set_admin(core *c, arena *a, const char *login, bool admin, derr *e);
 
 /* Changes the password of p's user after checking the current one (401 when wrong, 422 when
- * the new one breaks a rule). */
+ * the new one breaks a rule). Every session of the user ends; with `fresh` not NULL a new session
+ * for the caller is issued into it (the dashboard keeps the browser that made the change signed
+ * in), its token NULL when none could be. */
 int accounts_change_password(core *c, arena *a, const principal *p, const char *current, size_t curlen,
-                             const char *pw, size_t n, const char *ip, derr *e);
+                             const char *pw, size_t n, const char *ip, session *fresh, derr *e);
 
 /* Mailed secrets: single-use links for address verification and password resets. Only the
  * SHA-256 of a secret is stored; making a new one for a user and purpose ends the earlier ones. */

@@ -41,10 +41,9 @@ int auth_password(core *c, arena *a, const char *login, const char *pw, size_t p
         password_dummy_verify(pw, pwlen);
         return unauthorized(e, "wrong username or password");
     }
-    if (!password_verify(u.password_hash, pw, pwlen))
+    /* A disabled account answers as a wrong password does, after the same hash: no oracle. */
+    if (!password_verify(u.password_hash, pw, pwlen) || u.disabled)
         return unauthorized(e, "wrong username or password");
-    if (u.disabled)
-        return derr_set(e, 403, "forbidden", "this account is disabled");
     from_user(p, &u, CRED_PASSWORD);
     return 0;
 }
@@ -69,7 +68,8 @@ static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, 
         return unauthorized(e, "the session token has expired; log in again");
     if (jr != JWT_OK)
         return unauthorized(e, "the session token is not valid");
-    int rc = store_call(c->st, jwt_is_revoked, cl.jti, e);
+    /* A logout revokes the whole session: the login's token and every refresh of it. */
+    int rc = store_call(c->st, jwt_is_revoked, cl.sid, e);
     if (rc == STORE_ERROR)
         return -1;
     if (rc == STORE_OK)
@@ -77,10 +77,14 @@ static int auth_jwt(core *c, arena *a, const char *tok, size_t n, principal *p, 
     store_user u;
     if (credential_user(c, a, cl.sub, &u, "the session token's account is gone or disabled", e) < 0)
         return -1;
-    if (cl.iat < u.password_changed_at)
-        return unauthorized(e, "the session ended when the account's password was changed; log in again");
+    /* The epoch moved (password changed or reset, account disabled or enabled) since the session
+     * began: over. The time test keeps tokens signed before the epoch existed (gen 0) honest. */
+    if (cl.gen != u.session_epoch || cl.iat < u.password_changed_at)
+        return unauthorized(e, AUTH_SESSION_ENDED);
     from_user(p, &u, CRED_JWT);
     p->jti = cl.jti;
+    p->sid = cl.sid;
+    p->gen = cl.gen;
     p->expires_at = cl.exp;
     return 0;
 }
@@ -248,81 +252,146 @@ bool auth_csrf_ok(const core *c, const principal *p, const char *token)
     return ct_equal(want, strlen(want), token, strlen(token));
 }
 
-static bool is_ecosystem(const char *s, size_t n)
+/* A parsed scope: its right, and the packages it reaches (eco NULL: every ecosystem; pkg NULL:
+ * every package of eco). Views into the scope string. */
+enum scope_right { RIGHT_READ, RIGHT_PUBLISH, RIGHT_MANAGE, RIGHT_ADMIN };
+typedef struct scope_parts {
+    enum scope_right right;
+    const char *eco, *pkg;
+    size_t elen, plen;
+} scope_parts;
+
+/* Splits s into its parts. false when s is not a scope. A lenient parse takes any package name
+ * (a scope asked for names a package as a request spelled it; the front judges the name). */
+static bool scope_parse(const char *s, size_t n, bool lenient, scope_parts *out)
 {
-    return ecosystem_findn(s, n) != NULL;
+    static const struct {
+        const char *word;
+        enum scope_right right;
+        bool ranged;
+    } rights[] = {{"read", RIGHT_READ, false},
+                  {"admin", RIGHT_ADMIN, false},
+                  {"publish", RIGHT_PUBLISH, true},
+                  {"manage", RIGHT_MANAGE, true}};
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < sizeof rights / sizeof rights[0]; i++) {
+        size_t wl = strlen(rights[i].word);
+        if (n < wl || memcmp(s, rights[i].word, wl) != 0 || (n > wl && (!rights[i].ranged || s[wl] != ':')))
+            continue;
+        out->right = rights[i].right;
+        if (n == wl)
+            return true;
+        const char *eco = s + wl + 1, *end = s + n, *slash = memchr(eco, '/', (size_t)(end - eco));
+        out->eco = eco;
+        out->elen = (size_t)((slash ? slash : end) - eco);
+        if (!ecosystem_findn(eco, out->elen))
+            return false;
+        if (!slash)
+            return true;
+        out->pkg = slash + 1;
+        out->plen = (size_t)(end - out->pkg);
+        if (out->plen == 0 || (!lenient && out->plen > 214))
+            return false;
+        for (const char *q = out->pkg; !lenient && q < end; q++)
+            if ((unsigned char)*q <= ' ' || *q == '"' || *q == '\\')
+                return false;
+        return true;
+    }
+    return false;
 }
 
 bool scope_valid(const char *s)
 {
-    if (!strcmp(s, "read") || !strcmp(s, "publish") || !strcmp(s, "admin"))
-        return true;
-    if (strncmp(s, "publish:", 8))
-        return false;
-    const char *eco = s + 8, *slash = strchr(eco, '/');
-    size_t elen = slash ? (size_t)(slash - eco) : strlen(eco);
-    if (!is_ecosystem(eco, elen))
-        return false;
-    if (!slash)
-        return true;
-    const char *pkg = slash + 1;
-    size_t plen = strlen(pkg);
-    if (plen == 0 || plen > 214)
-        return false;
-    for (const char *q = pkg; *q; q++)
-        if ((unsigned char)*q <= ' ' || *q == '"' || *q == '\\')
-            return false;
-    return true;
+    scope_parts sp;
+    return scope_parse(s, strlen(s), false, &sp);
 }
 
-/* Does the held scope cover the wanted one? Both are valid scopes. */
-static bool covers(const char *held, const char *want)
+/* Does the held scope cover the wanted one? A right covers the rights below it on the same
+ * packages; a range covers the ranges inside it. read and admin reach everything. */
+static bool covers(const scope_parts *held, const scope_parts *want)
 {
-    if (!strcmp(held, "admin"))
-        return true;
-    if (!strcmp(want, "admin"))
+    if (held->right < want->right)
         return false;
-    if (!strcmp(want, "read"))
+    if (held->right == RIGHT_ADMIN || want->right == RIGHT_READ)
         return true;
-    if (!strcmp(held, "read"))
+    if (!held->eco)
+        return true;
+    if (!want->eco || held->elen != want->elen || memcmp(held->eco, want->eco, held->elen) != 0)
         return false;
-    if (!strcmp(held, "publish"))
+    if (!held->pkg)
         return true;
-    /* held is publish:eco or publish:eco/pkg; want is publish, publish:eco or publish:eco/pkg */
-    size_t hl = strlen(held);
-    if (strncmp(want, held, hl))
-        return false;
-    if (want[hl] == '\0')
-        return true;
-    return strchr(held + 8, '/') == NULL && want[hl] == '/';
+    return want->pkg && held->plen == want->plen && memcmp(held->pkg, want->pkg, held->plen) == 0;
 }
 
-bool principal_can(const principal *p, const char *scope)
+/* Calls each(scope, n, ctx) for every scope of a space-separated list until it returns true. */
+static bool scopes_any(const char *s, bool (*each)(const char *, size_t, void *), void *ctx)
 {
-    if (p->kind == CRED_NONE)
-        return false;
-    if (!strcmp(scope, "admin") && !p->is_admin)
-        return false;
-    if (!p->scopes)
-        return true;
-    const char *s = p->scopes;
-    char one[256];
-    while (*s) {
+    while (s && *s) {
         while (*s == ' ')
             s++;
         size_t n = strcspn(s, " ");
-        if (n && n < sizeof one) {
-            memcpy(one, s, n);
-            one[n] = '\0';
-            if (covers(one, scope))
-                return true;
-        }
+        if (n && each(s, n, ctx))
+            return true;
         s += n;
     }
     return false;
 }
 
+static bool held_covers(const char *s, size_t n, void *want)
+{
+    scope_parts held;
+    return scope_parse(s, n, false, &held) && covers(&held, want);
+}
+
+bool principal_can(const principal *p, const char *scope)
+{
+    scope_parts want;
+    if (p->kind == CRED_NONE || !scope_parse(scope, strlen(scope), true, &want))
+        return false;
+    if (want.right == RIGHT_ADMIN && !p->is_admin)
+        return false;
+    if (!p->scopes)
+        return true;
+    return scopes_any(p->scopes, held_covers, &want);
+}
+
+static bool manages(const char *s, size_t n, void *p)
+{
+    scope_parts held;
+    return scope_parse(s, n, false, &held) &&
+           (held.right == RIGHT_MANAGE || (held.right == RIGHT_ADMIN && ((const principal *)p)->is_admin));
+}
+
+bool principal_manages_any(const principal *p)
+{
+    if (p->kind == CRED_NONE)
+        return false;
+    return !p->scopes || scopes_any(p->scopes, manages, (void *)p);
+}
+
+static bool not_held(const char *s, size_t n, void *p)
+{
+    char one[256];
+    if (n >= sizeof one)
+        return true;
+    memcpy(one, s, n);
+    one[n] = '\0';
+    return !principal_can(p, one);
+}
+
+bool principal_covers(const principal *p, const char *scopes, int64_t expires_at)
+{
+    if (p->kind == CRED_NONE || scopes_any(scopes, not_held, (void *)p))
+        return false;
+    return p->kind != CRED_TOKEN || !p->expires_at || (expires_at && expires_at <= p->expires_at);
+}
+
 const char *scope_publish(arena *a, const char *ecosystem, const char *package)
 {
     return arena_printf(a, "publish:%s/%s", ecosystem, package);
+}
+
+const char *scope_manage(arena *a, const char *ecosystem, const char *package)
+{
+    return arena_printf(a, "manage:%s/%s", ecosystem, package);
 }

@@ -35,6 +35,7 @@ static void clear(struct slot *s)
     free((char *)s->p.username);
     free((char *)s->p.scopes);
     free((char *)s->p.jti);
+    free((char *)s->p.sid);
     memset(s, 0, sizeof *s);
 }
 
@@ -87,6 +88,7 @@ bool authcache_get(const unsigned char key[32], int64_t now, int64_t epoch, aren
         p->username = arena_strdup(a, s->p.username);
         p->scopes = arena_strdup(a, s->p.scopes);
         p->jti = arena_strdup(a, s->p.jti);
+        p->sid = arena_strdup(a, s->p.sid);
         hit = true;
     }
     pthread_mutex_unlock(mu);
@@ -107,6 +109,7 @@ void authcache_put(const unsigned char key[32], int64_t now, int64_t epoch, cons
     s->p.username = dup_or_null(p->username);
     s->p.scopes = dup_or_null(p->scopes);
     s->p.jti = dup_or_null(p->jti);
+    s->p.sid = dup_or_null(p->sid);
     s->until = now + ttl;
     s->epoch = epoch;
     pthread_mutex_unlock(mu);

@@ -327,7 +327,7 @@ int docs_publish(core *c, arena *a, const principal *who, const char *ecosystem,
         e = &local;
     store_package p;
     store_version v;
-    if (packages_for_change(c, a, who, ecosystem, name, &p, e) < 0 ||
+    if (packages_for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0 ||
         packages_version(c, a, &p, version, &v, e) < 0)
         return -1;
     int fd = open(archive_path, O_RDONLY | O_CLOEXEC);
@@ -351,11 +351,25 @@ int docs_publish(core *c, arena *a, const principal *who, const char *ecosystem,
     return rc;
 }
 
+/* Removing docs is managing the package, except for a version its publisher could remove
+ * itself: one already gone, or one still inside --unpublish-window (a Hex revert deletes the
+ * docs before the release, with the same credential). */
+static enum pkg_right remove_right(core *c, arena *a, const store_package *p, const char *version)
+{
+    store_version v;
+    derr ignore;
+    if (packages_version(c, a, p, version, &v, &ignore) < 0)
+        return ignore.status == 404 ? PKG_PUBLISH : PKG_MANAGE;
+    long window = c->cfg->unpublish_window;
+    return window > 0 && now_unix() - v.published_at <= window ? PKG_PUBLISH : PKG_MANAGE;
+}
+
 int docs_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                 const char *version, const char *ip, derr *e)
 {
     store_package p;
-    if (packages_for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (packages_get(c, a, ecosystem, name, &p, e) < 0 ||
+        packages_may_change(c, a, who, &p, remove_right(c, a, &p, version), e) < 0)
         return -1;
     int rc = store_call(c->st, docs_delete, p.id, version, e);
     return change_done(c, rc, arena_printf(a, "%s %s has no docs", p.name, clip(a, version)), who->user_id,

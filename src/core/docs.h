@@ -27,7 +27,7 @@
 #define DOCS_MAX_FILE ((uint64_t)20 << 20)   /* uncompressed bytes of one file */
 #define DOCS_MAX_RATIO 100u                  /* uncompressed / compressed, past the first MiB */
 
-/* Publishes (or replaces) the docs of an existing version; owners (or admins) whose credential
+/* Publishes (or replaces) the docs of an existing version; owners whose credential
  * holds publish:<ecosystem>/<name>. archive_path is a complete temp file whose SHA-256 is sha256
  * and length size; the blob store may take it (the caller still unlinks its path afterwards,
  * ignoring ENOENT). Borrowed: every argument.
@@ -47,8 +47,10 @@
 int docs_publish(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                  const char *version, const char *archive_path, const unsigned char sha256[32], uint64_t size,
                  const char *ip, derr *e);
-/* Removes a version's docs (the blobs stay for fsck); owners only, as docs_publish. 404 when
- * the package or the site does not exist. The version need not exist any more. */
+/* Removes a version's docs (the blobs stay for fsck). Publishing docs is PKG_PUBLISH (packages.h);
+ * removing them is PKG_MANAGE, or PKG_PUBLISH for a version that is gone or still inside
+ * --unpublish-window (what a revert removes anyway). 404 when the package or the site does not
+ * exist. The version need not exist any more. */
 int docs_remove(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                 const char *version, const char *ip, derr *e);
 /* Opens one file of a site for sending: r->fd is the caller's to close. *ctype is its content

@@ -275,32 +275,35 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
     return packages_version(c, a, pkg, in->version, out, e);
 }
 
-int packages_may_change(core *c, arena *a, const principal *who, const store_package *p, derr *e)
+int packages_may_change(core *c, arena *a, const principal *who, const store_package *p, enum pkg_right right,
+                        derr *e)
 {
-    if (!principal_can(who, scope_publish(a, p->ecosystem, p->name)))
-        return derr_set(e, 403, "forbidden", "your credential may not change %s (scope publish:%s/%s needed)",
-                        p->name, p->ecosystem, p->name);
-    if (who->is_admin && principal_can(who, "admin"))
-        return 0;
+    bool manage = right == PKG_MANAGE;
+    const char *need =
+        manage ? scope_manage(a, p->ecosystem, p->name) : scope_publish(a, p->ecosystem, p->name);
+    if (!principal_can(who, need))
+        return derr_set(e, 403, "forbidden", "your credential may not %s %s (scope %s needed%s)",
+                        manage ? "manage" : "change", p->name, need,
+                        manage ? "; a publish scope never carries it" : "");
     int rc = store_call(c->st, owner_is, p->id, who->user_id, e);
     if (rc == STORE_NOT_FOUND)
         return derr_set(e, 403, "forbidden", "you are not an owner of %s", p->name);
     return rc == STORE_OK ? 0 : -1;
 }
 
-/* The package, and a check that who may change it. */
+/* The package, and a check that who holds right over it. */
 static int for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
-                      store_package *p, derr *e)
+                      enum pkg_right right, store_package *p, derr *e)
 {
     if (packages_get(c, a, ecosystem, name, p, e) < 0)
         return -1;
-    return packages_may_change(c, a, who, p, e);
+    return packages_may_change(c, a, who, p, right, e);
 }
 
 int packages_for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
-                        store_package *out, derr *e)
+                        enum pkg_right right, store_package *out, derr *e)
 {
-    return for_change(c, a, who, ecosystem, name, out, e);
+    return for_change(c, a, who, ecosystem, name, right, out, e);
 }
 
 int packages_version_used(core *c, arena *a, const store_package *p, const char *version, derr *e)
@@ -353,7 +356,7 @@ int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem
                   const char *version, bool yanked, const char *ip, derr *e)
 {
     store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, version_yank, p.id, version, yanked, now_unix(), e);
     return version_changed(c, a, rc, who, yanked ? "version.yank" : "version.unyank", &p, version, NULL, ip,
@@ -364,7 +367,7 @@ int packages_require_signatures(core *c, arena *a, const principal *who, const c
                                 bool on, const char *ip, derr *e)
 {
     store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_MANAGE, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, pkg_set_require_signatures, p.id, on, e);
     return change_done(c, rc, NULL, who->user_id, on ? "package.require_signatures" : "package.allow_unsigned",
@@ -383,7 +386,7 @@ static int owner_change(core *c, arena *a, const principal *who, const char *eco
 {
     store_package p;
     store_user u;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_MANAGE, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, user_by_login, a, username, &u, e);
     if (rc == STORE_OK && strcasecmp(u.username, username) != 0)
@@ -421,7 +424,7 @@ int packages_set_status(core *c, arena *a, const principal *who, const char *eco
                         derr *e)
 {
     store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, version_set_status, p.id, version, st, now_unix(), e);
     return version_changed(c, a, rc, who, action, &p, version, NULL, ip, e);
@@ -431,7 +434,7 @@ int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosy
                       const char *meta, const char *ip, derr *e)
 {
     store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_MANAGE, &p, e) < 0)
         return -1;
     int rc = store_call(c->st, pkg_set_meta, p.id, meta, e);
     return change_done(c, rc, NULL, who->user_id, "package.options", subject(a, &p, NULL), meta, ip, e);
@@ -441,7 +444,7 @@ int packages_discontinue(core *c, arena *a, const principal *who, const char *ec
                          const char *replaced_by, const char *ip, derr *e)
 {
     store_package p;
-    if (packages_for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (packages_for_change(c, a, who, ecosystem, name, PKG_MANAGE, &p, e) < 0)
         return -1;
     if (replaced_by && *replaced_by && (!on || strcmp(replaced_by, p.name) == 0 || strlen(replaced_by) > 214))
         return derr_set(e, 422, "invalid", "replaced_by: another package's name, and only when discontinued");
@@ -475,7 +478,7 @@ int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosys
                      const char *tag, const char *version, const char *ip, derr *e)
 {
     store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0)
         return -1;
     if (!tag || !*tag || strlen(tag) > 64)
         return derr_set(e, 422, "invalid", "tag: 1 to 64 characters");
@@ -490,7 +493,7 @@ int packages_tag_delete(core *c, arena *a, const principal *who, const char *eco
                         const char *tag, const char *ip, derr *e)
 {
     store_package p;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0)
         return -1;
     if (strcmp(tag, "latest") == 0)
         return derr_set(e, 422, "invalid", "tag: 'latest' cannot be removed; point it at another version");
@@ -504,7 +507,7 @@ int packages_remove_version(core *c, arena *a, const principal *who, const char 
 {
     store_package p;
     store_version v;
-    if (for_change(c, a, who, ecosystem, name, &p, e) < 0 || packages_version(c, a, &p, version, &v, e) < 0)
+    if (for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0 || packages_version(c, a, &p, version, &v, e) < 0)
         return -1;
     long window = c->cfg->unpublish_window;
     if (window <= 0)

@@ -66,16 +66,29 @@ int packages_versions(core *c, arena *a, const store_package *p, store_version *
 int packages_version(core *c, arena *a, const store_package *p, const char *version, store_version *out,
                      derr *e);
 
-/* The package, after checking that who may change it: an owner (or an admin) whose credential
- * holds publish:<ecosystem>/<name>. 404 no such package, 403 not allowed. For operations of other
- * modules (docs sites) that follow the same rule as yank and owners. */
-int packages_for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
-                        store_package *out, derr *e);
+/* The two rights over a package (auth.h has the scopes that carry them):
+ *   PKG_PUBLISH  its versions: yank and unyank, retire, deprecate, retract, dist-tags, docs
+ *                uploads, removing one version within --unpublish-window (npm unpublish of a
+ *                version, Hex revert). Needs publish:<eco>/<name>.
+ *   PKG_MANAGE   the package itself: owners (every front), settings (require signatures,
+ *                discontinued, options), removing the whole package (npm unpublish of a package)
+ *                or its docs. Needs manage:<eco>/<name>, which no publish scope carries: only a
+ *                password, a session, or a token made with a manage scope.
+ * Publishing a new version is packages_publish's own check (publish scope, and an owner). */
+enum pkg_right { PKG_PUBLISH, PKG_MANAGE };
 
-/* May who change p (yank, owners, tags, options, docs ...)? The one rule for every write on a
- * package: an owner (or an admin holding the admin scope) whose credential holds
- * publish:<ecosystem>/<name>. 0, or -1 with 403 (or a store failure). */
-int packages_may_change(core *c, arena *a, const principal *who, const store_package *p, derr *e);
+/* May who exercise right over p? The one rule for every write on an existing package, for every
+ * front and the dashboard: who's credential holds the right's scope for the package and who is
+ * an owner. Being an admin gives nothing here: admins are made owners like anyone else (the
+ * server-side `depot token create` is the audited way round for a package whose owners are
+ * gone). 0, or -1 with 403 (or a store failure). */
+int packages_may_change(core *c, arena *a, const principal *who, const store_package *p, enum pkg_right right,
+                        derr *e);
+
+/* The package, after packages_may_change(who, right). 404 no such package, 403 not allowed. For
+ * operations of other modules (docs sites) and fronts that check before they act. */
+int packages_for_change(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
+                        enum pkg_right right, store_package *out, derr *e);
 
 /* Has p ever had this version number? A number, once published, is never published again: not
  * while the version stands (versions are immutable), nor after it was removed with a tombstone
@@ -85,14 +98,14 @@ int packages_may_change(core *c, arena *a, const principal *who, const store_pac
 enum { VERSION_FREE = 0, VERSION_PUBLISHED = 1, VERSION_REMOVED = 2 };
 int packages_version_used(core *c, arena *a, const store_package *p, const char *version, derr *e);
 
-/* Yank or unyank (owners, with publish scope for the package). */
+/* Yank or unyank (PKG_PUBLISH). */
 int packages_yank(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                   const char *version, bool yanked, const char *ip, derr *e);
-/* Require signatures from now on, or not (owners). */
+/* Require signatures from now on, or not (PKG_MANAGE). */
 int packages_require_signatures(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                                 bool on, const char *ip, derr *e);
 
-/* Owners: listing is public; changes need an owner (or an admin) with publish scope. */
+/* Owners: listing is public; changes are PKG_MANAGE. */
 int packages_owners(core *c, arena *a, const store_package *p, store_owner **out, int *n, derr *e);
 int packages_owner_add(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                        const char *username, const char *ip, derr *e);
@@ -100,25 +113,26 @@ int packages_owner_remove(core *c, arena *a, const principal *who, const char *e
                           const char *username, const char *ip, derr *e);
 
 /* Version status, for owners: retire/unretire (Hex), deprecate (npm), retract (pub). `action` names
- * the change in the audit log ("version.retire" ...). 404 when the version does not exist. */
+ * the change in the audit log ("version.retire" ...). 404 when the version does not exist. PKG_PUBLISH. */
 int packages_set_status(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                         const char *version, const store_version_status *st, const char *action, const char *ip,
                         derr *e);
-/* Replaces the package's ecosystem extras (JSON object text), for owners. */
+/* Replaces the package's ecosystem extras (JSON object text); PKG_MANAGE. */
 int packages_set_meta(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                       const char *meta, const char *ip, derr *e);
 /* Discontinues a package (pub's isDiscontinued, optionally replacedBy another package's name), or
- * lifts it; owners. Other keys of the package's extras stay. */
+ * lifts it; PKG_MANAGE. Other keys of the package's extras stay. */
 int packages_discontinue(core *c, arena *a, const principal *who, const char *ecosystem, const char *name, bool on,
                          const char *replaced_by, const char *ip, derr *e);
-/* Dist-tags: anyone who may read lists them; owners set and delete. */
+/* Dist-tags: anyone who may read lists them; setting and deleting are PKG_PUBLISH. */
 int packages_tags(core *c, arena *a, const store_package *p, store_tag **out, int *n, derr *e);
 int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                      const char *tag, const char *version, const char *ip, derr *e);
 int packages_tag_delete(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                         const char *tag, const char *ip, derr *e);
 /* Removes a version (npm unpublish, Hex revert), for owners, only within --unpublish-window of its
- * publication (403 after). With tombstone the version number is never usable again. */
+ * publication (403 after). With tombstone the version number is never usable again. PKG_PUBLISH: a
+ * front removing a whole package checks PKG_MANAGE first. */
 int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                             const char *version, bool tombstone, const char *ip, derr *e);
 

@@ -30,10 +30,29 @@ int tokens_may_manage(const principal *p, derr *e)
 {
     if (p->kind == CRED_NONE)
         return derr_set(e, 401, "unauthorized", "a credential is needed");
-    if (p->kind == CRED_TOKEN && !principal_can(p, "admin"))
+    if (!principal_manages_any(p))
         return derr_set(e, 403, "forbidden",
-                        "managing tokens needs a password, a session token, or a token with the "
-                        "admin scope");
+                        "managing tokens needs a password, a session, or a token with a manage scope "
+                        "(manage, manage:<ecosystem>, manage:<ecosystem>/<package>) or the admin scope");
+    return 0;
+}
+
+/* The expiry of a token that creator makes asking for expires_at (0: never): an expiring API
+ * token makes only tokens that end no later than itself, and one asked for without an expiry
+ * ends with its creator. 0 with *out set, or -1 with 403 for a later one. */
+static int minted_expiry(const principal *creator, int64_t expires_at, int64_t *out, derr *e)
+{
+    *out = expires_at;
+    if (creator->kind != CRED_TOKEN || !creator->expires_at)
+        return 0;
+    if (!expires_at) {
+        *out = creator->expires_at;
+        return 0;
+    }
+    if (expires_at > creator->expires_at)
+        return derr_set(e, 403, "forbidden",
+                        "expires_at: a token cannot make a token that outlives it (it expires at %lld)",
+                        (long long)creator->expires_at);
     return 0;
 }
 
@@ -41,7 +60,7 @@ int tokens_create(core *c, arena *a, const principal *creator, const char *name,
                   const char *const *scopes, int64_t expires_at, const char *ip, store_token *out,
                   const char **secret, derr *e)
 {
-    if (token_check_name(name, e) < 0)
+    if (token_check_name(name, e) < 0 || tokens_may_manage(creator, e) < 0)
         return -1;
     if (!scopes || !scopes[0])
         return derr_set(e, 422, "invalid", "scopes: at least one scope is needed (read, publish, ...)");
@@ -52,7 +71,8 @@ int tokens_create(core *c, arena *a, const principal *creator, const char *name,
         if (!scope_valid(*s))
             return derr_set(e, 422, "invalid",
                             "scopes: '%.80s' is not a scope (read, publish, publish:<ecosystem>, "
-                            "publish:<ecosystem>/<package>, admin)",
+                            "publish:<ecosystem>/<package>, manage, manage:<ecosystem>, "
+                            "manage:<ecosystem>/<package>, admin)",
                             *s);
         if (!principal_can(creator, *s))
             return derr_set(e, 403, "forbidden", "scopes: you cannot grant '%.80s'", *s);
@@ -60,6 +80,8 @@ int tokens_create(core *c, arena *a, const principal *creator, const char *name,
     }
     if (expires_at && expires_at <= now_unix())
         return derr_set(e, 422, "invalid", "expires_at: must be in the future");
+    if (minted_expiry(creator, expires_at, &expires_at, e) < 0)
+        return -1;
 
     char *joined = arena_alloc(a, total + 1), *w = joined;
     for (const char *const *s = scopes; *s; s++) {
@@ -157,13 +179,20 @@ json_t *token_json(const store_token *t)
 
 int tokens_may_delete(core *c, arena *a, const principal *p, const char *name, derr *e)
 {
-    if (p->kind == CRED_TOKEN && !principal_can(p, "admin")) {
-        store_token t;
-        int rc = store_call(c->st, token_by_name, a, p->user_id, name, &t, e);
-        if (rc == STORE_OK && t.id == p->token_id)
-            return 0;
-        if (rc == STORE_ERROR)
-            return -1;
-    }
-    return tokens_may_manage(p, e);
+    if (p->kind != CRED_TOKEN)
+        return tokens_may_manage(p, e);
+    store_token t;
+    int rc = store_call(c->st, token_by_name, a, p->user_id, name, &t, e);
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_OK && t.id == p->token_id)
+        return 0;
+    if (tokens_may_manage(p, e) < 0)
+        return -1;
+    if (rc == STORE_OK && !principal_covers(p, t.scopes, t.expires_at))
+        return derr_set(e, 403, "forbidden",
+                        "this token cannot delete the token '%s': it holds scopes or a lifetime beyond this "
+                        "token's",
+                        name);
+    return 0;
 }

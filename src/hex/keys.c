@@ -5,19 +5,20 @@
  * `GET /auth?domain=&resource=`.
  *
  * Hex permissions {domain, resource} (hex.md §3.3) map onto depot scopes:
- *   api (or api:write)        publish:hex   (publish and manage every Hex package the user owns)
+ *   api (or api:write)        publish:hex manage:hex (publish and manage every Hex package the
+ *                             user owns, owners included, as hex.pm's write key does)
  *   api:read                  read
  *   repository:NAME, repositories, docs:NAME   read
- *   package:NAME              publish:hex/NAME
+ *   package:NAME              publish:hex/NAME (publish only: no owners, no settings)
  * and back, for listing. A repository permission must name this server's
  * repository. /orgs/{org}/keys are the same keys; {org} must be the
  * repository's name, since depot has no organizations.
  *
- * Who may manage keys through the Hex API: a password (Basic, what old
- * clients use to create their first key), a session, or a token holding
- * publish:hex (Hex's full `api` permission, which is what HEX_API_KEY holds
- * when `mix hex.organization key` runs). A new key never holds more than the
- * credential that makes it (core/tokens.c checks every scope).
+ * Who may list, make and revoke keys through the Hex API is core's rule for every front
+ * (tokens_may_manage): a password (Basic, what clients use to create their first key), a
+ * session, or a token holding a manage scope, such as a full `api` key (what HEX_API_KEY holds
+ * when `mix hex.organization key` runs). A new key never holds more, nor lives longer, than the
+ * credential that makes it, and a key revokes only keys it covers (core/tokens.c).
  */
 #include <ctype.h>
 #include <string.h>
@@ -38,9 +39,14 @@ static bool org_ok(req *r)
     return false;
 }
 
-static bool may_manage(const principal *p)
+/* core's rule for managing keys; false after answering 403 in Hex's shape. */
+static bool may_manage(req *r)
 {
-    return p->kind == CRED_PASSWORD || p->kind == CRED_JWT || principal_can(p, "publish:hex");
+    derr e;
+    if (tokens_may_manage(&r->who, &e) == 0)
+        return true;
+    hex_error(r, e.status, e.message, NULL);
+    return false;
 }
 
 static const char *key_url(req *r, const char *name)
@@ -67,11 +73,13 @@ static json_t *permissions(req *r, const char *scopes)
         size_t n = strcspn(s, " ");
         const char *sc = arena_strndup(r->a, s, n);
         if (!api &&
-            (strcmp(sc, "admin") == 0 || strcmp(sc, "publish") == 0 || strcmp(sc, "publish:hex") == 0)) {
+            (strcmp(sc, "admin") == 0 || strcmp(sc, "publish") == 0 || strcmp(sc, "publish:hex") == 0 ||
+             strcmp(sc, "manage") == 0 || strcmp(sc, "manage:hex") == 0)) {
             add_perm(arr, "api", NULL);
             api = true;
-        } else if (strncmp(sc, "publish:hex/", 12) == 0) {
-            add_perm(arr, "package", arena_printf(r->a, "%s/%s", hex_opts(r->cfg)->repo, sc + 12));
+        } else if (strncmp(sc, "publish:hex/", 12) == 0 || strncmp(sc, "manage:hex/", 11) == 0) {
+            add_perm(arr, "package",
+                     arena_printf(r->a, "%s/%s", hex_opts(r->cfg)->repo, strchr(sc, '/') + 1));
         }
         s += n;
         while (*s == ' ')
@@ -121,7 +129,7 @@ static int list_keys(req *r, token_row **ts, int *n)
 
 void hex_keys_list(req *r)
 {
-    if (!org_ok(r) || !hex_need_user(r))
+    if (!org_ok(r) || !hex_need_user(r) || !may_manage(r))
         return;
     token_row *ts;
     int n;
@@ -135,7 +143,7 @@ void hex_keys_list(req *r)
 
 void hex_keys_get(req *r)
 {
-    if (!org_ok(r) || !hex_need_user(r))
+    if (!org_ok(r) || !hex_need_user(r) || !may_manage(r))
         return;
     derr e;
     token_row t;
@@ -199,6 +207,14 @@ static const char *perm_scope(req *r, json_t *p, const char **why)
     return NULL;
 }
 
+/* The scopes of a full api key (api or api:write) appended at scopes[n]; the new count. */
+static int api_scopes(const char **scopes, int n)
+{
+    scopes[n++] = "publish:hex";
+    scopes[n++] = "manage:hex";
+    return n;
+}
+
 /* A Hex key name as a token name: other characters become '-', at most 60 characters. */
 static const char *token_name(req *r, const char *name)
 {
@@ -223,22 +239,19 @@ void hex_keys_create(req *r)
     json_t *b = hex_body(r);
     if (!b)
         return;
-    if (!may_manage(&r->who)) {
-        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)",
-                  NULL);
+    if (!may_manage(r))
         return;
-    }
     const char *name = json_string_value(json_object_get(b, "name"));
     json_t *errors = json_object();
     if (!name || !*name)
         json_object_set_new(errors, "name", json_string("can't be blank"));
     json_t *perms = json_object_get(b, "permissions");
-    const char *scopes[33];
+    const char *scopes[2 * 32 + 1]; /* a full api permission is two scopes */
     int ns = 0;
     if (perms && !json_is_null(perms) && !json_is_array(perms))
         json_object_set_new(errors, "permissions", json_string("should be a list"));
     else if (!perms || json_is_null(perms) || json_array_size(perms) == 0)
-        scopes[ns++] = "publish:hex";
+        ns = api_scopes(scopes, ns);
     else if (json_array_size(perms) > 32)
         json_object_set_new(errors, "permissions", json_string("at most 32"));
     else
@@ -249,7 +262,10 @@ void hex_keys_create(req *r)
                 json_object_set_new(errors, "permissions", json_string(why));
                 break;
             }
-            scopes[ns++] = sc;
+            if (strcmp(sc, "publish:hex") == 0)
+                ns = api_scopes(scopes, ns);
+            else
+                scopes[ns++] = sc;
         }
     scopes[ns] = NULL;
     int64_t expires = 0;
@@ -292,10 +308,8 @@ void hex_keys_delete(req *r)
         resp_derr(r, &e);
         return;
     }
-    bool self = r->who.kind == CRED_TOKEN && r->who.token_id == t.id;
-    if (!self && !may_manage(&r->who)) {
-        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)",
-                  NULL);
+    if (tokens_may_delete(r->core, r->a, &r->who, name, &e) < 0) {
+        hex_error(r, e.status, e.message, NULL);
         return;
     }
     if (tokens_delete(r->core, r->who.user_id, name, r->ip, &e) < 0) {
@@ -309,19 +323,20 @@ void hex_keys_delete(req *r)
 
 void hex_keys_delete_all(req *r)
 {
-    if (!org_ok(r) || !hex_need_user(r))
+    if (!org_ok(r) || !hex_need_user(r) || !may_manage(r))
         return;
-    if (!may_manage(&r->who)) {
-        hex_error(r, 403, "this key may not manage keys (it needs the api permission: scope publish:hex)",
-                  NULL);
-        return;
-    }
     token_row *ts;
     int n;
     if (list_keys(r, &ts, &n) < 0)
         return;
     json_t *authing = NULL;
     derr e;
+    /* All or nothing: a key that cannot revoke one of them revokes none. */
+    for (int i = 0; i < n; i++)
+        if (tokens_may_delete(r->core, r->a, &r->who, ts[i].name, &e) < 0) {
+            hex_error(r, e.status, e.message, NULL);
+            return;
+        }
     for (int i = 0; i < n; i++) {
         if (r->who.kind == CRED_TOKEN && r->who.token_id == ts[i].id)
             authing = key_json(r, &ts[i], NULL);

@@ -27,7 +27,7 @@ static const char *resolve_user(req *r, const char *name, const char *who)
 {
     derr e;
     package_row p;
-    if (packages_for_change(r->core, r->a, &r->who, HEX, name, &p, &e) < 0) {
+    if (packages_for_change(r->core, r->a, &r->who, HEX, name, PKG_MANAGE, &p, &e) < 0) {
         resp_derr(r, &e);
         return NULL;
     }

@@ -32,8 +32,9 @@ char *jwt_sign(arena *a, const unsigned char *key, size_t keylen, const jwt_clai
         return NULL;
     char sub[24];
     snprintf(sub, sizeof sub, "%" PRId64, c->sub);
-    json_t *payload = json_pack("{s:s, s:s, s:I, s:I, s:s}", "sub", sub, "name", c->name, "iat",
-                                (json_int_t)c->iat, "exp", (json_int_t)c->exp, "jti", c->jti);
+    json_t *payload = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I}", "sub", sub, "name", c->name,
+                                "iat", (json_int_t)c->iat, "exp", (json_int_t)c->exp, "jti", c->jti,
+                                "sid", c->sid ? c->sid : c->jti, "gen", (json_int_t)c->gen);
     if (!payload)
         return NULL;
     char *pj = json_dumps(payload, JSON_COMPACT);
@@ -162,10 +163,16 @@ enum jwt_result jwt_verify(arena *a, const unsigned char *key, size_t keylen, co
     json_t *sub = json_object_get(p, "sub"), *name = json_object_get(p, "name");
     json_t *iat = json_object_get(p, "iat"), *exp = json_object_get(p, "exp");
     json_t *jti = json_object_get(p, "jti");
+    json_t *sid = json_object_get(p, "sid"), *gen = json_object_get(p, "gen");
     int64_t id;
     if (parse_sub(sub, &id) < 0 || !json_is_string(name) || !json_is_string(jti) ||
-        !json_is_integer(iat) || !json_is_integer(exp))
+        !json_is_integer(iat) || !json_is_integer(exp) || (sid && !json_is_string(sid)) ||
+        (gen && !json_is_integer(gen)))
         goto out;
+    if (!sid)
+        sid = jti;
+    c->sid = arena_strndup(a, json_string_value(sid), json_string_length(sid));
+    c->gen = gen ? (int64_t)json_integer_value(gen) : 0;
     c->sub = id;
     c->name = arena_strndup(a, json_string_value(name), json_string_length(name));
     c->jti = arena_strndup(a, json_string_value(jti), json_string_length(jti));

@@ -4,7 +4,10 @@
  * The algorithm is pinned: a token whose header names any algorithm but
  * "HS256" (including "none") is refused before its signature is looked at.
  * Claims used by depot: sub (user id, as a string), name (username),
- * iat, exp (seconds since the epoch), jti (random id, used for revocation).
+ * iat, exp (seconds since the epoch), jti (random id of this token), sid (the session: the jti
+ * of the login's token, kept by every refresh; revocation is by sid) and gen (the user's session
+ * epoch when the session was issued). sid and gen are optional on the way in, for tokens signed
+ * before they existed: sid then reads as the jti, gen as 0.
  */
 #ifndef DEPOT_JWT_H
 #define DEPOT_JWT_H
@@ -19,6 +22,8 @@ typedef struct jwt_claims {
     const char *name;
     int64_t iat, exp;
     const char *jti;
+    const char *sid; /* NULL when signing: the jti */
+    int64_t gen;
 } jwt_claims;
 
 /* Signs the claims (a jti is filled in by the caller). Returns the compact token, in the arena;

@@ -889,6 +889,11 @@ void npm_delete_package(req *r)
     int nv;
     if (load_versions(r, name, &p, &vs, &nv) < 0)
         return;
+    derr e;
+    if (packages_may_change(r->core, r->a, &r->who, &p, PKG_MANAGE, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
     if (rev_current(r, &p, req_param(r, "rev")) < 0)
         return;
     const version_row **all = arena_zalloc(r->a, sizeof *all * (size_t)(nv ? nv : 1));

@@ -120,7 +120,9 @@ void npm_couch_login(req *r)
             resp_derr(r, &e);
         return;
     }
-    static const char *const scopes[] = {"read", "publish", NULL};
+    /* npm keeps this one token for everything a person does with npm, owners included (npm owner,
+     * npm unpublish of a package): it manages npm packages, made with the password. */
+    static const char *const scopes[] = {"read", "publish", "manage:npm", NULL};
     token_row t;
     const char *secret;
     if (login_token(r, &who, "npm-login", NULL, scopes, 0, &t, &secret, &e) < 0) {
@@ -192,15 +194,6 @@ void npm_whoami(req *r)
     resp_json(r, 200, doc);
 }
 
-/* May this credential see and revoke its user's tokens through npm? depot's rule (a password,
- * a session or an admin token), or a token with the whole publish scope: npm login's. */
-static int may_manage(req *r, derr *e)
-{
-    if (r->who.kind == CRED_TOKEN && principal_can(&r->who, "publish"))
-        return 0;
-    return tokens_may_manage(&r->who, e);
-}
-
 /* The user's token whose stored hash (or name) is key; NULL when none. */
 static const token_row *find_token(req *r, const char *key, derr *e)
 {
@@ -233,7 +226,7 @@ void npm_logout(req *r)
     char hash[65];
     sha256_hex(secret, strlen(secret), hash);
     const token_row *t = find_token(r, hash, &e);
-    if (!t || (t->id != r->who.token_id && may_manage(r, &e) < 0) ||
+    if (!t || tokens_may_delete(r->core, r->a, &r->who, t->name, &e) < 0 ||
         tokens_delete(r->core, r->who.user_id, t->name, r->ip, &e) < 0) {
         resp_derr(r, &e);
         return;
@@ -248,7 +241,8 @@ static json_t *token_obj(req *r, const token_row *t)
     json_object_set_new(o, "key", json_string(t->hash));
     json_object_set_new(o, "name", json_string(t->name));
     json_object_set_new(o, "readonly",
-                        json_boolean(!strstr(t->scopes, "publish") && !strstr(t->scopes, "admin")));
+                        json_boolean(!strstr(t->scopes, "publish") && !strstr(t->scopes, "manage") &&
+                                     !strstr(t->scopes, "admin")));
     json_object_set_new(o, "automation", json_false());
     json_object_set_new(o, "cidr_whitelist", json_null());
     json_object_set_new(o, "scopes", scopes_json(t->scopes));
@@ -265,7 +259,7 @@ void npm_tokens_list(req *r)
     derr e;
     token_row *ts;
     int n;
-    if (may_manage(r, &e) < 0 || tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
+    if (tokens_may_manage(&r->who, &e) < 0 || tokens_list(r->core, r->a, r->who.user_id, &ts, &n, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -284,8 +278,9 @@ void npm_tokens_create(req *r)
 {
     derr e;
     /* The password in the body proves the user; the credential must still be one that may manage
-     * tokens, as for listing and revoking them (a read-only token may not make a publish token). */
-    if (may_manage(r, &e) < 0) {
+     * tokens (core's rule for every front: a password, a session, or a token with a manage scope,
+     * as npm login's has), as for listing and revoking them. */
+    if (tokens_may_manage(&r->who, &e) < 0) {
         resp_derr(r, &e);
         return;
     }
@@ -367,7 +362,7 @@ void npm_tokens_delete(req *r)
 {
     derr e;
     const token_row *t = find_token(r, req_param(r, "key"), &e);
-    if (!t || (t->id != r->who.token_id && may_manage(r, &e) < 0) ||
+    if (!t || tokens_may_delete(r->core, r->a, &r->who, t->name, &e) < 0 ||
         tokens_delete(r->core, r->who.user_id, t->name, r->ip, &e) < 0) {
         resp_derr(r, &e);
         return;

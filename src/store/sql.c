@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "../lib/buf.h"
+#include "../lib/emailkey.h"
 #include "../lib/log.h"
 #include "../lib/utf8.h"
 #include "../lib/xalloc.h"
@@ -58,7 +59,7 @@
 /* clang-format off */
 enum query {
     Q_PING,
-    Q_USER_INSERT, Q_USER_BY_ID, Q_USER_BY_LOGIN, Q_USER_LIST, Q_USER_SET_PASSWORD,
+    Q_USER_LOCK, Q_USER_INSERT, Q_USER_BY_ID, Q_USER_BY_LOGIN, Q_USER_LIST, Q_USER_SET_PASSWORD,
     Q_USER_SET_DISABLED, Q_USER_SET_ADMIN,
     Q_TOKEN_INSERT, Q_TOKEN_BY_HASH, Q_TOKEN_BY_NAME, Q_TOKEN_LIST, Q_TOKEN_DELETE, Q_TOKEN_TOUCH,
     Q_JWT_PURGE, Q_JWT_INSERT, Q_JWT_CHECK, Q_AUTH_EPOCH, Q_ECO_GEN, Q_AUDIT_INSERT,
@@ -77,13 +78,15 @@ enum query {
     Q_UPLOAD_INSERT, Q_UPLOAD_GET, Q_UPLOAD_UPDATE, Q_UPLOAD_EXPIRE,
     Q_EMAIL_TOKEN_PURGE, Q_EMAIL_TOKEN_REPLACE, Q_EMAIL_TOKEN_INSERT, Q_EMAIL_TOKEN_GET,
     Q_EMAIL_TOKEN_USE, Q_USER_SET_VERIFIED, Q_USER_VERIFIED,
-    Q_AUDIT_RECENT, Q_PKG_DEPENDENTS,
+    Q_AUDIT_RECENT, Q_PKG_DEPENDENTS, Q_EMAIL_NON_ASCII, Q_EMAIL_REKEY,
     Q__COUNT
 };
 /* clang-format on */
 _Static_assert(Q__COUNT <= SQL_SLOTS, "a connection keeps SQL_SLOTS statements");
 
-#define USER_COLS "id, username, email, password_hash, is_admin, disabled, created_at, password_changed_at"
+#define USER_COLS                                                                            \
+    "id, username, email, password_hash, is_admin, disabled, created_at, password_changed_at," \
+    " session_epoch"
 #define TOKEN_COLS \
     "id, user_id, name, hash, prefix, scopes, created_at, expires_at, last_used_at"
 #define PKG_COLS STORE_PKG_COLS
@@ -130,18 +133,28 @@ static const struct {
     const char *sql, *pg;
 } sql_text[Q__COUNT] = {
     [Q_PING] = {"SELECT 1"},
+    /* Registrations queue up, so only one of them can find the store without users (PostgreSQL;
+     * SQLite's BEGIN IMMEDIATE already holds the whole file). */
+    [Q_USER_LOCK] = {NULL, "SELECT pg_advisory_xact_lock(4242400001)"},
+    /* The first account of a store is an admin: decided by the insert itself, under the lock. */
     [Q_USER_INSERT] = {"INSERT INTO users (username, username_lower, email, email_lower,"
                        " password_hash, is_admin, disabled, created_at, updated_at)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) RETURNING id"},
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6 OR NOT EXISTS (SELECT 1 FROM users), ?7,"
+                       " ?8, ?8) RETURNING id, is_admin"},
     [Q_USER_BY_ID] = {"SELECT " USER_COLS " FROM users WHERE id = ?1"},
-    /* A username wins over another account's email of the same text. */
+    /* ?1 the login in ASCII lower case, ?2 its email key (lib/emailkey.h). A username wins over
+     * another account's email of the same text. */
     [Q_USER_BY_LOGIN] = {"SELECT " USER_COLS " FROM users"
-                         " WHERE username_lower = ?1 OR email_lower = ?1"
+                         " WHERE username_lower = ?1 OR email_lower = ?2"
                          " ORDER BY username_lower = ?1 DESC LIMIT 1"},
     [Q_USER_LIST] = {"SELECT " USER_COLS " FROM users ORDER BY username_lower, id"},
+    /* A new password, and any change of the disabled flag, end every session issued before. */
     [Q_USER_SET_PASSWORD] = {"UPDATE users SET password_hash = ?2, updated_at = ?3,"
-                             " password_changed_at = ?3 WHERE id = ?1"},
-    [Q_USER_SET_DISABLED] = {"UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1"},
+                             " password_changed_at = ?3, session_epoch = session_epoch + 1"
+                             " WHERE id = ?1"},
+    [Q_USER_SET_DISABLED] = {"UPDATE users SET session_epoch = session_epoch"
+                             " + CASE WHEN disabled = ?2 THEN 0 ELSE 1 END,"
+                             " disabled = ?2, updated_at = ?3 WHERE id = ?1"},
     [Q_USER_SET_ADMIN] = {"UPDATE users SET is_admin = ?2, updated_at = ?3 WHERE id = ?1"},
     [Q_TOKEN_INSERT] = {"INSERT INTO api_tokens (user_id, name, hash, prefix, scopes, created_at,"
                         " expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
@@ -338,6 +351,13 @@ static const struct {
                           " AND p.latest_version = v.version"
                           " WHERE d.name = ?2 AND d.kind <> 'dev' AND p.ecosystem = ?1"
                           " GROUP BY p.id ORDER BY p.downloads DESC, p.id DESC LIMIT ?3"},
+    /* Addresses with a byte past ASCII: the only ones whose key (lib/emailkey.h) may differ from
+     * the ASCII lower case stored before keys existed. */
+    [Q_EMAIL_NON_ASCII] = {"SELECT id, email, email_lower FROM users WHERE email IS NOT NULL"
+                           " AND length(email) <> length(CAST(email AS BLOB)) ORDER BY id",
+                           "SELECT id, email, email_lower FROM users WHERE email IS NOT NULL"
+                           " AND length(email) <> octet_length(email) ORDER BY id"},
+    [Q_EMAIL_REKEY] = {"UPDATE users SET email_lower = ?2 WHERE id = ?1"},
 };
 
 /* ---- small pieces ----------------------------------------------------- */
@@ -897,6 +917,45 @@ static int migrations_known(sql_conn *c, derr *e)
                     (long long)have, known);
 }
 
+struct email_row {
+    int64_t id;
+    const char *email, *key;
+};
+#define ROW struct email_row
+READER(read_email_row, 0, CI(id), CT(email), CT(key))
+#undef ROW
+
+/* Gives every stored address with non-ASCII text its key (lib/emailkey.h), in one transaction:
+ * rows stored before keys existed hold their ASCII lower case. An address whose key another
+ * account's address already has keeps its old key, with a warning: the two accounts were
+ * registered before look-alikes were refused, and an admin decides which address stays. */
+static int email_rekey(sql_conn *c, derr *e)
+{
+    static const char op[] = "email_rekey";
+    arena *a = arena_new(0);
+    struct email_row *rows = NULL;
+    int n = 0;
+    int ret = tx_begin(c, op, e);
+    if (ret == STORE_OK)
+        ret = q_list(c, a, Q_EMAIL_NON_ASCII, NULL, sizeof *rows, read_email_row, (void **)&rows, &n, op, e);
+    for (int i = 0; i < n && ret == STORE_OK; i++) {
+        char *key = email_key(rows[i].email);
+        if (key && strcmp(key, rows[i].key ? rows[i].key : "") != 0) {
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)rows[i].id);
+            ret = q_one(c, NULL, Q_USER_BY_LOGIN, P(T(""), T(key)), NULL, NULL, NULL, op, e);
+            if (ret == STORE_OK)
+                log_warn("an account's email address has a look-alike in another account; left as it was",
+                         "user_id", id, NULL);
+            else if (ret == STORE_NOT_FOUND)
+                ret = q_exec(c, Q_EMAIL_REKEY, P(I(rows[i].id), T(key)), NULL, op, e);
+        }
+        free(key);
+    }
+    arena_free(a);
+    return tx_end(c, ret, op, e);
+}
+
 /* Runs the migrations that are missing, one transaction each, under the
  * engine's hold (PostgreSQL: an advisory lock, so servers starting together
  * migrate one after the other; SQLite: each transaction's write lock). */
@@ -919,6 +978,8 @@ static int op_migrate(store *s, int *applied, derr *e)
         else
             count += r;
     }
+    if (ret == STORE_OK)
+        ret = email_rekey(c, e);
     if (d->migrate_hold)
         d->migrate_hold(c, false, NULL);
     if (applied)
@@ -946,7 +1007,9 @@ static int op_backup(store *s, const char *path, derr *e)
 #define ROW store_user
 READER(read_user, 0,
     CI(id), CT(username), CT(email), CT(password_hash), CB(is_admin), CB(disabled),
-    CI(created_at), CI(password_changed_at))
+    CI(created_at), CI(password_changed_at), CI(session_epoch))
+/* What a user insert gives back. */
+READER(read_user_created, 0, CI(id), CB(is_admin))
 #undef ROW
 
 /* Runs an INSERT ... RETURNING id into *id; a missing parent row is "no such <parent>". */
@@ -959,19 +1022,28 @@ static int s_insert(store *s, enum query q, const struct params *p, int64_t *id,
     return ret;
 }
 
+/* One transaction: the registration lock (PostgreSQL), then the insert, which makes the account
+ * an admin when asked or when it is the store's first (u->is_admin says which it became). */
 static int op_user_create(store *s, store_user *u, derr *e)
 {
+    static const char op[] = "user_create";
+    sql_conn *c = drv(s)->conn(s, e);
+    if (!c || tx_begin(c, op, e) != STORE_OK)
+        return STORE_ERROR;
     char *ulower = ascii_lower(u->username);
-    char *elower = ascii_lower(u->email);
+    char *elower = email_key(u->email);
     int64_t created = u->created_at > 0 ? u->created_at : now_s();
-    int ret = s_insert(s, Q_USER_INSERT,
-                       P(T(u->username), T(ulower), T(u->email), T(elower), T(u->password_hash),
-                         B(u->is_admin), B(u->disabled), I(created)),
-                       &u->id, NULL, "user_create", e);
+    int ret = q_exec(c, Q_USER_LOCK, NULL, NULL, op, e);
     if (ret == STORE_OK)
-        u->created_at = created;
+        ret = q_one(c, NULL, Q_USER_INSERT,
+                    P(T(u->username), T(ulower), T(u->email), T(elower), T(u->password_hash),
+                      B(u->is_admin), B(u->disabled), I(created)),
+                    read_user_created, u, NULL, op, e);
     free(ulower);
     free(elower);
+    ret = tx_end(c, ret, op, e);
+    if (ret == STORE_OK)
+        u->created_at = created;
     return ret;
 }
 
@@ -985,9 +1057,11 @@ static int op_user_by_login(store *s, arena *a, const char *login, store_user *o
 {
     if (!login)
         return not_found(e, "user");
-    char *lower = ascii_lower(login);
-    int ret = s_one(s, a, Q_USER_BY_LOGIN, P(T(lower)), read_user, out, "user", "user_by_login", e);
+    char *lower = ascii_lower(login), *key = email_key(login);
+    int ret = s_one(s, a, Q_USER_BY_LOGIN, P(T(lower), T(key)), read_user, out, "user", "user_by_login",
+                    e);
     free(lower);
+    free(key);
     return ret;
 }
 

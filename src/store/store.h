@@ -41,7 +41,9 @@ typedef struct store_user {
     bool is_admin;
     bool disabled;
     int64_t created_at; /* seconds since the epoch */
-    int64_t password_changed_at; /* sessions issued before it are over (0: never changed) */
+    int64_t password_changed_at; /* when the password last changed (0: never) */
+    int64_t session_epoch; /* moved by a password change and by disabling or enabling: a session
+                            * token carrying another epoch is over */
 } store_user;
 
 typedef struct store_token {
@@ -255,14 +257,19 @@ struct store_ops {
     int (*ping)(store *s, derr *e);
 
     /* Users. user_create fills u->id and u->created_at; STORE_CONFLICT when the
-     * username (case-insensitively) or the email (case-insensitively) is taken,
-     * with e->message saying which. */
+     * username (case-insensitively) or the email (its key, lib/emailkey.h) is taken,
+     * with e->message saying which. The account is an admin when u->is_admin asks it or when
+     * the store has no user yet, decided inside the insert's transaction with registrations
+     * queued, so two first registrations at once make one admin; u->is_admin says which. */
     int (*user_create)(store *s, store_user *u, derr *e);
     int (*user_by_id)(store *s, arena *a, int64_t id, store_user *out, derr *e);
-    /* By username or by email, both case-insensitive. */
+    /* By username (case-insensitive) or by email (its key: case, compatibility forms and punycode
+     * folded, lib/emailkey.h). */
     int (*user_by_login)(store *s, arena *a, const char *login, store_user *out, derr *e);
     /* All users ordered by username; *out is an arena array of *n users. */
     int (*user_list)(store *s, arena *a, store_user **out, int *n, derr *e);
+    /* Both move the user's session_epoch in the same statement (user_set_disabled only when the
+     * flag changes). */
     int (*user_set_password)(store *s, int64_t id, const char *hash, derr *e);
     int (*user_set_disabled)(store *s, int64_t id, bool disabled, derr *e);
     int (*user_set_admin)(store *s, int64_t id, bool admin, derr *e);
@@ -316,7 +323,7 @@ struct store_ops {
     int (*eco_generation)(store *s, const char *ecosystem, int64_t *out, derr *e);
 
     /* The revocation epoch: moves (in the same transaction) whenever a token is deleted, a session
-     * revoked, or a user disabled, demoted, re-passworded or deleted. */
+     * revoked, or a user disabled, enabled, demoted, re-passworded or deleted. */
     int (*auth_epoch)(store *s, int64_t *out, derr *e);
 
     /* ---- packages ---- */

@@ -258,6 +258,8 @@ static void tokens_section(page *pg, const token_row *ts, int n)
     for (size_t i = 0; (x = ecosystem_at(i)); i++)
         H(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"publish:{}\"> publish:{}</label>",
           x->name, x->name);
+    html_raw(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"manage\"> manage (owners, settings "
+                "and removal of your packages, and your tokens; publish alone never carries it)</label>");
     if (r->who.is_admin)
         html_raw(b, "<label><input type=\"checkbox\" name=\"scope\" value=\"admin\"> admin</label>");
     html_raw(
@@ -265,7 +267,8 @@ static void tokens_section(page *pg, const token_row *ts, int n)
         "</fieldset><div class=\"field\"><label for=\"token-pkg\">Only one package (optional)</label>"
         "<input id=\"token-pkg\" name=\"package_scope\" type=\"text\" maxlength=\"250\" "
         "placeholder=\"publish:npm/left-pad\" aria-describedby=\"token-pkg-hint\"><p class=\"hint\" "
-        "id=\"token-pkg-hint\">A scope such as <code>publish:hex/my_lib</code>, added to the ones ticked.</p>"
+        "id=\"token-pkg-hint\">A scope such as <code>publish:hex/my_lib</code> or "
+        "<code>manage:hex/my_lib</code>, added to the ones ticked.</p>"
         "</div><div class=\"field\"><label for=\"token-exp\">Expires</label><select id=\"token-exp\" "
         "name=\"expires_days\"><option value=\"30\">in 30 days</option><option value=\"90\">in 90 days"
         "</option><option value=\"365\">in a year</option><option value=\"0\">never</option></select></div>"
@@ -440,6 +443,7 @@ void web_account_post(req *r)
     const char *action = req_param(r, "action");
     derr e;
     const char *done = NULL;
+    session fresh = {0};
     int rc = 0;
     if (!strcmp(action, "token-create")) {
         token_create(r);
@@ -463,7 +467,8 @@ void web_account_post(req *r)
             account_page(r, 400, "Give the current and the new password.", NULL);
             return;
         }
-        rc = accounts_change_password(r->core, r->a, &r->who, cur, strlen(cur), pw, strlen(pw), r->ip, &e);
+        rc = accounts_change_password(r->core, r->a, &r->who, cur, strlen(cur), pw, strlen(pw), r->ip, &fresh,
+                                      &e);
         done = "password";
     } else if (!strcmp(action, "verify-send")) {
         user_row u;
@@ -484,8 +489,7 @@ void web_account_post(req *r)
     }
     web_redirect(r, arena_printf(r->a, "/account?done=%s", done));
     /* A new password ends every session issued before it (this one too): keep this browser
-     * signed in with a fresh one. */
-    session fresh;
-    if (!strcmp(done, "password") && accounts_refresh(r->core, r->a, &r->who, &fresh, &e) == 0)
+     * signed in with the fresh one the change made. */
+    if (fresh.token)
         resp_header(r, "Set-Cookie", web_session_cookie(r, fresh.token, fresh.expires_at - now_unix()));
 }

@@ -20,7 +20,7 @@ static const struct {
     const char *code, *title, *explain;
 } user_actions[] = {
     {"disable", "Disable", "They can no longer log in, and their sessions and tokens stop working at once."},
-    {"enable", "Enable", "They can log in again; their tokens work again."},
+    {"enable", "Enable", "They can log in again; their tokens work again, their earlier sessions do not."},
     {"promote", "Make admin", "They can manage users and change any package."},
     {"demote", "Remove admin", "They keep their account and packages, but lose admin rights."},
 };

@@ -1,5 +1,5 @@
 /*
- * owner.c — what a package's owners (and admins) change from its page:
+ * owner.c — what a package's owners change from its page:
  * yank and unyank and adding or removing owners (every ecosystem), and the
  * status actions its front offers (retire, retract, deprecate, discontinue:
  * front.h's actions).
@@ -110,8 +110,8 @@ static bool allowed(req *r, const package_row *p)
         return false;
     }
     derr e;
-    if (packages_may_change(r->core, r->a, &r->who, p, &e) < 0) {
-        web_error_page(r, 403, "Not allowed", "Only the owners of this package (and admins) can change it.");
+    if (packages_may_change(r->core, r->a, &r->who, p, PKG_PUBLISH, &e) < 0) {
+        web_error_page(r, 403, "Not allowed", "Only the owners of this package can change it.");
         return false;
     }
     return true;

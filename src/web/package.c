@@ -147,7 +147,7 @@ static void term_links(buf *b, arena *a, const char *text, const char *key, cons
 static bool may_change(req *r, const package_row *p)
 {
     derr e;
-    return web_session(r) && packages_may_change(r->core, r->a, &r->who, p, &e) == 0;
+    return web_session(r) && packages_may_change(r->core, r->a, &r->who, p, PKG_PUBLISH, &e) == 0;
 }
 
 static void status_badges(buf *b, const version_row *v)

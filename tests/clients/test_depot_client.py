@@ -179,7 +179,8 @@ class EndToEnd(ClientCase):
         toks = self.cli_tokens()
         self.assertEqual([t["name"] for t in toks], [entry["token_name"]])
         self.assertRegex(entry["token_name"], r"^cli-[A-Za-z0-9._-]+-\d{14}(-\d+)?$")
-        self.assertEqual(sorted(toks[0]["scopes"]), ["publish", "read"])
+        # manage:native lets `depot owner` work; a publish scope alone never manages
+        self.assertEqual(sorted(toks[0]["scopes"]), ["manage:native", "publish", "read"])
         type(self).token = entry["token"]
 
     def test_02_login_again_replaces_the_token(self):
@@ -445,6 +446,18 @@ class EndToEnd(ClientCase):
         p = self.fails(self.depot_cmd("owner", "remove", "left-pad", "ann"))
         self.assertIn("409", p.stderr)
         self.fails(self.depot_cmd("owner", "frobnicate"), code=2)
+        # a login with publish scopes only publishes: owners need manage
+        self.ok(self.depot_cmd("login", "--username", "ann", "--password-stdin", "--scopes",
+                               "read,publish", input=PASSWORD + "\n"))
+        self.assertEqual(sorted(self.cli_tokens()[0]["scopes"]), ["publish", "read"])
+        p = self.fails(self.depot_cmd("owner", "add", "left-pad", "bob"))
+        self.assertIn("manage:native/left-pad", p.stderr)
+        self.ok(self.depot_cmd("login", "--username", "ann", "--password-stdin",
+                               input=PASSWORD + "\n"))
+        self.ok(self.depot_cmd("owner", "add", "left-pad", "bob"))
+        self.ok(self.depot_cmd("owner", "remove", "left-pad", "bob"))
+        with open(os.path.join(self.c.config, "credentials.json")) as f:
+            type(self).token = json.load(f)["registries"][self.depot.url]["token"]
 
     def test_17_logout(self):
         p = self.ok(self.depot_cmd("logout", "--password-stdin", input=PASSWORD + "\n"))

@@ -508,8 +508,10 @@ async function scenario() {
   await call("PUT", RT, `${P}/left-pad/versions/1.1.0/retract?ecosystem=native`, { status: 422, auth: ciTok });
   await call("DELETE", RT, `${P}/left-pad/versions/1.1.0/retract?ecosystem=pub`, { status: 404, auth: ciTok });
   const DC = `${P}/{name}/discontinue`;
-  await call("PUT", DC, `${P}/left-pad/discontinue`, { status: 200, auth: ciTok, json: { replaced_by: "right-pad" } });
-  await call("DELETE", DC, `${P}/left-pad/discontinue`, { status: 200, auth: ciTok });
+  // discontinuing is managing the package: the publish token is refused, the session may
+  await call("PUT", DC, `${P}/left-pad/discontinue`, { status: 403, auth: ciTok, json: { replaced_by: "right-pad" } });
+  await call("PUT", DC, `${P}/left-pad/discontinue`, { status: 200, auth: jwt, json: { replaced_by: "right-pad" } });
+  await call("DELETE", DC, `${P}/left-pad/discontinue`, { status: 200, auth: jwt });
 
   // owners and settings
   await call("GET", `${P}/{name}/owners`, `${P}/left-pad/owners`, { status: 200 });

@@ -417,14 +417,15 @@ def decode_package(payload):
 
 
 class HexTestCase(DepotTestCase):
-    """A depot with a user who owns a `publish:hex` token (self.key) — what HEX_API_KEY holds."""
+    """A depot with a user who owns a full Hex API key (self.key: publish:hex manage:hex, what
+    `mix hex.user auth` makes) — what HEX_API_KEY holds."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         if cls.depot is not None:
             cls.owner = cls.register_user(cls.depot, prefix="hexowner")
-            r = cls.depot.create_token(cls.owner.bearer, "hex-key", ["publish:hex"])
+            r = cls.depot.create_token(cls.owner.bearer, "hex-key", ["publish:hex", "manage:hex"])
             if r.status != 201:
                 raise AssertionError("cannot make a token: %s" % r.describe())
             cls.key = r.json()["token"]

@@ -246,7 +246,8 @@ def _make(capture):
             # Every key of the user is gone, the replay's own too (the fake server kept them):
             # the user makes new ones, as a real one would.
             cls = type(self)
-            cls.key = self.depot.create_token(self.owner.bearer, "hex-key-2", ["publish:hex"]).json()["token"]
+            cls.key = self.depot.create_token(self.owner.bearer, "hex-key-2",
+                                              ["publish:hex", "manage:hex"]).json()["token"]
             cls.read_key = self.depot.create_token(self.owner.bearer, "read-key-2", ["read"]).json()["token"]
     return test
 

@@ -1,8 +1,10 @@
 """Authorization of every native write (publish new, publish existing, yank, unyank, owner add,
 owner remove, settings) against every kind of credential that must be refused: none (401), a
 bad one (401), a read-only token, a token narrowed to another package or to another ecosystem,
-and a non-owner's full credential (403). After each refusal the package is as it was. A token
-narrowed to the right package is allowed."""
+and a non-owner's full credential (403); the package-level operations (owners, settings) also
+against the owner's own publish tokens, whole or narrowed to the package, and an admin who is no
+owner (403). After each refusal the package is as it was. A token narrowed to the right package
+is allowed: with publish for versions, with manage for owners and settings."""
 
 import base64
 import itertools
@@ -80,6 +82,16 @@ CREDS = {
 }
 
 
+# Operations on the package itself (owners, settings) need manage, which no publish scope
+# carries; an admin is refused like any non-owner.
+MANAGE_OPS = ("owner_add", "owner_remove", "settings")
+MANAGE_CREDS = {
+    "owner_publish_token": (403, lambda t: t.tok_publish),
+    "owner_package_publish_token": (403, lambda t: t.tok_pkg_publish),
+    "admin_not_owner": (403, lambda t: t.admin.bearer),
+}
+
+
 class Authz(NativeTestCase):
 
     @classmethod
@@ -111,11 +123,13 @@ class Authz(NativeTestCase):
         cls.tok_other_pkg = tok(cls.owner, ["read", "publish:native/" + cls.uniq("other")])
         cls.tok_hex = tok(cls.owner, ["read", "publish:hex"])
         cls.tok_stranger = tok(cls.stranger, ["publish"])
+        cls.tok_publish = tok(cls.owner, ["read", "publish"])
+        cls.tok_pkg_publish = tok(cls.owner, ["read", "publish:native/" + cls.pkg])
         cls.owner_basic_wrong = "Basic " + base64.b64encode(
             ("%s:wrong-password" % cls.owner.username).encode()).decode()
 
     def check_refused(self, op, cred):
-        status, get = CREDS[cred]
+        status, get = CREDS[cred] if cred in CREDS else MANAGE_CREDS[cred]
         before = self.state(self.pkg)
         self.assertEqual(before["owners"], sorted([self.owner.username, self.co.username]))
         r, name = OPS[op](self, get(self))
@@ -126,9 +140,9 @@ class Authz(NativeTestCase):
 
     # ---- allowed with the right narrow token ---------------------------------------------
 
-    def fresh_package(self):
+    def fresh_package(self, right="publish"):
         """A package like the shared one (1.0.0 yanked, 1.1.0, owners owner+co) and a token
-        narrowed to it."""
+        narrowed to it with the right (publish or manage)."""
         name = self.pkgname("ok")
         for v in ("1.0.0", "1.1.0"):
             self.published(self.owner.bearer, name, v)
@@ -137,7 +151,7 @@ class Authz(NativeTestCase):
         self.assertStatus(self.depot.request(
             "PUT", "%s/%s/owners/%s" % (PACKAGES, name, self.co.username),
             auth=self.owner.bearer), 200)
-        secret, _ = self.make_token(self.owner.bearer, ["publish:native/" + name])
+        secret, _ = self.make_token(self.owner.bearer, ["%s:native/%s" % (right, name)])
         return name, "Bearer " + secret
 
     def test_publish_new_allowed_with_package_token(self):
@@ -171,20 +185,20 @@ class Authz(NativeTestCase):
         self.assertIs(self.assertJSON(r)["yanked"], False)
         self.assertIn(("1.0.0", False), [v[:2] for v in self.state(name)["versions"]])
 
-    def test_owner_add_allowed_with_package_token(self):
-        name, auth = self.fresh_package()
+    def test_owner_add_allowed_with_package_manage_token(self):
+        name, auth = self.fresh_package("manage")
         r, _ = _op_owner_add(self, auth, name)
         self.assertJSON(r)
         self.assertIn(self.candidate.username, self.state(name)["owners"])
 
-    def test_owner_remove_allowed_with_package_token(self):
-        name, auth = self.fresh_package()
+    def test_owner_remove_allowed_with_package_manage_token(self):
+        name, auth = self.fresh_package("manage")
         r, _ = _op_owner_remove(self, auth, name)
         self.assertJSON(r)
         self.assertEqual(self.state(name)["owners"], [self.owner.username])
 
-    def test_settings_allowed_with_package_token(self):
-        name, auth = self.fresh_package()
+    def test_settings_allowed_with_package_manage_token(self):
+        name, auth = self.fresh_package("manage")
         r, _ = _op_settings(self, auth, name)
         self.assertEqual(self.assertJSON(r), {"require_signatures": True})
         self.assertIs(self.state(name)["require_signatures"], True)
@@ -200,7 +214,8 @@ class Authz(NativeTestCase):
 def _refusal_test(op, cred):
     def t(self):
         self.check_refused(op, cred)
-    t.__doc__ = "%s with %s is refused (%d) and changes nothing" % (op, cred, CREDS[cred][0])
+    t.__doc__ = "%s with %s is refused (%d) and changes nothing" % (
+        op, cred, (CREDS.get(cred) or MANAGE_CREDS[cred])[0])
     return t
 
 
@@ -208,4 +223,7 @@ for _op in OPS:
     for _cred in CREDS:
         if _op == "publish_new" and _cred.startswith("non_owner"):
             continue  # a new package has no owners yet: anyone with publish scope may create it
+        setattr(Authz, "test_%s_%s" % (_op, _cred), _refusal_test(_op, _cred))
+for _op in MANAGE_OPS:
+    for _cred in MANAGE_CREDS:
         setattr(Authz, "test_%s_%s" % (_op, _cred), _refusal_test(_op, _cred))

@@ -23,7 +23,7 @@ class Users(NpmTestCase):
             self.assertTrue(400 <= r.status <= 499, r.describe())
             self.assertNpmError(r, r.status)
 
-    def test_login_gives_a_read_publish_token(self):
+    def test_login_gives_a_read_publish_manage_npm_token(self):
         u = self.register_user(prefix="li")
         r = self.npm("PUT", "/-/user/org.couchdb.user:" + u.username,
                      json_body=couch(u.username, u.password))
@@ -35,7 +35,8 @@ class Users(NpmTestCase):
         self.assertEqual(who.json(), {"username": u.username})
         toks = self.depot.get("/api/v1/tokens", auth=u.bearer).json()["tokens"]
         self.assertEqual(len(toks), 1)
-        self.assertEqual(toks[0]["scopes"], ["read", "publish"])
+        # npm keeps this one token for everything, owners and package unpublish included
+        self.assertEqual(toks[0]["scopes"], ["read", "publish", "manage:npm"])
         self.assertTrue(toks[0]["name"].startswith("npm-login-"), toks[0])
         # the -rev form (npm's fallback after a 409, with Basic) works too
         r = self.npm("PUT", "/-/user/org.couchdb.user:%s/-rev/undefined" % u.username,

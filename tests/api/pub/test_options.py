@@ -1,7 +1,9 @@
 """pub options and uploaders, in pub.dev's shapes: discontinue (isDiscontinued, replacedBy) and
 retract (isRetracted) for owners, what the listing then says (and how `latest` moves), that a
 new publish keeps a package discontinued, the 401/403 a user sees without a token or without
-ownership, and uploaders through the shared owner model (a co-owner added here may publish)."""
+ownership, and uploaders through the shared owner model (a co-owner added here may publish).
+Package options and uploaders are managing the package: they need a manage scope (or a session),
+which the publish token dart pub holds does not carry; version options are publishing."""
 
 from pub.dartpub import package, server_message
 from pub.pubtest import PubTestCase
@@ -13,6 +15,8 @@ class Options(PubTestCase):
         super().setUp()
         self.user, self.token = self.pub_user()
         self.auth = "Bearer " + self.token
+        self.mauth = "Bearer " + self.depot.create_token(
+            self.user.bearer, self.uniq("mng"), ["read", "manage:pub"]).json()["token"]
         self.name = self.uniq("opt_")
         for v in ("1.0.0", "1.1.0", "2.0.0-dev.1"):
             self.publish_ok(self.token, self.name, v)
@@ -21,8 +25,9 @@ class Options(PubTestCase):
         return self.client(self.token).listing(self.name)
 
     def put(self, path, body, auth=None):
-        return self.pub("PUT", "/api/packages/%s%s" % (self.name, path), json=body,
-                        auth=auth if auth is not None else self.auth)
+        if auth is None:
+            auth = self.mauth if path == "/options" else self.auth
+        return self.pub("PUT", "/api/packages/%s%s" % (self.name, path), json=body, auth=auth)
 
     def test_discontinue(self):
         r = self.put("/options", {"isDiscontinued": True, "replacedBy": "better_pkg"})
@@ -52,7 +57,7 @@ class Options(PubTestCase):
         self.assertPubError(self.put("/options", {"isDiscontinued": True, "replacedBy": "a-b"}),
                             422)
         self.assertPubError(self.put("/options", {"isUnlisted": True}), 422, "not supported")
-        r = self.pub("PUT", "/api/packages/%s/options" % self.name, body="{}", auth=self.auth,
+        r = self.pub("PUT", "/api/packages/%s/options" % self.name, body="{}", auth=self.mauth,
                      headers={"Content-Type": "text/plain"})
         self.assertPubError(r, 415)
 
@@ -95,7 +100,12 @@ class Options(PubTestCase):
         # the owner's read-only token: 403 naming the scope
         ro = self.depot.create_token(self.user.bearer, self.uniq("ro"), ["read"]).json()["token"]
         r = self.put("/options", {"isDiscontinued": True}, auth="Bearer " + ro)
+        self.assertPubError(r, 403, "manage:pub/%s" % self.name)
+        r = self.put("/versions/1.0.0/options", {"isRetracted": True}, auth="Bearer " + ro)
         self.assertPubError(r, 403, "publish:pub/%s" % self.name)
+        # the owner's publish token retracts, but does not manage the package
+        r = self.put("/options", {"isDiscontinued": True}, auth=self.auth)
+        self.assertPubError(r, 403, "manage:pub/%s" % self.name)
         self.assertIs(self.listing()["isDiscontinued"], False)
 
     def test_uploaders(self):
@@ -109,17 +119,20 @@ class Options(PubTestCase):
         self.assertEqual(res.exit, 65, res)
         r = self.pub("PUT", "/api/packages/%s/uploaders/%s" % (self.name, co.username),
                      auth=self.auth)
+        self.assertPubError(r, 403, "manage:pub/%s" % self.name)
+        r = self.pub("PUT", "/api/packages/%s/uploaders/%s" % (self.name, co.username),
+                     auth=self.mauth)
         self.assertStatus(r, 200)
         self.assertEqual(sorted(o["username"] for o in r.json()["owners"]),
                          sorted([self.user.username, co.username]))
         self.publish_ok(co_tok, self.name, "3.0.0")
         r = self.pub("DELETE", "/api/packages/%s/uploaders/%s" % (self.name, co.username),
-                     auth="Bearer " + co_tok)
+                     auth=co.bearer)
         self.assertStatus(r, 200)
         self.assertEqual([o["username"] for o in r.json()["owners"]], [self.user.username])
         self.assertPubError(self.pub("DELETE", "/api/packages/%s/uploaders/%s"
-                                     % (self.name, self.user.username), auth=self.auth), 409, "last")
+                                     % (self.name, self.user.username), auth=self.mauth), 409, "last")
         self.assertPubError(self.pub("PUT", "/api/packages/%s/uploaders/%s"
-                                     % (self.name, self.uniq("nobody")), auth=self.auth), 404)
+                                     % (self.name, self.uniq("nobody")), auth=self.mauth), 404)
         self.assertPubError(self.pub("PUT", "/api/packages/%s/uploaders/%s"
                                      % (self.name, co.username), auth="Bearer " + co_tok), 403)

@@ -94,6 +94,7 @@ class SecurityTestCase(DepotTestCase):
         expiry = time.time() + 2
         cls.tok_expired, _ = tok(cls.owner, ["publish"], expires_at=format_time(expiry))
         cls.tok_full, cls.tok_full_name = tok(cls.owner, ["publish"])
+        cls.tok_manage, _ = tok(cls.owner, ["read", "manage"])
         cls.tok_read, _ = tok(cls.owner, ["read"])
         cls.tok_gone, _ = tok(cls.gone, ["publish"])
         cls.tok_stranger, _ = tok(cls.stranger, ["publish"])
@@ -127,16 +128,18 @@ class SecurityTestCase(DepotTestCase):
         res = DartPub(d, d.url + "/pub", token=cls.tok_full).publish(
             package(PUB_PKG, VERSION), PUB_PKG)
         assert res.exit == 0, res
+        # Owners are managed with the session (a publish token does not carry manage).
+        mng = cls.owner.bearer
         for path in ("/api/v1/packages/%s/owners/%s" % (NATIVE_PKG, cls.gone.username),
                      "/pub/api/packages/%s/uploaders/%s" % (PUB_PKG, cls.gone.username)):
-            r = d.request("PUT", path, auth=own)
+            r = d.request("PUT", path, auth=mng)
             assert r.status == 200, r.describe()
         r = d.request("PUT", "/hex/api/packages/%s/owners/%s" % (HEX_PKG, cls.gone.username),
-                      headers={"Authorization": cls.tok_full})
+                      headers={"Authorization": mng})
         assert r.status == 204, r.describe()
         doc = d.get("/npm/" + NPM_PKG).json()
         doc["maintainers"].append({"name": cls.gone.username, "email": cls.gone.email})
-        r = d.request("PUT", "/npm/%s/-rev/%s" % (NPM_PKG, doc["_rev"]), json=doc, auth=own)
+        r = d.request("PUT", "/npm/%s/-rev/%s" % (NPM_PKG, doc["_rev"]), json=doc, auth=mng)
         assert r.status == 200, r.describe()
 
         # The session cookie of the owner, and the disabled user's credentials made before.

@@ -4,19 +4,29 @@ kind of credential that must be refused — none, a malformed header, an expired
 tampered token, a tampered JWT, a session cookie without its CSRF token, a read-only token, a
 token narrowed to another package or another ecosystem, a non-owner, a disabled owner — must
 answer 401 or 403 (or the front's own equivalent, listed in EXPECT with the reason) and leave
-every stored document as it was. The web dashboard's forms are walked the same way with the
-browser's credentials: a session without the form's CSRF token, with a wrong one, with another
-session's, or from another Origin is 403.
+every stored document as it was. Two more kinds hold the permission model: the owner's whole
+`publish` token on every route that manages a package or mints credentials (MANAGE: owners,
+settings, whole-package removal, making tokens; publish never carries manage), and an admin who
+is not an owner on every route that writes to a package (PACKAGE: admins are made owners like
+anyone). The web dashboard's forms are walked the same way with the browser's credentials: a
+session without the form's CSRF token, with a wrong one, with another session's, or from another
+Origin is 403, and so is an admin's session on another's package.
+
+Credential minting (MintingRules below): a token never makes a credential broader or longer-lived
+than itself on any front, deletes only tokens it covers, and a token without a manage scope does
+not even list its user's tokens.
 
 A write route this file cannot build a request for is a failing test, as is an entry here for
 a route the binary no longer has: the matrix grows with the router table or fails."""
 
 import base64
+import calendar
 import os
 import re
+import time
 import urllib.parse
 
-from apitest import bearer
+from apitest import bearer, format_time
 from hex.hextest import hex_tarball
 from native.nativetest import manifest, targz
 from npm.npmtest import publish_doc
@@ -32,11 +42,17 @@ SCOPED = "@sec/scoped"
 
 API_KINDS = ["none", "malformed", "expired", "revoked", "tampered_jwt", "tampered_token",
              "cookie_no_csrf", "read_only", "narrowed_package", "narrowed_ecosystem",
-             "non_owner", "disabled"]
-WEB_KINDS = API_KINDS + ["csrf_wrong", "csrf_foreign", "origin_foreign", "non_owner_session"]
+             "non_owner", "disabled", "publish_only", "admin_not_owner"]
+WEB_KINDS = API_KINDS + ["csrf_wrong", "csrf_foreign", "origin_foreign", "non_owner_session",
+                         "admin_session"]
 # Credentials that fail (401); a disabled account's tokens and sessions fail like revoked ones.
 BAD = {"none", "malformed", "expired", "revoked", "tampered_jwt", "tampered_token",
        "cookie_no_csrf", "disabled"}
+
+
+def parse_time(s):
+    """Seconds since the epoch of an RFC 3339 UTC time as depot writes it."""
+    return calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
 def eco_of(r):
@@ -65,6 +81,8 @@ def credential(t, kind, eco):
         "narrowed_ecosystem": lambda: t.tok_native_only if eco == "hex" else t.tok_hex_only,
         "non_owner": lambda: t.tok_stranger,
         "disabled": lambda: t.tok_gone,
+        "publish_only": lambda: t.tok_full,
+        "admin_not_owner": lambda: t.admin.jwt,
     }[kind]()
     return {"Authorization": bearer(tok)}
 
@@ -310,6 +328,50 @@ SELF = {
     "POST /account/{action}": None, "POST /logout": None,
 }
 
+# Routes that manage a package or mint credentials: the owner's whole `publish` token is refused
+# (a token deleting itself, as the delete builders do, is allowed and not listed).
+MANAGE = {
+    "PUT /api/v1/packages/{name}/owners/{username}", "DELETE /api/v1/packages/{name}/owners/{username}",
+    "PUT /api/v1/packages/{name}/discontinue", "DELETE /api/v1/packages/{name}/discontinue",
+    "PUT /api/v1/packages/{name}/settings",
+    "PUT /hex/api/packages/{name}/owners/{user}", "PUT /hex/api/repos/{repo}/packages/{name}/owners/{user}",
+    "DELETE /hex/api/packages/{name}/owners/{user}",
+    "DELETE /hex/api/repos/{repo}/packages/{name}/owners/{user}",
+    "PUT /npm/{name}/-rev/{rev}",  # the builder changes the maintainers
+    "DELETE /npm/{name}/-rev/{rev}",  # the whole package
+    "PUT /pub/api/packages/{name}/options", "PUT /pub/api/packages/{name}/uploaders/{username}",
+    "DELETE /pub/api/packages/{name}/uploaders/{username}",
+    "POST /api/v1/tokens", "POST /hex/api/keys", "POST /hex/api/orgs/{org}/keys",
+    "DELETE /hex/api/keys", "DELETE /hex/api/orgs/{org}/keys", "POST /npm/-/npm/v1/tokens",
+}
+# Routes that write to an existing package of someone else: an admin who is no owner is refused.
+PACKAGE = MANAGE - {"POST /api/v1/tokens", "POST /hex/api/keys", "POST /hex/api/orgs/{org}/keys",
+                    "DELETE /hex/api/keys", "DELETE /hex/api/orgs/{org}/keys",
+                    "POST /npm/-/npm/v1/tokens"} | {
+    "POST /api/v1/packages", "PUT /api/v1/packages/{name}/versions/{version}/yank",
+    "DELETE /api/v1/packages/{name}/versions/{version}/yank",
+    "POST /api/v1/packages/{name}/versions/{version}/docs",
+    "DELETE /api/v1/packages/{name}/versions/{version}/docs",
+    "PUT /api/v1/packages/{name}/versions/{version}/retract",
+    "DELETE /api/v1/packages/{name}/versions/{version}/retract",
+    "POST /hex/api/publish", "POST /hex/api/repos/{repo}/publish",
+    "POST /hex/api/packages/{name}/releases", "POST /hex/api/repos/{repo}/packages/{name}/releases",
+    "DELETE /hex/api/packages/{name}/releases/{version}",
+    "DELETE /hex/api/repos/{repo}/packages/{name}/releases/{version}",
+    "POST /hex/api/packages/{name}/releases/{version}/retire",
+    "POST /hex/api/repos/{repo}/packages/{name}/releases/{version}/retire",
+    "DELETE /hex/api/packages/{name}/releases/{version}/retire",
+    "DELETE /hex/api/repos/{repo}/packages/{name}/releases/{version}/retire",
+    "POST /hex/api/packages/{name}/releases/{version}/docs",
+    "POST /hex/api/repos/{repo}/packages/{name}/releases/{version}/docs",
+    "DELETE /hex/api/packages/{name}/releases/{version}/docs",
+    "DELETE /hex/api/repos/{repo}/packages/{name}/releases/{version}/docs",
+    "PUT /npm/{name}", "PUT /npm/{scope}/{name}", "DELETE /npm/{name}/-/{file}/-rev/{rev}",
+    "DELETE /npm/{scope}/{name}/-/{file}/-rev/{rev}", "PUT /npm/-/package/{name}/dist-tags/{tag}",
+    "DELETE /npm/-/package/{name}/dist-tags/{tag}",
+    "PUT /pub/api/packages/{name}/versions/{version}/options",
+}
+
 # Per-route exceptions, (route, kind) -> expected status, each with its reason.
 EXCEPT = {}
 
@@ -341,6 +403,14 @@ def expected(route_key, kind):
     """(status, reason) for a cell, or (None, reason) when the cell is no refusal by design."""
     if (route_key, kind) in EXCEPT:
         return EXCEPT[(route_key, kind)]
+    if kind == "publish_only":
+        if route_key in MANAGE:
+            return 403, "managing a package or minting a token needs manage; publish never carries it"
+        return None, "a publish token may do this"
+    if kind == "admin_not_owner":
+        if route_key in PACKAGE:
+            return 403, "an admin who is not an owner has no power over the package"
+        return None, "not a write to another's package"
     if route_key.split(" ", 1)[1].startswith(WEB_PREFIXES):
         # The dashboard's forms: a bad Authorization header fails in the HTTP layer (401), and
         # a disabled account's credential too (403); anything else without the form's own CSRF
@@ -351,6 +421,10 @@ def expected(route_key, kind):
             if route_key in SELF or route_key in ANON_FORMS:
                 return None, "acts on the caller's own session, or needs none"
             return 403, "another user's session with its valid CSRF token: not an owner/admin"
+        if kind == "admin_session":
+            if route_key.split(" ", 1)[1].startswith("/packages/"):
+                return 403, "an admin's session with its CSRF token: admins are no owners"
+            return None, "admins may use the other forms"
         return 403, "no valid CSRF token of this session"
     if route_key in OPEN_ROUTES:
         if kind in BAD_HEADER:
@@ -394,6 +468,7 @@ class _Matrix(SecurityTestCase):
                       headers={"Content-Type": "application/octet-stream"})
         assert r.status == 303, r.describe()
         cls.stranger_cookie = "depot_session=" + cls.stranger.jwt
+        cls.admin_cookie = "depot_session=" + cls.admin.jwt
 
     def npm_rev(self):
         return self.depot.get("/npm/" + NPM_PKG).json()["_rev"]
@@ -421,8 +496,10 @@ class _Matrix(SecurityTestCase):
                    ("application/vnd.pub.v2+json" if eco == "pub" else "application/json")}
         if ctype:
             headers["Content-Type"] = ctype
-        if kind in ("csrf_wrong", "csrf_foreign", "origin_foreign", "non_owner_session"):
-            cookie = self.stranger_cookie if kind == "non_owner_session" else self.cookie
+        if kind in ("csrf_wrong", "csrf_foreign", "origin_foreign", "non_owner_session",
+                    "admin_session"):
+            cookie = {"non_owner_session": self.stranger_cookie,
+                      "admin_session": self.admin_cookie}.get(kind, self.cookie)
             headers["Cookie"] = cookie
             tok = {"csrf_wrong": "not-the-token",
                    "csrf_foreign": self.csrf_for(self.stranger_cookie)}.get(
@@ -491,7 +568,7 @@ class MatrixTable(SecurityTestCase):
     def test_every_builder_names_a_route_of_the_binary(self):
         keys = {"%s %s" % (r["method"], r["pattern"]) for r in WRITES}
         stale = sorted(set(BUILD) - keys) + sorted(set(OPEN_ROUTES) - keys) + \
-            sorted(set(SELF) - keys)
+            sorted(set(SELF) - keys) + sorted((MANAGE | PACKAGE) - keys)
         self.assertEqual(stale, [], "entries for routes the binary does not list as writes")
 
     def test_open_routes_are_open_in_the_table(self):
@@ -505,3 +582,84 @@ class MatrixTable(SecurityTestCase):
 
     def test_the_matrix_is_large(self):
         self.assertGreaterEqual(CELLS, 9 * len(WRITES) // 2, CELLS)
+
+
+class MintingRules(SecurityTestCase):
+    """A token never makes or removes a credential broader or longer-lived than itself, on any
+    front (native tokens, Hex keys, npm tokens); only a password, a session or a token with a
+    manage scope lists its user's tokens. Each test uses a user of its own."""
+
+    def setUp(self):
+        super().setUp()
+        self.u = self.new_user(prefix="mint")
+
+    def tok(self, scopes, expires_in=None):
+        exp = format_time(time.time() + expires_in) if expires_in else None
+        secret, name = self.make_token(self.u.bearer, scopes, expires_at=exp)
+        return bearer(secret), name
+
+    def hex_key(self, auth, body):
+        return self.depot.post("/hex/api/keys", json=body, auth=auth,
+                               headers={"Accept": "application/json"})
+
+    def test_a_token_never_mints_a_broader_token(self):
+        narrow, _ = self.tok(["read", "manage:hex/mintpkg"])
+        r = self.depot.create_token(narrow, self.uniq("w"), ["publish"])
+        self.assertStatus(r, 403)
+        r = self.depot.create_token(narrow, self.uniq("w"), ["manage:hex"])
+        self.assertStatus(r, 403)
+        self.assertStatus(self.hex_key(narrow, {"name": "w", "permissions": [{"domain": "api"}]}),
+                         403)
+        # within its own scopes it may
+        self.assertStatus(self.depot.create_token(narrow, self.uniq("n"),
+                                                  ["publish:hex/mintpkg"]), 201)
+        r = self.hex_key(narrow, {"name": "n", "permissions": [
+            {"domain": "package", "resource": "depot/mintpkg"}]})
+        self.assertStatus(r, 201)
+
+    def test_an_expiring_token_never_mints_a_longer_lived_one(self):
+        exp = time.time() + 120
+        m, _ = self.tok(["read", "manage"], expires_in=120)
+        later = format_time(exp + 3600)
+        self.assertStatus(self.depot.create_token(m, self.uniq("l"), ["read"], expires_at=later),
+                         403)
+        self.assertStatus(self.hex_key(m, {"name": "l", "revoke_at": later}), 403)
+        # asked for no expiry, the new one ends with its creator
+        r = self.depot.create_token(m, self.uniq("c"), ["read"])
+        self.assertStatus(r, 201)
+        self.assertIsNotNone(r.json()["expires_at"])
+        self.assertLessEqual(parse_time(r.json()["expires_at"]), exp + 1)
+        r = self.hex_key(m, {"name": "c", "permissions": [{"domain": "api"}]})
+        self.assertStatus(r, 201)
+        self.assertIsNotNone(r.json()["revoke_at"])
+        self.assertLessEqual(parse_time(r.json()["revoke_at"]), exp + 1)
+
+    def test_a_token_deletes_only_tokens_it_covers(self):
+        _, wide = self.tok(["publish"])
+        _, read = self.tok(["read"])
+        narrow, _ = self.tok(["read", "manage:hex"])
+        self.assertStatus(self.depot.delete("/api/v1/tokens/" + wide, auth=narrow), 403)
+        self.assertStatus(self.depot.delete("/hex/api/keys/" + wide, auth=narrow), 403)
+        self.assertStatus(self.depot.delete("/npm/-/npm/v1/tokens/token/" + wide, auth=narrow), 403)
+        self.assertStatus(self.depot.delete("/hex/api/keys", auth=narrow), 403)
+        names = [t["name"] for t in self.depot.get("/api/v1/tokens",
+                                                   auth=self.u.bearer).json()["tokens"]]
+        self.assertIn(wide, names, "a refused delete-all deleted a token")
+        self.assertIn(read, names, "a refused delete-all deleted a token")
+        # an expiring token cannot delete a lasting one, even of narrower scopes
+        brief, _ = self.tok(["read", "manage"], expires_in=120)
+        self.assertStatus(self.depot.delete("/api/v1/tokens/" + read, auth=brief), 403)
+        # a token it covers it may
+        self.assertStatus(self.depot.delete("/api/v1/tokens/" + read, auth=narrow), 204)
+
+    def test_only_a_manage_token_lists_tokens(self):
+        _, some = self.tok(["read"])
+        for scopes in (["read"], ["read", "publish"], ["publish:hex"], ["publish:npm/x"]):
+            t, _ = self.tok(scopes)
+            for path in ("/api/v1/tokens", "/api/v1/tokens/" + some, "/hex/api/keys",
+                         "/hex/api/keys/" + some, "/hex/api/orgs/depot/keys",
+                         "/npm/-/npm/v1/tokens"):
+                self.assertStatus(self.depot.get(path, auth=t), 403)
+        m, _ = self.tok(["read", "manage:npm/x"])
+        for path in ("/api/v1/tokens", "/hex/api/keys", "/npm/-/npm/v1/tokens"):
+            self.assertStatus(self.depot.get(path, auth=m), 200)

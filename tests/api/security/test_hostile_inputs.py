@@ -35,16 +35,17 @@ JSON_BODIES = {
 
 def json_routes(t):
     own = bearer(t.tok_full)
+    mng = bearer(t.tok_manage)  # package settings and tokens are managing, not publishing
     return {
         "native_register": ("POST", "/api/v1/auth/register", None),
         "native_login": ("POST", "/api/v1/auth/login", None),
         "native_tokens": ("POST", "/api/v1/tokens", t.owner.bearer),
-        "native_settings": ("PUT", "/api/v1/packages/%s/settings" % NATIVE_PKG, own),
+        "native_settings": ("PUT", "/api/v1/packages/%s/settings" % NATIVE_PKG, mng),
         "native_resolve": ("POST", "/api/v1/resolve", None),
         "npm_dist_tag": ("PUT", "/npm/-/package/%s/dist-tags/beta" % NPM_PKG, own),
-        "npm_token_create": ("POST", "/npm/-/npm/v1/tokens", own),
-        "pub_options": ("PUT", "/pub/api/packages/%s/options" % PUB_PKG, own),
-        "hex_keys_json": ("POST", "/hex/api/keys", own),
+        "npm_token_create": ("POST", "/npm/-/npm/v1/tokens", mng),
+        "pub_options": ("PUT", "/pub/api/packages/%s/options" % PUB_PKG, mng),
+        "hex_keys_json": ("POST", "/hex/api/keys", mng),
     }
 
 
@@ -86,7 +87,7 @@ def etf_case(route, kind, body):
         method, path = paths[route]
         return t.depot.request(method, path, body=body, headers={
             "Content-Type": "application/vnd.hex+erlang", "Accept": "application/vnd.hex+erlang",
-            "Authorization": t.tok_full})
+            "Authorization": t.tok_manage if route == "keys" else t.tok_full})
     return Case("hex", "etf_%s_%s" % (route, kind), send, (400, 422))
 
 

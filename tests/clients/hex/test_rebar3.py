@@ -60,7 +60,7 @@ class Rebar3(unittest.TestCase):
         r = cls.depot.register("rebar", "rebar@example.com", "rebar-password-1")
         assert r.status == 201, r.describe()
         jwt = cls.depot.jwt("rebar", "rebar-password-1")
-        r = cls.depot.create_token("Bearer " + jwt, "hex", ["publish:hex"])
+        r = cls.depot.create_token("Bearer " + jwt, "hex", ["publish:hex", "manage:hex"])
         assert r.status == 201, r.describe()
         cls.key = r.json()["token"]
         cls.pem = cls.depot.get("/hex/repo/public_key").body.decode()

@@ -20,6 +20,9 @@ static void test_scope_valid(void **state)
         {"publish:npm/@scope/pkg", true}, {"publish:native/foo", true}, {"publish:pub/x", true},
         {"publish:", false}, {"publish:cargo", false}, {"publish:hex/", false}, {"write", false},
         {"", false}, {"READ", false}, {"publish:hex/a b", false}, {"publish:hexx/foo", false},
+        {"manage", true}, {"manage:hex", true}, {"manage:npm/@scope/pkg", true}, {"manage:", false},
+        {"manage:hex/", false}, {"managex", false}, {"read:hex", false}, {"admin:hex", false},
+        {"publishmanage", false},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (scope_valid(t[i].s) != t[i].ok)
@@ -57,6 +60,25 @@ static void test_can(void **state)
         {"admin", false, "admin", false}, /* the token says admin, the user no longer is */
         {"admin", true, "admin", true},
         {"admin", true, "publish:pub/x", true},
+        /* manage: a stronger right than publish, which never carries it */
+        {NULL, false, "manage:hex/foo", true},
+        {"publish", false, "manage:hex/foo", false},
+        {"publish:hex/foo", false, "manage:hex/foo", false},
+        {"manage", false, "manage:npm/a", true},
+        {"manage", false, "publish:npm/a", true},
+        {"manage", false, "publish", true},
+        {"manage", false, "admin", false},
+        {"manage:hex", false, "manage:hex/foo", true},
+        {"manage:hex", false, "publish:hex", true},
+        {"manage:hex", false, "manage:npm/foo", false},
+        {"manage:hex", false, "manage", false},
+        {"manage:hex/foo", false, "manage:hex/foo", true},
+        {"manage:hex/foo", false, "publish:hex/foo", true},
+        {"manage:hex/foo", false, "publish:hex/foobar", false},
+        {"manage:hex/foo", false, "manage:hex", false},
+        {"admin", true, "manage:pub/x", true},
+        {"read", false, "manage:pub/x", false},
+        {"publish", false, "bogus", false},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         principal p = {.kind = t[i].scopes ? CRED_TOKEN : CRED_JWT, .user_id = 1, .is_admin = t[i].admin,
@@ -69,12 +91,48 @@ static void test_can(void **state)
     assert_false(principal_can(&anon, "read"));
 }
 
+/* Minting: a token makes or removes only credentials within its scopes and its lifetime. */
+static void test_covers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *held; /* NULL: password/JWT */
+        int64_t held_exp;
+        const char *other;
+        int64_t other_exp;
+        bool ok;
+    } t[] = {
+        {NULL, 0, "admin", 0, false},
+        {NULL, 0, "manage read", 0, true},
+        {NULL, 500, "manage", 0, true}, /* a session may make a lasting token */
+        {"publish:hex", 0, "publish:hex/foo", 0, true},
+        {"publish:hex", 0, "publish", 0, false},
+        {"publish:hex", 100, "publish:hex", 0, false},
+        {"publish:hex", 100, "publish:hex", 101, false},
+        {"publish:hex", 100, "publish:hex", 100, true},
+        {"manage:hex", 0, "publish:hex read", 50, true},
+        {"manage:hex", 0, "manage", 0, false},
+        {"read", 0, "read", 0, true},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        principal p = {.kind = t[i].held ? CRED_TOKEN : CRED_JWT, .user_id = 1, .scopes = t[i].held,
+                       .expires_at = t[i].held_exp};
+        if (principal_covers(&p, t[i].other, t[i].other_exp) != t[i].ok)
+            fail_msg("case %zu: expected %d", i, t[i].ok);
+    }
+    principal m = {.kind = CRED_TOKEN, .user_id = 1, .scopes = "read manage:npm/a"};
+    assert_true(principal_manages_any(&m));
+    m.scopes = "read publish";
+    assert_false(principal_manages_any(&m));
+}
+
 int main(void)
 {
     ecosystems_register(fronts_ecosystem); /* the table of fronts, as main.c does */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scope_valid),
         cmocka_unit_test(test_can),
+        cmocka_unit_test(test_covers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

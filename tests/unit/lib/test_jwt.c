@@ -57,6 +57,7 @@ static void test_round_trip(void **state)
          .jti = ""},
         {.sub = 0, .name = "", .iat = NOW, .exp = NOW + 1, .jti = "x/y+z="},
         {.sub = -7, .name = "neg", .iat = NOW, .exp = NOW + 1, .jti = "q"},
+        {.sub = 5, .name = "refreshed", .iat = NOW, .exp = NOW + 9, .jti = "j-2", .sid = "j-1", .gen = 7},
     };
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         char *t = jwt_sign(a, key, KEYLEN, &in[i]);
@@ -69,6 +70,41 @@ static void test_round_trip(void **state)
         assert_int_equal(out.iat, in[i].iat);
         assert_int_equal(out.exp, in[i].exp);
         assert_string_equal(out.jti, in[i].jti);
+        assert_string_equal(out.sid, in[i].sid ? in[i].sid : in[i].jti); /* a new session: its jti */
+        assert_int_equal(out.gen, in[i].gen);
+    }
+    arena_free(a);
+}
+
+/* Tokens signed before sid and gen existed read as their own session at epoch 0; sid and gen of
+ * the wrong type are malformed. */
+static void test_session_claims(void **state)
+{
+    (void)state;
+    arena *a = arena_new(0);
+    static const char hs[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    static const struct {
+        const char *payload;
+        enum jwt_result want;
+        const char *sid;
+        int64_t gen;
+    } cases[] = {
+        {"{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700003600,\"jti\":\"old\"}", JWT_OK, "old", 0},
+        {"{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700003600,\"jti\":\"c\",\"sid\":\"p\",\"gen\":3}",
+         JWT_OK, "p", 3},
+        {"{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700003600,\"jti\":\"c\",\"sid\":5}", JWT_MALFORMED,
+         NULL, 0},
+        {"{\"sub\":\"1\",\"name\":\"a\",\"iat\":1,\"exp\":1700003600,\"jti\":\"c\",\"gen\":\"3\"}",
+         JWT_MALFORMED, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *t = make_token(a, hs, cases[i].payload, SIG_GOOD);
+        jwt_claims c;
+        assert_int_equal(jwt_verify(a, key, KEYLEN, t, strlen(t), NOW, &c), cases[i].want);
+        if (cases[i].want == JWT_OK) {
+            assert_string_equal(c.sid, cases[i].sid);
+            assert_int_equal(c.gen, cases[i].gen);
+        }
     }
     arena_free(a);
 }
@@ -351,7 +387,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_sign_shape),
         cmocka_unit_test(test_verify_table),       cmocka_unit_test(test_tampered),
         cmocka_unit_test(test_expired_fills_claims), cmocka_unit_test(test_malformed_shapes),
-        cmocka_unit_test(test_looks_like),
+        cmocka_unit_test(test_looks_like),         cmocka_unit_test(test_session_claims),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

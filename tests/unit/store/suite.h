@@ -499,7 +499,8 @@ static void test_user_create_and_get(void **state)
     assert_string_equal(got.username, "Alice");
     assert_string_equal(got.email, "Alice@Example.COM");
     assert_string_equal(got.password_hash, "h1");
-    assert_false(got.is_admin);
+    assert_true(got.is_admin); /* the store's first account */
+    assert_true(u.is_admin);
     assert_false(got.disabled);
     assert_int_equal(got.created_at, u.created_at);
 
@@ -523,6 +524,135 @@ static void test_user_create_and_get(void **state)
     assert_int_equal(store_call(f->st, user_by_id, f->a, bare.id, &got, &e), STORE_OK);
     assert_null(got.email);
     assert_null(got.password_hash);
+}
+
+/* The first account of a store is an admin, whoever asked; later ones only when asked. */
+static void test_user_first_is_admin(void **state)
+{
+    FIXTURE(f);
+    derr e = {0};
+    store_user first = {.username = "first"}, second = {.username = "second"},
+               asked = {.username = "asked", .is_admin = true};
+    assert_int_equal(store_call(f->st, user_create, &first, &e), STORE_OK);
+    assert_int_equal(store_call(f->st, user_create, &second, &e), STORE_OK);
+    assert_int_equal(store_call(f->st, user_create, &asked, &e), STORE_OK);
+    assert_true(first.is_admin);
+    assert_false(second.is_admin);
+    assert_true(asked.is_admin);
+    store_user got;
+    assert_int_equal(store_call(f->st, user_by_id, f->a, second.id, &got, &e), STORE_OK);
+    assert_false(got.is_admin);
+}
+
+#define FIRST_THREADS 8
+
+struct first_worker {
+    store *st;
+    pthread_barrier_t *barrier;
+    int index;
+    bool admin;
+    int rc;
+};
+
+static void *first_main(void *p)
+{
+    struct first_worker *w = p;
+    char name[32];
+    snprintf(name, sizeof name, "racer%d", w->index);
+    store_user u = {.username = name};
+    derr e = {0};
+    pthread_barrier_wait(w->barrier);
+    w->rc = store_call(w->st, user_create, &u, &e);
+    w->admin = u.is_admin;
+    return NULL;
+}
+
+/* Registrations racing on an empty store make exactly one admin. */
+static void test_user_first_admin_race(void **state)
+{
+    FIXTURE(f);
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, FIRST_THREADS);
+    struct first_worker w[FIRST_THREADS];
+    pthread_t th[FIRST_THREADS];
+    for (int i = 0; i < FIRST_THREADS; i++) {
+        w[i] = (struct first_worker){.st = f->st, .barrier = &barrier, .index = i};
+        assert_int_equal(pthread_create(&th[i], NULL, first_main, &w[i]), 0);
+    }
+    int admins = 0;
+    for (int i = 0; i < FIRST_THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].rc, STORE_OK);
+        admins += w[i].admin;
+    }
+    pthread_barrier_destroy(&barrier);
+    assert_int_equal(admins, 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM users WHERE is_admin"), 1);
+}
+
+/* A new password moves the session epoch; the disabled flag moves it when it changes. */
+static void test_user_session_epoch(void **state)
+{
+    FIXTURE(f);
+    int64_t id = make_user(f, "epoch");
+    derr e = {0};
+    store_user got;
+    const struct {
+        int op; /* 0: password, 1: disable, 2: enable */
+        int64_t want;
+    } steps[] = {{0, 1}, {0, 2}, {1, 3}, {1, 3}, {2, 4}, {2, 4}, {0, 5}};
+    assert_int_equal(store_call(f->st, user_by_id, f->a, id, &got, &e), STORE_OK);
+    assert_int_equal(got.session_epoch, 0);
+    for (size_t i = 0; i < N(steps); i++) {
+        int rc = steps[i].op == 0 ? store_call(f->st, user_set_password, id, "h", &e)
+                                  : store_call(f->st, user_set_disabled, id, steps[i].op == 1, &e);
+        assert_int_equal(rc, STORE_OK);
+        assert_int_equal(store_call(f->st, user_by_id, f->a, id, &got, &e), STORE_OK);
+        if (got.session_epoch != steps[i].want)
+            fail_msg("step %zu: epoch %lld, want %lld", i, (long long)got.session_epoch,
+                     (long long)steps[i].want);
+    }
+}
+
+/* Email addresses are unique, and found, by their key (lib/emailkey.h). */
+static void test_user_email_key(void **state)
+{
+    FIXTURE(f);
+    int64_t id = make_user_email(f, "kay", "Kay@Stra\xc3\x9f" "e.example");
+    derr e = {0};
+    store_user u = {.username = "kay2", .email = "\xef\xbd\x8b" "ay@xn--strae-oqa.example"};
+    assert_int_equal(store_call(f->st, user_create, &u, &e), STORE_CONFLICT);
+    assert_string_equal(e.message, "email is taken");
+    static const char *const logins[] = {"kay@strasse.example", "\xe2\x84\xaa" "AY@STRASSE.EXAMPLE",
+                                         "kay@xn--strae-oqa.example"};
+    store_user got;
+    for (size_t i = 0; i < N(logins); i++) {
+        if (store_call(f->st, user_by_login, f->a, logins[i], &got, &e) != STORE_OK || got.id != id)
+            fail_msg("user_by_login(%s)", logins[i]);
+    }
+    assert_int_equal(store_call(f->st, user_by_login, f->a, "kay@strase.example", &got, &e),
+                     STORE_NOT_FOUND);
+}
+
+/* Addresses stored before keys existed (their ASCII lower case) get their key at migrate; one
+ * whose key another account holds keeps its old one. */
+static void test_user_email_rekey(void **state)
+{
+    FIXTURE(f);
+    make_user_email(f, "plain", "plain@example.com");
+    raw_exec(f, "INSERT INTO users (username, username_lower, email, email_lower, created_at, updated_at)"
+                " VALUES ('old', 'old', '\xef\xbc\xafld@Example.com', '\xef\xbc\xafld@example.com', 0, 0),"
+                " ('twin', 'twin', '\xef\xbd\x90lain@example.com', '\xef\xbd\x90lain@example.com', 0, 0)");
+    derr e = {0};
+    int applied = -1;
+    assert_int_equal(store_call(f->st, migrate, &applied, &e), STORE_OK);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM users WHERE email_lower = 'old@example.com'"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM users WHERE email_lower = 'plain@example.com'"), 1);
+    store_user got;
+    assert_int_equal(store_call(f->st, user_by_login, f->a, "OLD@example.com", &got, &e), STORE_OK);
+    assert_string_equal(got.username, "old");
+    store_user u = {.username = "new", .email = "old@EXAMPLE.com"};
+    assert_int_equal(store_call(f->st, user_create, &u, &e), STORE_CONFLICT);
 }
 
 static void test_user_conflicts(void **state)
@@ -2195,6 +2325,11 @@ static void test_uploads(void **state)
     cmocka_unit_test_setup_teardown(test_threads, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_migrate_refuses_newer_schema, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_create_and_get, setup, teardown), \
+    cmocka_unit_test_setup_teardown(test_user_first_is_admin, setup, teardown), \
+    cmocka_unit_test_setup_teardown(test_user_first_admin_race, setup, teardown), \
+    cmocka_unit_test_setup_teardown(test_user_session_epoch, setup, teardown), \
+    cmocka_unit_test_setup_teardown(test_user_email_key, setup, teardown), \
+    cmocka_unit_test_setup_teardown(test_user_email_rekey, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_conflicts, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_list, setup, teardown), \
     cmocka_unit_test_setup_teardown(test_user_setters, setup, teardown), \
