@@ -64,6 +64,9 @@ typedef struct route {
     /* A GET that changes stored state (pub's publish steps, which the client sends as GETs).
      * Every route of another method is taken to write; `depot routes` lists both. */
     bool get_writes;
+    /* The name of a path parameter that is a secret (npm's logout names its token in the path):
+     * the access log and the audit log show "[redacted]" in its place (redact.h). */
+    const char *secret_param;
 } route;
 
 /* A front's routes: one table per front, in its descriptor (front.h), listed once in the table

@@ -2,8 +2,11 @@
  * server.c — libmicrohttpd glue and the life of one request.
  *
  * libmicrohttpd calls the access handler several times per request:
- *   1. headers are in: limits (414, 431), routing (404, 405), the body's
- *      declared size against the route's limit (413), content type (415);
+ *   1. headers are in: the body framed one way only (400, connection closed:
+ *      framing.h), limits (414, 431), routing (404, 405), the body's declared
+ *      size against the route's limit (413), the credential of a route that
+ *      needs a user when a body follows (401/403; a password is checked on
+ *      the worker pool first, the connection suspended), content type (415);
  *   2. once per piece of body: into memory (JSON) or a temp file with its
  *      SHA-256 (uploads), counted against the route's limit;
  *   3. body complete: authenticate, rate-limit, run the handler, queue the
@@ -40,8 +43,10 @@
 #include "../lib/timeutil.h"
 #include "../lib/xalloc.h"
 #include "../core/lockout.h"
+#include "framing.h"
 #include "front.h"
 #include "metrics.h"
+#include "redact.h"
 #include "router.h"
 #include "tls.h"
 #include "workers.h"
@@ -66,7 +71,9 @@ struct server {
     char mhd_err[256]; /* libmicrohttpd's last complaint, for the message when it will not start */
 };
 
-enum rstate { RS_NEW, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
+/* RS_CHECKING: a password credential is checked on the worker pool before the body is read;
+ * RS_CHECKED: it was, and the connection is resumed. */
+enum rstate { RS_NEW, RS_CHECKING, RS_CHECKED, RS_BODY, RS_RUNNING, RS_READY, RS_QUEUED };
 
 struct upload {
     temp_file *f;
@@ -85,7 +92,8 @@ typedef struct conn_ctx {
     const char *origin_ok; /* the request's Origin, when CORS allows it */
     const char *allow;
     int failed; /* an error response is set while the body still arrives */
-    int authed; /* the credential was checked before the body (uploads) */
+    int authed; /* the credential was checked before the body */
+    int hash_first; /* a password credential to check on the worker pool before the body */
     int counted; /* metrics_request_done was called */
 } conn_ctx;
 
@@ -204,11 +212,13 @@ __attribute__((format(printf, 4, 5))) static void fail_now(conn_ctx *x, int stat
 
 static int rate_check(server *s, conn_ctx *x, enum rl_class cls, bool dry);
 static void auth_fail(req *r, const derr *e);
+static void session_cookie(server *s, req *r, const route *rt);
 
-/* What a request is, for the audit log: "METHOD /path" (query left out, long paths cut). */
+/* What a request is, for the audit log: "METHOD /path" (query left out, secrets redacted, long
+ * paths cut). */
 static const char *audit_target(req *r)
 {
-    return arena_printf(r->a, "%s %.200s", r->method, r->path ? r->path : r->raw_url);
+    return arena_printf(r->a, "%s %.200s", r->method, redact_path(r->a, r->raw_url, r->route));
 }
 
 /* An audit entry for a credential that was sent and refused (wrong, expired, revoked, of a
@@ -266,28 +276,34 @@ static int check_credential(server *s, conn_ctx *x, const char *authz)
     return -1;
 }
 
-/* An upload's credential is checked before its body is read when the client sent
- * `Expect: 100-continue` (mix, rebar3, curl for large bodies), so a bad or missing key is answered
- * before it uploads: 0 to go on
- * (x->authed set when the credential was checked here), -1 after answering. Password
- * credentials (Basic) cost a hash and are left to the worker pool after the body. */
+/* A route that needs a user has its credential checked before its body is read, so an
+ * anonymous or bad one is refused (401, or 403 for a disabled account) before a byte of the body
+ * is stored: 0 to go on (x->authed set when the credential was checked here), -1 after
+ * answering. The answer is queued at once; libmicrohttpd then reads no more of the request and
+ * closes the connection after it (a client waiting for `100 Continue` never sends the body).
+ * Password credentials (Basic) cost a hash: x->hash_first is set, and begin has the worker
+ * pool check them (check_first) before the body is read. */
 static int early_auth(server *s, conn_ctx *x)
 {
     req *r = &x->r;
     const route *rt = r->route;
     const char *authz = req_header(r, "Authorization");
-    if (!authz) {
-        if (rt->auth != AUTH_USER || req_header(r, "Cookie"))
-            return 0;
+    if (authz && auth_header_is_slow(authz)) {
+        x->hash_first = 1;
+        return 0;
+    }
+    if (authz) {
+        if (check_credential(s, x, authz) < 0) {
+            x->failed = 1;
+            return -1;
+        }
+    } else {
+        session_cookie(s, r, rt);
+    }
+    if (r->who.kind == CRED_NONE) {
         derr e;
         derr_set(&e, 401, "unauthorized", "this needs a credential: log in or send a token");
         auth_fail(r, &e);
-        x->failed = 1;
-        return -1;
-    }
-    if (auth_header_is_slow(authz))
-        return 0;
-    if (check_credential(s, x, authz) < 0) {
         x->failed = 1;
         return -1;
     }
@@ -334,6 +350,44 @@ static int check_head_size(server *s, conn_ctx *x, struct MHD_Connection *conn)
         return -1;
     }
     return 0;
+}
+
+/* The header fields, gathered for framing_problem. */
+struct fields {
+    http_field *f;
+    size_t n, cap;
+};
+
+static enum MHD_Result gather_field(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+    struct fields *fs = cls;
+    if (fs->n == fs->cap)
+        return MHD_NO;
+    fs->f[fs->n++] = (http_field){k, v};
+    return MHD_YES;
+}
+
+/* The body framed one way only (framing.h), checked before any of it is read; -1 after a 400
+ * that also closes the connection: what follows on it cannot be told from this body. An
+ * HTTP/1.0 request has no transfer codings (RFC 9112, section 6.1): one that names one is
+ * framed for some other reader. */
+static int check_framing(conn_ctx *x, struct MHD_Connection *conn, const char *version)
+{
+    int n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+    struct fields fs = {.cap = n > 0 ? (size_t)n : 0};
+    fs.f = arena_alloc(x->r.a, (fs.cap ? fs.cap : 1) * sizeof *fs.f);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, gather_field, &fs);
+    const char *why = framing_problem(fs.f, fs.n);
+    if (!why && strcmp(version, MHD_HTTP_VERSION_1_0) == 0 &&
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        why = "an HTTP/1.0 request may not have a Transfer-Encoding";
+    if (!why)
+        return 0;
+    fail_now(x, 400, "bad_request", "%s", why);
+    resp_header(&x->r, "Connection", "close");
+    log_info("refused a request of ambiguous length", "reason", why, "request_id", x->r.request_id, "ip",
+             x->r.ip, NULL);
+    return -1;
 }
 
 /* Splits the path from the query and finds the route; 0 when one was found for a
@@ -388,15 +442,13 @@ static int check_body(server *s, conn_ctx *x, struct MHD_Connection *conn)
             return -1;
         }
     }
-    /* Only a client waiting for `100 Continue` is answered before its body: one that sends the
-     * body straight away would see the connection reset instead of the answer. */
-    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-    if (rt->body == BODY_UPLOAD && expect && strcasecmp(expect, "100-continue") == 0 && early_auth(s, x) < 0)
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    bool has_body = (cl && strcmp(cl, "0") != 0) || te;
+    if (has_body && (rt->auth == AUTH_USER || (rt->auth == AUTH_READ && s->cfg->private_mode)) &&
+        early_auth(s, x) < 0)
         return -1;
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (rt->body == BODY_JSON) {
-        int has_body = (cl && strcmp(cl, "0") != 0) ||
-                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         if (has_body && ct && strncasecmp(ct, "application/json", 16) != 0 &&
             !(strncasecmp(ct, "application/", 12) == 0 && strstr(ct, "+json"))) {
             fail_now(x, 415, "unsupported_media_type", "expected Content-Type application/json, got %s",
@@ -430,19 +482,40 @@ static void open_upload(server *s, conn_ctx *x)
     x->up = up;
 }
 
+/* On a worker, while the connection is suspended before its body: the password credential of
+ * a route that needs a user (early_auth). libmicrohttpd calls the handler again as on the first
+ * call when the connection is resumed (RS_CHECKED). */
+static void check_first(void *p)
+{
+    conn_ctx *x = p;
+    server *s = x->r.srv;
+    if (check_credential(s, x, req_header(&x->r, "Authorization")) < 0)
+        x->failed = 1;
+    else
+        x->authed = 1;
+    x->st = RS_CHECKED;
+    MHD_resume_connection(x->r.conn);
+}
+
 /* Phase 1: headers are in. */
-static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method)
+static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method, const char *version)
 {
     req *r = &x->r;
     r->conn = conn;
     r->method = arena_strdup(r->a, method);
     identify(s, x, conn);
     x->st = RS_BODY;
-    if (check_head_size(s, x, conn) < 0)
+    if (check_framing(x, conn, version) < 0 || check_head_size(s, x, conn) < 0)
         return;
     x->body_cap = (uint64_t)s->cfg->max_body;
     if (find_route(s, x, conn, method) < 0 || check_body(s, x, conn) < 0)
         return;
+    if (x->hash_first) {
+        x->st = RS_CHECKING;
+        MHD_suspend_connection(conn);
+        workers_submit(s->wk, check_first, x);
+        return;
+    }
     if (r->route->body == BODY_UPLOAD)
         open_upload(s, x);
 }
@@ -783,8 +856,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_NO;
     switch (x->st) {
     case RS_NEW:
-        begin(s, x, conn, method);
+        begin(s, x, conn, method, version);
         return x->failed ? queue(s, x) : MHD_YES;
+    case RS_CHECKING:
+        *size = 0;
+        return MHD_YES;
+    case RS_CHECKED:
+        x->st = RS_BODY;
+        if (x->failed)
+            return queue(s, x);
+        if (x->r.route->body == BODY_UPLOAD)
+            open_upload(s, x);
+        if (x->failed)
+            return queue(s, x);
+        if (!*size)
+            return MHD_YES;
+        __attribute__((fallthrough));
     case RS_BODY:
         if (*size) {
             absorb(s, x, data, *size);
@@ -831,7 +918,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **cc,
         snprintf(st, sizeof st, "%d", status);
         snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)r->resp_bytes);
         snprintf(dur, sizeof dur, "%.3f", (double)ns / 1e6);
-        log_info("request", "method", r->method ? r->method : "?", "path", r->path ? r->path : r->raw_url,
+        log_info("request", "method", r->method ? r->method : "?", "path",
+                 redact_path(r->a, r->raw_url, r->route),
                  "status", st, "bytes", bytes, "duration_ms", dur, "request_id", r->request_id, "user",
                  r->who.username ? r->who.username : "-", "ip", r->ip ? r->ip : "-",
                  why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted",

@@ -74,6 +74,8 @@ def wrapped(seconds):
 
 # How AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer start a report.
 SANITIZER = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: ")
+# A credential as the server hands it out: an API token, or a JWT (sessions, npm and pub logins).
+SECRET = re.compile(r"dpt_[A-Za-z0-9_-]{43}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 def free_port():
@@ -714,14 +716,52 @@ class Depot:
         """The lines of the server's stderr where ASan, LSan or UBSan (make SAN=1) reported."""
         return [ln for ln in self.stderr_lines() if SANITIZER.search(ln)]
 
+    def secrets_handed_out(self):
+        """Every credential this server gave a test: found in the bodies and cookies of every
+        response the harness read from it."""
+        found = set()
+        for r in self.responses:
+            found.update(SECRET.findall(r.body.decode("utf-8", "replace")))
+            for k, v in r.headers.items():
+                if k.lower() == "set-cookie":
+                    found.update(SECRET.findall(v))
+        return found
+
+    def audit_rows(self):
+        """The audit log's entries as text, read from the SQLite database after the server
+        stopped (empty on PostgreSQL, or when the server never made one)."""
+        db = os.path.join(self.data_dir, "depot.db")
+        if self.store_url or not os.path.exists(db):
+            return []
+        import sqlite3
+        try:
+            with sqlite3.connect("file:%s?mode=ro" % db, uri=True) as c:
+                rows = c.execute("SELECT action, target, detail, ip FROM audit_log").fetchall()
+        except sqlite3.Error:
+            return []
+        return [" ".join(str(v) for v in row) + "\n" for row in rows]
+
+    def secret_reports(self):
+        """The lines of the server's log (its stderr: the access log and every other line) and of
+        its audit log that hold a credential: one the server handed out here, or anything shaped
+        like one. A secret is never logged, whoever sent it where."""
+        secrets = self.secrets_handed_out()
+        out = []
+        for where, lines in (("log", self.stderr_lines()), ("audit", self.audit_rows())):
+            for ln in lines:
+                if SECRET.search(ln) or any(sec in ln for sec in secrets):
+                    out.append("%s: %s" % (where, ln))
+        return out
+
     def close(self, keep=False):
         """Stops the server (if running) and removes the temp dir unless keep. A kept dir gets
         the server's stderr as depot.stderr beside the data dir. A sanitizer report in the
-        server's stderr (a memory error, a leak found at exit, undefined behaviour) keeps the
-        dir and raises DepotError: a test that passed cannot hide one."""
+        server's stderr (a memory error, a leak found at exit, undefined behaviour), or a secret
+        in its log or audit log, keeps the dir and raises DepotError: a test that passed cannot
+        hide one."""
         if self.proc is not None and self.proc.poll() is None:
             self.stop()
-        reports = self.sanitizer_reports()
+        reports = self.sanitizer_reports() + self.secret_reports()
         keep = keep or bool(reports)
         if keep:
             try:
@@ -743,8 +783,8 @@ class Depot:
         if self.blobs_url and os.environ.get("DEPOT_BLOBS") == self.blobs_url:
             del os.environ["DEPOT_BLOBS"]
         if reports:
-            raise DepotError("the sanitizers reported in depot's stderr (kept in %s):\n%s"
-                             % (self.root, "".join(reports[:10])))
+            raise DepotError("the sanitizers reported, or a secret was logged, in depot's stderr "
+                             "or audit log (kept in %s):\n%s" % (self.root, "".join(reports[:10])))
 
     # ---- stderr / logs ----------------------------------------------------------------------
 
