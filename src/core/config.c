@@ -67,7 +67,7 @@ static const config_opt opts[] = {
     {"rate-publish-user", T_LONG, "60", R(RL_PUBLISH, 1), 0, LONG_MAX, "publishes per hour per user"},
     {"rate-other-anon", T_LONG, "100", R(RL_OTHER, 0), 0, LONG_MAX, "other requests per hour per anonymous IP"},
     {"rate-other-user", T_LONG, "1000", R(RL_OTHER, 1), 0, LONG_MAX, "other requests per hour per user"},
-    {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish, Hex revert); 0: never"},
+    {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish; a Hex revert follows --hex-replace-window); 0: never"},
     {"docs-url", T_STR, "", O(docs_url), 0, 0, "public URL of a separate origin serving hosted docs (default: /docs on this server)"},
     {"cache-size", T_LONG, "64", O(cache_size), 1, 1048576, "MiB of built documents (packuments, registry files, listings) kept in memory"},
     {"auth-cache-ttl", T_LONG, "30", O(auth_cache_ttl), 0, 3600, "seconds a checked token or session is kept in memory (any revocation anywhere drops it at once; 0: off)"},

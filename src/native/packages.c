@@ -218,7 +218,7 @@ void native_download(req *r)
     if (load_version(r, &p, &v) < 0)
         return;
     derr e;
-    int sent = resp_tarball(r, &v, "application/gzip", false, &e);
+    int sent = resp_tarball(r, &v, "application/gzip", 0, &e);
     if (sent < 0)
         resp_derr(r, &e);
     if (sent <= 0)

@@ -312,5 +312,5 @@ void npm_tarball(req *r)
         npm_error(r, 404, "not_found", "no tarball %s", r->path);
         return;
     }
-    resp_version_tarball(r, NPM, name, version, "application/octet-stream", false);
+    resp_version_tarball(r, NPM, name, version, "application/octet-stream");
 }
