@@ -42,6 +42,7 @@ typedef struct store_user {
     bool disabled;
     int64_t created_at; /* seconds since the epoch */
     int64_t password_changed_at; /* sessions issued before it are over (0: never changed) */
+    bool show_email;    /* the user lets others see the address (off by default) */
 } store_user;
 
 typedef struct store_token {
@@ -173,6 +174,7 @@ typedef struct store_owner {
     const char *email;
     const char *level;
     int64_t added_at;
+    bool show_email;    /* the user lets others see the address */
 } store_owner;
 
 typedef struct store_search {
@@ -266,6 +268,8 @@ struct store_ops {
     int (*user_set_password)(store *s, int64_t id, const char *hash, derr *e);
     int (*user_set_disabled)(store *s, int64_t id, bool disabled, derr *e);
     int (*user_set_admin)(store *s, int64_t id, bool admin, derr *e);
+    /* Whether the user lets others see their email address (store_user.show_email). */
+    int (*user_set_show_email)(store *s, int64_t id, bool show, derr *e);
 
     /* API tokens. Names are unique per user (STORE_CONFLICT). */
     int (*token_create)(store *s, store_token *t, derr *e);
