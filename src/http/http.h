@@ -135,6 +135,9 @@ const char *req_header(req *r, const char *name);
 int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e);
 /* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
 const char *req_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The host name of the base URL, without scheme, port or path ("localhost" when it has none): the
+ * domain of addresses the server makes up (mail's sender, npm's no-reply addresses). */
+const char *req_host(req *r);
 /* The body as a JSON object (freed with the request), or NULL after answering 400 (the handler
  * just returns): req_json in depot's own error shape, req_json_front in the route's front's. */
 json_t *req_json(req *r);
