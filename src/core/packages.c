@@ -151,6 +151,14 @@ static bool replaces(core *c, const char *ecosystem, long *window)
     return eco && eco->replace_window;
 }
 
+long packages_removal_window(core *c, const char *ecosystem)
+{
+    /* An ecosystem that replaces versions reverts them within the same window (Hex); the others
+     * follow --unpublish-window. */
+    long window;
+    return replaces(c, ecosystem, &window) ? window : c->cfg->unpublish_window;
+}
+
 /* A change refused because the version is older than the window that allows it (`what`:
  * "replaced", "removed"): 403 "too_late", which a front may word in its clients' terms. */
 static int too_late(arena *a, derr *e, const char *name, const char *version, long window, const char *what)
@@ -537,12 +545,8 @@ int packages_remove_version(core *c, arena *a, const principal *who, const char 
     store_version v;
     if (for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0 || packages_version(c, a, &p, version, &v, e) < 0)
         return -1;
-    /* An ecosystem that replaces versions reverts them within the same window (Hex); the others
-     * follow --unpublish-window. */
-    long window;
-    bool windowed = replaces(c, ecosystem, &window);
-    if (!windowed)
-        window = c->cfg->unpublish_window;
+    long window = packages_removal_window(c, ecosystem), ignored;
+    bool windowed = replaces(c, ecosystem, &ignored);
     if (window <= 0 && !windowed)
         return derr_set(e, 403, "forbidden", "this server does not allow removing published versions; yank it");
     if (window <= 0 || now_unix() - v.published_at > window)

@@ -140,6 +140,9 @@ int packages_tag_delete(core *c, arena *a, const principal *who, const char *eco
  * PKG_PUBLISH: a front removing a whole package checks PKG_MANAGE first. */
 int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                             const char *version, bool tombstone, const char *ip, derr *e);
+/* Seconds after publication during which a version of the ecosystem may be removed (above): its
+ * replace window when it has one, else --unpublish-window; 0: never. */
+long packages_removal_window(core *c, const char *ecosystem);
 
 /* Opens a version's tarball for sending (blob_open_send): counts the download when count, i.e. for
  * a GET; false (a HEAD) asks the store for the size only. Under --blob-redirect the reader may be a
