@@ -73,6 +73,7 @@ json_t *account_json(const store_user *u)
     json_object_set_new(o, "id", json_integer(u->id));
     json_set_str(o, "username", u->username);
     json_set_str(o, "email", u->email);
+    json_object_set_new(o, "show_email", json_boolean(u->show_email));
     json_object_set_new(o, "is_admin", json_boolean(u->is_admin));
     json_set_time(o, "created_at", u->created_at);
     return o;

@@ -89,7 +89,8 @@ int accounts_verify_email(core *c, arena *a, const char *secret, const char *ip,
 /* When u's address was verified; 0 when it is not. */
 int accounts_email_verified(core *c, int64_t user_id, int64_t *at, derr *e);
 
-/* The public JSON of a user: id, username, email, is_admin, created_at. */
+/* The JSON of a user for that user (or an admin): id, username, email, show_email, is_admin,
+ * created_at. */
 json_t *account_json(const store_user *u);
 
 #endif

@@ -72,7 +72,7 @@ static const config_opt opts[] = {
     {"rate-read-burst", T_LONG, "80000", R(RL_READ, 1), 0, 10000000, "... at once"},
     {"login-failures", T_LONG, "10", O(login_failures), 0, 1000000, "failed password checks one account may take in any --login-lock seconds, from anywhere; then 429 for its password logins (0: no account lock)"},
     {"login-lock", T_LONG, "900", O(login_lock), 1, 86400, "seconds of the window above; after the limit, one more try each this many seconds"},
-    {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish, Hex revert); 0: never"},
+    {"unpublish-window", T_LONG, "259200", O(unpublish_window), 0, LONG_MAX, "seconds after publishing during which owners may remove a version (npm unpublish; a Hex revert follows --hex-replace-window); 0: never"},
     {"docs-url", T_STR, "", O(docs_url), 0, 0, "public URL of a separate origin serving hosted docs (default: /docs on this server)"},
     {"cache-size", T_LONG, "64", O(cache_size), 1, 1048576, "MiB of built documents (packuments, registry files, listings) kept in memory"},
     {"auth-cache-ttl", T_LONG, "30", O(auth_cache_ttl), 0, 3600, "seconds a checked token or session is kept in memory (any revocation anywhere drops it at once; 0: off)"},

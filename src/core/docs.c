@@ -352,15 +352,15 @@ int docs_publish(core *c, arena *a, const principal *who, const char *ecosystem,
 }
 
 /* Removing docs is managing the package, except for a version its publisher could remove
- * itself: one already gone, or one still inside --unpublish-window (a Hex revert deletes the
- * docs before the release, with the same credential). */
+ * itself: one already gone, or one still inside its removal window (packages_removal_window: a
+ * Hex revert deletes the docs before the release, with the same credential). */
 static enum pkg_right remove_right(core *c, arena *a, const store_package *p, const char *version)
 {
     store_version v;
     derr ignore;
     if (packages_version(c, a, p, version, &v, &ignore) < 0)
         return ignore.status == 404 ? PKG_PUBLISH : PKG_MANAGE;
-    long window = c->cfg->unpublish_window;
+    long window = packages_removal_window(c, p->ecosystem);
     return window > 0 && now_unix() - v.published_at <= window ? PKG_PUBLISH : PKG_MANAGE;
 }
 

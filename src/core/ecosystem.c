@@ -65,6 +65,12 @@ const char *ecosystem_names(arena *a, const char *sep, const char *last)
     return s;
 }
 
+long ecosystem_replace_window(const config *cfg, const char *name)
+{
+    const eco_desc *eco = ecosystem_find(name);
+    return eco && eco->replace_window ? eco->replace_window(cfg) : 0;
+}
+
 int ecosystems_start(const config *cfg, derr *e)
 {
     const eco_desc *eco;

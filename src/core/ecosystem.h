@@ -63,6 +63,10 @@ typedef struct eco_desc {
     /* Files of the data folder that hold its secrets (a signing key), which `depot backup` and
      * `depot restore` copy with the server's own; ended by NULL. NULL: none. */
     const char *const *secrets;
+    /* Seconds after a version's publication during which an owner may still replace its bytes
+     * (a publish with replace) and revert it; past it the version is final. NULL: the ecosystem
+     * never replaces a version, and removal follows --unpublish-window. */
+    long (*replace_window)(const config *cfg);
 } eco_desc;
 
 /* The table of fronts as core sees it: entry i (an ecosystem, or one whose name is NULL), NULL
@@ -82,6 +86,8 @@ const eco_desc *ecosystem_find(const char *name);
 bool ecosystem_has(const char *name, unsigned verbs);
 /* The names joined: "native, hex, pub or npm" with sep ", " and last " or ". In the arena. */
 const char *ecosystem_names(arena *a, const char *sep, const char *last);
+/* The replace window of the ecosystem called name (replace_window above); 0 when it has none. */
+long ecosystem_replace_window(const config *cfg, const char *name);
 /* Runs every start-up hook; the first failure stops (-1 with e filled). */
 int ecosystems_start(const config *cfg, derr *e);
 

@@ -142,13 +142,44 @@ static int check_signature(core *c, arena *a, const publish_in *in, const char *
     return rc;
 }
 
+/* Does the ecosystem replace versions (it has a replace window, ecosystem.h)? *window is that
+ * window in seconds (0: the server allows no replacement), or 0 when it does not. */
+static bool replaces(core *c, const char *ecosystem, long *window)
+{
+    const eco_desc *eco = ecosystem_find(ecosystem);
+    *window = eco && eco->replace_window ? eco->replace_window(c->cfg) : 0;
+    return eco && eco->replace_window;
+}
+
+long packages_removal_window(core *c, const char *ecosystem)
+{
+    /* An ecosystem that replaces versions reverts them within the same window (Hex); the others
+     * follow --unpublish-window. */
+    long window;
+    return replaces(c, ecosystem, &window) ? window : c->cfg->unpublish_window;
+}
+
+/* A change refused because the version is older than the window that allows it (`what`:
+ * "replaced", "removed"): 403 "too_late", which a front may word in its clients' terms. */
+static int too_late(arena *a, derr *e, const char *name, const char *version, long window, const char *what)
+{
+    if (window <= 0)
+        return derr_set(e, 403, "too_late", "%s %s is published and can no longer be %s on this server", name,
+                        version, what);
+    return derr_set(e, 403, "too_late", "%s %s was published more than %s ago and can no longer be %s", name,
+                    version, time_span_words(a, window), what);
+}
+
 /* The checks that need the package as it stands: the name is this package's spelling, the
- * publisher owns it, the version is new (or, with replace, young enough to be replaced), and no
- * version differs from it only in build metadata. *existing is filled when the package exists. */
+ * publisher owns it, the version is new (or, with replace, young enough to be replaced: within
+ * its ecosystem's replace window, the only way a version's bytes ever change), and no version
+ * differs from it only in build metadata. *replaced is the checksum of the version a replace
+ * takes the place of, or NULL. */
 static int check_existing(core *c, arena *a, const publish_in *in, const semver *v,
-                          const store_package *existing, derr *e)
+                          const store_package *existing, const char **replaced, derr *e)
 {
     const char *name = in->pkg.name;
+    *replaced = NULL;
     if (strcmp(existing->name, name) != 0)
         return derr_set(e, 409, "conflict",
                         "the name '%s' is taken by the package '%s' (names differing only in case, '-' or "
@@ -158,15 +189,16 @@ static int check_existing(core *c, arena *a, const publish_in *in, const semver 
         return derr_set(e, 403, "forbidden", "you are not an owner of %s", name);
     store_version old;
     int rc = store_call(c->st, version_get, a, existing->id, in->version, &old, e);
-    if (rc == STORE_OK && !in->replace)
-        return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name,
-                        in->version);
     if (rc == STORE_OK) {
-        long window = c->cfg->unpublish_window;
-        if (window <= 0 || now_unix() - old.published_at > window)
-            return derr_set(e, 403, "forbidden",
-                            "%s %s was published more than %ld hours ago and can no longer be replaced", name,
-                            in->version, window / 3600);
+        /* As hex.pm: past the window that is the answer, with or without replace. */
+        long window;
+        bool can = replaces(c, in->ecosystem, &window);
+        if (can && (window <= 0 || now_unix() - old.published_at > window))
+            return too_late(a, e, name, in->version, window, "replaced");
+        if (!can || !in->replace)
+            return derr_set(e, 409, "conflict", "%s %s already exists; versions are immutable", name,
+                            in->version);
+        *replaced = old.sha256;
     }
     if (rc == STORE_ERROR)
         return -1;
@@ -240,7 +272,8 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
     if (rc == STORE_ERROR)
         return -1;
     bool exists = rc == STORE_OK;
-    if (exists && check_existing(c, a, in, &v, &existing, e) < 0)
+    const char *replaced = NULL;
+    if (exists && check_existing(c, a, in, &v, &existing, &replaced, e) < 0)
         return -1;
     const char *key_id = NULL;
     if (in->signature_b64 && *in->signature_b64) {
@@ -268,8 +301,11 @@ int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, stor
     if (rc != STORE_OK)
         return -1;
     *created = p.created;
-    core_audit(c, in->who->user_id, "package.publish",
-               arena_printf(a, "%s/%s@%s", in->ecosystem, name, in->version), NULL, in->ip);
+    /* A replacement is recorded as one, with the checksums of the bytes it took out and put in. */
+    core_audit(c, in->who->user_id, replaced ? "version.replace" : "package.publish",
+               arena_printf(a, "%s/%s@%s", in->ecosystem, name, in->version),
+               replaced ? arena_printf(a, "{\"old_sha256\":\"%s\",\"new_sha256\":\"%s\"}", replaced, hex) : NULL,
+               in->ip);
     if (packages_get(c, a, in->ecosystem, name, pkg, e) < 0)
         return -1;
     return packages_version(c, a, pkg, in->version, out, e);
@@ -509,14 +545,16 @@ int packages_remove_version(core *c, arena *a, const principal *who, const char 
     store_version v;
     if (for_change(c, a, who, ecosystem, name, PKG_PUBLISH, &p, e) < 0 || packages_version(c, a, &p, version, &v, e) < 0)
         return -1;
-    long window = c->cfg->unpublish_window;
-    if (window <= 0)
+    long window = packages_removal_window(c, ecosystem), ignored;
+    bool windowed = replaces(c, ecosystem, &ignored);
+    if (window <= 0 && !windowed)
         return derr_set(e, 403, "forbidden", "this server does not allow removing published versions; yank it");
-    if (now_unix() - v.published_at > window)
-        return derr_set(e, 403, "forbidden",
-                        "%s %s was published more than %ld hours ago and can no longer be removed; yank or "
-                        "deprecate it instead",
-                        p.name, version, window / 3600);
+    if (window <= 0 || now_unix() - v.published_at > window)
+        return windowed ? too_late(a, e, p.name, version, window, "removed")
+                        : derr_set(e, 403, "forbidden",
+                                   "%s %s was published more than %s ago and can no longer be removed; yank or "
+                                   "deprecate it instead",
+                                   p.name, version, time_span_words(a, window));
     int rc = store_call(c->st, version_delete, p.id, version, tombstone, now_unix(), e);
     return version_changed(c, a, rc, who, "version.remove", &p, version,
                            tombstone ? "{\"tombstone\":true}" : NULL, ip, e);

@@ -1,7 +1,9 @@
 /*
  * packages.h — what every front does with packages: publish, read, yank,
  * owners, signatures and downloads. The rules live here once:
- *   - a version is immutable: the same version again is 409;
+ *   - a version is immutable: the same version again is 409; only an ecosystem with a replace
+ *     window (Hex) lets an owner replace a version's bytes, asked for explicitly and within that
+ *     window of its publication, and the audit log records it as a replacement;
  *   - the first publish makes the publisher the owner; later ones need an
  *     owner whose credential holds publish:<ecosystem>/<name>;
  *   - a package that requires signatures refuses unsigned or badly signed
@@ -40,15 +42,17 @@ typedef struct publish_in {
     const char *signature_b64;  /* detached Ed25519 over the tarball bytes, or NULL */
     const char *tag;            /* dist-tag to point at the new version (npm), or NULL */
     const char *extra;          /* JSON object text of ecosystem extras kept with the version, or NULL */
-    bool replace;               /* an existing version of that number is replaced (Hex), by an owner, within
-                                 * --unpublish-window of its publication; one transaction */
+    bool replace;               /* an existing version of that number is replaced, by an owner, within the
+                                 * ecosystem's replace window of its publication (ecosystem.h; none: never);
+                                 * one transaction */
     const principal *who;
     const char *ip;
 } publish_in;
 
 /* Publishes; on success out holds the stored version (and created tells whether the
- * package was new). Errors: 403 scope/owner, 409 version exists, 422 bad version or
- * signature, 500/503 store or blob failure. */
+ * package was new). Errors: 403 scope/owner, 403 "too_late" a replace past the window, 409
+ * version exists (without replace), 422 bad version or signature, 500/503 store or blob
+ * failure. A replace is audited as "version.replace" with the old and new SHA-256. */
 int packages_publish(core *c, arena *a, publish_in *in, store_package *pkg, store_version *out, bool *created,
                      derr *e);
 
@@ -130,11 +134,15 @@ int packages_tag_set(core *c, arena *a, const principal *who, const char *ecosys
                      const char *tag, const char *version, const char *ip, derr *e);
 int packages_tag_delete(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                         const char *tag, const char *ip, derr *e);
-/* Removes a version (npm unpublish, Hex revert), for owners, only within --unpublish-window of its
- * publication (403 after). With tombstone the version number is never usable again. PKG_PUBLISH: a
- * front removing a whole package checks PKG_MANAGE first. */
+/* Removes a version (npm unpublish, Hex revert), for owners, only within its ecosystem's replace
+ * window of its publication when it has one (403 "too_late" after), else within
+ * --unpublish-window (403 after). With tombstone the version number is never usable again.
+ * PKG_PUBLISH: a front removing a whole package checks PKG_MANAGE first. */
 int packages_remove_version(core *c, arena *a, const principal *who, const char *ecosystem, const char *name,
                             const char *version, bool tombstone, const char *ip, derr *e);
+/* Seconds after publication during which a version of the ecosystem may be removed (above): its
+ * replace window when it has one, else --unpublish-window; 0: never. */
+long packages_removal_window(core *c, const char *ecosystem);
 
 /* Opens a version's tarball for sending (blob_open_send): counts the download when count, i.e. for
  * a GET; false (a HEAD) asks the store for the size only. Under --blob-redirect the reader may be a

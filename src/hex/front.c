@@ -25,6 +25,9 @@ const config_opt hex_option_table[] = {
      "unpack more than 8 MiB)"},
     {"hex-max-uncompressed", CONFIG_LONG, "134217728", O(max_uncompressed), 1024, LONG_MAX,
      "largest expansion of a Hex package's contents, bytes (hex.pm: 128 MiB)"},
+    {"hex-replace-window", CONFIG_LONG, "3600", O(replace_window), 0, LONG_MAX,
+     "seconds after publication during which owners may replace a release's bytes (publish --replace) "
+     "or revert it (hex.pm: one hour); 0: never"},
     {NULL},
 };
 
@@ -33,6 +36,11 @@ const hex_options *hex_opts(const config *cfg)
     static const hex_options none = {.repo = "", .key = ""};
     const hex_options *o = config_eco(cfg, &hex_front.eco);
     return o ? o : &none;
+}
+
+long hex_replace_window(const config *cfg)
+{
+    return hex_opts(cfg)->replace_window;
 }
 
 int hex_start(const config *cfg, derr *e)

@@ -78,8 +78,9 @@ hex_limits hex_limits_of(const config *cfg);
 
 /* Does this version have hosted docs? */
 bool hex_has_docs(req *r, const package_row *p, const char *version);
-/* The user object of hex.pm's API (username, email when shown, url, timestamps, ...). */
-json_t *hex_user_json(req *r, const user_row *u, bool show_email);
+/* The user object of hex.pm's API (username, email, url, timestamps, ...); email is the address
+ * the caller may see (core/privacy.h), or NULL for none. */
+json_t *hex_user_json(req *r, const user_row *u, const char *email);
 /* The package object (hex.pm's package view); versions newest first. */
 json_t *hex_package_json(req *r, const package_row *p, const version_row *vs, int nv, bool full);
 /* The release object (hex.pm's release view). */

@@ -2,8 +2,11 @@
  * owners.c — the Hex API's package owners (`mix hex.owner list | add |
  * remove | transfer`), by username or email (the path segment keeps its
  * '@', hex.md §3.1). depot's core names owners by username only; an
- * email address is resolved here, and only for a caller who may change the
- * package.
+ * email address is resolved here, only for a caller who may change the
+ * package, and only to a user who shows it (or the caller, or for an
+ * admin), as hex.pm resolves public addresses only: an owner cannot learn
+ * whose a private address is by adding it. Owner answers carry an address
+ * under the same rule (core/privacy.h).
  *
  * Levels: depot's "owner" is Hex's "full". Hex's "maintainer" level (may
  * publish but not manage owners) has no rule in core yet, so it is refused
@@ -17,12 +20,12 @@
 
 #include "../core/accounts.h"
 #include "../core/packages.h"
+#include "../core/privacy.h"
 #include "hex.h"
 
 /* The username an owner change names: a username, or (hex.md §3.6: "add by username or
- * email") an email address, resolved only after the caller proved it may change the package,
- * so an address is never looked up for someone who could not use it anyway. NULL after
- * answering. */
+ * email") an address the caller may see, resolved only after the caller proved it may change
+ * the package. NULL after answering. */
 static const char *resolve_user(req *r, const char *name, const char *who)
 {
     derr e;
@@ -34,12 +37,11 @@ static const char *resolve_user(req *r, const char *name, const char *who)
     if (!strchr(who, '@'))
         return who;
     user_row u;
-    if (accounts_find(r->core, r->a, who, &u, &e) < 0 || u.disabled) {
-        if (e.status >= 500) {
+    if (privacy_find_user(r->core, r->a, &r->who, who, &u, &e) < 0) {
+        if (e.status >= 500)
             resp_derr(r, &e);
-            return NULL;
-        }
-        hex_error(r, 404, arena_printf(r->a, "no user '%.100s'", who), NULL);
+        else
+            hex_error(r, 404, e.message, NULL);
         return NULL;
     }
     return u.username;
@@ -52,8 +54,8 @@ static const char *hex_level(const char *level)
 
 static json_t *owner_json(req *r, const owner_row *o)
 {
-    user_row u = {.id = o->user_id, .username = o->username, .email = o->email, .created_at = o->added_at};
-    json_t *x = hex_user_json(r, &u, r->who.kind != CRED_NONE);
+    user_row u = {.id = o->user_id, .username = o->username, .created_at = o->added_at};
+    json_t *x = hex_user_json(r, &u, privacy_owner_email(&r->who, o));
     json_object_set_new(x, "level", json_string(hex_level(o->level)));
     return x;
 }
@@ -91,13 +93,14 @@ void hex_owners_list(req *r)
     hex_respond(r, 200, arr);
 }
 
-/* The owner named by username, or by email for callers with a credential (who see emails). */
-static const owner_row *find(const owner_row *os, int n, const char *who, bool by_email)
+/* The owner named by username, or by an address the caller may see. */
+static const owner_row *find(req *r, const owner_row *os, int n, const char *who)
 {
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(os[i].username, who) == 0 ||
-            (by_email && os[i].email && strcasecmp(os[i].email, who) == 0))
+    for (int i = 0; i < n; i++) {
+        const char *email = privacy_owner_email(&r->who, &os[i]);
+        if (strcasecmp(os[i].username, who) == 0 || (email && strcasecmp(email, who) == 0))
             return &os[i];
+    }
     return NULL;
 }
 
@@ -106,7 +109,7 @@ void hex_owners_get(req *r)
     struct owners all;
     if (load(r, &all) < 0)
         return;
-    const owner_row *o = find(all.os, all.n, req_param(r, "user"), r->who.kind != CRED_NONE);
+    const owner_row *o = find(r, all.os, all.n, req_param(r, "user"));
     if (!o) {
         hex_error(r, 404,
                   arena_printf(r->a, "%.100s is not an owner of %s", req_param(r, "user"), all.p.name), NULL);

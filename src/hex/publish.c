@@ -12,10 +12,12 @@
  * the inner checksum and build tools as extras, and each requirement's app,
  * optional flag and (foreign) repository as the dependency's extras.
  *
- * `replace` (hex.md §2.5): an existing version is an error unless
- * replace=true; then, as in hex.pm's private repositories, the owner may
- * replace it, within the server's --unpublish-window: the old version goes
- * and the new one comes in one store transaction.
+ * `replace` (hex.md §2.5): an existing version is an error unless the
+ * request says replace=true (an absent parameter counts as false, stricter
+ * than hex.pm: mix and rebar3 always send it); then the owner may replace it
+ * within --hex-replace-window of its publication (hex.pm's public
+ * repository: one hour), which also bounds a revert. Core holds the rule;
+ * the refusals are worded here as hex.pm words them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #include "../core/packages.h"
 #include "../lib/buf.h"
 #include "../lib/json.h"
+#include "../lib/timeutil.h"
 #include "hex.h"
 #include "registry.h"
 
@@ -159,13 +162,48 @@ static void version_exists(req *r)
     hex_invalid(r, "inserted_at", "must include the --replace flag to update an existing release");
 }
 
+/* hex.pm's refusal of a change to a release past the window (`verb`: "modify", "delete"). */
+static void past_window(req *r, const char *verb)
+{
+    long window = hex_opts(r->cfg)->replace_window;
+    hex_invalid(r, "inserted_at",
+                window > 0 ? arena_printf(r->a, "can only %s a release up to %s after publication", verb,
+                                          time_span_words(r->a, window))
+                           : arena_printf(r->a, "cannot %s a release after publication on this server", verb));
+}
+
+/* Is this version of the package already published? -1 after answering a store failure. */
+static int published(req *r, const char *name, const char *version)
+{
+    package_row p;
+    version_row v;
+    derr e;
+    if (packages_get_version(r->core, r->a, HEX, name, version, &p, &v, &e) == 0)
+        return 1;
+    if (e.status == 404)
+        return 0;
+    resp_derr(r, &e);
+    return -1;
+}
+
+/* The publish's refusals in hex.pm's words; anything else as core said it. */
+static void publish_refused(req *r, const derr *e)
+{
+    if (strcmp(e->code, "too_late") == 0)
+        past_window(r, "modify");
+    else if (e->status == 409 && strstr(e->message, "already exists"))
+        version_exists(r); /* also when a concurrent publish of the same version won */
+    else
+        resp_derr(r, e);
+}
+
 void hex_publish(req *r)
 {
     if (!hex_may_write(r))
         return;
-    /* hex.pm treats an absent replace as true (hex.md §3.6); every client sends it. */
+    /* Only an explicit replace=true replaces (hex.pm takes an absent one as true). */
     const char *rq = req_query(r, "replace");
-    bool replace = !rq || strcmp(rq, "true") == 0 || strcmp(rq, "1") == 0;
+    bool replace = rq && (strcmp(rq, "true") == 0 || strcmp(rq, "1") == 0);
     if (r->body_fd < 0 || r->body_len == 0) {
         derr e;
         derr_set(&e, 422, "invalid", "tar: the request has no package tarball");
@@ -191,39 +229,18 @@ void hex_publish(req *r)
         resp_derr(r, &e);
         return;
     }
-
-    /* An existing version: refused, or replaced. */
-    package_row old;
-    version_row oldv;
-    bool existed = false;
-    if (packages_get(r->core, r->a, HEX, m->name, &old, &e) == 0) {
-        if (packages_version(r->core, r->a, &old, m->version, &oldv, &e) == 0) {
-            if (!replace) {
-                version_exists(r);
-                return;
-            }
-            existed = true;
-        } else if (e.status != 404) {
-            resp_derr(r, &e);
-            return;
-        }
-    } else if (e.status != 404) {
-        resp_derr(r, &e);
+    int existed = published(r, m->name, m->version); /* hex.pm answers a replacement 200 */
+    if (existed < 0)
         return;
-    }
 
     publish_in in;
     fill_publish(r, &t, &in);
-    in.replace = existed;
+    in.replace = replace;
     package_row pkg;
     version_row v;
     bool created;
     if (packages_publish(r->core, r->a, &in, &pkg, &v, &created, &e) < 0) {
-        if (e.status == 409 && strstr(e.message, "already exists")) {
-            version_exists(r); /* a concurrent publish of the same version won */
-            return;
-        }
-        resp_derr(r, &e);
+        publish_refused(r, &e);
         return;
     }
     hex_respond(r, existed ? 200 : 201, hex_release_json(r, &pkg, &v));
@@ -238,7 +255,10 @@ void hex_release_revert(req *r)
     const char *name = req_param(r, "name"), *version = req_param(r, "version");
     derr e;
     if (packages_remove_version(r->core, r->a, &r->who, HEX, name, version, false, r->ip, &e) < 0) {
-        resp_derr(r, &e);
+        if (strcmp(e.code, "too_late") == 0)
+            past_window(r, "delete");
+        else
+            resp_derr(r, &e);
         return;
     }
     /* The version's docs go with it (mix deletes them first; other clients may not). */

@@ -150,7 +150,7 @@ void hex_repo_tarball(req *r)
     const char *name, *version;
     if (!repo_file(r, ".tar", "tarballs", &name, &version))
         return;
-    resp_version_tarball(r, HEX, name, version, "application/octet-stream", true);
+    resp_version_tarball(r, HEX, name, version, "application/octet-stream");
 }
 
 void hex_repo_docs(req *r)

@@ -112,6 +112,7 @@ const front hex_front = {
             .command = hex_cli,
             .command_help = "fingerprint | public-key: the Hex repository key for mix and rebar3",
             .secrets = hex_secrets,
+            .replace_window = hex_replace_window,
         },
     .routes = {ROUTE_SET(HEX, routes), .auth_error = hex_auth_error, .error = hex_front_error},
     .error = hex_front_error,

@@ -13,6 +13,7 @@
 
 #include "../core/accounts.h"
 #include "../core/catalog.h"
+#include "../core/privacy.h"
 #include "../lib/json.h"
 #include "hex.h"
 
@@ -68,7 +69,7 @@ void hex_users_create(req *r)
         resp_derr(r, &e);
         return;
     }
-    json_t *o = hex_user_json(r, &u, true);
+    json_t *o = hex_user_json(r, &u, u.email);
     add_packages(r, o, &u);
     hex_respond(r, 201, o);
     resp_header(r, "Location", req_url(r, "/hex/api/users/%s", u.username));
@@ -81,7 +82,7 @@ void hex_users_me(req *r)
     user_row u;
     if (resp_account(r, &u) < 0)
         return;
-    json_t *o = hex_user_json(r, &u, true);
+    json_t *o = hex_user_json(r, &u, u.email);
     json_object_set_new(o, "organizations", json_array());
     add_packages(r, o, &u);
     hex_respond(r, 200, o);
@@ -89,19 +90,18 @@ void hex_users_me(req *r)
 
 void hex_users_get(req *r)
 {
-    derr e = {0};
+    derr e;
     user_row u;
-    const char *login = req_param(r, "user");
-    if (accounts_find(r->core, r->a, login, &u, &e) < 0 || u.disabled) {
-        if (e.status >= 500) {
+    /* By username, or by an address the caller may see: an address never finds its user for
+     * anyone else (hex.pm: public addresses only). */
+    if (privacy_find_user(r->core, r->a, &r->who, req_param(r, "user"), &u, &e) < 0) {
+        if (e.status >= 500)
             resp_derr(r, &e);
-            return;
-        }
-        hex_error(r, 404, arena_printf(r->a, "no user '%.100s'", login), NULL);
+        else
+            hex_error(r, 404, e.message, NULL);
         return;
     }
-    bool self = r->who.kind != CRED_NONE && (r->who.user_id == u.id || principal_can(&r->who, "admin"));
-    json_t *o = hex_user_json(r, &u, self);
+    json_t *o = hex_user_json(r, &u, privacy_user_email(&r->who, &u));
     add_packages(r, o, &u);
     hex_respond(r, 200, o);
 }

@@ -12,6 +12,7 @@
 
 #include "../core/docs.h"
 #include "../core/packages.h"
+#include "../core/privacy.h"
 #include "../lib/semver.h"
 #include "hex.h"
 #include "registry.h"
@@ -40,11 +41,11 @@ bool hex_has_docs(req *r, const package_row *p, const char *version)
     return site_versions(r, p, &l, &n) == 0 && in_list(l, n, version);
 }
 
-json_t *hex_user_json(req *r, const user_row *u, bool show_email)
+json_t *hex_user_json(req *r, const user_row *u, const char *email)
 {
     json_t *o = json_object();
     json_object_set_new(o, "username", json_string(u->username));
-    json_object_set_new(o, "email", show_email && u->email ? json_string(u->email) : json_null());
+    json_object_set_new(o, "email", email ? json_string(email) : json_null());
     json_object_set_new(o, "full_name", json_null());
     json_object_set_new(o, "handles", json_object());
     json_object_set_new(o, "inserted_at", hex_time(u->created_at));
@@ -172,9 +173,8 @@ json_t *hex_package_json(req *r, const package_row *p, const version_row *vs, in
             for (int i = 0; i < no; i++) {
                 json_t *ow = json_object();
                 json_object_set_new(ow, "username", json_string(os[i].username));
-                json_object_set_new(ow, "email",
-                                    r->who.kind != CRED_NONE && os[i].email ? json_string(os[i].email)
-                                                                            : json_null());
+                const char *email = privacy_owner_email(&r->who, &os[i]);
+                json_object_set_new(ow, "email", email ? json_string(email) : json_null());
                 json_object_set_new(ow, "url", json_string(req_url(r, "/hex/api/users/%s", os[i].username)));
                 json_array_append_new(owners, ow);
             }

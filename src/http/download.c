@@ -5,13 +5,14 @@
  * The ETag is the bytes' SHA-256, so a revalidation costs no read and counts
  * no download. A version's bytes never change once they can no longer be
  * replaced, so caches may then keep them a year without asking again; under
- * --private only the client may keep them. Only a front that lets an owner
- * replace a version (Hex: publish --replace, or revert and publish again,
- * within --unpublish-window) has bytes that may still change: until the
- * window closes they are kept an hour.
+ * --private only the client may keep them. Only an ecosystem that lets an
+ * owner replace a version (Hex: publish --replace within
+ * --hex-replace-window) has bytes that may still change: until its window
+ * closes they are kept an hour.
  */
 #include <string.h>
 
+#include "../core/ecosystem.h"
 #include "../core/packages.h"
 #include "../lib/timeutil.h"
 #include "http.h"
@@ -19,7 +20,7 @@
 #define YEAR 31536000L
 #define HOUR 3600L
 
-int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceable, derr *e)
+int resp_tarball(req *r, const version_row *v, const char *ctype, long replace_window, derr *e)
 {
     const char *etag = arena_printf(r->a, "\"%s\"", v->sha256);
     if (req_not_modified(r, etag))
@@ -30,8 +31,7 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceab
     if (!resp_blob(r, 200, ctype, &br))
         return 0;
     resp_header(r, "ETag", etag);
-    long window = r->cfg->unpublish_window;
-    bool final = !replaceable || window <= 0 || now_unix() - v->published_at > window;
+    bool final = replace_window <= 0 || now_unix() - v->published_at > replace_window;
     const char *scope = r->cfg->private_mode ? "private" : "public";
     resp_header(r, "Cache-Control",
                 final ? arena_printf(r->a, "%s, max-age=%ld, immutable", scope, YEAR)
@@ -39,13 +39,12 @@ int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceab
     return 1;
 }
 
-void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
-                          bool replaceable)
+void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype)
 {
     package_row p;
     version_row v;
     derr e;
     if (packages_get_version(r->core, r->a, eco, name, version, &p, &v, &e) < 0 ||
-        resp_tarball(r, &v, ctype, replaceable, &e) < 0)
+        resp_tarball(r, &v, ctype, ecosystem_replace_window(r->cfg, eco), &e) < 0)
         resp_derr(r, &e);
 }

@@ -138,6 +138,9 @@ const char *req_header(req *r, const char *name);
 int req_query_num(req *r, const char *name, long def, long min, long max, long *out, derr *e);
 /* The absolute URL of a path under the server's base URL (printf-style, in the arena). */
 const char *req_url(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The host name of the base URL, without scheme, port or path ("localhost" when it has none): the
+ * domain of addresses the server makes up (mail's sender, npm's no-reply addresses). */
+const char *req_host(req *r);
 /* The body as a JSON object (freed with the request), or NULL after answering 400 (the handler
  * just returns): req_json in depot's own error shape, req_json_front in the route's front's. */
 json_t *req_json(req *r);
@@ -158,16 +161,17 @@ bool resp_blob(req *r, int status, const char *ctype, content_reader *br);
 /* Answers a GET or HEAD of a version's tarball (download.c), the same way for every front: 304
  * when If-None-Match names its SHA-256; else the bytes (a download counted for a GET) with
  * ETag and `Cache-Control: public, max-age=31536000, immutable` (private under --private), or
- * the redirect of --blob-redirect. `replaceable`: the front lets owners replace a version's
- * bytes within --unpublish-window (Hex); until then they are kept an hour, not a year.
+ * the redirect of --blob-redirect. `replace_window`: seconds after publication during which
+ * owners may still replace a version's bytes (its ecosystem's replace window; 0: never); until
+ * then they are kept an hour, not a year.
  * Returns 1 when the bytes went out (the front may add its own headers), 0 when answered
  * otherwise, -1 with e filled when the bytes cannot be opened: nothing was sent, the front
  * answers in its own error shape. */
-int resp_tarball(req *r, const version_row *v, const char *ctype, bool replaceable, derr *e);
-/* The same for the version of ecosystem eco's package that the names give; a package or version
- * that is not there, or bytes that cannot be opened, are answered by resp_derr. */
-void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype,
-                          bool replaceable);
+int resp_tarball(req *r, const version_row *v, const char *ctype, long replace_window, derr *e);
+/* The same for the version of ecosystem eco's package that the names give, with eco's replace
+ * window; a package or version that is not there, or bytes that cannot be opened, are answered
+ * by resp_derr. */
+void resp_version_tarball(req *r, const char *eco, const char *name, const char *version, const char *ctype);
 void resp_empty(req *r, int status);
 /* Runs the catalog search q for the request (catalog_search, rows in the request's arena).
  * Returns 0 with hits filled, or -1 when it failed and the failure was answered by resp_derr,

@@ -80,6 +80,14 @@ const char *req_url(req *r, const char *fmt, ...)
     return arena_printf(r->a, "%s%s", r->cfg->base_url, path);
 }
 
+const char *req_host(req *r)
+{
+    const char *h = strstr(r->cfg->base_url, "://");
+    h = h ? h + 3 : r->cfg->base_url;
+    size_t n = *h == '[' ? strcspn(h, "]/") + (strchr(h, ']') ? 1 : 0) : strcspn(h, ":/");
+    return n ? arena_strndup(r->a, h, n) : "localhost";
+}
+
 static json_t *body_json(req *r, void (*answer)(req *r, const derr *e))
 {
     derr e;

@@ -42,6 +42,19 @@ char *time_rfc3339_a(arena *a, int64_t t)
     return arena_strdup(a, b);
 }
 
+const char *time_span_words(arena *a, long seconds)
+{
+    static const struct {
+        long size;
+        const char *one, *many;
+    } units[] = {{86400, "one day", "days"}, {3600, "one hour", "hours"}, {60, "one minute", "minutes"}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (seconds >= units[i].size && seconds % units[i].size == 0)
+            return seconds == units[i].size ? units[i].one
+                                             : arena_printf(a, "%ld %s", seconds / units[i].size, units[i].many);
+    return seconds == 1 ? "one second" : arena_printf(a, "%ld seconds", seconds);
+}
+
 static int digits(const char *s, int n, int *out)
 {
     int v = 0;

@@ -18,6 +18,9 @@ uint64_t now_mono_ns(void);
 void time_rfc3339(int64_t t, char out[32]);
 /* The same in the arena. */
 char *time_rfc3339_a(arena *a, int64_t t);
+/* A length of time in words for messages, in its largest whole unit: "one hour", "3 days",
+ * "90 minutes", "45 seconds". In the arena. */
+const char *time_span_words(arena *a, long seconds);
 /* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". 0 or -1. */
 int time_parse_rfc3339(const char *s, int64_t *out);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/accounts.h"
+#include "../core/privacy.h"
 #include "../core/tokens.h"
 #include "../http/http.h"
 #include "../lib/json.h"
@@ -103,6 +104,27 @@ void native_me(req *r)
     if (r->who.kind == CRED_TOKEN)
         json_object_set_new(doc, "scopes", scopes_json(r->who.scopes));
     resp_json(r, 200, doc);
+}
+
+/* The account's own settings: for now whether others see its email address (core/privacy.h). */
+void native_me_settings(req *r)
+{
+    json_t *doc = req_json(r);
+    if (!doc)
+        return;
+    json_t *show = json_object_get(doc, "show_email");
+    if (!json_is_boolean(show)) {
+        resp_error(r, 400, "bad_request", "field 'show_email' must be true or false");
+        return;
+    }
+    derr e;
+    if (privacy_set_show_email(r->core, &r->who, json_is_true(show), r->ip, &e) < 0) {
+        resp_derr(r, &e);
+        return;
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "show_email", json_boolean(json_is_true(show)));
+    resp_json(r, 200, out);
 }
 
 void native_tokens_list(req *r)

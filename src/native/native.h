@@ -42,6 +42,6 @@ handler native_register, native_login, native_refresh, native_logout, native_me,
     native_keys_delete, native_publish, native_search, native_package, native_version, native_download,
     native_yank, native_unyank, native_owners, native_owner_add, native_owner_remove, native_settings,
     native_retract, native_unretract, native_discontinue, native_pkg_stats, native_stats, native_user,
-    native_resolve, native_openapi, native_docs_upload, native_docs_delete;
+    native_resolve, native_openapi, native_docs_upload, native_docs_delete, native_me_settings;
 
 #endif

@@ -12,6 +12,7 @@
 #include "../core/catalog.h"
 #include "../core/documents.h"
 #include "../core/packages.h"
+#include "../core/privacy.h"
 #include "../lib/json.h"
 #include "../lib/timeutil.h"
 #include "native.h"
@@ -218,7 +219,7 @@ void native_download(req *r)
     if (load_version(r, &p, &v) < 0)
         return;
     derr e;
-    int sent = resp_tarball(r, &v, "application/gzip", false, &e);
+    int sent = resp_tarball(r, &v, "application/gzip", 0, &e);
     if (sent < 0)
         resp_derr(r, &e);
     if (sent <= 0)
@@ -524,6 +525,7 @@ void native_user(req *r)
     }
     json_t *doc = json_object();
     json_set_str(doc, "username", u.username);
+    json_set_str(doc, "email", privacy_user_email(&r->who, &u)); /* only one the caller may see */
     json_set_time(doc, "created_at", u.created_at);
     json_object_set_new(doc, "packages", arr);
     resp_json(r, 200, doc);

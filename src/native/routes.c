@@ -18,6 +18,7 @@ static const route routes[] = {
     ROUTE_USER("POST", V1 "/auth/logout", native_logout, BODY_NONE, RL_OTHER),
     ROUTE_USER("GET", V1 "/auth/me", native_me, BODY_NONE, RL_OTHER),
     ROUTE_USER("GET", V1 "/me", native_me, BODY_NONE, RL_OTHER),
+    ROUTE_USER("PUT", V1 "/me/settings", native_me_settings, BODY_JSON, RL_OTHER),
     ROUTE_USER("GET", V1 "/tokens", native_tokens_list, BODY_NONE, RL_OTHER),
     ROUTE_USER("POST", V1 "/tokens", native_tokens_create, BODY_JSON, RL_OTHER),
     ROUTE_USER("GET", V1 "/tokens/{name}", native_tokens_get, BODY_NONE, RL_OTHER),

@@ -122,6 +122,20 @@ const char *npm_tarball_url(req *r, const char *name, const char *version)
     return arena_printf(r->a, "%s/npm/%s/-/%s", r->cfg->base_url, npm_seg(r->a, name), npm_seg(r->a, file));
 }
 
+const char *npm_noreply_email(req *r, const char *username)
+{
+    return arena_printf(r->a, "%s@users.noreply.%s", username, req_host(r));
+}
+
+json_t *npm_person(req *r, const char *key, const char *username)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, key, json_string(username ? username : ""));
+    if (username && *username)
+        json_object_set_new(o, "email", json_string(npm_noreply_email(r, username)));
+    return o;
+}
+
 const char *npm_time(arena *a, int64_t t)
 {
     if (!t)

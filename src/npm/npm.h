@@ -68,6 +68,14 @@ const char *npm_tarball_version(arena *a, const char *name, const char *file);
 /* depot's canonical absolute tarball URL: BASE/npm/NAME/-/BASENAME-VERSION.tgz (a scoped name
  * keeps its literal '/', as the public registry's URLs do). In the arena. */
 const char *npm_tarball_url(req *r, const char *name, const char *version);
+/* The address npm documents give a user instead of theirs: USERNAME@users.noreply.HOST (the
+ * base URL's host), which npm accepts where it wants an email and which reveals and reaches
+ * nothing. Packuments, version documents and search results (the same for every reader, and
+ * cached) always carry it; a user document carries it unless the reader may see the real
+ * address (core/privacy.h). In the arena. */
+const char *npm_noreply_email(req *r, const char *username);
+/* A person as npm documents carry them: {key: username, "email": the no-reply address}. */
+json_t *npm_person(req *r, const char *key, const char *username);
 /* A time as npm writes them: "2026-11-22T02:40:48.000Z". In the arena; NULL for 0. */
 const char *npm_time(arena *a, int64_t t);
 /* Percent-encodes every byte outside [A-Za-z0-9-._~] (for one path segment). In the arena. */

@@ -102,6 +102,11 @@ json_t *npm_version_json(req *r, const package_row *p, const version_row *v, boo
         json_object_set_new(o, "name", json_string(p->name));
         json_object_set_new(o, "version", json_string(v->version));
         json_object_set_new(o, "_id", json_string(arena_printf(r->a, "%s@%s", p->name, v->version)));
+        /* The publisher with the no-reply address, whatever was stored (earlier versions of depot
+         * kept the real one). */
+        const char *by = json_string_value(json_object_get(json_object_get(o, "_npmUser"), "name"));
+        if (by || v->publisher)
+            json_object_set_new(o, "_npmUser", npm_person(r, "name", by ? by : v->publisher));
     }
     json_t *x = extra_json(v);
     json_t *dist = json_object();
@@ -201,13 +206,8 @@ static int build(void *vctx, arena *a, char **text, size_t *len, const char **ct
             json_object_set_new(time, vs[i].version, json_string(npm_time(a, vs[i].published_at)));
         json_object_set_new(doc, "time", time);
         json_t *ms = json_array();
-        for (int i = 0; i < no; i++) {
-            json_t *m = json_object();
-            json_object_set_new(m, "name", json_string(os[i].username));
-            if (os[i].email)
-                json_object_set_new(m, "email", json_string(os[i].email));
-            json_array_append_new(ms, m);
-        }
+        for (int i = 0; i < no; i++)
+            json_array_append_new(ms, npm_person(r, "name", os[i].username));
         json_object_set_new(doc, "maintainers", ms);
         json_object_set_new(doc, "readme", json_string(p.readme ? p.readme : ""));
         json_object_set_new(doc, "users", json_object());
@@ -312,5 +312,5 @@ void npm_tarball(req *r)
         npm_error(r, 404, "not_found", "no tarball %s", r->path);
         return;
     }
-    resp_version_tarball(r, NPM, name, version, "application/octet-stream", false);
+    resp_version_tarball(r, NPM, name, version, "application/octet-stream");
 }

@@ -447,7 +447,8 @@ static int decode_tarball(req *r, struct npm_publish *p, const char *raw, const 
 }
 
 /* What is kept of the version's package.json: dist is rebuilt at read time, the readme is kept
- * once per package, status fields are depot's; _npmUser names the publisher. */
+ * once per package, status fields are depot's; _npmUser names the publisher (with the no-reply
+ * address: the document is public). */
 static int kept_manifest(req *r, struct npm_publish *p, refusal *f)
 {
     p->man = json_deep_copy(p->vobj);
@@ -458,14 +459,7 @@ static int kept_manifest(req *r, struct npm_publish *p, refusal *f)
     for (int i = 0; drop[i]; i++)
         json_object_del(p->man, drop[i]);
     json_object_set_new(p->man, "_id", json_string(arena_printf(r->a, "%s@%s", p->name, p->version)));
-    derr e;
-    user_row me;
-    if (accounts_get(r->core, r->a, r->who.user_id, &me, &e) < 0)
-        return refuse_derr(r, f, &e);
-    json_t *npm_user = json_object();
-    json_object_set_new(npm_user, "name", json_string(me.username));
-    json_object_set_new(npm_user, "email", json_string(me.email));
-    json_object_set_new(p->man, "_npmUser", npm_user);
+    json_object_set_new(p->man, "_npmUser", npm_person(r, "name", r->who.username));
     return 0;
 }
 

@@ -23,15 +23,6 @@
 
 #define SIZE_MAX_NPM 250
 
-static json_t *person(const char *username, const char *email)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "username", json_string(username ? username : ""));
-    if (email)
-        json_object_set_new(o, "email", json_string(email));
-    return o;
-}
-
 static json_t *keywords(const char *text)
 {
     json_t *v = text ? json_loads(text, 0, NULL) : NULL;
@@ -83,23 +74,18 @@ static json_t *result(req *r, const package_row *p, derr *e)
     }
     json_t *ms = json_array();
     for (int i = 0; i < no; i++)
-        json_array_append_new(ms, person(os[i].username, os[i].email));
+        json_array_append_new(ms, npm_person(r, "username", os[i].username));
     json_object_set_new(pkg, "maintainers", ms);
     /* The publisher of the latest version, else the first owner. */
-    const char *pub = no ? os[0].username : NULL, *pub_email = no ? os[0].email : NULL;
+    const char *pub = no ? os[0].username : NULL;
     version_row v;
     derr ignore;
     if (latest && packages_version(r->core, r->a, p, latest, &v, &ignore) == 0) {
         json_object_set_new(pkg, "date", json_string(npm_time(r->a, v.published_at)));
-        if (v.publisher) {
+        if (v.publisher)
             pub = v.publisher;
-            pub_email = NULL;
-            for (int i = 0; i < no; i++)
-                if (strcasecmp(os[i].username, v.publisher) == 0)
-                    pub_email = os[i].email;
-        }
     }
-    json_object_set_new(pkg, "publisher", person(pub, pub_email));
+    json_object_set_new(pkg, "publisher", npm_person(r, "username", pub));
 
     json_t *o = json_object();
     json_object_set_new(o, "package", pkg);

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "../core/accounts.h"
+#include "../core/privacy.h"
 #include "../core/tokens.h"
 #include "../lib/crypto.h"
 #include "../lib/json.h"
@@ -162,10 +163,13 @@ void npm_user_get(req *r)
         npm_error(r, 404, "not_found", "no user '%.100s'", user ? user : "");
         return;
     }
+    /* npm owner add reads the email and fails without one: a reader who may not see the address
+     * gets the no-reply one. */
+    const char *email = privacy_user_email(&r->who, &u);
     json_t *doc = json_object();
     json_object_set_new(doc, "_id", json_string(arena_printf(r->a, COUCH_PREFIX "%s", u.username)));
     json_object_set_new(doc, "name", json_string(u.username));
-    json_object_set_new(doc, "email", json_string(u.email));
+    json_object_set_new(doc, "email", json_string(email ? email : npm_noreply_email(r, u.username)));
     json_object_set_new(doc, "type", json_string("user"));
     json_object_set_new(doc, "roles", json_array());
     json_object_set_new(doc, "date", json_string(npm_time(r->a, u.created_at)));

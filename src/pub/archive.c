@@ -33,6 +33,6 @@ void pub_archive(req *r)
         resp_derr(r, &e);
         return;
     }
-    if (resp_tarball(r, &v, "application/octet-stream", false, &e) < 0)
+    if (resp_tarball(r, &v, "application/octet-stream", 0, &e) < 0)
         resp_derr(r, &e);
 }

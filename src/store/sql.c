@@ -60,7 +60,7 @@
 enum query {
     Q_PING,
     Q_USER_LOCK, Q_USER_INSERT, Q_USER_BY_ID, Q_USER_BY_LOGIN, Q_USER_LIST, Q_USER_SET_PASSWORD,
-    Q_USER_SET_DISABLED, Q_USER_SET_ADMIN,
+    Q_USER_SET_DISABLED, Q_USER_SET_ADMIN, Q_USER_SET_SHOW_EMAIL,
     Q_TOKEN_INSERT, Q_TOKEN_BY_HASH, Q_TOKEN_BY_NAME, Q_TOKEN_LIST, Q_TOKEN_DELETE, Q_TOKEN_TOUCH,
     Q_JWT_PURGE, Q_JWT_INSERT, Q_JWT_CHECK, Q_AUTH_EPOCH, Q_ECO_GEN, Q_AUDIT_INSERT,
     Q_PKG_GET, Q_PKG_GENERATION, Q_PKG_FIND, Q_PKG_LOCK, Q_PKG_INSERT, Q_PKG_REFRESH, Q_PKG_SETTLE,
@@ -86,7 +86,7 @@ _Static_assert(Q__COUNT <= SQL_SLOTS, "a connection keeps SQL_SLOTS statements")
 
 #define USER_COLS                                                                            \
     "id, username, email, password_hash, is_admin, disabled, created_at, password_changed_at," \
-    " session_epoch"
+    " session_epoch, show_email"
 #define TOKEN_COLS \
     "id, user_id, name, hash, prefix, scopes, created_at, expires_at, last_used_at"
 #define PKG_COLS STORE_PKG_COLS
@@ -156,6 +156,7 @@ static const struct {
                              " + CASE WHEN disabled = ?2 THEN 0 ELSE 1 END,"
                              " disabled = ?2, updated_at = ?3 WHERE id = ?1"},
     [Q_USER_SET_ADMIN] = {"UPDATE users SET is_admin = ?2, updated_at = ?3 WHERE id = ?1"},
+    [Q_USER_SET_SHOW_EMAIL] = {"UPDATE users SET show_email = ?2, updated_at = ?3 WHERE id = ?1"},
     [Q_TOKEN_INSERT] = {"INSERT INTO api_tokens (user_id, name, hash, prefix, scopes, created_at,"
                         " expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                         " RETURNING id"},
@@ -240,7 +241,7 @@ static const struct {
     [Q_OWNER_LEVEL] = {"SELECT level FROM owners WHERE package_id = ?1 AND user_id = ?2"},
     [Q_OWNER_COUNT] = {"SELECT count(*) FROM owners WHERE package_id = ?1 AND level = 'owner'"},
     [Q_OWNER_DELETE] = {"DELETE FROM owners WHERE package_id = ?1 AND user_id = ?2"},
-    [Q_OWNERS_LIST] = {"SELECT o.user_id, u.username, u.email, o.level, o.added_at FROM owners o"
+    [Q_OWNERS_LIST] = {"SELECT o.user_id, u.username, u.email, o.level, o.added_at, u.show_email FROM owners o"
                        " JOIN users u ON u.id = o.user_id WHERE o.package_id = ?1"
                        " ORDER BY o.added_at, o.user_id"},
     [Q_USER_PACKAGES] = {"SELECT " PKG_LIST_COLS " FROM owners o"
@@ -1007,7 +1008,7 @@ static int op_backup(store *s, const char *path, derr *e)
 #define ROW store_user
 READER(read_user, 0,
     CI(id), CT(username), CT(email), CT(password_hash), CB(is_admin), CB(disabled),
-    CI(created_at), CI(password_changed_at), CI(session_epoch))
+    CI(created_at), CI(password_changed_at), CI(session_epoch), CB(show_email))
 /* What a user insert gives back. */
 READER(read_user_created, 0, CI(id), CB(is_admin))
 #undef ROW
@@ -1087,6 +1088,12 @@ static int op_user_set_admin(store *s, int64_t id, bool admin, derr *e)
 {
     return s_change(s, Q_USER_SET_ADMIN, P(I(id), B(admin), I(now_s())), "user", "user_set_admin",
                     e);
+}
+
+static int op_user_set_show_email(store *s, int64_t id, bool show, derr *e)
+{
+    return s_change(s, Q_USER_SET_SHOW_EMAIL, P(I(id), B(show), I(now_s())), "user",
+                    "user_set_show_email", e);
 }
 
 /* at 0 clears it. */
@@ -1635,7 +1642,7 @@ static int op_pkg_set_meta(store *s, int64_t package_id, const char *meta, derr 
 
 #define ROW store_owner
 READER(read_owner, 0,
-    CI(user_id), CT(username), CT(email), CT(level), CI(added_at))
+    CI(user_id), CT(username), CT(email), CT(level), CI(added_at), CB(show_email))
 #undef ROW
 
 /* Owners in the order they were added; an unknown package has none. */
@@ -2504,6 +2511,7 @@ static int op_rows_settle(store *s, derr *e)
         .user_set_password = op_user_set_password,                         \
         .user_set_disabled = op_user_set_disabled,                         \
         .user_set_admin = op_user_set_admin,                               \
+        .user_set_show_email = op_user_set_show_email,                     \
         .token_create = op_token_create,                                   \
         .token_by_hash = op_token_by_hash,                                 \
         .token_by_name = op_token_by_name,                                 \

@@ -44,6 +44,7 @@ typedef struct store_user {
     int64_t password_changed_at; /* when the password last changed (0: never) */
     int64_t session_epoch; /* moved by a password change and by disabling or enabling: a session
                             * token carrying another epoch is over */
+    bool show_email;    /* the user lets others see the address (off by default) */
 } store_user;
 
 typedef struct store_token {
@@ -175,6 +176,7 @@ typedef struct store_owner {
     const char *email;
     const char *level;
     int64_t added_at;
+    bool show_email;    /* the user lets others see the address */
 } store_owner;
 
 typedef struct store_search {
@@ -273,6 +275,8 @@ struct store_ops {
     int (*user_set_password)(store *s, int64_t id, const char *hash, derr *e);
     int (*user_set_disabled)(store *s, int64_t id, bool disabled, derr *e);
     int (*user_set_admin)(store *s, int64_t id, bool admin, derr *e);
+    /* Whether the user lets others see their email address (store_user.show_email). */
+    int (*user_set_show_email)(store *s, int64_t id, bool show, derr *e);
 
     /* API tokens. Names are unique per user (STORE_CONFLICT). */
     int (*token_create)(store *s, store_token *t, derr *e);

@@ -15,6 +15,7 @@
 
 #include "../core/accounts.h"
 #include "../core/packages.h"
+#include "../core/privacy.h"
 #include "../core/tokens.h"
 #include "../lib/log.h"
 #include "../lib/timeutil.h"
@@ -336,6 +337,35 @@ static void clients_section(page *pg, const char *secret)
     html_raw(b, "</section>\n");
 }
 
+/* The address, whether it is verified, and whether others may see it (core/privacy.h). */
+static void email_section(page *pg, const user_row *u, int64_t verified)
+{
+    req *r = pg->r;
+    buf *b = &pg->b;
+    H(b, "<section aria-labelledby=\"h-email\"><h2 id=\"h-email\">Email</h2><p>{} ",
+      u->email ? u->email : "(none)");
+    if (verified)
+        H(b, "<span class=\"badge ok\">verified {}</span></p>", web_date(r->a, verified));
+    else
+        html_raw(b, "<span class=\"badge warn\">not verified</span></p>");
+    if (!verified && u->email && web_mail_on(r)) {
+        html_raw(b, "<form method=\"post\" action=\"/account/verify-send\">");
+        web_csrf_field(pg);
+        html_raw(b,
+                 "<button type=\"submit\" class=\"secondary\">Send me a verification link</button></form>");
+    }
+    H(b,
+      "<p id=\"email-visibility\">{}</p><form method=\"post\" action=\"/account/email-visibility\">"
+      "<input type=\"hidden\" name=\"show\" value=\"{}\">",
+      u->show_email ? "Everyone can see this address: your profile, Hex owner lists and npm user documents show it."
+                    : "Only you and administrators see this address. Hex shows none, and npm documents show "
+                      "a no-reply address instead.",
+      u->show_email ? "0" : "1");
+    web_csrf_field(pg);
+    H(b, "<button type=\"submit\" class=\"secondary\">{}</button></form></section>\n",
+      u->show_email ? "Hide my address" : "Show my address to everyone");
+}
+
 static void account_page(req *r, int status, const char *error, const struct made *made)
 {
     derr e;
@@ -365,19 +395,7 @@ static void account_page(req *r, int status, const char *error, const struct mad
           "data-copy=\"new-token\" hidden>Copy<span class=\"vh\"> the token</span></button></p></div>",
           made->name, made->secret);
     }
-    H(b, "<section aria-labelledby=\"h-email\"><h2 id=\"h-email\">Email</h2><p>{} ",
-      u.email ? u.email : "(none)");
-    if (verified)
-        H(b, "<span class=\"badge ok\">verified {}</span></p>", web_date(r->a, verified));
-    else
-        html_raw(b, "<span class=\"badge warn\">not verified</span></p>");
-    if (!verified && u.email && web_mail_on(r)) {
-        html_raw(b, "<form method=\"post\" action=\"/account/verify-send\">");
-        web_csrf_field(&pg);
-        html_raw(b,
-                 "<button type=\"submit\" class=\"secondary\">Send me a verification link</button></form>");
-    }
-    html_raw(b, "</section>\n");
+    email_section(&pg, &u, verified);
     tokens_section(&pg, ts, nt);
     clients_section(&pg, made ? made->secret : NULL);
     keys_section(&pg, ks, nk);
@@ -471,6 +489,11 @@ void web_account_post(req *r)
         rc = accounts_change_password(r->core, r->a, &r->who, cur, strlen(cur), pw, strlen(pw), r->ip, &fresh,
                                       &e);
         done = "password";
+    } else if (!strcmp(action, "email-visibility")) {
+        const char *show = form_get(r, "show");
+        bool on = show && strcmp(show, "1") == 0;
+        rc = privacy_set_show_email(r->core, &r->who, on, r->ip, &e);
+        done = on ? "email-shown" : "email-hidden";
     } else if (!strcmp(action, "verify-send")) {
         user_row u;
         rc = accounts_get(r->core, r->a, r->who.user_id, &u, &e);

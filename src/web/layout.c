@@ -43,6 +43,8 @@ static const struct {
     {"password", "Your password was changed."},
     {"verify-sent", "A verification link was sent to your address."},
     {"verified", "Your email address is verified."},
+    {"email-shown", "Everyone can now see your email address."},
+    {"email-hidden", "Your email address is now hidden from others."},
     {"reset", "Your password was reset. Log in with the new one."},
     {"yank", "The version was yanked."},
     {"unyank", "The version is available again."},

@@ -34,15 +34,6 @@ bool web_mail_on(req *r)
     return r->cfg->smtp_url && *r->cfg->smtp_url;
 }
 
-/* The host part of the base URL, for the default sender and Message-ID. */
-static const char *base_host(req *r)
-{
-    const char *h = strstr(r->cfg->base_url, "://");
-    h = h ? h + 3 : r->cfg->base_url;
-    size_t n = strcspn(h, ":/");
-    return n ? arena_strndup(r->a, h, n) : "localhost";
-}
-
 struct reader {
     const char *p;
     size_t left;
@@ -65,7 +56,7 @@ int web_mail_send(req *r, const char *to, const char *subject, const char *body,
     if (!web_mail_on(r))
         return derr_set(e, 503, "unavailable", "this server has no mail server set up (--smtp-url)");
     pthread_once(&curl_once, curl_init);
-    const char *host = base_host(r);
+    const char *host = req_host(r);
     const char *from = *r->cfg->smtp_from ? r->cfg->smtp_from : arena_printf(r->a, "depot@%s", host);
     char date[64];
     time_t now = time(NULL);

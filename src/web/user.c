@@ -1,7 +1,8 @@
 /*
  * user.c — a user's public page: name, when they joined, and the packages
- * they own in every ecosystem. Email addresses are never shown; a disabled
- * account has no page.
+ * they own in every ecosystem. An email address is shown only when its user
+ * chose to show it to everyone (the page is cached as public, so not even
+ * its own user sees a hidden one here); a disabled account has no page.
  */
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,7 @@
 #include "../core/accounts.h"
 #include "../core/catalog.h"
 #include "../core/core.h"
+#include "../core/privacy.h"
 #include "web.h"
 
 void web_user(req *r)
@@ -34,6 +36,9 @@ void web_user(req *r)
     buf *b = &pg.b;
     H(b, "<h1>{}</h1><p class=\"meta\">Joined {}{}</p>", u.username, web_date(r->a, u.created_at),
       u.is_admin ? " · administrator of this registry" : "");
+    const char *email = privacy_user_email(NULL, &u);
+    if (email)
+        H(b, "<p>Email: <a href=\"mailto:{}\">{}</a></p>", email, email);
     if (web_session(r) && r->who.user_id == u.id)
         html_raw(b, "<p><a href=\"/account\">Manage your account and API tokens</a></p>");
     H(b, "<section aria-labelledby=\"h-pkgs\"><h2 id=\"h-pkgs\">Packages ({})</h2>", web_num(r->a, n));

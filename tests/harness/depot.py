@@ -893,6 +893,10 @@ class Depot:
             raise DepotError("login as %s failed: %s" % (login, r.describe()))
         return r.json()["token"]
 
+    def show_email(self, auth, show=True, **kw):
+        """Lets everyone see (or hides again) the address of the user behind auth."""
+        return self.request("PUT", "/api/v1/me/settings", json={"show_email": show}, auth=auth, **kw)
+
     def create_token(self, auth, name, scopes, expires_at=None, **kw):
         body = {"name": name, "scopes": scopes}
         if expires_at is not None:

@@ -412,6 +412,11 @@ async function scenario() {
   await call("GET", `${V}/tokens/{name}`, `${V}/tokens/ci`, { status: 200, auth: jwt });
   await call("GET", `${V}/tokens/{name}`, `${V}/tokens/nope`, { status: 404, auth: jwt });
   await call("GET", `${V}/me`, `${V}/me`, { status: 200, auth: roTok });
+  await call("PUT", `${V}/me/settings`, `${V}/me/settings`, { status: 200, auth: jwt, json: { show_email: true } });
+  await call("PUT", `${V}/me/settings`, `${V}/me/settings`, { status: 400, auth: jwt, json: { show_email: "yes" } });
+  await call("PUT", `${V}/me/settings`, `${V}/me/settings`, { status: 403, auth: roTok, json: { show_email: true } });
+  await call("PUT", `${V}/me/settings`, `${V}/me/settings`, { status: 401, json: { show_email: true } });
+  await call("PUT", `${V}/me/settings`, `${V}/me/settings`, { status: 200, auth: jwt, json: { show_email: false } });
   const bobJwt = `Bearer ${
     (await call("POST", `${V}/auth/login`, `${V}/auth/login`, { status: 200, json: { email: bob.email, password: bob.password } }))
       .body?.token

@@ -88,8 +88,12 @@ class Users(HexTestCase):
         self.assertStatus(r, 200)
         self.assertIsNone(self.term(r)["email"])
         self.assertIsInstance(self.term(r)["packages"], list)
+        # an address finds its user only once the user shows it (hex.pm: public addresses only)
+        self.assertHexError(self.api("GET", "/users/" + name + "@example.com"), 404)
+        self.assertStatus(self.depot.show_email("Bearer " + self.depot.jwt(name, "a-long-password-1")), 200)
         r = self.api("GET", "/users/" + name + "@example.com")
         self.assertEqual(self.term(r)["username"], name)
+        self.assertEqual(self.term(r)["email"], name + "@example.com")
         self.assertHexError(self.api("GET", "/users/nosuchuser_zz"), 404)
 
     def test_me_lists_packages(self):

@@ -77,6 +77,8 @@ class Replay(HexTestCase):
         d = cls.depot
         for name in ("someone", "maint_user"):
             d.register(name, name + "@example.test", "a-long-password-1")
+        # owner_add names someone by address: hex.pm (and depot) find public addresses only
+        d.show_email("Bearer " + d.jwt("someone", "a-long-password-1"))
         cls.read_key = d.create_token(cls.owner.bearer, "read-key", ["read"]).json()["token"]
         cls.etags = {}
         # hexcap_demo requires hxa from the repository "depot": it must exist here.

@@ -336,6 +336,10 @@ class Owners(HexTestCase):
         bob = self.new_user(prefix="bob")
         carol = self.new_user(prefix="carol")
         path = "/packages/%s/owners/" % name
+        # by address only once bob shows it, as hex.pm finds public addresses only
+        self.assertHexError(self.api("PUT", path + bob.email, {"level": "full", "transfer": False}, key=self.key),
+                            404)
+        self.assertStatus(self.depot.show_email(bob.bearer), 200)
         self.assertStatus(self.api("PUT", path + bob.email, {"level": "full", "transfer": False}, key=self.key), 204)
         self.assertStatus(self.api("PUT", path + bob.username, {"level": "full", "transfer": False}, key=self.key),
                           204)  # again: still fine
@@ -359,6 +363,6 @@ class Owners(HexTestCase):
                                    {"level": "full", "transfer": True}, key=self.key), 204)
         lst = self.term(self.api("GET", "/packages/%s/owners" % name))
         self.assertEqual([o["username"] for o in lst], [carol.username])
-        self.assertIsNone(lst[0]["email"], "owners' emails only to callers with a key")
+        self.assertIsNone(lst[0]["email"], "an address its user did not show is given to nobody else")
         self.assertHexError(self.publish(hex_tarball(name, "2.0.0")), 403)
         self.assertStatus(self.api("GET", "/packages/%s/owners" % name), 200)

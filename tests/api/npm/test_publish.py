@@ -39,7 +39,10 @@ class Publish(NpmTestCase):
         self.assertEqual(p["readme"], "# hello\n\nA readme.")
         self.assertEqual(p["keywords"], ["pad", "string"])
         self.assertEqual([m["name"] for m in p["maintainers"]], [self.alice.username])
-        self.assertEqual(p["maintainers"][0]["email"], self.alice.email)
+        # a no-reply address, never the real one (emails are private by default)
+        host = self.depot.url.split("://", 1)[1].split(":")[0]
+        self.assertEqual(p["maintainers"][0]["email"], "%s@users.noreply.%s" % (self.alice.username, host))
+        self.assertEqual(v["_npmUser"]["email"], p["maintainers"][0]["email"])
 
     def test_second_version_is_merged(self):
         name = self.uniq("pkg")

@@ -117,6 +117,10 @@ class Users(NpmTestCase):
         r = self.npm("GET", "/-/user/org.couchdb.user:" + u.username)
         self.assertStatus(r, 200)
         self.assertEqual(r.json()["name"], u.username)
+        # others get a no-reply address (npm owner add needs one); the user sees their own
+        host = self.depot.url.split("://", 1)[1].split(":")[0]
+        self.assertEqual(r.json()["email"], "%s@users.noreply.%s" % (u.username, host))
+        r = self.npm("GET", "/-/user/org.couchdb.user:" + u.username, auth=self.npm_token(u))
         self.assertEqual(r.json()["email"], u.email)
         self.assertNpmError(self.npm("GET", "/-/user/org.couchdb.user:nobody" + u.username), 404)
         # by name only, not by email

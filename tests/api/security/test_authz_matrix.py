@@ -139,6 +139,7 @@ BUILD = {
     "POST /api/v1/me/keys": lambda t: (P + "/me/keys", *_json(
         {"name": t.uniq("k"), "public_key": base64.b64encode(os.urandom(32)).decode()})),
     "DELETE /api/v1/me/keys/{key_id}": lambda t: (P + "/me/keys/" + t.key_id, None, None),
+    "PUT /api/v1/me/settings": lambda t: (P + "/me/settings", *_json({"show_email": True})),
     # native packages
     "POST /api/v1/packages": lambda t: (P + "/packages", *_native_publish(t)),
     "PUT /api/v1/packages/{name}/versions/{version}/yank": lambda t: (NV + "/yank", None, None),
@@ -319,6 +320,7 @@ SELF = {
     "POST /api/v1/auth/refresh": None, "POST /api/v1/auth/logout": None,
     "POST /api/v1/tokens": None, "DELETE /api/v1/tokens/{name}": 403,
     "POST /api/v1/me/keys": None, "DELETE /api/v1/me/keys/{key_id}": 404,
+    "PUT /api/v1/me/settings": None,
     "POST /hex/api/keys": None, "DELETE /hex/api/keys": None, "DELETE /hex/api/keys/{key}": 404,
     "POST /hex/api/orgs/{org}/keys": None, "DELETE /hex/api/orgs/{org}/keys": None,
     "DELETE /hex/api/orgs/{org}/keys/{key}": 404,

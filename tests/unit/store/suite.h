@@ -737,6 +737,12 @@ static void test_user_setters(void **state)
         assert_int_equal(got.disabled, flips[i]);
         assert_int_equal(got.is_admin, !flips[i]);
     }
+    /* An address is private until its user shows it; owners' rows carry the choice too. */
+    assert_false(got.show_email);
+    assert_int_equal(store_call(f->st, user_set_show_email, id, true, &e), STORE_OK);
+    assert_int_equal(store_call(f->st, user_by_id, f->a, id, &got, &e), STORE_OK);
+    assert_true(got.show_email);
+    assert_int_equal(store_call(f->st, user_set_show_email, 9999, true, &e), STORE_NOT_FOUND);
 
     assert_int_equal(store_call(f->st, user_set_password, 9999, "x", &e), STORE_NOT_FOUND);
     assert_int_equal(store_call(f->st, user_set_disabled, 9999, true, &e), STORE_NOT_FOUND);
@@ -984,6 +990,7 @@ static void test_publish_new(void **state)
     assert_string_equal(owners[0].username, "alice");
     assert_string_equal(owners[0].level, "owner");
     assert_int_equal(owners[0].added_at, 1700000000);
+    assert_false(owners[0].show_email);
 
     /* Misses (text that is not UTF-8 names nothing stored). */
     assert_int_equal(store_call(f->st, pkg_get, f->a, "hex", "\xff\xfe", &got, &e),
