@@ -95,6 +95,7 @@ typedef struct conn_ctx {
     int authed; /* the credential was checked before the body */
     int hash_first; /* a password credential to check on the worker pool before the body */
     int counted; /* metrics_request_done was called */
+    int drain; /* a refusal decided before the body waits for a small body to arrive (drain_first) */
 } conn_ctx;
 
 /* libmicrohttpd 0.9.75 can queue a response only before the body is read or
@@ -102,6 +103,13 @@ typedef struct conn_ctx {
  * dropped, up to this much more, and then answered 413; past it, the
  * connection is closed. */
 #define DRAIN_MAX (16u << 20)
+
+/* A request refused before its body (no credential, wrong Content-Type) whose declared body is
+ * at most this is still read, into nothing, before the answer: clients such as npm or fetch send
+ * the whole body before they read, and a connection closed under a body they are still sending
+ * reaches them as a reset instead of the 401 that says what to do. Nothing of it is kept. A larger
+ * body, a chunked one, or a client waiting for `100 Continue` is answered at once. */
+#define DRAIN_SMALL (1u << 20)
 
 /* ---- small helpers ---- */
 
@@ -277,10 +285,11 @@ static int check_credential(server *s, conn_ctx *x, const char *authz)
 }
 
 /* A route that needs a user has its credential checked before its body is read, so an
- * anonymous or bad one is refused (401, or 403 for a disabled account) before a byte of the body
- * is stored: 0 to go on (x->authed set when the credential was checked here), -1 after
- * answering. The answer is queued at once; libmicrohttpd then reads no more of the request and
- * closes the connection after it (a client waiting for `100 Continue` never sends the body).
+ * anonymous or bad one is refused (401) before a byte of the body is stored: 0 to go on
+ * (x->authed set when the credential was checked here), -1 after answering. The answer is queued
+ * at once, after which libmicrohttpd reads no more of the request and closes the connection (a
+ * client waiting for `100 Continue` never sends the body) — unless the body is small and already
+ * on its way (x->drain, DRAIN_SMALL): then it is read into nothing first.
  * Password credentials (Basic) cost a hash: x->hash_first is set, and begin has the worker
  * pool check them (check_first) before the body is read. */
 static int early_auth(server *s, conn_ctx *x)
@@ -497,6 +506,20 @@ static void check_first(void *p)
     MHD_resume_connection(x->r.conn);
 }
 
+/* Is the request well framed (checked before) with a small declared body and no `Expect:
+ * 100-continue`, so that a refusal decided now is answered after its body (DRAIN_SMALL)? */
+static int drain_first(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    if (!cl || (ex && strcasecmp(ex, "100-continue") == 0))
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return !errno && end != cl && !*end && n > 0 && n <= DRAIN_SMALL;
+}
+
 /* Phase 1: headers are in. */
 static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const char *method, const char *version)
 {
@@ -507,6 +530,7 @@ static void begin(server *s, conn_ctx *x, struct MHD_Connection *conn, const cha
     x->st = RS_BODY;
     if (check_framing(x, conn, version) < 0 || check_head_size(s, x, conn) < 0)
         return;
+    x->drain = drain_first(conn);
     x->body_cap = (uint64_t)s->cfg->max_body;
     if (find_route(s, x, conn, method) < 0 || check_body(s, x, conn) < 0)
         return;
@@ -857,17 +881,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     switch (x->st) {
     case RS_NEW:
         begin(s, x, conn, method, version);
-        return x->failed ? queue(s, x) : MHD_YES;
+        return x->failed && !x->drain ? queue(s, x) : MHD_YES;
     case RS_CHECKING:
         *size = 0;
         return MHD_YES;
     case RS_CHECKED:
         x->st = RS_BODY;
-        if (x->failed)
-            return queue(s, x);
-        if (x->r.route->body == BODY_UPLOAD)
+        if (!x->failed && x->r.route->body == BODY_UPLOAD)
             open_upload(s, x);
-        if (x->failed)
+        if (x->failed && !x->drain)
             return queue(s, x);
         if (!*size)
             return MHD_YES;

@@ -255,6 +255,35 @@ class RefusedBeforeTheBody(DepotTestCase):
                 with self.subTest(front=front, expect=expect):
                     self.refused_early(front, wrong, expect)
 
+    def test_small_body_read_before_the_refusal(self):
+        """A small body sent at once (as npm and fetch send one, reading only afterwards) is read
+        into nothing and then refused, the connection kept: the client reads its 401 instead of
+        a reset, and nothing was stored."""
+        for front, (method, path, extra) in PUBLISH.items():
+            with self.subTest(front=front):
+                body = b"x" * (200 << 10)
+                req = b"%s %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n" % (
+                    method.encode(), path.encode(), extra, len(body))
+                s = socket.create_connection(("127.0.0.1", self.depot.port), timeout=5)
+                try:
+                    s.sendall(req + body)
+                    first = s.recv(65536)
+                    self.assertTrue(first.startswith(b"HTTP/1.1 401 "), first[:200])
+                    self.assertNotIn(b"connection: close", first.lower())
+                    self.assertEqual(upload_files(self.depot.data_dir), [])
+                    # The same connection answers the next request.
+                    time.sleep(0.05)
+                    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                    got = b""
+                    while b"HTTP/1.1 200" not in got:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        got += chunk
+                    self.assertIn(b"HTTP/1.1 200", got)
+                finally:
+                    s.close()
+
     def test_right_password_reads_the_body(self):
         """A good password lets the body in: the publish is judged on its content (here, a
         body that is not a package)."""
