@@ -791,7 +791,10 @@ static void dispatch(server *s, conn_ctx *x)
 {
     req *r = &x->r;
     const char *authz = req_header(r, "Authorization");
-    if ((r->route && r->route->slow) || auth_header_is_slow(authz) || reaches_remote_blobs(s, r->route)) {
+    /* Uploads write and fsync blobs: a disk that stalls its writeback (seconds, under load) must
+     * hold only the publishing request, never an event thread and every connection on it. */
+    bool fsyncs = r->route && r->route->body == BODY_UPLOAD;
+    if ((r->route && r->route->slow) || fsyncs || auth_header_is_slow(authz) || reaches_remote_blobs(s, r->route)) {
         x->st = RS_RUNNING;
         MHD_suspend_connection(r->conn);
         workers_submit(s->wk, run_job, x);
