@@ -5,7 +5,7 @@
  *   1. headers are in: the body framed one way only (400, connection closed:
  *      framing.h), limits (414, 431), routing (404, 405), the body's declared
  *      size against the route's limit (413), the credential of a route that
- *      needs a user when a body follows (401/403; a password is checked on
+ *      needs a user when a body follows (401; a password is checked on
  *      the worker pool first, the connection suspended), content type (415);
  *   2. once per piece of body: into memory (JSON) or a temp file with its
  *      SHA-256 (uploads), counted against the route's limit;
