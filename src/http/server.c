@@ -430,6 +430,21 @@ static int find_route(server *s, conn_ctx *x, struct MHD_Connection *conn, const
     return rc == ROUTER_FOUND ? 0 : -1; /* 404/405 after the body is drained, in phase 3 */
 }
 
+/* The body's declared length: true with *n set when Content-Length is a plain number. */
+static bool declared_length(struct MHD_Connection *conn, uint64_t *n)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(cl, &end, 10);
+    if (errno || end == cl || *end)
+        return false;
+    *n = v;
+    return true;
+}
+
 /* The body the route takes: its size cap, an early answer to `Expect: 100-continue`,
  * its Content-Type; -1 when the request failed. */
 static int check_body(server *s, conn_ctx *x, struct MHD_Connection *conn)
@@ -441,11 +456,9 @@ static int check_body(server *s, conn_ctx *x, struct MHD_Connection *conn)
     if (rt->max_body)
         x->body_cap = rt->max_body(s->cfg);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (!errno && end != cl && n > x->body_cap) {
+    uint64_t n;
+    if (declared_length(conn, &n)) {
+        if (n > x->body_cap) {
             fail_now(x, 413, "payload_too_large", "the request body is larger than %s bytes",
                      arena_printf(r->a, "%llu", (unsigned long long)x->body_cap));
             return -1;
@@ -510,14 +523,11 @@ static void check_first(void *p)
  * 100-continue`, so that a refusal decided now is answered after its body (DRAIN_SMALL)? */
 static int drain_first(struct MHD_Connection *conn)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-    if (!cl || (ex && strcasecmp(ex, "100-continue") == 0))
+    uint64_t n;
+    if (ex && strcasecmp(ex, "100-continue") == 0)
         return 0;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(cl, &end, 10);
-    return !errno && end != cl && !*end && n > 0 && n <= DRAIN_SMALL;
+    return declared_length(conn, &n) && n > 0 && n <= DRAIN_SMALL;
 }
 
 /* Phase 1: headers are in. */
